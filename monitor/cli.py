@@ -1,0 +1,140 @@
+"""`sla-monitor` command line: parse, call, print. Exit 0 ok, 1 runtime failure, 2 bad input or config."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sqlite3
+import sys
+from typing import Sequence
+
+from . import clock
+from .commands import records as record_cmds
+from .commands.common import Context, emit_rows
+from .commands.reporting import report_for
+from .config import ConfigError, load_config, to_fleet
+from .config.fleet import stale_ms_by_probe
+from .errors import InputError, parse_instant
+from .importer import import_samples
+from .reports import RENDERERS, render
+from .sla.calendar import MonthError
+from .storage import StoreError, opened
+
+DEFAULT_CONFIG = "config/monitor.yaml"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sla-monitor", description=__doc__)
+    parser.add_argument("--config", help=f"config file (default: $SLA_MONITOR_CONFIG, then {DEFAULT_CONFIG})")
+    parser.add_argument("--db", help="SQLite store (overrides storage.path)")
+    parser.add_argument("--now", help="evaluate as of this ISO instant instead of the clock (reproducible reports)")
+    parser.add_argument("--by", help="who is recording a change (default: $USER)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("check-config", help="validate the config and say what it defines")
+    p = sub.add_parser("import", help="import JSONL samples (one transaction: all lines or none)")
+    p.add_argument("file", help='JSONL file, or "-" for standard input')
+    p = sub.add_parser("prune", help="delete raw samples older than storage.sample_retention_days")
+
+    record_cmds.add_parsers(sub)
+
+    p = sub.add_parser("outages", help="unavailability periods with their pieces and exclusions")
+    p.add_argument("--region")
+    p.add_argument("--month", help="YYYY-MM (default: the current month)")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p = sub.add_parser("report", help="monthly availability, error budget and credits per region")
+    p.add_argument("--month", required=True, help="YYYY-MM, a calendar month in the config's timezone")
+    p.add_argument("--region")
+    p.add_argument("--format", choices=sorted(RENDERERS), default="table")
+    return parser
+
+
+def _context(args: argparse.Namespace) -> Context:
+    config_path = args.config or os.environ.get("SLA_MONITOR_CONFIG") or DEFAULT_CONFIG
+    cfg = load_config(config_path)
+    now = parse_instant(args.now, "--now") if args.now else clock.now_ms()
+    return Context(cfg=cfg, fleet=to_fleet(cfg), db_path=args.db or cfg.storage.path, now_ms=now,
+                   by=args.by or os.environ.get("USER") or getpass.getuser())
+
+
+def cmd_check_config(ctx: Context, args) -> int:
+    probes = list(ctx.cfg.all_probes())
+    regions = ctx.cfg.regions
+    print(f"config OK: service {ctx.cfg.service!r}, {len(regions)} regions "
+          f"({sum(r.environment == 'production' for r in regions)} production), "
+          f"{sum(len(r.components) for r in regions)} components, {len(probes)} probes, "
+          f"{len(ctx.cfg.third_parties)} third parties, timezone {ctx.cfg.timezone}, store {ctx.db_path}")
+    return 0
+
+
+def cmd_import(ctx: Context, args) -> int:
+    name = "<stdin>" if args.file == "-" else args.file
+    try:
+        stream = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
+    except OSError as exc:
+        raise InputError(f"{args.file}: cannot read: {exc.strerror}") from None
+    with stream, opened(ctx.db_path) as store:
+        result = import_samples(store, stream, name, stale_ms_by_probe(ctx.cfg), list(ctx.cfg.vantages),
+                                ctx.cfg.vantage)
+    print(f"imported {result.samples} samples from {name} ({result.keys} probe/vantage timelines) into {ctx.db_path}")
+    return 0
+
+
+def cmd_prune(ctx: Context, args) -> int:
+    days = ctx.cfg.storage.sample_retention_days
+    if days is None:
+        print("storage.sample_retention_days is null: raw samples are kept for ever; nothing pruned")
+        return 0
+    with opened(ctx.db_path, create=False) as store:
+        removed = store.prune_samples(ctx.now_ms - days * 86_400_000)
+    print(f"pruned {removed} raw samples older than {days} days (state segments kept)")
+    return 0
+
+
+def cmd_report(ctx: Context, args) -> int:
+    sys.stdout.write(render(report_for(ctx, args.month, args.region), args.format).rstrip("\n") + "\n")
+    return 0
+
+
+def cmd_outages(ctx: Context, args) -> int:
+    report = report_for(ctx, args.month, args.region)
+    rows = [
+        {"region": r["region"], **{k: p[k] for k in ("start", "end", "minutes", "open")},
+         "counted_minutes": sum(x["minutes"] for x in p["pieces"] if x["counted"]),
+         "exclusions": p["exclusions"], "pieces": p["pieces"]}
+        for r in report["regions"] for p in r["periods"]
+    ]
+    emit_rows(rows, args.format, ["region", "start", "end", "minutes", "counted_minutes", "open"],
+              extra=lambda row: ", ".join(sorted({e["reason"] for e in row["exclusions"]})) or "-",
+              extra_header="exclusions")
+    return 0
+
+
+COMMANDS = {
+    "check-config": cmd_check_config, "import": cmd_import, "prune": cmd_prune,
+    "report": cmd_report, "outages": cmd_outages, **record_cmds.COMMANDS,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `sla-monitor` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        ctx = _context(args)
+        handler = COMMANDS[args.command if args.command not in record_cmds.GROUPS else f"{args.command} {args.action}"]
+        return handler(ctx, args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"sla-monitor: config error: {problem}", file=sys.stderr)
+        return 2
+    except (InputError, StoreError, MonthError) as exc:
+        print(f"sla-monitor: error: {exc}", file=sys.stderr)
+        return 2
+    except (sqlite3.Error, OSError) as exc:
+        print(f"sla-monitor: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

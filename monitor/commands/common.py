@@ -1,0 +1,56 @@
+"""What every command gets, and the table/JSON printing they share."""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Callable
+
+from tabulate import tabulate
+
+from ..config import Config
+from ..errors import InputError, parse_instant
+from ..reports.render import as_json
+from ..sla.model import Fleet
+
+
+@dataclass(frozen=True)
+class Context:
+    cfg: Config
+    fleet: Fleet
+    db_path: str
+    now_ms: int
+    by: str
+
+    def check_region(self, name: str) -> None:
+        """InputError unless ``name`` is a configured region."""
+        names = [r.name for r in self.cfg.regions]
+        if name not in names:
+            raise InputError(f"--region {name!r} is not a region in the config (known: {', '.join(names)})")
+
+    def check_component(self, region: str, name: str) -> None:
+        """InputError unless ``name`` is a component of ``region``."""
+        names = [c.name for r in self.cfg.regions if r.name == region for c in r.components]
+        if name not in names:
+            raise InputError(f"--component {name!r} is not a component of {region} (known: {', '.join(names)})")
+
+
+def span(start: str, end: str) -> tuple[int, int]:
+    """Parse ``--start``/``--end``; end must be after start."""
+    start_ms, end_ms = parse_instant(start, "--start"), parse_instant(end, "--end")
+    if end_ms <= start_ms:
+        raise InputError(f"--end {end} must be after --start {start}")
+    return start_ms, end_ms
+
+
+def emit_rows(rows: list[dict], fmt: str, columns: list[str],
+              extra: Callable[[dict], str] | None = None, extra_header: str = "") -> None:
+    """Print rows as JSON, or as a table of ``columns`` (plus one computed column)."""
+    if fmt == "json":
+        sys.stdout.write(as_json(rows))
+        return
+    if not rows:
+        print("(none)")
+        return
+    headers = columns + ([extra_header] if extra else [])
+    table = [[row.get(c) for c in columns] + ([extra(row)] if extra else []) for row in rows]
+    print(tabulate(table, headers))

@@ -1,0 +1,181 @@
+"""`maintenance`, `exclusion` and `incident` commands: hand-kept records."""
+from __future__ import annotations
+
+import argparse
+
+from ..errors import InputError, parse_instant
+from ..sla.calendar import iso
+from ..sla.exclusions import THIRD_PARTY_PREFIX, assess_maintenance
+from ..sla.model import COUNTED, HAND_CAUSES, SEVERITIES, MaintenanceWindow
+from ..storage import opened
+from ..storage import records as store_records
+from .common import Context, emit_rows, span
+from .reporting import report_for
+
+GROUPS = ("maintenance", "exclusion", "incident")
+FORMATS = ["table", "json"]
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    """Register the three record groups and their actions."""
+    maint = sub.add_parser("maintenance", help="maintenance windows").add_subparsers(dest="action", required=True)
+    p = maint.add_parser("add", help="record a maintenance window")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--region")
+    where.add_argument("--all", action="store_true", help="every region")
+    p.add_argument("--start", required=True)
+    p.add_argument("--end", required=True)
+    p.add_argument("--kind", required=True, choices=["scheduled", "emergency"])
+    p.add_argument("--announced-at", required=True, help="when customers were told (48 h notice for scheduled)")
+    p.add_argument("--reason", required=True)
+    maint.add_parser("list").add_argument("--format", choices=FORMATS, default="table")
+    maint.add_parser("cancel").add_argument("id", type=int)
+
+    excl = sub.add_parser("exclusion", help="hand-entered exclusions").add_subparsers(dest="action", required=True)
+    p = excl.add_parser("add", help="exclude an interval of a region (or dispute one with --cause counted)")
+    p.add_argument("--region", required=True)
+    p.add_argument("--start", required=True)
+    p.add_argument("--end", required=True)
+    p.add_argument("--cause", required=True, help=f"one of {', '.join(HAND_CAUSES)}, third_party:<name>, counted")
+    p.add_argument("--note", required=True)
+    excl.add_parser("list").add_argument("--format", choices=FORMATS, default="table")
+
+    inc = sub.add_parser("incident", help="incidents").add_subparsers(dest="action", required=True)
+    p = inc.add_parser("add", help="record an incident (a support ticket)")
+    p.add_argument("--region", required=True)
+    p.add_argument("--component")
+    p.add_argument("--severity", required=True, choices=SEVERITIES)
+    p.add_argument("--opened", required=True)
+    p.add_argument("--resolved")
+    p.add_argument("--title", default="")
+    p = inc.add_parser("list", help="the month's incidents, automatic and hand-entered")
+    p.add_argument("--month", help="YYYY-MM (default: the current month)")
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p = inc.add_parser("resolve", help="set when an incident was resolved (a workaround, or an auto one's end)")
+    p.add_argument("id")
+    p.add_argument("--at", required=True)
+    p = inc.add_parser("classify", help="change an incident's severity")
+    p.add_argument("id")
+    p.add_argument("--severity", required=True, choices=SEVERITIES)
+
+
+def maintenance_add(ctx: Context, args) -> int:
+    if args.region:
+        ctx.check_region(args.region)
+    start_ms, end_ms = span(args.start, args.end)
+    announced = parse_instant(args.announced_at, "--announced-at")
+    with opened(ctx.db_path) as store:
+        new_id = store_records.add_maintenance(
+            store, region=None if args.all else args.region, start_ms=start_ms, end_ms=end_ms, kind=args.kind,
+            announced_at_ms=announced, reason=args.reason, by=ctx.by, now_ms=ctx.now_ms)
+    window = MaintenanceWindow(new_id, args.region, start_ms, end_ms, args.kind, announced, args.reason)
+    reason, flags = assess_maintenance(window, ctx.fleet.policy)
+    verdict = "excluded" if reason else "NOT excluded"
+    print(f"maintenance {new_id} recorded: {verdict}" + (f" ({', '.join(flags)})" if flags else ""))
+    return 0
+
+
+def maintenance_list(ctx: Context, args) -> int:
+    with opened(ctx.db_path, create=False) as store:
+        rows = list(store.rows("SELECT * FROM maintenance ORDER BY start_ms, id"))
+    out = []
+    for r in rows:
+        window = MaintenanceWindow(r["id"], r["region"], r["start_ms"], r["end_ms"], r["kind"], r["announced_at_ms"],
+                                   r["reason"], bool(r["cancelled"]))
+        reason, flags = assess_maintenance(window, ctx.fleet.policy)
+        out.append({"id": r["id"], "region": r["region"] or "(all)", "kind": r["kind"], "start": iso(r["start_ms"]),
+                    "end": iso(r["end_ms"]), "announced_at": iso(r["announced_at_ms"]), "excluded": reason is not None,
+                    "flags": list(flags), "reason": r["reason"], "created_by": r["created_by"],
+                    "cancelled": bool(r["cancelled"]), "cancelled_by": r["cancelled_by"]})
+    emit_rows(out, args.format, ["id", "region", "kind", "start", "end", "announced_at", "excluded", "reason"],
+              extra=lambda row: ", ".join(row["flags"]) or "-", extra_header="flags")
+    return 0
+
+
+def maintenance_cancel(ctx: Context, args) -> int:
+    with opened(ctx.db_path, create=False) as store:
+        store_records.cancel_maintenance(store, args.id, ctx.by, ctx.now_ms)
+    print(f"maintenance {args.id} cancelled: it excludes nothing now")
+    return 0
+
+
+def _check_cause(ctx: Context, cause: str) -> None:
+    third = [t.name for t in ctx.cfg.third_parties]
+    if cause in HAND_CAUSES or cause == COUNTED:
+        return
+    if cause.startswith(THIRD_PARTY_PREFIX):
+        name = cause[len(THIRD_PARTY_PREFIX):]
+        if name in third:
+            return
+        raise InputError(f"--cause {cause!r}: {name!r} is not a third party in the config (known: {', '.join(third)})")
+    raise InputError(f"--cause {cause!r} is not a cause; use one of {', '.join(HAND_CAUSES)}, "
+                     f"third_party:<name> or counted (to dispute an automatic third-party exclusion)")
+
+
+def exclusion_add(ctx: Context, args) -> int:
+    ctx.check_region(args.region)
+    start_ms, end_ms = span(args.start, args.end)
+    _check_cause(ctx, args.cause)
+    if not args.note.strip():
+        raise InputError("--note must say why (it is shown in the report)")
+    with opened(ctx.db_path) as store:
+        new_id = store_records.add_exclusion(store, region=args.region, start_ms=start_ms, end_ms=end_ms,
+                                             cause=args.cause, note=args.note, by=ctx.by, now_ms=ctx.now_ms)
+    print(f"exclusion {new_id} recorded for {args.region}: {args.cause}")
+    return 0
+
+
+def exclusion_list(ctx: Context, args) -> int:
+    with opened(ctx.db_path, create=False) as store:
+        rows = [{"id": r["id"], "region": r["region"], "start": iso(r["start_ms"]), "end": iso(r["end_ms"]),
+                 "cause": r["cause"], "note": r["note"], "created_by": r["created_by"]}
+                for r in store.rows("SELECT * FROM exclusions ORDER BY start_ms, id")]
+    emit_rows(rows, args.format, ["id", "region", "start", "end", "cause", "note"])
+    return 0
+
+
+def incident_add(ctx: Context, args) -> int:
+    ctx.check_region(args.region)
+    if args.component:
+        ctx.check_component(args.region, args.component)
+    opened_ms = parse_instant(args.opened, "--opened")
+    resolved_ms = parse_instant(args.resolved, "--resolved") if args.resolved else None
+    if resolved_ms is not None and resolved_ms <= opened_ms:
+        raise InputError(f"--resolved {args.resolved} must be after --opened {args.opened}")
+    with opened(ctx.db_path) as store:
+        new_id = store_records.add_incident(store, region=args.region, component=args.component,
+                                            severity=args.severity, opened_ms=opened_ms, resolved_ms=resolved_ms,
+                                            title=args.title, by=ctx.by, now_ms=ctx.now_ms)
+    print(f"incident {new_id} recorded ({args.severity}, {args.region})")
+    return 0
+
+
+def incident_list(ctx: Context, args) -> int:
+    report = report_for(ctx, args.month, None)
+    rows = [{"region": r["region"], **i} for r in report["regions"] for i in r["incidents"]]
+    emit_rows(rows, args.format, ["id", "region", "severity", "opened", "resolved", "resolution_minutes", "met",
+                                  "counts"])
+    return 0
+
+
+def incident_resolve(ctx: Context, args) -> int:
+    at = parse_instant(args.at, "--at")
+    with opened(ctx.db_path, create=False) as store:
+        store_records.resolve_incident(store, args.id, resolved_ms=at, by=ctx.by, now_ms=ctx.now_ms)
+    print(f"incident {args.id} resolved at {iso(at)}")
+    return 0
+
+
+def incident_classify(ctx: Context, args) -> int:
+    with opened(ctx.db_path, create=False) as store:
+        store_records.resolve_incident(store, args.id, severity=args.severity, by=ctx.by, now_ms=ctx.now_ms)
+    print(f"incident {args.id} is now {args.severity}")
+    return 0
+
+
+COMMANDS = {
+    "maintenance add": maintenance_add, "maintenance list": maintenance_list,
+    "maintenance cancel": maintenance_cancel, "exclusion add": exclusion_add, "exclusion list": exclusion_list,
+    "incident add": incident_add, "incident list": incident_list, "incident resolve": incident_resolve,
+    "incident classify": incident_classify,
+}

@@ -1,0 +1,217 @@
+"""Load a YAML config: ``${VAR}`` interpolation, strict validation, errors with file, line, path and fix."""
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+from typing import Any, Iterator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .models import Config
+from .probes import PROBE_KINDS, PROBE_MODELS
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+Loc = tuple[Any, ...]
+
+
+class ConfigError(Exception):
+    """Bad config: ``problems`` holds one readable line per problem."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def dotted(loc: Loc) -> str:
+    """``("regions", 1, "probes", 0, "interval")`` → ``regions[1].probes[0].interval``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+class _Source:
+    """The file's text and YAML node tree, to point an error at its line."""
+
+    def __init__(self, path: str, text: str):
+        self.path = path
+        try:
+            self.root = yaml.compose(text)
+        except yaml.YAMLError:
+            self.root = None
+
+    def line(self, loc: Loc) -> int | None:
+        node, line = self.root, None
+        for part in loc:
+            if isinstance(node, yaml.MappingNode):
+                match = next((v for k, v in node.value if k.value == part), None)
+                key = next((k for k, _ in node.value if k.value == part), None)
+                if key is None:
+                    break
+                line, node = key.start_mark.line + 1, match
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+                node = node.value[part]
+                line = node.start_mark.line + 1
+            else:
+                break
+        if line is None and node is not None:
+            line = node.start_mark.line + 1
+        return line
+
+    def where(self, loc: Loc) -> str:
+        line = self.line(loc)
+        return f"{self.path}:{line}" if line else self.path
+
+
+def _interpolate(value: Any, loc: Loc, env: dict[str, str], problems: list, secrets: set) -> Any:
+    if isinstance(value, dict):
+        return {k: _interpolate(v, loc + (k,), env, problems, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, loc + (i,), env, problems, secrets) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def replace(match: re.Match) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        problems.append((loc, f"${{{name}}} is not set in the environment (export {name}=… or write ${{{name}:-default}})"))
+        return ""
+
+    secrets.add(loc)  # never echo an interpolated value back: it may be a secret
+    return _VAR.sub(replace, value)
+
+
+def _model_at(loc: Loc) -> type[BaseModel] | None:
+    """The model class a validation error's location points into (for 'did you mean')."""
+    model: Any = Config
+    for part in loc[:-1]:
+        if isinstance(part, int) or model is None:
+            continue
+        if part in PROBE_KINDS:
+            model = PROBE_MODELS[part]
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        model = _inner_model(field.annotation)
+    return model
+
+
+def _inner_model(annotation: Any) -> Any:
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _strip_kind(loc: Loc) -> Loc:
+    """Drop the discriminator tag pydantic puts after a probe's index."""
+    return tuple(p for i, p in enumerate(loc) if not (p in PROBE_KINDS and i and isinstance(loc[i - 1], int)))
+
+
+def _describe(err: dict, secrets: set) -> tuple[Loc, str]:
+    raw_loc = tuple(err["loc"])
+    loc = _strip_kind(raw_loc)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        model = _model_at(raw_loc)
+        allowed = sorted(model.model_fields) if model else []
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"
+        return loc, f"unknown key ({hint})"
+    if kind == "missing":
+        return loc, "required key is missing (add it)"
+    message = err["msg"].removeprefix("Value error, ")
+    shown = "(from environment)" if loc in secrets else repr(err.get("input"))
+    if kind == "union_tag_invalid":
+        tag = err.get("ctx", {}).get("tag")
+        return loc + ("kind",), f"{tag!r}: unknown probe kind (use one of {', '.join(PROBE_KINDS)})"
+    return loc, f"{shown}: {message}"
+
+
+def _cross_checks(cfg: Config) -> Iterator[tuple[Loc, str]]:
+    """References and uniqueness pydantic cannot see field by field."""
+    try:
+        ZoneInfo(cfg.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        yield ("timezone",), f"{cfg.timezone!r} is not an IANA time zone (e.g. \"Europe/Warsaw\" or \"UTC\")"
+    if cfg.vantage not in cfg.vantages:
+        yield ("vantage",), f"{cfg.vantage!r} is not in vantages {cfg.vantages} (add it there)"
+    if isinstance(cfg.policy.quorum, int) and not 1 <= cfg.policy.quorum <= len(cfg.vantages):
+        yield ("policy", "quorum"), f"{cfg.policy.quorum} must be 'majority' or 1..{len(cfg.vantages)} (vantages listed)"
+    yield from _unique([(("vantages", i), v) for i, v in enumerate(cfg.vantages)], "vantage")
+    yield from _unique([(("regions", i, "name"), r.name) for i, r in enumerate(cfg.regions)], "region")
+    yield from _unique([(("third_parties", i, "name"), t.name) for i, t in enumerate(cfg.third_parties)], "third party")
+    probe_ids = []
+    third_names = {t.name for t in cfg.third_parties}
+    for i, region in enumerate(cfg.regions):
+        yield from _unique(
+            [(("regions", i, "components", j, "name"), c.name) for j, c in enumerate(region.components)],
+            f"component of region {region.name!r}",
+        )
+        for j, component in enumerate(region.components):
+            probe_ids += [(("regions", i, "components", j, "probes", k, "id"), p.id) for k, p in enumerate(component.probes)]
+        for j, dep in enumerate(region.depends_on):
+            if dep not in third_names:
+                known = ", ".join(sorted(third_names)) or "none defined"
+                yield ("regions", i, "depends_on", j), f"{dep!r} is not a third party (known: {known})"
+        if region.monthly_fee is not None and region.currency is None:
+            yield ("regions", i, "currency"), "is required with monthly_fee (e.g. \"EUR\")"
+    for i, third in enumerate(cfg.third_parties):
+        probe_ids += [(("third_parties", i, "probes", k, "id"), p.id) for k, p in enumerate(third.probes)]
+    yield from _unique(probe_ids, "probe id")
+
+
+def _unique(items: list[tuple[Loc, str]], what: str) -> Iterator[tuple[Loc, str]]:
+    first: dict[str, Loc] = {}
+    for loc, value in items:
+        if value in first:
+            yield loc, f"{value!r}: duplicate {what} (first at {dotted(first[value])}; names must be unique)"
+        else:
+            first[value] = loc
+
+
+def parse_config(text: str, path: str = "<config>", env: dict[str, str] | None = None) -> Config:
+    """Validate config text; raise ConfigError listing every problem with file:line and path."""
+    source = _Source(path, text)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else path
+        raise ConfigError([f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}: the config must be a mapping with at least 'service' and 'regions'"])
+    problems: list[tuple[Loc, str]] = []
+    secrets: set = set()
+    data = _interpolate(data, (), dict(os.environ) if env is None else env, problems, secrets)
+    cfg = None
+    try:
+        cfg = Config.model_validate(data)
+    except ValidationError as exc:
+        problems += [_describe(err, secrets) for err in exc.errors()]
+    if cfg is not None:
+        problems += list(_cross_checks(cfg))
+    if problems:
+        raise ConfigError([f"{source.where(loc)}: {dotted(loc)}: {msg}" for loc, msg in problems])
+    return cfg
+
+
+def load_config(path: str | os.PathLike, env: dict[str, str] | None = None) -> Config:
+    """Read and validate a config file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{p}: cannot read config: {exc.strerror} (pass --config PATH or set SLA_MONITOR_CONFIG)"]) from None
+    return parse_config(text, str(p), env)

@@ -1,0 +1,96 @@
+"""The config file's shape. Unknown keys are errors; every default lives here."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .probes import Probe
+from .types import Currency, ExactDecimal, Name
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CreditTier(_Strict):
+    below_percent: ExactDecimal
+    credit_percent: int = Field(ge=0, le=100)
+
+
+class PolicyConfig(_Strict):
+    """SLA-SPEC's ``policy.*`` knobs with the spec's defaults."""
+
+    target_percent: ExactDecimal = Decimal("99.9")
+    downtime_threshold_minutes: int = Field(15, ge=1)
+    threshold_before_exclusions: bool = False
+    stale_after_factor: int = Field(3, ge=1)
+    quorum: Literal["majority"] | int = "majority"
+    flap_merge_seconds: int = Field(0, ge=0)
+    unknown_counts_as: Literal["up", "down"] = "up"
+    maintenance_notice_hours: int = Field(48, ge=0)
+    maintenance_max_hours: int = Field(2, ge=1)
+    credit_cap_percent: int = Field(25, ge=0, le=100)
+    availability_credits: list[CreditTier] = [
+        CreditTier(below_percent=Decimal("99.9"), credit_percent=10),
+        CreditTier(below_percent=Decimal("99.0"), credit_percent=15),
+        CreditTier(below_percent=Decimal("98.0"), credit_percent=25),
+    ]
+    claim_window_days: int = Field(30, ge=1)
+    # The daemon announces an outage after this many failed samples in a row (issue 3);
+    # accounting still starts at the first failed sample.
+    confirm_failures: int = Field(2, ge=1)
+
+
+class StorageConfig(_Strict):
+    path: str = "data/sla-monitor.db"
+    # Raw samples older than this are pruned; state segments are kept for ever. null: keep all.
+    sample_retention_days: int | None = Field(400, ge=1)
+
+
+class ComponentConfig(_Strict):
+    name: Name
+    critical: bool = True
+    probes: list[Probe] = Field(min_length=1)
+
+
+class RegionConfig(_Strict):
+    name: Name
+    environment: Literal["production", "non-production"] = "production"
+    support_plan: Literal["premium", "standard"] | None = None  # overrides the top-level plan
+    monthly_fee: ExactDecimal | None = None
+    currency: Currency | None = None
+    depends_on: list[Name] = []
+    components: list[ComponentConfig] = Field(min_length=1)
+
+
+class ThirdPartyConfig(_Strict):
+    name: Name
+    provider: str = Field(min_length=1)
+    status_page: str | None = None  # for people reading the report; feeds are probes (issue 4)
+    probes: list[Probe] = []
+
+
+class Config(_Strict):
+    service: str = Field(min_length=1)
+    timezone: str = "UTC"
+    support_plan: Literal["premium", "standard"] = "premium"
+    vantage: Name = "local"
+    vantages: list[Name] = ["local"]
+    holidays: list[dt.date] = []
+    policy: PolicyConfig = PolicyConfig()
+    storage: StorageConfig = StorageConfig()
+    third_parties: list[ThirdPartyConfig] = []
+    regions: list[RegionConfig] = Field(min_length=1)
+
+    def all_probes(self):
+        """Every probe with the region/component or third party it belongs to."""
+        for region in self.regions:
+            for component in region.components:
+                for probe in component.probes:
+                    yield probe, region.name, component.name
+        for third in self.third_parties:
+            for probe in third.probes:
+                yield probe, None, third.name

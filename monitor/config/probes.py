@@ -1,0 +1,75 @@
+"""Probe settings, one model per kind, chosen by ``kind``."""
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .types import DurationMs, Name
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProbeBase(_Strict):
+    id: Name
+    interval: DurationMs = 60_000
+    timeout: DurationMs = 10_000
+    retries: int = Field(0, ge=0, le=10)
+    retry_delay: DurationMs = 1_000
+    # How long a sample's state holds without a newer one; default policy.stale_after_factor × interval.
+    stale_after: DurationMs | None = None
+
+
+class HttpProbe(ProbeBase):
+    kind: Literal["http"]
+    url: str = Field(pattern=r"^https?://\S+$")
+    method: Literal["GET", "HEAD", "POST", "PUT", "OPTIONS"] = "GET"
+    headers: dict[str, str] = {}
+    body: str | None = None
+    expect_status: list[Annotated[int, Field(ge=100, le=599)]] = [200]
+    body_contains: str | None = None
+    body_regex: str | None = None
+    json_path: str | None = None
+    json_equals: str | int | float | bool | None = None
+    max_latency: DurationMs | None = None
+    verify_tls: bool = True
+    follow_redirects: bool = True
+
+
+class TcpProbe(ProbeBase):
+    kind: Literal["tcp"]
+    host: str = Field(min_length=1)
+    port: int = Field(ge=1, le=65535)
+
+
+class TlsProbe(ProbeBase):
+    kind: Literal["tls"]
+    host: str = Field(min_length=1)
+    port: int = Field(443, ge=1, le=65535)
+    server_name: str | None = None
+    min_cert_days: int = Field(14, ge=0)
+    verify: bool = True
+
+
+class DnsProbe(ProbeBase):
+    kind: Literal["dns"]
+    name: str = Field(min_length=1)
+    record_type: Literal["A", "AAAA", "CNAME", "TXT", "MX", "NS"] = "A"
+    server: str | None = None
+    expect_addresses: list[str] = []
+
+
+class WebSocketProbe(ProbeBase):
+    kind: Literal["websocket"]
+    url: str = Field(pattern=r"^wss?://\S+$")
+    headers: dict[str, str] = {}
+    send: str | None = None
+    expect: str | None = None
+    verify_tls: bool = True
+
+
+Probe = Annotated[Union[HttpProbe, TcpProbe, TlsProbe, DnsProbe, WebSocketProbe], Field(discriminator="kind")]
+PROBE_MODELS = {"http": HttpProbe, "tcp": TcpProbe, "tls": TlsProbe, "dns": DnsProbe, "websocket": WebSocketProbe}
+PROBE_KINDS = tuple(PROBE_MODELS)

@@ -1,0 +1,54 @@
+"""Scalar types shared by the config models: durations, identifiers, money."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+_DURATION = re.compile(r"(\d+)\s*(ms|s|m|h|d)")
+_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def parse_duration_ms(value: object) -> int:
+    """``"30s"``, ``"5m"``, ``"2h"``, ``"1d"``, ``"250ms"`` or a bare number of seconds → milliseconds."""
+    if isinstance(value, bool):
+        raise ValueError('must be a duration like "30s", "5m" or "2h"')
+    if isinstance(value, int):
+        ms = value * 1000
+    elif isinstance(value, str) and _DURATION.fullmatch(value.strip()):
+        number, unit = _DURATION.fullmatch(value.strip()).groups()
+        ms = int(number) * _UNIT_MS[unit]
+    else:
+        raise ValueError('must be a duration like "30s", "5m" or "2h"')
+    if ms <= 0:
+        raise ValueError('must be > 0 (e.g. "30s")')
+    return ms
+
+
+def parse_decimal(value: object) -> Decimal:
+    """Money and percentages as exact decimals; a YAML float goes through its text, not its binary value."""
+    if isinstance(value, bool):
+        raise ValueError('must be a number like 1200 or "1200.00"')
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError('must be a number like 1200 or "1200.00"') from None
+
+
+DurationMs = Annotated[int, BeforeValidator(parse_duration_ms)]
+ExactDecimal = Annotated[Decimal, BeforeValidator(parse_decimal)]
+Name = Annotated[
+    str,
+    Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64),
+]
+
+
+def _check_currency(code: str) -> str:
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise ValueError('must be an ISO 4217 code like "EUR"')
+    return code
+
+
+Currency = Annotated[str, AfterValidator(_check_currency)]

@@ -1,0 +1,99 @@
+"""`sla-monitor import`: JSONL samples into the store in one transaction, validated line by line."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import orjson
+
+from .errors import InputError, parse_instant
+from .storage import Store
+
+ALLOWED_KEYS = frozenset({"ts", "probe", "ok", "vantage", "latency_ms", "error"})
+BATCH = 20_000
+
+
+@dataclass
+class ImportResult:
+    lines: int
+    samples: int
+    keys: int
+
+
+def import_samples(store: Store, stream: BinaryIO, name: str, stale_ms: dict[str, int],
+                   vantages: list[str], default_vantage: str) -> ImportResult:
+    """Read JSONL samples from ``stream``; all lines or none are stored (InputError names the line)."""
+    ts_cache: dict[str, int] = {}
+    probe_ids: dict[str, int] = {}
+    vantage_ids: dict[str, int] = {}
+    touched: dict[tuple[int, int], list[int]] = {}  # key → [lo_ts, hi_ts, stale_ms]
+    rows: list = []
+    count = lineno = 0
+    with store.atomic():
+        for lineno, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            where = f"{name}:{lineno}"
+            try:
+                rec = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                raise InputError(f"{where}: not valid JSON ({exc}); each line must be one JSON object") from None
+            if type(rec) is not dict:
+                raise InputError(f"{where}: expected a JSON object like {{\"ts\": …, \"probe\": …, \"ok\": …}}")
+            if not rec.keys() <= ALLOWED_KEYS:
+                extra = sorted(rec.keys() - ALLOWED_KEYS)
+                raise InputError(f"{where}: unknown key {extra[0]!r} (allowed: {', '.join(sorted(ALLOWED_KEYS))})")
+            ts_text = rec.get("ts")
+            ts = ts_cache.get(ts_text) if type(ts_text) is str else None
+            if ts is None:
+                ts = parse_instant(ts_text, f"{where}: ts") if "ts" in rec else _missing(where, "ts")
+                if len(ts_cache) > 100_000:
+                    ts_cache.clear()
+                ts_cache[ts_text] = ts
+            probe = rec.get("probe")
+            probe_id = probe_ids.get(probe)
+            if probe_id is None:
+                if probe not in stale_ms:
+                    raise InputError(f"{where}: probe {probe!r} is not in the config ({_known(stale_ms)})")
+                probe_id = probe_ids[probe] = store.id_for("probes", probe)
+            vantage = rec.get("vantage", default_vantage)
+            vantage_id = vantage_ids.get(vantage)
+            if vantage_id is None:
+                if vantage not in vantages:
+                    raise InputError(f"{where}: vantage {vantage!r} is not in the config's vantages ({_known(vantages)})")
+                vantage_id = vantage_ids[vantage] = store.id_for("vantages", vantage)
+            ok = rec.get("ok")
+            if type(ok) is not bool:
+                raise InputError(f"{where}: ok: {ok!r} must be true or false")
+            latency = rec.get("latency_ms")
+            if latency is not None and (type(latency) not in (int, float) or latency < 0):
+                raise InputError(f"{where}: latency_ms: {latency!r} must be a number ≥ 0 or null")
+            error = rec.get("error")
+            if error is not None and type(error) is not str:
+                raise InputError(f"{where}: error: {error!r} must be a string or null")
+            span = touched.get((probe_id, vantage_id))
+            if span is None:
+                touched[(probe_id, vantage_id)] = [ts, ts, stale_ms[probe]]
+            elif ts < span[0]:
+                span[0] = ts
+            elif ts > span[1]:
+                span[1] = ts
+            rows.append((probe_id, vantage_id, ts, ok, latency, error))
+            count += 1
+            if len(rows) >= BATCH:
+                store.insert_samples(rows)
+                rows.clear()
+        store.insert_samples(rows)
+        for (probe_id, vantage_id), (lo, hi, stale) in touched.items():
+            store.refold(probe_id, vantage_id, lo, hi, stale)
+    return ImportResult(lines=lineno, samples=count, keys=len(touched))
+
+
+def _missing(where: str, key: str):
+    raise InputError(f"{where}: {key} is missing (each line needs ts, probe and ok)")
+
+
+def _known(names) -> str:
+    names = sorted(names)
+    shown = ", ".join(names[:8]) + (f", … ({len(names)} in all)" if len(names) > 8 else "")
+    return f"known: {shown}" if names else "none configured"

@@ -1,0 +1,4 @@
+"""Pure renderers of the report object (SLA-SPEC §10): JSON, table, Markdown, CSV."""
+from .render import RENDERERS, render
+
+__all__ = ["RENDERERS", "render"]

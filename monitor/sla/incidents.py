@@ -1,0 +1,95 @@
+"""Incidents from unavailability periods and their resolution performance (SLA-SPEC §9)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Iterable, Mapping, Sequence
+from zoneinfo import ZoneInfo
+
+from .calendar import business_days, iso
+from .intervals import Intervals, intersect, overlap_ms, subtract, total
+from .model import HOUR_MS, MINUTE_MS, Incident, IncidentOverride, Policy, RegionSpec
+
+RESPONSE_TARGET_MS = {"P1": 15 * MINUTE_MS, "P2": HOUR_MS, "P3": 4 * HOUR_MS, "P4": 8 * HOUR_MS}
+UPDATE_INTERVAL_MS = {"P1": HOUR_MS, "P2": 2 * HOUR_MS, "P3": 8 * HOUR_MS, "P4": 24 * HOUR_MS}
+CREDIT_SEVERITIES = ("P1", "P2")
+
+
+def auto_incident_id(region: str, component: str | None, start_ms: int) -> str:
+    """Stable id of an automatic incident: region, component and period start."""
+    return f"{region}/{component or 'region'}/{iso(start_ms)}"
+
+
+def auto_incidents(
+    region: RegionSpec, region_periods: Intervals, component_periods: Mapping[str, Intervals], now_ms: int
+) -> list[Incident]:
+    """One incident per unavailability period (brief ones too): P1 for a production region,
+    P2 for a non-critical component of one, P3 for anything non-production."""
+    production = region.environment == "production"
+    sources: list[tuple[str | None, str, Intervals]] = [(None, "P1" if production else "P3", region_periods)]
+    for name, periods in component_periods.items():
+        sources.append((name, "P2" if production else "P3", periods))
+    found = []
+    for component, severity, periods in sources:
+        for start, end in periods:
+            found.append(
+                Incident(
+                    id=auto_incident_id(region.name, component, start),
+                    region=region.name,
+                    component=component,
+                    severity=severity,
+                    opened_ms=start,
+                    resolved_ms=end if end < now_ms else None,
+                    title=f"{region.name} {component or 'region'} unavailable",
+                    source="auto",
+                )
+            )
+    return found
+
+
+def apply_overrides(incidents: Iterable[Incident], overrides: Sequence[IncidentOverride]) -> list[Incident]:
+    """Apply hand corrections (earlier resolution, new severity) by incident id."""
+    by_id = {o.id: o for o in overrides}
+    out = []
+    for incident in incidents:
+        override = by_id.get(incident.id)
+        if override is not None:
+            incident = replace(
+                incident,
+                resolved_ms=override.resolved_ms if override.resolved_ms is not None else incident.resolved_ms,
+                severity=override.severity or incident.severity,
+            )
+        out.append(incident)
+    return out
+
+
+@dataclass(frozen=True)
+class Assessment:
+    incident: Incident
+    target_ms: int | None  # None: no resolution target (P4)
+    resolution_ms: int  # less excluded time; business time for P3
+    met: bool | None
+    counts: bool  # counts towards the resolution credit (P1/P2, not wholly excluded)
+
+
+def assess(
+    incident: Incident, excluded: Intervals, policy: Policy, now_ms: int, tz: ZoneInfo, holidays: frozenset
+) -> Assessment:
+    """Resolution time and target of one incident; an open incident is measured to ``now``."""
+    end = incident.resolved_ms if incident.resolved_ms is not None else now_ms
+    span = [(incident.opened_ms, end)] if end > incident.opened_ms else []
+    targets = dict(policy.resolution_target_ms)
+    if incident.severity == "P3":
+        target = policy.p3_business_days * 24 * HOUR_MS
+        business = intersect(span, business_days(incident.opened_ms, end, tz, holidays)) if span else []
+        resolution = total(subtract(business, excluded))
+    else:
+        target = targets.get(incident.severity)
+        resolution = max(0, end - incident.opened_ms) - (overlap_ms(excluded, incident.opened_ms, end) if span else 0)
+    wholly_excluded = bool(span) and not subtract(span, excluded)
+    return Assessment(
+        incident=incident,
+        target_ms=target,
+        resolution_ms=resolution,
+        met=None if target is None else resolution <= target,
+        counts=incident.severity in CREDIT_SEVERITIES and not wholly_excluded,
+    )

@@ -1,0 +1,217 @@
+"""The monthly SLA report (SLA-SPEC §10) as plain data, built from region timelines. Pure.
+
+Minutes are floats for people; exact figures (milliseconds, the ``met`` and
+credit decisions) are computed with integers and Fractions before conversion.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, Sequence
+from zoneinfo import ZoneInfo
+
+from . import credits
+from .calendar import claim_deadline, iso, month_bounds
+from .downtime import Period, counted_pieces, downtime_ms
+from .engine import RegionTimeline
+from .exclusions import ExclusionEntry, assess_maintenance, attribute, flags_of, maintenance_for
+from .incidents import RESPONSE_TARGET_MS, UPDATE_INTERVAL_MS, apply_overrides, assess, auto_incidents
+from .intervals import overlap_ms
+from .model import MINUTE_MS, REASONS, Fleet, Records
+
+
+def minutes(ms: int | Fraction) -> float:
+    return float(Fraction(ms) / MINUTE_MS)
+
+
+def percent_available(down_ms: int, total_ms: int) -> float:
+    """Availability in percent, unrounded (100 for an empty span)."""
+    return float(Fraction(total_ms - down_ms, total_ms) * 100) if total_ms > 0 else 100.0
+
+
+def _entry(e: ExclusionEntry, lo: int, hi: int) -> dict[str, Any]:
+    return {
+        "start": iso(max(e.start_ms, lo)),
+        "end": iso(min(e.end_ms, hi)),
+        "reason": e.reason or "none",
+        "flags": list(e.flags),
+        "source": e.source,
+        "detail": e.detail,
+    }
+
+
+def periods_json(periods: Sequence[Period], entries: Sequence[ExclusionEntry], lo: int, hi: int) -> list[dict]:
+    """Periods overlapping ``[lo, hi)``, clipped to it, with their exclusions and pieces."""
+    out = []
+    for p in periods:
+        start, end = max(p.start_ms, lo), min(p.end_ms, hi)
+        if start >= end:
+            continue
+        out.append(
+            {
+                "start": iso(start),
+                "end": iso(end),
+                "minutes": minutes(end - start),
+                "open": p.open,
+                "exclusions": [
+                    _entry(e, start, end) for e in entries if e.start_ms < end and e.end_ms > start
+                ],
+                "pieces": [
+                    {
+                        "start": iso(max(x.start_ms, lo)),
+                        "end": iso(min(x.end_ms, hi)),
+                        "minutes": minutes(min(x.end_ms, hi) - max(x.start_ms, lo)),
+                        "counted": x.counted,
+                    }
+                    for x in p.pieces
+                    if x.start_ms < hi and x.end_ms > lo
+                ],
+            }
+        )
+    return out
+
+
+def _spans(periods: Sequence[Period]) -> list[tuple[int, int]]:
+    return [(p.start_ms, p.end_ms) for p in periods]
+
+
+def build_report(fleet: Fleet, timelines: dict[str, RegionTimeline], records: Records, year: int, month: int,
+                 now_ms: int, regions: Sequence[str] | None = None) -> dict[str, Any]:
+    """The report object for one local calendar month, as of ``now_ms``."""
+    tz = ZoneInfo(fleet.timezone)
+    start, end = month_bounds(year, month, tz)
+    ctx = _MonthContext(fleet, records, tz, year, month, start, end, now_ms)
+    chosen = [t for name, t in timelines.items() if regions is None or name in regions]
+    return {
+        "month": f"{year:04d}-{month:02d}",
+        "timezone": fleet.timezone,
+        "generated_at": iso(now_ms),
+        "target_percent": float(fleet.policy.target_percent),
+        "month_to_date": now_ms < end,
+        "regions": [ctx.region(t) for t in chosen],
+        "components": [ctx.component(t, c.name) for t in chosen for c in t.region.components if not c.critical],
+    }
+
+
+class _MonthContext:
+    """The month's bounds and inputs, shared by the region and component sections."""
+
+    def __init__(self, fleet: Fleet, records: Records, tz: ZoneInfo, year: int, month: int,
+                 start: int, end: int, now_ms: int):
+        self.fleet, self.records, self.tz = fleet, records, tz
+        self.year, self.month, self.start, self.end, self.now = year, month, start, end, now_ms
+        self.until = max(start, min(end, now_ms))  # month to date
+
+    def availability(self, periods: Sequence[Period], unknown) -> dict[str, Any]:
+        down = downtime_ms(periods, self.start, self.until)
+        elapsed = self.until - self.start
+        target = self.fleet.policy.target_percent
+        budget = Fraction(self.end - self.start) * (100 - target) / 100
+        return {
+            "total_minutes": minutes(self.end - self.start),
+            "elapsed_minutes": minutes(elapsed),
+            "downtime_minutes": minutes(down),
+            "downtime_ms": down,
+            "availability_percent": percent_available(down, elapsed),
+            "met": not credits.below(down, elapsed, target),
+            "error_budget_minutes": minutes(budget),
+            "error_budget_remaining_minutes": minutes(budget - down),
+            "unknown_minutes": minutes(overlap_ms(unknown, self.start, self.until)),
+        }
+
+    def region(self, t: RegionTimeline) -> dict[str, Any]:
+        figures = self.availability(t.periods, t.states.unknown)
+        excluded = attribute(_spans(t.periods), t.entries, self.start, self.until)
+        in_month = [e for e in t.entries if e.start_ms < self.end and e.end_ms > self.start]
+        assessments = self.incidents(t)
+        return {
+            "region": t.region.name,
+            "environment": t.region.environment,
+            **figures,
+            "excluded_minutes": {reason: minutes(excluded[reason]) for reason in REASONS},
+            "periods": periods_json(t.periods, t.entries, self.start, self.until),
+            "incidents": [self.incident_json(a) for a in assessments],
+            "maintenance": self.maintenance(t.region.name),
+            "flags": flags_of(in_month),
+            "credit": self.credit(t, figures["downtime_ms"], assessments),
+        }
+
+    def component(self, t: RegionTimeline, name: str) -> dict[str, Any]:
+        periods = t.component_periods[name]
+        figures = self.availability(periods, t.component_states[name].unknown)
+        return {
+            "region": t.region.name,
+            "component": name,
+            **figures,
+            "periods": periods_json(periods, t.entries, self.start, self.until),
+        }
+
+    def incidents(self, t: RegionTimeline) -> list:
+        auto = auto_incidents(
+            t.region, _spans(t.periods), {n: _spans(p) for n, p in t.component_periods.items()}, self.now
+        )
+        manual = [i for i in self.records.incidents if i.region == t.region.name]
+        chosen = [
+            i for i in apply_overrides(auto + manual, self.records.overrides)
+            if self.start <= i.opened_ms < self.end
+        ]
+        chosen.sort(key=lambda i: (i.opened_ms, i.id))
+        return [assess(i, t.excluded, self.fleet.policy, self.now, self.tz, self.fleet.holidays) for i in chosen]
+
+    @staticmethod
+    def incident_json(a) -> dict[str, Any]:
+        i = a.incident
+        return {
+            "id": i.id,
+            "source": i.source,
+            "severity": i.severity,
+            "component": i.component,
+            "title": i.title,
+            "opened": iso(i.opened_ms),
+            "resolved": iso(i.resolved_ms),
+            "target_minutes": None if a.target_ms is None else minutes(a.target_ms),
+            "resolution_minutes": minutes(a.resolution_ms),
+            "met": a.met,
+            "counts": a.counts,
+            "response_target_minutes": minutes(RESPONSE_TARGET_MS[i.severity]),
+            "update_interval_minutes": minutes(UPDATE_INTERVAL_MS[i.severity]),
+        }
+
+    def maintenance(self, region: str) -> list[dict[str, Any]]:
+        out = []
+        for w in maintenance_for(region, self.records.maintenance):
+            if w.start_ms < self.end and w.end_ms > self.start:
+                reason, flags = assess_maintenance(w, self.fleet.policy)
+                out.append({
+                    "id": w.id, "kind": w.kind, "start": iso(w.start_ms), "end": iso(w.end_ms),
+                    "announced_at": iso(w.announced_at_ms), "excluded": reason is not None,
+                    "flags": list(flags), "reason": w.reason, "all_regions": w.region is None,
+                })
+        return out
+
+    def credit(self, t: RegionTimeline, down: int, assessments) -> dict[str, Any]:
+        why_not = credits.ineligibility(t.region)
+        policy = self.fleet.policy
+        if why_not is not None:
+            return {"eligible": False, "reason": why_not, "availability_percent": 0, "resolution_percent": 0,
+                    "total_percent": 0, "same_event": False, "amount": None, "currency": None,
+                    "claim_deadline": None}
+        availability = credits.availability_credit(down, self.until - self.start, policy.availability_tiers)
+        resolution = credits.resolution_credit(assessments)
+        same = credits.same_event(assessments, counted_pieces(t.periods), self.now)
+        total = credits.combine(availability, resolution.percent, same, policy)
+        money = credits.amount(total, t.region.monthly_fee)
+        return {
+            "eligible": True, "reason": None,
+            "availability_percent": availability,
+            "resolution_percent": resolution.percent,
+            "resolution_missed": resolution.missed,
+            "resolution_counted": resolution.counted,
+            "resolution_mean_delay_percent": (
+                None if resolution.mean_delay_percent is None else float(resolution.mean_delay_percent)
+            ),
+            "same_event": same,
+            "total_percent": total,
+            "amount": None if money is None else str(money),
+            "currency": t.region.currency if money is not None else None,
+            "claim_deadline": claim_deadline(self.year, self.month, policy.claim_window_days).isoformat(),
+        }

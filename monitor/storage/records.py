@@ -1,0 +1,96 @@
+"""Hand-kept records: maintenance windows, exclusions, incidents and incident overrides."""
+from __future__ import annotations
+
+from ..sla.model import HandExclusion, Incident, IncidentOverride, MaintenanceWindow, Records
+from .store import Store, StoreError
+
+
+def add_maintenance(store: Store, *, region: str | None, start_ms: int, end_ms: int, kind: str,
+                    announced_at_ms: int | None, reason: str, by: str, now_ms: int) -> int:
+    """Record a maintenance window; returns its id."""
+    with store.atomic():
+        return store.db["maintenance"].insert({
+            "region": region, "start_ms": start_ms, "end_ms": end_ms, "kind": kind,
+            "announced_at_ms": announced_at_ms, "reason": reason, "created_by": by, "created_at_ms": now_ms,
+            "cancelled": 0,
+        }).last_pk
+
+
+def cancel_maintenance(store: Store, window_id: int, by: str, now_ms: int) -> None:
+    """Mark a window cancelled (kept for the record; it excludes nothing)."""
+    row = _get(store, "maintenance", window_id, "maintenance window")
+    if row["cancelled"]:
+        raise StoreError(f"maintenance window {window_id} is already cancelled")
+    with store.atomic():
+        store.db["maintenance"].update(window_id, {"cancelled": 1, "cancelled_by": by, "cancelled_at_ms": now_ms})
+
+
+def add_exclusion(store: Store, *, region: str, start_ms: int, end_ms: int, cause: str, note: str,
+                  by: str, now_ms: int) -> int:
+    """Record a hand-entered exclusion (or a `counted` override); returns its id."""
+    with store.atomic():
+        return store.db["exclusions"].insert({
+            "region": region, "start_ms": start_ms, "end_ms": end_ms, "cause": cause, "note": note,
+            "created_by": by, "created_at_ms": now_ms,
+        }).last_pk
+
+
+def add_incident(store: Store, *, region: str, component: str | None, severity: str, opened_ms: int,
+                 resolved_ms: int | None, title: str, by: str, now_ms: int) -> int:
+    """Record a hand-entered incident (a support ticket); returns its id."""
+    with store.atomic():
+        return store.db["incidents"].insert({
+            "region": region, "component": component, "severity": severity, "opened_ms": opened_ms,
+            "resolved_ms": resolved_ms, "title": title, "created_by": by, "created_at_ms": now_ms,
+        }).last_pk
+
+
+def resolve_incident(store: Store, incident_id: str, *, resolved_ms: int | None = None,
+                     severity: str | None = None, by: str, now_ms: int) -> None:
+    """Resolve or re-classify an incident: a hand one by its number, an automatic one by its stable id."""
+    with store.atomic():
+        if incident_id.isdigit():
+            row = _get(store, "incidents", int(incident_id), "incident")
+            if resolved_ms is not None and resolved_ms <= row["opened_ms"]:
+                raise StoreError(f"incident {incident_id}: --at must be after it opened")
+            changes = {k: v for k, v in (("resolved_ms", resolved_ms), ("severity", severity)) if v is not None}
+            store.db["incidents"].update(int(incident_id), changes)
+            return
+        current = next(store.rows("SELECT * FROM incident_overrides WHERE incident_id = ?", [incident_id]), {})
+        store.db["incident_overrides"].upsert({
+            "incident_id": incident_id,
+            "resolved_ms": resolved_ms if resolved_ms is not None else current.get("resolved_ms"),
+            "severity": severity or current.get("severity"),
+            "updated_by": by, "updated_at_ms": now_ms,
+        }, pk="incident_id")
+
+
+def _get(store: Store, table: str, row_id: int, what: str) -> dict:
+    row = next(store.rows(f"SELECT * FROM {table} WHERE id = ?", [row_id]), None)
+    if row is None:
+        raise StoreError(f"no {what} with id {row_id} (list them with `sla-monitor {table.rstrip('s')} list`)")
+    return row
+
+
+def load_records(store: Store) -> Records:
+    """Everything hand-kept, as the engine's frozen records."""
+    return Records(
+        maintenance=tuple(
+            MaintenanceWindow(r["id"], r["region"], r["start_ms"], r["end_ms"], r["kind"], r["announced_at_ms"],
+                              r["reason"] or "", bool(r["cancelled"]))
+            for r in store.rows("SELECT * FROM maintenance ORDER BY start_ms, id")
+        ),
+        exclusions=tuple(
+            HandExclusion(r["id"], r["region"], r["start_ms"], r["end_ms"], r["cause"], r["note"] or "")
+            for r in store.rows("SELECT * FROM exclusions ORDER BY start_ms, id")
+        ),
+        incidents=tuple(
+            Incident(str(r["id"]), r["region"], r["component"], r["severity"], r["opened_ms"], r["resolved_ms"],
+                     r["title"] or "", "manual")
+            for r in store.rows("SELECT * FROM incidents ORDER BY opened_ms, id")
+        ),
+        overrides=tuple(
+            IncidentOverride(r["incident_id"], r["resolved_ms"], r["severity"])
+            for r in store.rows("SELECT * FROM incident_overrides")
+        ),
+    )

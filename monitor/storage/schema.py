@@ -1,0 +1,59 @@
+"""Schema and forward migrations. ``PRAGMA user_version`` is the schema version.
+
+Each migration takes the sqlite-utils Database inside the opening transaction;
+append new ones, never edit a released one.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import sqlite_utils
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["probes"].create({"id": int, "name": str}, pk="id", not_null={"name"})
+    db["probes"].create_index(["name"], unique=True)
+    db["vantages"].create({"id": int, "name": str}, pk="id", not_null={"name"})
+    db["vantages"].create_index(["name"], unique=True)
+    # Raw samples and run-length segments are the hot tables: clustered on their key, no rowid.
+    db.execute(
+        "CREATE TABLE samples (probe_id INTEGER NOT NULL, vantage_id INTEGER NOT NULL, ts INTEGER NOT NULL,"
+        " ok INTEGER NOT NULL, latency_ms REAL, error TEXT, PRIMARY KEY (probe_id, vantage_id, ts)) WITHOUT ROWID"
+    )
+    db.execute(
+        "CREATE TABLE segments (probe_id INTEGER NOT NULL, vantage_id INTEGER NOT NULL, start_ms INTEGER NOT NULL,"
+        " end_ms INTEGER NOT NULL, ok INTEGER NOT NULL, PRIMARY KEY (probe_id, vantage_id, start_ms)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX segments_by_end ON segments (end_ms)")
+    db["maintenance"].create(
+        {
+            "id": int, "region": str, "start_ms": int, "end_ms": int, "kind": str, "announced_at_ms": int,
+            "reason": str, "created_by": str, "created_at_ms": int, "cancelled": int, "cancelled_by": str,
+            "cancelled_at_ms": int,
+        },
+        pk="id",
+        not_null={"start_ms", "end_ms", "kind", "reason", "cancelled"},
+        defaults={"cancelled": 0},
+    )
+    db["exclusions"].create(
+        {"id": int, "region": str, "start_ms": int, "end_ms": int, "cause": str, "note": str,
+         "created_by": str, "created_at_ms": int},
+        pk="id",
+        not_null={"region", "start_ms", "end_ms", "cause"},
+    )
+    db["incidents"].create(
+        {"id": int, "region": str, "component": str, "severity": str, "opened_ms": int, "resolved_ms": int,
+         "title": str, "created_by": str, "created_at_ms": int},
+        pk="id",
+        not_null={"region", "severity", "opened_ms"},
+    )
+    # Hand corrections of automatic incidents, keyed by their stable id.
+    db["incident_overrides"].create(
+        {"incident_id": str, "resolved_ms": int, "severity": str, "updated_by": str, "updated_at_ms": int},
+        pk="incident_id",
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+SCHEMA_VERSION = len(MIGRATIONS)

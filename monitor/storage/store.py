@@ -1,0 +1,195 @@
+"""The SQLite store: samples, state segments and hand-kept records.
+
+Writes happen inside ``store.atomic()``; a failed command leaves the file as
+it was. Instants are integer UTC milliseconds throughout.
+"""
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import sqlite_utils
+
+from ..sla.calendar import iso
+from ..sla.model import Segment
+from ..sla.timeline import fold_segments
+from .schema import MIGRATIONS, SCHEMA_VERSION
+
+SampleRow = tuple[int, int, int, int, float | None, str | None]  # probe_id, vantage_id, ts, ok, latency, error
+
+
+class StoreError(Exception):
+    """The store cannot be used as asked (not SQLite, too new, missing, pruned range)."""
+
+
+class Store:
+    """One SQLite file through sqlite-utils, WAL mode, schema migrated forward on open."""
+
+    def __init__(self, db: sqlite_utils.Database, path: str):
+        self.db = db
+        self.path = path
+        self._ids: dict[tuple[str, str], int] = {}
+
+    @classmethod
+    def open(cls, path: str | Path, create: bool = True) -> "Store":
+        """Open (and if allowed create) the store; refuse files that are not ours to touch."""
+        path = str(path)
+        exists = Path(path).exists()
+        if not exists and not create:
+            raise StoreError(f"{path}: no database here (import samples or run the daemon first, or pass --db PATH)")
+        if not exists:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path)
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"{path}: not an SQLite database ({exc}); point --db at a sla-monitor database") from None
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise StoreError(
+                f"{path}: database schema version {version} is newer than this sla-monitor understands "
+                f"({SCHEMA_VERSION}); upgrade sla-monitor"
+            )
+        if version > 0 and not _is_ours(conn):
+            conn.close()
+            raise StoreError(f"{path}: SQLite database without sla-monitor tables; point --db at a sla-monitor database")
+        if version == 0 and exists and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            conn.close()
+            raise StoreError(f"{path}: SQLite database of another program (no sla-monitor schema); not touching it")
+        db = sqlite_utils.Database(conn)
+        if version < SCHEMA_VERSION:
+            with db.ensure_autocommit_on():
+                db.execute("PRAGMA journal_mode=wal")
+            with db.atomic():
+                for migrate in MIGRATIONS[version:]:
+                    migrate(db)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=5000")
+        return cls(db, path)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def atomic(self):
+        """One transaction (nested calls become savepoints)."""
+        return self.db.atomic()
+
+    # -- names ----------------------------------------------------------------------------------
+
+    def id_for(self, table: str, name: str) -> int:
+        """Integer id of a probe or vantage name, created on first use."""
+        key = (table, name)
+        if key not in self._ids:
+            row = self.db.execute(f"SELECT id FROM {table} WHERE name = ?", [name]).fetchone()
+            if row is None:
+                row = (self.db.execute(f"INSERT INTO {table} (name) VALUES (?)", [name]).lastrowid,)
+            self._ids[key] = row[0]
+        return self._ids[key]
+
+    def _names(self, table: str) -> dict[int, str]:
+        return {row[0]: row[1] for row in self.db.execute(f"SELECT id, name FROM {table}")}
+
+    # -- samples and segments ---------------------------------------------------------------------
+
+    def insert_samples(self, rows: Sequence[SampleRow]) -> None:
+        """Insert or replace samples (same probe, vantage and ts: the later one wins). Call refold after."""
+        self.db.conn.executemany("INSERT OR REPLACE INTO samples VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+    def pruned_before(self) -> int | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'samples_pruned_before_ms'").fetchone()
+        return int(row[0]) if row else None
+
+    def refold(self, probe_id: int, vantage_id: int, lo_ts: int, hi_ts: int, stale_ms: int) -> None:
+        """Rebuild the segments that samples with ts in ``[lo_ts, hi_ts]`` can have changed.
+
+        Reads from the last sample before ``lo_ts`` (seeding the run it belongs to)
+        through the end of the first segment starting after ``hi_ts``; segments
+        beyond are unaffected because their samples' successors did not change.
+        """
+        key = (probe_id, vantage_id)
+        pruned = self.pruned_before()
+        if pruned is not None and lo_ts < pruned + stale_ms:
+            raise StoreError(
+                f"samples before {iso(pruned)} were pruned (storage.sample_retention_days); "
+                f"cannot add samples before {iso(pruned + stale_ms)}"
+            )
+        q = self.db.conn.execute
+        prev = q("SELECT max(ts) FROM samples WHERE probe_id=? AND vantage_id=? AND ts < ?", (*key, lo_ts)).fetchone()[0]
+        seed_start = from_ts = None
+        if prev is not None:
+            from_ts = prev
+            seed_start = q(
+                "SELECT start_ms FROM segments WHERE probe_id=? AND vantage_id=? AND start_ms <= ?"
+                " ORDER BY start_ms DESC LIMIT 1", (*key, prev)
+            ).fetchone()[0]
+        first = seed_start if seed_start is not None else lo_ts
+        after = q(
+            "SELECT end_ms FROM segments WHERE probe_id=? AND vantage_id=? AND start_ms > ? ORDER BY start_ms LIMIT 1",
+            (*key, hi_ts),
+        ).fetchone()
+        within = q(
+            "SELECT max(end_ms) FROM segments WHERE probe_id=? AND vantage_id=? AND start_ms >= ? AND start_ms <= ?",
+            (*key, first, hi_ts),
+        ).fetchone()[0]
+        until = max(hi_ts + 1, after[0] if after else 0, within or 0)
+        next_row = q(
+            "SELECT ts FROM samples WHERE probe_id=? AND vantage_id=? AND ts >= ? ORDER BY ts LIMIT 1", (*key, until)
+        ).fetchone()
+        samples = q(
+            "SELECT ts, ok FROM samples WHERE probe_id=? AND vantage_id=? AND ts >= ? AND ts < ? ORDER BY ts",
+            (*key, from_ts if from_ts is not None else lo_ts, until),
+        )
+        segments = fold_segments(samples, stale_ms, seed_start=seed_start, next_ts=next_row[0] if next_row else None)
+        rows = [(probe_id, vantage_id, s.start_ms, s.end_ms, int(s.ok)) for s in segments]
+        q("DELETE FROM segments WHERE probe_id=? AND vantage_id=? AND start_ms >= ? AND start_ms < ?", (*key, first, until))
+        self.db.conn.executemany("INSERT INTO segments VALUES (?, ?, ?, ?, ?)", rows)
+
+    def segments_between(self, lo: int, hi: int) -> dict[tuple[str, str], list[Segment]]:
+        """Segments overlapping ``[lo, hi)`` keyed by (probe name, vantage name), sorted by start."""
+        probes, vantages = self._names("probes"), self._names("vantages")
+        found: dict[tuple[str, str], list[Segment]] = defaultdict(list)
+        rows = self.db.conn.execute(
+            "SELECT probe_id, vantage_id, start_ms, end_ms, ok FROM segments WHERE end_ms > ? AND start_ms < ?"
+            " ORDER BY probe_id, vantage_id, start_ms",
+            (lo, hi),
+        )
+        for probe_id, vantage_id, start, end, ok in rows:
+            found[(probes[probe_id], vantages[vantage_id])].append(Segment(start, end, bool(ok)))
+        return found
+
+    def prune_samples(self, before_ms: int) -> int:
+        """Delete raw samples older than ``before_ms`` (segments stay); returns how many."""
+        with self.atomic():
+            count = self.db.execute("DELETE FROM samples WHERE ts < ?", [before_ms]).rowcount
+            current = self.pruned_before()
+            if current is None or before_ms > current:
+                self.db["meta"].upsert({"key": "samples_pruned_before_ms", "value": str(before_ms)}, pk="key")
+        return count
+
+    def counts(self) -> dict[str, int]:
+        """Row counts of the main tables (for `status`-style output and tests)."""
+        return {t: self.db[t].count for t in ("samples", "segments", "maintenance", "exclusions", "incidents")}
+
+    def rows(self, sql: str, params: Iterable = ()) -> Iterator[dict]:
+        """Rows of a query as dicts."""
+        return self.db.query(sql, list(params))
+
+
+def _is_ours(conn: sqlite3.Connection) -> bool:
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return {"samples", "segments", "meta"} <= names
+
+
+@contextlib.contextmanager
+def opened(path: str | Path, create: bool = True) -> Iterator[Store]:
+    """Open a store for the length of a block."""
+    store = Store.open(path, create=create)
+    try:
+        yield store
+    finally:
+        store.close()

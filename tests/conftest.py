@@ -1,0 +1,54 @@
+"""Shared fixtures: run the real CLI in-process against real SQLite files in tmp_path."""
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from monitor.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self):
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def spec_config(tmp_path: Path) -> Path:
+    path = tmp_path / "spec.yaml"
+    shutil.copy(FIXTURES / "spec.yaml", path)
+    return path
+
+
+@pytest.fixture
+def run_cli(capsys, tmp_path: Path, spec_config: Path):
+    """Call `sla-monitor --config spec.yaml --db tmp/store.db ARGS…`; returns code, stdout, stderr."""
+    db = tmp_path / "store.db"
+
+    def run(*args: str, config: Path | None = None, now: str | None = "2027-01-15T00:00:00Z") -> Result:
+        argv = ["--config", str(config or spec_config), "--db", str(db)]
+        if now:
+            argv += ["--now", now]
+        code = main(argv + list(args))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    run.db = db
+    return run
+
+
+def write_jsonl(path: Path, rows) -> Path:
+    with open(path, "w") as f:
+        for row in rows:
+            f.write(json.dumps(row) + "\n")
+    return path
