@@ -53,4 +53,4 @@ def emit_rows(rows: list[dict], fmt: str, columns: list[str],
         return
     headers = columns + ([extra_header] if extra else [])
     table = [[row.get(c) for c in columns] + ([extra(row)] if extra else []) for row in rows]
-    print(tabulate(table, headers))
+    print(tabulate(table, headers, disable_numparse=True))

@@ -62,10 +62,10 @@ def as_table(report: dict) -> str:
     head = f"SLA report {report['month']} ({report['timezone']}), target {report['target_percent']}%"
     if report["month_to_date"]:
         head += f", month to date as of {report['generated_at']}"
-    out = [head, "", tabulate(_summary_rows(report), SUMMARY_HEADERS)]
+    out = [head, "", tabulate(_summary_rows(report), SUMMARY_HEADERS, disable_numparse=True)]
     periods = _period_rows(report)
     if periods:
-        out += ["", "Unavailability periods:", tabulate(periods, PERIOD_HEADERS)]
+        out += ["", "Unavailability periods:", tabulate(periods, PERIOD_HEADERS, disable_numparse=True)]
     for c in report["components"]:
         out.append(f"\ncomponent {c['region']}/{c['component']}: {_pct(c['availability_percent'])}% "
                    f"(downtime {_min(c['downtime_minutes'])} min)")
@@ -77,12 +77,12 @@ def as_markdown(report: dict) -> str:
     out = [f"# SLA report {report['month']}", "",
            f"Time zone {report['timezone']}; target {report['target_percent']} % monthly availability per region; "
            f"generated {report['generated_at']}" + (" (month to date)" if report["month_to_date"] else "") + ".", "",
-           tabulate(_summary_rows(report), SUMMARY_HEADERS, tablefmt="github")]
+           tabulate(_summary_rows(report), SUMMARY_HEADERS, tablefmt="github", disable_numparse=True)]
     for r in report["regions"]:
         out += ["", f"## {r['region']}", ""]
         if r["periods"]:
             out.append(tabulate([row[1:] for row in _period_rows({"regions": [r]})], PERIOD_HEADERS[1:],
-                                tablefmt="github"))
+                                tablefmt="github", disable_numparse=True))
         else:
             out.append("No unavailability.")
         if r["incidents"]:
@@ -90,7 +90,7 @@ def as_markdown(report: dict) -> str:
                      "-" if i["target_minutes"] is None else _min(i["target_minutes"]),
                      {True: "met", False: "missed", None: "-"}[i["met"]]] for i in r["incidents"]]
             out += ["", tabulate(rows, ["incident", "severity", "opened", "resolved", "resolution min",
-                                        "target min", "result"], tablefmt="github")]
+                                        "target min", "result"], tablefmt="github", disable_numparse=True)]
         for m in r["maintenance"]:
             state = "excluded" if m["excluded"] else "not excluded"
             flags = f" [{', '.join(m['flags'])}]" if m["flags"] else ""

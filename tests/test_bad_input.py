@@ -1,0 +1,150 @@
+"""Bad input: a one-line error naming what and where, exit 2, and the store exactly as it was."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from conftest import write_jsonl
+
+GOOD = [{"ts": "2026-11-03T10:00:00Z", "probe": "w", "ok": True},
+        {"ts": "2026-11-03T10:01:00+01:00", "probe": "w", "ok": False, "latency_ms": 3.5, "error": "HTTP 503"}]
+
+
+def snapshot(db) -> list[str]:
+    con = sqlite3.connect(db)
+    try:
+        return list(con.iterdump())
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def seeded(run_cli, tmp_path):
+    """A store with two samples and a maintenance window, and its dump to compare against."""
+    assert run_cli("import", str(write_jsonl(tmp_path / "good.jsonl", GOOD))).code == 0
+    assert run_cli("maintenance", "add", "--all", "--start", "2026-11-05T01:00:00Z", "--end", "2026-11-05T02:00:00Z",
+                   "--kind", "scheduled", "--announced-at", "2026-11-01T00:00:00Z", "--reason", "patching").code == 0
+    return snapshot(run_cli.db)
+
+
+def _assert_rejected(result, *needles):
+    assert result.code == 2, (result.out, result.err)
+    assert result.err.count("\n") == 1, result.err  # one line
+    for needle in needles:
+        assert needle in result.err
+
+
+IMPORT_CASES = {
+    "naive-ts": ({"ts": "2026-11-03T10:02:00", "probe": "w", "ok": True}, ["bad.jsonl:3", "no UTC offset"]),
+    "unparseable-ts": ({"ts": "yesterday", "probe": "w", "ok": True}, ["bad.jsonl:3", "not an ISO 8601"]),
+    "unknown-probe": ({"ts": "2026-11-03T10:02:00Z", "probe": "nope", "ok": True}, ["bad.jsonl:3", "'nope'", "known: g, u, w"]),
+    "unknown-vantage": ({"ts": "2026-11-03T10:02:00Z", "probe": "w", "ok": True, "vantage": "mars"}, ["bad.jsonl:3", "'mars'"]),
+    "ok-not-bool": ({"ts": "2026-11-03T10:02:00Z", "probe": "w", "ok": "yes"}, ["bad.jsonl:3", "ok: 'yes'"]),
+    "missing-ts": ({"probe": "w", "ok": True}, ["bad.jsonl:3", "ts is missing"]),
+    "unknown-key": ({"ts": "2026-11-03T10:02:00Z", "probe": "w", "ok": True, "status": 1}, ["bad.jsonl:3", "'status'"]),
+    "negative-latency": ({"ts": "2026-11-03T10:02:00Z", "probe": "w", "ok": True, "latency_ms": -1}, ["latency_ms"]),
+}
+
+
+@pytest.mark.parametrize("case", IMPORT_CASES, ids=list(IMPORT_CASES))
+def test_bad_import_line_rolls_back_everything(case, seeded, run_cli, tmp_path):
+    bad_row, needles = IMPORT_CASES[case]
+    # Two good new lines first: they must not survive the bad third one.
+    rows = [{"ts": "2026-11-04T10:00:00Z", "probe": "w", "ok": False}, {"ts": "2026-11-04T10:01:00Z", "probe": "g", "ok": True}, bad_row]
+    result = run_cli("import", str(write_jsonl(tmp_path / "bad.jsonl", rows)))
+    _assert_rejected(result, *needles)
+    assert snapshot(run_cli.db) == seeded
+
+
+def test_malformed_json_line_reports_line_number(seeded, run_cli, tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"ts": "2026-11-04T10:00:00Z", "probe": "w", "ok": false}\n\n{"ts": "2026-11-04T10:01:00Z", "probe":\n')
+    _assert_rejected(run_cli("import", str(path)), "bad.jsonl:3", "not valid JSON")
+    assert snapshot(run_cli.db) == seeded
+
+
+RECORD_CASES = {
+    "end-before-start": (["maintenance", "add", "--region", "eu-west", "--start", "2026-11-05T02:00:00Z", "--end",
+                          "2026-11-05T02:00:00Z", "--kind", "scheduled", "--announced-at", "2026-11-01T00:00:00Z",
+                          "--reason", "x"], ["--end", "must be after --start"]),
+    "unknown-region": (["exclusion", "add", "--region", "mars", "--start", "2026-11-05T01:00:00Z", "--end",
+                        "2026-11-05T02:00:00Z", "--cause", "customer", "--note", "x"], ["'mars'", "known: eu-west"]),
+    "unknown-cause": (["exclusion", "add", "--region", "eu-west", "--start", "2026-11-05T01:00:00Z", "--end",
+                       "2026-11-05T02:00:00Z", "--cause", "gremlins", "--note", "x"], ["'gremlins'", "force_majeure"]),
+    "unknown-third-party-cause": (["exclusion", "add", "--region", "eu-west", "--start", "2026-11-05T01:00:00Z", "--end",
+                                   "2026-11-05T02:00:00Z", "--cause", "third_party:aws", "--note", "x"], ["'aws'", "genesys-euw1"]),
+    "naive-start": (["incident", "add", "--region", "eu-west", "--severity", "P1", "--opened", "2026-11-05T01:00:00"],
+                    ["--opened", "no UTC offset"]),
+    "resolved-before-opened": (["incident", "add", "--region", "eu-west", "--severity", "P2", "--opened",
+                                "2026-11-05T01:00:00Z", "--resolved", "2026-11-05T00:00:00Z"], ["--resolved", "after"]),
+    "unknown-component": (["incident", "add", "--region", "eu-west", "--component", "panel", "--severity", "P2",
+                           "--opened", "2026-11-05T01:00:00Z"], ["'panel'", "widget"]),
+    "bad-month": (["report", "--month", "2026-13"], ["'2026-13'", "YYYY-MM"]),
+    "month-words": (["outages", "--month", "November"], ["'November'", "YYYY-MM"]),
+    "future-month": (["report", "--month", "2031-01"], ["has not started"]),
+    "cancel-unknown": (["maintenance", "cancel", "99"], ["no maintenance window with id 99"]),
+    "resolve-unknown": (["incident", "resolve", "42", "--at", "2026-11-05T01:00:00Z"], ["no incident with id 42"]),
+}
+NOW_CASES = {"naive-now": ("2026-11-30T00:00:00", "no UTC offset"), "garbage-now": ("soon", "not an ISO 8601")}
+
+
+@pytest.mark.parametrize("case", RECORD_CASES, ids=list(RECORD_CASES))
+def test_bad_record_input(case, seeded, run_cli):
+    args, needles = RECORD_CASES[case]
+    _assert_rejected(run_cli(*args), *needles)
+    assert snapshot(run_cli.db) == seeded
+
+
+@pytest.mark.parametrize("case", NOW_CASES, ids=list(NOW_CASES))
+def test_bad_now(case, seeded, run_cli):
+    now, needle = NOW_CASES[case]
+    _assert_rejected(run_cli("report", "--month", "2026-11", now=now), "--now", needle)
+    assert snapshot(run_cli.db) == seeded
+
+
+@pytest.mark.parametrize("argv", [["incident", "add", "--region", "eu-west", "--severity", "P5", "--opened", "2026-11-05T01:00:00Z"],
+                                  ["maintenance", "add", "--all", "--start", "2026-11-05T01:00:00Z", "--end", "2026-11-05T02:00:00Z",
+                                   "--kind", "sometime", "--announced-at", "2026-11-01T00:00:00Z", "--reason", "x"]],
+                         ids=["unknown-severity", "unknown-kind"])
+def test_unknown_choice_exits_2(argv, seeded, run_cli):
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(*argv)
+    assert exit_info.value.code == 2
+    assert snapshot(run_cli.db) == seeded
+
+
+def test_not_sqlite_file_is_refused_untouched(run_cli, tmp_path):
+    run_cli.db.write_bytes(b"this is a text file, not a database\n" * 10)
+    before = run_cli.db.read_bytes()
+    _assert_rejected(run_cli("import", str(write_jsonl(tmp_path / "good.jsonl", GOOD))), "not an SQLite database")
+    _assert_rejected(run_cli("report", "--month", "2026-11"), "not an SQLite database")
+    assert run_cli.db.read_bytes() == before
+
+
+def test_newer_schema_is_refused_untouched(seeded, run_cli, tmp_path):
+    con = sqlite3.connect(run_cli.db)
+    con.execute("PRAGMA user_version = 99")
+    con.commit()
+    con.close()
+    before = snapshot(run_cli.db)
+    _assert_rejected(run_cli("import", str(write_jsonl(tmp_path / "good.jsonl", GOOD))), "schema version 99", "upgrade")
+    assert snapshot(run_cli.db) == before
+
+
+def test_foreign_sqlite_database_is_not_touched(run_cli, tmp_path):
+    con = sqlite3.connect(run_cli.db)
+    con.execute("CREATE TABLE customers (id INTEGER)")
+    con.commit()
+    con.close()
+    _assert_rejected(run_cli("import", str(write_jsonl(tmp_path / "good.jsonl", GOOD))), "another program")
+    assert "customers" in "".join(snapshot(run_cli.db)) and "samples" not in "".join(snapshot(run_cli.db))
+
+
+def test_report_without_store_says_so(run_cli):
+    _assert_rejected(run_cli("report", "--month", "2026-11"), "no database here")
+    assert not run_cli.db.exists()
+
+
+def test_missing_import_file(run_cli, tmp_path):
+    _assert_rejected(run_cli("import", str(tmp_path / "nope.jsonl")), "nope.jsonl", "cannot read")

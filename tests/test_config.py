@@ -1,0 +1,69 @@
+"""Config: the example files validate; each bad-config fixture fails with its exact message."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitor.config import ConfigError, load_config, parse_config, to_fleet
+from conftest import FIXTURES
+
+ROOT = Path(__file__).parent.parent
+BAD = sorted((FIXTURES / "bad_config").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", ["example.yaml", "demo.yaml"])
+def test_shipped_configs_validate(name):
+    cfg = load_config(ROOT / "config" / name)
+    fleet = to_fleet(cfg)
+    assert fleet.regions and all(r.components for r in fleet.regions)
+
+
+def test_example_has_the_fleet_the_issue_asks_for():
+    cfg = load_config(ROOT / "config" / "example.yaml")
+    envs = [r.environment for r in cfg.regions]
+    assert envs.count("production") >= 3 and "non-production" in envs
+    providers = {t.provider for t in cfg.third_parties}
+    assert {"Genesys Cloud", "Microsoft Azure", "Vonage"} <= providers
+    assert all(any(not c.critical for c in r.components) for r in cfg.regions if r.environment == "production")
+    policy = cfg.policy.model_dump()
+    for knob in ("stale_after_factor", "quorum", "flap_merge_seconds", "unknown_counts_as", "maintenance_notice_hours",
+                 "maintenance_max_hours", "downtime_threshold_minutes", "threshold_before_exclusions",
+                 "credit_cap_percent"):
+        assert knob in policy
+
+
+@pytest.mark.parametrize("path", BAD, ids=[p.stem for p in BAD])
+def test_bad_config_message(path: Path, monkeypatch):
+    monkeypatch.delenv("SLA_TEST_UNSET_TOKEN", raising=False)
+    expected = path.read_text().splitlines()[0].removeprefix("# expect: ")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert f"{path}{expected}" in caught.value.problems
+
+
+def test_bad_config_exits_2_through_cli(run_cli):
+    result = run_cli("check-config", config=FIXTURES / "bad_config" / "unknown_key.yaml")
+    assert result.code == 2 and "did you mean 'name'" in result.err and result.out == ""
+
+
+def test_env_interpolation_and_secret_never_echoed():
+    text = (FIXTURES / "spec.yaml").read_text().replace('"http://127.0.0.1:9/health"', '"http://127.0.0.1:9/${TOKEN}"')
+    cfg = parse_config(text, env={"TOKEN": "s3cret"})
+    assert any(p.url.endswith("/s3cret") for p, _, _ in cfg.all_probes() if p.kind == "http")
+    bad = text.replace("interval: 60s}\nEOF", "").replace("- {id: w, kind: http,", "- {id: w, kind: http, timeout: \"${TOKEN}\",")
+    with pytest.raises(ConfigError) as caught:
+        parse_config(bad, env={"TOKEN": "s3cret"})
+    assert "s3cret" not in str(caught.value) and "(from environment)" in str(caught.value)
+
+
+def test_default_from_env_syntax():
+    text = (FIXTURES / "spec.yaml").read_text().replace("unused.db", "${SLA_DB:-fallback.db}")
+    assert parse_config(text, env={}).storage.path == "fallback.db"
+    assert parse_config(text, env={"SLA_DB": "x.db"}).storage.path == "x.db"
+
+
+def test_decimal_percent_is_exact():
+    text = (FIXTURES / "spec.yaml").read_text().replace("support_plan: premium", "support_plan: premium\npolicy: {target_percent: 99.95}")
+    from fractions import Fraction
+    assert to_fleet(parse_config(text)).policy.target_percent == Fraction(9995, 100)
