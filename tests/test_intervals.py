@@ -40,3 +40,9 @@ def test_set_operations(a, b, c):
 def test_touching_intervals_merge_and_overlap_counts_once():
     assert iv.normalize([(10, 20), (20, 30), (25, 40)]) == [(10, 40)]
     assert iv.subtract([(0, 100)], [(10, 20), (20, 30)]) == [(0, 10), (30, 100)]
+
+
+@given(raw, st.integers(0, 60), st.integers(0, 60))
+def test_window_finds_exactly_the_overlapping_intervals(a, lo, hi):
+    a = iv.normalize(a)
+    assert iv.window(a, lo, hi) == [(s, e) for s, e in a if s < hi and e > lo]

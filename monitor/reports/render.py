@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any, Callable
 
+import orjson
 from tabulate import tabulate
 
 
@@ -43,10 +43,25 @@ def _summary_rows(report: dict) -> list[list]:
     ]
 
 
-def _period_rows(report: dict) -> list[list]:
+def _notable(period: dict) -> bool:
+    """Worth a line for a reader: it counted, something was excluded, or it is still open."""
+    return period["open"] or bool(period["exclusions"]) or any(x["counted"] for x in period["pieces"])
+
+
+def _brief_note(report: dict) -> str:
+    hidden = sum(not _notable(p) for r in report["regions"] for p in r["periods"])
+    if not hidden:
+        return ""
+    return (f"(+ {hidden} brief unavailability periods under the {report['threshold_minutes']:g}-minute threshold, "
+            "nothing excluded: not listed; see `sla-monitor outages` or --format json)")
+
+
+def _period_rows(report: dict, notable_only: bool = True) -> list[list]:
     rows = []
     for r in report["regions"]:
         for p in r["periods"]:
+            if notable_only and not _notable(p):
+                continue
             counted = sum(x["minutes"] for x in p["pieces"] if x["counted"])
             reasons = sorted({e["reason"] for e in p["exclusions"]})
             rows.append([r["region"], p["start"], p["end"] + (" (open)" if p["open"] else ""),
@@ -66,6 +81,8 @@ def as_table(report: dict) -> str:
     periods = _period_rows(report)
     if periods:
         out += ["", "Unavailability periods:", tabulate(periods, PERIOD_HEADERS, disable_numparse=True)]
+    if _brief_note(report):
+        out.append(_brief_note(report))
     for c in report["components"]:
         out.append(f"\ncomponent {c['region']}/{c['component']}: {_pct(c['availability_percent'])}% "
                    f"(downtime {_min(c['downtime_minutes'])} min)")
@@ -80,17 +97,21 @@ def as_markdown(report: dict) -> str:
            tabulate(_summary_rows(report), SUMMARY_HEADERS, tablefmt="github", disable_numparse=True)]
     for r in report["regions"]:
         out += ["", f"## {r['region']}", ""]
-        if r["periods"]:
-            out.append(tabulate([row[1:] for row in _period_rows({"regions": [r]})], PERIOD_HEADERS[1:],
-                                tablefmt="github", disable_numparse=True))
-        else:
-            out.append("No unavailability.")
+        rows = [row[1:] for row in _period_rows({"regions": [r]})]
+        if rows:
+            out.append(tabulate(rows, PERIOD_HEADERS[1:], tablefmt="github", disable_numparse=True))
+        out.append(_brief_note({**report, "regions": [r]}) or ("" if rows else "No unavailability."))
         if r["incidents"]:
+            # Every period opens an incident; list the ones a reader acts on, count the rest.
+            shown = [i for i in r["incidents"] if i["met"] is not True or i["source"] == "manual"]
             rows = [[i["id"], i["severity"], i["opened"], i["resolved"] or "open", _min(i["resolution_minutes"]),
                      "-" if i["target_minutes"] is None else _min(i["target_minutes"]),
-                     {True: "met", False: "missed", None: "-"}[i["met"]]] for i in r["incidents"]]
-            out += ["", tabulate(rows, ["incident", "severity", "opened", "resolved", "resolution min",
-                                        "target min", "result"], tablefmt="github", disable_numparse=True)]
+                     {True: "met", False: "missed", None: "-"}[i["met"]]] for i in shown]
+            out.append(f"\nIncidents: {len(r['incidents'])}, {sum(i['met'] is False for i in r['incidents'])} "
+                       "missed their resolution target." + (" Missed or open ones and tickets:" if rows else ""))
+            if rows:
+                out += ["", tabulate(rows, ["incident", "severity", "opened", "resolved", "resolution min",
+                                            "target min", "result"], tablefmt="github", disable_numparse=True)]
         for m in r["maintenance"]:
             state = "excluded" if m["excluded"] else "not excluded"
             flags = f" [{', '.join(m['flags'])}]" if m["flags"] else ""
@@ -130,7 +151,7 @@ def as_csv(report: dict) -> str:
 
 def as_json(data: Any) -> str:
     """Indented JSON, keys in the report's own order."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode()
 
 
 RENDERERS: dict[str, Callable[[dict], str]] = {

@@ -7,7 +7,9 @@ resolves to the first.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import time
 from zoneinfo import ZoneInfo
 
 from .intervals import Intervals
@@ -41,13 +43,14 @@ def from_ms(ms: int) -> dt.datetime:
     return EPOCH + dt.timedelta(milliseconds=ms)
 
 
+@functools.lru_cache(maxsize=65536)  # reports repeat the same instants (period, piece, incident)
 def iso(ms: int | None) -> str | None:
     """UTC milliseconds as ISO 8601 with ``Z`` (milliseconds shown only when present)."""
     if ms is None:
         return None
-    moment = from_ms(ms)
-    spec = "milliseconds" if ms % 1000 else "seconds"
-    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
+    seconds, milli = divmod(ms, 1000)
+    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    return f"{text}.{milli:03d}Z" if milli else f"{text}Z"
 
 
 def local_midnight_ms(day: dt.date, tz: ZoneInfo) -> int:

@@ -1,23 +1,20 @@
 """Unavailability periods, pieces and the 15-minute rule (SLA-SPEC §4, §6)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from .intervals import Intervals, intersect, overlap_ms, subtract, union
 from .model import Policy
 from .timeline import StateSets
 
 
-@dataclass(frozen=True)
-class Piece:
+class Piece(NamedTuple):
     start_ms: int
     end_ms: int
     counted: bool  # judged on the whole piece, even where it crosses a month end
 
 
-@dataclass(frozen=True)
-class Period:
+class Period(NamedTuple):
     start_ms: int
     end_ms: int
     pieces: tuple[Piece, ...]

@@ -1,12 +1,11 @@
 """Incidents from unavailability periods and their resolution performance (SLA-SPEC §9)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, NamedTuple, Sequence
 from zoneinfo import ZoneInfo
 
 from .calendar import business_days, iso
-from .intervals import Intervals, intersect, overlap_ms, subtract, total
+from .intervals import Intervals, intersect, overlap_ms, subtract, total, window
 from .model import HOUR_MS, MINUTE_MS, Incident, IncidentOverride, Policy, RegionSpec
 
 RESPONSE_TARGET_MS = {"P1": 15 * MINUTE_MS, "P2": HOUR_MS, "P3": 4 * HOUR_MS, "P4": 8 * HOUR_MS}
@@ -53,8 +52,7 @@ def apply_overrides(incidents: Iterable[Incident], overrides: Sequence[IncidentO
     for incident in incidents:
         override = by_id.get(incident.id)
         if override is not None:
-            incident = replace(
-                incident,
+            incident = incident._replace(
                 resolved_ms=override.resolved_ms if override.resolved_ms is not None else incident.resolved_ms,
                 severity=override.severity or incident.severity,
             )
@@ -62,8 +60,7 @@ def apply_overrides(incidents: Iterable[Incident], overrides: Sequence[IncidentO
     return out
 
 
-@dataclass(frozen=True)
-class Assessment:
+class Assessment(NamedTuple):
     incident: Incident
     target_ms: int | None  # None: no resolution target (P4)
     resolution_ms: int  # less excluded time; business time for P3
@@ -77,15 +74,15 @@ def assess(
     """Resolution time and target of one incident; an open incident is measured to ``now``."""
     end = incident.resolved_ms if incident.resolved_ms is not None else now_ms
     span = [(incident.opened_ms, end)] if end > incident.opened_ms else []
-    targets = dict(policy.resolution_target_ms)
+    excluded = window(excluded, incident.opened_ms, end) if span else []  # only what can overlap
     if incident.severity == "P3":
         target = policy.p3_business_days * 24 * HOUR_MS
         business = intersect(span, business_days(incident.opened_ms, end, tz, holidays)) if span else []
         resolution = total(subtract(business, excluded))
     else:
-        target = targets.get(incident.severity)
-        resolution = max(0, end - incident.opened_ms) - (overlap_ms(excluded, incident.opened_ms, end) if span else 0)
-    wholly_excluded = bool(span) and not subtract(span, excluded)
+        target = dict(policy.resolution_target_ms).get(incident.severity)
+        resolution = max(0, end - incident.opened_ms) - overlap_ms(excluded, incident.opened_ms, end)
+    wholly_excluded = bool(span) and bool(excluded) and not subtract(span, excluded)
     return Assessment(
         incident=incident,
         target_ms=target,

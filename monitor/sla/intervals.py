@@ -7,6 +7,7 @@ so results compose without re-normalising. Pure: no clock, no I/O.
 """
 from __future__ import annotations
 
+import bisect
 import heapq
 from typing import Iterable
 
@@ -89,4 +90,13 @@ def total(a: Intervals) -> int:
 
 def overlap_ms(a: Intervals, lo: int, hi: int) -> int:
     """Length of ``a`` inside ``[lo, hi)``."""
-    return sum(max(0, min(end, hi) - max(start, lo)) for start, end in a)
+    return sum(min(end, hi) - max(start, lo) for start, end in window(a, lo, hi))
+
+
+def window(a: Intervals, lo: int, hi: int) -> Intervals:
+    """The intervals of ``a`` that overlap ``[lo, hi)``, unclipped, found by bisection (O(log n + k))."""
+    first = bisect.bisect_right(a, (lo, lo))
+    if first and a[first - 1][1] > lo:
+        first -= 1
+    last = bisect.bisect_left(a, (hi, hi), first)
+    return a[first:last]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Literal
+from typing import Literal, NamedTuple
 
 # Exclusion reasons in attribution order (SLA-SPEC §5: the first that applies wins).
 HAND_CAUSES = (
@@ -116,8 +116,7 @@ class Fleet:
         raise KeyError(name)
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):
     """A probe's known state on ``[start_ms, end_ms)`` at one vantage."""
 
     start_ms: int
@@ -149,8 +148,7 @@ class HandExclusion:
     note: str = ""
 
 
-@dataclass(frozen=True)
-class Incident:
+class Incident(NamedTuple):
     id: str
     region: str
     component: str | None

@@ -20,7 +20,8 @@ from .model import MINUTE_MS, REASONS, Fleet, Records
 
 
 def minutes(ms: int | Fraction) -> float:
-    return float(Fraction(ms) / MINUTE_MS)
+    """Milliseconds as float minutes (int / int true division is correctly rounded, like the Fraction)."""
+    return ms / MINUTE_MS if isinstance(ms, int) else float(ms / MINUTE_MS)
 
 
 def percent_available(down_ms: int, total_ms: int) -> float:
@@ -86,6 +87,7 @@ def build_report(fleet: Fleet, timelines: dict[str, RegionTimeline], records: Re
         "timezone": fleet.timezone,
         "generated_at": iso(now_ms),
         "target_percent": float(fleet.policy.target_percent),
+        "threshold_minutes": minutes(fleet.policy.downtime_threshold_ms),
         "month_to_date": now_ms < end,
         "regions": [ctx.region(t) for t in chosen],
         "components": [ctx.component(t, c.name) for t in chosen for c in t.region.components if not c.critical],
