@@ -25,6 +25,12 @@ NOW = "2026-12-05T00:00:00Z"
 
 def measured(cmd: list[str], stdout=subprocess.DEVNULL) -> tuple[float, float, str]:
     """Run a command; wall seconds, the child's own peak RSS in MB (wait4), and its stdout."""
+    wall, cpu, rss, out = measured_cpu(cmd, stdout)
+    return wall, rss, out
+
+
+def measured_cpu(cmd: list[str], stdout=subprocess.DEVNULL) -> tuple[float, float, float, str]:
+    """Run a command; wall seconds, its CPU seconds (user + system), its peak RSS in MB, its stdout."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE if stdout is None else stdout, cwd=ROOT)
     out = proc.stdout.read().decode() if stdout is None else ""
@@ -32,7 +38,7 @@ def measured(cmd: list[str], stdout=subprocess.DEVNULL) -> tuple[float, float, s
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"failed: {' '.join(map(str, cmd))}")
-    return elapsed, usage.ru_maxrss / 1024, out
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out
 
 
 def generate(shared: Path, name: str, *args: str) -> Path:
@@ -67,13 +73,18 @@ def import_into(samples: Path, db: Path) -> tuple[float, float, int]:
     return seconds, rss, count
 
 
-def report_time(db: Path, fmt: str, runs: int) -> tuple[float, float]:
-    times, peaks = [], []
+def report_times(dbs: dict[str, Path], fmt: str, runs: int) -> dict[str, tuple[float, float, float]]:
+    """Median wall and CPU seconds of ``runs`` reports per database, and the largest peak RSS.
+
+    Runs are interleaved (A B C A B C …) so that the machine's drift hits every case alike."""
+    samples: dict[str, list] = {label: [] for label in dbs}
     for _ in range(runs):
-        seconds, rss, _ = measured(sla("--db", str(db), "--now", NOW, "report", "--month", "2026-11", "--format", fmt))
-        times.append(seconds)
-        peaks.append(rss)
-    return statistics.median(times), max(peaks)
+        for label, db in dbs.items():
+            wall, cpu, rss, _ = measured_cpu(sla("--db", str(db), "--now", NOW, "report", "--month", "2026-11",
+                                                 "--format", fmt))
+            samples[label].append((wall, cpu, rss))
+    return {label: (statistics.median(s[0] for s in got), statistics.median(s[1] for s in got),
+                    max(s[2] for s in got)) for label, got in samples.items()}
 
 
 def segments(db: Path) -> int:
@@ -90,6 +101,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shared", default=str(ROOT.parent / "shared"), help="the shared/ folder (bench floors)")
     parser.add_argument("--runs", type=int, default=7, help="report runs per case (median)")
+    parser.add_argument("--reports-only", action="store_true", help="reuse the databases of the last run")
     args = parser.parse_args()
     shared = Path(args.shared) / "bench"
     OUT.mkdir(exist_ok=True)
@@ -97,6 +109,10 @@ def main() -> None:
     m10 = generate(shared, "m10.jsonl", "--step-s", "10")
     m10same = same_changes_at_10s(m60)
 
+    if args.reports_only:
+        labels = ("1/min (gen_month)", "10 s (gen_month --step-s 10)", "10 s, same state changes as 1/min")
+        print_reports(dict(zip(labels, (OUT / f"{p.stem}.db" for p in (m60, m10, m10same)))), args.runs)
+        return
     floor_s, floor_rss, floor_out = measured([sys.executable, str(shared / "floor_import.py"), str(m60),
                                               str(OUT / "floor.db")], stdout=None)
     floor_rate = float(re.search(r"= (\d+) samples/s", floor_out).group(1))
@@ -118,13 +134,18 @@ def main() -> None:
     for label, count, seconds, rate, rss, segs in rows:
         print(f"| sla-monitor import {label} | {count} | {seconds:.2f} | {rate:,.0f} | {rate / floor_rate:.2f}× | "
               f"{rss:.0f} | {segs} |")
-    print("\n| report --format | data | median s | vs 1/min | peak RSS MB |\n|---|---|---|---|---|")
+    print_reports(dbs, args.runs)
+
+
+def print_reports(dbs: dict[str, Path], runs: int) -> None:
+    print("\n| report --format | data | median wall s | vs 1/min | median CPU s | vs 1/min | peak RSS MB |\n"
+          "|---|---|---|---|---|---|---|")
     for fmt in ("json", "table"):
         base = None
-        for label, db in dbs.items():
-            seconds, rss = report_time(db, fmt, args.runs)
-            base = base or seconds
-            print(f"| {fmt} | {label} | {seconds:.3f} | {seconds / base:.2f}× | {rss:.0f} |", flush=True)
+        for label, (wall, cpu, rss) in report_times(dbs, fmt, runs).items():
+            base = base or (wall, cpu)
+            print(f"| {fmt} | {label} | {wall:.3f} | {wall / base[0]:.2f}× | {cpu:.3f} | {cpu / base[1]:.2f}× | "
+                  f"{rss:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

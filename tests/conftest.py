@@ -35,10 +35,13 @@ def run_cli(capsys, tmp_path: Path, spec_config: Path):
     """Call `sla-monitor --config spec.yaml --db tmp/store.db ARGS…`; returns code, stdout, stderr."""
     db = tmp_path / "store.db"
 
-    def run(*args: str, config: Path | None = None, now: str | None = "2027-01-15T00:00:00Z") -> Result:
+    def run(*args: str, config: Path | None = None, now: str | None = "2027-01-15T00:00:00Z",
+            by: str | None = None) -> Result:
         argv = ["--config", str(config or spec_config), "--db", str(db)]
         if now:
             argv += ["--now", now]
+        if by:
+            argv += ["--by", by]
         code = main(argv + list(args))
         captured = capsys.readouterr()
         return Result(code, captured.out, captured.err)

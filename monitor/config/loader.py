@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 from pathlib import Path
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from .models import Config
 from .probes import PROBE_KINDS, PROBE_MODELS
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 Loc = tuple[Any, ...]
 
@@ -38,11 +40,15 @@ class _Source:
     """The file's text and YAML node tree, to point an error at its line."""
 
     def __init__(self, path: str, text: str):
-        self.path = path
+        self.path, self.text = path, text
+
+    @functools.cached_property
+    def root(self):
+        # Composed only when an error needs its line: a valid config never pays for the node tree.
         try:
-            self.root = yaml.compose(text)
+            return yaml.compose(self.text, Loader=_Loader)
         except yaml.YAMLError:
-            self.root = None
+            return None
 
     def line(self, loc: Loc) -> int | None:
         node, line = self.root, None
@@ -185,7 +191,7 @@ def parse_config(text: str, path: str = "<config>", env: dict[str, str] | None =
     """Validate config text; raise ConfigError listing every problem with file:line and path."""
     source = _Source(path, text)
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else path

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Sequence
 
-from .intervals import Intervals, intersect, overlap_ms, subtract, union
+from .intervals import Intervals, intersect, overlap_ms, subtract, union, window
 from .model import Policy
 from .timeline import StateSets
 
@@ -44,7 +44,11 @@ def judge(periods: Intervals, excluded: Intervals, policy: Policy, now_ms: int) 
     threshold = policy.downtime_threshold_ms
     judged = []
     for start, end in periods:
-        remaining = subtract([(start, end)], excluded)
+        cuts = window(excluded, start, end)
+        if not cuts:  # the common case: nothing excluded, the period is its one piece
+            judged.append(Period(start, end, (Piece(start, end, end - start >= threshold),), end >= now_ms))
+            continue
+        remaining = subtract([(start, end)], cuts)
         if policy.threshold_before_exclusions:
             whole = end - start >= threshold
             pieces = tuple(Piece(a, b, whole) for a, b in remaining)

@@ -92,6 +92,9 @@ def attribute(down: Intervals, entries: Sequence[ExclusionEntry], lo: int, hi: i
     result = {}
     for reason in REASONS:
         covered = normalize((e.start_ms, e.end_ms) for e in entries if e.reason == reason)
+        if not covered:
+            result[reason] = 0
+            continue
         part = intersect(remaining, covered)
         result[reason] = overlap_ms(part, lo, hi)
         remaining = subtract(remaining, part)

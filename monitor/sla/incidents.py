@@ -1,6 +1,7 @@
 """Incidents from unavailability periods and their resolution performance (SLA-SPEC §9)."""
 from __future__ import annotations
 
+import functools
 from typing import Iterable, Mapping, NamedTuple, Sequence
 from zoneinfo import ZoneInfo
 
@@ -60,6 +61,11 @@ def apply_overrides(incidents: Iterable[Incident], overrides: Sequence[IncidentO
     return out
 
 
+@functools.lru_cache(maxsize=8)
+def _targets(pairs: tuple[tuple[str, int], ...]) -> dict[str, int]:
+    return dict(pairs)
+
+
 class Assessment(NamedTuple):
     incident: Incident
     target_ms: int | None  # None: no resolution target (P4)
@@ -75,12 +81,17 @@ def assess(
     end = incident.resolved_ms if incident.resolved_ms is not None else now_ms
     span = [(incident.opened_ms, end)] if end > incident.opened_ms else []
     excluded = window(excluded, incident.opened_ms, end) if span else []  # only what can overlap
+    if incident.severity != "P3" and not excluded:  # the common case, kept cheap: many brief incidents
+        target = _targets(policy.resolution_target_ms).get(incident.severity)
+        resolution = max(0, end - incident.opened_ms)
+        return Assessment(incident, target, resolution, None if target is None else resolution <= target,
+                          incident.severity in CREDIT_SEVERITIES)
     if incident.severity == "P3":
         target = policy.p3_business_days * 24 * HOUR_MS
         business = intersect(span, business_days(incident.opened_ms, end, tz, holidays)) if span else []
         resolution = total(subtract(business, excluded))
     else:
-        target = dict(policy.resolution_target_ms).get(incident.severity)
+        target = _targets(policy.resolution_target_ms).get(incident.severity)
         resolution = max(0, end - incident.opened_ms) - overlap_ms(excluded, incident.opened_ms, end)
     wholly_excluded = bool(span) and bool(excluded) and not subtract(span, excluded)
     return Assessment(

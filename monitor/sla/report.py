@@ -5,6 +5,7 @@ credit decisions) are computed with integers and Fractions before conversion.
 """
 from __future__ import annotations
 
+import operator
 from fractions import Fraction
 from typing import Any, Sequence
 from zoneinfo import ZoneInfo
@@ -47,16 +48,16 @@ def periods_json(periods: Sequence[Period], entries: Sequence[ExclusionEntry], l
         start, end = max(p.start_ms, lo), min(p.end_ms, hi)
         if start >= end:
             continue
+        clipped = {"start": iso(start), "end": iso(end), "minutes": minutes(end - start)}
+        whole = len(p.pieces) == 1 and p.pieces[0][:2] == (p.start_ms, p.end_ms)
         out.append(
             {
-                "start": iso(start),
-                "end": iso(end),
-                "minutes": minutes(end - start),
+                **clipped,
                 "open": p.open,
                 "exclusions": [
                     _entry(e, start, end) for e in entries if e.start_ms < end and e.end_ms > start
-                ],
-                "pieces": [
+                ] if entries else [],
+                "pieces": [{**clipped, "counted": p.pieces[0].counted}] if whole else [
                     {
                         "start": iso(max(x.start_ms, lo)),
                         "end": iso(min(x.end_ms, hi)),
@@ -69,6 +70,9 @@ def periods_json(periods: Sequence[Period], entries: Sequence[ExclusionEntry], l
             }
         )
     return out
+
+
+_incident_order = operator.itemgetter(4, 0)  # (opened_ms, id) of an Incident tuple
 
 
 def _spans(periods: Sequence[Period]) -> list[tuple[int, int]]:
@@ -156,7 +160,7 @@ class _MonthContext:
             i for i in apply_overrides(auto + manual, self.records.overrides)
             if self.start <= i.opened_ms < self.end
         ]
-        chosen.sort(key=lambda i: (i.opened_ms, i.id))
+        chosen.sort(key=_incident_order)
         return [assess(i, t.excluded, self.fleet.policy, self.now, self.tz, self.fleet.holidays) for i in chosen]
 
     @staticmethod
