@@ -98,3 +98,8 @@ def test_maintenance_list_cancel_and_exclusions(run_cli, tmp_path):
     assert "customer_network" in run_cli("exclusion", "list").out
     region = run_cli("report", "--month", "2026-11", "--format", "json").json()["regions"][0]
     assert region["downtime_minutes"] == 0 and region["excluded_minutes"]["customer_network"] == 20
+    assert run_cli("exclusion", "add", "--all", "--start", "2026-11-03T10:20:00Z", "--end", "2026-11-03T10:30:00Z",
+                   "--cause", "force_majeure", "--note", "regional power failure").code == 0
+    assert "(all)" in run_cli("exclusion", "list").out
+    region = run_cli("report", "--month", "2026-11", "--format", "json").json()["regions"][0]
+    assert region["excluded_minutes"]["force_majeure"] == 10

@@ -33,7 +33,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     excl = sub.add_parser("exclusion", help="hand-entered exclusions").add_subparsers(dest="action", required=True)
     p = excl.add_parser("add", help="exclude an interval of a region (or dispute one with --cause counted)")
-    p.add_argument("--region", required=True)
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--region")
+    where.add_argument("--all", action="store_true", help="every region")
     p.add_argument("--start", required=True)
     p.add_argument("--end", required=True)
     p.add_argument("--cause", required=True, help=f"one of {', '.join(HAND_CAUSES)}, third_party:<name>, counted")
@@ -113,21 +115,23 @@ def _check_cause(ctx: Context, cause: str) -> None:
 
 
 def exclusion_add(ctx: Context, args) -> int:
-    ctx.check_region(args.region)
+    if args.region:
+        ctx.check_region(args.region)
     start_ms, end_ms = span(args.start, args.end)
     _check_cause(ctx, args.cause)
     if not args.note.strip():
         raise InputError("--note must say why (it is shown in the report)")
     with opened(ctx.db_path) as store:
-        new_id = store_records.add_exclusion(store, region=args.region, start_ms=start_ms, end_ms=end_ms,
-                                             cause=args.cause, note=args.note, by=ctx.by, now_ms=ctx.now_ms)
-    print(f"exclusion {new_id} recorded for {args.region}: {args.cause}")
+        new_id = store_records.add_exclusion(store, region=None if args.all else args.region, start_ms=start_ms,
+                                             end_ms=end_ms, cause=args.cause, note=args.note, by=ctx.by,
+                                             now_ms=ctx.now_ms)
+    print(f"exclusion {new_id} recorded for {'all regions' if args.all else args.region}: {args.cause}")
     return 0
 
 
 def exclusion_list(ctx: Context, args) -> int:
     with opened(ctx.db_path, create=False) as store:
-        rows = [{"id": r["id"], "region": r["region"], "start": iso(r["start_ms"]), "end": iso(r["end_ms"]),
+        rows = [{"id": r["id"], "region": r["region"] or "(all)", "start": iso(r["start_ms"]), "end": iso(r["end_ms"]),
                  "cause": r["cause"], "note": r["note"], "created_by": r["created_by"]}
                 for r in store.rows("SELECT * FROM exclusions ORDER BY start_ms, id")]
     emit_rows(rows, args.format, ["id", "region", "start", "end", "cause", "note"])

@@ -60,7 +60,7 @@ def region_exclusions(
         )
     counted: Intervals = []
     for hand in records.exclusions:
-        if hand.region != region.name:
+        if hand.region not in (None, region.name):
             continue
         if hand.cause == COUNTED:
             counted.append((hand.start_ms, hand.end_ms))

@@ -141,7 +141,7 @@ class HandExclusion:
     """An exclusion entered by hand; ``cause`` is a hand reason, ``third_party:<name>`` or ``counted``."""
 
     id: int
-    region: str
+    region: str | None  # None: all regions
     start_ms: int
     end_ms: int
     cause: str

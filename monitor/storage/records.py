@@ -25,7 +25,7 @@ def cancel_maintenance(store: Store, window_id: int, by: str, now_ms: int) -> No
         store.db["maintenance"].update(window_id, {"cancelled": 1, "cancelled_by": by, "cancelled_at_ms": now_ms})
 
 
-def add_exclusion(store: Store, *, region: str, start_ms: int, end_ms: int, cause: str, note: str,
+def add_exclusion(store: Store, *, region: str | None, start_ms: int, end_ms: int, cause: str, note: str,
                   by: str, now_ms: int) -> int:
     """Record a hand-entered exclusion (or a `counted` override); returns its id."""
     with store.atomic():

@@ -40,7 +40,7 @@ def _v1(db: sqlite_utils.Database) -> None:
         {"id": int, "region": str, "start_ms": int, "end_ms": int, "cause": str, "note": str,
          "created_by": str, "created_at_ms": int},
         pk="id",
-        not_null={"region", "start_ms", "end_ms", "cause"},
+        not_null={"start_ms", "end_ms", "cause"},  # region NULL: every region
     )
     db["incidents"].create(
         {"id": int, "region": str, "component": str, "severity": str, "opened_ms": int, "resolved_ms": int,
