@@ -16,15 +16,20 @@ GROUPS = ("maintenance", "exclusion", "incident")
 FORMATS = ["table", "json"]
 
 
+def _regions_and_span(parser: argparse.ArgumentParser) -> None:
+    """``--region NAME | --all`` and ``--start``/``--end``, shared by maintenance and exclusions."""
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--region")
+    where.add_argument("--all", action="store_true", help="every region")
+    parser.add_argument("--start", required=True)
+    parser.add_argument("--end", required=True)
+
+
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Register the three record groups and their actions."""
     maint = sub.add_parser("maintenance", help="maintenance windows").add_subparsers(dest="action", required=True)
     p = maint.add_parser("add", help="record a maintenance window")
-    where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--region")
-    where.add_argument("--all", action="store_true", help="every region")
-    p.add_argument("--start", required=True)
-    p.add_argument("--end", required=True)
+    _regions_and_span(p)
     p.add_argument("--kind", required=True, choices=["scheduled", "emergency"])
     p.add_argument("--announced-at", required=True, help="when customers were told (48 h notice for scheduled)")
     p.add_argument("--reason", required=True)
@@ -33,11 +38,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     excl = sub.add_parser("exclusion", help="hand-entered exclusions").add_subparsers(dest="action", required=True)
     p = excl.add_parser("add", help="exclude an interval of a region (or dispute one with --cause counted)")
-    where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--region")
-    where.add_argument("--all", action="store_true", help="every region")
-    p.add_argument("--start", required=True)
-    p.add_argument("--end", required=True)
+    _regions_and_span(p)
     p.add_argument("--cause", required=True, help=f"one of {', '.join(HAND_CAUSES)}, third_party:<name>, counted")
     p.add_argument("--note", required=True)
     excl.add_parser("list").add_argument("--format", choices=FORMATS, default="table")
