@@ -10,6 +10,7 @@ import argparse
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -87,6 +88,18 @@ def report_times(dbs: dict[str, Path], fmt: str, runs: int) -> dict[str, tuple[f
                     max(s[2] for s in got)) for label, got in samples.items()}
 
 
+def instructions(db: Path, fmt: str) -> int | None:
+    """Instructions one report executes, counted by callgrind: repeatable where wall time is not."""
+    if not shutil.which("valgrind"):
+        return None
+    out = OUT / "callgrind.out"
+    proc = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                           *sla("--db", str(db), "--now", NOW, "report", "--month", "2026-11", "--format", fmt)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT,
+                          env={**os.environ, "PYTHONHASHSEED": "0"}, check=True)
+    return int(re.search(rb"Collected : (\d+)", proc.stderr).group(1))
+
+
 def segments(db: Path) -> int:
     import sqlite3
 
@@ -146,6 +159,16 @@ def print_reports(dbs: dict[str, Path], runs: int) -> None:
             base = base or (wall, cpu)
             print(f"| {fmt} | {label} | {wall:.3f} | {wall / base[0]:.2f}× | {cpu:.3f} | {cpu / base[1]:.2f}× | "
                   f"{rss:.0f} |", flush=True)
+    print("\n| report --format | data | instructions (callgrind) | vs 1/min |\n|---|---|---|---|")
+    for fmt in ("json", "table"):
+        base = None
+        for label, db in dbs.items():
+            count = instructions(db, fmt)
+            if count is None:
+                print("| – | valgrind not installed | – | – |")
+                return
+            base = base or count
+            print(f"| {fmt} | {label} | {count:,} | {count / base:.3f}× |", flush=True)
 
 
 if __name__ == "__main__":

@@ -92,7 +92,7 @@ def cmd_prune(ctx: Context, args) -> int:
 
 
 def cmd_report(ctx: Context, args) -> int:
-    sys.stdout.write(render(report_for(ctx, args.month, args.region), args.format).rstrip("\n") + "\n")
+    sys.stdout.write(render(report_for(ctx, args.month, args.region), args.format))
     return 0
 
 

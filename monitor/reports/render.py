@@ -86,7 +86,7 @@ def as_table(report: dict) -> str:
     for c in report["components"]:
         out.append(f"\ncomponent {c['region']}/{c['component']}: {_pct(c['availability_percent'])}% "
                    f"(downtime {_min(c['downtime_minutes'])} min)")
-    return "\n".join(out)
+    return "\n".join(out) + "\n"
 
 
 def as_markdown(report: dict) -> str:

@@ -14,9 +14,9 @@ UPDATE_INTERVAL_MS = {"P1": HOUR_MS, "P2": 2 * HOUR_MS, "P3": 8 * HOUR_MS, "P4":
 CREDIT_SEVERITIES = ("P1", "P2")
 
 
-def auto_incident_id(region: str, component: str | None, start_ms: int) -> str:
-    """Stable id of an automatic incident: region, component and period start."""
-    return f"{region}/{component or 'region'}/{iso(start_ms)}"
+def auto_incident_prefix(region: str, component: str | None) -> str:
+    """Automatic incident ids are stable: this prefix (region, component) and the period start in ISO."""
+    return f"{region}/{component or 'region'}/"
 
 
 def auto_incidents(
@@ -30,24 +30,20 @@ def auto_incidents(
         sources.append((name, "P2" if production else "P3", periods))
     found = []
     for component, severity, periods in sources:
-        for start, end in periods:
-            found.append(
-                Incident(
-                    id=auto_incident_id(region.name, component, start),
-                    region=region.name,
-                    component=component,
-                    severity=severity,
-                    opened_ms=start,
-                    resolved_ms=end if end < now_ms else None,
-                    title=f"{region.name} {component or 'region'} unavailable",
-                    source="auto",
-                )
-            )
+        title = f"{region.name} {component or 'region'} unavailable"
+        prefix = auto_incident_prefix(region.name, component)
+        found.extend(
+            Incident(prefix + iso(start), region.name, component, severity, start, end if end < now_ms else None,
+                     title, "auto")
+            for start, end in periods
+        )
     return found
 
 
 def apply_overrides(incidents: Iterable[Incident], overrides: Sequence[IncidentOverride]) -> list[Incident]:
     """Apply hand corrections (earlier resolution, new severity) by incident id."""
+    if not overrides:
+        return list(incidents)
     by_id = {o.id: o for o in overrides}
     out = []
     for incident in incidents:

@@ -8,7 +8,7 @@ so results compose without re-normalising. Pure: no clock, no I/O.
 from __future__ import annotations
 
 import bisect
-import heapq
+import itertools
 from typing import Iterable
 
 Interval = tuple[int, int]
@@ -32,10 +32,11 @@ def _coalesce(ordered: Iterable[Interval]) -> Intervals:
 
 
 def union(*sets: Intervals) -> Intervals:
-    """Union of normalised sets (linear merge, no re-sort of each input)."""
+    """Union of normalised sets."""
     if len(sets) == 1:
         return list(sets[0])
-    return _coalesce(heapq.merge(*sets))
+    # Timsort finds the sorted runs and merges them in C: faster than a heapq.merge in Python.
+    return _coalesce(sorted(itertools.chain(*sets)))
 
 
 def intersect(a: Intervals, b: Intervals) -> Intervals:
@@ -75,7 +76,15 @@ def subtract(a: Intervals, b: Intervals) -> Intervals:
 
 def clip(a: Intervals, lo: int, hi: int) -> Intervals:
     """``a`` restricted to ``[lo, hi)``."""
-    return intersect(a, [(lo, hi)]) if hi > lo else []
+    if hi <= lo:
+        return []
+    inside = window(a, lo, hi)
+    if inside:
+        if inside[0][0] < lo:
+            inside[0] = (lo, inside[0][1])
+        if inside[-1][1] > hi:
+            inside[-1] = (inside[-1][0], hi)
+    return inside
 
 
 def complement(a: Intervals, lo: int, hi: int) -> Intervals:
@@ -95,6 +104,8 @@ def overlap_ms(a: Intervals, lo: int, hi: int) -> int:
 
 def window(a: Intervals, lo: int, hi: int) -> Intervals:
     """The intervals of ``a`` that overlap ``[lo, hi)``, unclipped, found by bisection (O(log n + k))."""
+    if not a:
+        return []
     first = bisect.bisect_right(a, (lo, lo))
     if first and a[first - 1][1] > lo:
         first -= 1

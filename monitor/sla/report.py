@@ -48,16 +48,19 @@ def periods_json(periods: Sequence[Period], entries: Sequence[ExclusionEntry], l
         start, end = max(p.start_ms, lo), min(p.end_ms, hi)
         if start >= end:
             continue
-        clipped = {"start": iso(start), "end": iso(end), "minutes": minutes(end - start)}
+        start_iso, end_iso, length = iso(start), iso(end), (end - start) / MINUTE_MS
         whole = len(p.pieces) == 1 and p.pieces[0][:2] == (p.start_ms, p.end_ms)
         out.append(
             {
-                **clipped,
+                "start": start_iso,
+                "end": end_iso,
+                "minutes": length,
                 "open": p.open,
                 "exclusions": [
                     _entry(e, start, end) for e in entries if e.start_ms < end and e.end_ms > start
                 ] if entries else [],
-                "pieces": [{**clipped, "counted": p.pieces[0].counted}] if whole else [
+                "pieces": [{"start": start_iso, "end": end_iso, "minutes": length, "counted": p.pieces[0].counted}]
+                if whole else [
                     {
                         "start": iso(max(x.start_ms, lo)),
                         "end": iso(min(x.end_ms, hi)),
@@ -72,6 +75,8 @@ def periods_json(periods: Sequence[Period], entries: Sequence[ExclusionEntry], l
     return out
 
 
+_RESPONSE_MIN = {k: v / MINUTE_MS for k, v in RESPONSE_TARGET_MS.items()}
+_UPDATE_MIN = {k: v / MINUTE_MS for k, v in UPDATE_INTERVAL_MS.items()}
 _incident_order = operator.itemgetter(4, 0)  # (opened_ms, id) of an Incident tuple
 
 
@@ -174,12 +179,12 @@ class _MonthContext:
             "title": i.title,
             "opened": iso(i.opened_ms),
             "resolved": iso(i.resolved_ms),
-            "target_minutes": None if a.target_ms is None else minutes(a.target_ms),
-            "resolution_minutes": minutes(a.resolution_ms),
+            "target_minutes": None if a.target_ms is None else a.target_ms / MINUTE_MS,
+            "resolution_minutes": a.resolution_ms / MINUTE_MS,
             "met": a.met,
             "counts": a.counts,
-            "response_target_minutes": minutes(RESPONSE_TARGET_MS[i.severity]),
-            "update_interval_minutes": minutes(UPDATE_INTERVAL_MS[i.severity]),
+            "response_target_minutes": _RESPONSE_MIN[i.severity],
+            "update_interval_minutes": _UPDATE_MIN[i.severity],
         }
 
     def maintenance(self, region: str) -> list[dict[str, Any]]:

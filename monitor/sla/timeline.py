@@ -72,9 +72,10 @@ def dedupe_sorted(samples: Iterable[tuple[int, bool]]) -> list[tuple[int, bool]]
 
 def probe_states(segments: Sequence[Segment], lo: int, hi: int) -> StateSets:
     """State sets of one probe at one vantage over ``[lo, hi)``."""
-    down = clip(_coalesce((s.start_ms, s.end_ms) for s in segments if not s.ok), lo, hi)
-    up = clip(_coalesce((s.start_ms, s.end_ms) for s in segments if s.ok), lo, hi)
-    return StateSets(down, complement(union(down, up), lo, hi))
+    # Unpacked by position: the store hands over plain (start, end, ok) rows, which Segment also is.
+    down = clip(_coalesce([(a, b) for a, b, ok in segments if not ok]), lo, hi)
+    known = clip(_coalesce([(a, b) for a, b, _ in segments]), lo, hi)
+    return StateSets(down, complement(known, lo, hi))
 
 
 def any_down(states: Sequence[StateSets]) -> StateSets:

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections import defaultdict
+import itertools
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 import sqlite_utils
 
 from ..sla.calendar import iso
-from ..sla.model import Segment
 from ..sla.timeline import fold_segments
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -149,17 +148,20 @@ class Store:
         q("DELETE FROM segments WHERE probe_id=? AND vantage_id=? AND start_ms >= ? AND start_ms < ?", (*key, first, until))
         self.db.conn.executemany("INSERT INTO segments VALUES (?, ?, ?, ?, ?)", rows)
 
-    def segments_between(self, lo: int, hi: int) -> dict[tuple[str, str], list[Segment]]:
-        """Segments overlapping ``[lo, hi)`` keyed by (probe name, vantage name), sorted by start."""
+    def segments_between(self, lo: int, hi: int) -> dict[tuple[str, str], list[tuple[int, int, int]]]:
+        """Segments overlapping ``[lo, hi)`` as ``(start_ms, end_ms, ok)`` rows sorted by start,
+        keyed by (probe name, vantage name)."""
         probes, vantages = self._names("probes"), self._names("vantages")
-        found: dict[tuple[str, str], list[Segment]] = defaultdict(list)
-        rows = self.db.conn.execute(
-            "SELECT probe_id, vantage_id, start_ms, end_ms, ok FROM segments WHERE end_ms > ? AND start_ms < ?"
-            " ORDER BY probe_id, vantage_id, start_ms",
-            (lo, hi),
-        )
-        for probe_id, vantage_id, start, end, ok in rows:
-            found[(probes[probe_id], vantages[vantage_id])].append(Segment(start, end, bool(ok)))
+        found = {}
+        for probe_id, vantage_id in itertools.product(probes, vantages):
+            # One query per timeline: the rows come straight from SQLite as tuples, in key order.
+            rows = self.db.conn.execute(
+                "SELECT start_ms, end_ms, ok FROM segments WHERE probe_id = ? AND vantage_id = ?"
+                " AND start_ms < ? AND end_ms > ? ORDER BY start_ms",
+                (probe_id, vantage_id, hi, lo),
+            ).fetchall()
+            if rows:
+                found[(probes[probe_id], vantages[vantage_id])] = rows
         return found
 
     def prune_samples(self, before_ms: int) -> int:
