@@ -35,7 +35,11 @@ class HttpProbe(ProbeBase):
     json_equals: str | int | float | bool | None = None
     max_latency: DurationMs | None = None
     verify_tls: bool = True
+    ca_file: str | None = None  # extra CA bundle (a private CA); the system store otherwise
     follow_redirects: bool = True
+    # A fresh connection per probe by default: a user's first connection is what the SLA is about.
+    keepalive: bool = False
+    max_body_bytes: int = Field(1_048_576, ge=1)
 
 
 class TcpProbe(ProbeBase):
@@ -51,13 +55,14 @@ class TlsProbe(ProbeBase):
     server_name: str | None = None
     min_cert_days: int = Field(14, ge=0)
     verify: bool = True
+    ca_file: str | None = None
 
 
 class DnsProbe(ProbeBase):
     kind: Literal["dns"]
     name: str = Field(min_length=1)
     record_type: Literal["A", "AAAA", "CNAME", "TXT", "MX", "NS"] = "A"
-    server: str | None = None
+    server: str | None = Field(None, pattern=r"^[^\s:]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$")
     expect_addresses: list[str] = []
 
 
@@ -68,6 +73,7 @@ class WebSocketProbe(ProbeBase):
     send: str | None = None
     expect: str | None = None
     verify_tls: bool = True
+    ca_file: str | None = None
 
 
 Probe = Annotated[Union[HttpProbe, TcpProbe, TlsProbe, DnsProbe, WebSocketProbe], Field(discriminator="kind")]

@@ -1,0 +1,77 @@
+"""What every probe kind shares: the sample it produces and the context it runs in."""
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable
+
+import aiohttp
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One probe result (SLA-SPEC §1), as the store and the exporter see it."""
+
+    probe: str
+    vantage: str
+    ts_ms: int
+    ok: bool
+    latency_ms: float | None
+    error: str | None = None
+    status_code: int | None = None
+    cert_expiry_ms: int | None = None  # earliest certificate expiry seen, for probe_ssl_earliest_cert_expiry
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt of a check found; the runner adds timing, retries and identity."""
+
+    ok: bool
+    error: str | None = None
+    status_code: int | None = None
+    cert_expiry_ms: int | None = None
+
+
+class Failed(Exception):
+    """A check found the target wanting: becomes ``Outcome(ok=False, error=str(exc))``."""
+
+
+@dataclass
+class ProbeContext:
+    """Shared, injected resources: HTTP sessions by settings group and TLS contexts."""
+
+    max_connections: int = 200
+    _sessions: dict[bool, aiohttp.ClientSession] = field(default_factory=dict)
+    _ssl: dict[tuple[bool, str | None], ssl.SSLContext | bool] = field(default_factory=dict)
+
+    def session(self, keepalive: bool) -> aiohttp.ClientSession:
+        """One session per settings group, each with a bounded connector; fresh connections unless keep-alive."""
+        if keepalive not in self._sessions:
+            connector = aiohttp.TCPConnector(limit=self.max_connections, force_close=not keepalive,
+                                             use_dns_cache=keepalive)
+            # Timeouts are the runner's (asyncio.timeout per attempt); no session-level default to fight it.
+            self._sessions[keepalive] = aiohttp.ClientSession(
+                connector=connector, timeout=aiohttp.ClientTimeout(total=None), auto_decompress=True,
+                headers={"User-Agent": "sla-monitor"})
+        return self._sessions[keepalive]
+
+    def ssl_context(self, verify: bool, ca_file: str | None = None) -> ssl.SSLContext:
+        """A cached client TLS context: verifying (system store plus ``ca_file``) or not."""
+        key = (verify, ca_file)
+        if key not in self._ssl:
+            context = ssl.create_default_context(cafile=ca_file) if verify else ssl.create_default_context()
+            if not verify:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            elif ca_file is not None:
+                context.load_default_certs()
+            self._ssl[key] = context
+        return self._ssl[key]
+
+    async def close(self) -> None:
+        for session in self._sessions.values():
+            await session.close()
+        self._sessions.clear()
+
+
+Check = Callable[[object, ProbeContext], Awaitable[Outcome]]

@@ -1,0 +1,83 @@
+"""Run one probe: each attempt under its timeout, retries inside the sample, latency recorded.
+
+A failing target becomes ``Sample(ok=False, error=…)``. A bug in a check produces no sample at all
+(logged): a made-up failure would count as downtime, and a silent probe is only ``unknown``.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import ssl
+import time
+
+import aiohttp
+import dns.exception
+
+from .. import clock
+from .base import Failed, Outcome, ProbeContext, Sample
+from .registry import CHECKS
+
+log = logging.getLogger("sla_monitor.probes")
+TARGET_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError, ssl.SSLError, ValueError, UnicodeError,
+                 dns.exception.DNSException)
+
+
+def describe(exc: BaseException) -> str:
+    """A failing target's exception as a short readable error."""
+    if isinstance(exc, Failed):
+        return str(exc)
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError) or isinstance(exc, ssl.SSLCertVerificationError):
+        cert_error = getattr(exc, "certificate_error", exc)
+        return f"tls: {getattr(cert_error, 'verify_message', None) or cert_error}"
+    if isinstance(exc, ssl.SSLError):
+        return f"tls: {exc.reason or exc}"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"connect: {_os_reason(exc.os_error)}"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "http: server closed the connection before answering"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return f"http: response body cut short ({exc})"
+    if isinstance(exc, aiohttp.WSServerHandshakeError):  # a ClientResponseError too: test it first
+        return f"websocket: handshake refused (HTTP {exc.status}: {exc.message})"
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return f"http: {exc.message or exc}"
+    if isinstance(exc, OSError):
+        return f"connect: {_os_reason(exc)}"
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+def _os_reason(error: OSError) -> str:
+    """"Connection refused" rather than asyncio's "Connect call failed ('127.0.0.1', 80)"."""
+    return os.strerror(error.errno) if error.errno else str(error)
+
+
+async def attempt(cfg, ctx: ProbeContext) -> Outcome:
+    """One attempt of the check under the probe's timeout."""
+    try:
+        async with asyncio.timeout(cfg.timeout / 1000):
+            return await CHECKS[cfg.kind](cfg, ctx)
+    except TimeoutError:
+        return Outcome(ok=False, error=f"timeout after {cfg.timeout / 1000:g} s")
+    except (Failed, *TARGET_ERRORS) as exc:
+        return Outcome(ok=False, error=describe(exc))
+
+
+async def run_probe(cfg, ctx: ProbeContext, vantage: str) -> Sample | None:
+    """A sample of ``cfg``: down only after ``retries`` more attempts failed; None on an internal error."""
+    ts = clock.now_ms()
+    try:
+        for number in range(cfg.retries + 1):
+            started = time.perf_counter()
+            outcome = await attempt(cfg, ctx)
+            latency_ms = (time.perf_counter() - started) * 1000
+            if outcome.ok or number == cfg.retries:
+                break
+            await asyncio.sleep(cfg.retry_delay / 1000)
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # a bug, not the target's failure: log it, record nothing
+        log.exception("event=probe_internal_error probe=%s", cfg.id)
+        return None
+    return Sample(cfg.id, vantage, ts, outcome.ok, round(latency_ms, 3), outcome.error, outcome.status_code,
+                  outcome.cert_expiry_ms)

@@ -1,0 +1,44 @@
+"""TLS probe: the handshake succeeds and the certificate has at least ``min_cert_days`` left."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+
+from cryptography import x509
+
+from .. import clock
+from ..config.probes import TlsProbe
+from .base import Outcome, ProbeContext
+
+DAY_MS = 86_400_000
+
+
+def expiry_from_transport(transport) -> int | None:
+    """The peer certificate's notAfter in UTC ms, read from an open TLS transport (None if not TLS)."""
+    ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+    der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+    if not der:
+        return None
+    not_after = x509.load_der_x509_certificate(der).not_valid_after_utc
+    return int(not_after.timestamp()) * 1000
+
+
+async def check(cfg: TlsProbe, ctx: ProbeContext) -> Outcome:
+    """Handshake (verified unless ``verify: false``), then judge the certificate's remaining days."""
+    _, writer = await asyncio.open_connection(
+        cfg.host, cfg.port, ssl=ctx.ssl_context(cfg.verify, cfg.ca_file), server_hostname=cfg.server_name or cfg.host)
+    try:
+        expiry = expiry_from_transport(writer.transport)
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError, ssl.SSLError, asyncio.TimeoutError):
+            await asyncio.wait_for(writer.wait_closed(), 1)  # a peer that ignores close_notify must not hang us
+    days_left = (expiry - clock.now_ms()) / DAY_MS if expiry is not None else None
+    if days_left is None:
+        return Outcome(ok=False, error="tls: no peer certificate")
+    if days_left < cfg.min_cert_days:
+        what = f"expired {-days_left:.1f} days ago" if days_left < 0 else f"expires in {days_left:.1f} days"
+        return Outcome(ok=False, error=f"tls: certificate {what} (min_cert_days {cfg.min_cert_days})",
+                       cert_expiry_ms=expiry)
+    return Outcome(ok=True, cert_expiry_ms=expiry)
