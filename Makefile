@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 
-.PHONY: run test bench demo clean
+.PHONY: run test bench demo-month clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The simulated fleet in the background, the daemon in the foreground; Ctrl-C stops both.
 run: $(STAMP)
+	@$(BIN)/python -m monitor.simulate & SIM=$$!; trap 'kill $$SIM 2>/dev/null' EXIT INT TERM; \
+	sleep 1; $(BIN)/sla-monitor --config config/demo.yaml run
+
+demo-month: $(STAMP)
 	$(BIN)/python -m monitor.demo
 
 test: $(STAMP)

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import gc
 from typing import Iterator, Sequence
 from zoneinfo import ZoneInfo
 
-from .sla.calendar import month_bounds
+from .errors import InputError
+from .sla.calendar import from_ms, local_midnight_ms, month_bounds, month_of, parse_month
+from .sla.downtime import counted_pieces
+from .sla.intervals import overlap_ms
 from .sla.engine import RegionTimeline, evaluate, touches_edge
 from .sla.model import Fleet, Records
 from .sla.report import build_report
@@ -18,6 +22,15 @@ DAY_MS = 86_400_000
 # still touches the edge.
 INITIAL_MARGIN_MS = 7 * DAY_MS
 MAX_MARGIN_MS = 800 * DAY_MS
+
+
+def resolve_month(text: str | None, now_ms: int, timezone: str) -> tuple[int, int]:
+    """``YYYY-MM`` (default: the current local month); a month that has not started is an InputError."""
+    tz = ZoneInfo(timezone)
+    year, month = parse_month(text) if text else month_of(now_ms, tz)
+    if month_bounds(year, month, tz)[0] > now_ms:
+        raise InputError(f"--month {year:04d}-{month:02d} has not started yet (it is later than now)")
+    return year, month
 
 
 def timelines_around(store: Store, fleet: Fleet, records: Records, start_ms: int, end_ms: int,
@@ -47,10 +60,34 @@ def gc_paused() -> Iterator[None]:
 
 
 def month_report(store: Store, fleet: Fleet, year: int, month: int, now_ms: int,
-                 regions: Sequence[str] | None = None) -> dict:
+                 regions: Sequence[str] | None = None, all_components: bool = False) -> dict:
     """The SLA-SPEC §10 report of one month as of ``now_ms``."""
     with gc_paused():
         records = load_records(store)
         start, end = month_bounds(year, month, ZoneInfo(fleet.timezone))
         timelines, _, _ = timelines_around(store, fleet, records, start, end, now_ms)
-        return build_report(fleet, timelines, records, year, month, now_ms, regions)
+        return build_report(fleet, timelines, records, year, month, now_ms, regions, all_components)
+
+
+def daily_bars(store: Store, fleet: Fleet, now_ms: int, days: int = 90) -> dict[str, list[dict]]:
+    """Per region, one entry per local day for the last ``days`` days: counted downtime, down time
+    (brief or excluded included) and unknown time, for the status page's bars."""
+    tz = ZoneInfo(fleet.timezone)
+    today = from_ms(now_ms).astimezone(tz).date()
+    starts = [local_midnight_ms(today - dt.timedelta(days=n), tz) for n in range(days - 1, -2, -1)]
+    with gc_paused():
+        records = load_records(store)
+        timelines, _, _ = timelines_around(store, fleet, records, starts[0], now_ms, now_ms)
+    bars: dict[str, list[dict]] = {}
+    for name, t in timelines.items():
+        counted = counted_pieces(t.periods)
+        down = [(p.start_ms, p.end_ms) for p in t.periods]
+        bars[name] = [
+            {"day": from_ms(lo).astimezone(tz).date().isoformat(),
+             "counted_ms": overlap_ms(counted, lo, min(hi, now_ms)),
+             "down_ms": overlap_ms(down, lo, min(hi, now_ms)),
+             "unknown_ms": overlap_ms(t.states.unknown, lo, min(hi, now_ms)),
+             "span_ms": max(0, min(hi, now_ms) - lo)}
+            for lo, hi in zip(starts, starts[1:])
+        ]
+    return bars

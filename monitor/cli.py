@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="import JSONL samples (one transaction: all lines or none)")
     p.add_argument("file", help='JSONL file, or "-" for standard input')
     p = sub.add_parser("prune", help="delete raw samples older than storage.sample_retention_days")
+    p = sub.add_parser("run", help="the daemon: probe on schedule, serve /metrics, the API and the status page")
+    p.add_argument("--listen", help="HOST:PORT (default: web.listen)")
+    p.add_argument("--log-format", choices=["text", "json"], default="text")
 
     record_cmds.add_parsers(sub)
 
@@ -110,7 +113,21 @@ def cmd_outages(ctx: Context, args) -> int:
     return 0
 
 
+def cmd_run(ctx: Context, args) -> int:
+    import asyncio
+
+    from . import logs
+    from .app import serve
+
+    if args.now:
+        raise InputError("--now is for reports; the daemon runs on the clock")
+    logs.setup(args.log_format)
+    asyncio.run(serve(ctx.cfg, ctx.db_path, args.listen))
+    return 0
+
+
 COMMANDS = {
+    "run": cmd_run,
     "check-config": cmd_check_config, "import": cmd_import, "prune": cmd_prune,
     "report": cmd_report, "outages": cmd_outages, **record_cmds.COMMANDS,
 }

@@ -1,4 +1,4 @@
-"""`make run` until the daemon lands: generate a scripted month for config/demo.yaml, import it, report it.
+"""`make demo-month`: generate a scripted month for config/demo-month.yaml, import it, report it.
 
 The month is the last complete one in the config's time zone. The script has a counted outage,
 a brief blip, an outage partly excused by Genesys Cloud, a maintenance window with notice, an
@@ -53,8 +53,8 @@ def write_month(path: Path, probes: list[str], start: int, end: int, down: dict)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--config", default="config/demo.yaml")
-    parser.add_argument("--db", default="data/demo.db")
+    parser.add_argument("--config", default="config/demo-month.yaml")
+    parser.add_argument("--db", default="data/demo-month.db")
     args = parser.parse_args(argv)
     cfg = load_config(args.config)
     tz = ZoneInfo(cfg.timezone)

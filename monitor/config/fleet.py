@@ -20,7 +20,7 @@ def policy_of(cfg: Config) -> Policy:
     p = cfg.policy
     return Policy(
         target_percent=Fraction(p.target_percent),
-        downtime_threshold_ms=p.downtime_threshold_minutes * 60_000,
+        downtime_threshold_ms=int(p.downtime_threshold_minutes * 60_000),
         threshold_before_exclusions=p.threshold_before_exclusions,
         stale_after_factor=p.stale_after_factor,
         quorum=p.quorum,

@@ -151,6 +151,8 @@ def _cross_checks(cfg: Config) -> Iterator[tuple[Loc, str]]:
         ZoneInfo(cfg.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         yield ("timezone",), f"{cfg.timezone!r} is not an IANA time zone (e.g. \"Europe/Warsaw\" or \"UTC\")"
+    if (cfg.policy.downtime_threshold_minutes * 60_000) % 1:
+        yield ("policy", "downtime_threshold_minutes"), "must be a whole number of milliseconds (e.g. 15 or 0.5)"
     if cfg.vantage not in cfg.vantages:
         yield ("vantage",), f"{cfg.vantage!r} is not in vantages {cfg.vantages} (add it there)"
     if isinstance(cfg.policy.quorum, int) and not 1 <= cfg.policy.quorum <= len(cfg.vantages):

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .probes import Probe
-from .types import Currency, ExactDecimal, Name
+from .types import Currency, DurationMs, ExactDecimal, Name
 
 
 class _Strict(BaseModel):
@@ -24,7 +24,8 @@ class PolicyConfig(_Strict):
     """SLA-SPEC's ``policy.*`` knobs with the spec's defaults."""
 
     target_percent: ExactDecimal = Decimal("99.9")
-    downtime_threshold_minutes: int = Field(15, ge=1)
+    # Whole minutes in practice; fractions (to the millisecond) let tests and demos run in seconds.
+    downtime_threshold_minutes: ExactDecimal = Field(Decimal(15), gt=0)
     threshold_before_exclusions: bool = False
     stale_after_factor: int = Field(3, ge=1)
     quorum: Literal["majority"] | int = "majority"
@@ -48,6 +49,20 @@ class StorageConfig(_Strict):
     path: str = "data/sla-monitor.db"
     # Raw samples older than this are pruned; state segments are kept for ever. null: keep all.
     sample_retention_days: int | None = Field(400, ge=1)
+
+
+class WebConfig(_Strict):
+    listen: str = Field("127.0.0.1:9465", pattern=r"^[^\s]+:\d{1,5}$")
+    # Bearer token for POST/DELETE /api/v1/maintenance; unset: those are refused. Use ${VAR}.
+    api_token: str | None = None
+    title: str | None = None  # status page title (default: the service name)
+
+
+class DaemonConfig(_Strict):
+    max_connections: int = Field(200, ge=1)  # per HTTP settings group (fresh / keep-alive)
+    flush_interval: DurationMs = 1_000  # samples reach the store within this
+    refresh_interval: DurationMs = 15_000  # month-to-date figures are recomputed this often
+    shutdown_grace: DurationMs = 15_000  # in-flight probes get this long after SIGTERM
 
 
 class ComponentConfig(_Strict):
@@ -82,6 +97,8 @@ class Config(_Strict):
     holidays: list[dt.date] = []
     policy: PolicyConfig = PolicyConfig()
     storage: StorageConfig = StorageConfig()
+    web: WebConfig = WebConfig()
+    daemon: DaemonConfig = DaemonConfig()
     third_parties: list[ThirdPartyConfig] = []
     regions: list[RegionConfig] = Field(min_length=1)
 

@@ -23,7 +23,7 @@ class RegionTimeline:
     entries: list[ExclusionEntry]
     excluded: Intervals
     component_states: dict[str, StateSets]
-    component_periods: dict[str, list[Period]]  # non-critical components only
+    component_periods: dict[str, list[Period]]  # every component (critical ones make the region's)
 
 
 def third_party_down(fleet: Fleet, segments: SegmentMap, lo: int, hi: int) -> dict[str, Intervals]:
@@ -56,7 +56,6 @@ def evaluate(fleet: Fleet, segments: SegmentMap, records: Records, lo: int, hi: 
             component_periods={
                 c.name: judge(unavailability(comp_states[c.name], policy), excluded, policy, now_ms)
                 for c in region.components
-                if not c.critical
             },
         )
     return result
@@ -66,8 +65,9 @@ def touches_edge(timelines: dict[str, RegionTimeline], lo: int, hi: int, now_ms:
     """Would a wider window change a period? True when one starts at ``lo`` or ends at ``hi < now``."""
     for timeline in timelines.values():
         all_periods = list(timeline.periods)
-        for periods in timeline.component_periods.values():
-            all_periods.extend(periods)
+        for component in timeline.region.components:
+            if not component.critical:  # a critical one's periods lie inside the region's
+                all_periods.extend(timeline.component_periods[component.name])
         for period in all_periods:
             if period.start_ms <= lo or (period.end_ms >= hi and hi < now_ms):
                 return True

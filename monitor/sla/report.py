@@ -85,8 +85,9 @@ def _spans(periods: Sequence[Period]) -> list[tuple[int, int]]:
 
 
 def build_report(fleet: Fleet, timelines: dict[str, RegionTimeline], records: Records, year: int, month: int,
-                 now_ms: int, regions: Sequence[str] | None = None) -> dict[str, Any]:
-    """The report object for one local calendar month, as of ``now_ms``."""
+                 now_ms: int, regions: Sequence[str] | None = None, all_components: bool = False) -> dict[str, Any]:
+    """The report object for one local calendar month, as of ``now_ms``. ``components`` lists the
+    non-critical components (SLA-SPEC §10), or every component with ``all_components`` (live gauges)."""
     tz = ZoneInfo(fleet.timezone)
     start, end = month_bounds(year, month, tz)
     ctx = _MonthContext(fleet, records, tz, year, month, start, end, now_ms)
@@ -99,7 +100,8 @@ def build_report(fleet: Fleet, timelines: dict[str, RegionTimeline], records: Re
         "threshold_minutes": minutes(fleet.policy.downtime_threshold_ms),
         "month_to_date": now_ms < end,
         "regions": [ctx.region(t) for t in chosen],
-        "components": [ctx.component(t, c.name) for t in chosen for c in t.region.components if not c.critical],
+        "components": [{**ctx.component(t, c.name), "critical": c.critical}
+                       for t in chosen for c in t.region.components if all_components or not c.critical],
     }
 
 
@@ -158,7 +160,8 @@ class _MonthContext:
 
     def incidents(self, t: RegionTimeline) -> list:
         auto = auto_incidents(
-            t.region, _spans(t.periods), {n: _spans(p) for n, p in t.component_periods.items()}, self.now
+            t.region, _spans(t.periods),
+            {c.name: _spans(t.component_periods[c.name]) for c in t.region.components if not c.critical}, self.now
         )
         manual = [i for i in self.records.incidents if i.region == t.region.name]
         chosen = [

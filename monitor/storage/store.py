@@ -74,9 +74,16 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
-    def atomic(self):
-        """One transaction (nested calls become savepoints)."""
-        return self.db.atomic()
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        """One transaction (nested calls become savepoints). A rollback forgets cached name ids,
+        since the rows behind new ones are gone."""
+        try:
+            with self.db.atomic():
+                yield
+        except BaseException:
+            self._ids.clear()
+            raise
 
     # -- names ----------------------------------------------------------------------------------
 
@@ -98,6 +105,28 @@ class Store:
     def insert_samples(self, rows: Sequence[SampleRow]) -> None:
         """Insert or replace samples (same probe, vantage and ts: the later one wins). Call refold after."""
         self.db.conn.executemany("INSERT OR REPLACE INTO samples VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+    def write_samples(self, rows: Sequence[SampleRow], stale_ms: dict[int, int]) -> None:
+        """Insert samples and refold each touched timeline, in one transaction (the daemon's batches)."""
+        spans: dict[tuple[int, int], list[int]] = {}
+        for probe_id, vantage_id, ts, *_ in rows:
+            span = spans.setdefault((probe_id, vantage_id), [ts, ts])
+            span[0], span[1] = min(span[0], ts), max(span[1], ts)
+        with self.atomic():
+            self.insert_samples(rows)
+            for (probe_id, vantage_id), (lo, hi) in spans.items():
+                self.refold(probe_id, vantage_id, lo, hi, stale_ms[probe_id])
+
+    def last_samples(self, vantage_id: int, per_probe: int) -> dict[int, list[tuple[int, bool]]]:
+        """The newest ``per_probe`` samples of every probe at a vantage, newest first (live state on start)."""
+        found: dict[int, list[tuple[int, bool]]] = {}
+        for probe_id in self._names("probes"):
+            rows = self.db.conn.execute(
+                "SELECT ts, ok FROM samples WHERE probe_id = ? AND vantage_id = ? ORDER BY ts DESC LIMIT ?",
+                (probe_id, vantage_id, per_probe)).fetchall()
+            if rows:
+                found[probe_id] = [(ts, bool(ok)) for ts, ok in rows]
+        return found
 
     def pruned_before(self) -> int | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = 'samples_pruned_before_ms'").fetchone()

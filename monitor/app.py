@@ -1,0 +1,161 @@
+"""Composition root of `sla-monitor run`: store thread, probes, scheduler, live state, web app."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from . import clock, sdnotify
+from .accounting import month_report, resolve_month
+from .config import Config, to_fleet
+from .config.fleet import stale_ms_by_probe
+from .exporters.prometheus import SlaCollector
+from .live.dbthread import DbThread
+from .live.figures import LiveFigures
+from .live.tracker import Tracker
+from .live.writer import SampleWriter
+from .probes import ProbeContext, Sample
+from .scheduler import ProbeScheduler
+from .web.app import build_app
+
+log = logging.getLogger("sla_monitor.daemon")
+DRIFT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class Daemon:
+    def __init__(self, cfg: Config, db_path: str, registry: CollectorRegistry | None = None):
+        self.cfg = cfg
+        self.fleet = to_fleet(cfg)
+        self.stale_ms = stale_ms_by_probe(cfg)
+        self.db = DbThread(db_path)
+        self.tracker = Tracker(cfg, self.stale_ms)
+        self.figures = LiveFigures(self.db, self.fleet)
+        self.writer = SampleWriter(self.db, self.stale_ms, cfg.daemon.flush_interval)
+        self.registry = registry or CollectorRegistry()
+        self.drift = Histogram("monitor_probe_schedule_drift_seconds", "Probe start − planned start",
+                               buckets=DRIFT_BUCKETS, registry=self.registry)
+        self.registry.register(SlaCollector(self.tracker, self.figures, cfg.vantage))
+        self.registry.register(_MonitorCollector(self))
+        self.ctx = ProbeContext(max_connections=cfg.daemon.max_connections)
+        probes = [p for p, _, _ in cfg.all_probes()]
+        self.scheduler = ProbeScheduler(probes, self.ctx, cfg.vantage, self.on_sample,
+                                        lambda s: self.drift.observe(max(0.0, s)))
+        self.runner: web.AppRunner | None = None
+        self.port: int | None = None
+        self._tasks: list[asyncio.Task] = []
+
+    def on_sample(self, sample: Sample) -> None:
+        self.tracker.record(sample, clock.now_ms())
+        self.writer.add(sample)
+
+    async def start(self, listen: str | None = None) -> None:
+        await self.db.start()
+        vantage_id = await self.db.call(lambda s: s.id_for("vantages", self.cfg.vantage))
+        history = await self.db.call(lambda s: s.last_samples(vantage_id, self.cfg.policy.confirm_failures))
+        names = await self.db.call(lambda s: s._names("probes"))
+        self.tracker.restore({names[pid]: rows for pid, rows in history.items()}, self.cfg.vantage)
+        self.tracker.update_regions(clock.now_ms())
+        await self.figures.refresh()
+        host, _, port = (listen or self.cfg.web.listen).rpartition(":")
+        self.runner = web.AppRunner(build_app(self), access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, host.strip("[]"), int(port))
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+        self.scheduler.start()
+        self._tasks = [asyncio.create_task(self.writer.run()), asyncio.create_task(self._refresh_loop())]
+        if (interval := sdnotify.watchdog_interval_s()) is not None:
+            self._tasks.append(asyncio.create_task(self._watchdog(interval)))
+        sdnotify.notify("READY=1")
+        log.info("event=started listen=%s:%s probes=%d regions=%d vantage=%s", host, self.port,
+                 len(self.tracker.probes), len(self.cfg.regions), self.cfg.vantage)
+
+    async def stop(self) -> None:
+        """Stop scheduling, let in-flight probes finish, flush, close."""
+        sdnotify.notify("STOPPING=1")
+        log.info("event=stopping")
+        await self.scheduler.stop(self.cfg.daemon.shutdown_grace)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if not await self.writer.flush():
+            log.error("event=unflushed_samples count=%d error=%r", len(self.writer.pending), self.writer.last_error)
+        await self.ctx.close()
+        if self.runner is not None:
+            await self.runner.cleanup()
+        await self.db.close()
+        log.info("event=stopped samples_written=%d", self.writer.written)
+
+    async def _refresh_loop(self) -> None:
+        interval = self.cfg.daemon.refresh_interval / 1000
+        while True:
+            await asyncio.sleep(min(interval, 1.0))
+            self.tracker.update_regions(clock.now_ms())  # notices probes going stale
+            if self.figures.computed_ms is None or clock.now_ms() - self.figures.computed_ms >= interval * 1000:
+                try:
+                    await self.figures.refresh()
+                except Exception:  # figures are best effort; probing and writing go on
+                    log.exception("event=figures_refresh_failed")
+
+    async def _watchdog(self, interval: float) -> None:
+        # Pets prove the event loop is alive; a full disk is reported on /readyz, not "fixed" by a restart.
+        while True:
+            sdnotify.notify("WATCHDOG=1")
+            await asyncio.sleep(interval)
+
+    def readiness(self) -> list[str]:
+        """What keeps the daemon from being ready; empty when ready."""
+        problems = []
+        if not self.scheduler.running:
+            problems.append("scheduler not running")
+        if self.writer.last_error is not None:
+            problems.append(f"store not writable: {self.writer.last_error} ({len(self.writer.pending)} samples "
+                            "waiting; probing continues)")
+        if self.figures.computed_ms is None:
+            problems.append("figures not computed yet")
+        return problems
+
+    async def report(self, month_text: str | None) -> dict:
+        """The §10 report for ``month_text`` (default: this month) as of now."""
+        now = clock.now_ms()
+        year, month = resolve_month(month_text, now, self.fleet.timezone)
+        return await self.db.call(lambda s: month_report(s, self.fleet, year, month, now))
+
+
+class _MonitorCollector(Collector):
+    """The daemon's own health."""
+
+    def __init__(self, daemon: Daemon):
+        self.daemon = daemon
+
+    def collect(self):
+        pending = GaugeMetricFamily("monitor_store_pending_samples", "Samples not yet in the store")
+        pending.add_metric([], len(self.daemon.writer.pending))
+        ready = GaugeMetricFamily("monitor_ready", "1 when /readyz is ready")
+        ready.add_metric([], 0 if self.daemon.readiness() else 1)
+        written = GaugeMetricFamily("monitor_samples_written", "Samples written to the store since start")
+        written.add_metric([], self.daemon.writer.written)
+        yield from (pending, ready, written)
+
+
+async def serve(cfg: Config, db_path: str, listen: str | None = None) -> None:
+    """Run until SIGTERM or SIGINT, then stop cleanly."""
+    daemon = Daemon(cfg, db_path)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await daemon.start(listen)
+    print(f"sla-monitor: status page http://{(listen or cfg.web.listen).rpartition(':')[0]}:{daemon.port}/", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await daemon.stop()

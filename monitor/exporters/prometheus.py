@@ -1,0 +1,111 @@
+"""Prometheus metrics, built at scrape time from the live state and the cached SLA figures.
+
+Probe series keep blackbox_exporter's meaning (``probe_success``, ``probe_duration_seconds``), so
+existing dashboards work. A probe whose last sample went stale exports no probe series (absent, not
+"still down"), and a region whose state is unknown exports no ``sla_region_up``.
+"""
+from __future__ import annotations
+
+import platform
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from .. import __version__, clock
+from ..live.figures import LiveFigures
+from ..live.tracker import DOWN, UNKNOWN, Tracker
+from ..sla.model import REASONS
+
+WINDOWS = ("month_to_date", "previous_month")
+PROBE_LABELS = ["probe", "region", "component", "vantage"]
+
+
+def _gauge(name: str, doc: str, labels: list[str]) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, doc, labels=labels)
+
+
+class SlaCollector(Collector):
+    def __init__(self, tracker: Tracker, figures: LiveFigures, vantage: str):
+        self.tracker = tracker
+        self.figures = figures
+        self.vantage = vantage
+
+    def collect(self):
+        now = clock.now_ms()
+        yield from self._probes(now)
+        yield from self._regions(now)
+        yield from self._sla()
+        info = GaugeMetricFamily("monitor_build_info", "sla-monitor build", labels=["version", "python"])
+        info.add_metric([__version__, platform.python_version()], 1)
+        yield info
+
+    def _probes(self, now: int):
+        success = _gauge("probe_success", "1 if the probe's last sample succeeded", PROBE_LABELS)
+        duration = _gauge("probe_duration_seconds", "How long the probe's last sample took", PROBE_LABELS)
+        status = _gauge("probe_http_status_code", "HTTP status of the last response", PROBE_LABELS)
+        expiry = _gauge("probe_ssl_earliest_cert_expiry", "Earliest certificate expiry, unix seconds", PROBE_LABELS)
+        for p in self.tracker.probes.values():
+            last = p.last
+            if last is None or now >= last.ts_ms + p.stale_ms:
+                continue
+            labels = [p.id, p.region or "", p.owner, self.vantage]
+            success.add_metric(labels, 1 if last.ok else 0)
+            if last.latency_ms is not None:
+                duration.add_metric(labels, last.latency_ms / 1000)
+            if last.status_code is not None:
+                status.add_metric(labels, last.status_code)
+            if last.cert_expiry_ms is not None:
+                expiry.add_metric(labels, last.cert_expiry_ms / 1000)
+        yield from (success, duration, status, expiry)
+
+    def _regions(self, now: int):
+        up = _gauge("sla_region_up", "1 if the region is up now, 0 if down (after confirm_failures)", ["region"])
+        maintenance = _gauge("sla_maintenance_active", "1 while a maintenance window covers the region", ["region"])
+        for region in self.tracker.cfg.regions:
+            state = self.tracker.compute_region(region, now)
+            if state != UNKNOWN:
+                up.add_metric([region.name], 0 if state == DOWN else 1)
+            maintenance.add_metric([region.name], 1 if self.figures.active_maintenance(region.name, now) else 0)
+        yield from (up, maintenance)
+
+    def _sla(self):
+        availability = _gauge("sla_availability_ratio", "Availability per SLA-SPEC (0–1)", ["region", "window"])
+        downtime = _gauge("sla_downtime_seconds", "Counted downtime", ["region", "window"])
+        excluded = _gauge("sla_excluded_seconds", "Down time excluded, by reason", ["region", "window", "reason"])
+        coverage = _gauge("sla_monitoring_coverage_ratio", "Share of the window with known state",
+                          ["region", "window"])
+        budget = _gauge("sla_error_budget_seconds", "The month's error budget", ["region"])
+        remaining = _gauge("sla_error_budget_remaining_seconds", "Error budget left this month", ["region"])
+        remaining_ratio = _gauge("sla_error_budget_remaining_ratio", "Error budget left this month (0–1)", ["region"])
+        open_outage = _gauge("sla_outage_open_seconds", "Length of the open unavailability period, 0 if none",
+                             ["region"])
+        credit = _gauge("sla_service_credit_ratio", "Service credit earned so far this month (0–1)", ["region"])
+        component = _gauge("sla_component_availability_ratio", "Component availability (0–1)",
+                           ["region", "component", "window"])
+        for window, report in (("month_to_date", self.figures.current), ("previous_month", self.figures.previous)):
+            if report is None:
+                continue
+            for r in report["regions"]:
+                labels = [r["region"], window]
+                availability.add_metric(labels, r["availability_percent"] / 100)
+                downtime.add_metric(labels, r["downtime_ms"] / 1000)
+                for reason in REASONS:
+                    excluded.add_metric(labels + [reason], r["excluded_minutes"][reason] * 60)
+                elapsed = r["elapsed_minutes"]
+                coverage.add_metric(labels, 1 - r["unknown_minutes"] / elapsed if elapsed else 1.0)
+                if window == "month_to_date":
+                    self._month_to_date(r, budget, remaining, remaining_ratio, open_outage, credit)
+            for c in report["components"]:
+                component.add_metric([c["region"], c["component"], window], c["availability_percent"] / 100)
+        yield from (availability, downtime, excluded, coverage, budget, remaining, remaining_ratio, open_outage,
+                    credit, component)
+
+    def _month_to_date(self, r, budget, remaining, remaining_ratio, open_outage, credit):
+        name = [r["region"]]
+        budget.add_metric(name, r["error_budget_minutes"] * 60)
+        remaining.add_metric(name, r["error_budget_remaining_minutes"] * 60)
+        total = r["error_budget_minutes"]
+        remaining_ratio.add_metric(name, r["error_budget_remaining_minutes"] / total if total else 0.0)
+        open_periods = [p for p in r["periods"] if p["open"]]
+        open_outage.add_metric(name, open_periods[-1]["minutes"] * 60 if open_periods else 0.0)
+        credit.add_metric(name, r["credit"]["total_percent"] / 100)

@@ -1,0 +1,65 @@
+"""Month-to-date and previous-month figures from the same engine as `report`, refreshed in the
+store's thread and cached for scrapes, the API and the status page."""
+from __future__ import annotations
+
+import logging
+from zoneinfo import ZoneInfo
+
+from .. import clock
+from ..accounting import daily_bars, month_report
+from ..sla.calendar import month_of
+from ..sla.model import Fleet
+from ..storage.records import load_records
+from .dbthread import DbThread
+
+log = logging.getLogger("sla_monitor.figures")
+PREVIOUS_MONTH_EVERY_MS = 600_000
+BARS_EVERY_MS = 300_000
+
+
+def previous(year: int, month: int) -> tuple[int, int]:
+    return (year - 1, 12) if month == 1 else (year, month - 1)
+
+
+class LiveFigures:
+    def __init__(self, db: DbThread, fleet: Fleet):
+        self.db = db
+        self.fleet = fleet
+        self.current: dict | None = None
+        self.previous: dict | None = None
+        self.bars: dict[str, list[dict]] = {}
+        self.maintenance = ()
+        self.computed_ms: int | None = None
+        self._previous_ms = self._bars_ms = -10**15
+
+    async def refresh(self) -> None:
+        """Recompute month to date (always), the previous month and the daily bars (now and then)."""
+        now = clock.now_ms()
+        year, month = month_of(now, ZoneInfo(self.fleet.timezone))
+        self.current = await self.db.call(
+            lambda store: month_report(store, self.fleet, year, month, now, all_components=True))
+        self.maintenance = (await self.db.call(load_records)).maintenance
+        if self.previous is None or now - self._previous_ms > PREVIOUS_MONTH_EVERY_MS:
+            py, pm = previous(year, month)
+            self.previous = await self.db.call(
+                lambda store: month_report(store, self.fleet, py, pm, now, all_components=True))
+            self._previous_ms = now
+        if now - self._bars_ms > BARS_EVERY_MS:
+            self.bars = await self.db.call(lambda store: daily_bars(store, self.fleet, now))
+            self._bars_ms = now
+        self.computed_ms = now
+
+    def region(self, window: str, name: str) -> dict | None:
+        report = self.current if window == "month_to_date" else self.previous
+        if report is None:
+            return None
+        return next((r for r in report["regions"] if r["region"] == name), None)
+
+    def active_maintenance(self, region: str, now_ms: int) -> list:
+        return [w for w in self.maintenance
+                if not w.cancelled and w.region in (None, region) and w.start_ms <= now_ms < w.end_ms]
+
+    def upcoming_maintenance(self, region: str, now_ms: int) -> list:
+        return sorted((w for w in self.maintenance
+                       if not w.cancelled and w.region in (None, region) and w.start_ms > now_ms),
+                      key=lambda w: w.start_ms)

@@ -1,0 +1,77 @@
+"""Samples reach the store in small batched transactions, at most ``flush_interval`` late.
+
+A failed write (disk full, read-only file) keeps the batch and retries on the next tick: the daemon
+keeps probing, reports not-ready, and catches up when the store takes writes again. The buffer is
+bounded; past it the oldest samples are dropped and counted (they would have been unknown anyway).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+
+from .. import clock
+from ..probes import Sample
+from .dbthread import DbThread
+
+log = logging.getLogger("sla_monitor.writer")
+
+
+class SampleWriter:
+    def __init__(self, db: DbThread, stale_ms: dict[str, int], flush_interval_ms: int, max_pending: int = 1_000_000):
+        self.db = db
+        self.stale_ms = stale_ms
+        self.flush_interval_ms = flush_interval_ms
+        self.max_pending = max_pending
+        self.pending: list[Sample] = []
+        self.dropped = 0
+        self.written = 0
+        self.last_error: str | None = None
+        self.last_flush_ms: int | None = None
+        self.listeners: list = []  # called with each flushed batch (live figures refresh)
+
+    def add(self, sample: Sample) -> None:
+        self.pending.append(sample)
+        if len(self.pending) > self.max_pending:
+            excess = len(self.pending) - self.max_pending
+            del self.pending[:excess]
+            self.dropped += excess
+
+    async def flush(self) -> bool:
+        """Write what is pending; True when the store took it (or nothing was pending)."""
+        if not self.pending:
+            return True
+        batch, self.pending = self.pending, []
+        try:
+            await self.db.call(_write, batch, self.stale_ms)
+        except (sqlite3.Error, OSError) as exc:
+            self.pending = batch + self.pending  # keep order; retry next tick
+            if self.last_error is None:
+                log.error("event=store_write_failed error=%r pending=%d (probing continues; retrying)",
+                          str(exc), len(self.pending))
+            self.last_error = str(exc)
+            return False
+        if self.last_error is not None:
+            log.info("event=store_write_recovered written=%d", len(batch))
+        self.last_error = None
+        self.written += len(batch)
+        self.last_flush_ms = clock.now_ms()
+        for listener in self.listeners:
+            listener(batch)
+        return True
+
+    async def run(self) -> None:
+        """Flush every ``flush_interval`` until cancelled."""
+        while True:
+            await asyncio.sleep(self.flush_interval_ms / 1000)
+            await self.flush()
+
+
+def _write(store, batch: list[Sample], stale_ms: dict[str, int]) -> None:
+    with store.atomic():  # names, samples and segments commit together or not at all
+        rows, stale = [], {}
+        for s in batch:
+            probe_id = store.id_for("probes", s.probe)
+            stale[probe_id] = stale_ms[s.probe]
+            rows.append((probe_id, store.id_for("vantages", s.vantage), s.ts_ms, s.ok, s.latency_ms, s.error))
+        store.write_samples(rows, stale)

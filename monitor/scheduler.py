@@ -1,0 +1,88 @@
+"""APScheduler wiring: one interval job per probe, start offsets spread across each interval.
+
+``max_instances=1`` (a probe never overlaps itself), ``coalesce`` (missed runs collapse into one),
+``misfire_grace_time`` of half an interval (a run later than that is skipped, not bunched up).
+Each run records its schedule drift: actual start − planned start.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import Callable
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from . import clock
+from .probes import ProbeContext, Sample, run_probe
+
+log = logging.getLogger("sla_monitor.scheduler")
+STARTUP_DELAY_MS = 200
+
+
+def spread_offsets(probes: list, now_ms: int) -> dict[str, int]:
+    """First run of each probe: probes sharing an interval are spaced evenly across it (no thundering herd)."""
+    by_interval: dict[int, list] = {}
+    for probe in sorted(probes, key=lambda p: p.id):
+        by_interval.setdefault(probe.interval, []).append(probe)
+    return {probe.id: now_ms + STARTUP_DELAY_MS + interval * i // len(group)
+            for interval, group in by_interval.items() for i, probe in enumerate(group)}
+
+
+class ProbeScheduler:
+    def __init__(self, probes: list, ctx: ProbeContext, vantage: str, on_sample: Callable[[Sample], None],
+                 on_drift: Callable[[float], None]):
+        self.probes = probes
+        self.ctx = ctx
+        self.vantage = vantage
+        self.on_sample = on_sample
+        self.on_drift = on_drift
+        self.scheduler = AsyncIOScheduler(timezone=dt.timezone.utc)
+        self.inflight: set[asyncio.Task] = set()
+        self.runs = 0
+
+    def start(self) -> None:
+        firsts = spread_offsets(self.probes, clock.now_ms())
+        for probe in self.probes:
+            first = firsts[probe.id]
+            self.scheduler.add_job(
+                self._run, IntervalTrigger(seconds=probe.interval / 1000,
+                                           start_date=dt.datetime.fromtimestamp(first / 1000, dt.timezone.utc)),
+                args=[probe, first], id=probe.id, max_instances=1, coalesce=True,
+                misfire_grace_time=max(1, probe.interval // 2000), replace_existing=True)
+        self.scheduler.start()
+
+    @property
+    def running(self) -> bool:
+        return self.scheduler.running
+
+    async def _run(self, probe, first_ms: int) -> None:
+        started = clock.now_ms()
+        planned = first_ms + round((started - first_ms) / probe.interval) * probe.interval
+        self.on_drift((started - planned) / 1000)
+        # The probe runs (and delivers its sample) as its own task, shielded: shutting the scheduler
+        # down cancels this job coroutine, never a probe halfway.
+        task = asyncio.ensure_future(self._probe(probe))
+        self.inflight.add(task)
+        task.add_done_callback(self.inflight.discard)
+        await asyncio.shield(task)
+
+    async def _probe(self, probe) -> None:
+        sample = await run_probe(probe, self.ctx, self.vantage)
+        self.runs += 1
+        if sample is not None:
+            self.on_sample(sample)
+
+    async def stop(self, grace_ms: int) -> None:
+        """Stop scheduling, let in-flight probes end (their own timeouts bound them), then shut down."""
+        if self.scheduler.running:
+            self.scheduler.pause()
+        pending = set(self.inflight)
+        if pending:
+            log.info("event=shutdown_waiting inflight=%d", len(pending))
+            _, still = await asyncio.wait(pending, timeout=grace_ms / 1000)
+            for task in still:
+                task.cancel()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)

@@ -1,0 +1,207 @@
+"""A simulated TrueEngage fleet on 127.0.0.1, for the demo and the tests.
+
+Targets (ports as in config/demo.yaml): regional deployments (widget + API), a Management Panel,
+a Genesys-Cloud-like API and a Vonage-like TCP endpoint. Each target has a mode:
+``up``, ``down`` (HTTP 503 / connection refused for TCP), ``slow`` (answers after ``slow_s``),
+``hang`` (accepts, never answers) or ``flap`` (alternates up/down every ``flap_s`` seconds).
+
+A script changes modes over time (a region down for a few minutes every so often, a slow
+endpoint, a flapping one). Tests and people can also set a mode by hand:
+``POST /_sim/TARGET {"mode": "down"}`` on the control port, ``GET /_sim`` lists them.
+
+    python -m monitor.simulate [--script demo|none] [--control-port 18099]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+MODES = ("up", "down", "slow", "hang", "flap")
+
+
+@dataclass
+class Target:
+    name: str
+    port: int
+    kind: str = "http"  # http or tcp
+    mode: str = "up"
+    slow_s: float = 2.0
+    flap_s: float = 30.0
+    hits: int = 0
+
+    def is_down(self) -> bool:
+        if self.mode == "flap":
+            return int(time.monotonic() / self.flap_s) % 2 == 1
+        return self.mode == "down"
+
+
+@dataclass
+class Fleet:
+    targets: dict[str, Target] = field(default_factory=dict)
+    runners: list = field(default_factory=list)
+    servers: dict[str, asyncio.AbstractServer] = field(default_factory=dict)
+
+    def add(self, target: Target) -> None:
+        self.targets[target.name] = target
+
+    async def start(self, control_port: int) -> None:
+        """Start every target (port 0: any free port, written back to ``target.port``) and the control API."""
+        for target in self.targets.values():
+            if target.kind == "http":
+                target.port = await self._serve(_target_app(target), target.port)
+            else:
+                await self._tcp(target)
+        self.control_port = await self._serve(_control_app(self), control_port)
+
+    async def _serve(self, app: web.Application, port: int) -> int:
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", port)
+        await site.start()
+        self.runners.append(runner)
+        return site._server.sockets[0].getsockname()[1]
+
+    async def _tcp(self, target: Target) -> None:
+        """TCP targets are up by listening and down by not listening (connection refused)."""
+        async def handler(reader, writer):
+            target.hits += 1
+            if target.mode == "hang":
+                await asyncio.sleep(3600)
+            writer.close()
+
+        async def follow_mode():
+            while True:
+                listening = target.name in self.servers
+                if target.is_down() and listening:
+                    server = self.servers.pop(target.name)
+                    server.close()
+                elif not target.is_down() and not listening:
+                    self.servers[target.name] = await asyncio.start_server(handler, "127.0.0.1", target.port)
+                await asyncio.sleep(0.05)
+
+        server = await asyncio.start_server(handler, "127.0.0.1", target.port)
+        target.port = server.sockets[0].getsockname()[1]
+        self.servers[target.name] = server
+        self.runners.append(asyncio.create_task(follow_mode()))
+
+    def set_mode(self, name: str, mode: str) -> None:
+        if name not in self.targets or mode not in MODES:
+            raise KeyError(name if name not in self.targets else mode)
+        self.targets[name].mode = mode
+
+    async def stop(self) -> None:
+        for item in self.runners:
+            if isinstance(item, asyncio.Task):
+                item.cancel()
+            else:
+                await item.cleanup()
+        for server in self.servers.values():
+            server.close()
+
+
+def _target_app(target: Target) -> web.Application:
+    async def any_path(request: web.Request) -> web.StreamResponse:
+        target.hits += 1
+        if target.mode == "hang":
+            await asyncio.sleep(3600)
+        if target.mode == "slow":
+            await asyncio.sleep(target.slow_s)
+        if target.is_down():
+            return web.json_response({"status": "unavailable"}, status=503)
+        return web.json_response({"status": "ok", "target": target.name})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", any_path)
+    return app
+
+
+def _control_app(fleet: Fleet) -> web.Application:
+    async def listing(request: web.Request) -> web.Response:
+        return web.json_response({name: {"port": t.port, "kind": t.kind, "mode": t.mode, "hits": t.hits}
+                                  for name, t in fleet.targets.items()})
+
+    async def set_mode(request: web.Request) -> web.Response:
+        body = await request.json()
+        try:
+            fleet.set_mode(request.match_info["name"], body.get("mode"))
+        except KeyError as exc:
+            return web.json_response({"error": f"unknown target or mode {exc}"}, status=400)
+        return web.json_response({"target": request.match_info["name"], "mode": body["mode"]})
+
+    app = web.Application()
+    app.router.add_get("/_sim", listing)
+    app.router.add_post("/_sim/{name}", set_mode)
+    return app
+
+
+def demo_fleet() -> Fleet:
+    """The targets config/demo.yaml probes."""
+    fleet = Fleet()
+    for target in (Target("eu-west", 18081), Target("us-east", 18082), Target("staging", 18083, flap_s=20),
+                   Target("eu-west-panel", 18089), Target("genesys-euw1", 18090),
+                   Target("vonage", 18091, kind="tcp")):
+        fleet.add(target)
+    return fleet
+
+
+# The demo script, one cycle of 12 minutes, repeating: (minute offset, target, mode).
+DEMO_SCRIPT = [
+    (0.0, "staging", "flap"),
+    (1.0, "eu-west", "down"),      # 3 minutes down: crosses the demo's 2-minute threshold
+    (4.0, "eu-west", "up"),
+    (5.0, "us-east", "slow"),      # slower than its max_latency: down while slow
+    (6.0, "us-east", "up"),
+    (7.0, "genesys-euw1", "down"),  # Genesys down with eu-west: excluded as third party
+    (7.5, "eu-west", "down"),
+    (10.0, "eu-west", "up"),
+    (10.0, "genesys-euw1", "up"),
+    (11.0, "eu-west-panel", "down"),  # the Management Panel (non-critical): a P2, region stays up
+    (11.5, "eu-west-panel", "up"),
+]
+CYCLE_MINUTES = 12.0
+
+
+async def run_script(fleet: Fleet, script=DEMO_SCRIPT, cycle_minutes: float = CYCLE_MINUTES,
+                     minute_s: float = 60.0) -> None:
+    """Apply the script's modes at their offsets, cycle after cycle, until cancelled."""
+    while True:
+        started = time.monotonic()
+        for offset, name, mode in script:
+            delay = started + offset * minute_s - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            fleet.set_mode(name, mode)
+            print(f"simulate: {name} → {mode}", flush=True)
+        await asyncio.sleep(max(0.0, started + cycle_minutes * minute_s - time.monotonic()))
+
+
+async def main_async(script: str, control_port: int) -> None:
+    fleet = demo_fleet()
+    await fleet.start(control_port)
+    print(f"simulate: fleet up on 127.0.0.1 ({', '.join(f'{t.name}:{t.port}' for t in fleet.targets.values())}); "
+          f"control http://127.0.0.1:{control_port}/_sim", flush=True)
+    task = asyncio.create_task(run_script(fleet)) if script == "demo" else None
+    try:
+        await asyncio.Event().wait()
+    finally:
+        if task:
+            task.cancel()
+        await fleet.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--script", choices=["demo", "none"], default="demo")
+    parser.add_argument("--control-port", type=int, default=18099)
+    args = parser.parse_args()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main_async(args.script, args.control_port))
+
+
+if __name__ == "__main__":
+    main()

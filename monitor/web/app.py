@@ -1,0 +1,130 @@
+"""aiohttp app: /metrics, /healthz, /readyz, /api/v1/…, and the status page at /."""
+from __future__ import annotations
+
+import hmac
+from typing import TYPE_CHECKING
+
+import orjson
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from .. import clock
+from ..errors import InputError
+from ..sla.calendar import MonthError
+from .maintenance import add_window, cancel_window, list_windows
+from .status import render_status_page, status_json
+
+if TYPE_CHECKING:
+    from ..daemon import Daemon
+
+DAEMON = web.AppKey("daemon", object)
+
+
+def json_response(data, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(data, option=orjson.OPT_INDENT_2), status=status,
+                        content_type="application/json")
+
+
+def error(status: int, message: str) -> web.Response:
+    return json_response({"error": message}, status)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[DAEMON].registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.Response(text="ok\n")
+
+
+async def readyz(request: web.Request) -> web.Response:
+    problems = request.app[DAEMON].readiness()
+    if problems:
+        return json_response({"ready": False, "problems": problems}, 503)
+    return json_response({"ready": True})
+
+
+async def status(request: web.Request) -> web.Response:
+    return json_response(status_json(request.app[DAEMON], clock.now_ms()))
+
+
+async def availability(request: web.Request) -> web.Response:
+    daemon = request.app[DAEMON]
+    try:
+        report = await daemon.report(request.query.get("month"))
+    except (MonthError, InputError) as exc:
+        return error(400, str(exc))
+    return json_response(report)
+
+
+async def outages(request: web.Request) -> web.Response:
+    daemon = request.app[DAEMON]
+    region = request.query.get("region")
+    if region is not None and region not in {r.name for r in daemon.cfg.regions}:
+        return error(400, f"region {region!r} is not configured")
+    try:
+        report = await daemon.report(request.query.get("month"))
+    except (MonthError, InputError) as exc:
+        return error(400, str(exc))
+    rows = [{"region": r["region"], **p} for r in report["regions"] if region in (None, r["region"])
+            for p in r["periods"]]
+    return json_response(rows)
+
+
+def _authorized(request: web.Request) -> web.Response | None:
+    """None when the request carries the configured bearer token (compared in constant time)."""
+    token = request.app[DAEMON].cfg.web.api_token
+    if not token:
+        return error(403, "writes are disabled: set web.api_token (e.g. \"${SLA_MONITOR_API_TOKEN}\")")
+    given = request.headers.get("Authorization", "")
+    if not given.startswith("Bearer ") or not hmac.compare_digest(given[7:].encode(), token.encode()):
+        return web.Response(status=401, headers={"WWW-Authenticate": 'Bearer realm="sla-monitor"'},
+                            content_type="application/json", body=b'{"error": "bearer token required"}')
+    return None
+
+
+async def maintenance_get(request: web.Request) -> web.Response:
+    return json_response(await list_windows(request.app[DAEMON]))
+
+
+async def maintenance_post(request: web.Request) -> web.Response:
+    if (refusal := _authorized(request)) is not None:
+        return refusal
+    try:
+        body = await request.json(loads=orjson.loads)
+        created = await add_window(request.app[DAEMON], body)
+    except (ValueError, InputError) as exc:
+        return error(400, str(exc))
+    return json_response(created, 201)
+
+
+async def maintenance_delete(request: web.Request) -> web.Response:
+    if (refusal := _authorized(request)) is not None:
+        return refusal
+    try:
+        await cancel_window(request.app[DAEMON], request.match_info["id"])
+    except InputError as exc:
+        return error(404, str(exc))
+    return json_response({"cancelled": int(request.match_info["id"])})
+
+
+async def status_page(request: web.Request) -> web.Response:
+    return web.Response(text=render_status_page(request.app[DAEMON], clock.now_ms()), content_type="text/html")
+
+
+def build_app(daemon: "Daemon") -> web.Application:
+    app = web.Application()
+    app[DAEMON] = daemon
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/api/v1/status", status)
+    app.router.add_get("/api/v1/availability", availability)
+    app.router.add_get("/api/v1/outages", outages)
+    app.router.add_get("/api/v1/maintenance", maintenance_get)
+    app.router.add_post("/api/v1/maintenance", maintenance_post)
+    app.router.add_delete("/api/v1/maintenance/{id:\\d+}", maintenance_delete)
+    app.router.add_get("/", status_page)
+    return app
+

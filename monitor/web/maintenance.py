@@ -1,0 +1,64 @@
+"""/api/v1/maintenance: the same records and rules as `sla-monitor maintenance`."""
+from __future__ import annotations
+
+from .. import clock
+from ..errors import InputError, parse_instant
+from ..sla.calendar import iso
+from ..sla.exclusions import assess_maintenance
+from ..sla.model import MaintenanceWindow
+from ..storage import StoreError
+from ..storage import records as store_records
+
+FIELDS = {"region", "all", "start", "end", "kind", "announced_at", "reason", "by"}
+
+
+def window_json(row: dict, policy) -> dict:
+    window = MaintenanceWindow(row["id"], row["region"], row["start_ms"], row["end_ms"], row["kind"],
+                               row["announced_at_ms"], row["reason"], bool(row["cancelled"]))
+    reason, flags = assess_maintenance(window, policy)
+    return {"id": row["id"], "region": row["region"], "kind": row["kind"], "start": iso(row["start_ms"]),
+            "end": iso(row["end_ms"]), "announced_at": iso(row["announced_at_ms"]), "reason": row["reason"],
+            "excluded": reason is not None, "flags": list(flags), "cancelled": bool(row["cancelled"])}
+
+
+async def list_windows(daemon) -> list[dict]:
+    rows = await daemon.db.call(lambda s: list(s.rows("SELECT * FROM maintenance ORDER BY start_ms, id")))
+    return [window_json(r, daemon.fleet.policy) for r in rows]
+
+
+async def add_window(daemon, body: object) -> dict:
+    """Validate a JSON body like the CLI's flags and record the window."""
+    if not isinstance(body, dict):
+        raise InputError("body must be a JSON object with start, end, kind, announced_at, reason and region or all")
+    unknown = sorted(set(body) - FIELDS)
+    if unknown:
+        raise InputError(f"unknown field {unknown[0]!r} (allowed: {', '.join(sorted(FIELDS))})")
+    region = body.get("region")
+    if bool(region) == bool(body.get("all")):
+        raise InputError("give exactly one of region or all: true")
+    if region is not None and region not in {r.name for r in daemon.cfg.regions}:
+        raise InputError(f"region {region!r} is not configured")
+    if body.get("kind") not in ("scheduled", "emergency"):
+        raise InputError(f"kind {body.get('kind')!r} must be scheduled or emergency")
+    start, end = parse_instant(body.get("start"), "start"), parse_instant(body.get("end"), "end")
+    if end <= start:
+        raise InputError("end must be after start")
+    announced = parse_instant(body.get("announced_at"), "announced_at")
+    reason = body.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise InputError("reason must say what the maintenance is for")
+    now = clock.now_ms()
+    new_id = await daemon.db.call(lambda s: store_records.add_maintenance(
+        s, region=region, start_ms=start, end_ms=end, kind=body["kind"], announced_at_ms=announced, reason=reason,
+        by=str(body.get("by") or "api"), now_ms=now))
+    await daemon.figures.refresh()
+    rows = await daemon.db.call(lambda s: list(s.rows("SELECT * FROM maintenance WHERE id = ?", [new_id])))
+    return window_json(rows[0], daemon.fleet.policy)
+
+
+async def cancel_window(daemon, window_id: str) -> None:
+    try:
+        await daemon.db.call(lambda s: store_records.cancel_maintenance(s, int(window_id), "api", clock.now_ms()))
+    except StoreError as exc:
+        raise InputError(str(exc)) from None
+    await daemon.figures.refresh()

@@ -1,0 +1,101 @@
+"""A small fleet for daemon tests: simulated targets on free ports and a config probing them fast."""
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+
+from monitor.config import parse_config
+from monitor.simulate import Fleet, Target
+
+
+async def small_fleet() -> Fleet:
+    fleet = Fleet()
+    for target in (Target("eu-west", 0), Target("us-east", 0), Target("panel", 0), Target("genesys", 0),
+                   Target("hang", 0)):
+        fleet.add(target)
+    fleet.targets["hang"].mode = "hang"
+    await fleet.start(0)
+    return fleet
+
+
+def config_text(fleet: Fleet, db: str, interval: str = "200ms", stale_after: str | None = None,
+                threshold_minutes: str = "0.02", token: str | None = "s3cret-token", hang: bool = False) -> str:
+    port = {name: t.port for name, t in fleet.targets.items()}
+    stale = f", stale_after: {stale_after}" if stale_after else ""
+    common = f"interval: {interval}, timeout: 150ms{stale}"
+    hang_probe = (f"""
+      - name: slow-edge
+        critical: false
+        probes:
+          - {{id: hang-probe, kind: http, url: "http://127.0.0.1:{port['hang']}/", interval: {interval}, timeout: 2s{stale}}}"""
+                  if hang else "")
+    return f"""
+service: daemon test
+timezone: UTC
+policy: {{downtime_threshold_minutes: {threshold_minutes}, confirm_failures: 2}}
+storage: {{path: {db}}}
+web: {{listen: "127.0.0.1:0"{f', api_token: "{token}"' if token else ''}}}
+daemon: {{flush_interval: 200ms, refresh_interval: 200ms, shutdown_grace: 3s}}
+third_parties:
+  - name: genesys
+    provider: Genesys Cloud
+    probes:
+      - {{id: genesys-api, kind: http, url: "http://127.0.0.1:{port['genesys']}/", {common}}}
+regions:
+  - name: eu-west
+    monthly_fee: "1000.00"
+    currency: EUR
+    depends_on: [genesys]
+    components:
+      - name: widget
+        probes:
+          - {{id: eu-west-widget, kind: http, url: "http://127.0.0.1:{port['eu-west']}/health", {common}}}
+      - name: panel
+        critical: false
+        probes:
+          - {{id: eu-west-panel, kind: http, url: "http://127.0.0.1:{port['panel']}/", {common}}}{hang_probe}
+  - name: us-east
+    components:
+      - name: widget
+        probes:
+          - {{id: us-east-widget, kind: http, url: "http://127.0.0.1:{port['us-east']}/health", {common}}}
+"""
+
+
+def config_for(fleet: Fleet, db: str, **kw):
+    return parse_config(config_text(fleet, db, **kw))
+
+
+async def until(predicate, timeout: float = 15.0, step: float = 0.05):
+    """Wait until ``predicate()`` is truthy (a bound, not a performance claim: fails rather than hangs)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await predicate() if asyncio.iscoroutinefunction(predicate) else predicate()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(step)
+
+
+def metric(text: str, name: str, **labels) -> float | None:
+    """The value of one series in a Prometheus text exposition."""
+    for line in text.splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            series, _, value = line.rpartition(" ")
+            if all(f'{k}="{v}"' in series for k, v in labels.items()):
+                return float(value)
+    return None
+
+
+def get(url: str, headers: dict | None = None, method: str = "GET", body: dict | None = None):
+    """A blocking HTTP call (run it in a thread from async tests): (status, text)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json",
+                                                                              **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()

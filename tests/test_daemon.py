@@ -1,0 +1,177 @@
+"""The daemon in-process against the simulated fleet: metrics, outages, the API, the store's health."""
+from __future__ import annotations
+
+import aiohttp
+import pytest
+from prometheus_client import CollectorRegistry
+
+from monitor import clock
+from monitor.accounting import month_report
+from monitor.app import Daemon
+from monitor.config import to_fleet
+from monitor.sla.calendar import month_of
+from monitor.storage import Store
+from daemon_helpers import config_for, metric, small_fleet, until
+from zoneinfo import ZoneInfo
+
+
+@pytest.fixture
+async def fleet():
+    fleet = await small_fleet()
+    yield fleet
+    await fleet.stop()
+
+
+@pytest.fixture
+async def running(fleet, tmp_path):
+    cfg = config_for(fleet, str(tmp_path / "d.db"))
+    daemon = Daemon(cfg, str(tmp_path / "d.db"), registry=CollectorRegistry())
+    await daemon.start()
+    async with aiohttp.ClientSession(f"http://127.0.0.1:{daemon.port}") as http:
+        daemon.http = http
+        yield daemon
+    if daemon.runner is not None:
+        await daemon.stop()
+
+
+async def scrape(daemon) -> str:
+    async with daemon.http.get("/metrics") as response:
+        assert response.status == 200
+        return await response.text()
+
+
+async def test_region_down_shows_in_metrics_and_is_counted(running, fleet, tmp_path):
+    daemon = running
+    await until(lambda: daemon.tracker.region_state.get("eu-west") == "up")
+    assert metric(await scrape(daemon), "sla_region_up", region="eu-west") == 1.0
+    fleet.set_mode("eu-west", "down")
+
+    async def region_down():
+        return metric(await scrape(daemon), "sla_region_up", region="eu-west") == 0.0
+    await until(region_down)
+    text = await scrape(daemon)
+    assert metric(text, "probe_success", probe="eu-west-widget", region="eu-west", component="widget") == 0.0
+    assert metric(text, "probe_http_status_code", probe="eu-west-widget") == 503.0
+    await until(lambda: any(p["open"] and p["minutes"] * 60_000 >= 1200
+                            for p in (daemon.figures.region("month_to_date", "eu-west") or {}).get("periods", [])))
+    text = await scrape(daemon)
+    assert metric(text, "sla_outage_open_seconds", region="eu-west") > 0
+    fleet.set_mode("eu-west", "up")
+    await until(region_down_is_over := (lambda: daemon.tracker.region_state.get("eu-west") == "up"))
+    await daemon.stop()
+    store = Store.open(tmp_path / "d.db", create=False)
+    now = clock.now_ms()
+    report = month_report(store, to_fleet(daemon.cfg), *month_of(now, ZoneInfo("UTC")), now)
+    region = report["regions"][0]
+    closed = [p for p in region["periods"] if not p["open"]]
+    assert closed and any(x["counted"] for x in closed[-1]["pieces"])  # ≥ 1.2 s: the test's threshold
+    assert region["downtime_ms"] >= 1200 and region["incidents"][-1]["severity"] == "P1"
+    store.close()
+    assert region_down_is_over()
+
+
+async def test_metric_families_are_all_exported(running):
+    await until(lambda: running.figures.computed_ms is not None and running.writer.written > 0)
+    text = await scrape(running)
+    for name in ("probe_success", "probe_duration_seconds", "probe_http_status_code", "sla_region_up",
+                 "sla_availability_ratio", "sla_downtime_seconds", "sla_excluded_seconds", "sla_error_budget_seconds",
+                 "sla_error_budget_remaining_seconds", "sla_error_budget_remaining_ratio", "sla_outage_open_seconds",
+                 "sla_service_credit_ratio", "sla_maintenance_active", "sla_monitoring_coverage_ratio",
+                 "sla_component_availability_ratio", "monitor_probe_schedule_drift_seconds_bucket",
+                 "monitor_build_info"):
+        assert f"\n{name}" in text, name
+    assert metric(text, "sla_availability_ratio", region="eu-west", window="previous_month") is not None
+    assert metric(text, "sla_component_availability_ratio", region="eu-west", component="panel",
+                  window="month_to_date") is not None
+
+
+async def test_health_status_and_api(running):
+    daemon = running
+    async with daemon.http.get("/healthz") as r:
+        assert r.status == 200
+    await until(lambda: not daemon.readiness())
+    async with daemon.http.get("/readyz") as r:
+        assert r.status == 200 and (await r.json())["ready"] is True
+    await until(lambda: daemon.tracker.region_state.get("us-east") == "up")
+    async with daemon.http.get("/api/v1/status") as r:
+        status = await r.json()
+    regions = {x["region"]: x for x in status["regions"]}
+    assert regions["us-east"]["state"] == "up" and regions["eu-west"]["components"][1]["critical"] is False
+    assert status["third_parties"][0]["provider"] == "Genesys Cloud"
+    async with daemon.http.get("/api/v1/availability") as r:
+        report = await r.json()
+    assert report["month_to_date"] is True and {x["region"] for x in report["regions"]} == {"eu-west", "us-east"}
+    async with daemon.http.get("/api/v1/availability", params={"month": "2026-13"}) as r:
+        assert r.status == 400 and "YYYY-MM" in (await r.json())["error"]
+    async with daemon.http.get("/api/v1/outages", params={"region": "mars"}) as r:
+        assert r.status == 400
+    async with daemon.http.get("/") as r:
+        page = await r.text()
+    assert r.status == 200 and "eu-west" in page and page.count('class="bars"') == 2
+
+
+async def test_maintenance_api_needs_the_bearer_token(running):
+    daemon = running
+    window = {"region": "eu-west", "start": "2030-01-05T01:00:00Z", "end": "2030-01-05T02:00:00Z",
+              "kind": "scheduled", "announced_at": "2029-12-01T00:00:00Z", "reason": "upgrade"}
+    async with daemon.http.post("/api/v1/maintenance", json=window) as r:
+        assert r.status == 401
+    async with daemon.http.post("/api/v1/maintenance", json=window, headers={"Authorization": "Bearer wrong"}) as r:
+        assert r.status == 401
+    auth = {"Authorization": "Bearer s3cret-token"}
+    async with daemon.http.post("/api/v1/maintenance", json={**window, "end": window["start"]}, headers=auth) as r:
+        assert r.status == 400 and "after start" in (await r.json())["error"]
+    async with daemon.http.post("/api/v1/maintenance", json={**window, "region": "mars"}, headers=auth) as r:
+        assert r.status == 400
+    async with daemon.http.post("/api/v1/maintenance", json=window, headers=auth) as r:
+        created = await r.json()
+        assert r.status == 201 and created["excluded"] is True and created["id"] == 1
+    async with daemon.http.get("/api/v1/maintenance") as r:
+        assert [w["id"] for w in await r.json()] == [1]
+    async with daemon.http.delete("/api/v1/maintenance/1") as r:
+        assert r.status == 401
+    async with daemon.http.delete("/api/v1/maintenance/1", headers=auth) as r:
+        assert r.status == 200
+    async with daemon.http.get("/api/v1/maintenance") as r:
+        assert (await r.json())[0]["cancelled"] is True
+    async with daemon.http.delete("/api/v1/maintenance/7", headers=auth) as r:
+        assert r.status == 404
+
+
+async def test_store_full_keeps_probing_and_catches_up(running):
+    daemon = running
+    await until(lambda: daemon.writer.written > 0)
+    pages = await daemon.db.call(lambda s: s.db.execute("PRAGMA page_count").fetchone()[0])
+    # The one seam: SQLite's own page limit makes the file "full" (SQLITE_FULL), as a full disk would.
+    await daemon.db.call(lambda s: s.db.execute(f"PRAGMA max_page_count = {pages}"))
+    await until(lambda: daemon.writer.last_error is not None)
+    async with daemon.http.get("/readyz") as r:
+        body = await r.json()
+    assert r.status == 503 and "full" in body["problems"][0]
+    runs = daemon.scheduler.runs
+    await until(lambda: daemon.scheduler.runs > runs + 10)  # probing goes on
+    waiting = len(daemon.writer.pending)
+    assert waiting > 0
+    await daemon.db.call(lambda s: s.db.execute("PRAGMA max_page_count = 1073741823"))
+    await until(lambda: daemon.writer.last_error is None and not daemon.readiness())
+    count = await daemon.db.call(lambda s: s.db.execute("SELECT count(*) FROM samples").fetchone()[0])
+    assert count >= waiting  # the backlog reached the store
+
+
+async def test_a_hanging_target_does_not_delay_the_others(fleet, tmp_path):
+    cfg = config_for(fleet, str(tmp_path / "h.db"), hang=True)
+    daemon = Daemon(cfg, str(tmp_path / "h.db"), registry=CollectorRegistry())
+    await daemon.start()
+    try:
+        await until(lambda: daemon.tracker.probes["us-east-widget"].last is not None)
+        first = daemon.tracker.probes["us-east-widget"].last.ts_ms
+        await until(lambda: daemon.tracker.probes["hang-probe"].last is not None)  # it timed out at 2 s
+        hung = daemon.tracker.probes["hang-probe"].last
+        assert not hung.ok and "timeout" in hung.error
+        # Meanwhile the healthy probes kept their 200 ms cadence: many samples, not one per hang.
+        later = await daemon.db.call(lambda s: s.db.execute(
+            "SELECT count(*) FROM samples s JOIN probes p ON p.id = s.probe_id WHERE p.name = 'us-east-widget'"
+            " AND ts >= ?", [first]).fetchone()[0])
+        assert later >= 5
+    finally:
+        await daemon.stop()
