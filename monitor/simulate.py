@@ -59,7 +59,8 @@ class Fleet:
         self.control_port = await self._serve(_control_app(self), control_port)
 
     async def _serve(self, app: web.Application, port: int) -> int:
-        runner = web.AppRunner(app, access_log=None)
+        # A short shutdown timeout: "hang" handlers never finish on their own.
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", port)
         await site.start()
