@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 
-.PHONY: run test bench demo-month clean
+.PHONY: run test bench bench-daemon demo-month clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --shared $(SHARED)
+	$(MAKE) bench-daemon
+
+# Needs Debian's nginx (a loopback target that costs little CPU): installed here if missing.
+bench-daemon: $(STAMP)
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light)
+	$(BIN)/python bench/daemon.py --shared $(SHARED)
 
 clean:
 	rm -rf $(VENV) data build *.egg-info

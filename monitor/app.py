@@ -8,14 +8,14 @@ import signal
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from . import clock, sdnotify
 from .accounting import month_report, resolve_month
 from .config import Config, to_fleet
 from .config.fleet import stale_ms_by_probe
-from .exporters.prometheus import SlaCollector
+from .exporters.prometheus import ProbeExposition, SlaCollector
 from .live.dbthread import DbThread
 from .live.figures import LiveFigures
 from .live.tracker import Tracker
@@ -41,6 +41,7 @@ class Daemon:
         self.drift = Histogram("monitor_probe_schedule_drift_seconds", "Probe start − planned start",
                                buckets=DRIFT_BUCKETS, registry=self.registry)
         self.registry.register(SlaCollector(self.tracker, self.figures, cfg.vantage))
+        self.probe_exposition = ProbeExposition(self.tracker, cfg.vantage)
         self.registry.register(_MonitorCollector(self))
         self.ctx = ProbeContext(max_connections=cfg.daemon.max_connections)
         probes = [p for p, _, _ in cfg.all_probes()]
@@ -143,7 +144,11 @@ class _MonitorCollector(Collector):
         ready.add_metric([], 0 if self.daemon.readiness() else 1)
         written = GaugeMetricFamily("monitor_samples_written", "Samples written to the store since start")
         written.add_metric([], self.daemon.writer.written)
-        yield from (pending, ready, written)
+        skipped = CounterMetricFamily("monitor_probe_runs_skipped", "Scheduled runs not started on time",
+                                      labels=["reason"])
+        for reason, count in self.daemon.scheduler.skipped.items():
+            skipped.add_metric([reason], count)
+        yield from (pending, ready, written, skipped)
 
 
 async def serve(cfg: Config, db_path: str, listen: str | None = None) -> None:

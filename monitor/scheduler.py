@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 from typing import Callable
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -41,6 +42,11 @@ class ProbeScheduler:
         self.scheduler = AsyncIOScheduler(timezone=dt.timezone.utc)
         self.inflight: set[asyncio.Task] = set()
         self.runs = 0
+        self.skipped = {"missed": 0, "still_running": 0}  # runs APScheduler did not start on time
+        self.scheduler.add_listener(self._skip, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+
+    def _skip(self, event) -> None:
+        self.skipped["missed" if event.code == EVENT_JOB_MISSED else "still_running"] += 1
 
     def start(self) -> None:
         firsts = spread_offsets(self.probes, clock.now_ms())

@@ -4,6 +4,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 from prometheus_client import CollectorRegistry
+from prometheus_client.parser import text_string_to_metric_families
 
 from monitor import clock
 from monitor.accounting import month_report
@@ -80,6 +81,10 @@ async def test_metric_families_are_all_exported(running):
                  "sla_component_availability_ratio", "monitor_probe_schedule_drift_seconds_bucket",
                  "monitor_build_info"):
         assert f"\n{name}" in text, name
+    # The whole exposition parses with prometheus_client's own parser, probe families included.
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    assert len(families["probe_success"].samples) == 4 and families["monitor_build_info"].samples
+    assert {s.labels["probe"] for s in families["probe_duration_seconds"].samples} >= {"eu-west-widget", "genesys-api"}
     assert metric(text, "sla_availability_ratio", region="eu-west", window="previous_month") is not None
     assert metric(text, "sla_component_availability_ratio", region="eu-west", component="panel",
                   window="month_to_date") is not None

@@ -30,7 +30,8 @@ def error(status: int, message: str) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body = generate_latest(request.app[DAEMON].registry)
+    daemon = request.app[DAEMON]
+    body = generate_latest(daemon.registry) + daemon.probe_exposition.text(clock.now_ms()).encode()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
