@@ -73,6 +73,35 @@ class ProbeExposition:
         return "\n".join(out) + "\n"
 
 
+class GaugeText:
+    """Text exposition of gauge families, each distinct label set escaped once and remembered.
+
+    The SLA families repeat the same (region, window, reason) label sets scrape after scrape; the
+    generic path re-validates and re-escapes them every time (about 9 µs a sample)."""
+
+    def __init__(self, limit: int = 200_000):
+        self.cache: dict[tuple, str] = {}
+        self.limit = limit
+
+    def labels(self, names: tuple, values: tuple) -> str:
+        key = (names, values)
+        text = self.cache.get(key)
+        if text is None:
+            if len(self.cache) > self.limit:
+                self.cache.clear()
+            text = self.cache[key] = "{" + ",".join(f'{k}="{_label_value(v)}"' for k, v in zip(names, values)) + "}"
+        return text
+
+    def render(self, families) -> str:
+        out = []
+        for family in families:
+            out += [f"# HELP {family.name} {family.documentation}", f"# TYPE {family.name} {family.type}"]
+            for sample in family.samples:
+                labels = self.labels(tuple(sample.labels), tuple(sample.labels.values())) if sample.labels else ""
+                out.append(f"{sample.name}{labels} {float(sample.value)!r}")
+        return "\n".join(out) + "\n"
+
+
 class SlaCollector(Collector):
     def __init__(self, tracker: Tracker, figures: LiveFigures, vantage: str):
         self.tracker = tracker

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from .. import clock
 from ..errors import InputError
@@ -30,9 +30,7 @@ def error(status: int, message: str) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    daemon = request.app[DAEMON]
-    body = generate_latest(daemon.registry) + daemon.probe_exposition.text(clock.now_ms()).encode()
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+    return web.Response(body=request.app[DAEMON].metrics_text(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 async def healthz(request: web.Request) -> web.Response:
