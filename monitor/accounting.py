@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import datetime as dt
 import gc
 from typing import Iterator, Sequence
 from zoneinfo import ZoneInfo
 
-from .errors import InputError
-from .sla.calendar import from_ms, local_midnight_ms, month_bounds, month_of, parse_month
+from .errors import InputError, parse_instant
+from .sla.calendar import from_ms, iso, local_midnight_ms, month_bounds, month_of, parse_month
+from .sla.exclusions import THIRD_PARTY_PREFIX
 from .sla.downtime import counted_pieces
 from .sla.intervals import overlap_ms
 from .sla.engine import RegionTimeline, evaluate, touches_edge
@@ -66,7 +68,43 @@ def month_report(store: Store, fleet: Fleet, year: int, month: int, now_ms: int,
         records = load_records(store)
         start, end = month_bounds(year, month, ZoneInfo(fleet.timezone))
         timelines, _, _ = timelines_around(store, fleet, records, start, end, now_ms)
-        return build_report(fleet, timelines, records, year, month, now_ms, regions, all_components)
+        report = build_report(fleet, timelines, records, year, month, now_ms, regions, all_components)
+    attach_evidence(store, fleet, report)
+    return report
+
+
+def attach_evidence(store: Store, fleet: Fleet, report: dict) -> None:
+    """Give each automatic third-party exclusion its evidence from the raw samples: which probes or
+    feeds saw the provider down, their first and last down samples in the interval, and the feed's
+    components and incidents (name, id, link). Samples past retention leave ``evidence: null``."""
+    probes = {t.name: t.probes for t in fleet.third_parties}
+    for region in report["regions"]:
+        for period in region["periods"]:
+            for exclusion in period["exclusions"]:
+                name = exclusion["source"].removeprefix(THIRD_PARTY_PREFIX)
+                if exclusion["source"].startswith(THIRD_PARTY_PREFIX) and name in probes:
+                    exclusion["evidence"] = _evidence(store, probes[name], exclusion)
+
+
+def _evidence(store: Store, probes, exclusion: dict) -> dict | None:
+    start, end = parse_instant(exclusion["start"], "start"), parse_instant(exclusion["end"], "end")
+    lookback = max((p.stale_ms for p in probes), default=0)  # the sample whose state reaches into the interval
+    marks = ",".join("?" * len(probes))
+    rows = store.db.conn.execute(
+        f"SELECT p.name, s.ts, s.error, s.detail FROM samples s JOIN probes p ON p.id = s.probe_id"
+        f" WHERE p.name IN ({marks}) AND s.ok = 0 AND s.ts >= ? AND s.ts < ? ORDER BY s.ts",
+        [*(p.id for p in probes), start - lookback, end]).fetchall()
+    if not rows:
+        return None
+    incidents, components = {}, {}
+    for _, _, _, detail in (rows[0], rows[-1]):
+        data = json.loads(detail) if detail else {}
+        incidents.update({i.get("id") or i.get("link"): i for i in data.get("incidents", [])})
+        components.update({c.get("id") or c.get("name"): c for c in data.get("components", [])
+                           if c.get("status") != "operational"})
+    return {"probes": sorted({r[0] for r in rows}), "samples": len(rows), "first_sample": iso(rows[0][1]),
+            "last_sample": iso(rows[-1][1]), "error": rows[0][2], "components": list(components.values()),
+            "incidents": list(incidents.values())}
 
 
 def daily_bars(store: Store, fleet: Fleet, now_ms: int, days: int = 90) -> dict[str, list[dict]]:

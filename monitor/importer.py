@@ -78,7 +78,7 @@ def import_samples(store: Store, stream: BinaryIO, name: str, stale_ms: dict[str
                 span[0] = ts
             elif ts > span[1]:
                 span[1] = ts
-            rows.append((probe_id, vantage_id, ts, ok, latency, error))
+            rows.append((probe_id, vantage_id, ts, ok, latency, error, None))
             count += 1
             if len(rows) >= BATCH:
                 store.insert_samples(rows)

@@ -89,6 +89,9 @@ def test_example_details(run_cli, tmp_path):
     assert r8["excluded_minutes"]["third_party"] == 30.0
     assert [(p["minutes"], p["counted"]) for p in r8["periods"][0]["pieces"]] == [(30.0, True), (60.0, True)]
     assert [e["detail"] for e in r8["periods"][0]["exclusions"]] == ["Genesys Cloud"]
+    evidence = r8["periods"][0]["exclusions"][0]["evidence"]  # from the raw samples of the linked probe
+    assert (evidence["probes"], evidence["first_sample"], evidence["last_sample"], evidence["samples"]) == \
+        (["g"], "2026-11-03T10:30:00Z", "2026-11-03T10:59:00Z", 30)
 
     r10 = report_for(by_id["10"])
     credit = r10["credit"]

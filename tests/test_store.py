@@ -21,7 +21,7 @@ def stored_segments(store: Store, probe_id: int, vantage_id: int):
 
 def insert_batch(store: Store, pid: int, vid: int, batch):
     with store.atomic():
-        store.insert_samples([(pid, vid, ts, ok, None, None) for ts, ok in batch])
+        store.insert_samples([(pid, vid, ts, ok, None, None, None) for ts, ok in batch])
         store.refold(pid, vid, min(ts for ts, _ in batch), max(ts for ts, _ in batch), STALE)
 
 
@@ -57,7 +57,7 @@ def test_wal_mode_and_schema_version(tmp_path):
     Store.open(tmp_path / "s.db").close()
     con = sqlite3.connect(tmp_path / "s.db")
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 1
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
 
 
 def test_pruned_samples_keep_segments_and_refuse_backfill(tmp_path):
@@ -72,3 +72,22 @@ def test_pruned_samples_keep_segments_and_refuse_backfill(tmp_path):
     with pytest.raises(StoreError, match="pruned"):
         insert_batch(store, pid, vid, [(300, True)])
     assert stored_segments(store, pid, vid) == segments
+
+
+def test_a_version_1_store_migrates_forward_keeping_its_data(tmp_path):
+    import sqlite_utils
+    from monitor.storage.schema import MIGRATIONS
+
+    path = tmp_path / "v1.db"
+    db = sqlite_utils.Database(path)
+    with db.atomic():
+        MIGRATIONS[0](db)
+        db.execute("INSERT INTO probes (id, name) VALUES (1, 'p')")
+        db.execute("INSERT INTO vantages (id, name) VALUES (1, 'local')")
+        db.execute("INSERT INTO samples VALUES (1, 1, 60000, 0, 12.5, 'HTTP 503')")
+        db.execute("PRAGMA user_version = 1")
+    db.close()
+    store = Store.open(path)
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert store.db.execute("SELECT ts, ok, error, detail FROM samples").fetchall() == [(60000, 0, "HTTP 503", None)]
+    store.close()

@@ -76,6 +76,40 @@ class WebSocketProbe(ProbeBase):
     ca_file: str | None = None
 
 
-Probe = Annotated[Union[HttpProbe, TcpProbe, TlsProbe, DnsProbe, WebSocketProbe], Field(discriminator="kind")]
-PROBE_MODELS = {"http": HttpProbe, "tcp": TcpProbe, "tls": TlsProbe, "dns": DnsProbe, "websocket": WebSocketProbe}
+StatuspageStatus = Literal["operational", "degraded_performance", "partial_outage", "major_outage",
+                           "under_maintenance"]
+
+
+class StatuspageProbe(ProbeBase):
+    """An Atlassian Statuspage feed: the third party is down while one of ``components`` is down.
+
+    A feed that cannot be read gives no sample: the third party is then unknown, never down."""
+
+    kind: Literal["statuspage"]
+    url: str = Field(pattern=r"^https?://\S+$")  # the page's base URL, e.g. https://status.mypurecloud.com
+    api: Literal["summary", "components"] = "summary"  # summary.json, or components.json + incidents/unresolved.json
+    components: list[str] = Field(min_length=1)  # names or ids of the components that stand for this third party
+    # under_maintenance is the provider's maintenance: down for attribution.
+    down_statuses: list[StatuspageStatus] = ["partial_outage", "major_outage", "under_maintenance"]
+    verify_tls: bool = True
+    ca_file: str | None = None
+    max_body_bytes: int = Field(5_242_880, ge=1)
+
+
+class RssProbe(ProbeBase):
+    """An RSS 2.0 status feed (Azure's): down while an item matching ``match`` is listed and not resolved."""
+
+    kind: Literal["rss"]
+    url: str = Field(pattern=r"^https?://\S+$")
+    match: list[str] = Field(min_length=1)  # regular expressions (case-insensitive) on title + description
+    resolved_match: str = r"\b(resolved|mitigated|mitigation complete|final update)\b"
+    verify_tls: bool = True
+    ca_file: str | None = None
+    max_body_bytes: int = Field(5_242_880, ge=1)
+
+
+Probe = Annotated[Union[HttpProbe, TcpProbe, TlsProbe, DnsProbe, WebSocketProbe, StatuspageProbe, RssProbe],
+                  Field(discriminator="kind")]
+PROBE_MODELS = {"http": HttpProbe, "tcp": TcpProbe, "tls": TlsProbe, "dns": DnsProbe, "websocket": WebSocketProbe,
+                "statuspage": StatuspageProbe, "rss": RssProbe}
 PROBE_KINDS = tuple(PROBE_MODELS)

@@ -57,7 +57,7 @@ class ProbeExposition:
         success, duration, status, expiry = (lines[name] for name, _ in PROBE_FAMILIES)
         for p in self.tracker.probes.values():
             last = p.last
-            if last is None or now_ms >= last.ts_ms + p.stale_ms:
+            if last is None or last.ok is None or now_ms >= last.ts_ms + p.stale_ms:
                 continue
             labels = self.labels[p.id]
             success.append(f"probe_success{labels} {1.0 if last.ok else 0.0}")

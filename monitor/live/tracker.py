@@ -27,8 +27,8 @@ class ProbeState:
     consecutive_failures: int = 0
 
     def state(self, now_ms: int, confirm: int) -> str:
-        if self.last is None or now_ms >= self.last.ts_ms + self.stale_ms:
-            return UNKNOWN  # silent: never "still down"
+        if self.last is None or self.last.ok is None or now_ms >= self.last.ts_ms + self.stale_ms:
+            return UNKNOWN  # silent or unreadable: never "still down"
         if self.last.ok:
             return UP
         return DOWN if self.consecutive_failures >= confirm else UP
@@ -78,7 +78,7 @@ class Tracker:
     def record(self, sample: Sample, now_ms: int) -> None:
         state = self.probes[sample.probe]
         state.last = sample
-        state.consecutive_failures = 0 if sample.ok else state.consecutive_failures + 1
+        state.consecutive_failures = state.consecutive_failures + 1 if sample.ok is False else 0
         if state.region is not None:
             self.update_regions(now_ms, [self.regions[state.region]])
 

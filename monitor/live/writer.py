@@ -7,6 +7,7 @@ bounded; past it the oldest samples are dropped and counted (they would have bee
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sqlite3
 
@@ -31,6 +32,8 @@ class SampleWriter:
         self.listeners: list = []  # called with each flushed batch (live figures refresh)
 
     def add(self, sample: Sample) -> None:
+        if sample.ok is None:  # unknown is the absence of samples: nothing to store
+            return
         self.pending.append(sample)
         if len(self.pending) > self.max_pending:
             excess = len(self.pending) - self.max_pending
@@ -73,5 +76,6 @@ def _write(store, batch: list[Sample], stale_ms: dict[str, int]) -> None:
         for s in batch:
             probe_id = store.id_for("probes", s.probe)
             stale[probe_id] = stale_ms[s.probe]
-            rows.append((probe_id, store.id_for("vantages", s.vantage), s.ts_ms, s.ok, s.latency_ms, s.error))
+            detail = json.dumps(s.detail, separators=(",", ":")) if s.detail is not None else None
+            rows.append((probe_id, store.id_for("vantages", s.vantage), s.ts_ms, s.ok, s.latency_ms, s.error, detail))
         store.write_samples(rows, stale)

@@ -15,25 +15,31 @@ class Sample:
     probe: str
     vantage: str
     ts_ms: int
-    ok: bool
+    ok: bool | None  # None: the probe could not tell (a status feed that cannot be read); never stored
     latency_ms: float | None
     error: str | None = None
     status_code: int | None = None
     cert_expiry_ms: int | None = None  # earliest certificate expiry seen, for probe_ssl_earliest_cert_expiry
+    detail: dict | None = None  # evidence (status feed components and incidents), stored with the sample
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What one attempt of a check found; the runner adds timing, retries and identity."""
 
-    ok: bool
+    ok: bool | None
     error: str | None = None
     status_code: int | None = None
     cert_expiry_ms: int | None = None
+    detail: dict | None = None
 
 
 class Failed(Exception):
     """A check found the target wanting: becomes ``Outcome(ok=False, error=str(exc))``."""
+
+
+class Unknown(Exception):
+    """A check could not tell (a status feed unreadable): ``Outcome(ok=None)``, no sample stored."""
 
 
 @dataclass

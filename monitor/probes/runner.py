@@ -15,8 +15,8 @@ import aiohttp
 import dns.exception
 
 from .. import clock
-from .base import Failed, Outcome, ProbeContext, Sample
-from .registry import CHECKS
+from .base import Failed, Outcome, ProbeContext, Sample, Unknown
+from .registry import CHECKS, FEED_KINDS
 
 log = logging.getLogger("sla_monitor.probes")
 TARGET_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError, ssl.SSLError, ValueError, UnicodeError,
@@ -47,6 +47,12 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:300]
 
 
+def _failed(cfg) -> bool | None:
+    """What a transport failure means: down for a target, unknown for a status feed (SLA-SPEC §3:
+    a third party that cannot be read is not down)."""
+    return None if cfg.kind in FEED_KINDS else False
+
+
 def _os_reason(error: OSError) -> str:
     """"Connection refused" rather than asyncio's "Connect call failed ('127.0.0.1', 80)"."""
     return os.strerror(error.errno) if error.errno else str(error)
@@ -57,10 +63,12 @@ async def attempt(cfg, ctx: ProbeContext) -> Outcome:
     try:
         async with asyncio.timeout(cfg.timeout / 1000):
             return await CHECKS[cfg.kind](cfg, ctx)
+    except Unknown as exc:
+        return Outcome(ok=None, error=str(exc))
     except TimeoutError:
-        return Outcome(ok=False, error=f"timeout after {cfg.timeout / 1000:g} s")
+        return Outcome(ok=_failed(cfg), error=f"timeout after {cfg.timeout / 1000:g} s")
     except (Failed, *TARGET_ERRORS) as exc:
-        return Outcome(ok=False, error=describe(exc))
+        return Outcome(ok=_failed(cfg), error=describe(exc))
 
 
 async def run_probe(cfg, ctx: ProbeContext, vantage: str) -> Sample | None:
@@ -71,7 +79,7 @@ async def run_probe(cfg, ctx: ProbeContext, vantage: str) -> Sample | None:
             started = time.perf_counter()
             outcome = await attempt(cfg, ctx)
             latency_ms = (time.perf_counter() - started) * 1000
-            if outcome.ok or number == cfg.retries:
+            if outcome.ok is not False or number == cfg.retries:
                 break
             await asyncio.sleep(cfg.retry_delay / 1000)
     except asyncio.CancelledError:
@@ -80,4 +88,4 @@ async def run_probe(cfg, ctx: ProbeContext, vantage: str) -> Sample | None:
         log.exception("event=probe_internal_error probe=%s", cfg.id)
         return None
     return Sample(cfg.id, vantage, ts, outcome.ok, round(latency_ms, 3), outcome.error, outcome.status_code,
-                  outcome.cert_expiry_ms)
+                  outcome.cert_expiry_ms, outcome.detail)

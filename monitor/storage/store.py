@@ -17,7 +17,8 @@ from ..sla.calendar import iso
 from ..sla.timeline import fold_segments
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
-SampleRow = tuple[int, int, int, int, float | None, str | None]  # probe_id, vantage_id, ts, ok, latency, error
+# probe_id, vantage_id, ts, ok, latency, error, detail (JSON text or None)
+SampleRow = tuple[int, int, int, int, float | None, str | None, str | None]
 
 
 class StoreError(Exception):
@@ -104,7 +105,9 @@ class Store:
 
     def insert_samples(self, rows: Sequence[SampleRow]) -> None:
         """Insert or replace samples (same probe, vantage and ts: the later one wins). Call refold after."""
-        self.db.conn.executemany("INSERT OR REPLACE INTO samples VALUES (?, ?, ?, ?, ?, ?)", rows)
+        self.db.conn.executemany(
+            "INSERT OR REPLACE INTO samples (probe_id, vantage_id, ts, ok, latency_ms, error, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     def write_samples(self, rows: Sequence[SampleRow], stale_ms: dict[int, int]) -> None:
         """Insert samples and refold each touched timeline, in one transaction (the daemon's batches)."""

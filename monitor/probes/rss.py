@@ -1,0 +1,46 @@
+"""RSS 2.0 status feed (the Azure status feed): down while an item matching ``match`` is listed and
+does not say it is resolved. An item counts from when the monitor first sees it listed."""
+from __future__ import annotations
+
+import re
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import ElementTree
+from defusedxml.common import DefusedXmlException
+
+from ..config.probes import RssProbe
+from .base import Outcome, ProbeContext, Unknown
+from .feed import fetch
+
+
+async def check(cfg: RssProbe, ctx: ProbeContext) -> Outcome:
+    body = await fetch(ctx, cfg, cfg.url)
+    try:
+        root = ElementTree.fromstring(body)
+    except (ParseError, DefusedXmlException) as exc:
+        raise Unknown(f"feed: {cfg.url}: not RSS ({str(exc)[:80]})") from None
+    channel = root.find("channel")
+    if root.tag != "rss" or channel is None:
+        raise Unknown(f"feed: {cfg.url}: not an RSS 2.0 document")
+    return judge(cfg, [_item(i) for i in channel.findall("item")])
+
+
+def _item(element) -> dict:
+    return {key: (element.findtext(key) or "").strip() for key in ("title", "description", "link", "guid", "pubDate")}
+
+
+def judge(cfg: RssProbe, items: list[dict]) -> Outcome:
+    """Active items: matching one of ``match`` and not matching ``resolved_match``."""
+    patterns = [re.compile(p, re.IGNORECASE) for p in cfg.match]
+    resolved = re.compile(cfg.resolved_match, re.IGNORECASE)
+    active = []
+    for item in items:
+        text = f"{item['title']}\n{item['description']}"
+        if any(p.search(text) for p in patterns) and not resolved.search(text):
+            active.append({"id": item["guid"] or item["link"], "name": item["title"], "link": item["link"],
+                           "published": item["pubDate"]})
+    detail = {"feed": cfg.url, "incidents": active}
+    if not active:
+        return Outcome(ok=True, detail=detail)
+    return Outcome(ok=False, error=f"rss: {active[0]['name']}" + (f" (+{len(active) - 1} more)" if len(active) > 1 else ""),
+                   detail=detail)
