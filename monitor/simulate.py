@@ -28,7 +28,7 @@ MODES = ("up", "down", "slow", "hang", "flap")
 class Target:
     name: str
     port: int
-    kind: str = "http"  # http or tcp
+    kind: str = "http"  # http, tcp, or statuspage (an Atlassian Statuspage API with one component: the target)
     mode: str = "up"
     slow_s: float = 2.0
     flap_s: float = 30.0
@@ -52,7 +52,7 @@ class Fleet:
     async def start(self, control_port: int) -> None:
         """Start every target (port 0: any free port, written back to ``target.port``) and the control API."""
         for target in self.targets.values():
-            if target.kind == "http":
+            if target.kind in ("http", "statuspage"):
                 target.port = await self._serve(_target_app(target), target.port)
             else:
                 await self._tcp(target)
@@ -112,6 +112,8 @@ def _target_app(target: Target) -> web.Application:
             await asyncio.sleep(3600)
         if target.mode == "slow":
             await asyncio.sleep(target.slow_s)
+        if target.kind == "statuspage":
+            return web.json_response(_statuspage_summary(target))
         if target.is_down():
             return web.json_response({"status": "unavailable"}, status=503)
         return web.json_response({"status": "ok", "target": target.name})
@@ -119,6 +121,17 @@ def _target_app(target: Target) -> web.Application:
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", any_path)
     return app
+
+
+def _statuspage_summary(target: Target) -> dict:
+    """A Statuspage summary.json whose one component (named like the target) follows the target's mode."""
+    component = {"id": f"cmp-{target.name}", "name": target.name,
+                 "status": "major_outage" if target.is_down() else "operational"}
+    incidents = [{"id": f"inc-{target.name}", "name": f"{target.name} unavailable", "status": "investigating",
+                  "shortlink": f"http://127.0.0.1:{target.port}/incidents/inc-{target.name}",
+                  "components": [component]}] if target.is_down() else []
+    return {"page": {"id": "sim", "name": target.name}, "components": [component], "incidents": incidents,
+            "status": {"indicator": "major" if incidents else "none"}}
 
 
 def _control_app(fleet: Fleet) -> web.Application:
@@ -144,7 +157,7 @@ def demo_fleet() -> Fleet:
     """The targets config/demo.yaml probes."""
     fleet = Fleet()
     for target in (Target("eu-west", 18081), Target("us-east", 18082), Target("staging", 18083, flap_s=20),
-                   Target("eu-west-panel", 18089), Target("genesys-euw1", 18090),
+                   Target("eu-west-panel", 18089), Target("genesys-euw1", 18090, kind="statuspage"),
                    Target("vonage", 18091, kind="tcp")):
         fleet.add(target)
     return fleet

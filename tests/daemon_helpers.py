@@ -11,7 +11,8 @@ from monitor.simulate import Fleet, Target
 
 async def small_fleet() -> Fleet:
     fleet = Fleet()
-    for target in (Target("eu-west", 0), Target("us-east", 0), Target("panel", 0), Target("genesys", 0),
+    for target in (Target("eu-west", 0), Target("us-east", 0), Target("panel", 0),
+                   Target("genesys", 0, kind="statuspage"), Target("unlinked", 0, kind="statuspage"),
                    Target("hang", 0)):
         fleet.add(target)
     fleet.targets["hang"].mode = "hang"
@@ -41,7 +42,11 @@ third_parties:
   - name: genesys
     provider: Genesys Cloud
     probes:
-      - {{id: genesys-api, kind: http, url: "http://127.0.0.1:{port['genesys']}/", {common}}}
+      - {{id: genesys-api, kind: statuspage, url: "http://127.0.0.1:{port['genesys']}", components: [genesys], {common}}}
+  - name: unlinked
+    provider: Someone Else
+    probes:
+      - {{id: unlinked-feed, kind: statuspage, url: "http://127.0.0.1:{port['unlinked']}", components: [unlinked], {common}}}
 regions:
   - name: eu-west
     monthly_fee: "1000.00"

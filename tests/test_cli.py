@@ -103,3 +103,13 @@ def test_maintenance_list_cancel_and_exclusions(run_cli, tmp_path):
     assert "(all)" in run_cli("exclusion", "list").out
     region = run_cli("report", "--month", "2026-11", "--format", "json").json()["regions"][0]
     assert region["excluded_minutes"]["force_majeure"] == 10
+
+
+def test_an_unlinked_third_party_never_excludes(run_cli, tmp_path):
+    """`u` belongs to a third party that eu-west does not depend on: its outage changes nothing."""
+    window = (day3("00:00"), day3("23:59"))
+    rows = [{"ts": iso(ts), "probe": "w", "ok": ok} for ts, ok in samples([(day3("10:00"), day3("12:00"))], window)]
+    rows += [{"ts": iso(ts), "probe": "u", "ok": ok} for ts, ok in samples([(day3("10:30"), day3("11:00"))], window)]
+    assert run_cli("import", str(write_jsonl(tmp_path / "s.jsonl", rows))).code == 0
+    region = run_cli("report", "--month", "2026-11", "--format", "json").json()["regions"][0]
+    assert region["downtime_minutes"] == 120 and region["excluded_minutes"]["third_party"] == 0

@@ -1,6 +1,8 @@
 """The daemon in-process against the simulated fleet: metrics, outages, the API, the store's health."""
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 from prometheus_client import CollectorRegistry
@@ -83,7 +85,7 @@ async def test_metric_families_are_all_exported(running):
         assert f"\n{name}" in text, name
     # The whole exposition parses with prometheus_client's own parser, probe families included.
     families = {f.name: f for f in text_string_to_metric_families(text)}
-    assert len(families["probe_success"].samples) == 4 and families["monitor_build_info"].samples
+    assert len(families["probe_success"].samples) == 5 and families["monitor_build_info"].samples
     assert {s.labels["probe"] for s in families["probe_duration_seconds"].samples} >= {"eu-west-widget", "genesys-api"}
     assert metric(text, "sla_availability_ratio", region="eu-west", window="previous_month") is not None
     assert metric(text, "sla_component_availability_ratio", region="eu-west", component="panel",
@@ -180,3 +182,40 @@ async def test_a_hanging_target_does_not_delay_the_others(fleet, tmp_path):
         assert later >= 5
     finally:
         await daemon.stop()
+
+
+async def test_third_party_outage_is_excluded_with_evidence_end_to_end(running, fleet, tmp_path):
+    """Example 8's shape live: eu-west down, its Genesys Cloud (a Statuspage feed) down for part of it,
+    and an unlinked provider down the whole time, which must exclude nothing."""
+    daemon = running
+    await until(lambda: daemon.tracker.region_state.get("eu-west") == "up")
+    fleet.set_mode("unlinked", "down")
+    fleet.set_mode("eu-west", "down")
+    await until(lambda: daemon.tracker.region_state.get("eu-west") == "down")
+    await asyncio.sleep(1.0)
+    fleet.set_mode("genesys", "down")
+    await until(lambda: daemon.tracker.third_party_state("genesys", clock.now_ms()) == "down")
+    await asyncio.sleep(1.5)
+    fleet.set_mode("genesys", "up")
+    await until(lambda: daemon.tracker.third_party_state("genesys", clock.now_ms()) == "up")
+    await asyncio.sleep(1.0)
+    fleet.set_mode("eu-west", "up")
+    await until(lambda: daemon.tracker.region_state.get("eu-west") == "up")
+    await daemon.stop()
+    store = Store.open(tmp_path / "d.db", create=False)
+    now = clock.now_ms()
+    report = month_report(store, to_fleet(daemon.cfg), *month_of(now, ZoneInfo("UTC")), now)
+    store.close()
+    region = report["regions"][0]
+    period = max(region["periods"], key=lambda p: p["minutes"])
+    excluded = [e for e in period["exclusions"] if e["reason"] == "third_party"]
+    assert [e["source"] for e in excluded] == ["third_party:genesys"]  # never "unlinked"
+    evidence = excluded[0]["evidence"]
+    assert evidence["probes"] == ["genesys-api"]
+    assert evidence["incidents"][0]["name"] == "genesys unavailable" and evidence["incidents"][0]["link"]
+    assert evidence["components"] == [{"id": "cmp-genesys", "name": "genesys", "status": "major_outage"}]
+    excluded_ms = region["excluded_minutes"]["third_party"] * 60_000
+    assert 0 < excluded_ms < period["minutes"] * 60_000  # a partial overlap: pieces before and after remain
+    assert len(period["pieces"]) == 2
+    counted = sum(x["minutes"] for p in region["periods"] for x in p["pieces"] if x["counted"]) * 60_000
+    assert region["downtime_ms"] == pytest.approx(counted, abs=2)  # only pieces ≥ the test's 1.2 s threshold
