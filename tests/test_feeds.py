@@ -160,3 +160,22 @@ async def test_rss_rejects_entity_expansion(feed, ctx):
                 "<rss><channel><item><title>&b;</title></item></channel></rss>")
     result = await sample(rss(feed), ctx)
     assert result.ok is None and "not RSS" in result.error
+
+
+def test_an_unknown_feed_sample_is_never_stored_or_down():
+    """What the daemon does with an unreadable feed's sample: no row, and the third party is unknown."""
+    from monitor.config import parse_config
+    from monitor.live.tracker import Tracker
+    from monitor.live.writer import SampleWriter
+    from monitor.probes import Sample
+
+    cfg = parse_config((FIXTURES / "spec.yaml").read_text())
+    writer = SampleWriter(db=None, stale_ms={"g": 180_000}, flush_interval_ms=1000)
+    tracker = Tracker(cfg, {p.id: 180_000 for p, _, _ in cfg.all_probes()})
+    unreadable = Sample("g", "local", 1_000, None, 12.0, "feed: HTTP 500")
+    writer.add(unreadable)
+    tracker.record(unreadable, 1_000)
+    assert writer.pending == [] and tracker.third_party_state("genesys-euw1", 1_000) == "unknown"
+    tracker.record(Sample("g", "local", 2_000, False, 12.0, "statuspage: major_outage"), 2_000)
+    tracker.record(Sample("g", "local", 3_000, False, 12.0, "statuspage: major_outage"), 3_000)
+    assert tracker.third_party_state("genesys-euw1", 3_000) == "down"
