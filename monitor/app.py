@@ -7,7 +7,7 @@ import logging
 import signal
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -16,6 +16,8 @@ from .accounting import month_report, resolve_month
 from .config import Config, to_fleet
 from .config.fleet import stale_ms_by_probe
 from .exporters.prometheus import GaugeText, ProbeExposition, SlaCollector
+from .hooks import detect, outbox
+from .hooks.delivery import Deliverer
 from .live.dbthread import DbThread
 from .live.figures import LiveFigures
 from .live.tracker import Tracker
@@ -37,9 +39,14 @@ class Daemon:
         self.tracker = Tracker(cfg, self.stale_ms)
         self.figures = LiveFigures(self.db, self.fleet)
         self.writer = SampleWriter(self.db, self.stale_ms, cfg.daemon.flush_interval)
+        self.writer.routes = cfg.hooks.routes
         self.registry = registry or CollectorRegistry()
         self.drift = Histogram("monitor_probe_schedule_drift_seconds", "Probe start − planned start",
                                buckets=DRIFT_BUCKETS, registry=self.registry)
+        self.hook_results = Counter("monitor_hook_deliveries", "Hook delivery attempts by result",
+                                    ["destination", "result"], registry=self.registry)
+        self.deliverer = Deliverer(self.db, cfg.hooks,
+                                   on_result=lambda d, r: self.hook_results.labels(d, r).inc())
         # The SLA collector is exposed through the fast text path (GaugeText) rather than the registry.
         self.sla_collector = SlaCollector(self.tracker, self.figures, cfg.vantage)
         self.gauge_text = GaugeText()
@@ -61,14 +68,25 @@ class Daemon:
     def on_sample(self, sample: Sample) -> None:
         self.tracker.record(sample, clock.now_ms())
         self.writer.add(sample)
+        self._take_events()
+
+    def _take_events(self) -> None:
+        """Transitions go to the outbox with the samples that caused them (one transaction)."""
+        events = self.tracker.drain_events()
+        if events:
+            self.writer.pending_events.extend(events)
+            self.deliverer.wake.set()
 
     async def start(self, listen: str | None = None) -> None:
         await self.db.start()
         vantage_id = await self.db.call(lambda s: s.id_for("vantages", self.cfg.vantage))
         history = await self.db.call(lambda s: s.last_samples(vantage_id, self.cfg.policy.confirm_failures))
+        since = await self.db.call(lambda s: s.down_since(vantage_id))
         names = await self.db.call(lambda s: s._names("probes"))
-        self.tracker.restore({names[pid]: rows for pid, rows in history.items()}, self.cfg.vantage)
+        self.tracker.restore({names[pid]: rows for pid, rows in history.items()}, self.cfg.vantage,
+                             {names[pid]: ts for pid, ts in since.items()})
         self.tracker.update_regions(clock.now_ms())
+        self._take_events()  # an outage open before a restart keeps its id: recorded once
         await self.figures.refresh()
         host, _, port = (listen or self.cfg.web.listen).rpartition(":")
         self.runner = web.AppRunner(build_app(self), access_log=None)
@@ -77,7 +95,8 @@ class Daemon:
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]
         self.scheduler.start()
-        self._tasks = [asyncio.create_task(self.writer.run()), asyncio.create_task(self._refresh_loop())]
+        self._tasks = [asyncio.create_task(self.writer.run()), asyncio.create_task(self._refresh_loop()),
+                       asyncio.create_task(self.deliverer.run())]
         if (interval := sdnotify.watchdog_interval_s()) is not None:
             self._tasks.append(asyncio.create_task(self._watchdog(interval)))
         sdnotify.notify("READY=1")
@@ -97,6 +116,7 @@ class Daemon:
         if not await self.writer.flush():
             log.error("event=unflushed_samples count=%d error=%r", len(self.writer.pending), self.writer.last_error)
         await self.ctx.close()
+        await self.deliverer.close()
         if self.runner is not None:
             await self.runner.cleanup()
         await self.db.close()
@@ -107,11 +127,20 @@ class Daemon:
         while True:
             await asyncio.sleep(min(interval, 1.0))
             self.tracker.update_regions(clock.now_ms())  # notices probes going stale
+            self._take_events()
             if self.figures.computed_ms is None or clock.now_ms() - self.figures.computed_ms >= interval * 1000:
                 try:
                     await self.figures.refresh()
+                    await self._figure_events()
                 except Exception:  # figures are best effort; probing and writing go on
                     log.exception("event=figures_refresh_failed")
+
+    async def _figure_events(self) -> None:
+        hooks = self.cfg.hooks
+        found = detect.from_report(self.figures.current, self.fleet.policy, hooks.budget_thresholds,
+                                   hooks.at_risk_minutes, clock.now_ms())
+        if found and await self.db.call(outbox.record, found, hooks.routes):
+            self.deliverer.wake.set()
 
     async def _watchdog(self, interval: float) -> None:
         # Pets prove the event loop is alive; a full disk is reported on /readyz, not "fixed" by a restart.
@@ -149,6 +178,9 @@ class _MonitorCollector(Collector):
         pending.add_metric([], len(self.daemon.writer.pending))
         ready = GaugeMetricFamily("monitor_ready", "1 when /readyz is ready")
         ready.add_metric([], 0 if self.daemon.readiness() else 1)
+        depth = GaugeMetricFamily("monitor_hook_queue_depth", "Hook deliveries waiting in the outbox")
+        depth.add_metric([], self.daemon.deliverer.depth)
+        yield depth
         written = GaugeMetricFamily("monitor_samples_written", "Samples written to the store since start")
         written.add_metric([], self.daemon.writer.written)
         skipped = CounterMetricFamily("monitor_probe_runs_skipped", "Scheduled runs not started on time",

@@ -9,6 +9,7 @@ import sys
 from typing import Sequence
 
 from . import clock
+from .commands import hooks as hook_cmds
 from .commands import records as record_cmds
 from .commands.common import Context, emit_rows
 from .commands.reporting import report_for
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-format", choices=["text", "json"], default="text")
 
     record_cmds.add_parsers(sub)
+    hook_cmds.add_parsers(sub)
 
     p = sub.add_parser("outages", help="unavailability periods with their pieces and exclusions")
     p.add_argument("--region")
@@ -129,7 +131,7 @@ def cmd_run(ctx: Context, args) -> int:
 COMMANDS = {
     "run": cmd_run,
     "check-config": cmd_check_config, "import": cmd_import, "prune": cmd_prune,
-    "report": cmd_report, "outages": cmd_outages, **record_cmds.COMMANDS,
+    "report": cmd_report, "outages": cmd_outages, **record_cmds.COMMANDS, **hook_cmds.COMMANDS,
 }
 
 
@@ -138,7 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         ctx = _context(args)
-        handler = COMMANDS[args.command if args.command not in record_cmds.GROUPS else f"{args.command} {args.action}"]
+        grouped = args.command in record_cmds.GROUPS or args.command == "hooks"
+        handler = COMMANDS[f"{args.command} {args.action}" if grouped else args.command]
         return handler(ctx, args)
     except ConfigError as exc:
         for problem in exc.problems:

@@ -178,6 +178,20 @@ def _cross_checks(cfg: Config) -> Iterator[tuple[Loc, str]]:
     for i, third in enumerate(cfg.third_parties):
         probe_ids += [(("third_parties", i, "probes", k, "id"), p.id) for k, p in enumerate(third.probes)]
     yield from _unique(probe_ids, "probe id")
+    destinations = {d.name: d for d in cfg.hooks.destinations}
+    yield from _unique([(("hooks", "destinations", i, "name"), d.name) for i, d in enumerate(cfg.hooks.destinations)],
+                       "destination")
+    for i, d in enumerate(cfg.hooks.destinations):
+        if d.type == "pagerduty" and not d.routing_key:
+            yield ("hooks", "destinations", i, "routing_key"), "is required for pagerduty (an Events API v2 integration key)"
+    region_names = {r.name for r in cfg.regions}
+    for i, route in enumerate(cfg.hooks.routes):
+        if route.destination not in destinations:
+            yield ("hooks", "routes", i, "destination"), (f"{route.destination!r} is not a destination "
+                                                          f"(known: {', '.join(sorted(destinations)) or 'none defined'})")
+        for j, region in enumerate(route.regions):
+            if region not in region_names:
+                yield ("hooks", "routes", i, "regions", j), f"{region!r} is not a region"
 
 
 def _unique(items: list[tuple[Loc, str]], what: str) -> Iterator[tuple[Loc, str]]:

@@ -65,6 +65,31 @@ class DaemonConfig(_Strict):
     shutdown_grace: DurationMs = 15_000  # in-flight probes get this long after SIGTERM
 
 
+class DestinationConfig(_Strict):
+    name: Name
+    type: Literal["webhook", "slack", "pagerduty", "alertmanager"]
+    url: str = Field(pattern=r"^https?://\S+$")  # PagerDuty: https://events.pagerduty.com/v2/enqueue
+    secret: str | None = None  # webhook: HMAC key (Standard Webhooks "whsec_<base64>", or raw text)
+    routing_key: str | None = None  # PagerDuty integration key
+    headers: dict[str, str] = {}
+    timeout: DurationMs = 10_000
+    max_age: DurationMs = 86_400_000  # an event not delivered by then is given up (and reported)
+
+
+class RouteConfig(_Strict):
+    destination: Name
+    events: list[str] = ["*"]  # fnmatch patterns: "outage.*", "budget.consumed"
+    regions: list[Name] = []  # empty: every region (and events without one)
+    severities: list[Literal["critical", "warning", "info"]] = []  # empty: all
+
+
+class HooksConfig(_Strict):
+    destinations: list[DestinationConfig] = []
+    routes: list[RouteConfig] = []
+    budget_thresholds: list[int] = [50, 75, 90, 100]  # percent of the month's error budget consumed
+    at_risk_minutes: int = Field(30, ge=1)  # budget.at_risk: an open outage lasting this much longer exhausts it
+
+
 class ComponentConfig(_Strict):
     name: Name
     critical: bool = True
@@ -98,6 +123,7 @@ class Config(_Strict):
     policy: PolicyConfig = PolicyConfig()
     storage: StorageConfig = StorageConfig()
     web: WebConfig = WebConfig()
+    hooks: HooksConfig = HooksConfig()
     daemon: DaemonConfig = DaemonConfig()
     third_parties: list[ThirdPartyConfig] = []
     regions: list[RegionConfig] = Field(min_length=1)

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 
 from ..config import Config
+from ..hooks import events
 from ..probes import Sample
 
 log = logging.getLogger("sla_monitor.state")
@@ -25,6 +26,7 @@ class ProbeState:
     stale_ms: int
     last: Sample | None = None
     consecutive_failures: int = 0
+    streak_start_ms: int | None = None  # first failed sample of the current run of failures
 
     def state(self, now_ms: int, confirm: int) -> str:
         if self.last is None or self.last.ok is None or now_ms >= self.last.ts_ms + self.stale_ms:
@@ -47,10 +49,14 @@ class Tracker:
     stale_ms: dict[str, int]
     probes: dict[str, ProbeState] = field(default_factory=dict)
     region_state: dict[str, str] = field(default_factory=dict)
+    outage_start: dict[str, int] = field(default_factory=dict)  # region → start of its announced outage
+    third_state: dict[str, str] = field(default_factory=dict)
+    events: list = field(default_factory=list)  # transitions not yet handed to the writer
     # (region or None, component or third party) → its probes: a sample touches only its own group.
     groups: dict[tuple[str | None, str], list[ProbeState]] = field(default_factory=dict)
 
     def __post_init__(self):
+        self._tp_since: dict[str, int] = {}
         for probe, region, owner in self.cfg.all_probes():
             state = ProbeState(probe.id, probe.kind, region, owner, self.stale_ms[probe.id])
             self.probes[probe.id] = state
@@ -61,8 +67,10 @@ class Tracker:
     def confirm(self) -> int:
         return self.cfg.policy.confirm_failures
 
-    def restore(self, history: dict[str, list[tuple[int, bool]]], vantage: str) -> None:
-        """Pick up where a previous run stopped: last samples (newest first) from the store."""
+    def restore(self, history: dict[str, list[tuple[int, bool]]], vantage: str,
+                down_since: dict[str, int] | None = None) -> None:
+        """Pick up where a previous run stopped: last samples (newest first) from the store, and where
+        each probe's current down segment began (so an outage keeps its start, and its event id)."""
         for probe_id, rows in history.items():
             state = self.probes.get(probe_id)
             if state is None or not rows:
@@ -70,17 +78,63 @@ class Tracker:
             ts, ok = rows[0]
             state.last = Sample(probe_id, vantage, ts, ok, None)
             state.consecutive_failures = 0
-            for _, was_ok in rows:
+            for failed_ts, was_ok in rows:
                 if was_ok:
                     break
                 state.consecutive_failures += 1
+                state.streak_start_ms = failed_ts
+            if not ok and down_since and probe_id in down_since:
+                state.streak_start_ms = down_since[probe_id]
 
     def record(self, sample: Sample, now_ms: int) -> None:
         state = self.probes[sample.probe]
         state.last = sample
-        state.consecutive_failures = state.consecutive_failures + 1 if sample.ok is False else 0
+        if sample.ok is False:
+            if state.consecutive_failures == 0:
+                state.streak_start_ms = sample.ts_ms
+            state.consecutive_failures += 1
+        else:
+            state.consecutive_failures, state.streak_start_ms = 0, None
         if state.region is not None:
             self.update_regions(now_ms, [self.regions[state.region]])
+        else:
+            self.update_third_party(state.owner, now_ms)
+
+    def update_third_party(self, name: str, now_ms: int) -> None:
+        """third_party.down / .up on a change between down and up (unknown is neither)."""
+        before, after = self.third_state.get(name, UNKNOWN), self.third_party_state(name, now_ms)
+        if after == before or after == UNKNOWN:
+            return
+        self.third_state[name] = after
+        provider = next(t.provider for t in self.cfg.third_parties if t.name == name)
+        starts = [p.streak_start_ms for p in self.groups.get((None, name), ()) if p.streak_start_ms is not None]
+        if after == DOWN:
+            self.events.append(events.third_party(name, provider, True, now_ms, min(starts, default=now_ms)))
+        elif before == DOWN:
+            self.events.append(events.third_party(name, provider, False, now_ms, self._tp_since.get(name, now_ms)))
+        if after == DOWN:
+            self._tp_since[name] = min(starts, default=now_ms)
+
+    def _outage_events(self, region, after: str, now_ms: int) -> None:
+        """outage.opened when a region turns down (once per outage, also across unknown spells and
+        restarts: the id carries the outage's start); outage.resolved when it is up again."""
+        name = region.name
+        if after == DOWN and name not in self.outage_start:
+            starts = [p.streak_start_ms for c in region.components if c.critical
+                      for p in self.groups.get((name, c.name), ()) if p.state(now_ms, self.confirm) == DOWN
+                      and p.streak_start_ms is not None]
+            start = min(starts, default=now_ms)
+            self.outage_start[name] = start
+            self.events.append(events.outage_opened(name, start, now_ms))
+            log.warning("event=outage_opened region=%s since=%s", name, start)
+        elif after == UP and name in self.outage_start:
+            start = self.outage_start.pop(name)
+            self.events.append(events.outage_resolved(name, start, now_ms))
+            log.info("event=outage_resolved region=%s", name)
+
+    def drain_events(self) -> list:
+        drained, self.events = self.events, []
+        return drained
 
     def component_state(self, region: str, component: str, now_ms: int) -> str:
         return combine([p.state(now_ms, self.confirm) for p in self.groups.get((region, component), ())])
@@ -102,8 +156,5 @@ class Tracker:
             if after != before:
                 self.region_state[region.name] = after
                 changes.append((region.name, before, after))
-                if after == DOWN:
-                    log.warning("event=outage_opened region=%s", region.name)
-                elif before == DOWN:
-                    log.info("event=outage_resolved region=%s now=%s", region.name, after)
+                self._outage_events(region, after, now_ms)
         return changes

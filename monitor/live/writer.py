@@ -12,6 +12,7 @@ import logging
 import sqlite3
 
 from .. import clock
+from ..hooks import outbox
 from ..probes import Sample
 from .dbthread import DbThread
 
@@ -25,6 +26,8 @@ class SampleWriter:
         self.flush_interval_ms = flush_interval_ms
         self.max_pending = max_pending
         self.pending: list[Sample] = []
+        self.pending_events: list = []  # committed in the same transaction as the samples behind them
+        self.routes = ()
         self.dropped = 0
         self.written = 0
         self.last_error: str | None = None
@@ -42,13 +45,15 @@ class SampleWriter:
 
     async def flush(self) -> bool:
         """Write what is pending; True when the store took it (or nothing was pending)."""
-        if not self.pending:
+        if not self.pending and not self.pending_events:
             return True
         batch, self.pending = self.pending, []
+        events, self.pending_events = self.pending_events, []
         try:
-            await self.db.call(_write, batch, self.stale_ms)
+            await self.db.call(_write, batch, self.stale_ms, events, self.routes)
         except (sqlite3.Error, OSError) as exc:
             self.pending = batch + self.pending  # keep order; retry next tick
+            self.pending_events = events + self.pending_events
             if self.last_error is None:
                 log.error("event=store_write_failed error=%r pending=%d (probing continues; retrying)",
                           str(exc), len(self.pending))
@@ -70,12 +75,15 @@ class SampleWriter:
             await self.flush()
 
 
-def _write(store, batch: list[Sample], stale_ms: dict[str, int]) -> None:
-    with store.atomic():  # names, samples and segments commit together or not at all
+def _write(store, batch: list[Sample], stale_ms: dict[str, int], events=(), routes=()) -> None:
+    with store.atomic():  # names, samples, segments and the events they caused commit together or not at all
+        if events:
+            outbox.record(store, events, routes)
         rows, stale = [], {}
         for s in batch:
             probe_id = store.id_for("probes", s.probe)
             stale[probe_id] = stale_ms[s.probe]
             detail = json.dumps(s.detail, separators=(",", ":")) if s.detail is not None else None
             rows.append((probe_id, store.id_for("vantages", s.vantage), s.ts_ms, s.ok, s.latency_ms, s.error, detail))
-        store.write_samples(rows, stale)
+        if rows:
+            store.write_samples(rows, stale)

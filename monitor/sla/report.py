@@ -121,6 +121,7 @@ class _MonthContext:
         budget = Fraction(self.end - self.start) * (100 - target) / 100
         return {
             "total_minutes": minutes(self.end - self.start),
+            "total_ms": self.end - self.start,
             "elapsed_minutes": minutes(elapsed),
             "downtime_minutes": minutes(down),
             "downtime_ms": down,

@@ -60,5 +60,22 @@ def _v2(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE samples ADD COLUMN detail TEXT")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    # The alert outbox (issue 5): an event once (its id is stable), one delivery row per destination.
+    db["events"].create(
+        {"seq": int, "id": str, "type": str, "dedup_key": str, "region": str, "severity": str,
+         "occurred_at_ms": int, "payload": str},
+        pk="seq", not_null={"id", "type", "dedup_key", "severity", "occurred_at_ms", "payload"},
+    )
+    db["events"].create_index(["id"], unique=True)
+    db["deliveries"].create(
+        {"event_seq": int, "destination": str, "status": str, "attempts": int, "next_attempt_ms": int,
+         "last_error": str, "delivered_at_ms": int},
+        pk=("event_seq", "destination"), not_null={"status", "attempts", "next_attempt_ms"},
+        defaults={"status": "pending", "attempts": 0},
+    )
+    db["deliveries"].create_index(["status", "destination", "event_seq"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)

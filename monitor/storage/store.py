@@ -131,6 +131,17 @@ class Store:
                 found[probe_id] = [(ts, bool(ok)) for ts, ok in rows]
         return found
 
+    def down_since(self, vantage_id: int) -> dict[int, int]:
+        """Per probe whose newest segment is down: where that segment starts (an open outage's start)."""
+        found = {}
+        for probe_id in self._names("probes"):
+            row = self.db.conn.execute(
+                "SELECT start_ms, ok FROM segments WHERE probe_id = ? AND vantage_id = ? ORDER BY start_ms DESC LIMIT 1",
+                (probe_id, vantage_id)).fetchone()
+            if row is not None and not row[1]:
+                found[probe_id] = row[0]
+        return found
+
     def pruned_before(self) -> int | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = 'samples_pruned_before_ms'").fetchone()
         return int(row[0]) if row else None

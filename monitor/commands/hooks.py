@@ -1,0 +1,59 @@
+"""`hooks list` (the outbox) and `hooks test NAME` (send a test event to one destination)."""
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+
+from ..errors import InputError
+from ..hooks import outbox
+from ..hooks.events import Event
+from ..hooks.registry import DESTINATIONS
+from ..sla.calendar import iso
+from ..storage import opened
+from .common import Context, emit_rows
+
+
+def add_parsers(sub) -> None:
+    hooks = sub.add_parser("hooks", help="alert hooks: the outbox, test sends").add_subparsers(dest="action",
+                                                                                               required=True)
+    p = hooks.add_parser("list", help="recent events and their deliveries")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--limit", type=int, default=50)
+    hooks.add_parser("test", help="send a test event to a destination now").add_argument("name")
+
+
+def hooks_list(ctx: Context, args) -> int:
+    with opened(ctx.db_path, create=False) as store:
+        rows = outbox.listing(store, args.limit)
+    for row in rows:
+        row["occurred_at"] = iso(row.pop("occurred_at_ms"))
+        row["delivered_at"] = iso(row.pop("delivered_at_ms"))
+    emit_rows(rows, args.format, ["seq", "type", "region", "severity", "occurred_at", "destination", "status",
+                                  "attempts", "last_error"])
+    return 0
+
+
+def hooks_test(ctx: Context, args) -> int:
+    dest = next((d for d in ctx.cfg.hooks.destinations if d.name == args.name), None)
+    if dest is None:
+        known = ", ".join(d.name for d in ctx.cfg.hooks.destinations) or "none configured"
+        raise InputError(f"no hook destination {args.name!r} (known: {known})")
+    event = Event(f"test:{ctx.now_ms}", "test", f"sla-monitor/test/{ctx.now_ms}", "info", ctx.now_ms, None,
+                  "sla-monitor test event: this destination is reachable", {"by": ctx.by})
+    module = DESTINATIONS[dest.type]
+    body, headers = module.build_payload(event, dest, ctx.now_ms)
+
+    async def send():
+        async with aiohttp.ClientSession() as session:
+            return await module.send(session, dest, body, headers)
+
+    result = asyncio.run(send())
+    if not result.ok:
+        print(f"hooks test {dest.name}: FAILED ({'permanent' if result.permanent else 'transient'}): {result.error}")
+        return 1
+    print(f"hooks test {dest.name}: delivered to {dest.url}")
+    return 0
+
+
+COMMANDS = {"hooks list": hooks_list, "hooks test": hooks_test}

@@ -1,0 +1,89 @@
+"""The delivery worker: sends due outbox entries, in order per destination, with timeouts,
+exponential backoff with jitter, a maximum age, and transient versus permanent failures."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+
+import aiohttp
+
+from .. import clock
+from . import outbox
+from .registry import DESTINATIONS
+
+log = logging.getLogger("sla_monitor.hooks")
+BASE_DELAY_MS, MAX_DELAY_MS = 2_000, 600_000
+
+
+def backoff_ms(attempts: int, rng: random.Random) -> int:
+    """2 s, 4 s, 8 s … up to 10 min, each ±20 % so that retries from many daemons spread out."""
+    return int(min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempts - 1)) * rng.uniform(0.8, 1.2))
+
+
+class Deliverer:
+    def __init__(self, db, hooks_cfg, on_result=None, rng: random.Random | None = None, poll_ms: int = 1000):
+        self.db = db
+        self.destinations = {d.name: d for d in hooks_cfg.destinations}
+        self.on_result = on_result or (lambda destination, result: None)
+        self.rng = rng or random.Random()
+        self.poll_ms = poll_ms
+        self.depth = 0
+        self.wake = asyncio.Event()
+        self._session: aiohttp.ClientSession | None = None
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.deliver_due()
+            except Exception:  # the outbox keeps everything: log and try again next round
+                log.exception("event=hook_round_failed")
+            try:
+                await asyncio.wait_for(self.wake.wait(), self.poll_ms / 1000)
+            except TimeoutError:
+                pass
+            self.wake.clear()
+
+    async def deliver_due(self) -> None:
+        if not self.destinations:
+            return
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
+        queue = await self.db.call(outbox.due, clock.now_ms())
+        await asyncio.gather(*(self._destination(name, items) for name, items in queue.items()))
+        self.depth = await self.db.call(outbox.depth)
+
+    async def _destination(self, name: str, items) -> None:
+        dest = self.destinations.get(name)
+        for seq, event, attempts in items:
+            now = clock.now_ms()
+            if dest is None:
+                await self.db.call(outbox.mark, seq, name, "failed", attempts, now, "destination no longer configured", now)
+                continue
+            module = DESTINATIONS[dest.type]
+            body, headers = module.build_payload(event, dest, now)
+            result = await module.send(self._session, dest, body, headers)
+            attempts += 1
+            now = clock.now_ms()
+            if result.ok:
+                await self.db.call(outbox.mark, seq, name, "delivered", attempts, now, None, now)
+                self.on_result(name, "delivered")
+                continue
+            too_old = now - event.occurred_at_ms > dest.max_age
+            if result.permanent or too_old:
+                reason = result.error if result.permanent else f"gave up after max_age: {result.error}"
+                await self.db.call(outbox.mark, seq, name, "failed", attempts, now, reason, now)
+                self.on_result(name, "failed")
+                log.error("event=hook_failed destination=%s event_id=%s error=%r", name, event.id, reason)
+                continue
+            await self.db.call(outbox.mark, seq, name, "pending", attempts, now + backoff_ms(attempts, self.rng),
+                               result.error, now)
+            self.on_result(name, "retry")
+            log.warning("event=hook_retry destination=%s event_id=%s attempts=%d error=%r", name, event.id, attempts,
+                        result.error)
+            return  # keep this destination's order: nothing after it goes first
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

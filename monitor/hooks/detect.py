@@ -1,0 +1,51 @@
+"""Events read off the month-to-date figures (the same engine as `report`): an outage passing the
+threshold, error-budget thresholds, the budget at risk, the SLA breached. Ids are stable, so
+recomputing every refresh records each one once per region and month (also across restarts)."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..errors import parse_instant
+from ..sla.model import Policy
+from . import events
+from .events import Event
+
+
+def consumed_percent(downtime_ms: int, total_ms: int, policy: Policy) -> Fraction:
+    """Share of the month's error budget used, exactly."""
+    budget = Fraction(total_ms) * (100 - policy.target_percent) / 100
+    return Fraction(downtime_ms) * 100 / budget if budget else Fraction(0)
+
+
+def from_report(report: dict, policy: Policy, thresholds, at_risk_minutes: int, now_ms: int) -> list[Event]:
+    found: list[Event] = []
+    month = report["month"]
+    for region in report["regions"]:
+        name = region["region"]
+        open_periods = [p for p in region["periods"] if p["open"]]
+        for period in open_periods:
+            start = _ms(period["start"])
+            if any(piece["counted"] for piece in period["pieces"]):
+                found.append(events.outage_counted(name, start, now_ms, policy.downtime_threshold_ms / 60_000))
+        if region["environment"] != "production":
+            continue  # no budget, no breach: the SLA applies to production (§8)
+        used = consumed_percent(region["downtime_ms"], region["total_ms"], policy)
+        for threshold in sorted(thresholds):
+            if used >= threshold:
+                found.append(events.budget_consumed(name, month, threshold, float(used), now_ms))
+        remaining = region["error_budget_remaining_minutes"]
+        if open_periods and 0 < remaining <= at_risk_minutes:
+            start = _ms(open_periods[-1]["start"])
+            found.append(Event(f"budget.at_risk:{name}:{open_periods[-1]['start']}", "budget.at_risk",
+                               f"sla-monitor/{name}/at-risk/{open_periods[-1]['start']}", "warning", now_ms, name,
+                               f"{name}: an open outage exhausts the {month} error budget if it lasts "
+                               f"{remaining:.1f} more minutes", {"remaining_minutes": remaining,
+                                                                  "outage_start": open_periods[-1]["start"]}))
+        if not region["met"]:
+            found.append(events.sla_breached(name, month, region["availability_percent"],
+                                             region["credit"]["total_percent"], now_ms))
+    return found
+
+
+def _ms(text: str) -> int:
+    return parse_instant(text, "period start")

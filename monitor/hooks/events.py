@@ -1,0 +1,97 @@
+"""The event model: every alert is an Event with a stable id (fires once) and a dedup key (pairs a
+trigger with its resolve, e.g. one outage's opened/counted/resolved)."""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+
+from ..sla.calendar import iso
+
+SEVERITIES = ("critical", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str  # stable: the same happening always has the same id, so it is recorded once
+    type: str  # outage.opened, outage.counted, outage.resolved, budget.consumed, sla.breached, …
+    dedup_key: str
+    severity: str
+    occurred_at_ms: int
+    region: str | None = None
+    summary: str = ""
+    data: dict = field(default_factory=dict)
+
+    @property
+    def resolves(self) -> bool:
+        """Whether this event ends what its dedup key opened (PagerDuty resolve, Alertmanager endsAt)."""
+        return self.type in ("outage.resolved", "third_party.up", "maintenance.ended")
+
+    def as_json(self) -> dict:
+        return {"id": self.id, "type": self.type, "dedup_key": self.dedup_key, "severity": self.severity,
+                "occurred_at": iso(self.occurred_at_ms), "region": self.region, "summary": self.summary,
+                "data": self.data}
+
+    @classmethod
+    def from_json(cls, d: dict, occurred_at_ms: int) -> "Event":
+        return cls(d["id"], d["type"], d["dedup_key"], d["severity"], occurred_at_ms, d.get("region"),
+                   d.get("summary", ""), d.get("data", {}))
+
+
+def outage_key(region: str, start_ms: int) -> str:
+    return f"sla-monitor/{region}/outage/{iso(start_ms)}"
+
+
+def outage_opened(region: str, start_ms: int, now_ms: int) -> Event:
+    return Event(f"outage.opened:{region}:{iso(start_ms)}", "outage.opened", outage_key(region, start_ms), "critical",
+                 now_ms, region, f"{region} is down (since {iso(start_ms)})", {"start": iso(start_ms)})
+
+
+def outage_resolved(region: str, start_ms: int, now_ms: int) -> Event:
+    minutes = (now_ms - start_ms) / 60_000
+    return Event(f"outage.resolved:{region}:{iso(start_ms)}", "outage.resolved", outage_key(region, start_ms), "info",
+                 now_ms, region, f"{region} is back up after {minutes:.1f} min",
+                 {"start": iso(start_ms), "end": iso(now_ms), "minutes": minutes})
+
+
+def outage_counted(region: str, start_ms: int, now_ms: int, threshold_minutes: float) -> Event:
+    return Event(f"outage.counted:{region}:{iso(start_ms)}", "outage.counted", outage_key(region, start_ms),
+                 "critical", now_ms, region,
+                 f"{region} has been down {threshold_minutes:g}+ minutes: the outage now counts against the SLA",
+                 {"start": iso(start_ms)})
+
+
+def budget_consumed(region: str, month: str, threshold: int, consumed_percent: float, now_ms: int) -> Event:
+    severity = "critical" if threshold >= 100 else "warning" if threshold >= 75 else "info"
+    return Event(f"budget.consumed:{region}:{month}:{threshold}", "budget.consumed",
+                 f"sla-monitor/{region}/budget/{month}/{threshold}", severity, now_ms, region,
+                 f"{region} has used {consumed_percent:.1f} % of its {month} error budget (≥ {threshold} %)",
+                 {"month": month, "threshold_percent": threshold, "consumed_percent": consumed_percent})
+
+
+def sla_breached(region: str, month: str, availability: float, credit_percent: int, now_ms: int) -> Event:
+    return Event(f"sla.breached:{region}:{month}", "sla.breached", f"sla-monitor/{region}/breach/{month}", "critical",
+                 now_ms, region, f"{region} is below target for {month}: {availability:.4f} % "
+                                 f"(service credit now {credit_percent} %)",
+                 {"month": month, "availability_percent": availability, "credit_percent": credit_percent})
+
+
+def third_party(name: str, provider: str, down: bool, now_ms: int, since_ms: int) -> Event:
+    kind = "third_party.down" if down else "third_party.up"
+    return Event(f"{kind}:{name}:{iso(since_ms)}", kind, f"sla-monitor/third-party/{name}/{iso(since_ms)}",
+                 "warning" if down else "info", now_ms, None,
+                 f"{provider} ({name}) is {'down' if down else 'back up'}", {"third_party": name, "provider": provider})
+
+
+def routes_for(event: Event, routes) -> list[str]:
+    """The destinations whose routes accept the event (a destination once, in route order)."""
+    chosen: list[str] = []
+    for route in routes:
+        if not any(fnmatch.fnmatchcase(event.type, pattern) for pattern in route.events):
+            continue
+        if route.regions and event.region not in route.regions:
+            continue
+        if route.severities and event.severity not in route.severities:
+            continue
+        if route.destination not in chosen:
+            chosen.append(route.destination)
+    return chosen

@@ -1,0 +1,153 @@
+"""Alert hooks: exact payloads, signatures, and an outbox that delivers every event exactly once."""
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import random
+
+import pytest
+from pydantic import TypeAdapter
+
+from monitor import clock
+from monitor.config import parse_config
+from monitor.config.models import RouteConfig
+from monitor.hooks import detect, events, outbox
+from monitor.hooks.delivery import Deliverer
+from monitor.hooks.registry import DESTINATIONS
+from monitor.live.dbthread import DbThread
+from monitor.live.tracker import Tracker
+from monitor.probes import Sample
+from monitor.sla.model import Policy
+from monitor.storage import Store
+from conftest import FIXTURES
+from hook_helpers import NOW, OPENED, RESOLVED, Receiver, destination
+from loopback import start_app
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+EXTRA = {"webhook": {"secret": SECRET}, "pagerduty": {"routing_key": "R0UT1NGKEY"}, "slack": {}, "alertmanager": {}}
+
+
+@pytest.mark.parametrize("kind", sorted(DESTINATIONS))
+def test_build_payload_matches_fixture(kind):
+    fixture = json.loads((FIXTURES / "hooks" / f"{kind}.json").read_text())
+    dest = destination(kind, **EXTRA[kind])
+    for name, event in (("opened", OPENED), ("resolved", RESOLVED)):
+        body, headers = DESTINATIONS[kind].build_payload(event, dest, NOW)
+        assert {"headers": headers, "body": json.loads(body)} == fixture[name], name
+
+
+def verify(secret: str, headers: dict, body: bytes) -> bool:
+    """Standard Webhooks verification, written from the convention (not from our signer)."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    return any(hmac.compare_digest(expected, sig.split(",", 1)[1]) for sig in headers["webhook-signature"].split())
+
+
+def test_webhook_signature_verifies_with_the_secret_only():
+    body, headers = DESTINATIONS["webhook"].build_payload(OPENED, destination("webhook", secret=SECRET), NOW)
+    assert verify(SECRET, headers, body)
+    assert not verify("whsec_" + base64.b64encode(b"another secret key").decode(), headers, body)
+    assert not verify(SECRET, headers, body.replace(b"eu-west", b"us-east"))
+
+
+ROUTES = TypeAdapter(list[RouteConfig])
+
+
+async def outbox_with(tmp_path, receiver: Receiver, kind: str = "webhook", **extra):
+    runner, port = await start_app(receiver.app())
+    db = DbThread(str(tmp_path / "hooks.db"))
+    await db.start()
+    dest = destination(kind, url=f"http://127.0.0.1:{port}/hook", max_age="1h", **(extra or EXTRA[kind]))
+    hooks = parse_config((FIXTURES / "spec.yaml").read_text()).hooks.model_copy(
+        update={"destinations": [dest], "routes": ROUTES.validate_python([{"destination": dest.name}])})
+    return runner, db, hooks
+
+
+async def test_receiver_down_then_up_gets_each_event_once_in_order(tmp_path, monkeypatch):
+    receiver = Receiver(fail_with=503, failures=3)
+    runner, db, hooks = await outbox_with(tmp_path, receiver)
+    monkeypatch.setattr("monitor.hooks.delivery.BASE_DELAY_MS", 20)  # retries in milliseconds, not seconds
+    results = []
+    deliverer = Deliverer(db, hooks, on_result=lambda d, r: results.append(r), rng=random.Random(1))
+    now = clock.now_ms()  # within the destination's max_age
+    sequence = [events.outage_opened("eu-west", now - 600_000, now),
+                events.outage_counted("eu-west", now - 600_000, now + 1, 15),
+                events.outage_resolved("eu-west", now - 600_000, now + 2)]
+    assert await db.call(outbox.record, sequence, hooks.routes) == 3
+    assert await db.call(outbox.record, sequence, hooks.routes) == 0  # recorded once, whatever happens
+    for _ in range(200):
+        await deliverer.deliver_due()
+        if len(receiver.received) == 3:
+            break
+        await asyncio.sleep(0.02)
+    assert [r["body"]["type"] for r in receiver.received] == ["outage.opened", "outage.counted", "outage.resolved"]
+    assert results.count("retry") == 3 and results.count("delivered") == 3
+    await deliverer.deliver_due()
+    assert len(receiver.received) == 3 and await db.call(outbox.depth) == 0  # never again
+    await deliverer.close()
+    await db.close()
+    await runner.cleanup()
+
+
+async def test_a_400_is_permanent_and_reported(tmp_path):
+    receiver = Receiver(fail_with=400, failures=10**6)
+    runner, db, hooks = await outbox_with(tmp_path, receiver, "slack")
+    deliverer = Deliverer(db, hooks)
+    await db.call(outbox.record, [OPENED, RESOLVED], hooks.routes)
+    await deliverer.deliver_due()
+    await deliverer.deliver_due()
+    rows = await db.call(outbox.listing)
+    assert [r["status"] for r in rows] == ["failed", "failed"] and "HTTP 400" in rows[0]["last_error"]
+    assert receiver.attempts == 2  # once each, not retried
+    await deliverer.close()
+    await db.close()
+    await runner.cleanup()
+
+
+def test_backoff_grows_with_jitter_and_a_cap():
+    from monitor.hooks.delivery import backoff_ms
+    rng = random.Random(7)
+    delays = [backoff_ms(n, rng) for n in range(1, 15)]
+    assert 1600 <= delays[0] <= 2400 and 3200 <= delays[1] <= 4800 and max(delays) <= 720_000
+
+
+def test_budget_thresholds_fire_once_per_region_and_month_across_restarts(tmp_path):
+    policy = Policy()
+    region = {"region": "eu-west", "environment": "production", "downtime_ms": 35 * 60_000,
+              "total_ms": 30 * 86_400_000, "error_budget_remaining_minutes": 8.2, "met": True,
+              "availability_percent": 99.92, "credit": {"total_percent": 0}, "periods": []}
+    report = {"month": "2026-11", "regions": [region]}
+    found = detect.from_report(report, policy, [50, 75, 90, 100], 30, NOW)
+    assert [e.data["threshold_percent"] for e in found] == [50, 75]  # 35 of 43.2 min = 81 %
+    routes = ROUTES.validate_python([{"destination": "x"}])
+    store = Store.open(tmp_path / "b.db")
+    assert outbox.record(store, found, routes) == 2
+    store.close()
+    store = Store.open(tmp_path / "b.db")  # "restart"
+    again = detect.from_report(report, policy, [50, 75, 90, 100], 30, NOW + 60_000)
+    assert outbox.record(store, again, routes) == 0
+    region.update(downtime_ms=44 * 60_000, met=False, availability_percent=99.898, credit={"total_percent": 10})
+    later = detect.from_report(report, policy, [50, 75, 90, 100], 30, NOW + 120_000)
+    assert outbox.record(store, later, routes) == 3  # 90 %, 100 % and the breach, once
+    assert {e.type for e in later} == {"budget.consumed", "sla.breached"}
+    store.close()
+
+
+def test_an_outage_shorter_than_confirm_failures_fires_nothing():
+    cfg = parse_config((FIXTURES / "spec.yaml").read_text())  # confirm_failures: 2
+    tracker = Tracker(cfg, {p.id: 180_000 for p, _, _ in cfg.all_probes()})
+    tracker.record(Sample("w", "local", 0, True, 1.0), 0)
+    tracker.record(Sample("w", "local", 60_000, False, 1.0), 60_000)
+    tracker.record(Sample("w", "local", 120_000, True, 1.0), 120_000)
+    assert tracker.drain_events() == []
+    tracker.record(Sample("w", "local", 180_000, False, 1.0), 180_000)
+    tracker.record(Sample("w", "local", 240_000, False, 1.0), 240_000)
+    opened = tracker.drain_events()
+    assert [e.type for e in opened] == ["outage.opened"] and opened[0].data["start"] == "1970-01-01T00:03:00Z"
+    tracker.record(Sample("w", "local", 300_000, True, 1.0), 300_000)
+    resolved = tracker.drain_events()
+    assert [e.type for e in resolved] == ["outage.resolved"] and resolved[0].dedup_key == opened[0].dedup_key
