@@ -137,8 +137,11 @@ class Daemon:
 
     async def _figure_events(self) -> None:
         hooks = self.cfg.hooks
-        found = detect.from_report(self.figures.current, self.fleet.policy, hooks.budget_thresholds,
-                                   hooks.at_risk_minutes, clock.now_ms())
+        now = clock.now_ms()
+        found = (detect.from_report(self.figures.current, self.fleet.policy, hooks.budget_thresholds,
+                                    hooks.at_risk_minutes, now)
+                 + detect.from_maintenance(self.figures.maintenance, self.fleet.policy, now)
+                 + detect.incident_updates(self.figures.current, now))
         if found and await self.db.call(outbox.record, found, hooks.routes):
             self.deliverer.wake.set()
 

@@ -21,7 +21,8 @@ async def small_fleet() -> Fleet:
 
 
 def config_text(fleet: Fleet, db: str, interval: str = "200ms", stale_after: str | None = None,
-                threshold_minutes: str = "0.02", token: str | None = "s3cret-token", hang: bool = False) -> str:
+                threshold_minutes: str = "0.02", token: str | None = "s3cret-token", hang: bool = False,
+                hook_url: str | None = None) -> str:
     port = {name: t.port for name, t in fleet.targets.items()}
     stale = f", stale_after: {stale_after}" if stale_after else ""
     common = f"interval: {interval}, timeout: 150ms{stale}"
@@ -31,7 +32,13 @@ def config_text(fleet: Fleet, db: str, interval: str = "200ms", stale_after: str
         probes:
           - {{id: hang-probe, kind: http, url: "http://127.0.0.1:{port['hang']}/", interval: {interval}, timeout: 2s{stale}}}"""
                   if hang else "")
-    return f"""
+    hooks = (f"""
+hooks:
+  destinations:
+    - {{name: receiver, type: webhook, url: "{hook_url}", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", timeout: 2s}}
+  routes:
+    - {{destination: receiver, events: ["outage.*"]}}""" if hook_url else "")
+    return f"""{hooks}
 service: daemon test
 timezone: UTC
 policy: {{downtime_threshold_minutes: {threshold_minutes}, confirm_failures: 2}}

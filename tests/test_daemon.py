@@ -86,6 +86,7 @@ async def test_metric_families_are_all_exported(running):
     # The whole exposition parses with prometheus_client's own parser, probe families included.
     families = {f.name: f for f in text_string_to_metric_families(text)}
     assert len(families["probe_success"].samples) == 5 and families["monitor_build_info"].samples
+    assert "monitor_hook_deliveries" in families and families["monitor_hook_queue_depth"].samples[0].value == 0
     assert {s.labels["probe"] for s in families["probe_duration_seconds"].samples} >= {"eu-west-widget", "genesys-api"}
     assert metric(text, "sla_availability_ratio", region="eu-west", window="previous_month") is not None
     assert metric(text, "sla_component_availability_ratio", region="eu-west", component="panel",

@@ -114,3 +114,38 @@ async def test_kill_9_then_restart_loses_nothing_committed(fleet, tmp_path):
     assert stored == expected
     # The outage is one period across the restart: one down segment from the first failed sample.
     assert [s for s in stored if not s[2]][0][0] == opened_at and len([s for s in stored if not s[2]]) == 1
+
+
+async def test_events_pending_at_a_kill_arrive_after_restart_once(fleet, tmp_path):
+    from hook_helpers import Receiver
+    from loopback import start_app
+
+    receiver = Receiver(fail_with=503, failures=10**9)  # down at first
+    runner, port = await start_app(receiver.app())
+    db, config = tmp_path / "h.db", tmp_path / "h.yaml"
+    config.write_text(config_text(fleet, str(db), interval="300ms", stale_after="20s",
+                                  hook_url=f"http://127.0.0.1:{port}/hook"))
+    fleet.set_mode("eu-west", "down")
+    proc = await spawn(config, db)
+    try:
+        await until(lambda: sample_count(db) > 5 and receiver.attempts > 0, timeout=30)  # outage.opened is trying
+    finally:
+        proc.kill()
+        await proc.wait()
+    pending = rows(db, "SELECT type, status FROM events e JOIN deliveries d ON d.event_seq = e.seq")
+    assert ("outage.opened", "pending") in pending and all(status == "pending" for _, status in pending)
+    receiver.failures = 0  # the receiver is back
+    proc = await spawn(config, db)
+    try:
+        await until(lambda: {"outage.opened", "outage.counted"} <= {r["body"]["type"] for r in receiver.received},
+                    timeout=30)
+        fleet.set_mode("eu-west", "up")
+        await until(lambda: "outage.resolved" in {r["body"]["type"] for r in receiver.received}, timeout=30)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.communicate(), 30)
+        await runner.cleanup()
+    ids = [r["body"]["id"] for r in receiver.received]
+    assert [r["body"]["type"] for r in receiver.received] == ["outage.opened", "outage.counted", "outage.resolved"]
+    assert len(ids) == len(set(ids))  # the restart re-detected the open outage: same id, not sent twice
+    assert all(r["headers"]["webhook-signature"].startswith("v1,") for r in receiver.received)

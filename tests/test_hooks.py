@@ -151,3 +151,36 @@ def test_an_outage_shorter_than_confirm_failures_fires_nothing():
     tracker.record(Sample("w", "local", 300_000, True, 1.0), 300_000)
     resolved = tracker.drain_events()
     assert [e.type for e in resolved] == ["outage.resolved"] and resolved[0].dedup_key == opened[0].dedup_key
+
+
+def test_maintenance_events_with_notice_warnings():
+    from monitor.sla.model import MaintenanceWindow
+
+    hour = 3_600_000
+    late = MaintenanceWindow(1, "eu-west", NOW - hour, NOW + 2 * hour, "scheduled", NOW - 3 * hour, "db upgrade")
+    fine = MaintenanceWindow(2, None, NOW - 5 * hour, NOW - 4 * hour, "scheduled", NOW - 100 * hour, "patching")
+    cancelled = MaintenanceWindow(3, "eu-west", NOW - hour, NOW + hour, "emergency", None, "x", cancelled=True)
+    found = detect.from_maintenance([late, fine, cancelled], Policy(), NOW)
+    assert [(e.type, e.severity) for e in found] == [("maintenance.started", "warning"), ("maintenance.ended", "info")]
+    assert "late_notice, overrun" in found[0].summary and found[1].region is None
+
+
+def test_update_due_for_open_p1_every_hour():
+    report = {"month": "2026-11", "regions": [{"region": "eu-west", "incidents": [
+        {"id": "eu-west/region/2026-11-03T08:05:00Z", "severity": "P1", "opened": "2026-11-03T08:05:00Z",
+         "resolved": None, "update_interval_minutes": 60.0},
+        {"id": "7", "severity": "P2", "opened": "2026-11-03T09:00:00Z", "resolved": None,
+         "update_interval_minutes": 120.0},
+        {"id": "8", "severity": "P1", "opened": "2026-11-03T06:00:00Z", "resolved": "2026-11-03T07:00:00Z",
+         "update_interval_minutes": 60.0}]}]}
+    found = detect.incident_updates(report, NOW)  # 10:10: the P1 is 2 h 5 min old, the P2 1 h 10 min
+    assert [e.id for e in found] == ["incident.update_due:eu-west/region/2026-11-03T08:05:00Z:2"]
+
+
+def test_third_party_transitions():
+    cfg = parse_config((FIXTURES / "spec.yaml").read_text())
+    tracker = Tracker(cfg, {p.id: 180_000 for p, _, _ in cfg.all_probes()})
+    for ts, ok in ((0, True), (60_000, False), (120_000, False), (180_000, True)):
+        tracker.record(Sample("g", "local", ts, ok, 1.0), ts)
+    assert [(e.type, e.data["provider"]) for e in tracker.drain_events()] == \
+        [("third_party.down", "Genesys Cloud"), ("third_party.up", "Genesys Cloud")]

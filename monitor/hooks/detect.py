@@ -6,6 +6,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..errors import parse_instant
+from ..sla.calendar import iso
+from ..sla.exclusions import assess_maintenance
 from ..sla.model import Policy
 from . import events
 from .events import Event
@@ -44,6 +46,50 @@ def from_report(report: dict, policy: Policy, thresholds, at_risk_minutes: int, 
         if not region["met"]:
             found.append(events.sla_breached(name, month, region["availability_percent"],
                                              region["credit"]["total_percent"], now_ms))
+    return found
+
+
+DAY_MS = 86_400_000
+
+
+def from_maintenance(windows, policy: Policy, now_ms: int) -> list[Event]:
+    """maintenance.started while a window is on (warning when it lacked the 48 h notice or runs past
+    the 2 h limit), maintenance.ended in the day after it ends."""
+    found = []
+    for w in windows:
+        if w.cancelled:
+            continue
+        _, flags = assess_maintenance(w, policy)
+        where = w.region or "all regions"
+        key = f"sla-monitor/maintenance/{w.id}"
+        if w.start_ms <= now_ms < w.end_ms:
+            warning = [f for f in flags if f in ("late_notice", "overrun")]
+            found.append(Event(f"maintenance.started:{w.id}", "maintenance.started", key,
+                               "warning" if warning else "info", now_ms, w.region,
+                               f"{w.kind} maintenance started in {where} until {iso(w.end_ms)}: {w.reason}"
+                               + (f" (warning: {', '.join(warning)})" if warning else ""),
+                               {"id": w.id, "kind": w.kind, "start": iso(w.start_ms), "end": iso(w.end_ms),
+                                "flags": list(flags)}))
+        elif w.end_ms <= now_ms < w.end_ms + DAY_MS:
+            found.append(Event(f"maintenance.ended:{w.id}", "maintenance.ended", key, "info", now_ms, w.region,
+                               f"maintenance in {where} ended: {w.reason}", {"id": w.id, "end": iso(w.end_ms)}))
+    return found
+
+
+def incident_updates(report: dict, now_ms: int) -> list[Event]:
+    """incident.update_due for each open P1 (hourly) and P2 (every 2 h) incident (SLA §7)."""
+    found = []
+    for region in report["regions"]:
+        for incident in region["incidents"]:
+            if incident["resolved"] is not None or incident["severity"] not in ("P1", "P2"):
+                continue
+            every = int(incident["update_interval_minutes"] * 60_000)
+            due = (now_ms - _ms(incident["opened"])) // every
+            if due >= 1:
+                found.append(Event(f"incident.update_due:{incident['id']}:{due}", "incident.update_due",
+                                   f"sla-monitor/incident/{incident['id']}", "warning", now_ms, region["region"],
+                                   f"{incident['severity']} incident {incident['id']} is open: status update "
+                                   f"#{due} is due", {"incident": incident["id"], "update": due}))
     return found
 
 
