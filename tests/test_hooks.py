@@ -184,3 +184,43 @@ def test_third_party_transitions():
         tracker.record(Sample("g", "local", ts, ok, 1.0), ts)
     assert [(e.type, e.data["provider"]) for e in tracker.drain_events()] == \
         [("third_party.down", "Genesys Cloud"), ("third_party.up", "Genesys Cloud")]
+
+
+def test_counted_and_at_risk_from_an_open_outage():
+    region = {"region": "eu-west", "environment": "production", "downtime_ms": 22 * 60_000,
+              "total_ms": 30 * 86_400_000, "error_budget_remaining_minutes": 21.2, "met": True,
+              "availability_percent": 99.95, "credit": {"total_percent": 0},
+              "periods": [{"start": "2026-11-03T10:00:00Z", "open": True,
+                           "pieces": [{"counted": True}]}]}
+    found = detect.from_report({"month": "2026-11", "regions": [region]}, Policy(), [50, 75, 90, 100], 30, NOW)
+    assert [e.type for e in found] == ["outage.counted", "budget.consumed", "budget.at_risk"]
+    assert found[0].dedup_key == events.outage_key("eu-west", 1793700000000)  # pairs with opened/resolved
+    assert found[1].data["threshold_percent"] == 50 and found[2].data["remaining_minutes"] == 21.2
+
+
+async def test_hooks_test_and_list_through_the_cli(tmp_path, run_cli, capsys):
+    receiver = Receiver()
+    runner, port = await start_app(receiver.app())
+    config = tmp_path / "hooks.yaml"
+    config.write_text((FIXTURES / "spec.yaml").read_text() + f"""
+hooks:
+  destinations:
+    - {{name: ops, type: webhook, url: "http://127.0.0.1:{port}/hook", secret: "{SECRET}"}}
+  routes:
+    - {{destination: ops}}
+""")
+    from monitor.cli import main
+    result = await asyncio.to_thread(main, ["--config", str(config), "--db", str(tmp_path / "h.db"), "hooks", "test",
+                                            "ops"])
+    await runner.cleanup()
+    assert result == 0 and receiver.received[0]["body"]["type"] == "test"
+    assert verify(SECRET, receiver.received[0]["headers"], json.dumps(receiver.received[0]["body"],
+                                                                       separators=(",", ":"), sort_keys=True).encode())
+    assert "delivered" in capsys.readouterr().out
+    store = Store.open(run_cli.db)
+    outbox.record(store, [OPENED], ROUTES.validate_python([{"destination": "ops"}]))
+    store.close()
+    listed = run_cli("hooks", "list", "--format", "json", config=config)
+    assert listed.code == 0
+    assert [(r["type"], r["destination"], r["status"]) for r in json.loads(listed.out)] == \
+        [("outage.opened", "ops", "pending")]
