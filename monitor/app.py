@@ -82,7 +82,7 @@ class Daemon:
         vantage_id = await self.db.call(lambda s: s.id_for("vantages", self.cfg.vantage))
         history = await self.db.call(lambda s: s.last_samples(vantage_id, self.cfg.policy.confirm_failures))
         since = await self.db.call(lambda s: s.down_since(vantage_id))
-        names = await self.db.call(lambda s: s._names("probes"))
+        names = await self.db.call(lambda s: s.names("probes"))
         self.tracker.restore({names[pid]: rows for pid, rows in history.items()}, self.cfg.vantage,
                              {names[pid]: ts for pid, ts in since.items()})
         self.tracker.update_regions(clock.now_ms())

@@ -98,7 +98,8 @@ class Store:
             self._ids[key] = row[0]
         return self._ids[key]
 
-    def _names(self, table: str) -> dict[int, str]:
+    def names(self, table: str) -> dict[int, str]:
+        """id → name of every probe or vantage."""
         return {row[0]: row[1] for row in self.db.execute(f"SELECT id, name FROM {table}")}
 
     # -- samples and segments ---------------------------------------------------------------------
@@ -123,7 +124,7 @@ class Store:
     def last_samples(self, vantage_id: int, per_probe: int) -> dict[int, list[tuple[int, bool]]]:
         """The newest ``per_probe`` samples of every probe at a vantage, newest first (live state on start)."""
         found: dict[int, list[tuple[int, bool]]] = {}
-        for probe_id in self._names("probes"):
+        for probe_id in self.names("probes"):
             rows = self.db.conn.execute(
                 "SELECT ts, ok FROM samples WHERE probe_id = ? AND vantage_id = ? ORDER BY ts DESC LIMIT ?",
                 (probe_id, vantage_id, per_probe)).fetchall()
@@ -134,7 +135,7 @@ class Store:
     def down_since(self, vantage_id: int) -> dict[int, int]:
         """Per probe whose newest segment is down: where that segment starts (an open outage's start)."""
         found = {}
-        for probe_id in self._names("probes"):
+        for probe_id in self.names("probes"):
             row = self.db.conn.execute(
                 "SELECT start_ms, ok FROM segments WHERE probe_id = ? AND vantage_id = ? ORDER BY start_ms DESC LIMIT 1",
                 (probe_id, vantage_id)).fetchone()
@@ -194,7 +195,7 @@ class Store:
     def segments_between(self, lo: int, hi: int) -> dict[tuple[str, str], list[tuple[int, int, int]]]:
         """Segments overlapping ``[lo, hi)`` as ``(start_ms, end_ms, ok)`` rows sorted by start,
         keyed by (probe name, vantage name)."""
-        probes, vantages = self._names("probes"), self._names("vantages")
+        probes, vantages = self.names("probes"), self.names("vantages")
         found = {}
         for probe_id, vantage_id in itertools.product(probes, vantages):
             # One query per timeline: the rows come straight from SQLite as tuples, in key order.
