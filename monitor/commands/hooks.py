@@ -1,6 +1,8 @@
 """`hooks list` (the outbox) and `hooks test NAME` (send a test event to one destination)."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from ..errors import InputError
 from ..hooks import outbox
 from ..hooks.events import Event
@@ -54,7 +56,8 @@ def hooks_test(ctx: Context, args) -> int:
     if not result.ok:
         print(f"hooks test {dest.name}: FAILED ({'permanent' if result.permanent else 'transient'}): {result.error}")
         return 1
-    print(f"hooks test {dest.name}: delivered to {dest.url}")
+    # The host only: a Slack or webhook URL's path is often the secret itself.
+    print(f"hooks test {dest.name}: delivered ({dest.type} at {urlsplit(dest.url).hostname})")
     return 0
 
 
