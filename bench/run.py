@@ -142,7 +142,7 @@ def main() -> None:
 
     print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{time.strftime('%Y-%m-%d')}\n")
-    print(f"| import | samples | seconds | samples/s | vs floor | peak RSS MB | segments |\n|---|---|---|---|---|---|---|")
+    print("| import | samples | seconds | samples/s | vs floor | peak RSS MB | segments |\n|---|---|---|---|---|---|---|")
     print(f"| floor_import.py (1/min) | {rows[0][1]} | {floor_s:.2f} | {floor_rate:,.0f} | 1.00× | {floor_rss:.0f} | – |")
     for label, count, seconds, rate, rss, segs in rows:
         print(f"| sla-monitor import {label} | {count} | {seconds:.2f} | {rate:,.0f} | {rate / floor_rate:.2f}× | "

@@ -2,7 +2,6 @@
 the daemon, firing the region-down rule and evaluating every dashboard expression."""
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re

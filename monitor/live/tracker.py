@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from ..config import Config
 from ..hooks import events
+from ..sla.calendar import iso
 from ..probes import Sample
 
 log = logging.getLogger("sla_monitor.state")
@@ -126,7 +127,7 @@ class Tracker:
             start = min(starts, default=now_ms)
             self.outage_start[name] = start
             self.events.append(events.outage_opened(name, start, now_ms))
-            log.warning("event=outage_opened region=%s since=%s", name, start)
+            log.warning("event=outage_opened region=%s since=%s", name, iso(start))
         elif after == UP and name in self.outage_start:
             start = self.outage_start.pop(name)
             self.events.append(events.outage_resolved(name, start, now_ms))
