@@ -62,10 +62,11 @@ def gc_paused() -> Iterator[None]:
 
 
 def month_report(store: Store, fleet: Fleet, year: int, month: int, now_ms: int,
-                 regions: Sequence[str] | None = None, all_components: bool = False) -> dict:
-    """The SLA-SPEC §10 report of one month as of ``now_ms``."""
+                 regions: Sequence[str] | None = None, all_components: bool = False,
+                 records: Records | None = None) -> dict:
+    """The SLA-SPEC §10 report of one month as of ``now_ms`` (``records``: already loaded ones)."""
     with gc_paused():
-        records = load_records(store)
+        records = records if records is not None else load_records(store)
         start, end = month_bounds(year, month, ZoneInfo(fleet.timezone))
         timelines, _, _ = timelines_around(store, fleet, records, start, end, now_ms)
         report = build_report(fleet, timelines, records, year, month, now_ms, regions, all_components)
@@ -107,14 +108,15 @@ def _evidence(store: Store, probes, exclusion: dict) -> dict | None:
             "incidents": list(incidents.values())}
 
 
-def daily_bars(store: Store, fleet: Fleet, now_ms: int, days: int = 90) -> dict[str, list[dict]]:
+def daily_bars(store: Store, fleet: Fleet, now_ms: int, days: int = 90,
+               records: Records | None = None) -> dict[str, list[dict]]:
     """Per region, one entry per local day for the last ``days`` days: counted downtime, down time
     (brief or excluded included) and unknown time, for the status page's bars."""
     tz = ZoneInfo(fleet.timezone)
     today = from_ms(now_ms).astimezone(tz).date()
     starts = [local_midnight_ms(today - dt.timedelta(days=n), tz) for n in range(days - 1, -2, -1)]
     with gc_paused():
-        records = load_records(store)
+        records = records if records is not None else load_records(store)
         timelines, _, _ = timelines_around(store, fleet, records, starts[0], now_ms, now_ms)
     bars: dict[str, list[dict]] = {}
     for name, t in timelines.items():

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from . import clock
 from .cli import main as cli
 from .config import load_config
-from .sla.calendar import iso, month_bounds, month_of
+from .sla.calendar import iso, month_bounds, month_of, previous_month
 
 MIN = 60_000
 
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     tz = ZoneInfo(cfg.timezone)
     now = clock.now_ms()
     year, month = month_of(now, tz)
-    year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    year, month = previous_month(year, month)
     start, end = month_bounds(year, month, tz)
     db, samples = Path(args.db), Path(args.db).with_suffix(".jsonl")
     db.parent.mkdir(parents=True, exist_ok=True)

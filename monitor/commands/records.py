@@ -81,15 +81,8 @@ def maintenance_add(ctx: Context, args) -> int:
 def maintenance_list(ctx: Context, args) -> int:
     with opened(ctx.db_path, create=False) as store:
         rows = list(store.rows("SELECT * FROM maintenance ORDER BY start_ms, id"))
-    out = []
-    for r in rows:
-        window = MaintenanceWindow(r["id"], r["region"], r["start_ms"], r["end_ms"], r["kind"], r["announced_at_ms"],
-                                   r["reason"], bool(r["cancelled"]))
-        reason, flags = assess_maintenance(window, ctx.fleet.policy)
-        out.append({"id": r["id"], "region": r["region"] or "(all)", "kind": r["kind"], "start": iso(r["start_ms"]),
-                    "end": iso(r["end_ms"]), "announced_at": iso(r["announced_at_ms"]), "excluded": reason is not None,
-                    "flags": list(flags), "reason": r["reason"], "created_by": r["created_by"],
-                    "cancelled": bool(r["cancelled"]), "cancelled_by": r["cancelled_by"]})
+    out = [{**store_records.window_json(r, ctx.fleet.policy), "region": r["region"] or "(all)",
+            "created_by": r["created_by"], "cancelled_by": r["cancelled_by"]} for r in rows]
     emit_rows(out, args.format, ["id", "region", "kind", "start", "end", "announced_at", "excluded", "reason"],
               extra=lambda row: ", ".join(row["flags"]) or "-", extra_header="flags")
     return 0

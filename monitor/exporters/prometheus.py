@@ -41,16 +41,22 @@ def _label_value(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
+def label_set(names, values) -> str:
+    """``{k="v",…}`` with values escaped as the text exposition format requires."""
+    return "{" + ",".join(f'{k}="{_label_value(v)}"' for k, v in zip(names, values)) + "}"
+
+
+def header(name: str, doc: str, kind: str = "gauge") -> list[str]:
+    return [f"# HELP {name} {doc}", f"# TYPE {name} {kind}"]
+
+
 class ProbeExposition:
     """The probe families in the text exposition format, from the tracker's last samples."""
 
     def __init__(self, tracker: Tracker, vantage: str):
         self.tracker = tracker
-        self.labels = {
-            p.id: "{" + ",".join(f'{k}="{_label_value(v)}"' for k, v in
-                                 zip(PROBE_LABELS, (p.id, p.region or "", p.owner, vantage))) + "}"
-            for p in tracker.probes.values()
-        }
+        self.labels = {p.id: label_set(PROBE_LABELS, (p.id, p.region or "", p.owner, vantage))
+                       for p in tracker.probes.values()}
 
     def text(self, now_ms: int) -> str:
         lines: dict[str, list[str]] = {name: [] for name, _ in PROBE_FAMILIES}
@@ -69,7 +75,7 @@ class ProbeExposition:
                 expiry.append(f"probe_ssl_earliest_cert_expiry{labels} {last.cert_expiry_ms / 1000!r}")
         out = []
         for name, doc in PROBE_FAMILIES:
-            out += [f"# HELP {name} {doc}", f"# TYPE {name} gauge", *lines[name]]
+            out += [*header(name, doc), *lines[name]]
         return "\n".join(out) + "\n"
 
 
@@ -89,13 +95,13 @@ class GaugeText:
         if text is None:
             if len(self.cache) > self.limit:
                 self.cache.clear()
-            text = self.cache[key] = "{" + ",".join(f'{k}="{_label_value(v)}"' for k, v in zip(names, values)) + "}"
+            text = self.cache[key] = label_set(names, values)
         return text
 
     def render(self, families) -> str:
         out = []
         for family in families:
-            out += [f"# HELP {family.name} {family.documentation}", f"# TYPE {family.name} {family.type}"]
+            out += header(family.name, family.documentation, family.type)
             for sample in family.samples:
                 labels = self.labels(tuple(sample.labels), tuple(sample.labels.values())) if sample.labels else ""
                 out.append(f"{sample.name}{labels} {float(sample.value)!r}")

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from .. import clock
 from ..accounting import daily_bars, month_report
-from ..sla.calendar import month_of
+from ..sla.calendar import month_of, previous_month
 from ..sla.model import Fleet
 from ..storage.records import load_records
 from .dbthread import DbThread
@@ -15,10 +15,6 @@ from .dbthread import DbThread
 log = logging.getLogger("sla_monitor.figures")
 PREVIOUS_MONTH_EVERY_MS = 600_000
 BARS_EVERY_MS = 300_000
-
-
-def previous(year: int, month: int) -> tuple[int, int]:
-    return (year - 1, 12) if month == 1 else (year, month - 1)
 
 
 class LiveFigures:
@@ -36,16 +32,17 @@ class LiveFigures:
         """Recompute month to date (always), the previous month and the daily bars (now and then)."""
         now = clock.now_ms()
         year, month = month_of(now, ZoneInfo(self.fleet.timezone))
+        records = await self.db.call(load_records)  # once per refresh, for every figure below
         self.current = await self.db.call(
-            lambda store: month_report(store, self.fleet, year, month, now, all_components=True))
-        self.maintenance = (await self.db.call(load_records)).maintenance
+            lambda store: month_report(store, self.fleet, year, month, now, all_components=True, records=records))
+        self.maintenance = records.maintenance
         if self.previous is None or now - self._previous_ms > PREVIOUS_MONTH_EVERY_MS:
-            py, pm = previous(year, month)
-            self.previous = await self.db.call(
-                lambda store: month_report(store, self.fleet, py, pm, now, all_components=True))
+            py, pm = previous_month(year, month)
+            self.previous = await self.db.call(lambda store: month_report(
+                store, self.fleet, py, pm, now, all_components=True, records=records))
             self._previous_ms = now
         if now - self._bars_ms > BARS_EVERY_MS:
-            self.bars = await self.db.call(lambda store: daily_bars(store, self.fleet, now))
+            self.bars = await self.db.call(lambda store: daily_bars(store, self.fleet, now, records=records))
             self._bars_ms = now
         self.computed_ms = now
 

@@ -52,12 +52,12 @@ class Tracker:
     region_state: dict[str, str] = field(default_factory=dict)
     outage_start: dict[str, int] = field(default_factory=dict)  # region → start of its announced outage
     third_state: dict[str, str] = field(default_factory=dict)
+    third_down_since: dict[str, int] = field(default_factory=dict)  # third party → start of its down spell
     events: list = field(default_factory=list)  # transitions not yet handed to the writer
     # (region or None, component or third party) → its probes: a sample touches only its own group.
     groups: dict[tuple[str | None, str], list[ProbeState]] = field(default_factory=dict)
 
     def __post_init__(self):
-        self._tp_since: dict[str, int] = {}
         for probe, region, owner in self.cfg.all_probes():
             state = ProbeState(probe.id, probe.kind, region, owner, self.stale_ms[probe.id])
             self.probes[probe.id] = state
@@ -108,13 +108,13 @@ class Tracker:
             return
         self.third_state[name] = after
         provider = next(t.provider for t in self.cfg.third_parties if t.name == name)
-        starts = [p.streak_start_ms for p in self.groups.get((None, name), ()) if p.streak_start_ms is not None]
         if after == DOWN:
-            self.events.append(events.third_party(name, provider, True, now_ms, min(starts, default=now_ms)))
+            starts = [p.streak_start_ms for p in self.groups.get((None, name), ()) if p.streak_start_ms is not None]
+            since = self.third_down_since[name] = min(starts, default=now_ms)
+            self.events.append(events.third_party(name, provider, True, now_ms, since))
         elif before == DOWN:
-            self.events.append(events.third_party(name, provider, False, now_ms, self._tp_since.get(name, now_ms)))
-        if after == DOWN:
-            self._tp_since[name] = min(starts, default=now_ms)
+            since = self.third_down_since.pop(name, now_ms)
+            self.events.append(events.third_party(name, provider, False, now_ms, since))
 
     def _outage_events(self, region, after: str, now_ms: int) -> None:
         """outage.opened when a region turns down (once per outage, also across unknown spells and

@@ -76,6 +76,10 @@ def next_month(year: int, month: int) -> tuple[int, int]:
     return (year + 1, 1) if month == 12 else (year, month + 1)
 
 
+def previous_month(year: int, month: int) -> tuple[int, int]:
+    return (year - 1, 12) if month == 1 else (year, month - 1)
+
+
 def month_bounds(year: int, month: int, tz: ZoneInfo) -> tuple[int, int]:
     """``[start_ms, end_ms)`` of a calendar month in ``tz``."""
     ny, nm = next_month(year, month)

@@ -1,6 +1,8 @@
 """Hand-kept records: maintenance windows, exclusions, incidents and incident overrides."""
 from __future__ import annotations
 
+from ..sla.calendar import iso
+from ..sla.exclusions import assess_maintenance
 from ..sla.model import HandExclusion, Incident, IncidentOverride, MaintenanceWindow, Records
 from .store import Store, StoreError
 
@@ -72,14 +74,24 @@ def _get(store: Store, table: str, row_id: int, what: str) -> dict:
     return row
 
 
+def window_of(row: dict) -> MaintenanceWindow:
+    """A stored maintenance row as the engine's window."""
+    return MaintenanceWindow(row["id"], row["region"], row["start_ms"], row["end_ms"], row["kind"],
+                             row["announced_at_ms"], row["reason"] or "", bool(row["cancelled"]))
+
+
+def window_json(row: dict, policy) -> dict:
+    """A stored maintenance row for people and the API, with whether and why it excludes."""
+    reason, flags = assess_maintenance(window_of(row), policy)
+    return {"id": row["id"], "region": row["region"], "kind": row["kind"], "start": iso(row["start_ms"]),
+            "end": iso(row["end_ms"]), "announced_at": iso(row["announced_at_ms"]), "reason": row["reason"],
+            "excluded": reason is not None, "flags": list(flags), "cancelled": bool(row["cancelled"])}
+
+
 def load_records(store: Store) -> Records:
     """Everything hand-kept, as the engine's frozen records."""
     return Records(
-        maintenance=tuple(
-            MaintenanceWindow(r["id"], r["region"], r["start_ms"], r["end_ms"], r["kind"], r["announced_at_ms"],
-                              r["reason"] or "", bool(r["cancelled"]))
-            for r in store.rows("SELECT * FROM maintenance ORDER BY start_ms, id")
-        ),
+        maintenance=tuple(window_of(r) for r in store.rows("SELECT * FROM maintenance ORDER BY start_ms, id")),
         exclusions=tuple(
             HandExclusion(r["id"], r["region"], r["start_ms"], r["end_ms"], r["cause"], r["note"] or "")
             for r in store.rows("SELECT * FROM exclusions ORDER BY start_ms, id")

@@ -3,22 +3,11 @@ from __future__ import annotations
 
 from .. import clock
 from ..errors import InputError, parse_instant
-from ..sla.calendar import iso
-from ..sla.exclusions import assess_maintenance
-from ..sla.model import MaintenanceWindow
 from ..storage import StoreError
 from ..storage import records as store_records
+from ..storage.records import window_json
 
 FIELDS = {"region", "all", "start", "end", "kind", "announced_at", "reason", "by"}
-
-
-def window_json(row: dict, policy) -> dict:
-    window = MaintenanceWindow(row["id"], row["region"], row["start_ms"], row["end_ms"], row["kind"],
-                               row["announced_at_ms"], row["reason"], bool(row["cancelled"]))
-    reason, flags = assess_maintenance(window, policy)
-    return {"id": row["id"], "region": row["region"], "kind": row["kind"], "start": iso(row["start_ms"]),
-            "end": iso(row["end_ms"]), "announced_at": iso(row["announced_at_ms"]), "reason": row["reason"],
-            "excluded": reason is not None, "flags": list(flags), "cancelled": bool(row["cancelled"])}
 
 
 async def list_windows(daemon) -> list[dict]:
