@@ -33,10 +33,6 @@ def record(store: Store, events: Iterable[Event], routes) -> int:
     return new
 
 
-def recorded(store: Store, event_id: str) -> bool:
-    return store.db.execute("SELECT 1 FROM events WHERE id = ?", [event_id]).fetchone() is not None
-
-
 def due(store: Store, now_ms: int) -> dict[str, list[tuple[int, Event, int]]]:
     """Per destination, its pending deliveries in event order: (seq, event, attempts). A destination
     is blocked at its first delivery that is not due yet, so order per destination is kept."""
