@@ -21,6 +21,7 @@ from .hooks.delivery import Deliverer
 from .live.dbthread import DbThread
 from .live.figures import LiveFigures
 from .live.tracker import Tracker
+from .live.vantage import VantageHealth
 from .live.writer import SampleWriter
 from .probes import ProbeContext, Sample
 from .scheduler import ProbeScheduler
@@ -53,9 +54,10 @@ class Daemon:
         self.probe_exposition = ProbeExposition(self.tracker, cfg.vantage)
         self.registry.register(_MonitorCollector(self))
         self.ctx = ProbeContext(max_connections=cfg.daemon.max_connections)
+        self.vantage_health = VantageHealth(cfg.vantage_health, self.ctx, cfg.vantage)
         probes = [p for p, _, _ in cfg.all_probes()]
         self.scheduler = ProbeScheduler(probes, self.ctx, cfg.vantage, self.on_sample,
-                                        lambda s: self.drift.observe(max(0.0, s)))
+                                        lambda s: self.drift.observe(max(0.0, s)), self.vantage_health.review)
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
         self._tasks: list[asyncio.Task] = []
@@ -72,7 +74,7 @@ class Daemon:
 
     def _take_events(self) -> None:
         """Transitions go to the outbox with the samples that caused them (one transaction)."""
-        events = self.tracker.drain_events()
+        events = self.tracker.drain_events() + self.vantage_health.drain_events()
         if events:
             self.writer.pending_events.extend(events)
             self.deliverer.wake.set()
@@ -96,7 +98,7 @@ class Daemon:
         self.port = site._server.sockets[0].getsockname()[1]
         self.scheduler.start()
         self._tasks = [asyncio.create_task(self.writer.run()), asyncio.create_task(self._refresh_loop()),
-                       asyncio.create_task(self.deliverer.run())]
+                       asyncio.create_task(self.deliverer.run()), asyncio.create_task(self.vantage_health.run())]
         if (interval := sdnotify.watchdog_interval_s()) is not None:
             self._tasks.append(asyncio.create_task(self._watchdog(interval)))
         sdnotify.notify("READY=1")
@@ -161,6 +163,9 @@ class Daemon:
                             "waiting; probing continues)")
         if self.figures.computed_ms is None:
             problems.append("figures not computed yet")
+        if not self.vantage_health.healthy:
+            problems.append(f"vantage {self.cfg.vantage} unhealthy: {self.vantage_health.last.detail} "
+                            "(its failed samples are stored as unknown, not down)")
         return problems
 
     async def report(self, month_text: str | None) -> dict:
@@ -181,6 +186,10 @@ class _MonitorCollector(Collector):
         pending.add_metric([], len(self.daemon.writer.pending))
         ready = GaugeMetricFamily("monitor_ready", "1 when /readyz is ready")
         ready.add_metric([], 0 if self.daemon.readiness() else 1)
+        healthy = GaugeMetricFamily("monitor_vantage_healthy", "1 while this vantage's control targets pass",
+                                    labels=["vantage"])
+        healthy.add_metric([self.daemon.cfg.vantage], 1 if self.daemon.vantage_health.healthy else 0)
+        yield healthy
         depth = GaugeMetricFamily("monitor_hook_queue_depth", "Hook deliveries waiting in the outbox")
         depth.add_metric([], self.daemon.deliverer.depth)
         yield depth

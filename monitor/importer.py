@@ -7,9 +7,10 @@ from typing import BinaryIO
 import orjson
 
 from .errors import InputError, parse_instant
+from .sla.model import STORED_UNKNOWN_CAUSES
 from .storage import Store
 
-ALLOWED_KEYS = frozenset({"ts", "probe", "ok", "vantage", "latency_ms", "error"})
+ALLOWED_KEYS = frozenset({"ts", "probe", "ok", "vantage", "latency_ms", "error", "cause"})
 BATCH = 20_000
 
 
@@ -62,9 +63,16 @@ def import_samples(store: Store, stream: BinaryIO, name: str, stale_ms: dict[str
                 if vantage not in vantages:
                     raise InputError(f"{where}: vantage {vantage!r} is not in the config's vantages ({_known(vantages)})")
                 vantage_id = vantage_ids[vantage] = store.id_for("vantages", vantage)
-            ok = rec.get("ok")
-            if type(ok) is not bool:
-                raise InputError(f"{where}: ok: {ok!r} must be true or false")
+            ok = rec["ok"] if "ok" in rec else _missing(where, "ok")
+            cause = rec.get("cause")
+            if ok is None:  # an unknown sample: it must say why
+                if cause not in STORED_UNKNOWN_CAUSES:
+                    raise InputError(f"{where}: cause: {cause!r} must be one of {', '.join(STORED_UNKNOWN_CAUSES)}"
+                                     " when ok is null (an unknown sample)")
+            elif type(ok) is not bool:
+                raise InputError(f"{where}: ok: {ok!r} must be true, false, or null (unknown, with a cause)")
+            elif cause is not None:
+                raise InputError(f"{where}: cause: only an unknown sample (ok null) has a cause; drop it or set ok to null")
             latency = rec.get("latency_ms")
             if latency is not None and (type(latency) not in (int, float) or latency < 0):
                 raise InputError(f"{where}: latency_ms: {latency!r} must be a number ≥ 0 or null")
@@ -78,7 +86,7 @@ def import_samples(store: Store, stream: BinaryIO, name: str, stale_ms: dict[str
                 span[0] = ts
             elif ts > span[1]:
                 span[1] = ts
-            rows.append((probe_id, vantage_id, ts, ok, latency, error, None))
+            rows.append((probe_id, vantage_id, ts, ok, latency, error, None, cause))
             count += 1
             if len(rows) >= BATCH:
                 store.insert_samples(rows)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from typing import Callable
+from typing import Awaitable, Callable
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -33,12 +33,14 @@ def spread_offsets(probes: list, now_ms: int) -> dict[str, int]:
 
 class ProbeScheduler:
     def __init__(self, probes: list, ctx: ProbeContext, vantage: str, on_sample: Callable[[Sample], None],
-                 on_drift: Callable[[float], None]):
+                 on_drift: Callable[[float], None],
+                 review: Callable[[object, Sample], Awaitable[Sample]] | None = None):
         self.probes = probes
         self.ctx = ctx
         self.vantage = vantage
         self.on_sample = on_sample
         self.on_drift = on_drift
+        self.review = review  # judges a sample before it is delivered (the vantage's health)
         self.scheduler = AsyncIOScheduler(timezone=dt.timezone.utc)
         self.inflight: set[asyncio.Task] = set()
         self.runs = 0
@@ -77,6 +79,8 @@ class ProbeScheduler:
     async def _probe(self, probe) -> None:
         sample = await run_probe(probe, self.ctx, self.vantage)
         self.runs += 1
+        if sample is not None and self.review is not None:
+            sample = await self.review(probe, sample)
         if sample is not None:
             self.on_sample(sample)
 

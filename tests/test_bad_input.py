@@ -42,6 +42,13 @@ IMPORT_CASES = {
     "unknown-vantage": ({"ts": "2026-11-03T10:02:00Z", "probe": "w", "ok": True, "vantage": "mars"}, ["bad.jsonl:3", "'mars'"]),
     "ok-not-bool": ({"ts": "2026-11-03T10:02:00Z", "probe": "w", "ok": "yes"}, ["bad.jsonl:3", "ok: 'yes'"]),
     "missing-ts": ({"probe": "w", "ok": True}, ["bad.jsonl:3", "ts is missing"]),
+    "missing-ok": ({"ts": "2026-11-03T10:02:00Z", "probe": "w"}, ["bad.jsonl:3", "ok is missing"]),
+    "unknown-without-cause": ({"ts": "2026-11-03T10:02:00Z", "probe": "w", "ok": None},
+                              ["bad.jsonl:3", "cause: None", "vantage_unhealthy"]),
+    "unknown-bad-cause": ({"ts": "2026-11-03T10:02:00Z", "probe": "w", "ok": None, "cause": "gremlins"},
+                          ["bad.jsonl:3", "cause: 'gremlins'"]),
+    "cause-on-known": ({"ts": "2026-11-03T10:02:00Z", "probe": "w", "ok": False, "cause": "monitor_fault"},
+                       ["bad.jsonl:3", "only an unknown sample"]),
     "unknown-key": ({"ts": "2026-11-03T10:02:00Z", "probe": "w", "ok": True, "status": 1}, ["bad.jsonl:3", "'status'"]),
     "negative-latency": ({"ts": "2026-11-03T10:02:00Z", "probe": "w", "ok": True, "latency_ms": -1}, ["latency_ms"]),
 }

@@ -14,18 +14,22 @@ STALE = 180
 
 def stored_segments(store: Store, probe_id: int, vantage_id: int):
     rows = store.db.execute(
-        "SELECT start_ms, end_ms, ok FROM segments WHERE probe_id=? AND vantage_id=? ORDER BY start_ms",
+        "SELECT start_ms, end_ms, ok, cause FROM segments WHERE probe_id=? AND vantage_id=? ORDER BY start_ms",
         [probe_id, vantage_id]).fetchall()
-    return [(a, b, bool(ok)) for a, b, ok in rows]
+    return [(a, b, None if ok is None else bool(ok), cause) for a, b, ok, cause in rows]
 
 
 def insert_batch(store: Store, pid: int, vid: int, batch):
+    """Samples ``(ts, ok)`` or ``(ts, None, cause)`` (unknown)."""
     with store.atomic():
-        store.insert_samples([(pid, vid, ts, ok, None, None, None) for ts, ok in batch])
-        store.refold(pid, vid, min(ts for ts, _ in batch), max(ts for ts, _ in batch), STALE)
+        store.insert_samples([(pid, vid, ts, ok, None, None, None, cause[0] if cause else None)
+                              for ts, ok, *cause in batch])
+        store.refold(pid, vid, min(s[0] for s in batch), max(s[0] for s in batch), STALE)
 
 
-sample = st.tuples(st.integers(0, 2000).map(lambda t: t * 20), st.booleans())
+# Up, down, and unknown for two different causes: runs of each must fold and refold alike.
+state = st.sampled_from([(True,), (False,), (None, "vantage_unhealthy"), (None, "monitor_fault")])
+sample = st.tuples(st.integers(0, 2000).map(lambda t: t * 20), state).map(lambda s: (s[0], *s[1]))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -37,7 +41,7 @@ def test_incremental_refold_equals_full_fold(tmp_path_factory, batches):
     for batch in batches:
         insert_batch(store, pid, vid, batch)
         arrived.extend(batch)  # later arrivals of the same ts win, as INSERT OR REPLACE does
-        expected = [(s.start_ms, s.end_ms, s.ok) for s in fold_segments(dedupe_sorted(arrived), STALE)]
+        expected = [tuple(s) for s in fold_segments(dedupe_sorted(arrived), STALE)]
         assert stored_segments(store, pid, vid) == expected
     store.close()
 
@@ -57,7 +61,7 @@ def test_wal_mode_and_schema_version(tmp_path):
     Store.open(tmp_path / "s.db").close()
     con = sqlite3.connect(tmp_path / "s.db")
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
 
 
 def test_pruned_samples_keep_segments_and_refuse_backfill(tmp_path):
@@ -85,9 +89,20 @@ def test_a_version_1_store_migrates_forward_keeping_its_data(tmp_path):
         db.execute("INSERT INTO probes (id, name) VALUES (1, 'p')")
         db.execute("INSERT INTO vantages (id, name) VALUES (1, 'local')")
         db.execute("INSERT INTO samples VALUES (1, 1, 60000, 0, 12.5, 'HTTP 503')")
+        db.execute("INSERT INTO segments VALUES (1, 1, 60000, 240000, 0)")
         db.execute("PRAGMA user_version = 1")
     db.close()
     store = Store.open(path)
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert store.db.execute("SELECT ts, ok, error, detail FROM samples").fetchall() == [(60000, 0, "HTTP 503", None)]
+    assert store.db.execute("SELECT ts, ok, error, detail, cause FROM samples").fetchall() == [
+        (60000, 0, "HTTP 503", None, None)]
+    assert store.segments_between(0, 10**9) == {("p", "local"): [(60000, 240000, 0, None)]}
+    # Version 4 stores unknown: ok NULL with its cause, in both tables, and keeps the clustered keys.
+    with store.atomic():
+        store.insert_samples([(1, 1, 120000, None, None, "vantage unhealthy", None, "vantage_unhealthy")])
+        store.refold(1, 1, 120000, 120000, 180000)
+    assert store.segments_between(0, 10**9)[("p", "local")] == [(60000, 120000, 0, None),
+                                                               (120000, 300000, None, "vantage_unhealthy")]
+    tables = dict(store.db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall())
+    assert "WITHOUT ROWID" in tables["samples"] and "WITHOUT ROWID" in tables["segments"]
     store.close()

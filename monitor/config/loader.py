@@ -177,6 +177,14 @@ def _cross_checks(cfg: Config) -> Iterator[tuple[Loc, str]]:
             yield ("regions", i, "currency"), "is required with monthly_fee (e.g. \"EUR\")"
     for i, third in enumerate(cfg.third_parties):
         probe_ids += [(("third_parties", i, "probes", k, "id"), p.id) for k, p in enumerate(third.probes)]
+    health = cfg.vantage_health
+    probe_ids += [(("vantage_health", "probes", k, "id"), p.id) for k, p in enumerate(health.probes)]
+    for k, probe in enumerate(health.probes):
+        if probe.kind in ("statuspage", "rss"):
+            yield ("vantage_health", "probes", k, "kind"), (f"{probe.kind!r}: a status feed says nothing of this "
+                                                            "host's network (use http, tcp, tls, dns or websocket)")
+    if health.probes and health.min_ok > len(health.probes):
+        yield ("vantage_health", "min_ok"), f"{health.min_ok} is more than the {len(health.probes)} control probes"
     yield from _unique(probe_ids, "probe id")
     destinations = {d.name: d for d in cfg.hooks.destinations}
     yield from _unique([(("hooks", "destinations", i, "name"), d.name) for i, d in enumerate(cfg.hooks.destinations)],

@@ -113,6 +113,18 @@ class ThirdPartyConfig(_Strict):
     probes: list[Probe] = []
 
 
+class VantageHealthConfig(_Strict):
+    """Control targets that tell the monitor's own network outage from the Service's (issue 9).
+
+    Pick targets that share nothing with the Service but this host's network: a public resolver's
+    TCP port, a well-known site, the default gateway. At least one should use a host name through
+    the system resolver, so that a failing resolver is noticed too."""
+
+    probes: list[Probe] = []  # no control targets: only the monitor's own errors (probes.faults) are unknown
+    min_ok: int = Field(1, ge=1)  # the vantage is healthy while at least this many control probes succeed
+    interval: DurationMs = 30_000  # a round every interval, and one after any failed target sample
+
+
 class Config(_Strict):
     service: str = Field(min_length=1)
     timezone: str = "UTC"
@@ -125,6 +137,7 @@ class Config(_Strict):
     web: WebConfig = WebConfig()
     hooks: HooksConfig = HooksConfig()
     daemon: DaemonConfig = DaemonConfig()
+    vantage_health: VantageHealthConfig = VantageHealthConfig()
     third_parties: list[ThirdPartyConfig] = []
     regions: list[RegionConfig] = Field(min_length=1)
 

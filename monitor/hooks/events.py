@@ -24,7 +24,8 @@ class Event:
     @property
     def resolves(self) -> bool:
         """Whether this event ends what its dedup key opened (PagerDuty resolve, Alertmanager endsAt)."""
-        return self.type in ("outage.resolved", "third_party.up", "maintenance.ended")
+        return self.type in ("outage.resolved", "third_party.up", "maintenance.ended", "monitor.recovered",
+                             "certificate.renewed")
 
     def as_json(self) -> dict:
         return {"id": self.id, "type": self.type, "dedup_key": self.dedup_key, "severity": self.severity,
@@ -80,6 +81,27 @@ def third_party(name: str, provider: str, down: bool, now_ms: int, since_ms: int
     return Event(f"{kind}:{name}:{iso(since_ms)}", kind, f"sla-monitor/third-party/{name}/{iso(since_ms)}",
                  "warning" if down else "info", now_ms, None,
                  f"{provider} ({name}) is {'down' if down else 'back up'}", {"third_party": name, "provider": provider})
+
+
+def vantage_health(vantage: str, healthy: bool, since_ms: int, now_ms: int, detail: str) -> Event:
+    """monitor.degraded when this vantage's control targets fail (its samples are unknown meanwhile),
+    monitor.recovered when they pass again; both carry the degraded spell's start."""
+    kind = "monitor.recovered" if healthy else "monitor.degraded"
+    what = ("can see the network again: its samples count again" if healthy else
+            "cannot see the network (control targets fail): its samples are unknown, not downtime")
+    return Event(f"{kind}:{vantage}:{iso(since_ms)}", kind, f"sla-monitor/vantage/{vantage}/{iso(since_ms)}",
+                 "info" if healthy else "warning", now_ms, None, f"monitor vantage {vantage} {what} ({detail})",
+                 {"vantage": vantage, "since": iso(since_ms), "detail": detail})
+
+
+def certificate(probe: str, region: str | None, expiry_ms: int, expiring: bool, now_ms: int, detail: str) -> Event:
+    """certificate.expiring once per certificate (its expiry is in the id) while fewer than
+    ``min_cert_days`` remain; certificate.renewed when the probe sees a later one."""
+    kind = "certificate.expiring" if expiring else "certificate.renewed"
+    return Event(f"{kind}:{probe}:{iso(expiry_ms)}", kind, f"sla-monitor/certificate/{probe}/{iso(expiry_ms)}",
+                 "warning" if expiring else "info", now_ms, region,
+                 f"{probe}: {detail}" if expiring else f"{probe}: certificate renewed ({detail})",
+                 {"probe": probe, "expires": iso(expiry_ms)})
 
 
 def routes_for(event: Event, routes) -> list[str]:

@@ -68,7 +68,7 @@ class Tracker:
     def confirm(self) -> int:
         return self.cfg.policy.confirm_failures
 
-    def restore(self, history: dict[str, list[tuple[int, bool]]], vantage: str,
+    def restore(self, history: dict[str, list[tuple[int, bool | None]]], vantage: str,
                 down_since: dict[str, int] | None = None) -> None:
         """Pick up where a previous run stopped: last samples (newest first) from the store, and where
         each probe's current down segment began (so an outage keeps its start, and its event id)."""
@@ -80,11 +80,11 @@ class Tracker:
             state.last = Sample(probe_id, vantage, ts, ok, None)
             state.consecutive_failures = 0
             for failed_ts, was_ok in rows:
-                if was_ok:
+                if was_ok is not False:  # up or unknown ends a run of failures
                     break
                 state.consecutive_failures += 1
                 state.streak_start_ms = failed_ts
-            if not ok and down_since and probe_id in down_since:
+            if ok is False and down_since and probe_id in down_since:
                 state.streak_start_ms = down_since[probe_id]
 
     def record(self, sample: Sample, now_ms: int) -> None:

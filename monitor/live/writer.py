@@ -35,8 +35,6 @@ class SampleWriter:
         self.listeners: list = []  # called with each flushed batch (live figures refresh)
 
     def add(self, sample: Sample) -> None:
-        if sample.ok is None:  # unknown is the absence of samples: nothing to store
-            return
         self.pending.append(sample)
         if len(self.pending) > self.max_pending:
             excess = len(self.pending) - self.max_pending
@@ -84,6 +82,7 @@ def _write(store, batch: list[Sample], stale_ms: dict[str, int], events=(), rout
             probe_id = store.id_for("probes", s.probe)
             stale[probe_id] = stale_ms[s.probe]
             detail = json.dumps(s.detail, separators=(",", ":")) if s.detail is not None else None
-            rows.append((probe_id, store.id_for("vantages", s.vantage), s.ts_ms, s.ok, s.latency_ms, s.error, detail))
+            rows.append((probe_id, store.id_for("vantages", s.vantage), s.ts_ms, s.ok, s.latency_ms, s.error, detail,
+                         s.cause))
         if rows:
             store.write_samples(rows, stale)

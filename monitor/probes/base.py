@@ -15,12 +15,14 @@ class Sample:
     probe: str
     vantage: str
     ts_ms: int
-    ok: bool | None  # None: the probe could not tell (a status feed that cannot be read); never stored
+    ok: bool | None  # None: unknown (the monitor could not tell), stored with its ``cause``
     latency_ms: float | None
     error: str | None = None
     status_code: int | None = None
     cert_expiry_ms: int | None = None  # earliest certificate expiry seen, for probe_ssl_earliest_cert_expiry
-    detail: dict | None = None  # evidence (status feed components and incidents), stored with the sample
+    detail: dict | None = None  # evidence (status feed components and incidents, warnings), stored with the sample
+    cause: str | None = None  # why unknown (sla.model.STORED_UNKNOWN_CAUSES); None when ok is known
+    fault: str | None = None  # a failure that may be the monitor's own ("local", "resolver"); judged, not stored
 
 
 @dataclass(frozen=True)
@@ -32,10 +34,16 @@ class Outcome:
     status_code: int | None = None
     cert_expiry_ms: int | None = None
     detail: dict | None = None
+    fault: str | None = None  # the failure may be the monitor's own: "local" (always) or "resolver" (unless verified)
 
 
 class Failed(Exception):
-    """A check found the target wanting: becomes ``Outcome(ok=False, error=str(exc))``."""
+    """A check found the target wanting: becomes ``Outcome(ok=False, error=str(exc))``. ``fault`` says
+    when the failure may be the monitor's own (``probes.faults``)."""
+
+    def __init__(self, message: str, fault: str | None = None):
+        super().__init__(message)
+        self.fault = fault
 
 
 class Unknown(Exception):

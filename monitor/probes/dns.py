@@ -8,6 +8,7 @@ import dns.resolver
 
 from ..config.probes import DnsProbe
 from .base import Failed, Outcome, ProbeContext
+from .faults import LOCAL, RESOLVER
 
 
 def _resolver(server: str | None) -> dns.asyncresolver.Resolver:
@@ -33,8 +34,13 @@ async def check(cfg: DnsProbe, ctx: ProbeContext) -> Outcome:
         raise Failed(f"dns: {cfg.name} does not exist (NXDOMAIN)") from None
     except dns.resolver.NoAnswer:
         raise Failed(f"dns: {cfg.name} has no {cfg.record_type} records") from None
-    except dns.exception.Timeout:
-        raise Failed(f"dns: no answer from {cfg.server or 'the system resolvers'} in time") from None
+    except dns.resolver.NoResolverConfiguration:
+        raise Failed("dns: this host has no resolver configured", fault=LOCAL) from None
+    except (dns.exception.Timeout, dns.resolver.NoNameservers) as exc:
+        # Through the system resolvers, silence is the monitor's resolver until a control lookup says otherwise.
+        what = "no answer in time" if isinstance(exc, dns.exception.Timeout) else "every nameserver failed"
+        raise Failed(f"dns: {what} from {cfg.server or 'the system resolvers'}",
+                     fault=None if cfg.server else RESOLVER) from None
     except dns.exception.DNSException as exc:
         raise Failed(f"dns: {exc}") from None
     found = {record.to_text().rstrip(".") for record in answer}

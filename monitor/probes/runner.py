@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import ssl
 import time
 
@@ -16,9 +17,11 @@ import dns.exception
 
 from .. import clock
 from .base import Failed, Outcome, ProbeContext, Sample, Unknown
+from .faults import own_fault
 from .registry import CHECKS, FEED_KINDS
 
 log = logging.getLogger("sla_monitor.probes")
+FEED_UNREADABLE = "feed_unreadable"
 TARGET_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError, ssl.SSLError, ValueError, UnicodeError,
                  dns.exception.DNSException)
 
@@ -32,6 +35,8 @@ def describe(exc: BaseException) -> str:
         return f"tls: {getattr(cert_error, 'verify_message', None) or cert_error}"
     if isinstance(exc, ssl.SSLError):
         return f"tls: {exc.reason or exc}"
+    if isinstance(exc, aiohttp.ClientConnectorError) and isinstance(exc.os_error, socket.gaierror):
+        return f"dns: cannot resolve {exc.host}: {exc.os_error.strerror}"
     if isinstance(exc, aiohttp.ClientConnectorError):
         return f"connect: {_os_reason(exc.os_error)}"
     if isinstance(exc, aiohttp.ServerDisconnectedError):
@@ -42,6 +47,8 @@ def describe(exc: BaseException) -> str:
         return f"websocket: handshake refused (HTTP {exc.status}: {exc.message})"
     if isinstance(exc, aiohttp.ClientResponseError):
         return f"http: {exc.message or exc}"
+    if isinstance(exc, socket.gaierror):
+        return f"dns: {exc.strerror}"
     if isinstance(exc, OSError):
         return f"connect: {_os_reason(exc)}"
     return f"{type(exc).__name__}: {exc}"[:300]
@@ -67,8 +74,10 @@ async def attempt(cfg, ctx: ProbeContext) -> Outcome:
         return Outcome(ok=None, error=str(exc))
     except TimeoutError:
         return Outcome(ok=_failed(cfg), error=f"timeout after {cfg.timeout / 1000:g} s")
-    except (Failed, *TARGET_ERRORS) as exc:
-        return Outcome(ok=_failed(cfg), error=describe(exc))
+    except Failed as exc:
+        return Outcome(ok=_failed(cfg), error=str(exc), fault=exc.fault)
+    except TARGET_ERRORS as exc:
+        return Outcome(ok=_failed(cfg), error=describe(exc), fault=own_fault(exc))
 
 
 async def run_probe(cfg, ctx: ProbeContext, vantage: str) -> Sample | None:
@@ -87,5 +96,8 @@ async def run_probe(cfg, ctx: ProbeContext, vantage: str) -> Sample | None:
     except Exception:  # a bug, not the target's failure: log it, record nothing
         log.exception("event=probe_internal_error probe=%s", cfg.id)
         return None
+    # Of a status feed, the only unknown is an unreadable feed; a target's unknowns are decided later
+    # (VantageHealth), from its fault and the vantage's control targets.
+    cause = FEED_UNREADABLE if outcome.ok is None else None
     return Sample(cfg.id, vantage, ts, outcome.ok, round(latency_ms, 3), outcome.error, outcome.status_code,
-                  outcome.cert_expiry_ms, outcome.detail)
+                  outcome.cert_expiry_ms, outcome.detail, cause, outcome.fault if outcome.ok is False else None)

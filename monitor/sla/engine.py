@@ -12,7 +12,7 @@ from .downtime import Period, judge, unavailability
 from .exclusions import ExclusionEntry, excluding_union, region_exclusions
 from .intervals import Intervals
 from .model import Fleet, Records, RegionSpec
-from .timeline import SegmentMap, StateSets, entity_states, region_states
+from .timeline import SegmentMap, StateSets, entity_states, region_states, unknown_by_cause
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class RegionTimeline:
     excluded: Intervals
     component_states: dict[str, StateSets]
     component_periods: dict[str, list[Period]]  # every component (critical ones make the region's)
+    unknown_causes: dict[str, Intervals]  # the region's unknown time split by cause (UNKNOWN_CAUSES)
 
 
 def third_party_down(fleet: Fleet, segments: SegmentMap, lo: int, hi: int) -> dict[str, Intervals]:
@@ -46,6 +47,7 @@ def evaluate(fleet: Fleet, segments: SegmentMap, records: Records, lo: int, hi: 
         states = region_states(comp_states, region.components)
         entries = region_exclusions(region, records, tp_down, fleet.third_parties, policy)
         excluded = excluding_union(entries)
+        critical_probes = [p for c in region.components if c.critical for p in c.probes]
         result[region.name] = RegionTimeline(
             region=region,
             states=states,
@@ -57,6 +59,7 @@ def evaluate(fleet: Fleet, segments: SegmentMap, records: Records, lo: int, hi: 
                 c.name: judge(unavailability(comp_states[c.name], policy), excluded, policy, now_ms)
                 for c in region.components
             },
+            unknown_causes=unknown_by_cause(states.unknown, critical_probes, fleet.vantages, segments),
         )
     return result
 

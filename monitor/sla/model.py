@@ -27,6 +27,14 @@ REASONS = ("maintenance", "emergency_maintenance", "third_party", *HAND_CAUSES)
 COUNTED = "counted"
 SEVERITIES = ("P1", "P2", "P3", "P4")
 
+# Why a spell is unknown (issue 9), in attribution order: the first that applies names the time.
+# Stored with unknown samples: the vantage's control targets failed; the probe's failure was the
+# monitor's own (its resolver, its routes, its sockets); a status feed could not be read. ``no_data``
+# is the rest: no sample at all (the monitor was not running, or a probe went stale).
+UNKNOWN_CAUSES = ("vantage_unhealthy", "monitor_fault", "feed_unreadable", "no_data")
+STORED_UNKNOWN_CAUSES = UNKNOWN_CAUSES[:-1]
+NO_DATA = "no_data"
+
 MINUTE_MS = 60_000
 HOUR_MS = 3_600_000
 
@@ -117,11 +125,12 @@ class Fleet:
 
 
 class Segment(NamedTuple):
-    """A probe's known state on ``[start_ms, end_ms)`` at one vantage."""
+    """A probe's state on ``[start_ms, end_ms)`` at one vantage: up, down, or (ok None) unknown for ``cause``."""
 
     start_ms: int
     end_ms: int
-    ok: bool
+    ok: bool | None
+    cause: str | None = None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from .downtime import Period, counted_pieces, downtime_ms
 from .engine import RegionTimeline
 from .exclusions import ExclusionEntry, assess_maintenance, attribute, flags_of, maintenance_for
 from .incidents import RESPONSE_TARGET_MS, UPDATE_INTERVAL_MS, apply_overrides, assess, auto_incidents
-from .intervals import overlap_ms
+from .intervals import clip, overlap_ms
 from .model import MINUTE_MS, REASONS, Fleet, Records
 
 
@@ -119,6 +119,7 @@ class _MonthContext:
         elapsed = self.until - self.start
         target = self.fleet.policy.target_percent
         budget = Fraction(self.end - self.start) * (100 - target) / 100
+        unknown_ms = overlap_ms(unknown, self.start, self.until)
         return {
             "total_minutes": minutes(self.end - self.start),
             "total_ms": self.end - self.start,
@@ -129,11 +130,16 @@ class _MonthContext:
             "met": not credits.below(down, elapsed, target),
             "error_budget_minutes": minutes(budget),
             "error_budget_remaining_minutes": minutes(budget - down),
-            "unknown_minutes": minutes(overlap_ms(unknown, self.start, self.until)),
+            "unknown_minutes": minutes(unknown_ms),
+            # Coverage: the share of the month so far whose state is known (None before it starts).
+            "coverage_percent": percent_available(unknown_ms, elapsed) if elapsed > 0 else None,
         }
 
     def region(self, t: RegionTimeline) -> dict[str, Any]:
         figures = self.availability(t.periods, t.states.unknown)
+        figures["unknown_by_cause"] = {cause: minutes(overlap_ms(spans, self.start, self.until))
+                                       for cause, spans in t.unknown_causes.items()}
+        figures["unknown_spells"] = self.unknown_spells(t)
         excluded = attribute(_spans(t.periods), t.entries, self.start, self.until)
         in_month = [e for e in t.entries if e.start_ms < self.end and e.end_ms > self.start]
         assessments = self.incidents(t)
@@ -148,6 +154,15 @@ class _MonthContext:
             "flags": flags_of(in_month),
             "credit": self.credit(t, figures["downtime_ms"], assessments),
         }
+
+    def unknown_spells(self, t: RegionTimeline) -> list[dict[str, Any]]:
+        """Each maximal unknown spell in the month so far, with its minutes by cause."""
+        spells = []
+        for start, end in clip(t.states.unknown, self.start, self.until):
+            causes = {cause: minutes(overlap_ms(spans, start, end)) for cause, spans in t.unknown_causes.items()}
+            spells.append({"start": iso(start), "end": iso(end), "minutes": minutes(end - start),
+                           "causes": {cause: m for cause, m in causes.items() if m}})
+        return spells
 
     def component(self, t: RegionTimeline, name: str) -> dict[str, Any]:
         periods = t.component_periods[name]

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Mapping, Sequence
 
-from .intervals import Intervals, _coalesce, clip, complement, subtract, union
-from .model import ComponentSpec, Policy, ProbeSpec, Segment
+from .intervals import Intervals, _coalesce, clip, complement, intersect, normalize, subtract, union
+from .model import NO_DATA, STORED_UNKNOWN_CAUSES, ComponentSpec, Policy, ProbeSpec, Segment
 
 SegmentMap = Mapping[tuple[str, str], Sequence[Segment]]
 
@@ -22,12 +22,13 @@ class StateSets:
 
 
 def fold_segments(
-    samples: Iterable[tuple[int, bool]],
+    samples: Iterable[tuple],
     stale_ms: int,
     seed_start: int | None = None,
     next_ts: int | None = None,
 ) -> Iterator[Segment]:
-    """Fold ``(ts_ms, ok)`` samples, sorted by ts with unique ts, into maximal known runs.
+    """Fold ``(ts_ms, ok)`` or ``(ts_ms, ok, cause)`` samples, sorted by ts with unique ts, into
+    maximal runs of one state: up, down, or unknown for a cause (``ok`` None).
 
     A sample holds on ``[ts, min(next_ts, ts + stale_ms))``; consecutive
     holdings with the same state that touch become one segment. To refold part
@@ -35,46 +36,52 @@ def fold_segments(
     sample began (that sample's own state, up to it), and ``next_ts`` is the
     sample after the last one given.
     """
-    run_start = run_end = run_ok = None
-    prev_ts = prev_ok = None
-    for ts, ok in samples:
-        ok = bool(ok)
+    # A state is True (up), False (down) or the unknown cause (a str): one value to compare.
+    run_start = run_end = run_state = None
+    prev_ts = prev_state = None
+    for ts, ok, *cause in samples:
+        state = bool(ok) if ok is not None else (cause[0] if cause and cause[0] else NO_DATA)
         if prev_ts is None:
             if seed_start is not None:
-                run_start, run_end, run_ok = seed_start, ts, ok
+                run_start, run_end, run_state = seed_start, ts, state
         else:
             end = ts if ts - prev_ts < stale_ms else prev_ts + stale_ms
-            if run_ok is prev_ok and run_end == prev_ts:
+            if run_state == prev_state and run_end == prev_ts:
                 run_end = end
             else:
                 if run_start is not None:
-                    yield Segment(run_start, run_end, run_ok)
-                run_start, run_end, run_ok = prev_ts, end, prev_ok
-        prev_ts, prev_ok = ts, ok
+                    yield _segment(run_start, run_end, run_state)
+                run_start, run_end, run_state = prev_ts, end, prev_state
+        prev_ts, prev_state = ts, state
     if prev_ts is None:
         return
     end = prev_ts + stale_ms if next_ts is None else min(next_ts, prev_ts + stale_ms)
-    if run_ok is prev_ok and run_end == prev_ts:
-        yield Segment(run_start, end, run_ok)
+    if run_state == prev_state and run_end == prev_ts:
+        yield _segment(run_start, end, run_state)
     else:
         if run_start is not None:
-            yield Segment(run_start, run_end, run_ok)
-        yield Segment(prev_ts, end, prev_ok)
+            yield _segment(run_start, run_end, run_state)
+        yield _segment(prev_ts, end, prev_state)
 
 
-def dedupe_sorted(samples: Iterable[tuple[int, bool]]) -> list[tuple[int, bool]]:
+def _segment(start: int, end: int, state: bool | str) -> Segment:
+    return Segment(start, end, state, None) if state.__class__ is bool else Segment(start, end, None, state)
+
+
+def dedupe_sorted(samples: Iterable[tuple]) -> list[tuple]:
     """Sort samples by ts; of equal ts the one that came later wins (idempotent re-import)."""
-    latest: dict[int, bool] = {}
-    for ts, ok in samples:
-        latest[ts] = ok
-    return sorted(latest.items())
+    latest: dict[int, tuple] = {}
+    for sample in samples:
+        latest[sample[0]] = sample
+    return [latest[ts] for ts in sorted(latest)]
 
 
 def probe_states(segments: Sequence[Segment], lo: int, hi: int) -> StateSets:
     """State sets of one probe at one vantage over ``[lo, hi)``."""
     # Unpacked by position: the store hands over plain (start, end, ok) rows, which Segment also is.
-    down = clip(_coalesce([(a, b) for a, b, ok in segments if not ok]), lo, hi)
-    known = clip(_coalesce([(a, b) for a, b, _ in segments]), lo, hi)
+    # ``ok == 0`` is down (False, or SQLite's 0); None (unknown) is neither down nor known.
+    down = clip(_coalesce([(a, b) for a, b, ok, *_ in segments if ok == 0]), lo, hi)
+    known = clip(_coalesce([(a, b) for a, b, ok, *_ in segments if ok is not None]), lo, hi)
     return StateSets(down, complement(known, lo, hi))
 
 
@@ -128,3 +135,23 @@ def entity_states(
 def region_states(component_states: Mapping[str, StateSets], components: Sequence[ComponentSpec]) -> StateSets:
     """Region: down if a critical component is down; else unknown if one is unknown; else up."""
     return any_down([component_states[c.name] for c in components if c.critical])
+
+
+def unknown_by_cause(unknown: Intervals, probes: Sequence[ProbeSpec], vantages: Sequence[str],
+                     segments: SegmentMap) -> dict[str, Intervals]:
+    """Split an entity's ``unknown`` time by why: each millisecond goes to the first stored cause
+    (in ``STORED_UNKNOWN_CAUSES`` order) that one of ``probes`` at some vantage was unknown for;
+    the rest is ``no_data`` (no sample at all). The parts are disjoint and add up to ``unknown``."""
+    marked: dict[str, list] = {}
+    for probe in probes:
+        for vantage in vantages:
+            for a, b, ok, *cause in segments.get((probe.id, vantage), ()):
+                if ok is None:
+                    marked.setdefault(cause[0] if cause and cause[0] else NO_DATA, []).append((a, b))
+    parts: dict[str, Intervals] = {}
+    left = unknown
+    for cause in STORED_UNKNOWN_CAUSES:
+        parts[cause] = intersect(left, normalize(marked.get(cause, ())))
+        left = subtract(left, parts[cause])
+    parts[NO_DATA] = left
+    return parts

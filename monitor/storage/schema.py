@@ -77,5 +77,30 @@ def _v3(db: sqlite_utils.Database) -> None:
     db["deliveries"].create_index(["status", "destination", "event_seq"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+def _v4(db: sqlite_utils.Database) -> None:
+    # Unknown is stored too (issue 9): a sample or segment with ok NULL is unknown, and ``cause`` says
+    # why (vantage_unhealthy, monitor_fault, feed_unreadable). SQLite cannot drop NOT NULL in place:
+    # both tables are rebuilt, keeping their clustered keys.
+    db.execute(
+        "CREATE TABLE samples_v4 (probe_id INTEGER NOT NULL, vantage_id INTEGER NOT NULL, ts INTEGER NOT NULL,"
+        " ok INTEGER, latency_ms REAL, error TEXT, detail TEXT, cause TEXT,"
+        " PRIMARY KEY (probe_id, vantage_id, ts)) WITHOUT ROWID"
+    )
+    db.execute("INSERT INTO samples_v4 (probe_id, vantage_id, ts, ok, latency_ms, error, detail)"
+               " SELECT probe_id, vantage_id, ts, ok, latency_ms, error, detail FROM samples")
+    db.execute("DROP TABLE samples")
+    db.execute("ALTER TABLE samples_v4 RENAME TO samples")
+    db.execute(
+        "CREATE TABLE segments_v4 (probe_id INTEGER NOT NULL, vantage_id INTEGER NOT NULL,"
+        " start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, ok INTEGER, cause TEXT,"
+        " PRIMARY KEY (probe_id, vantage_id, start_ms)) WITHOUT ROWID"
+    )
+    db.execute("INSERT INTO segments_v4 (probe_id, vantage_id, start_ms, end_ms, ok)"
+               " SELECT probe_id, vantage_id, start_ms, end_ms, ok FROM segments")
+    db.execute("DROP TABLE segments")
+    db.execute("ALTER TABLE segments_v4 RENAME TO segments")
+    db.execute("CREATE INDEX segments_by_end ON segments (end_ms)")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -17,8 +17,9 @@ from ..sla.calendar import iso
 from ..sla.timeline import fold_segments
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
-# probe_id, vantage_id, ts, ok, latency, error, detail (JSON text or None)
-SampleRow = tuple[int, int, int, int, float | None, str | None, str | None]
+# probe_id, vantage_id, ts, ok (1, 0, or None: unknown), latency, error, detail (JSON text or None),
+# cause (why unknown: vantage_unhealthy, monitor_fault, feed_unreadable; None when known)
+SampleRow = tuple[int, int, int, int | None, float | None, str | None, str | None, str | None]
 
 
 class StoreError(Exception):
@@ -107,8 +108,8 @@ class Store:
     def insert_samples(self, rows: Sequence[SampleRow]) -> None:
         """Insert or replace samples (same probe, vantage and ts: the later one wins). Call refold after."""
         self.db.conn.executemany(
-            "INSERT OR REPLACE INTO samples (probe_id, vantage_id, ts, ok, latency_ms, error, detail)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            "INSERT OR REPLACE INTO samples (probe_id, vantage_id, ts, ok, latency_ms, error, detail, cause)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def write_samples(self, rows: Sequence[SampleRow], stale_ms: dict[int, int]) -> None:
         """Insert samples and refold each touched timeline, in one transaction (the daemon's batches)."""
@@ -121,15 +122,16 @@ class Store:
             for (probe_id, vantage_id), (lo, hi) in spans.items():
                 self.refold(probe_id, vantage_id, lo, hi, stale_ms[probe_id])
 
-    def last_samples(self, vantage_id: int, per_probe: int) -> dict[int, list[tuple[int, bool]]]:
-        """The newest ``per_probe`` samples of every probe at a vantage, newest first (live state on start)."""
+    def last_samples(self, vantage_id: int, per_probe: int) -> dict[int, list[tuple[int, bool | None]]]:
+        """The newest ``per_probe`` samples of every probe at a vantage, newest first (live state on start);
+        ok None is an unknown sample."""
         found: dict[int, list[tuple[int, bool]]] = {}
         for probe_id in self.names("probes"):
             rows = self.db.conn.execute(
                 "SELECT ts, ok FROM samples WHERE probe_id = ? AND vantage_id = ? ORDER BY ts DESC LIMIT ?",
                 (probe_id, vantage_id, per_probe)).fetchall()
             if rows:
-                found[probe_id] = [(ts, bool(ok)) for ts, ok in rows]
+                found[probe_id] = [(ts, None if ok is None else bool(ok)) for ts, ok in rows]
         return found
 
     def down_since(self, vantage_id: int) -> dict[int, int]:
@@ -139,7 +141,7 @@ class Store:
             row = self.db.conn.execute(
                 "SELECT start_ms, ok FROM segments WHERE probe_id = ? AND vantage_id = ? ORDER BY start_ms DESC LIMIT 1",
                 (probe_id, vantage_id)).fetchone()
-            if row is not None and not row[1]:
+            if row is not None and row[1] == 0:  # None is unknown, not down
                 found[probe_id] = row[0]
         return found
 
@@ -184,23 +186,24 @@ class Store:
             "SELECT ts FROM samples WHERE probe_id=? AND vantage_id=? AND ts >= ? ORDER BY ts LIMIT 1", (*key, until)
         ).fetchone()
         samples = q(
-            "SELECT ts, ok FROM samples WHERE probe_id=? AND vantage_id=? AND ts >= ? AND ts < ? ORDER BY ts",
+            "SELECT ts, ok, cause FROM samples WHERE probe_id=? AND vantage_id=? AND ts >= ? AND ts < ? ORDER BY ts",
             (*key, from_ts if from_ts is not None else lo_ts, until),
         )
         segments = fold_segments(samples, stale_ms, seed_start=seed_start, next_ts=next_row[0] if next_row else None)
-        rows = [(probe_id, vantage_id, s.start_ms, s.end_ms, int(s.ok)) for s in segments]
+        rows = [(probe_id, vantage_id, s.start_ms, s.end_ms, None if s.ok is None else int(s.ok), s.cause)
+                for s in segments]
         q("DELETE FROM segments WHERE probe_id=? AND vantage_id=? AND start_ms >= ? AND start_ms < ?", (*key, first, until))
-        self.db.conn.executemany("INSERT INTO segments VALUES (?, ?, ?, ?, ?)", rows)
+        self.db.conn.executemany("INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def segments_between(self, lo: int, hi: int) -> dict[tuple[str, str], list[tuple[int, int, int]]]:
-        """Segments overlapping ``[lo, hi)`` as ``(start_ms, end_ms, ok)`` rows sorted by start,
-        keyed by (probe name, vantage name)."""
+        """Segments overlapping ``[lo, hi)`` as ``(start_ms, end_ms, ok, cause)`` rows sorted by start
+        (ok None: unknown for ``cause``), keyed by (probe name, vantage name)."""
         probes, vantages = self.names("probes"), self.names("vantages")
         found = {}
         for probe_id, vantage_id in itertools.product(probes, vantages):
             # One query per timeline: the rows come straight from SQLite as tuples, in key order.
             rows = self.db.conn.execute(
-                "SELECT start_ms, end_ms, ok FROM segments WHERE probe_id = ? AND vantage_id = ?"
+                "SELECT start_ms, end_ms, ok, cause FROM segments WHERE probe_id = ? AND vantage_id = ?"
                 " AND start_ms < ? AND end_ms > ? ORDER BY start_ms",
                 (probe_id, vantage_id, hi, lo),
             ).fetchall()

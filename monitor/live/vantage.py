@@ -1,0 +1,150 @@
+"""This vantage's own health: control targets tell the monitor's network outage from the Service's.
+
+A failed target sample is judged before it is stored. When the failure is the monitor's own
+(``probes.faults``), or the control targets fail in a round that started after it, the sample is
+*unknown* (with its cause), never down: SLA §10 counts neither the customer's nor anyone's internet
+connectivity against the Service, and a monitor without a network has seen nothing of it. Successful
+samples stay up, and a status feed's reading stays as read (it does not depend on this host's
+network, only the reading of it does).
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import ipaddress
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from .. import clock
+from ..config.models import VantageHealthConfig
+from ..hooks import events
+from ..probes import ProbeContext, Sample, run_probe
+from ..probes.faults import LOCAL, RESOLVER
+from ..probes.registry import FEED_KINDS
+
+log = logging.getLogger("sla_monitor.vantage")
+VANTAGE_UNHEALTHY = "vantage_unhealthy"
+MONITOR_FAULT = "monitor_fault"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One round of control probes."""
+
+    started_ms: int
+    healthy: bool
+    resolver_ok: bool | None  # a control probe resolved a name through the system resolver (None: none does)
+    detail: str
+
+
+NO_CONTROLS = Verdict(0, True, None, "no control targets configured")
+
+
+def uses_system_resolver(probe) -> bool:
+    """Whether the probe looks its host name up through this host's resolver."""
+    if probe.kind == "dns":
+        return probe.server is None
+    host = urlsplit(probe.url).hostname if hasattr(probe, "url") else probe.host
+    try:
+        ipaddress.ip_address(host or "")
+    except ValueError:
+        return True
+    return False
+
+
+def unknown(sample: Sample, cause: str, why: str) -> Sample:
+    """The sample as unknown for ``cause``, keeping what the probe saw in its error."""
+    return dataclasses.replace(sample, ok=None, cause=cause, fault=None, error=f"{why}; probe saw: {sample.error}")
+
+
+class VantageHealth:
+    def __init__(self, cfg: VantageHealthConfig, ctx: ProbeContext, vantage: str):
+        self.cfg = cfg
+        self.ctx = ctx
+        self.vantage = vantage
+        self.last: Verdict | None = None if cfg.probes else NO_CONTROLS
+        self.last_samples: list[Sample] = []
+        self.degraded_since_ms: int | None = None
+        self.events: list = []  # transitions not yet handed to the writer
+        self._round: asyncio.Task | None = None
+        self._round_started_ms = 0
+        self._resolver_probes = {p.id for p in cfg.probes if uses_system_resolver(p)}
+
+    @property
+    def healthy(self) -> bool:
+        """The latest round's verdict (healthy until a first round says otherwise)."""
+        return self.last is None or self.last.healthy
+
+    async def review(self, probe, sample: Sample) -> Sample:
+        """The sample as it should be stored: a failure that is the monitor's own becomes unknown."""
+        if sample.ok is not False or probe.kind in FEED_KINDS:
+            return sample
+        if sample.fault == LOCAL:
+            return unknown(sample, MONITOR_FAULT, "the monitor's own fault")
+        verdict = await self.verdict_since(sample.ts_ms)
+        if not verdict.healthy:
+            return unknown(sample, VANTAGE_UNHEALTHY, f"vantage {self.vantage} unhealthy ({verdict.detail})")
+        if sample.fault == RESOLVER and verdict.resolver_ok is not True:
+            return unknown(sample, MONITOR_FAULT, "the monitor's resolver failed (no control lookup succeeded)")
+        return sample
+
+    async def verdict_since(self, ts_ms: int) -> Verdict:
+        """The verdict of a control round that started at or after ``ts_ms`` (one round at a time,
+        shared by every sample waiting on it)."""
+        if not self.cfg.probes:
+            return NO_CONTROLS
+        while True:
+            if self.last is not None and self.last.started_ms >= ts_ms:
+                return self.last
+            if self._round is None:
+                self._round_started_ms = clock.now_ms()
+                self._round = asyncio.ensure_future(self._run_round(self._round_started_ms))
+            round_task = self._round
+            verdict = await asyncio.shield(round_task)
+            if verdict.started_ms >= ts_ms:
+                return verdict
+
+    async def _run_round(self, started_ms: int) -> Verdict:
+        try:
+            samples = await asyncio.gather(*(run_probe(p, self.ctx, self.vantage) for p in self.cfg.probes))
+            verdict = self._judge(started_ms, samples)
+            self._record(verdict, samples)
+            return verdict
+        finally:
+            self._round = None
+
+    def _judge(self, started_ms: int, samples: list[Sample | None]) -> Verdict:
+        passed = [s for s in samples if s is not None and s.ok]
+        failed = [f"{p.id}: {s.error if s is not None else 'internal error'}"
+                  for p, s in zip(self.cfg.probes, samples) if s is None or not s.ok]
+        detail = f"{len(passed)}/{len(self.cfg.probes)} control targets ok" + (f": {'; '.join(failed)}" if failed else "")
+        resolver_ok = (any(s is not None and s.ok for p, s in zip(self.cfg.probes, samples) if p.id in self._resolver_probes)
+                       if self._resolver_probes else None)
+        return Verdict(started_ms, len(passed) >= self.cfg.min_ok, resolver_ok, detail)
+
+    def _record(self, verdict: Verdict, samples) -> None:
+        was_healthy = self.healthy
+        self.last, self.last_samples = verdict, [s for s in samples if s is not None]
+        now = clock.now_ms()
+        if was_healthy and not verdict.healthy:
+            self.degraded_since_ms = verdict.started_ms
+            log.warning("event=vantage_degraded vantage=%s detail=%r", self.vantage, verdict.detail)
+            self.events.append(events.vantage_health(self.vantage, False, verdict.started_ms, now, verdict.detail))
+        elif not was_healthy and verdict.healthy:
+            since = self.degraded_since_ms if self.degraded_since_ms is not None else verdict.started_ms
+            self.degraded_since_ms = None
+            log.info("event=vantage_recovered vantage=%s", self.vantage)
+            self.events.append(events.vantage_health(self.vantage, True, since, now, verdict.detail))
+
+    async def run(self) -> None:
+        """A control round every ``interval`` until cancelled (failed target samples add their own)."""
+        if not self.cfg.probes:
+            return
+        while True:
+            await self.verdict_since(clock.now_ms())
+            await asyncio.sleep(self.cfg.interval / 1000)
+
+    def drain_events(self) -> list:
+        drained, self.events = self.events, []
+        return drained
