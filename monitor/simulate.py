@@ -1,9 +1,11 @@
 """A simulated TrueEngage fleet on 127.0.0.1, for the demo and the tests.
 
 Targets (ports as in config/demo.yaml): regional deployments (widget + API), a Management Panel,
-a Genesys-Cloud-like API and a Vonage-like TCP endpoint. Each target has a mode:
-``up``, ``down`` (HTTP 503 / connection refused for TCP), ``slow`` (answers after ``slow_s``),
-``hang`` (accepts, never answers) or ``flap`` (alternates up/down every ``flap_s`` seconds).
+a Genesys-Cloud-like API, a Vonage-like TCP endpoint, and the monitor's control target (what it
+checks to know that its own network works). Each target has a mode:
+``up``, ``down`` (HTTP 503 / connection refused for TCP), ``refuse`` (not listening: connection
+refused), ``slow`` (answers after ``slow_s``), ``hang`` (accepts, never answers) or ``flap``
+(alternates up/down every ``flap_s`` seconds).
 
 A script changes modes over time (a region down for a few minutes every so often, a slow
 endpoint, a flapping one). Tests and people can also set a mode by hand:
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-MODES = ("up", "down", "slow", "hang", "flap")
+MODES = ("up", "down", "refuse", "slow", "hang", "flap")
 
 
 @dataclass
@@ -37,7 +39,7 @@ class Target:
     def is_down(self) -> bool:
         if self.mode == "flap":
             return int(time.monotonic() / self.flap_s) % 2 == 1
-        return self.mode == "down"
+        return self.mode in ("down", "refuse")
 
 
 @dataclass
@@ -53,7 +55,7 @@ class Fleet:
         """Start every target (port 0: any free port, written back to ``target.port``) and the control API."""
         for target in self.targets.values():
             if target.kind in ("http", "statuspage"):
-                target.port = await self._serve(_target_app(target), target.port)
+                await self._http(target)
             else:
                 await self._tcp(target)
         self.control_port = await self._serve(_control_app(self), control_port)
@@ -66,6 +68,28 @@ class Fleet:
         await site.start()
         self.runners.append(runner)
         return site._server.sockets[0].getsockname()[1]
+
+    async def _http(self, target: Target) -> None:
+        """HTTP targets answer in their mode; in ``refuse`` they stop listening (connection refused)."""
+        runner = web.AppRunner(_target_app(target), access_log=None, shutdown_timeout=0.5)
+        await runner.setup()
+        site: web.TCPSite | None = web.TCPSite(runner, "127.0.0.1", target.port)
+        await site.start()
+        target.port = site._server.sockets[0].getsockname()[1]
+        self.runners.append(runner)
+
+        async def follow_mode():
+            nonlocal site
+            while True:
+                if target.mode == "refuse" and site is not None:
+                    await site.stop()
+                    site = None
+                elif target.mode != "refuse" and site is None:
+                    site = web.TCPSite(runner, "127.0.0.1", target.port)
+                    await site.start()
+                await asyncio.sleep(0.05)
+
+        self.runners.append(asyncio.create_task(follow_mode()))
 
     async def _tcp(self, target: Target) -> None:
         """TCP targets are up by listening and down by not listening (connection refused)."""
@@ -96,10 +120,11 @@ class Fleet:
         self.targets[name].mode = mode
 
     async def stop(self) -> None:
-        for item in self.runners:
+        for item in self.runners:  # the mode followers first: none may reopen a site being cleaned up
             if isinstance(item, asyncio.Task):
                 item.cancel()
-            else:
+        for item in self.runners:
+            if not isinstance(item, asyncio.Task):
                 await item.cleanup()
         for server in self.servers.values():
             server.close()
@@ -108,6 +133,9 @@ class Fleet:
 def _target_app(target: Target) -> web.Application:
     async def any_path(request: web.Request) -> web.StreamResponse:
         target.hits += 1
+        if target.mode == "refuse" and request.transport is not None:
+            request.transport.abort()  # a kept-alive connection fails like a new one would
+            return web.Response(status=503)
         if target.mode == "hang":
             await asyncio.sleep(3600)
         if target.mode == "slow":
@@ -158,7 +186,7 @@ def demo_fleet() -> Fleet:
     fleet = Fleet()
     for target in (Target("eu-west", 18081), Target("us-east", 18082), Target("staging", 18083, flap_s=20),
                    Target("eu-west-panel", 18089), Target("genesys-euw1", 18090, kind="statuspage"),
-                   Target("vonage", 18091, kind="tcp")):
+                   Target("vonage", 18091, kind="tcp"), Target("control", 18098)):
         fleet.add(target)
     return fleet
 
@@ -176,8 +204,20 @@ DEMO_SCRIPT = [
     (10.0, "genesys-euw1", "up"),
     (11.0, "eu-west-panel", "down"),  # the Management Panel (non-critical): a P2, region stays up
     (11.5, "eu-west-panel", "up"),
+    # The monitor loses its own network: its control target and every target refuse. The time is
+    # unknown (cause vantage_unhealthy), not downtime, and Genesys's feed being unreadable excludes nothing.
+    (12.0, "control", "refuse"),
+    (12.0, "eu-west", "refuse"),
+    (12.0, "us-east", "refuse"),
+    (12.0, "genesys-euw1", "refuse"),
+    (12.0, "vonage", "refuse"),
+    (14.5, "control", "up"),
+    (14.5, "eu-west", "up"),
+    (14.5, "us-east", "up"),
+    (14.5, "genesys-euw1", "up"),
+    (14.5, "vonage", "up"),
 ]
-CYCLE_MINUTES = 12.0
+CYCLE_MINUTES = 15.0
 
 
 async def run_script(fleet: Fleet, script=DEMO_SCRIPT, cycle_minutes: float = CYCLE_MINUTES,

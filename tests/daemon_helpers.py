@@ -13,7 +13,7 @@ async def small_fleet() -> Fleet:
     fleet = Fleet()
     for target in (Target("eu-west", 0), Target("us-east", 0), Target("panel", 0),
                    Target("genesys", 0, kind="statuspage"), Target("unlinked", 0, kind="statuspage"),
-                   Target("hang", 0)):
+                   Target("hang", 0), Target("control", 0), Target("vonage", 0, kind="tcp")):
         fleet.add(target)
     fleet.targets["hang"].mode = "hang"
     await fleet.start(0)
@@ -22,7 +22,7 @@ async def small_fleet() -> Fleet:
 
 def config_text(fleet: Fleet, db: str, interval: str = "200ms", stale_after: str | None = None,
                 threshold_minutes: str = "0.02", token: str | None = "s3cret-token", hang: bool = False,
-                hook_url: str | None = None) -> str:
+                hook_url: str | None = None, control: bool = False) -> str:
     port = {name: t.port for name, t in fleet.targets.items()}
     stale = f", stale_after: {stale_after}" if stale_after else ""
     common = f"interval: {interval}, timeout: 150ms{stale}"
@@ -38,7 +38,19 @@ hooks:
     - {{name: receiver, type: webhook, url: "{hook_url}", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", timeout: 2s}}
   routes:
     - {{destination: receiver, events: ["outage.*"]}}""" if hook_url else "")
-    return f"""{hooks}
+    # The monitor's control target, and a third party watched by a plain TCP probe (no feed): both
+    # fail when the monitor loses its network.
+    vantage = (f"""
+vantage_health:
+  interval: 30s
+  probes:
+    - {{id: control, kind: http, url: "http://127.0.0.1:{port['control']}/", timeout: 500ms}}""" if control else "")
+    vonage = (f"""
+  - name: vonage
+    provider: Vonage
+    probes:
+      - {{id: vonage-tcp, kind: tcp, host: 127.0.0.1, port: {port['vonage']}, {common}}}""" if control else "")
+    return f"""{hooks}{vantage}
 service: daemon test
 timezone: UTC
 policy: {{downtime_threshold_minutes: {threshold_minutes}, confirm_failures: 2}}
@@ -53,12 +65,12 @@ third_parties:
   - name: unlinked
     provider: Someone Else
     probes:
-      - {{id: unlinked-feed, kind: statuspage, url: "http://127.0.0.1:{port['unlinked']}", components: [unlinked], {common}}}
+      - {{id: unlinked-feed, kind: statuspage, url: "http://127.0.0.1:{port['unlinked']}", components: [unlinked], {common}}}{vonage}
 regions:
   - name: eu-west
     monthly_fee: "1000.00"
     currency: EUR
-    depends_on: [genesys]
+    depends_on: [genesys{', vonage' if control else ''}]
     components:
       - name: widget
         probes:

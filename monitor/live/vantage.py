@@ -26,6 +26,7 @@ from ..probes.registry import FEED_KINDS
 log = logging.getLogger("sla_monitor.vantage")
 VANTAGE_UNHEALTHY = "vantage_unhealthy"
 MONITOR_FAULT = "monitor_fault"
+RECHECK_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,6 @@ class VantageHealth:
         self.degraded_since_ms: int | None = None
         self.events: list = []  # transitions not yet handed to the writer
         self._round: asyncio.Task | None = None
-        self._round_started_ms = 0
         self._resolver_probes = {p.id for p in cfg.probes if uses_system_resolver(p)}
 
     @property
@@ -78,6 +78,8 @@ class VantageHealth:
 
     async def review(self, probe, sample: Sample) -> Sample:
         """The sample as it should be stored: a failure that is the monitor's own becomes unknown."""
+        if sample.ok and not self.healthy and self._round is None:
+            self._start_round()  # a target answered: the network may be back, ask the controls now
         if sample.ok is not False or probe.kind in FEED_KINDS:
             return sample
         if sample.fault == LOCAL:
@@ -97,13 +99,14 @@ class VantageHealth:
         while True:
             if self.last is not None and self.last.started_ms >= ts_ms:
                 return self.last
-            if self._round is None:
-                self._round_started_ms = clock.now_ms()
-                self._round = asyncio.ensure_future(self._run_round(self._round_started_ms))
-            round_task = self._round
+            round_task = self._round if self._round is not None else self._start_round()
             verdict = await asyncio.shield(round_task)
             if verdict.started_ms >= ts_ms:
                 return verdict
+
+    def _start_round(self) -> asyncio.Task:
+        self._round = asyncio.ensure_future(self._run_round(clock.now_ms()))
+        return self._round
 
     async def _run_round(self, started_ms: int) -> Verdict:
         try:
@@ -138,12 +141,14 @@ class VantageHealth:
             self.events.append(events.vantage_health(self.vantage, True, since, now, verdict.detail))
 
     async def run(self) -> None:
-        """A control round every ``interval`` until cancelled (failed target samples add their own)."""
+        """A control round every ``interval`` until cancelled, at least every RECHECK_S while unhealthy
+        (failed target samples add their own rounds, and a target answering while unhealthy too)."""
         if not self.cfg.probes:
             return
         while True:
             await self.verdict_since(clock.now_ms())
-            await asyncio.sleep(self.cfg.interval / 1000)
+            pause = self.cfg.interval / 1000
+            await asyncio.sleep(pause if self.healthy else min(pause, RECHECK_S))
 
     def drain_events(self) -> list:
         drained, self.events = self.events, []
