@@ -106,7 +106,9 @@ class Daemon:
                  len(self.tracker.probes), len(self.cfg.regions), self.cfg.vantage)
 
     async def stop(self) -> None:
-        """Stop scheduling, let in-flight probes finish, flush, close."""
+        """Stop scheduling, let in-flight probes finish, flush, close. A second call does nothing."""
+        if self.runner is None:
+            return
         sdnotify.notify("STOPPING=1")
         log.info("event=stopping")
         await self.scheduler.stop(self.cfg.daemon.shutdown_grace)
@@ -119,8 +121,8 @@ class Daemon:
             log.error("event=unflushed_samples count=%d error=%r", len(self.writer.pending), self.writer.last_error)
         await self.ctx.close()
         await self.deliverer.close()
-        if self.runner is not None:
-            await self.runner.cleanup()
+        await self.runner.cleanup()
+        self.runner = None
         await self.db.close()
         log.info("event=stopped samples_written=%d", self.writer.written)
 

@@ -88,11 +88,14 @@ class ProbeScheduler:
         """Stop scheduling, let in-flight probes end (their own timeouts bound them), then shut down."""
         if self.scheduler.running:
             self.scheduler.pause()
-        pending = set(self.inflight)
-        if pending:
-            log.info("event=shutdown_waiting inflight=%d", len(pending))
-            _, still = await asyncio.wait(pending, timeout=grace_ms / 1000)
-            for task in still:
-                task.cancel()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_ms / 1000
+        await asyncio.sleep(0)  # a job submitted just before the pause starts its probe now
+        # Until none is left: a job that started after a first look adds its probe to the set.
+        while self.inflight and loop.time() < deadline:
+            log.info("event=shutdown_waiting inflight=%d", len(self.inflight))
+            await asyncio.wait(set(self.inflight), timeout=max(0.0, deadline - loop.time()))
+        for task in set(self.inflight):
+            task.cancel()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)

@@ -51,7 +51,7 @@ async def closes_mid_body(reader, writer):
 
 
 class Certificates:
-    """A private CA with a valid and an expired certificate for 127.0.0.1/localhost."""
+    """A private CA with a valid, an expiring (5 days left) and an expired certificate for 127.0.0.1/localhost."""
 
     def __init__(self, tmp_path):
         self.ca = trustme.CA()
@@ -59,6 +59,7 @@ class Certificates:
         self.ca.cert_pem.write_to_path(self.ca_file)
         now = dt.datetime.now(dt.timezone.utc)
         self.valid = self.ca.issue_cert("127.0.0.1", "localhost", not_after=now + dt.timedelta(days=90))
+        self.soon = self.ca.issue_cert("127.0.0.1", "localhost", not_after=now + dt.timedelta(days=5))
         self.expired = self.ca.issue_cert("127.0.0.1", "localhost", not_before=now - dt.timedelta(days=30),
                                           not_after=now - dt.timedelta(days=3))
 

@@ -7,6 +7,7 @@ import pytest
 from aiohttp import web
 from pydantic import TypeAdapter
 
+from monitor import clock
 from monitor.config.probes import Probe
 from monitor.probes import ProbeContext, run_probe
 from loopback import (Certificates, answers_garbage, closes_mid_body, dns_stub, never_answers, raw_server,
@@ -145,7 +146,7 @@ async def test_tls_valid_and_expired(certs, ctx):
         assert good.ok and good.cert_expiry_ms is not None
         strict = await sample_of(probe(kind="tls", host="127.0.0.1", port=port, ca_file=certs.ca_file,
                                        min_cert_days=120), ctx)
-        assert not strict.ok and "expires in" in strict.error
+        assert strict.ok and "expires in" in strict.detail["warning"]  # valid: a warning, not down
         untrusted = await sample_of(probe(kind="tls", host="127.0.0.1", port=port), ctx)
         assert not untrusted.ok and "tls:" in untrusted.error
     finally:
@@ -161,6 +162,20 @@ async def test_tls_valid_and_expired(certs, ctx):
         assert not https.ok and "expired" in https.error
     finally:
         await runner.cleanup()
+
+
+async def test_a_certificate_with_5_days_left_is_up_with_a_warning(certs, ctx):
+    runner, port = await start_app(web.Application(), certs.server_context(certs.soon))
+    try:
+        soon = await sample_of(probe(kind="tls", host="127.0.0.1", port=port, ca_file=certs.ca_file), ctx)
+        https = await sample_of(probe(kind="http", url=f"https://127.0.0.1:{port}/", ca_file=certs.ca_file,
+                                      expect_status=[404]), ctx)
+    finally:
+        await runner.cleanup()
+    assert soon.ok is True and soon.error is None
+    assert soon.detail == {"warning": "tls: certificate expires in 5.0 days (min_cert_days 14)"}
+    assert 4.9 < (soon.cert_expiry_ms - clock.now_ms()) / 86_400_000 <= 5
+    assert https.ok is True  # the endpoint it is paired with is up too
 
 
 async def test_https_with_private_ca(certs, ctx):

@@ -139,6 +139,12 @@ def test_os_errors_the_monitor_causes_itself_are_local(code, expected):
     assert own_fault(OSError(code, "x")) == expected
 
 
+def test_tls_errors_are_the_targets_although_their_errno_is_1():
+    import ssl
+    verify = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate has expired")
+    assert verify.errno == errno.EPERM and own_fault(verify) is None
+
+
 def test_resolver_errors_are_told_from_a_missing_name():
     assert own_fault(socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")) == RESOLVER
     assert own_fault(socket.gaierror(socket.EAI_NONAME, "Name or service not known")) is None

@@ -53,6 +53,7 @@ class Tracker:
     outage_start: dict[str, int] = field(default_factory=dict)  # region → start of its announced outage
     third_state: dict[str, str] = field(default_factory=dict)
     third_down_since: dict[str, int] = field(default_factory=dict)  # third party → start of its down spell
+    cert_warned: dict[str, int] = field(default_factory=dict)  # probe → expiry of the certificate warned about
     events: list = field(default_factory=list)  # transitions not yet handed to the writer
     # (region or None, component or third party) → its probes: a sample touches only its own group.
     groups: dict[tuple[str | None, str], list[ProbeState]] = field(default_factory=dict)
@@ -96,6 +97,8 @@ class Tracker:
             state.consecutive_failures += 1
         else:
             state.consecutive_failures, state.streak_start_ms = 0, None
+        if sample.ok and sample.cert_expiry_ms is not None:
+            self._certificate_events(state, sample, now_ms)
         if state.region is not None:
             self.update_regions(now_ms, [self.regions[state.region]])
         else:
@@ -115,6 +118,20 @@ class Tracker:
         elif before == DOWN:
             since = self.third_down_since.pop(name, now_ms)
             self.events.append(events.third_party(name, provider, False, now_ms, since))
+
+    def _certificate_events(self, state: ProbeState, sample: Sample, now_ms: int) -> None:
+        """certificate.expiring once per certificate that is valid but near its end; certificate.renewed
+        (same dedup key) when the probe sees one that is not."""
+        warning = (sample.detail or {}).get("warning")
+        warned = self.cert_warned.get(state.id)
+        if warning and warned != sample.cert_expiry_ms:
+            self.cert_warned[state.id] = sample.cert_expiry_ms
+            self.events.append(events.certificate(state.id, state.region, sample.cert_expiry_ms, True, now_ms, warning))
+            log.warning("event=certificate_expiring probe=%s expires=%s", state.id, iso(sample.cert_expiry_ms))
+        elif not warning and warned is not None:
+            del self.cert_warned[state.id]
+            self.events.append(events.certificate(state.id, state.region, warned, False, now_ms,
+                                                  f"now valid until {iso(sample.cert_expiry_ms)}"))
 
     def _outage_events(self, region, after: str, now_ms: int) -> None:
         """outage.opened when a region turns down (once per outage, also across unknown spells and

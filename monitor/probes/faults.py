@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import ssl
 
 LOCAL = "local"
 RESOLVER = "resolver"
@@ -35,6 +36,8 @@ RESOLVER_GAI = frozenset({socket.EAI_AGAIN, socket.EAI_FAIL})
 def own_fault(exc: BaseException) -> str | None:
     """``local``, ``resolver`` or None (the target's), from the exception and what it wraps."""
     for cause in _chain(exc):
+        if isinstance(cause, ssl.SSLError):
+            return None  # the peer answered with TLS; and its errno (SSL_ERROR_SSL = 1) is not EPERM
         if isinstance(cause, socket.gaierror):
             if cause.errno in RESOLVER_GAI:
                 return RESOLVER

@@ -1,4 +1,5 @@
-"""TLS probe: the handshake succeeds and the certificate has at least ``min_cert_days`` left."""
+"""TLS probe: the handshake succeeds with a valid certificate. Fewer than ``min_cert_days`` left is a
+warning on an ``ok`` sample (blackbox_exporter's reading too), not unavailability."""
 from __future__ import annotations
 
 import asyncio
@@ -37,8 +38,10 @@ async def check(cfg: TlsProbe, ctx: ProbeContext) -> Outcome:
     days_left = (expiry - clock.now_ms()) / DAY_MS if expiry is not None else None
     if days_left is None:
         return Outcome(ok=False, error="tls: no peer certificate")
+    if days_left < 0:  # reached only with verify: false (a verifying handshake refuses it first)
+        return Outcome(ok=False, error=f"tls: certificate expired {-days_left:.1f} days ago", cert_expiry_ms=expiry)
     if days_left < cfg.min_cert_days:
-        what = f"expired {-days_left:.1f} days ago" if days_left < 0 else f"expires in {days_left:.1f} days"
-        return Outcome(ok=False, error=f"tls: certificate {what} (min_cert_days {cfg.min_cert_days})",
-                       cert_expiry_ms=expiry)
+        # Still valid: users get through, so the target is up. A warning, an alert, never downtime.
+        return Outcome(ok=True, cert_expiry_ms=expiry, detail={
+            "warning": f"tls: certificate expires in {days_left:.1f} days (min_cert_days {cfg.min_cert_days})"})
     return Outcome(ok=True, cert_expiry_ms=expiry)

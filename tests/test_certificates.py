@@ -1,0 +1,76 @@
+"""A certificate that is still valid is a warning, never downtime; an expired one is down (issue 9).
+The daemon in-process, probing two loopback TLS servers of a private CA."""
+from __future__ import annotations
+
+import aiohttp
+import pytest
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from monitor import clock
+from monitor.app import Daemon
+from monitor.config import parse_config
+from daemon_helpers import metric, until
+from loopback import Certificates, start_app
+
+
+@pytest.fixture
+async def servers(tmp_path):
+    certs = Certificates(tmp_path)
+    soon, soon_port = await start_app(web.Application(), certs.server_context(certs.soon))
+    expired, expired_port = await start_app(web.Application(), certs.server_context(certs.expired))
+    yield certs, soon_port, expired_port
+    await soon.cleanup()
+    await expired.cleanup()
+
+
+def region(name: str, port: int, ca_file: str) -> str:
+    common = "interval: 200ms, timeout: 1s"
+    return f"""
+  - name: {name}
+    components:
+      - name: api
+        probes:
+          - {{id: {name}-https, kind: http, url: "https://127.0.0.1:{port}/", expect_status: [404], ca_file: "{ca_file}", {common}}}
+          - {{id: {name}-tls, kind: tls, host: 127.0.0.1, port: {port}, ca_file: "{ca_file}", {common}}}"""
+
+
+async def test_five_days_left_is_up_with_a_warning_and_expired_is_down(servers, tmp_path):
+    certs, soon_port, expired_port = servers
+    db = str(tmp_path / "d.db")
+    cfg = parse_config(f"""
+service: certificate test
+storage: {{path: {db}}}
+web: {{listen: "127.0.0.1:0"}}
+daemon: {{flush_interval: 200ms, refresh_interval: 200ms, shutdown_grace: 3s}}
+policy: {{downtime_threshold_minutes: "0.02"}}
+regions:{region("renewing", soon_port, certs.ca_file)}{region("lapsed", expired_port, certs.ca_file)}
+""")
+    daemon = Daemon(cfg, db, registry=CollectorRegistry())
+    await daemon.start()
+    try:
+        await until(lambda: daemon.tracker.region_state.get("renewing") == "up"
+                    and daemon.tracker.region_state.get("lapsed") == "down")
+        await until(lambda: daemon.writer.written > 4 and not daemon.writer.pending_events)
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{daemon.port}/metrics") as response:
+                text = await response.text()
+    finally:
+        await daemon.stop()
+    assert metric(text, "sla_region_up", region="renewing") == 1.0
+    assert metric(text, "probe_success", probe="renewing-tls") == 1.0
+    days_left = (metric(text, "probe_ssl_earliest_cert_expiry", probe="renewing-tls") * 1000 - clock.now_ms()) / 86_400_000
+    assert 4.9 < days_left <= 5
+    assert metric(text, "sla_region_up", region="lapsed") == 0.0
+    assert metric(text, "probe_success", probe="lapsed-tls") == 0.0
+    from monitor.storage import Store
+    store = Store.open(db, create=False)
+    try:
+        events = store.db.execute("SELECT type, region, severity, payload FROM events WHERE type LIKE 'certificate.%'").fetchall()
+        errors = {row[0] for row in store.db.execute(
+            "SELECT s.error FROM samples s JOIN probes p ON p.id = s.probe_id WHERE p.name = 'lapsed-tls'")}
+    finally:
+        store.close()
+    assert [(e[0], e[1], e[2]) for e in events] == [("certificate.expiring", "renewing", "warning")]
+    assert "certificate expires in 5.0 days (min_cert_days 14)" in events[0][3]
+    assert errors == {"tls: certificate has expired"}
