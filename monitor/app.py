@@ -49,7 +49,7 @@ class Daemon:
         self.deliverer = Deliverer(self.db, cfg.hooks,
                                    on_result=lambda d, r: self.hook_results.labels(d, r).inc())
         # The SLA collector is exposed through the fast text path (GaugeText) rather than the registry.
-        self.sla_collector = SlaCollector(self.tracker, self.figures, cfg.vantage)
+        self.sla_collector = SlaCollector(self.tracker, self.figures, cfg.vantage, "")  # runbook URL: on start
         self.gauge_text = GaugeText()
         self.probe_exposition = ProbeExposition(self.tracker, cfg.vantage)
         self.registry.register(_MonitorCollector(self))
@@ -96,6 +96,8 @@ class Daemon:
         site = web.TCPSite(self.runner, host.strip("[]"), int(port))
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]
+        public = self.cfg.web.public_url or f"http://{host}:{self.port}"
+        self.sla_collector.runbook_url = f"{public.rstrip('/')}/runbooks"
         self.scheduler.start()
         self._tasks = [asyncio.create_task(self.writer.run()), asyncio.create_task(self._refresh_loop()),
                        asyncio.create_task(self.deliverer.run()), asyncio.create_task(self.vantage_health.run())]

@@ -2,6 +2,7 @@
 the daemon, firing the region-down rule and evaluating every dashboard expression."""
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -22,6 +23,7 @@ from daemon_helpers import config_for, small_fleet, until
 ROOT = Path(__file__).parent.parent
 DEPLOY = ROOT / "deploy"
 RULES = DEPLOY / "prometheus" / "rules" / "sla.rules.yml"
+RUNBOOKS = (ROOT / "monitor" / "web" / "templates" / "runbooks.html").read_text()
 DASHBOARD = json.loads((DEPLOY / "grafana" / "dashboards" / "sla.json").read_text())
 
 
@@ -53,9 +55,11 @@ def test_every_rule_is_tested_and_labelled():
             assert f"alertname: {rule['alert']}" in tests, rule["alert"]
             assert rule["labels"]["severity"] in ("critical", "warning", "info")
             assert "region" in rule["labels"] or "region" in rule["expr"] or "$labels.region" in rule["annotations"]["summary"]
-            assert rule["annotations"]["runbook_url"].startswith("README.md#runbook-")
-            anchor = rule["annotations"]["runbook_url"].split("#")[1]
-            assert f'<a id="{anchor}"></a>' in (ROOT / "README.md").read_text(), anchor
+            # Absolute: the monitor's own /runbooks page (web.public_url), read from monitor_runbook_info.
+            url = rule["annotations"]["runbook_url"]
+            assert url.startswith("{{ with query ") and "monitor_runbook_info" in url and ".Labels.url" in url, url
+            anchor = url.split("#")[1]
+            assert f'id="{anchor}"' in RUNBOOKS, anchor
         else:
             assert rule["record"] in tests, rule["record"]
 
@@ -177,11 +181,17 @@ async def test_real_prometheus_scrapes_fires_and_evaluates_the_dashboard(live, t
                 return await value('sla_region_up{region="eu-west"}') == 0.0
             await until(region_down_seen, timeout=60)
 
-            async def alert_firing():
+            async def alert_active():  # pending: SlaRegionDown waits 2 minutes before it fires
                 data = await get("/api/v1/alerts")
-                return any(a["labels"]["alertname"] == "SlaRegionDown" and a["labels"].get("region") == "eu-west"
-                           and a["state"] == "firing" for a in (data or {}).get("data", {}).get("alerts", []))
-            await until(alert_firing, timeout=60)
+                return next((a for a in (data or {}).get("data", {}).get("alerts", [])
+                             if a["labels"]["alertname"] == "SlaRegionDown" and a["labels"].get("region") == "eu-west"
+                             and a["state"] in ("pending", "firing")), None)
+            alert = await until(alert_active, timeout=60)
+            # The runbook link is absolute: the monitor's own /runbooks page, which has the anchor.
+            runbook = alert["annotations"]["runbook_url"]
+            assert runbook == f"http://127.0.0.1:{daemon.port}/runbooks#runbook-slaregiondown"
+            async with http.get(runbook.split("#")[0]) as page:
+                assert page.status == 200 and 'id="runbook-slaregiondown"' in await page.text()
             for query in dashboard_queries():
                 data = await get("/api/v1/query", query=query)
                 assert data is not None and data["status"] == "success", query
@@ -190,3 +200,75 @@ async def test_real_prometheus_scrapes_fires_and_evaluates_the_dashboard(live, t
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+async def test_one_page_per_outage_in_a_real_alertmanager(tmp_path):
+    """deploy/alertmanager/alertmanager.yml's routes and inhibitions in Debian's Alertmanager: the
+    daemon's own SlaOutage (built by its alertmanager destination) mutes Prometheus's SlaRegionDown and
+    the budget burn page for the same region; another region's SlaRegionDown still pages."""
+    from aiohttp import web
+
+    from monitor.config.models import DestinationConfig
+    from monitor.hooks import alertmanager, events
+    from loopback import start_app
+
+    binary = need("prometheus-alertmanager")
+    received: list[tuple[str, dict]] = []
+
+    async def receive(request):
+        received.append((request.match_info["name"], await request.json()))
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/{name}", receive)
+    runner, hook_port = await start_app(app)
+    shipped = yaml.safe_load((DEPLOY / "alertmanager" / "alertmanager.yml").read_text())
+    # The shipped routes and inhibitions as they are; receivers are this test's, and groups go out at once.
+    config = {"route": {**shipped["route"], "group_wait": "1s", "group_interval": "1s"},
+              "inhibit_rules": shipped["inhibit_rules"],
+              "receivers": [{"name": r["name"], "webhook_configs": [{"url": f"http://127.0.0.1:{hook_port}/{r['name']}"}]}
+                            for r in shipped["receivers"]]}
+    (tmp_path / "am.yml").write_text(yaml.safe_dump(config))
+    port = free_port()
+    proc = subprocess.Popen([binary, f"--config.file={tmp_path / 'am.yml'}", f"--storage.path={tmp_path / 'am'}",
+                             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/api/v2"
+    try:
+        async with aiohttp.ClientSession() as http:
+            async def ready():
+                try:
+                    async with http.get(f"{base}/status") as r:
+                        return r.status == 200
+                except aiohttp.ClientError:
+                    return False
+            await until(ready, timeout=30)
+            destination = DestinationConfig(name="am", type="alertmanager", url=f"http://127.0.0.1:{port}")
+            opened = events.outage_opened("eu-west", 1_795_000_000_000, 1_795_000_060_000)
+            body, _ = alertmanager.build_payload(opened, destination, 1_795_000_060_000)
+            from_rules = [{"labels": {"alertname": name, "severity": "critical", "region": region}}
+                          for name, region in (("SlaRegionDown", "eu-west"), ("SlaErrorBudgetBurnPage", "eu-west"),
+                                               ("SlaRegionDown", "us-east"))]
+            for payload in (json.loads(body), from_rules):
+                async with http.post(f"{base}/alerts", json=payload) as r:
+                    assert r.status == 200
+
+            async def settled():
+                async with http.get(f"{base}/alerts") as r:
+                    alerts = await r.json()
+                inhibited = {(a["labels"]["alertname"], a["labels"]["region"]) for a in alerts
+                             if a["status"]["inhibitedBy"]}
+                return inhibited if len(inhibited) == 2 else None
+            inhibited = await until(settled, timeout=30)
+            assert inhibited == {("SlaRegionDown", "eu-west"), ("SlaErrorBudgetBurnPage", "eu-west")}
+            await until(lambda: {a["labels"]["alertname"] + "/" + a["labels"]["region"]
+                                 for name, n in received if name == "pager" for a in n["alerts"]}
+                        >= {"SlaOutage/eu-west", "SlaRegionDown/us-east"}, timeout=30)
+            await asyncio.sleep(2)  # a muted alert would have gone out in the same group interval
+            paged = [a["labels"]["alertname"] + "/" + a["labels"]["region"]
+                     for name, n in received if name == "pager" for a in n["alerts"]]
+            assert sorted(set(paged)) == ["SlaOutage/eu-west", "SlaRegionDown/us-east"]
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        await runner.cleanup()

@@ -56,6 +56,9 @@ class WebConfig(_Strict):
     # Bearer token for POST/DELETE /api/v1/maintenance; unset: those are refused. Use ${VAR}.
     api_token: str | None = None
     title: str | None = None  # status page title (default: the service name)
+    # Where people reach this monitor (the status page, /runbooks): alerts link to <public_url>/runbooks.
+    # Default: http://<the address it listens on>; set it when that is not what people's browsers reach.
+    public_url: str | None = Field(None, pattern=r"^https?://\S+$")
 
 
 class DaemonConfig(_Strict):

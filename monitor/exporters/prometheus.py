@@ -109,18 +109,38 @@ class GaugeText:
 
 
 class SlaCollector(Collector):
-    def __init__(self, tracker: Tracker, figures: LiveFigures, vantage: str):
+    def __init__(self, tracker: Tracker, figures: LiveFigures, vantage: str, runbook_url: str):
         self.tracker = tracker
         self.figures = figures
         self.vantage = vantage
+        self.runbook_url = runbook_url
 
     def collect(self):
         now = clock.now_ms()
+        yield from self._info()
         yield from self._regions(now)
         yield from self._sla()
         info = GaugeMetricFamily("monitor_build_info", "sla-monitor build", labels=["version", "python"])
         info.add_metric([__version__, platform.python_version()], 1)
         yield info
+
+    def _info(self):
+        """What the rules join on: a region's environment and plan, a component's criticality, where
+        the runbooks are. Non-production regions and non-critical components never page."""
+        cfg = self.tracker.cfg
+        region = _gauge("sla_region_info", "A region's environment and support plan (always 1)",
+                        ["region", "environment", "support_plan"])
+        component = _gauge("sla_component_info", "Whether a component decides its region's availability (always 1)",
+                           ["region", "component", "critical"])
+        target = _gauge("sla_target_ratio", "The availability target (0–1)", ["region"])
+        for r in cfg.regions:
+            region.add_metric([r.name, r.environment, r.support_plan or cfg.support_plan], 1)
+            target.add_metric([r.name], float(cfg.policy.target_percent) / 100)
+            for c in r.components:
+                component.add_metric([r.name, c.name, "true" if c.critical else "false"], 1)
+        runbooks = _gauge("monitor_runbook_info", "Base URL of the runbooks alerts link to (always 1)", ["url"])
+        runbooks.add_metric([self.runbook_url], 1)
+        yield from (region, component, target, runbooks)
 
     def _regions(self, now: int):
         up = _gauge("sla_region_up", "1 if the region is up now, 0 if down (after confirm_failures)", ["region"])
@@ -143,6 +163,10 @@ class SlaCollector(Collector):
         remaining_ratio = _gauge("sla_error_budget_remaining_ratio", "Error budget left this month (0–1)", ["region"])
         open_outage = _gauge("sla_outage_open_seconds", "Length of the open unavailability period, 0 if none",
                              ["region"])
+        counting = _gauge("sla_outage_counting", "1 while the open outage counts as Downtime (after exclusions "
+                          "and the threshold), else 0", ["region"])
+        excluded_now = _gauge("sla_outage_excluded", "1 while the open outage is excluded now (maintenance, a third "
+                              "party, a cause entered by hand), else 0", ["region"])
         credit = _gauge("sla_service_credit_ratio", "Service credit earned so far this month (0–1)", ["region"])
         component = _gauge("sla_component_availability_ratio", "Component availability (0–1)",
                            ["region", "component", "window"])
@@ -158,13 +182,14 @@ class SlaCollector(Collector):
                 elapsed = r["elapsed_minutes"]
                 coverage.add_metric(labels, 1 - r["unknown_minutes"] / elapsed if elapsed else 1.0)
                 if window == "month_to_date":
-                    self._month_to_date(r, budget, remaining, remaining_ratio, open_outage, credit)
+                    self._month_to_date(r, budget, remaining, remaining_ratio, open_outage, credit, counting,
+                                        excluded_now)
             for c in report["components"]:
                 component.add_metric([c["region"], c["component"], window], c["availability_percent"] / 100)
         yield from (availability, downtime, excluded, coverage, budget, remaining, remaining_ratio, open_outage,
-                    credit, component)
+                    counting, excluded_now, credit, component)
 
-    def _month_to_date(self, r, budget, remaining, remaining_ratio, open_outage, credit):
+    def _month_to_date(self, r, budget, remaining, remaining_ratio, open_outage, credit, counting, excluded_now):
         name = [r["region"]]
         budget.add_metric(name, r["error_budget_minutes"] * 60)
         remaining.add_metric(name, r["error_budget_remaining_minutes"] * 60)
@@ -172,4 +197,9 @@ class SlaCollector(Collector):
         remaining_ratio.add_metric(name, r["error_budget_remaining_minutes"] / total if total else 0.0)
         open_periods = [p for p in r["periods"] if p["open"]]
         open_outage.add_metric(name, open_periods[-1]["minutes"] * 60 if open_periods else 0.0)
+        counted = bool(open_periods) and any(piece["counted"] for piece in open_periods[-1]["pieces"])
+        counting.add_metric(name, 1 if counted else 0)
+        # An exclusion reaching the open period's end (now) covers the outage now.
+        excluded_now.add_metric(name, 1 if open_periods and any(
+            e["end"] == open_periods[-1]["end"] for e in open_periods[-1]["exclusions"]) else 0)
         credit.add_metric(name, r["credit"]["total_percent"] / 100)

@@ -12,7 +12,7 @@ from .. import clock
 from ..errors import InputError
 from ..sla.calendar import MonthError
 from .maintenance import add_window, cancel_window, list_windows
-from .status import render_status_page, status_json
+from .status import render_runbooks, render_status_page, status_json
 
 if TYPE_CHECKING:
     from ..daemon import Daemon
@@ -31,6 +31,11 @@ def error(status: int, message: str) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=request.app[DAEMON].metrics_text(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def runbooks(request: web.Request) -> web.Response:
+    """What to do for each alert of the Prometheus rules (their runbook_url points here)."""
+    return web.Response(text=render_runbooks(request.app[DAEMON].cfg.service), content_type="text/html")
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -125,5 +130,6 @@ def build_app(daemon: "Daemon") -> web.Application:
     app.router.add_post("/api/v1/maintenance", maintenance_post)
     app.router.add_delete("/api/v1/maintenance/{id:\\d+}", maintenance_delete)
     app.router.add_get("/", status_page)
+    app.router.add_get("/runbooks", runbooks)
     return app
 

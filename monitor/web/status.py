@@ -64,3 +64,8 @@ def render_status_page(daemon, now_ms: int) -> str:
         region["bars"] = [{**day, "class": _bar_class(day)} for day in daemon.figures.bars.get(region["region"], [])]
     title = daemon.cfg.web.title or f"{daemon.cfg.service} status"
     return _ENV.get_template("status.html").render(title=title, data=data, target=float(daemon.fleet.policy.target_percent))
+
+
+def render_runbooks(service: str) -> str:
+    """The runbooks page."""
+    return _ENV.get_template("runbooks.html").render(service=service)
