@@ -12,7 +12,7 @@ from .errors import InputError, parse_instant
 from .sla.calendar import from_ms, iso, local_midnight_ms, month_bounds, month_of, parse_month
 from .sla.exclusions import THIRD_PARTY_PREFIX
 from .sla.downtime import counted_pieces
-from .sla.intervals import overlap_ms
+from .sla.intervals import intersect, overlap_ms
 from .sla.engine import RegionTimeline, evaluate, touches_edge
 from .sla.model import Fleet, Records
 from .sla.report import build_report
@@ -110,8 +110,9 @@ def _evidence(store: Store, probes, exclusion: dict) -> dict | None:
 
 def daily_bars(store: Store, fleet: Fleet, now_ms: int, days: int = 90,
                records: Records | None = None) -> dict[str, list[dict]]:
-    """Per region, one entry per local day for the last ``days`` days: counted downtime, down time
-    (brief or excluded included) and unknown time, for the status page's bars."""
+    """Per region, one entry per local day for the last ``days`` days (today so far included): counted
+    downtime, down time (brief or excluded included), excluded down time and unknown time, for the
+    status page's bars."""
     tz = ZoneInfo(fleet.timezone)
     today = from_ms(now_ms).astimezone(tz).date()
     starts = [local_midnight_ms(today - dt.timedelta(days=n), tz) for n in range(days - 1, -2, -1)]
@@ -122,10 +123,12 @@ def daily_bars(store: Store, fleet: Fleet, now_ms: int, days: int = 90,
     for name, t in timelines.items():
         counted = counted_pieces(t.periods)
         down = [(p.start_ms, p.end_ms) for p in t.periods]
+        excluded = intersect(down, t.excluded)
         bars[name] = [
             {"day": from_ms(lo).astimezone(tz).date().isoformat(),
              "counted_ms": overlap_ms(counted, lo, min(hi, now_ms)),
              "down_ms": overlap_ms(down, lo, min(hi, now_ms)),
+             "excluded_ms": overlap_ms(excluded, lo, min(hi, now_ms)),
              "unknown_ms": overlap_ms(t.states.unknown, lo, min(hi, now_ms)),
              "span_ms": max(0, min(hi, now_ms) - lo)}
             for lo, hi in zip(starts, starts[1:])

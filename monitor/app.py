@@ -26,6 +26,7 @@ from .live.writer import SampleWriter
 from .probes import ProbeContext, Sample
 from .scheduler import ProbeScheduler
 from .web.app import build_app
+from .web.status import probe_json
 
 log = logging.getLogger("sla_monitor.daemon")
 DRIFT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -38,7 +39,7 @@ class Daemon:
         self.stale_ms = stale_ms_by_probe(cfg)
         self.db = DbThread(db_path)
         self.tracker = Tracker(cfg, self.stale_ms)
-        self.figures = LiveFigures(self.db, self.fleet)
+        self.figures = LiveFigures(self.db, self.fleet, capture=self.capture_live)
         self.writer = SampleWriter(self.db, self.stale_ms, cfg.daemon.flush_interval)
         self.writer.routes = cfg.hooks.routes
         self.registry = registry or CollectorRegistry()
@@ -61,6 +62,18 @@ class Daemon:
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
         self._tasks: list[asyncio.Task] = []
+
+    def capture_live(self, now_ms: int) -> dict:
+        """The live states the status page shows beside the figures, taken at the figures' instant."""
+        tracker, health = self.tracker, self.vantage_health
+        return {
+            "probes": {p.id: probe_json(p, now_ms, tracker.confirm) for p in tracker.probes.values()},
+            "components": {(r.name, c.name): tracker.component_state(r.name, c.name, now_ms)
+                           for r in self.cfg.regions for c in r.components},
+            "third_parties": {t.name: tracker.third_party_state(t.name, now_ms) for t in self.cfg.third_parties},
+            "vantage": {"vantage": self.cfg.vantage, "healthy": health.healthy,
+                        "detail": health.last.detail if health.last is not None else None},
+        }
 
     def metrics_text(self) -> bytes:
         """The whole /metrics body: the registry (drift histogram, own health), the SLA gauges, the probes."""

@@ -3,6 +3,7 @@ store's thread and cached for scrapes, the API and the status page."""
 from __future__ import annotations
 
 import logging
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 from .. import clock
@@ -18,9 +19,14 @@ BARS_EVERY_MS = 300_000
 
 
 class LiveFigures:
-    def __init__(self, db: DbThread, fleet: Fleet):
+    """One snapshot: the month's figures, today's bar and the live states captured at the same instant
+    (``computed_ms``), so that everything the status page shows agrees."""
+
+    def __init__(self, db: DbThread, fleet: Fleet, capture: Callable[[int], dict] | None = None):
         self.db = db
         self.fleet = fleet
+        self.capture = capture  # live states (probes, components, third parties) at an instant
+        self.live: dict = {}
         self.current: dict | None = None
         self.previous: dict | None = None
         self.bars: dict[str, list[dict]] = {}
@@ -32,9 +38,11 @@ class LiveFigures:
         """Recompute month to date (always), the previous month and the daily bars (now and then)."""
         now = clock.now_ms()
         year, month = month_of(now, ZoneInfo(self.fleet.timezone))
+        live = self.capture(now) if self.capture is not None else {}
         records = await self.db.call(load_records)  # once per refresh, for every figure below
-        self.current = await self.db.call(
+        current = await self.db.call(
             lambda store: month_report(store, self.fleet, year, month, now, all_components=True, records=records))
+        today = await self.db.call(lambda store: daily_bars(store, self.fleet, now, days=1, records=records))
         self.maintenance = records.maintenance
         if self.previous is None or now - self._previous_ms > PREVIOUS_MONTH_EVERY_MS:
             py, pm = previous_month(year, month)
@@ -44,7 +52,9 @@ class LiveFigures:
         if now - self._bars_ms > BARS_EVERY_MS:
             self.bars = await self.db.call(lambda store: daily_bars(store, self.fleet, now, records=records))
             self._bars_ms = now
-        self.computed_ms = now
+        # Today's bar from this snapshot (the 90 days behind it change only at midnight).
+        self.bars = {name: days[:-1] + today.get(name, days[-1:]) for name, days in self.bars.items()}
+        self.current, self.live, self.computed_ms = current, live, now
 
     def region(self, window: str, name: str) -> dict | None:
         report = self.current if window == "month_to_date" else self.previous

@@ -1,48 +1,131 @@
-"""The status now (JSON) and the status page (HTML through Jinja2)."""
+"""The status now (JSON) and the status page (HTML through Jinja2), both from one snapshot.
+
+Every figure on the page comes from the same instant (``LiveFigures.computed_ms``): the month's
+report, today's bar and the live probe states captured with it. A region's badge and its banner
+are both read off the report's open period, so they cannot disagree.
+"""
 from __future__ import annotations
 
 import jinja2
 
 from ..sla.calendar import iso
+from ..sla.model import MINUTE_MS
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("monitor.web", "templates"),
                           autoescape=jinja2.select_autoescape(["html"]))
+# Below this share of the month monitored, availability is shown as "–": too little was seen to say.
+MIN_COVERAGE_PERCENT = 50.0
+# Below this, it is shown with a warning.
+WARN_COVERAGE_PERCENT = 99.0
+UNKNOWN_CAUSE_WORDS = {"vantage_unhealthy": "this monitor lost its network", "monitor_fault": "the monitor's own fault",
+                       "feed_unreadable": "a status feed could not be read", "no_data": "no samples"}
 
 
 def status_json(daemon, now_ms: int) -> dict:
-    """Every region and component now, with month-to-date figures."""
-    tracker, figures = daemon.tracker, daemon.figures
+    """Every region, component, probe and third party as of the figures' snapshot."""
+    figures, cfg = daemon.figures, daemon.cfg
+    at = figures.computed_ms if figures.computed_ms is not None else now_ms
+    live = figures.live
+    at_iso = (figures.current or {}).get("generated_at")
     regions = []
-    for region in daemon.cfg.regions:
+    for region in cfg.regions:
         mtd = figures.region("month_to_date", region.name) or {}
-        open_periods = [p for p in mtd.get("periods", []) if p["open"]]
+        outage = _outage(mtd, cfg.policy.downtime_threshold_minutes)
         regions.append({
             "region": region.name,
             "environment": region.environment,
-            "state": tracker.compute_region(region, now_ms),
+            "state": _state(mtd, outage, at_iso),
+            "outage": outage,
             "components": [
-                {"component": c.name, "critical": c.critical, "state": tracker.component_state(region.name, c.name, now_ms),
-                 "probes": [_probe_json(p, now_ms, tracker.confirm) for p in tracker.groups.get((region.name, c.name), [])]}
+                {"component": c.name, "critical": c.critical,
+                 "state": live.get("components", {}).get((region.name, c.name), "unknown"),
+                 "probes": [live.get("probes", {}).get(p.id) or {"probe": p.id, "state": "unknown", "last": None}
+                            for p in c.probes]}
                 for c in region.components],
-            "month_to_date": {k: mtd.get(k) for k in ("availability_percent", "downtime_minutes", "met",
-                                                     "error_budget_minutes", "error_budget_remaining_minutes",
-                                                     "unknown_minutes")},
-            "open_outage": open_periods[-1] if open_periods else None,
-            "maintenance_active": [_window(w) for w in figures.active_maintenance(region.name, now_ms)],
-            "maintenance_upcoming": [_window(w) for w in figures.upcoming_maintenance(region.name, now_ms)[:5]],
+            "month_to_date": _month_to_date(mtd),
+            "maintenance_active": [_window(w) for w in figures.active_maintenance(region.name, at)],
+            "maintenance_upcoming": [_window(w) for w in figures.upcoming_maintenance(region.name, at)[:5]],
         })
-    third = [{"third_party": t.name, "provider": t.provider, "state": tracker.third_party_state(t.name, now_ms)}
-             for t in daemon.cfg.third_parties]
-    return {"service": daemon.cfg.service, "vantage": daemon.cfg.vantage, "now": iso(now_ms),
-            "figures_as_of": iso(figures.computed_ms), "regions": regions, "third_parties": third}
+    third = [{"third_party": t.name, "provider": t.provider, "status_page": t.status_page,
+              "state": live.get("third_parties", {}).get(t.name, "unknown"),
+              "regions": [r.name for r in cfg.regions if t.name in r.depends_on],
+              "probes": [live.get("probes", {}).get(p.id) for p in t.probes]}
+             for t in cfg.third_parties]
+    return {"service": cfg.service, "vantage": cfg.vantage, "now": iso(now_ms), "as_of": iso(figures.computed_ms),
+            "vantage_health": live.get("vantage"), "regions": regions, "third_parties": third}
 
 
-def _probe_json(p, now_ms: int, confirm: int) -> dict:
+def probe_json(p, now_ms: int, confirm: int) -> dict:
+    """One probe's live state and last sample (its error, or its warning when up)."""
     last = p.last
     return {"probe": p.id, "kind": p.kind, "state": p.state(now_ms, confirm),
-            "last": None if last is None else {"ts": iso(last.ts_ms), "ok": last.ok, "latency_ms": last.latency_ms,
-                                               "error": last.error},
+            "last": None if last is None else {
+                "ts": iso(last.ts_ms), "ok": last.ok, "latency_ms": last.latency_ms, "error": last.error,
+                "cause": last.cause, "warning": (last.detail or {}).get("warning")},
             "consecutive_failures": p.consecutive_failures}
+
+
+def _state(mtd: dict, outage: dict | None, at_iso: str | None) -> str:
+    """The region's state at the snapshot, from the report itself: down in an open period, unknown in
+    an unknown spell reaching the snapshot, else up."""
+    if not mtd:
+        return "unknown"
+    if outage is not None:
+        return "down"
+    spells = mtd.get("unknown_spells", [])
+    return "unknown" if spells and spells[-1]["end"] == at_iso else "up"
+
+
+def _outage(mtd: dict, threshold_minutes) -> dict | None:
+    """The open outage: counted (costs budget), excluded now (with its reason and evidence), or brief."""
+    open_periods = [p for p in mtd.get("periods", []) if p["open"]]
+    if not open_periods:
+        return None
+    period = open_periods[-1]
+    now_exclusions = [e for e in period["exclusions"] if e["end"] == period["end"] and e["reason"] != "none"]
+    counted = any(piece["counted"] for piece in period["pieces"])
+    base = {"start": period["start"], "minutes": period["minutes"],
+            "counted_minutes": sum(p["minutes"] for p in period["pieces"] if p["counted"])}
+    if now_exclusions:
+        exclusion = now_exclusions[0]
+        return {**base, "status": "excluded", "reason": _exclusion_words(exclusion), "exclusion": exclusion,
+                "earlier_counted": counted}
+    if counted:
+        return {**base, "status": "counted", "reason": "counts against the SLA (Downtime)", "exclusion": None}
+    return {**base, "status": "brief", "exclusion": None,
+            "reason": f"not counted: counts once it lasts {float(threshold_minutes):g} minutes (after exclusions)"}
+
+
+def _exclusion_words(e: dict) -> str:
+    reason = e["reason"]
+    if reason == "third_party":
+        evidence = e.get("evidence") or {}
+        incidents = ", ".join(i.get("name") or i.get("id") or "" for i in evidence.get("incidents", []))
+        seen = ", ".join(evidence.get("probes", []))
+        return (f"excluded: {e['detail']} is down (third party)" + (f"; incident {incidents}" if incidents else "")
+                + (f"; seen by {seen}" if seen else ""))
+    if reason in ("maintenance", "emergency_maintenance"):
+        kind = "emergency maintenance" if reason == "emergency_maintenance" else "announced maintenance"
+        return f"excluded: {kind} until {e['end']}" + (f": {e['detail']}" if e["detail"] else "")
+    return f"excluded: {reason.replace('_', ' ')}" + (f": {e['detail']}" if e["detail"] else "")
+
+
+def _month_to_date(mtd: dict) -> dict:
+    figures = {k: mtd.get(k) for k in ("availability_percent", "coverage_percent", "downtime_minutes", "met",
+                                         "error_budget_minutes", "error_budget_remaining_minutes", "unknown_minutes",
+                                         "unknown_by_cause", "excluded_minutes")}
+    coverage = figures["coverage_percent"]
+    figures["availability_trusted"] = coverage is not None and coverage >= MIN_COVERAGE_PERCENT
+    figures["coverage_warning"] = (
+        None if coverage is None or coverage >= WARN_COVERAGE_PERCENT else
+        f"only {coverage:.1f} % of the month so far was monitored" + _unknown_words(figures["unknown_by_cause"] or {}))
+    return figures
+
+
+def _unknown_words(by_cause: dict) -> str:
+    parts = [f"{UNKNOWN_CAUSE_WORDS.get(cause, cause)} {minutes:.0f} min" for cause, minutes in by_cause.items()
+             if minutes >= 0.5]
+    return f" (unknown: {'; '.join(parts)})" if parts else ""
 
 
 def _window(w) -> dict:
@@ -54,14 +137,24 @@ def _bar_class(day: dict) -> str:
         return "unknown"
     if day["counted_ms"]:
         return "down"
+    if day["down_ms"] and day["excluded_ms"] >= day["down_ms"]:
+        return "excluded"
     return "brief" if day["down_ms"] else "up"
 
 
+def _bar_title(day: dict) -> str:
+    m = {k: day[k] / MINUTE_MS for k in ("counted_ms", "down_ms", "excluded_ms", "unknown_ms")}
+    return (f"{day['day']}: {m['counted_ms']:.1f} min counted, {m['down_ms'] - m['excluded_ms']:.1f} min down "
+            f"not excluded, {m['excluded_ms']:.1f} min excluded, {m['unknown_ms']:.1f} min unknown")
+
+
 def render_status_page(daemon, now_ms: int) -> str:
-    """Each region's state, month-to-date availability, budget left, open outage, maintenance, 90 daily bars."""
+    """Per region: badge and banner (counted, brief or excluded, with the reason), availability beside
+    coverage, budget, components and probes with their last errors, 90 daily bars; third parties."""
     data = status_json(daemon, now_ms)
     for region in data["regions"]:
-        region["bars"] = [{**day, "class": _bar_class(day)} for day in daemon.figures.bars.get(region["region"], [])]
+        region["bars"] = [{**day, "class": _bar_class(day), "title": _bar_title(day)}
+                          for day in daemon.figures.bars.get(region["region"], [])]
     title = daemon.cfg.web.title or f"{daemon.cfg.service} status"
     return _ENV.get_template("status.html").render(title=title, data=data, target=float(daemon.fleet.policy.target_percent))
 

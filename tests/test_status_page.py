@@ -1,0 +1,166 @@
+"""The status page tells the SLA story (issue 9): rendered by headless Chromium (Debian's chromium) at
+each phase of an outage cycle, with the badge, banner and reason of every region read from the DOM.
+Screenshots go to tests/artifacts/ (git-ignored) for a person to look at."""
+from __future__ import annotations
+
+import asyncio
+import html
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import aiohttp
+import pytest
+from prometheus_client import CollectorRegistry
+
+from monitor.app import Daemon
+from daemon_helpers import config_for, small_fleet, until
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def chromium() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: .ci/run installs Debian's chromium package")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    return path
+
+
+def browse(page: Path, shot: Path) -> str:
+    """Chromium's DOM of the page, and a screenshot of it."""
+    common = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+    dom = subprocess.run([*common, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0 and "<body" in dom.stdout, dom.stderr[-2000:]
+    subprocess.run([*common, f"--screenshot={shot}", "--window-size=1100,1900", page.as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    return dom.stdout
+
+
+def text(fragment: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+def regions(dom: str) -> dict[str, dict]:
+    """Per region section of the DOM: the badge's state and text, the banner's status and text, the
+    availability and coverage shown, and each probe row's text."""
+    found = {}
+    for section in re.findall(r'<section class="region".*?</section>', dom, re.S):
+        name = re.search(r'data-region="([^"]+)"', section).group(1)
+        badge = re.search(r'<span class="badge [^"]*" data-state="([^"]+)">(.*?)</span>', section, re.S)
+        banner = re.search(r'<div class="banner [^"]*" data-status="([^"]+)">(.*?)</div>', section, re.S)
+        found[name] = {
+            "badge": badge.group(1), "badge_text": text(badge.group(2)),
+            "banner": banner.group(1) if banner else None, "banner_text": text(banner.group(2)) if banner else "",
+            "availability": text(re.search(r'<b class="availability">(.*?)</b>', section, re.S).group(1)),
+            "coverage_warning": text(m.group(1)) if (m := re.search(r'coverage-warning">(.*?)</div>', section, re.S)) else "",
+            "probes": {p: text(row) for p, row in re.findall(r'<tr data-probe="([^"]+)">(.*?)</tr>', section, re.S)},
+        }
+    return found
+
+
+def third_parties(dom: str) -> dict[str, str]:
+    return {name: text(row) for name, row in re.findall(r'<tr data-third-party="([^"]+)">(.*?)</tr>', dom, re.S)}
+
+
+@pytest.fixture
+async def running(tmp_path):
+    fleet = await small_fleet()
+    cfg = config_for(fleet, str(tmp_path / "d.db"), control=True, threshold_minutes="0.05")  # 3 s
+    daemon = Daemon(cfg, str(tmp_path / "d.db"), registry=CollectorRegistry())
+    await daemon.start()
+    async with aiohttp.ClientSession(f"http://127.0.0.1:{daemon.port}") as http:
+        daemon.http = http
+        yield fleet, daemon
+    await daemon.stop()
+    await fleet.stop()
+
+
+async def test_each_phase_of_an_outage_reads_right_on_the_page(running, tmp_path):
+    fleet, daemon = running
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    async def page_when(name: str, marker: str) -> dict:
+        """Serve the page until the region's section carries ``marker``, then read it through Chromium."""
+        async def served():
+            async with daemon.http.get("/") as response:
+                body = await response.text()
+            section = re.search(rf'data-region="{name}".*?</section>', body, re.S)
+            return body if section and marker in section.group(0) else None
+        body = await until(served, timeout=20)
+        page = tmp_path / f"{name}-{marker.split('=')[-1].strip(chr(34))}.html"
+        page.write_text(body)
+        shot = ARTIFACTS / f"status-{page.stem}.png"
+        dom = await asyncio.to_thread(browse, page, shot)
+        shown = regions(dom)
+        for region in shown.values():  # badge and banner never disagree
+            if region["banner"] in ("counted", "brief", "excluded"):
+                assert region["badge"] == f"down-{region['banner']}", region
+            elif region["banner"] == "unknown":
+                assert region["badge"] == "unknown", region
+            else:
+                assert region["badge"] in ("up", "unknown") and not region["badge"].startswith("down"), region
+        return {"regions": shown, "third": third_parties(dom), "dom": dom}
+
+    # 1. Everything up. The monitor started seconds ago: the month is barely covered, so the
+    #    availability is not shown as a figure but as "–" with the reason.
+    await until(lambda: daemon.tracker.region_state.get("eu-west") == "up" and daemon.tracker.third_state.get("vonage") == "up")
+    up = await page_when("eu-west", 'data-state="up"')
+    assert up["regions"]["eu-west"]["badge_text"] == "up" and up["regions"]["eu-west"]["banner"] is None
+    assert up["regions"]["eu-west"]["availability"] == "–"
+    assert "of the month so far was monitored" in up["regions"]["eu-west"]["coverage_warning"]
+    assert up["third"]["genesys"].startswith("Genesys Cloud (genesys) up eu-west")
+
+    # 2. eu-west down, shorter than the threshold so far: brief, not counted.
+    fleet.set_mode("eu-west", "refuse")
+    brief = (await page_when("eu-west", 'data-state="down-brief"'))["regions"]["eu-west"]
+    assert brief["badge_text"] == "down · brief" and "not counted: counts once it lasts 0.05 minutes" in brief["banner_text"]
+    assert "connect: Connection refused" in brief["probes"]["eu-west-widget"]
+
+    # 3. Past the threshold: counted.
+    counted = (await page_when("eu-west", 'data-state="down-counted"'))["regions"]["eu-west"]
+    assert counted["badge_text"] == "down · counted" and "counts against the SLA" in counted["banner_text"]
+    assert counted["banner_text"].startswith("Unavailable since ")
+    fleet.set_mode("eu-west", "up")
+    await page_when("eu-west", 'data-state="up"')
+
+    # 4. Genesys Cloud down first, then eu-west: excluded, with the provider, its incident and the probe.
+    fleet.set_mode("genesys", "down")
+    await until(lambda: daemon.tracker.third_state.get("genesys") == "down")
+    fleet.set_mode("eu-west", "refuse")
+    excluded_page = await page_when("eu-west", 'data-state="down-excluded"')
+    excluded = excluded_page["regions"]["eu-west"]
+    assert excluded["badge_text"] == "down · excluded"
+    assert "excluded: Genesys Cloud is down (third party); incident genesys unavailable; seen by genesys-api" \
+        in excluded["banner_text"]
+    assert excluded_page["third"]["genesys"].startswith("Genesys Cloud (genesys) down eu-west")
+    fleet.set_mode("eu-west", "up")
+    fleet.set_mode("genesys", "up")
+    await page_when("eu-west", 'data-state="up"')
+
+    # 5. The non-critical Management Panel down: the region stays up, the probe shows its error.
+    fleet.set_mode("panel", "down")
+    await until(lambda: daemon.tracker.component_state("eu-west", "panel", daemon_now()) == "down")
+    panel = await page_when("eu-west", 'HTTP 503 (expected 200)')
+    assert panel["regions"]["eu-west"]["badge"] == "up" and panel["regions"]["eu-west"]["banner"] is None
+    assert "HTTP 503 (expected 200)" in panel["regions"]["eu-west"]["probes"]["eu-west-panel"]
+    fleet.set_mode("panel", "up")
+
+    # 6. The monitor loses its network: unknown, never down, and the page says why.
+    fleet.set_mode("control", "refuse")
+    await asyncio.sleep(0.15)
+    for name in ("eu-west", "us-east", "panel", "genesys", "unlinked", "vonage"):
+        fleet.set_mode(name, "refuse")
+    lost = await page_when("eu-west", 'data-state="unknown"')
+    assert lost["regions"]["eu-west"]["badge_text"] == "unknown"
+    assert "this monitor lost its network" in lost["regions"]["eu-west"]["banner_text"]
+    assert 'id="vantage-banner"' in lost["dom"] and "cannot see the network" in lost["dom"]
+    assert all(r["badge"] in ("unknown", "up") for r in lost["regions"].values())
+
+
+def daemon_now() -> int:
+    from monitor import clock
+    return clock.now_ms()
