@@ -69,6 +69,12 @@ def cmd_check_config(ctx: Context, args) -> int:
           f"({sum(r.environment == 'production' for r in regions)} production), "
           f"{sum(len(r.components) for r in regions)} components, {len(probes)} probes, "
           f"{len(ctx.cfg.third_parties)} third parties, timezone {ctx.cfg.timezone}, store {ctx.db_path}")
+    health = ctx.cfg.vantage_health
+    if health.probes:
+        print(f"vantage health: {len(health.probes)} control targets, healthy while {health.min_ok} pass")
+    else:
+        print("note: no vantage_health probes: when this host loses its network, only the failures listed as the "
+              "monitor's own are unknown; add control targets (see config/example.yaml)", file=sys.stderr)
     return 0
 
 

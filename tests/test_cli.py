@@ -113,3 +113,29 @@ def test_an_unlinked_third_party_never_excludes(run_cli, tmp_path):
     assert run_cli("import", str(write_jsonl(tmp_path / "s.jsonl", rows))).code == 0
     region = run_cli("report", "--month", "2026-11", "--format", "json").json()["regions"][0]
     assert region["downtime_minutes"] == 120 and region["excluded_minutes"]["third_party"] == 0
+
+
+def test_unknown_samples_count_nothing_and_are_reported_with_their_cause(run_cli, tmp_path):
+    """A day of samples where 10:10–10:30 the monitor's vantage was unhealthy (ok null, its cause):
+    20 minutes that would have been counted downtime are unknown instead, and so is a third party's
+    failure seen at the same time: nothing counted, nothing excluded."""
+    rows = []
+    for minute in range(24 * 60):
+        ts = iso(day3("00:00") + minute * 60_000)
+        spell = 10 * 60 + 10 <= minute < 10 * 60 + 30
+        rows.append({"ts": ts, "probe": "w", "ok": None, "cause": "vantage_unhealthy",
+                     "error": "vantage local unhealthy (0/1 control targets ok); probe saw: connect: Network is unreachable"}
+                    if spell else {"ts": ts, "probe": "w", "ok": True})
+        rows.append({"ts": ts, "probe": "g", "ok": None, "cause": "vantage_unhealthy"} if spell
+                    else {"ts": ts, "probe": "g", "ok": True})
+    assert run_cli("import", str(write_jsonl(tmp_path / "s.jsonl", rows))).code == 0
+    region = run_cli("report", "--month", "2026-11", "--format", "json", now="2026-11-04T00:00:00Z").json()["regions"][0]
+    assert region["downtime_ms"] == 0 and region["periods"] == []
+    assert region["unknown_by_cause"]["vantage_unhealthy"] == 20.0
+    assert [s for s in region["unknown_spells"] if "vantage_unhealthy" in s["causes"]] == [
+        {"start": "2026-11-03T10:10:00Z", "end": "2026-11-03T10:30:00Z", "minutes": 20.0,
+         "causes": {"vantage_unhealthy": 20.0}}]
+    # Before the first sample and after the last one the state is unknown too, for want of samples.
+    assert region["unknown_by_cause"]["no_data"] == region["unknown_minutes"] - 20.0 > 0
+    markdown = run_cli("report", "--month", "2026-11", "--format", "markdown", now="2026-11-04T00:00:00Z").out
+    assert "the monitor's network was down 20.00 min" in markdown and "Unknown (not monitored, counts nothing)" in markdown

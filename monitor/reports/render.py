@@ -43,6 +43,20 @@ def _summary_rows(report: dict) -> list[list]:
     ]
 
 
+UNKNOWN_WORDS = {"vantage_unhealthy": "the monitor's network was down", "monitor_fault": "the monitor's own fault",
+                 "feed_unreadable": "a status feed could not be read", "no_data": "no samples"}
+
+
+def unknown_line(region: dict) -> str:
+    """Unknown time (neither up nor down: it counts nothing) with its causes, or ""."""
+    if not region["unknown_minutes"]:
+        return ""
+    causes = "; ".join(f"{UNKNOWN_WORDS.get(cause, cause)} {_min(minutes)} min"
+                       for cause, minutes in region.get("unknown_by_cause", {}).items() if minutes)
+    return (f"Unknown (not monitored, counts nothing): {_min(region['unknown_minutes'])} min"
+            + (f" ({causes})" if causes else "") + f"; coverage {_pct(region['coverage_percent'])} %.")
+
+
 def _notable(period: dict) -> bool:
     """Worth a line for a reader: it counted, something was excluded, or it is still open."""
     return period["open"] or bool(period["exclusions"]) or any(x["counted"] for x in period["pieces"])
@@ -83,6 +97,7 @@ def as_table(report: dict) -> str:
         out += ["", "Unavailability periods:", tabulate(periods, PERIOD_HEADERS, disable_numparse=True)]
     if _brief_note(report):
         out.append(_brief_note(report))
+    out += [f"{r['region']}: {unknown_line(r)}" for r in report["regions"] if unknown_line(r)]
     for c in report["components"]:
         out.append(f"\ncomponent {c['region']}/{c['component']}: {_pct(c['availability_percent'])}% "
                    f"(downtime {_min(c['downtime_minutes'])} min)")
@@ -101,6 +116,8 @@ def as_markdown(report: dict) -> str:
         if rows:
             out.append(tabulate(rows, PERIOD_HEADERS[1:], tablefmt="github", disable_numparse=True))
         out.append(_brief_note({**report, "regions": [r]}) or ("" if rows else "No unavailability."))
+        if unknown_line(r):
+            out.append("\n" + unknown_line(r))
         if r["incidents"]:
             # Every period opens an incident; list the ones a reader acts on, count the rest.
             shown = [i for i in r["incidents"] if i["met"] is not True or i["source"] == "manual"]
