@@ -132,6 +132,7 @@ class Daemon:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self._take_events()  # transitions since the last sample (a control round's) are not lost
         if not await self.writer.flush():
             log.error("event=unflushed_samples count=%d error=%r", len(self.writer.pending), self.writer.last_error)
         await self.ctx.close()

@@ -55,3 +55,12 @@ def write_jsonl(path: Path, rows) -> Path:
         for row in rows:
             f.write(json.dumps(row) + "\n")
     return path
+
+
+@pytest.fixture
+async def fleet():
+    """The small simulated fleet of tests/daemon_helpers.py, on free ports."""
+    from daemon_helpers import small_fleet
+    fleet = await small_fleet()
+    yield fleet
+    await fleet.stop()

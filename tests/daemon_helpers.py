@@ -2,9 +2,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import urllib.request
 
+import aiohttp
+from prometheus_client import CollectorRegistry
+
+from monitor.app import Daemon
 from monitor.config import parse_config
 from monitor.simulate import Fleet, Target
 
@@ -123,3 +128,17 @@ def get(url: str, headers: dict | None = None, method: str = "GET", body: dict |
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
+
+
+@contextlib.asynccontextmanager
+async def running_daemon(fleet: Fleet, db: str, **config):
+    """A started daemon on the fleet (``config_for`` options), with ``daemon.http`` a session on its
+    web port; stopped on the way out (a test may stop it earlier: stopping twice does nothing)."""
+    daemon = Daemon(config_for(fleet, db, **config), db, registry=CollectorRegistry())
+    await daemon.start()
+    try:
+        async with aiohttp.ClientSession(f"http://127.0.0.1:{daemon.port}") as http:
+            daemon.http = http
+            yield daemon
+    finally:
+        await daemon.stop()

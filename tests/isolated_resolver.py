@@ -1,5 +1,5 @@
 """Run inside a fresh network and mount namespace (see test_vantage.py): this host's resolver is
-127.0.0.1:53, where a DNS stub answers ``*.sim.test`` or, with ``--no-resolver``, nothing listens.
+127.0.0.1:53, where a DNS stub answers two ``sim.test`` names or, with ``--no-resolver``, nothing listens.
 
 A target on 127.0.0.1 answers 503 (the Service down). Prints, as JSON, the target's sample as the
 daemon would store it, judged with two control targets: TCP to an IP address, and a DNS lookup
@@ -11,35 +11,19 @@ import asyncio
 import dataclasses
 import json
 
-import dns.message
-import dns.rdatatype
-import dns.rrset
 from aiohttp import web
 
+from loopback import DnsStub  # this script's folder (tests/) is on sys.path
 from monitor.config.models import VantageHealthConfig
 from monitor.config.probes import HttpProbe
 from monitor.live.vantage import VantageHealth
 from monitor.probes import ProbeContext, run_probe
 
 
-class Stub(asyncio.DatagramProtocol):
-    """A records for any name under sim.test; no other records (NOERROR, empty) so AAAA asks are answered."""
-
-    def connection_made(self, transport):
-        self.transport = transport
-
-    def datagram_received(self, data, addr):
-        query = dns.message.from_wire(data)
-        reply = dns.message.make_response(query)
-        question = query.question[0]
-        if question.rdtype == dns.rdatatype.A and question.name.to_text().endswith("sim.test."):
-            reply.answer.append(dns.rrset.from_text_list(question.name, 60, "IN", "A", ["127.0.0.1"]))
-        self.transport.sendto(reply.to_wire(), addr)
-
-
 async def main(resolver: bool) -> None:
     if resolver:
-        await asyncio.get_running_loop().create_datagram_endpoint(Stub, local_addr=("127.0.0.1", 53))
+        names = {"eu-west.sim.test.": ["127.0.0.1"], "control.sim.test.": ["127.0.0.1"]}
+        await asyncio.get_running_loop().create_datagram_endpoint(lambda: DnsStub(names), local_addr=("127.0.0.1", 53))
     app = web.Application()
     app.router.add_get("/{tail:.*}", lambda request: web.json_response({"status": "down"}, status=503))
     runner = web.AppRunner(app)

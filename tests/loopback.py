@@ -8,6 +8,7 @@ import ssl
 
 import dns.message
 import dns.rcode
+import dns.rdatatype
 import dns.rrset
 import trustme
 from aiohttp import web
@@ -70,7 +71,8 @@ class Certificates:
 
 
 class DnsStub(asyncio.DatagramProtocol):
-    """Answers A queries from a dict; NXDOMAIN for the rest."""
+    """Answers A queries from a dict; no records (NOERROR) for another type of a known name, as a
+    resolver asking A and AAAA expects; NXDOMAIN for the rest."""
 
     def __init__(self, records: dict[str, list[str]]):
         self.records = records
@@ -83,9 +85,9 @@ class DnsStub(asyncio.DatagramProtocol):
         reply = dns.message.make_response(query)
         question = query.question[0]
         name = question.name.to_text()
-        if name in self.records:
+        if name in self.records and question.rdtype == dns.rdatatype.A:
             reply.answer.append(dns.rrset.from_text_list(name, 60, "IN", "A", self.records[name]))
-        else:
+        elif name not in self.records:
             reply.set_rcode(dns.rcode.NXDOMAIN)
         self.transport.sendto(reply.to_wire(), addr)
 

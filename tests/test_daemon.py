@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 
-import aiohttp
 import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
@@ -14,27 +13,14 @@ from monitor.app import Daemon
 from monitor.config import to_fleet
 from monitor.sla.calendar import month_of
 from monitor.storage import Store
-from daemon_helpers import config_for, metric, small_fleet, until
+from daemon_helpers import config_for, metric, running_daemon, until
 from zoneinfo import ZoneInfo
 
 
 @pytest.fixture
-async def fleet():
-    fleet = await small_fleet()
-    yield fleet
-    await fleet.stop()
-
-
-@pytest.fixture
 async def running(fleet, tmp_path):
-    cfg = config_for(fleet, str(tmp_path / "d.db"))
-    daemon = Daemon(cfg, str(tmp_path / "d.db"), registry=CollectorRegistry())
-    await daemon.start()
-    async with aiohttp.ClientSession(f"http://127.0.0.1:{daemon.port}") as http:
-        daemon.http = http
+    async with running_daemon(fleet, str(tmp_path / "d.db")) as daemon:
         yield daemon
-    if daemon.runner is not None:
-        await daemon.stop()
 
 
 async def scrape(daemon) -> str:

@@ -11,12 +11,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import aiohttp
 import pytest
-from prometheus_client import CollectorRegistry
 
-from monitor.app import Daemon
-from daemon_helpers import config_for, small_fleet, until
+from daemon_helpers import running_daemon, until
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -67,16 +64,9 @@ def third_parties(dom: str) -> dict[str, str]:
 
 
 @pytest.fixture
-async def running(tmp_path):
-    fleet = await small_fleet()
-    cfg = config_for(fleet, str(tmp_path / "d.db"), control=True, threshold_minutes="0.05")  # 3 s
-    daemon = Daemon(cfg, str(tmp_path / "d.db"), registry=CollectorRegistry())
-    await daemon.start()
-    async with aiohttp.ClientSession(f"http://127.0.0.1:{daemon.port}") as http:
-        daemon.http = http
+async def running(fleet, tmp_path):
+    async with running_daemon(fleet, str(tmp_path / "d.db"), control=True, threshold_minutes="0.05") as daemon:  # 3 s
         yield fleet, daemon
-    await daemon.stop()
-    await fleet.stop()
 
 
 async def test_each_phase_of_an_outage_reads_right_on_the_page(running, tmp_path):

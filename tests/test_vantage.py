@@ -12,40 +12,24 @@ import subprocess
 import sys
 from pathlib import Path
 
-import aiohttp
 import pytest
-from prometheus_client import CollectorRegistry
 from zoneinfo import ZoneInfo
 
 from monitor import clock
 from monitor.accounting import month_report
-from monitor.app import Daemon
 from monitor.config import to_fleet
 from monitor.probes.faults import LOCAL, RESOLVER, own_fault
 from monitor.sla.calendar import month_of
 from monitor.storage import Store
-from daemon_helpers import config_for, metric, small_fleet, until
+from daemon_helpers import metric, running_daemon, until
 
 EVERYTHING = ("eu-west", "us-east", "panel", "genesys", "unlinked", "vonage")
 
 
 @pytest.fixture
-async def fleet():
-    fleet = await small_fleet()
-    yield fleet
-    await fleet.stop()
-
-
-@pytest.fixture
 async def running(fleet, tmp_path):
-    cfg = config_for(fleet, str(tmp_path / "d.db"), control=True)
-    daemon = Daemon(cfg, str(tmp_path / "d.db"), registry=CollectorRegistry())
-    await daemon.start()
-    async with aiohttp.ClientSession(f"http://127.0.0.1:{daemon.port}") as http:
-        daemon.http = http
+    async with running_daemon(fleet, str(tmp_path / "d.db"), control=True) as daemon:
         yield daemon
-    if daemon.runner is not None:
-        await daemon.stop()
 
 
 def report_of(daemon, path) -> dict:
