@@ -74,3 +74,55 @@ regions:{region("renewing", soon_port, certs.ca_file)}{region("lapsed", expired_
     assert [(e[0], e[1], e[2]) for e in events] == [("certificate.expiring", "renewing", "warning")]
     assert "certificate expires in 5.0 days (min_cert_days 14)" in events[0][3]
     assert errors == {"tls: certificate has expired"}
+
+
+async def test_blackbox_exporter_gives_the_same_verdict_on_the_same_targets(servers, tmp_path):
+    """The owner of probe_success and probe_ssl_earliest_cert_expiry, Debian's blackbox_exporter, on
+    the same two servers: 5 days left is up (with the same expiry), expired is down."""
+    import functools
+    import os
+    import shutil
+    import socket
+    import subprocess
+
+    import yaml
+
+    from monitor.config.probes import TlsProbe
+    from monitor.probes import ProbeContext, run_probe
+
+    binary = shutil.which("prometheus-blackbox-exporter")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("prometheus-blackbox-exporter is missing: .ci/run installs it")
+        pytest.skip("prometheus-blackbox-exporter not installed")
+    certs, soon_port, expired_port = servers
+    (tmp_path / "blackbox.yml").write_text(yaml.safe_dump({"modules": {"tls": {
+        "prober": "tcp", "timeout": "5s", "tcp": {"tls": True, "tls_config": {"ca_file": certs.ca_file}}}}}))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([binary, f"--config.file={tmp_path / 'blackbox.yml'}",
+                             f"--web.listen-address=127.0.0.1:{port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ctx = ProbeContext()
+    try:
+        async with aiohttp.ClientSession() as http:
+            async def verdict(target_port: int):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/probe",
+                                        params={"module": "tls", "target": f"127.0.0.1:{target_port}"}) as r:
+                        return await r.text() if r.status == 200 else None
+                except aiohttp.ClientError:
+                    return None
+            theirs = {name: await until(functools.partial(verdict, p), timeout=30)
+                      for name, p in (("soon", soon_port), ("expired", expired_port))}
+        ours = {name: await run_probe(TlsProbe(id=name, kind="tls", host="127.0.0.1", port=p, ca_file=certs.ca_file),
+                                      ctx, "local")
+                for name, p in (("soon", soon_port), ("expired", expired_port))}
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        await ctx.close()
+    assert metric(theirs["soon"], "probe_success") == 1.0 and ours["soon"].ok is True
+    assert metric(theirs["soon"], "probe_ssl_earliest_cert_expiry") == ours["soon"].cert_expiry_ms / 1000
+    assert metric(theirs["expired"], "probe_success") == 0.0 and ours["expired"].ok is False
