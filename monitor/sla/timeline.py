@@ -39,8 +39,11 @@ def fold_segments(
     # A state is True (up), False (down) or the unknown cause (a str): one value to compare.
     run_start = run_end = run_state = None
     prev_ts = prev_state = None
-    for ts, ok, *cause in samples:
-        state = bool(ok) if ok is not None else (cause[0] if cause and cause[0] else NO_DATA)
+    for sample in samples:
+        ts, ok = sample[0], sample[1]
+        # Indexing, not star-unpacking: this loop folds every imported sample.
+        state = (True if ok else False) if ok is not None else (
+            sample[2] if len(sample) > 2 and sample[2] else NO_DATA)
         if prev_ts is None:
             if seed_start is not None:
                 run_start, run_end, run_state = seed_start, ts, state
