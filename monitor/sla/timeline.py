@@ -83,8 +83,8 @@ def probe_states(segments: Sequence[Segment], lo: int, hi: int) -> StateSets:
     """State sets of one probe at one vantage over ``[lo, hi)``."""
     # Unpacked by position: the store hands over plain (start, end, ok) rows, which Segment also is.
     # ``ok == 0`` is down (False, or SQLite's 0); None (unknown) is neither down nor known.
-    down = clip(_coalesce([(a, b) for a, b, ok, *_ in segments if ok == 0]), lo, hi)
-    known = clip(_coalesce([(a, b) for a, b, ok, *_ in segments if ok is not None]), lo, hi)
+    down = clip(_coalesce([(s[0], s[1]) for s in segments if s[2] == 0]), lo, hi)
+    known = clip(_coalesce([(s[0], s[1]) for s in segments if s[2] is not None]), lo, hi)
     return StateSets(down, complement(known, lo, hi))
 
 
