@@ -28,7 +28,7 @@ def import_samples(store: Store, stream: BinaryIO, name: str, stale_ms: dict[str
     probe_ids: dict[str, int] = {}
     vantage_ids: dict[str, int] = {}
     touched: dict[tuple[int, int], list[int]] = {}  # key → [lo_ts, hi_ts, stale_ms]
-    rows: list = []
+    rows: list = []  # known samples, inserted in batches
     count = lineno = 0
     with store.atomic():
         for lineno, line in enumerate(stream, 1):
@@ -86,12 +86,17 @@ def import_samples(store: Store, stream: BinaryIO, name: str, stale_ms: dict[str
                 span[0] = ts
             elif ts > span[1]:
                 span[1] = ts
-            rows.append((probe_id, vantage_id, ts, ok, latency, error, None, cause))
+            if cause is None:
+                rows.append((probe_id, vantage_id, ts, ok, latency, error))
+            else:  # rare: insert in line order, so that a later line of the same key still wins
+                store.insert_plain_samples(rows)
+                rows.clear()
+                store.insert_samples([(probe_id, vantage_id, ts, ok, latency, error, None, cause)])
             count += 1
             if len(rows) >= BATCH:
-                store.insert_samples(rows)
+                store.insert_plain_samples(rows)
                 rows.clear()
-        store.insert_samples(rows)
+        store.insert_plain_samples(rows)
         for (probe_id, vantage_id), (lo, hi, stale) in touched.items():
             store.refold(probe_id, vantage_id, lo, hi, stale)
     return ImportResult(lines=lineno, samples=count, keys=len(touched))

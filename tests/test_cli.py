@@ -139,3 +139,14 @@ def test_unknown_samples_count_nothing_and_are_reported_with_their_cause(run_cli
     assert region["unknown_by_cause"]["no_data"] == region["unknown_minutes"] - 20.0 > 0
     markdown = run_cli("report", "--month", "2026-11", "--format", "markdown", now="2026-11-04T00:00:00Z").out
     assert "the monitor's network was down 20.00 min" in markdown and "Unknown (not monitored, counts nothing)" in markdown
+
+
+def test_the_later_line_of_a_key_wins_whether_known_or_unknown(run_cli, tmp_path):
+    ts = "2026-11-03T10:00:00Z"
+    lines = [{"ts": ts, "probe": "w", "ok": False}, {"ts": ts, "probe": "w", "ok": None, "cause": "monitor_fault"},
+             {"ts": "2026-11-03T10:01:00Z", "probe": "w", "ok": None, "cause": "monitor_fault"},
+             {"ts": "2026-11-03T10:01:00Z", "probe": "w", "ok": True}]
+    assert run_cli("import", str(write_jsonl(tmp_path / "s.jsonl", lines))).code == 0
+    import sqlite3
+    rows = sqlite3.connect(tmp_path / "store.db").execute("SELECT ts, ok, cause FROM samples ORDER BY ts").fetchall()
+    assert rows == [(1_793_700_000_000, None, "monitor_fault"), (1_793_700_060_000, 1, None)]

@@ -65,7 +65,6 @@ class VantageHealth:
         self.ctx = ctx
         self.vantage = vantage
         self.last: Verdict | None = None if cfg.probes else NO_CONTROLS
-        self.last_samples: list[Sample] = []
         self.degraded_since_ms: int | None = None
         self.events: list = []  # transitions not yet handed to the writer
         self._round: asyncio.Task | None = None
@@ -112,7 +111,7 @@ class VantageHealth:
         try:
             samples = await asyncio.gather(*(run_probe(p, self.ctx, self.vantage) for p in self.cfg.probes))
             verdict = self._judge(started_ms, samples)
-            self._record(verdict, samples)
+            self._record(verdict)
             return verdict
         finally:
             self._round = None
@@ -126,9 +125,9 @@ class VantageHealth:
                        if self._resolver_probes else None)
         return Verdict(started_ms, len(passed) >= self.cfg.min_ok, resolver_ok, detail)
 
-    def _record(self, verdict: Verdict, samples) -> None:
+    def _record(self, verdict: Verdict) -> None:
         was_healthy = self.healthy
-        self.last, self.last_samples = verdict, [s for s in samples if s is not None]
+        self.last = verdict
         now = clock.now_ms()
         if was_healthy and not verdict.healthy:
             self.degraded_since_ms = verdict.started_ms

@@ -111,6 +111,13 @@ class Store:
             "INSERT OR REPLACE INTO samples (probe_id, vantage_id, ts, ok, latency_ms, error, detail, cause)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
+    def insert_plain_samples(self, rows: Sequence[tuple]) -> None:
+        """``insert_samples`` for rows without detail or cause: (probe_id, vantage_id, ts, ok, latency, error).
+        Imports are mostly these; binding two NULLs less a row is measurably faster."""
+        self.db.conn.executemany(
+            "INSERT OR REPLACE INTO samples (probe_id, vantage_id, ts, ok, latency_ms, error) VALUES (?, ?, ?, ?, ?, ?)",
+            rows)
+
     def write_samples(self, rows: Sequence[SampleRow], stale_ms: dict[int, int]) -> None:
         """Insert samples and refold each touched timeline, in one transaction (the daemon's batches)."""
         spans: dict[tuple[int, int], list[int]] = {}
