@@ -6,13 +6,13 @@ import json
 from aiohttp import web
 from pydantic import TypeAdapter
 
-from monitor.config.models import DestinationConfig
+from monitor.config.destinations import Destination
 from monitor.hooks import events
 
 NOW = 1793700600000  # 2026-11-03T10:10:00Z
 OPENED = events.outage_opened("eu-west", 1793700000000, NOW)  # since 10:00
 RESOLVED = events.outage_resolved("eu-west", 1793700000000, NOW + 1_200_000)
-DEST = TypeAdapter(DestinationConfig)
+DEST = TypeAdapter(Destination)
 
 
 def destination(type_: str, url: str = "http://127.0.0.1:9/hook", **extra):

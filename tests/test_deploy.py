@@ -208,7 +208,7 @@ async def test_one_page_per_outage_in_a_real_alertmanager(tmp_path):
     the budget burn page for the same region; another region's SlaRegionDown still pages."""
     from aiohttp import web
 
-    from monitor.config.models import DestinationConfig
+    from monitor.config.destinations import AlertmanagerDestination
     from monitor.hooks import alertmanager, events
     from loopback import start_app
 
@@ -243,7 +243,7 @@ async def test_one_page_per_outage_in_a_real_alertmanager(tmp_path):
                 except aiohttp.ClientError:
                     return False
             await until(ready, timeout=30)
-            destination = DestinationConfig(name="am", type="alertmanager", url=f"http://127.0.0.1:{port}")
+            destination = AlertmanagerDestination(name="am", type="alertmanager", url=f"http://127.0.0.1:{port}")
             opened = events.outage_opened("eu-west", 1_795_000_000_000, 1_795_000_060_000)
             body, _ = alertmanager.build_payload(opened, destination, 1_795_000_060_000)
             from_rules = [{"labels": {"alertname": name, "severity": "critical", "region": region}}

@@ -27,7 +27,7 @@ from hook_helpers import NOW, OPENED, RESOLVED, Receiver, destination
 from loopback import start_app
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-EXTRA = {"webhook": {"secret": SECRET}, "pagerduty": {"routing_key": "R0UT1NGKEY"}, "slack": {}, "alertmanager": {}}
+EXTRA = {"webhook": {"secret": SECRET}, "pagerduty": {"routing_key": "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12"}, "slack": {}, "alertmanager": {}}
 
 
 @pytest.mark.parametrize("kind", sorted(DESTINATIONS))

@@ -12,8 +12,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .destinations import DESTINATION_MODELS, DESTINATION_TYPES
 from .models import Config
 from .probes import PROBE_KINDS, PROBE_MODELS
+
+# Models chosen by a tag (a probe's kind, a destination's type): pydantic puts the tag in error paths.
+TAGGED_MODELS = {**PROBE_MODELS, **DESTINATION_MODELS}
+# Values never echoed in an error message, wherever they come from.
+SECRET_KEYS = frozenset({"secret", "routing_key", "api_token"})
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -100,8 +106,8 @@ def _model_at(loc: Loc) -> type[BaseModel] | None:
     for part in loc[:-1]:
         if isinstance(part, int) or model is None:
             continue
-        if part in PROBE_KINDS:
-            model = PROBE_MODELS[part]
+        if part in TAGGED_MODELS:
+            model = TAGGED_MODELS[part]
             continue
         field = model.model_fields.get(part)
         if field is None:
@@ -121,8 +127,8 @@ def _inner_model(annotation: Any) -> Any:
 
 
 def _strip_kind(loc: Loc) -> Loc:
-    """Drop the discriminator tag pydantic puts after a probe's index."""
-    return tuple(p for i, p in enumerate(loc) if not (p in PROBE_KINDS and i and isinstance(loc[i - 1], int)))
+    """Drop the discriminator tag pydantic puts after a probe's or a destination's index."""
+    return tuple(p for i, p in enumerate(loc) if not (p in TAGGED_MODELS and i and isinstance(loc[i - 1], int)))
 
 
 def _describe(err: dict, secrets: set) -> tuple[Loc, str]:
@@ -138,9 +144,12 @@ def _describe(err: dict, secrets: set) -> tuple[Loc, str]:
     if kind == "missing":
         return loc, "required key is missing (add it)"
     message = err["msg"].removeprefix("Value error, ")
-    shown = "(from environment)" if loc in secrets else repr(err.get("input"))
+    shown = ("(from environment)" if loc in secrets else "(hidden)" if loc and loc[-1] in SECRET_KEYS
+             else repr(err.get("input")))
     if kind == "union_tag_invalid":
         tag = err.get("ctx", {}).get("tag")
+        if "destinations" in loc:
+            return loc + ("type",), f"{tag!r}: unknown destination type (use one of {', '.join(DESTINATION_TYPES)})"
         return loc + ("kind",), f"{tag!r}: unknown probe kind (use one of {', '.join(PROBE_KINDS)})"
     return loc, f"{shown}: {message}"
 
@@ -189,9 +198,6 @@ def _cross_checks(cfg: Config) -> Iterator[tuple[Loc, str]]:
     destinations = {d.name: d for d in cfg.hooks.destinations}
     yield from _unique([(("hooks", "destinations", i, "name"), d.name) for i, d in enumerate(cfg.hooks.destinations)],
                        "destination")
-    for i, d in enumerate(cfg.hooks.destinations):
-        if d.type == "pagerduty" and not d.routing_key:
-            yield ("hooks", "destinations", i, "routing_key"), "is required for pagerduty (an Events API v2 integration key)"
     region_names = {r.name for r in cfg.regions}
     for i, route in enumerate(cfg.hooks.routes):
         if route.destination not in destinations:

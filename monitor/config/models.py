@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .destinations import Destination
 from .probes import Probe
 from .types import Currency, DurationMs, ExactDecimal, Name
 
@@ -68,17 +69,6 @@ class DaemonConfig(_Strict):
     shutdown_grace: DurationMs = 15_000  # in-flight probes get this long after SIGTERM
 
 
-class DestinationConfig(_Strict):
-    name: Name
-    type: Literal["webhook", "slack", "pagerduty", "alertmanager"]
-    url: str = Field(pattern=r"^https?://\S+$")  # PagerDuty: https://events.pagerduty.com/v2/enqueue
-    secret: str | None = None  # webhook: HMAC key (Standard Webhooks "whsec_<base64>", or raw text)
-    routing_key: str | None = None  # PagerDuty integration key
-    headers: dict[str, str] = {}
-    timeout: DurationMs = 10_000
-    max_age: DurationMs = 86_400_000  # an event not delivered by then is given up (and reported)
-
-
 class RouteConfig(_Strict):
     destination: Name
     events: list[str] = ["*"]  # fnmatch patterns: "outage.*", "budget.consumed"
@@ -87,7 +77,7 @@ class RouteConfig(_Strict):
 
 
 class HooksConfig(_Strict):
-    destinations: list[DestinationConfig] = []
+    destinations: list[Destination] = []
     routes: list[RouteConfig] = []
     budget_thresholds: list[int] = [50, 75, 90, 100]  # percent of the month's error budget consumed
     at_risk_minutes: int = Field(30, ge=1)  # budget.at_risk: an open outage lasting this much longer exhausts it

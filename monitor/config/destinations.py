@@ -1,0 +1,87 @@
+"""Hook destinations, one model per type (chosen by ``type``), each checking its own settings."""
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .types import DurationMs, Name
+
+URL = r"^https?://[^\s/?#]+\S*$"  # absolute http(s), with a host
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Destination(_Strict):
+    name: Name
+    url: str = Field(pattern=URL)
+    headers: dict[str, str] = {}
+    timeout: DurationMs = 10_000
+    max_age: DurationMs = 86_400_000  # an event not delivered by then is given up (and reported)
+
+
+def webhook_key(secret: str) -> bytes:
+    """The HMAC key of a Standard Webhooks secret: base64, after an optional ``whsec_`` prefix (as the
+    official verifiers read it). ValueError when it is not valid base64."""
+    try:
+        key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("must be base64 (padding included), with or without the whsec_ prefix, as Standard "
+                         "Webhooks verifiers decode it; e.g. whsec_ followed by `openssl rand -base64 32`") from None
+    if len(key) < 16:
+        raise ValueError("decodes to fewer than 16 bytes: use at least 24 random bytes (`openssl rand -base64 32`)")
+    return key
+
+
+class WebhookDestination(_Destination):
+    """JSON signed per Standard Webhooks."""
+
+    type: Literal["webhook"]
+    secret: str | None = None  # whsec_<base64> or <base64>; unset: unsigned
+
+    @field_validator("secret")
+    @classmethod
+    def _decodes(cls, secret: str | None) -> str | None:
+        if secret is not None:
+            webhook_key(secret)
+        return secret
+
+
+class SlackDestination(_Destination):
+    """A Slack incoming webhook."""
+
+    type: Literal["slack"]
+
+
+class PagerDutyDestination(_Destination):
+    """PagerDuty Events API v2."""
+
+    type: Literal["pagerduty"]
+    url: str = Field("https://events.pagerduty.com/v2/enqueue", pattern=URL)
+    routing_key: str
+
+    @field_validator("routing_key")
+    @classmethod
+    def _integration_key(cls, key: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9]{32}", key):
+            raise ValueError("must be the 32-character integration key of an Events API v2 integration "
+                             "(PagerDuty service → Integrations)")
+        return key
+
+
+class AlertmanagerDestination(_Destination):
+    """Alertmanager's /api/v2/alerts."""
+
+    type: Literal["alertmanager"]
+
+
+Destination = Annotated[Union[WebhookDestination, SlackDestination, PagerDutyDestination, AlertmanagerDestination],
+                        Field(discriminator="type")]
+DESTINATION_MODELS = {"webhook": WebhookDestination, "slack": SlackDestination, "pagerduty": PagerDutyDestination,
+                      "alertmanager": AlertmanagerDestination}
+DESTINATION_TYPES = tuple(DESTINATION_MODELS)
