@@ -32,7 +32,7 @@ class Receiver:
         body = await request.read()
         if self.attempts <= self.failures:
             return web.Response(status=self.fail_with, text="not now")
-        self.received.append({"headers": dict(request.headers), "body": json.loads(body)})
+        self.received.append({"headers": dict(request.headers), "body": json.loads(body), "raw": body})
         return web.Response(status=202 if request.path.endswith("enqueue") else 200, text="ok")
 
     def app(self) -> web.Application:

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
-import hmac
+import datetime as dt
 import json
 import random
+import re
 
 import pytest
 from pydantic import TypeAdapter
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from monitor import clock
 from monitor.config import parse_config
@@ -39,19 +40,36 @@ def test_build_payload_matches_fixture(kind):
         assert {"headers": headers, "body": json.loads(body)} == fixture[name], name
 
 
-def verify(secret: str, headers: dict, body: bytes) -> bool:
-    """Standard Webhooks verification, written from the convention (not from our signer)."""
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
-    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-    return any(hmac.compare_digest(expected, sig.split(",", 1)[1]) for sig in headers["webhook-signature"].split())
+RAW_SECRET = base64.b64encode(b"a raw base64 key, no prefix ...").decode()
 
 
-def test_webhook_signature_verifies_with_the_secret_only():
-    body, headers = DESTINATIONS["webhook"].build_payload(OPENED, destination("webhook", secret=SECRET), NOW)
-    assert verify(SECRET, headers, body)
-    assert not verify("whsec_" + base64.b64encode(b"another secret key").decode(), headers, body)
-    assert not verify(SECRET, headers, body.replace(b"eu-west", b"us-east"))
+def official(secret: str, headers: dict, body: bytes) -> None:
+    """Verify with the official Standard Webhooks package (raises WebhookVerificationError)."""
+    Webhook(secret).verify(body, {k.lower(): v for k, v in headers.items()})
+
+
+@pytest.mark.parametrize("secret", [SECRET, RAW_SECRET], ids=["whsec", "raw-base64"])
+def test_webhook_signature_is_the_official_one(secret):
+    dest = destination("webhook", secret=secret)
+    body, headers = DESTINATIONS["webhook"].build_payload(OPENED, dest, NOW)
+    signed_at = dt.datetime.fromtimestamp(int(headers["webhook-timestamp"]), dt.timezone.utc)
+    assert headers["webhook-signature"] == Webhook(secret).sign(headers["webhook-id"], signed_at, body.decode())
+    assert re.fullmatch(r"msg_[0-9a-f]{32}", headers["webhook-id"])
+    # A retry keeps the id and is signed anew at its own time.
+    again_body, again = DESTINATIONS["webhook"].build_payload(OPENED, dest, NOW + 90_000)
+    assert again["webhook-id"] == headers["webhook-id"] and again["webhook-timestamp"] == str(NOW // 1000 + 90)
+    assert again["webhook-signature"] != headers["webhook-signature"] and again_body == body
+
+
+@pytest.mark.parametrize("secret", [SECRET, RAW_SECRET], ids=["whsec", "raw-base64"])
+def test_a_fresh_signature_verifies_and_a_tampered_one_does_not(secret):
+    body, headers = DESTINATIONS["webhook"].build_payload(OPENED, destination("webhook", secret=secret),
+                                                          clock.now_ms())
+    official(secret, headers, body)
+    with pytest.raises(WebhookVerificationError):
+        official(secret, headers, body.replace(b"eu-west", b"us-east"))
+    with pytest.raises(WebhookVerificationError):
+        official("whsec_" + base64.b64encode(b"another secret key").decode(), headers, body)
 
 
 ROUTES = TypeAdapter(list[RouteConfig])
@@ -86,6 +104,8 @@ async def test_receiver_down_then_up_gets_each_event_once_in_order(tmp_path, mon
         await asyncio.sleep(0.02)
     assert [r["body"]["type"] for r in receiver.received] == ["outage.opened", "outage.counted", "outage.resolved"]
     assert results.count("retry") == 3 and results.count("delivered") == 3
+    for delivery in receiver.received:  # each as sent, checked by the official verifier
+        official(SECRET, delivery["headers"], delivery["raw"])
     await deliverer.deliver_due()
     assert len(receiver.received) == 3 and await db.call(outbox.depth) == 0  # never again
     await deliverer.close()
@@ -214,8 +234,7 @@ hooks:
                                             "ops"])
     await runner.cleanup()
     assert result == 0 and receiver.received[0]["body"]["type"] == "test"
-    assert verify(SECRET, receiver.received[0]["headers"], json.dumps(receiver.received[0]["body"],
-                                                                       separators=(",", ":"), sort_keys=True).encode())
+    official(SECRET, receiver.received[0]["headers"], receiver.received[0]["raw"])
     out = capsys.readouterr().out
     assert "delivered (webhook at 127.0.0.1)" in out and "/hook" not in out  # no URL path: it may be a secret
     store = Store.open(run_cli.db)

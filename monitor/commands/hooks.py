@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from .. import clock
 from ..errors import InputError
 from ..hooks import outbox
 from ..hooks.events import Event
@@ -46,7 +47,8 @@ def hooks_test(ctx: Context, args) -> int:
     event = Event(f"test:{ctx.now_ms}", "test", f"sla-monitor/test/{ctx.now_ms}", "info", ctx.now_ms, None,
                   "sla-monitor test event: this destination is reachable", {"by": ctx.by})
     module = DESTINATIONS[dest.type]
-    body, headers = module.build_payload(event, dest, ctx.now_ms)
+    # Signed with the wall clock, whatever --now says: receivers check the timestamp against theirs.
+    body, headers = module.build_payload(event, dest, clock.now_ms())
 
     async def send():
         async with aiohttp.ClientSession() as session:
