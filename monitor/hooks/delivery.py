@@ -49,9 +49,22 @@ class Deliverer:
             return
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
-        queue = await self.db.call(outbox.due, clock.now_ms())
-        await asyncio.gather(*(self._destination(name, items) for name, items in queue.items()))
-        self.depth = await self.db.call(outbox.depth)
+        try:
+            await self._expire()
+            queue = await self.db.call(outbox.due, clock.now_ms())
+            await asyncio.gather(*(self._destination(name, items) for name, items in queue.items()))
+        finally:
+            self.depth = await self.db.call(outbox.depth)
+
+    async def _expire(self) -> None:
+        """Give up every pending delivery older than its destination's ``max_age``, also those queued
+        behind one that is waiting for a retry (each is logged and counted)."""
+        now = clock.now_ms()
+        for name, dest in self.destinations.items():
+            for event_id in await self.db.call(outbox.expire, name, now - dest.max_age, now):
+                self.on_result(name, "failed")
+                log.error("event=hook_failed destination=%s event_id=%s error=%r", name, event_id,
+                          "not delivered within max_age")
 
     async def _destination(self, name: str, items) -> None:
         dest = self.destinations.get(name)
@@ -61,7 +74,14 @@ class Deliverer:
                 await self.db.call(outbox.mark, seq, name, "failed", attempts, now, "destination no longer configured", now)
                 continue
             module = DESTINATIONS[dest.type]
-            body, headers = module.build_payload(event, dest, now)
+            try:
+                body, headers = module.build_payload(event, dest, now)
+            except Exception as exc:  # a bug or a bad event: fail this one alone, the queue moves on
+                error = f"payload could not be built: {type(exc).__name__}: {exc}"[:300]
+                await self.db.call(outbox.mark, seq, name, "failed", attempts, now, error, now)
+                self.on_result(name, "failed")
+                log.exception("event=hook_failed destination=%s event_id=%s error=%r", name, event.id, error)
+                continue
             result = await module.send(self._session, dest, body, headers)
             attempts += 1
             now = clock.now_ms()

@@ -61,6 +61,21 @@ def mark(store: Store, seq: int, destination: str, status: str, attempts: int, n
             [status, attempts, next_attempt_ms, error, now_ms if status == "delivered" else None, seq, destination])
 
 
+def expire(store: Store, destination: str, before_ms: int, now_ms: int) -> list[str]:
+    """Mark failed the destination's pending deliveries of events that occurred before ``before_ms``;
+    returns their event ids."""
+    with store.atomic():
+        rows = store.db.execute(
+            "SELECT d.event_seq, e.id FROM deliveries d JOIN events e ON e.seq = d.event_seq"
+            " WHERE d.destination = ? AND d.status = 'pending' AND e.occurred_at_ms < ?",
+            [destination, before_ms]).fetchall()
+        for seq, _ in rows:
+            store.db.execute("UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_ms = ?"
+                             " WHERE event_seq = ? AND destination = ?",
+                             ["gave up: not delivered within max_age", now_ms, seq, destination])
+    return [event_id for _, event_id in rows]
+
+
 def depth(store: Store) -> int:
     return store.db.execute("SELECT count(*) FROM deliveries WHERE status = 'pending'").fetchone()[0]
 

@@ -1,0 +1,98 @@
+"""Delivery semantics (issue 10): no redirects, a poison event fails alone, max_age for every pending
+delivery, and a queue depth that says what is really pending. Real receivers on 127.0.0.1."""
+from __future__ import annotations
+
+import random
+
+from aiohttp import web
+from pydantic import TypeAdapter
+
+from monitor import clock
+from monitor.config import parse_config
+from monitor.config.models import RouteConfig
+from monitor.hooks import events, outbox
+from monitor.hooks.delivery import Deliverer
+from monitor.hooks.events import Event
+from monitor.live.dbthread import DbThread
+from conftest import FIXTURES
+from hook_helpers import Receiver, destination
+from loopback import start_app
+
+ROUTES = TypeAdapter(list[RouteConfig])
+
+
+async def deliverer_for(tmp_path, url: str, kind: str = "webhook", **extra):
+    db = DbThread(str(tmp_path / "hooks.db"))
+    await db.start()
+    dest = destination(kind, url=url, **extra)
+    hooks = parse_config((FIXTURES / "spec.yaml").read_text()).hooks.model_copy(
+        update={"destinations": [dest], "routes": ROUTES.validate_python([{"destination": dest.name}])})
+    results: list[str] = []
+    return db, hooks, Deliverer(db, hooks, on_result=lambda d, r: results.append(r), rng=random.Random(1)), results
+
+
+async def test_a_redirect_is_not_followed_and_not_delivered(tmp_path):
+    seen = {"post": 0, "get": 0}
+
+    async def moved(request):
+        seen["post"] += 1
+        raise web.HTTPMovedPermanently(location=f"http://127.0.0.1:{request.url.port}/new-hook")
+
+    async def new_hook(request):
+        seen["get" if request.method == "GET" else "post"] += 1
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/hook", moved)
+    app.router.add_route("*", "/new-hook", new_hook)
+    runner, port = await start_app(app)
+    db, hooks, deliverer, results = await deliverer_for(tmp_path, f"http://127.0.0.1:{port}/hook")
+    now = clock.now_ms()
+    await db.call(outbox.record, [events.outage_opened("eu-west", now - 60_000, now)], hooks.routes)
+    await deliverer.deliver_due()
+    listed = await db.call(outbox.listing)
+    await deliverer.close()
+    await db.close()
+    await runner.cleanup()
+    assert seen == {"post": 1, "get": 0}  # the POST was not replayed as a GET (or at all)
+    assert listed[0]["status"] == "failed" and "HTTP 301: redirect to 127.0.0.1 not followed" in listed[0]["last_error"]
+    assert results == ["failed"] and deliverer.depth == 0
+
+
+async def test_a_poison_event_fails_alone_and_the_queue_moves_on(tmp_path):
+    receiver = Receiver()
+    runner, port = await start_app(receiver.app())
+    db, hooks, deliverer, results = await deliverer_for(tmp_path, f"http://127.0.0.1:{port}/hook", kind="slack")
+    now = clock.now_ms()
+    good = events.outage_opened("eu-west", now - 60_000, now - 3)  # all due now
+    poison = Event("poison:1", "outage.opened", "sla-monitor/poison", "no-such-severity", now - 2, "eu-west", "x")
+    after = events.outage_resolved("eu-west", now - 60_000, now - 1)
+    await db.call(outbox.record, [good, poison, after], hooks.routes)
+    await deliverer.deliver_due()
+    listed = {row["id"]: row for row in await db.call(outbox.listing)}
+    await deliverer.close()
+    await db.close()
+    await runner.cleanup()
+    assert [r["body"]["text"].split("*")[1] for r in receiver.received] == ["outage.opened", "outage.resolved"]
+    assert listed["poison:1"]["status"] == "failed"
+    assert listed["poison:1"]["last_error"].startswith("payload could not be built: KeyError")
+    assert sorted(results) == ["delivered", "delivered", "failed"] and deliverer.depth == 0
+
+
+async def test_max_age_applies_to_deliveries_waiting_behind_a_retry(tmp_path):
+    receiver = Receiver(fail_with=503, failures=10**6)
+    runner, port = await start_app(receiver.app())
+    db, hooks, deliverer, results = await deliverer_for(tmp_path, f"http://127.0.0.1:{port}/hook", max_age="1h")
+    now = clock.now_ms()
+    fresh = events.outage_opened("eu-west", now - 60_000, now)
+    old = events.outage_opened("us-east", now - 3 * 3_600_000, now - 2 * 3_600_000)
+    await db.call(outbox.record, [fresh], hooks.routes)
+    await db.call(outbox.record, [old], hooks.routes)  # queued behind the fresh one
+    await deliverer.deliver_due()  # the fresh one fails (503) and waits for its retry; the old one expires
+    listed = {row["id"]: row for row in await db.call(outbox.listing)}
+    await deliverer.close()
+    await db.close()
+    await runner.cleanup()
+    assert listed[fresh.id]["status"] == "pending" and listed[old.id]["status"] == "failed"
+    assert listed[old.id]["last_error"] == "gave up: not delivered within max_age"
+    assert results == ["failed", "retry"] and deliverer.depth == 1  # only the fresh one is still pending
