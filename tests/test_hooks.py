@@ -117,7 +117,9 @@ async def test_a_400_is_permanent_and_reported(tmp_path):
     receiver = Receiver(fail_with=400, failures=10**6)
     runner, db, hooks = await outbox_with(tmp_path, receiver, "slack")
     deliverer = Deliverer(db, hooks)
-    await db.call(outbox.record, [OPENED, RESOLVED], hooks.routes)
+    now = clock.now_ms()  # within max_age (older ones are given up unsent)
+    await db.call(outbox.record, [events.outage_opened("eu-west", now - 60_000, now - 2),
+                                  events.outage_resolved("eu-west", now - 60_000, now - 1)], hooks.routes)
     await deliverer.deliver_due()
     await deliverer.deliver_due()
     rows = await db.call(outbox.listing)
