@@ -18,6 +18,7 @@ from .config.fleet import stale_ms_by_probe
 from .exporters.prometheus import GaugeText, ProbeExposition, SlaCollector
 from .hooks import detect, outbox
 from .hooks.delivery import Deliverer
+from .hooks.resend import Resender, active_conditions
 from .live.dbthread import DbThread
 from .live.figures import LiveFigures
 from .live.tracker import Tracker
@@ -49,6 +50,8 @@ class Daemon:
                                     ["destination", "result"], registry=self.registry)
         self.deliverer = Deliverer(self.db, cfg.hooks,
                                    on_result=lambda d, r: self.hook_results.labels(d, r).inc())
+        self.resender = Resender(cfg.hooks, lambda now: active_conditions(
+            self.tracker, self.vantage_health, self.figures.maintenance, self.fleet.policy, now))
         # The SLA collector is exposed through the fast text path (GaugeText) rather than the registry.
         self.sla_collector = SlaCollector(self.tracker, self.figures, cfg.vantage, "")  # runbook URL: on start
         self.gauge_text = GaugeText()
@@ -113,7 +116,8 @@ class Daemon:
         self.sla_collector.runbook_url = f"{public.rstrip('/')}/runbooks"
         self.scheduler.start()
         self._tasks = [asyncio.create_task(self.writer.run()), asyncio.create_task(self._refresh_loop()),
-                       asyncio.create_task(self.deliverer.run()), asyncio.create_task(self.vantage_health.run())]
+                       asyncio.create_task(self.deliverer.run()), asyncio.create_task(self.vantage_health.run()),
+                       asyncio.create_task(self.resender.run())]
         if (interval := sdnotify.watchdog_interval_s()) is not None:
             self._tasks.append(asyncio.create_task(self._watchdog(interval)))
         sdnotify.notify("READY=1")

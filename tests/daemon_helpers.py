@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import urllib.request
 
@@ -27,7 +28,7 @@ async def small_fleet() -> Fleet:
 
 def config_text(fleet: Fleet, db: str, interval: str = "200ms", stale_after: str | None = None,
                 threshold_minutes: str = "0.02", token: str | None = "s3cret-token", hang: bool = False,
-                hook_url: str | None = None, control: bool = False) -> str:
+                hook_url: str | None = None, control: bool = False, alertmanager_url: str | None = None) -> str:
     port = {name: t.port for name, t in fleet.targets.items()}
     stale = f", stale_after: {stale_after}" if stale_after else ""
     common = f"interval: {interval}, timeout: 150ms{stale}"
@@ -43,6 +44,13 @@ hooks:
     - {{name: receiver, type: webhook, url: "{hook_url}", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", timeout: 2s}}
   routes:
     - {{destination: receiver, events: ["outage.*"]}}""" if hook_url else "")
+    if alertmanager_url:
+        hooks = f"""
+hooks:
+  destinations:
+    - {{name: am, type: alertmanager, url: "{alertmanager_url}", resend_interval: 1s, timeout: 2s}}
+  routes:
+    - {{destination: am, events: ["outage.*", "maintenance.*"]}}"""
     # The monitor's control target, and a third party watched by a plain TCP probe (no feed): both
     # fail when the monitor loses its network.
     vantage = (f"""
@@ -100,7 +108,9 @@ async def until(predicate, timeout: float = 15.0, step: float = 0.05):
     """Wait until ``predicate()`` is truthy (a bound, not a performance claim: fails rather than hangs)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        value = await predicate() if asyncio.iscoroutinefunction(predicate) else predicate()
+        value = predicate()
+        if inspect.isawaitable(value):  # an async function, or a lambda calling one
+            value = await value
         if value:
             return value
         if asyncio.get_running_loop().time() > deadline:

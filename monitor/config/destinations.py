@@ -78,6 +78,8 @@ class AlertmanagerDestination(_Destination):
     """Alertmanager's /api/v2/alerts."""
 
     type: Literal["alertmanager"]
+    # While a condition holds its alert is re-posted this often, with endsAt four intervals ahead.
+    resend_interval: DurationMs = 60_000
 
 
 Destination = Annotated[Union[WebhookDestination, SlackDestination, PagerDutyDestination, AlertmanagerDestination],

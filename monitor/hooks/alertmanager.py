@@ -1,5 +1,12 @@
-"""Alertmanager ``POST /api/v2/alerts``: existing routing, grouping and silences apply. A resolving
-event sends the same labels with ``endsAt`` set."""
+"""Alertmanager ``POST /api/v2/alerts``, as Prometheus does it: existing routing, grouping, silences
+and inhibitions apply.
+
+A condition (an outage from opened through counted to resolved, a third party down, this vantage
+unable to see the network, a maintenance window, a certificate near its end) is one alert: the same
+labels from start to end. While it holds, the daemon re-posts it every ``resend_interval`` with
+``startsAt`` fixed and ``endsAt`` four intervals ahead (``monitor/hooks/resend.py``), so Alertmanager
+never resolves it on its own; its end posts ``endsAt`` = now once. One-off events (budget, breach,
+update due) are posted with ``endsAt`` four intervals ahead and end by themselves."""
 from __future__ import annotations
 
 import json
@@ -8,24 +15,54 @@ from ..sla.calendar import iso
 from .events import Event
 from .transport import post
 
+# The alert name of each condition, by event type; one-off events get "Sla" + their type in CamelCase.
+CONDITIONS = {
+    "outage.opened": "SlaOutage", "outage.counted": "SlaOutage", "outage.resolved": "SlaOutage",
+    "third_party.down": "SlaThirdPartyDown", "third_party.up": "SlaThirdPartyDown",
+    "monitor.degraded": "SlaVantageUnhealthy", "monitor.recovered": "SlaVantageUnhealthy",
+    "maintenance.started": "SlaMaintenance", "maintenance.ended": "SlaMaintenance",
+    "certificate.expiring": "SlaCertificateExpiring", "certificate.renewed": "SlaCertificateExpiring",
+}
+# The severity label a condition keeps to its end (an alert's labels are its identity).
+# (A maintenance window keeps its own: warning when it lacked notice or overran, start and end alike.)
+CONDITION_SEVERITY = {"SlaOutage": "critical", "SlaThirdPartyDown": "warning", "SlaVantageUnhealthy": "warning",
+                      "SlaCertificateExpiring": "warning"}
+ENDS_AHEAD = 4  # endsAt this many resend intervals ahead, as Prometheus does
 
-OPENING_SEVERITY = {"outage.resolved": "critical", "third_party.up": "warning", "maintenance.ended": "info"}
+
+def alertname(event: Event) -> str:
+    return CONDITIONS.get(event.type) or "Sla" + "".join(
+        part.capitalize() for part in event.type.replace("_", ".").split("."))
+
+
+def labels(event: Event) -> dict:
+    """The alert's identity: the same for every event of one condition."""
+    name = alertname(event)
+    found = {"alertname": name, "severity": CONDITION_SEVERITY.get(name, event.severity),
+             "dedup_key": event.dedup_key, "source": "sla-monitor"}
+    if event.region:
+        found["region"] = event.region
+    return found
+
+
+def alert(event: Event, now_ms: int, resend_ms: int) -> dict:
+    """One alert: ``endsAt`` when the condition ended for an event that ends it (even if delivered
+    later), else ``ENDS_AHEAD`` resends ahead."""
+    ends = event.occurred_at_ms if event.resolves else now_ms + ENDS_AHEAD * resend_ms
+    return {"labels": labels(event),
+            "annotations": {"summary": event.summary, "event_id": event.id, "event_type": event.type,
+                            "severity_now": event.severity},
+            "startsAt": event.data.get("start") or event.data.get("since") or event.as_json()["occurred_at"],
+            "endsAt": iso(ends)}
 
 
 def build_payload(event: Event, dest, now_ms: int) -> tuple[bytes, dict]:
-    alertname = "SlaOutage" if event.type.startswith("outage.") else \
-        "SlaThirdPartyDown" if event.type.startswith("third_party.") else \
-        "Sla" + "".join(part.capitalize() for part in event.type.replace("_", ".").split("."))
-    labels = {"alertname": alertname, "severity": event.severity, "dedup_key": event.dedup_key, "source": "sla-monitor"}
-    if event.region:
-        labels["region"] = event.region
-    alert = {"labels": labels,
-             "annotations": {"summary": event.summary, "event_id": event.id, "event_type": event.type},
-             "startsAt": event.data.get("start") or event.as_json()["occurred_at"]}
-    if event.resolves:
-        alert["endsAt"] = iso(event.occurred_at_ms)
-        labels["severity"] = OPENING_SEVERITY[event.type]  # the same label set as the alert it ends
-    return json.dumps([alert], separators=(",", ":")).encode(), dict(dest.headers)
+    return json.dumps([alert(event, now_ms, dest.resend_interval)], separators=(",", ":")).encode(), dict(dest.headers)
+
+
+def build_resend(conditions: list[Event], dest, now_ms: int) -> bytes:
+    """Every condition that still holds, in one post."""
+    return json.dumps([alert(e, now_ms, dest.resend_interval) for e in conditions], separators=(",", ":")).encode()
 
 
 async def send(session, dest, body: bytes, headers: dict):

@@ -62,8 +62,8 @@ def from_maintenance(windows, policy: Policy, now_ms: int) -> list[Event]:
         _, flags = assess_maintenance(w, policy)
         where = w.region or "all regions"
         key = f"sla-monitor/maintenance/{w.id}"
+        warning = [f for f in flags if f in ("late_notice", "overrun")]
         if w.start_ms <= now_ms < w.end_ms:
-            warning = [f for f in flags if f in ("late_notice", "overrun")]
             found.append(Event(f"maintenance.started:{w.id}", "maintenance.started", key,
                                "warning" if warning else "info", now_ms, w.region,
                                f"{w.kind} maintenance started in {where} until {iso(w.end_ms)}: {w.reason}"
@@ -71,8 +71,11 @@ def from_maintenance(windows, policy: Policy, now_ms: int) -> list[Event]:
                                {"id": w.id, "kind": w.kind, "start": iso(w.start_ms), "end": iso(w.end_ms),
                                 "flags": list(flags)}))
         elif w.end_ms <= now_ms < w.end_ms + DAY_MS:
-            found.append(Event(f"maintenance.ended:{w.id}", "maintenance.ended", key, "info", now_ms, w.region,
-                               f"maintenance in {where} ended: {w.reason}", {"id": w.id, "end": iso(w.end_ms)}))
+            # The same severity as its start: for Alertmanager, one window is one alert with one label set.
+            found.append(Event(f"maintenance.ended:{w.id}", "maintenance.ended", key,
+                               "warning" if warning else "info", now_ms, w.region,
+                               f"maintenance in {where} ended: {w.reason}",
+                               {"id": w.id, "start": iso(w.start_ms), "end": iso(w.end_ms)}))
     return found
 
 

@@ -80,7 +80,8 @@ def third_party(name: str, provider: str, down: bool, now_ms: int, since_ms: int
     kind = "third_party.down" if down else "third_party.up"
     return Event(f"{kind}:{name}:{iso(since_ms)}", kind, f"sla-monitor/third-party/{name}/{iso(since_ms)}",
                  "warning" if down else "info", now_ms, None,
-                 f"{provider} ({name}) is {'down' if down else 'back up'}", {"third_party": name, "provider": provider})
+                 f"{provider} ({name}) is {'down' if down else 'back up'}",
+                 {"third_party": name, "provider": provider, "start": iso(since_ms)})
 
 
 def vantage_health(vantage: str, healthy: bool, since_ms: int, now_ms: int, detail: str) -> Event:
@@ -94,14 +95,15 @@ def vantage_health(vantage: str, healthy: bool, since_ms: int, now_ms: int, deta
                  {"vantage": vantage, "since": iso(since_ms), "detail": detail})
 
 
-def certificate(probe: str, region: str | None, expiry_ms: int, expiring: bool, now_ms: int, detail: str) -> Event:
+def certificate(probe: str, region: str | None, expiry_ms: int, expiring: bool, now_ms: int, detail: str,
+                since_ms: int) -> Event:
     """certificate.expiring once per certificate (its expiry is in the id) while fewer than
     ``min_cert_days`` remain; certificate.renewed when the probe sees a later one."""
     kind = "certificate.expiring" if expiring else "certificate.renewed"
     return Event(f"{kind}:{probe}:{iso(expiry_ms)}", kind, f"sla-monitor/certificate/{probe}/{iso(expiry_ms)}",
                  "warning" if expiring else "info", now_ms, region,
                  f"{probe}: {detail}" if expiring else f"{probe}: certificate renewed ({detail})",
-                 {"probe": probe, "expires": iso(expiry_ms)})
+                 {"probe": probe, "expires": iso(expiry_ms), "start": iso(since_ms)})
 
 
 def routes_for(event: Event, routes) -> list[str]:

@@ -53,7 +53,7 @@ class Tracker:
     outage_start: dict[str, int] = field(default_factory=dict)  # region → start of its announced outage
     third_state: dict[str, str] = field(default_factory=dict)
     third_down_since: dict[str, int] = field(default_factory=dict)  # third party → start of its down spell
-    cert_warned: dict[str, int] = field(default_factory=dict)  # probe → expiry of the certificate warned about
+    cert_warned: dict[str, tuple[int, int]] = field(default_factory=dict)  # probe → (expiry warned about, since)
     events: list = field(default_factory=list)  # transitions not yet handed to the writer
     # (region or None, component or third party) → its probes: a sample touches only its own group.
     groups: dict[tuple[str | None, str], list[ProbeState]] = field(default_factory=dict)
@@ -123,15 +123,16 @@ class Tracker:
         """certificate.expiring once per certificate that is valid but near its end; certificate.renewed
         (same dedup key) when the probe sees one that is not."""
         warning = (sample.detail or {}).get("warning")
-        warned = self.cert_warned.get(state.id)
-        if warning and warned != sample.cert_expiry_ms:
-            self.cert_warned[state.id] = sample.cert_expiry_ms
-            self.events.append(events.certificate(state.id, state.region, sample.cert_expiry_ms, True, now_ms, warning))
+        expiry, since = self.cert_warned.get(state.id, (None, None))
+        if warning and expiry != sample.cert_expiry_ms:
+            self.cert_warned[state.id] = (sample.cert_expiry_ms, sample.ts_ms)
+            self.events.append(events.certificate(state.id, state.region, sample.cert_expiry_ms, True, now_ms, warning,
+                                                  sample.ts_ms))
             log.warning("event=certificate_expiring probe=%s expires=%s", state.id, iso(sample.cert_expiry_ms))
-        elif not warning and warned is not None:
+        elif not warning and expiry is not None:
             del self.cert_warned[state.id]
-            self.events.append(events.certificate(state.id, state.region, warned, False, now_ms,
-                                                  f"now valid until {iso(sample.cert_expiry_ms)}"))
+            self.events.append(events.certificate(state.id, state.region, expiry, False, now_ms,
+                                                  f"now valid until {iso(sample.cert_expiry_ms)}", since))
 
     def _outage_events(self, region, after: str, now_ms: int) -> None:
         """outage.opened when a region turns down (once per outage, also across unknown spells and

@@ -1,0 +1,69 @@
+"""Alertmanager resends: while a condition holds, its alert is re-posted every ``resend_interval``
+with ``endsAt`` ahead, as Prometheus does, so that Alertmanager's ``resolve_timeout`` never ends a
+live outage. The conditions come from the live state (restored on start), not from the outbox: after
+a restart the alerts of what still holds are re-posted with their original labels and start."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Callable
+
+import aiohttp
+
+from .. import clock
+from . import alertmanager, detect, events
+from .events import Event, routes_for
+
+log = logging.getLogger("sla_monitor.hooks")
+
+
+def active_conditions(tracker, vantage_health, maintenance, policy, now_ms: int) -> list[Event]:
+    """The opening event of every condition that holds now (same ids and labels as when it opened)."""
+    found = [events.outage_opened(region, start, now_ms) for region, start in tracker.outage_start.items()]
+    providers = {t.name: t.provider for t in tracker.cfg.third_parties}
+    found += [events.third_party(name, providers[name], True, now_ms, since)
+              for name, since in tracker.third_down_since.items()]
+    if vantage_health.degraded_since_ms is not None and vantage_health.last is not None:
+        found.append(events.vantage_health(vantage_health.vantage, False, vantage_health.degraded_since_ms, now_ms,
+                                           vantage_health.last.detail))
+    found += [e for e in detect.from_maintenance(maintenance, policy, now_ms) if e.type == "maintenance.started"]
+    for probe, (expiry, since) in tracker.cert_warned.items():
+        state = tracker.probes[probe]
+        warning = ((state.last.detail or {}).get("warning") if state.last is not None else None) or "expiring"
+        found.append(events.certificate(probe, state.region, expiry, True, now_ms, warning, since))
+    return found
+
+
+class Resender:
+    def __init__(self, hooks_cfg, conditions: Callable[[int], list[Event]]):
+        self.destinations = [d for d in hooks_cfg.destinations if d.type == "alertmanager"]
+        self.routes = hooks_cfg.routes
+        self.conditions = conditions
+        self.due_ms: dict[str, int] = {}
+        self.sent = 0  # alerts re-posted (for tests and the log)
+
+    async def run(self) -> None:
+        """Resend until cancelled; a failed resend is retried at the next interval (it is idempotent)."""
+        if not self.destinations:
+            return
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as session:
+            while True:
+                await self.resend_due(session)
+                await asyncio.sleep(min(d.resend_interval for d in self.destinations) / 1000 / 4)
+
+    async def resend_due(self, session: aiohttp.ClientSession) -> None:
+        now = clock.now_ms()
+        for dest in self.destinations:
+            if now < self.due_ms.get(dest.name, 0):
+                continue
+            self.due_ms[dest.name] = now + dest.resend_interval
+            chosen = [e for e in self.conditions(now) if dest.name in routes_for(e, self.routes)]
+            if not chosen:
+                continue
+            result = await alertmanager.send(session, dest, alertmanager.build_resend(chosen, dest, now),
+                                             dict(dest.headers))
+            if result.ok:
+                self.sent += len(chosen)
+            else:
+                log.warning("event=hook_resend_failed destination=%s alerts=%d error=%r", dest.name, len(chosen),
+                            result.error)
