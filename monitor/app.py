@@ -17,6 +17,7 @@ from .config import Config, to_fleet
 from .config.fleet import stale_ms_by_probe
 from .exporters.prometheus import GaugeText, ProbeExposition, SlaCollector
 from .hooks import detect, outbox
+from .hooks.context import with_context
 from .hooks.delivery import Deliverer
 from .hooks.resend import Resender, active_conditions
 from .live.dbthread import DbThread
@@ -63,6 +64,7 @@ class Daemon:
         self.scheduler = ProbeScheduler(probes, self.ctx, cfg.vantage, self.on_sample,
                                         lambda s: self.drift.observe(max(0.0, s)), self.vantage_health.review)
         self.runner: web.AppRunner | None = None
+        self.public_url = (cfg.web.public_url or f"http://{cfg.web.listen}").rstrip("/")  # the bound port on start
         self.port: int | None = None
         self._tasks: list[asyncio.Task] = []
 
@@ -92,8 +94,17 @@ class Daemon:
         """Transitions go to the outbox with the samples that caused them (one transaction)."""
         events = self.tracker.drain_events() + self.vantage_health.drain_events()
         if events:
-            self.writer.pending_events.extend(events)
+            self.writer.pending_events.extend(self._with_context(events))
             self.deliverer.wake.set()
+
+    def _with_context(self, events: list) -> list:
+        """Each event with the failing probes and their errors, the month's figures and links."""
+        failing: dict[str, list[dict]] = {}
+        for p in self.tracker.probes.values():
+            if p.region is not None and p.last is not None and p.last.ok is False:
+                failing.setdefault(p.region, []).append({"component": p.owner, "probe": p.id, "error": p.last.error})
+        month = {r["region"]: r for r in (self.figures.current or {}).get("regions", [])}
+        return [with_context(e, self.public_url, failing, month) for e in events]
 
     async def start(self, listen: str | None = None) -> None:
         await self.db.start()
@@ -112,8 +123,8 @@ class Daemon:
         site = web.TCPSite(self.runner, host.strip("[]"), int(port))
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]
-        public = self.cfg.web.public_url or f"http://{host}:{self.port}"
-        self.sla_collector.runbook_url = f"{public.rstrip('/')}/runbooks"
+        self.public_url = (self.cfg.web.public_url or f"http://{host}:{self.port}").rstrip("/")
+        self.sla_collector.runbook_url = f"{self.public_url}/runbooks"
         self.scheduler.start()
         self._tasks = [asyncio.create_task(self.writer.run()), asyncio.create_task(self._refresh_loop()),
                        asyncio.create_task(self.deliverer.run()), asyncio.create_task(self.vantage_health.run()),
@@ -166,7 +177,7 @@ class Daemon:
                                     hooks.at_risk_minutes, now)
                  + detect.from_maintenance(self.figures.maintenance, self.fleet.policy, now)
                  + detect.incident_updates(self.figures.current, now))
-        if found and await self.db.call(outbox.record, found, hooks.routes):
+        if found and await self.db.call(outbox.record, self._with_context(found), hooks.routes):
             self.deliverer.wake.set()
 
     async def _watchdog(self, interval: float) -> None:

@@ -39,3 +39,36 @@ class Receiver:
         app = web.Application()
         app.router.add_post("/{tail:.*}", self.handle)
         return app
+
+
+def catalogue(now: int = NOW, reason: str = "database upgrade") -> list:
+    """One event of every type the daemon and `hooks test` produce, as they produce them."""
+    from monitor.hooks import detect
+    from monitor.sla.model import MaintenanceWindow, Policy
+
+    start = now - 1_200_000
+    window = MaintenanceWindow(7, "eu-west", start, now + 600_000, "scheduled", start - 86_400_000, reason)
+    report = {"month": "2026-11", "regions": [{
+        "region": "eu-west", "environment": "production", "downtime_ms": 60 * 60_000, "total_ms": 30 * 86_400_000,
+        "error_budget_remaining_minutes": 10.0, "met": False, "availability_percent": 99.86,
+        "credit": {"total_percent": 10},
+        "periods": [{"start": "2026-11-03T09:50:00Z", "open": True, "pieces": [{"counted": True}]}],
+        "incidents": [{"id": "eu-west/region/2026-11-03T09:50:00Z", "severity": "P1", "resolved": None,
+                       "opened": "2026-11-03T08:50:00Z", "update_interval_minutes": 60}]}]}
+    found = [events.outage_opened("eu-west", start, now), events.outage_resolved("eu-west", start, now + 60_000),
+             events.third_party("genesys-euw1", "Genesys Cloud", True, now, start),
+             events.third_party("genesys-euw1", "Genesys Cloud", False, now + 60_000, start),
+             events.vantage_health("local", False, start, now, "0/2 control targets ok"),
+             events.vantage_health("local", True, start, now + 60_000, "2/2 control targets ok"),
+             events.certificate("eu-west-tls", "eu-west", now + 5 * 86_400_000, True, now,
+                                "tls: certificate expires in 5.0 days (min_cert_days 14)", start),
+             events.certificate("eu-west-tls", "eu-west", now + 5 * 86_400_000, False, now + 60_000,
+                                "now valid until 2027-02-01T00:00:00Z", start)]
+    found += detect.from_report(report, Policy(), [50, 75, 90, 100], 30, now)
+    found += detect.incident_updates(report, now)
+    found += detect.from_maintenance([window], Policy(), now)
+    found += detect.from_maintenance([window], Policy(), now + 700_000)
+    found += [events.Event(f"test:{now}", "test", f"sla-monitor/test/{now}", "info", now, None, "test event"),
+              events.Event(f"test.resolved:{now}", "test.resolved", f"sla-monitor/test/{now}", "info", now, None,
+                           "test event: resolved")]
+    return found

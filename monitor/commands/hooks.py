@@ -44,15 +44,21 @@ def hooks_test(ctx: Context, args) -> int:
     if dest is None:
         known = ", ".join(d.name for d in ctx.cfg.hooks.destinations) or "none configured"
         raise InputError(f"no hook destination {args.name!r} (known: {known})")
-    event = Event(f"test:{ctx.now_ms}", "test", f"sla-monitor/test/{ctx.now_ms}", "info", ctx.now_ms, None,
+    now = clock.now_ms()  # the wall clock, whatever --now says: receivers check timestamps against theirs
+    key = f"sla-monitor/test/{now}"
+    event = Event(f"test:{now}", "test", key, "info", now, None,
                   "sla-monitor test event: this destination is reachable", {"by": ctx.by})
+    # Where a test opens something (a PagerDuty incident, an Alertmanager alert), it is closed at once.
+    closing = Event(f"test.resolved:{now}", "test.resolved", key, "info", now, None,
+                    "sla-monitor test event: resolved", {"by": ctx.by}) if dest.type in STATEFUL else None
     module = DESTINATIONS[dest.type]
-    # Signed with the wall clock, whatever --now says: receivers check the timestamp against theirs.
-    body, headers = module.build_payload(event, dest, clock.now_ms())
 
     async def send():
         async with aiohttp.ClientSession() as session:
-            return await module.send(session, dest, body, headers)
+            result = await module.send(session, dest, *module.build_payload(event, dest, now))
+            if result.ok and closing is not None:
+                result = await module.send(session, dest, *module.build_payload(closing, dest, clock.now_ms()))
+            return result
 
     result = asyncio.run(send())
     if not result.ok:
@@ -63,4 +69,5 @@ def hooks_test(ctx: Context, args) -> int:
     return 0
 
 
+STATEFUL = frozenset({"pagerduty", "alertmanager"})  # destinations where a test opens an incident or alert
 COMMANDS = {"hooks list": hooks_list, "hooks test": hooks_test}

@@ -22,6 +22,7 @@ CONDITIONS = {
     "monitor.degraded": "SlaVantageUnhealthy", "monitor.recovered": "SlaVantageUnhealthy",
     "maintenance.started": "SlaMaintenance", "maintenance.ended": "SlaMaintenance",
     "certificate.expiring": "SlaCertificateExpiring", "certificate.renewed": "SlaCertificateExpiring",
+    "test": "SlaTest", "test.resolved": "SlaTest",
 }
 # The severity label a condition keeps to its end (an alert's labels are its identity).
 # (A maintenance window keeps its own: warning when it lacked notice or overran, start and end alike.)
@@ -49,11 +50,30 @@ def alert(event: Event, now_ms: int, resend_ms: int) -> dict:
     """One alert: ``endsAt`` when the condition ended for an event that ends it (even if delivered
     later), else ``ENDS_AHEAD`` resends ahead."""
     ends = event.occurred_at_ms if event.resolves else now_ms + ENDS_AHEAD * resend_ms
-    return {"labels": labels(event),
-            "annotations": {"summary": event.summary, "event_id": event.id, "event_type": event.type,
-                            "severity_now": event.severity},
+    annotations = {"summary": event.summary, "event_id": event.id, "event_type": event.type,
+                   "severity_now": event.severity}
+    description = _description(event)
+    if description:
+        annotations["description"] = description
+    links = event.data.get("links", {})
+    if "Runbook" in links:
+        annotations["runbook_url"] = links["Runbook"]
+    if "Status page" in links:
+        annotations["status_url"] = links["Status page"]
+    return {"labels": labels(event), "annotations": annotations,
             "startsAt": event.data.get("start") or event.data.get("since") or event.as_json()["occurred_at"],
             "endsAt": iso(ends)}
+
+
+def _description(event: Event) -> str:
+    data, lines = event.data, []
+    if "error_budget_remaining_minutes" in data:
+        lines.append(f"availability this month {data['availability_percent']} %, "
+                     f"error budget left {data['error_budget_remaining_minutes']} min")
+    if data.get("exclusion"):
+        lines.append(f"excluded now: {data['exclusion']}")
+    lines += [f"{p['component']}/{p['probe']}: {p['error']}" for p in data.get("failing", [])]
+    return "\n".join(lines)
 
 
 def build_payload(event: Event, dest, now_ms: int) -> tuple[bytes, dict]:

@@ -38,8 +38,9 @@ def from_report(report: dict, policy: Policy, thresholds, at_risk_minutes: int, 
         remaining = region["error_budget_remaining_minutes"]
         if open_periods and 0 < remaining <= at_risk_minutes:
             start = _ms(open_periods[-1]["start"])
+            # The outage's own dedup key: one incident per outage, resolved when the outage is.
             found.append(Event(f"budget.at_risk:{name}:{open_periods[-1]['start']}", "budget.at_risk",
-                               f"sla-monitor/{name}/at-risk/{open_periods[-1]['start']}", "warning", now_ms, name,
+                               events.outage_key(name, start), "warning", now_ms, name,
                                f"{name}: an open outage exhausts the {month} error budget if it lasts "
                                f"{remaining:.1f} more minutes", {"remaining_minutes": remaining,
                                                                   "outage_start": open_periods[-1]["start"]}))

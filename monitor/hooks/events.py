@@ -25,7 +25,7 @@ class Event:
     def resolves(self) -> bool:
         """Whether this event ends what its dedup key opened (PagerDuty resolve, Alertmanager endsAt)."""
         return self.type in ("outage.resolved", "third_party.up", "maintenance.ended", "monitor.recovered",
-                             "certificate.renewed")
+                             "certificate.renewed", "test.resolved")
 
     def as_json(self) -> dict:
         return {"id": self.id, "type": self.type, "dedup_key": self.dedup_key, "severity": self.severity,

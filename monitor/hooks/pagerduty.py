@@ -1,24 +1,68 @@
-"""PagerDuty Events API v2: trigger, and resolve with the same stable ``dedup_key``."""
+"""PagerDuty Events API v2. Every trigger has a resolve on the same ``dedup_key``; facts that have no
+end are Change Events, which never page and need no resolve.
+
+| trigger (pages, by its severity) | resolved by |
+| --- | --- |
+| outage.opened, outage.counted, budget.at_risk | outage.resolved (one incident per outage) |
+| third_party.down | third_party.up |
+| monitor.degraded | monitor.recovered |
+| maintenance.started | maintenance.ended |
+| certificate.expiring | certificate.renewed |
+| test (`hooks test`) | test.resolved, sent right after |
+
+Change Events (``/v2/change/enqueue``): budget.consumed, sla.breached, incident.update_due."""
 from __future__ import annotations
 
 import json
 
 from .events import Event
-from .transport import post
+from .transport import Result, classify, post
 
 SEVERITY = {"critical": "critical", "warning": "warning", "info": "info"}
+CHANGE_EVENTS = frozenset({"budget.consumed", "sla.breached", "incident.update_due"})
+SUMMARY_MAX, DEDUP_MAX = 1024, 255  # the Events API's limits
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _links(event: Event) -> list[dict]:
+    links = event.data.get("links", {})
+    return [{"href": href, "text": text} for text, href in links.items()]
 
 
 def build_payload(event: Event, dest, now_ms: int) -> tuple[bytes, dict]:
-    body: dict = {"routing_key": dest.routing_key, "dedup_key": event.dedup_key,
-                  "event_action": "resolve" if event.resolves else "trigger"}
-    if not event.resolves:
-        body["payload"] = {"summary": event.summary[:1024], "source": f"sla-monitor/{event.region or 'global'}",
-                           "severity": SEVERITY[event.severity], "timestamp": event.as_json()["occurred_at"],
-                           "component": event.region, "group": "sla", "class": event.type,
-                           "custom_details": {"event_id": event.id, **event.data}}
+    details = {"event_id": event.id, "type": event.type, **{k: v for k, v in event.data.items() if k != "links"}}
+    if event.type in CHANGE_EVENTS:
+        body: dict = {"routing_key": dest.routing_key,
+                      "payload": {"summary": _cut(event.summary, SUMMARY_MAX), "timestamp": event.as_json()["occurred_at"],
+                                  "source": f"sla-monitor/{event.region or 'global'}", "custom_details": details}}
+    else:
+        body = {"routing_key": dest.routing_key, "dedup_key": _cut(event.dedup_key, DEDUP_MAX),
+                "event_action": "resolve" if event.resolves else "trigger"}
+        if not event.resolves:
+            payload = {"summary": _cut(event.summary, SUMMARY_MAX), "source": f"sla-monitor/{event.region or 'global'}",
+                       "severity": SEVERITY[event.severity], "timestamp": event.as_json()["occurred_at"],
+                       "group": "sla", "class": event.type, "custom_details": details}
+            if event.region:  # a string or absent, never null
+                payload["component"] = event.region
+            body["payload"] = payload
+    if _links(event):
+        body["links"] = _links(event)
     return json.dumps(body, separators=(",", ":")).encode(), dict(dest.headers)
 
 
+def change_url(url: str) -> str:
+    """The Change Events endpoint beside the configured Events endpoint."""
+    return url.removesuffix("/v2/enqueue") + "/v2/change/enqueue" if url.endswith("/v2/enqueue") else url
+
+
+def judge(status: int, text: str, location: str | None = None) -> Result:
+    """PagerDuty: 202 accepted; 400 an invalid event (permanent); 429 throttled and 5xx retried."""
+    return classify(status, text, location)
+
+
 async def send(session, dest, body: bytes, headers: dict):
-    return await post(session, dest.url, body, headers, dest.timeout)
+    change = b'"dedup_key"' not in body and b'"event_action"' not in body
+    return await post(session, change_url(dest.url) if change else dest.url, body, headers, dest.timeout, judge)

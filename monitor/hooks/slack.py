@@ -1,4 +1,4 @@
-"""Slack incoming webhook: one message per event."""
+"""Slack incoming webhook: one message per event, in Block Kit, escaped and within Slack's limits."""
 from __future__ import annotations
 
 import json
@@ -7,15 +7,43 @@ from .events import Event
 from .transport import Result, classify, post
 
 ICONS = {"critical": ":red_circle:", "warning": ":large_orange_circle:", "info": ":large_green_circle:"}
+SECTION_MAX = 3000  # characters of a section's text (Slack refuses the whole message past it)
+CONTEXT_MAX = 2000  # characters of a context element's text
+
+
+def escape(text: str) -> str:
+    """Slack's mrkdwn control characters: ``&``, ``<``, ``>`` (so ``<!channel>`` in a reason notifies no one)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _details(event: Event) -> list[str]:
+    data, lines = event.data, []
+    if "error_budget_remaining_minutes" in data:
+        lines.append(f"Availability this month {data['availability_percent']} %, error budget left "
+                     f"{data['error_budget_remaining_minutes']} min")
+    if data.get("exclusion"):
+        lines.append(f"Excluded now: {escape(str(data['exclusion']))}")
+    for probe in data.get("failing", []):
+        lines.append(f"• {escape(probe['component'])} / `{escape(probe['probe'])}`: {escape(str(probe['error']))}")
+    return lines
 
 
 def build_payload(event: Event, dest, now_ms: int) -> tuple[bytes, dict]:
-    text = f"{ICONS[event.severity]} *{event.type}*: {event.summary}"
-    body = {"text": text,
-            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}},
-                       {"type": "context", "elements": [{"type": "mrkdwn",
-                                                         "text": f"region `{event.region or '-'}` · "
-                                                                 f"{event.as_json()['occurred_at']} · id `{event.id}`"}]}]}
+    headline = cut(f"{ICONS[event.severity]} *{event.type}*: {escape(event.summary)}", SECTION_MAX)
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": headline}}]
+    details = _details(event)
+    if details:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": cut("\n".join(details), SECTION_MAX)}})
+    links = " · ".join(f"<{href}|{escape(text)}>" for text, href in event.data.get("links", {}).items())
+    context = f"region `{escape(event.region or '-')}` · {event.as_json()['occurred_at']} · id `{escape(event.id)}`"
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn",
+                                                    "text": cut(context + (f" · {links}" if links else ""),
+                                                                CONTEXT_MAX)}]})
+    body = {"text": headline, "blocks": blocks}
     return json.dumps(body, separators=(",", ":")).encode(), dict(dest.headers)
 
 

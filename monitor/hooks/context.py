@@ -1,0 +1,51 @@
+"""What a person acting on an alert needs, added to each event when it is recorded: the probes that
+fail and their last errors, the exclusion that covers the outage now, the month's availability and
+budget left, and links to the status page and the runbook. Pure: the daemon passes what it knows."""
+from __future__ import annotations
+
+import dataclasses
+
+from .events import Event
+
+# The runbook entry (monitor/web/templates/runbooks.html) for each event type that has one.
+RUNBOOK = {"outage.opened": "slaregiondown", "outage.counted": "slaoutagecounting", "outage.resolved": "slaregiondown",
+           "budget.at_risk": "slaerrorbudgetbelow10", "budget.consumed": "slaerrorbudgetbelow50",
+           "sla.breached": "slabreached", "monitor.degraded": "slavantageunhealthy",
+           "monitor.recovered": "slavantageunhealthy", "certificate.expiring": "slacertificateexpiring",
+           "certificate.renewed": "slacertificateexpiring", "third_party.down": "slaregiondown"}
+FAILING_FOR = frozenset({"outage.opened", "outage.counted", "budget.at_risk"})
+
+
+def with_context(event: Event, public_url: str, failing: dict[str, list[dict]], month: dict[str, dict]) -> Event:
+    """``event`` with ``failing`` probes (for outage events), the region's month-to-date ``availability_percent``
+    and ``error_budget_remaining_minutes``, the ``exclusion`` covering its open outage now, and ``links``."""
+    extra: dict = {}
+    links = {}
+    if event.region:
+        links["Status page"] = f"{public_url}/#region-{event.region}"
+        figures = month.get(event.region) or {}
+        if figures.get("availability_percent") is not None:
+            extra["availability_percent"] = round(figures["availability_percent"], 4)
+            extra["error_budget_remaining_minutes"] = round(figures["error_budget_remaining_minutes"], 1)
+        if event.type in FAILING_FOR and failing.get(event.region):
+            extra["failing"] = failing[event.region]
+        exclusion = _exclusion_now(figures)
+        if exclusion and event.type.startswith("outage."):
+            extra["exclusion"] = exclusion
+    elif event.type.startswith(("monitor.", "third_party.")):
+        links["Status page"] = f"{public_url}/"
+    if event.type in RUNBOOK:
+        links["Runbook"] = f"{public_url}/runbooks#runbook-{RUNBOOK[event.type]}"
+    if links:
+        extra["links"] = links
+    return dataclasses.replace(event, data={**event.data, **extra}) if extra else event
+
+
+def _exclusion_now(region: dict) -> str | None:
+    """The reason an open outage is excluded now (an exclusion reaching the period's end), or None."""
+    for period in region.get("periods", []):
+        if period.get("open"):
+            for e in period.get("exclusions", []):
+                if e["end"] == period["end"] and e["reason"] != "none":
+                    return f"{e['reason'].replace('_', ' ')}: {e['detail']}" if e.get("detail") else e["reason"]
+    return None

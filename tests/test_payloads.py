@@ -1,0 +1,118 @@
+"""Every event type's payload, checked by each receiver's own rules (issue 10): PagerDuty's Events API
+v2 field rules as a JSON Schema, and every trigger paired with a resolve."""
+from __future__ import annotations
+
+import json
+
+import jsonschema
+
+from monitor.hooks.registry import DESTINATIONS
+from conftest import FIXTURES
+from hook_helpers import catalogue, destination
+
+PD = destination("pagerduty", url="https://events.pagerduty.com/v2/enqueue",
+                 routing_key="R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12")
+SCHEMA = json.loads((FIXTURES / "hooks" / "pagerduty-events-v2.schema.json").read_text())
+
+
+def test_the_catalogue_has_every_event_type():
+    types = {e.type for e in catalogue()}
+    assert types >= {"outage.opened", "outage.counted", "outage.resolved", "budget.consumed", "budget.at_risk",
+                     "sla.breached", "incident.update_due", "maintenance.started", "maintenance.ended",
+                     "third_party.down", "third_party.up", "monitor.degraded", "monitor.recovered",
+                     "certificate.expiring", "certificate.renewed", "test", "test.resolved"}
+
+
+def test_every_pagerduty_payload_follows_the_events_api_rules():
+    validator = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
+    for event in catalogue():
+        body = json.loads(DESTINATIONS["pagerduty"].build_payload(event, PD, 0)[0])
+        errors = sorted(e.message for e in validator.iter_errors(body))
+        assert not errors, (event.type, errors)
+        payload = body.get("payload", {})
+        assert payload.get("component", "") is not None  # a string or absent, never null
+
+
+def test_every_pagerduty_trigger_has_a_resolve_and_the_rest_never_page():
+    bodies = [(e, json.loads(DESTINATIONS["pagerduty"].build_payload(e, PD, 0)[0])) for e in catalogue()]
+    resolved = {b["dedup_key"] for _, b in bodies if b.get("event_action") == "resolve"}
+    for event, body in bodies:
+        if body.get("event_action") == "trigger":
+            assert body["dedup_key"] in resolved, f"{event.type} triggers an incident nothing resolves"
+        elif "event_action" not in body:  # a Change Event: never pages
+            assert event.type in ("budget.consumed", "sla.breached", "incident.update_due"), event.type
+
+
+def test_pagerduty_limits_cut_with_an_ellipsis():
+    from monitor.hooks.events import Event
+    long = Event("x", "outage.opened", "k" * 300, "critical", 0, "eu-west", "s" * 2000)
+    body = json.loads(DESTINATIONS["pagerduty"].build_payload(long, PD, 0)[0])
+    assert len(body["payload"]["summary"]) == 1024 and body["payload"]["summary"].endswith("…")
+    assert len(body["dedup_key"]) == 255
+
+
+def test_every_slack_payload_is_valid_block_kit_even_with_a_hostile_4000_character_reason():
+    from slack_sdk.models.blocks import Block
+
+    hostile = "<!channel> & <x|y> " + "r" * 4000
+    dest = destination("slack", url="https://hooks.slack.com/services/T000/B000/XXXX")
+    for event in catalogue(reason=hostile):
+        body = json.loads(DESTINATIONS["slack"].build_payload(event, dest, 0)[0])
+        for block in body["blocks"]:
+            Block.parse(block).validate_json()  # raises SlackObjectFormationError past Slack's limits
+        assert len(body["text"]) <= 3000
+        text = json.dumps(body)
+        assert "<!channel>" not in text and "<x|y>" not in text
+        if hostile[:10] in event.summary:
+            assert "&lt;!channel&gt; &amp; &lt;x|y&gt;" in body["text"] and body["text"].endswith("…")
+
+
+def test_context_names_failing_probes_the_month_and_links():
+    from monitor.hooks.context import with_context
+    from monitor.hooks import events
+
+    opened = events.outage_opened("eu-west", 0, 60_000)
+    month = {"eu-west": {"availability_percent": 99.95, "error_budget_remaining_minutes": 21.34,
+                         "periods": [{"open": True, "end": "x", "exclusions": [
+                             {"end": "x", "reason": "third_party", "detail": "Genesys Cloud"}]}]}}
+    failing = {"eu-west": [{"component": "api", "probe": "eu-west-api", "error": "HTTP 503 (expected 200)"}]}
+    rich = with_context(opened, "https://sla.example.org", failing, month)
+    assert rich.id == opened.id and rich.dedup_key == opened.dedup_key  # still recorded once
+    assert rich.data["failing"] == failing["eu-west"] and rich.data["exclusion"] == "third party: Genesys Cloud"
+    assert rich.data["links"] == {"Status page": "https://sla.example.org/#region-eu-west",
+                                  "Runbook": "https://sla.example.org/runbooks#runbook-slaregiondown"}
+    slack = json.loads(DESTINATIONS["slack"].build_payload(rich, destination("slack"), 0)[0])
+    assert "`eu-west-api`: HTTP 503 (expected 200)" in slack["blocks"][1]["text"]["text"]
+    assert "<https://sla.example.org/runbooks#runbook-slaregiondown|Runbook>" in slack["blocks"][2]["elements"][0]["text"]
+    am = json.loads(DESTINATIONS["alertmanager"].build_payload(rich, destination("alertmanager"), 0)[0])[0]
+    assert am["annotations"]["runbook_url"] == "https://sla.example.org/runbooks#runbook-slaregiondown"
+    assert "api/eu-west-api: HTTP 503 (expected 200)" in am["annotations"]["description"]
+    pd = json.loads(DESTINATIONS["pagerduty"].build_payload(rich, PD, 0)[0])
+    assert pd["links"][1] == {"href": "https://sla.example.org/runbooks#runbook-slaregiondown", "text": "Runbook"}
+    assert pd["payload"]["custom_details"]["failing"] == failing["eu-west"]
+
+
+async def test_hooks_test_opens_and_resolves_its_pagerduty_incident(tmp_path):
+    import asyncio
+
+    from monitor.cli import main
+    from hook_helpers import Receiver
+    from loopback import start_app
+
+    receiver = Receiver()
+    runner, port = await start_app(receiver.app())
+    config = tmp_path / "pd.yaml"
+    config.write_text((FIXTURES / "spec.yaml").read_text() + f"""
+hooks:
+  destinations:
+    - {{name: oncall, type: pagerduty, url: "http://127.0.0.1:{port}/v2/enqueue",
+       routing_key: R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12}}
+""")
+    code = await asyncio.to_thread(main, ["--config", str(config), "--db", str(tmp_path / "h.db"), "hooks", "test",
+                                          "oncall"])
+    await runner.cleanup()
+    validator = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
+    bodies = [r["body"] for r in receiver.received]
+    assert code == 0 and [b["event_action"] for b in bodies] == ["trigger", "resolve"]
+    assert bodies[0]["dedup_key"] == bodies[1]["dedup_key"] and "component" not in bodies[0]["payload"]
+    assert all(not list(validator.iter_errors(b)) for b in bodies)
