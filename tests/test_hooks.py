@@ -220,14 +220,15 @@ def test_counted_and_at_risk_from_an_open_outage():
     assert found[1].data["threshold_percent"] == 50 and found[2].data["remaining_minutes"] == 21.2
 
 
-async def test_hooks_test_and_list_through_the_cli(tmp_path, run_cli, capsys):
+@pytest.mark.parametrize("secret", [SECRET, RAW_SECRET], ids=["whsec", "raw-base64"])
+async def test_hooks_test_and_list_through_the_cli(tmp_path, run_cli, capsys, secret):
     receiver = Receiver()
     runner, port = await start_app(receiver.app())
     config = tmp_path / "hooks.yaml"
     config.write_text((FIXTURES / "spec.yaml").read_text() + f"""
 hooks:
   destinations:
-    - {{name: ops, type: webhook, url: "http://127.0.0.1:{port}/hook", secret: "{SECRET}"}}
+    - {{name: ops, type: webhook, url: "http://127.0.0.1:{port}/hook", secret: "{secret}"}}
   routes:
     - {{destination: ops}}
 """)
@@ -236,7 +237,7 @@ hooks:
                                             "ops"])
     await runner.cleanup()
     assert result == 0 and receiver.received[0]["body"]["type"] == "test"
-    official(SECRET, receiver.received[0]["headers"], receiver.received[0]["raw"])
+    official(secret, receiver.received[0]["headers"], receiver.received[0]["raw"])
     out = capsys.readouterr().out
     assert "delivered (webhook at 127.0.0.1)" in out and "/hook" not in out  # no URL path: it may be a secret
     store = Store.open(run_cli.db)
