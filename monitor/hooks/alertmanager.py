@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 from ..sla.calendar import iso
+from .context import detail_lines
 from .events import Event
 from .transport import post
 
@@ -52,7 +53,7 @@ def alert(event: Event, now_ms: int, resend_ms: int) -> dict:
     ends = event.occurred_at_ms if event.resolves else now_ms + ENDS_AHEAD * resend_ms
     annotations = {"summary": event.summary, "event_id": event.id, "event_type": event.type,
                    "severity_now": event.severity}
-    description = _description(event)
+    description = "\n".join(detail_lines(event))
     if description:
         annotations["description"] = description
     links = event.data.get("links", {})
@@ -63,17 +64,6 @@ def alert(event: Event, now_ms: int, resend_ms: int) -> dict:
     return {"labels": labels(event), "annotations": annotations,
             "startsAt": event.data.get("start") or event.data.get("since") or event.as_json()["occurred_at"],
             "endsAt": iso(ends)}
-
-
-def _description(event: Event) -> str:
-    data, lines = event.data, []
-    if "error_budget_remaining_minutes" in data:
-        lines.append(f"availability this month {data['availability_percent']} %, "
-                     f"error budget left {data['error_budget_remaining_minutes']} min")
-    if data.get("exclusion"):
-        lines.append(f"excluded now: {data['exclusion']}")
-    lines += [f"{p['component']}/{p['probe']}: {p['error']}" for p in data.get("failing", [])]
-    return "\n".join(lines)
 
 
 def build_payload(event: Event, dest, now_ms: int) -> tuple[bytes, dict]:

@@ -49,3 +49,16 @@ def _exclusion_now(region: dict) -> str | None:
                 if e["end"] == period["end"] and e["reason"] != "none":
                     return f"{e['reason'].replace('_', ' ')}: {e['detail']}" if e.get("detail") else e["reason"]
     return None
+
+
+def detail_lines(event: Event, esc=str, code=str) -> list[str]:
+    """The event's details as lines for a person: the month's figures, the exclusion now, each failing
+    probe with its error. ``esc`` escapes text for the destination's markup, ``code`` marks a probe id."""
+    data, lines = event.data, []
+    if "error_budget_remaining_minutes" in data:
+        lines.append(f"availability this month {data['availability_percent']} %, "
+                     f"error budget left {data['error_budget_remaining_minutes']} min")
+    if data.get("exclusion"):
+        lines.append(f"excluded now: {esc(str(data['exclusion']))}")
+    lines += [f"{esc(p['component'])}/{code(esc(p['probe']))}: {esc(str(p['error']))}" for p in data.get("failing", [])]
+    return lines

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from .context import detail_lines
 from .events import Event
 from .transport import Result, classify, post
 
@@ -20,22 +21,10 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _details(event: Event) -> list[str]:
-    data, lines = event.data, []
-    if "error_budget_remaining_minutes" in data:
-        lines.append(f"Availability this month {data['availability_percent']} %, error budget left "
-                     f"{data['error_budget_remaining_minutes']} min")
-    if data.get("exclusion"):
-        lines.append(f"Excluded now: {escape(str(data['exclusion']))}")
-    for probe in data.get("failing", []):
-        lines.append(f"• {escape(probe['component'])} / `{escape(probe['probe'])}`: {escape(str(probe['error']))}")
-    return lines
-
-
 def build_payload(event: Event, dest, now_ms: int) -> tuple[bytes, dict]:
     headline = cut(f"{ICONS[event.severity]} *{event.type}*: {escape(event.summary)}", SECTION_MAX)
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": headline}}]
-    details = _details(event)
+    details = detail_lines(event, escape, lambda probe: f"`{probe}`")
     if details:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": cut("\n".join(details), SECTION_MAX)}})
     links = " · ".join(f"<{href}|{escape(text)}>" for text, href in event.data.get("links", {}).items())
