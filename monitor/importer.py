@@ -7,6 +7,7 @@ from typing import BinaryIO
 import orjson
 
 from .errors import InputError, parse_instant
+from .redact import safe_error
 from .sla.model import STORED_UNKNOWN_CAUSES
 from .storage import Store
 
@@ -77,8 +78,10 @@ def import_samples(store: Store, stream: BinaryIO, name: str, stale_ms: dict[str
             if latency is not None and (type(latency) not in (int, float) or latency < 0):
                 raise InputError(f"{where}: latency_ms: {latency!r} must be a number ≥ 0 or null")
             error = rec.get("error")
-            if error is not None and type(error) is not str:
-                raise InputError(f"{where}: error: {error!r} must be a string or null")
+            if error is not None:
+                if type(error) is not str:
+                    raise InputError(f"{where}: error: {str(error)[:80]!r} must be a string or null")
+                error = safe_error(error)  # bounded like the daemon's own: a sample is not a log file
             span = touched.get((probe_id, vantage_id))
             if span is None:
                 touched[(probe_id, vantage_id)] = [ts, ts, stale_ms[probe]]

@@ -96,3 +96,15 @@ async def test_max_age_applies_to_deliveries_waiting_behind_a_retry(tmp_path):
     assert listed[fresh.id]["status"] == "pending" and listed[old.id]["status"] == "failed"
     assert listed[old.id]["last_error"] == "gave up: not delivered within max_age"
     assert results == ["failed", "retry"] and deliverer.depth == 1  # only the fresh one is still pending
+
+
+async def test_a_library_error_carrying_the_url_never_stores_its_secret_path(tmp_path):
+    url = "http://127.0.0.1:99999/services/T000/B000/t0ps3cretPath"  # port out of range: aiohttp names the URL
+    db, hooks, deliverer, results = await deliverer_for(tmp_path, url, kind="slack")
+    now = clock.now_ms()
+    await db.call(outbox.record, [events.outage_opened("eu-west", now - 60_000, now - 1)], hooks.routes)
+    await deliverer.deliver_due()
+    listed = await db.call(outbox.listing)
+    await deliverer.close()
+    await db.close()
+    assert listed[0]["last_error"] == "InvalidUrlClientError: http://127.0.0.1/***"  # the host, never the path

@@ -38,7 +38,9 @@ def hooks_test(ctx: Context, args) -> int:
 
     import aiohttp
 
+    from ..hooks.delivery import destination_secrets
     from ..hooks.registry import DESTINATIONS
+    from ..redact import safe_error
 
     dest = next((d for d in ctx.cfg.hooks.destinations if d.name == args.name), None)
     if dest is None:
@@ -62,7 +64,8 @@ def hooks_test(ctx: Context, args) -> int:
 
     result = asyncio.run(send())
     if not result.ok:
-        print(f"hooks test {dest.name}: FAILED ({'permanent' if result.permanent else 'transient'}): {result.error}")
+        error = safe_error(result.error, destination_secrets(dest))
+        print(f"hooks test {dest.name}: FAILED ({'permanent' if result.permanent else 'transient'}): {error}")
         return 1
     # The host only: a Slack or webhook URL's path is often the secret itself.
     print(f"hooks test {dest.name}: delivered ({dest.type} at {urlsplit(dest.url).hostname})")

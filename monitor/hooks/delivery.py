@@ -3,12 +3,14 @@ exponential backoff with jitter, a maximum age, and transient versus permanent f
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 
 import aiohttp
 
 from .. import clock
+from ..redact import safe_error
 from . import outbox
 from .registry import DESTINATIONS
 
@@ -83,6 +85,8 @@ class Deliverer:
                 log.exception("event=hook_failed destination=%s event_id=%s error=%r", name, event.id, error)
                 continue
             result = await module.send(self._session, dest, body, headers)
+            if result.error is not None:  # library errors carry the URL, whose path may be the secret
+                result = dataclasses.replace(result, error=safe_error(result.error, destination_secrets(dest)))
             attempts += 1
             now = clock.now_ms()
             if result.ok:
@@ -107,3 +111,10 @@ class Deliverer:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def destination_secrets(dest) -> list[str]:
+    """What of a destination's settings must never appear in an error: its URL (a Slack or webhook
+    path is often the secret), its signing secret, its routing key, its header values."""
+    return [dest.url, getattr(dest, "secret", None) or "", getattr(dest, "routing_key", None) or "",
+            *dest.headers.values()]

@@ -64,6 +64,8 @@ def _expectations(cfg: HttpProbe, status: int, body: bytes, elapsed_ms: float) -
             document = json.loads(text)
         except ValueError as exc:
             return f"json: body is not JSON ({exc.args[0][:80]})"
+        except RecursionError:
+            return "json: body nested too deep to read"
         try:
             value = json_path_value(document, cfg.json_path)
         except Failed as exc:

@@ -16,25 +16,35 @@ import aiohttp
 import dns.exception
 
 from .. import clock
+from ..redact import safe_error
 from .base import Failed, Outcome, ProbeContext, Sample, Unknown
 from .faults import own_fault
 from .registry import CHECKS, FEED_KINDS
 
 log = logging.getLogger("sla_monitor.probes")
 FEED_UNREADABLE = "feed_unreadable"
+MONITOR_FAULT = "monitor_fault"
 TARGET_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError, ssl.SSLError, ValueError, UnicodeError,
                  dns.exception.DNSException)
 
 
 def describe(exc: BaseException) -> str:
-    """A failing target's exception as a short readable error."""
+    """A failing target's exception as a short readable error (never raises: an exception the table
+    below does not foresee is named by its type and text)."""
+    try:
+        return _describe(exc)
+    except Exception:  # an exception object without the attributes its type promises
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _describe(exc: BaseException) -> str:
     if isinstance(exc, Failed):
         return str(exc)
     if isinstance(exc, aiohttp.ClientConnectorCertificateError) or isinstance(exc, ssl.SSLCertVerificationError):
         cert_error = getattr(exc, "certificate_error", exc)
         return f"tls: {getattr(cert_error, 'verify_message', None) or cert_error}"
     if isinstance(exc, ssl.SSLError):
-        return f"tls: {exc.reason or exc}"
+        return f"tls: {getattr(exc, 'reason', None) or _ssl_text(exc)}"
     if isinstance(exc, aiohttp.ClientConnectorError) and isinstance(exc.os_error, socket.gaierror):
         return f"dns: cannot resolve {exc.host}: {exc.os_error.strerror}"
     if isinstance(exc, aiohttp.ClientConnectorError):
@@ -43,6 +53,11 @@ def describe(exc: BaseException) -> str:
         return "http: server closed the connection before answering"
     if isinstance(exc, aiohttp.ClientPayloadError):
         return f"http: response body cut short ({exc})"
+    if isinstance(exc, aiohttp.TooManyRedirects):
+        return f"http: too many redirects ({len(exc.history)})"
+    if isinstance(exc, aiohttp.ClientResponseError) and not isinstance(exc, aiohttp.WSServerHandshakeError) \
+            and exc.status == 0:  # aiohttp could not parse the answer: not HTTP
+        return f"http: not an HTTP answer ({(exc.message or '').splitlines()[0] if exc.message else 'unreadable'})"
     if isinstance(exc, aiohttp.WSServerHandshakeError):  # a ClientResponseError too: test it first
         return f"websocket: handshake refused (HTTP {exc.status}: {exc.message})"
     if isinstance(exc, aiohttp.ClientResponseError):
@@ -52,6 +67,12 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         return f"connect: {_os_reason(exc)}"
     return f"{type(exc).__name__}: {exc}"[:300]
+
+
+def _ssl_text(exc: BaseException) -> str:
+    """aiohttp's TLS connector errors wrap the ssl error: its own text, without the connection key."""
+    inner = getattr(exc, "os_error", None) or getattr(exc, "__cause__", None)
+    return getattr(inner, "reason", None) or str(inner or exc)
 
 
 def _failed(cfg) -> bool | None:
@@ -93,11 +114,12 @@ async def run_probe(cfg, ctx: ProbeContext, vantage: str) -> Sample | None:
             await asyncio.sleep(cfg.retry_delay / 1000)
     except asyncio.CancelledError:
         raise
-    except Exception:  # a bug, not the target's failure: log it, record nothing
+    except Exception as exc:  # a bug, not the target's failure: unknown (the monitor's fault), logged
         log.exception("event=probe_internal_error probe=%s", cfg.id)
-        return None
+        return Sample(cfg.id, vantage, ts, None, None, safe_error(f"internal error: {type(exc).__name__}: {exc}"),
+                      cause=MONITOR_FAULT)
     # Of a status feed, the only unknown is an unreadable feed; a target's unknowns are decided later
     # (VantageHealth), from its fault and the vantage's control targets.
     cause = FEED_UNREADABLE if outcome.ok is None else None
-    return Sample(cfg.id, vantage, ts, outcome.ok, round(latency_ms, 3), outcome.error, outcome.status_code,
+    return Sample(cfg.id, vantage, ts, outcome.ok, round(latency_ms, 3), safe_error(outcome.error), outcome.status_code,
                   outcome.cert_expiry_ms, outcome.detail, cause, outcome.fault if outcome.ok is False else None)

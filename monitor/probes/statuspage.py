@@ -19,6 +19,8 @@ def _json(body: bytes, url: str) -> dict:
         document = json.loads(body)
     except ValueError as exc:
         raise Unknown(f"feed: {url}: not JSON ({str(exc)[:80]})") from None
+    except RecursionError:
+        raise Unknown(f"feed: {url}: JSON nested too deep to read") from None
     if not isinstance(document, dict):
         raise Unknown(f"feed: {url}: not a Statuspage document")
     return document
@@ -39,7 +41,15 @@ async def check(cfg: StatuspageProbe, ctx: ProbeContext) -> Outcome:
 
 
 def judge(cfg: StatuspageProbe, components: object, incidents: object, base: str) -> Outcome:
-    """Down while a configured component is in a down status; Unknown when the feed does not list one."""
+    """Down while a configured component is in a down status; Unknown when the feed does not list one
+    or is not shaped like a Statuspage document."""
+    try:
+        return _judge(cfg, components, incidents, base)
+    except (TypeError, AttributeError, KeyError) as exc:  # values of the wrong type inside the lists
+        raise Unknown(f"feed: {base}: not a Statuspage document ({type(exc).__name__}: {str(exc)[:80]})") from None
+
+
+def _judge(cfg: StatuspageProbe, components: object, incidents: object, base: str) -> Outcome:
     if not isinstance(components, list) or not isinstance(incidents, list):
         raise Unknown(f"feed: {base}: no components/incidents lists in the document")
     wanted = []
