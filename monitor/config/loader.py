@@ -21,7 +21,57 @@ TAGGED_MODELS = {**PROBE_MODELS, **DESTINATION_MODELS}
 # Values never echoed in an error message, wherever they come from.
 SECRET_KEYS = frozenset({"secret", "routing_key", "api_token"})
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
+MAX_VALUES = 200_000  # values the document may expand to through aliases (a real fleet has a few thousand)
+
+
+class _Loader(_BaseLoader):
+    """The safe loader, refusing a mapping with the same key twice (YAML would keep the last one
+    silently: a whole region could vanish)."""
+
+    def construct_mapping(self, node, deep=False):
+        first: dict = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value != "<<":
+                if key_node.value in first:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key_node.value!r} (first at line {first[key_node.value]}; "
+                                    "each key once)", key_node.start_mark)
+                first[key_node.value] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep)
+
+
+def _expanded_values(node, seen: dict, budget: int) -> int:
+    """How many values the node stands for once its aliases are expanded (stops past ``budget``;
+    a node that contains itself counts as over it)."""
+    key = id(node)
+    if key in seen:
+        if seen[key] is None:  # still being counted: the node contains itself
+            return budget + 1
+        return seen[key]
+    seen[key] = None
+    count = 1
+    children = node.value if isinstance(node, yaml.SequenceNode) else \
+        [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) else ()
+    for child in children:
+        count += _expanded_values(child, seen, budget)
+        if count > budget:
+            break
+    seen[key] = count
+    return count
+
+
+def _load_yaml(text: str):
+    """The document as Python values: duplicate keys refused, alias expansion within MAX_VALUES."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None and _expanded_values(node, {}, MAX_VALUES) > MAX_VALUES:
+            raise yaml.YAMLError(f"the document expands to more than {MAX_VALUES:,} values through aliases "
+                                 "(an alias bomb?); write the values out or use fewer aliases")
+        return loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 Loc = tuple[Any, ...]
 
@@ -221,7 +271,7 @@ def parse_config(text: str, path: str = "<config>", env: dict[str, str] | None =
     """Validate config text; raise ConfigError listing every problem with file:line and path."""
     source = _Source(path, text)
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = _load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else path
