@@ -16,6 +16,7 @@ from .commands.reporting import report_for
 from .config import ConfigError, load_config, to_fleet
 from .config.fleet import stale_ms_by_probe
 from .errors import InputError, parse_instant
+from .sla.calendar import iso
 from .importer import import_samples
 from .reports import RENDERERS, render
 from .sla.calendar import MonthError
@@ -96,6 +97,9 @@ def cmd_prune(ctx: Context, args) -> int:
     if days is None:
         print("storage.sample_retention_days is null: raw samples are kept for ever; nothing pruned")
         return 0
+    if ctx.now_ms > clock.now_ms() + 60_000:
+        raise InputError(f"--now {iso(ctx.now_ms)} is in the future: prune would delete samples the retention keeps "
+                         "and refuse every later import before it; run it without --now")
     with opened(ctx.db_path, create=False) as store:
         removed = store.prune_samples(ctx.now_ms - days * 86_400_000)
     print(f"pruned {removed} raw samples older than {days} days (state segments kept)")

@@ -92,6 +92,13 @@ RECORD_CASES = {
     "future-month": (["report", "--month", "2031-01"], ["has not started"]),
     "cancel-unknown": (["maintenance", "cancel", "99"], ["no maintenance window with id 99"]),
     "resolve-unknown": (["incident", "resolve", "42", "--at", "2026-11-05T01:00:00Z"], ["no incident with id 42"]),
+    "resolve-unknown-automatic": (["incident", "resolve", "eu-west/region/2026-11-03T08:00:00Z", "--at",
+                                   "2026-11-03T09:00:00Z"], ["no incident 'eu-west/region/2026-11-03T08:00:00Z'"]),
+    "classify-not-an-id": (["incident", "classify", "nonsense", "--severity", "P2"], ["'nonsense' is not an incident id"]),
+    "classify-unknown-region": (["incident", "classify", "mars/region/2026-11-03T09:01:00Z", "--severity", "P2"],
+                                ["'mars'"]),
+    "resolve-before-opened": (["incident", "resolve", "eu-west/region/2026-11-03T09:01:00Z", "--at",
+                               "2026-11-03T09:00:00Z"], ["is not after incident", "opened (2026-11-03T09:01:00Z)"]),
 }
 NOW_CASES = {"naive-now": ("2026-11-30T00:00:00", "no UTC offset"), "garbage-now": ("soon", "not an ISO 8601")}
 
@@ -100,6 +107,11 @@ NOW_CASES = {"naive-now": ("2026-11-30T00:00:00", "no UTC offset"), "garbage-now
 def test_bad_record_input(case, seeded, run_cli):
     args, needles = RECORD_CASES[case]
     _assert_rejected(run_cli(*args), *needles)
+    assert snapshot(run_cli.db) == seeded
+
+
+def test_prune_refuses_a_future_now(seeded, run_cli):
+    _assert_rejected(run_cli("prune", now="2099-01-01T00:00:00Z"), "--now 2099-01-01T00:00:00Z is in the future")
     assert snapshot(run_cli.db) == seeded
 
 

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import argparse
+from zoneinfo import ZoneInfo
 
 from ..errors import InputError, parse_instant
-from ..sla.calendar import iso
+from ..sla.calendar import iso, month_of
 from ..sla.exclusions import THIRD_PARTY_PREFIX, assess_maintenance
 from ..sla.model import COUNTED, HAND_CAUSES, SEVERITIES, MaintenanceWindow
 from ..storage import opened
@@ -156,8 +157,32 @@ def incident_list(ctx: Context, args) -> int:
     return 0
 
 
+def _existing_incident(ctx: Context, incident_id: str) -> dict | None:
+    """The automatic incident ``incident_id`` names (REGION/COMPONENT-or-region/START), from the report of
+    its month; InputError when there is none. Hand incidents (numbers) are checked by the store."""
+    if incident_id.isdigit():
+        return None
+    region, _, rest = incident_id.partition("/")
+    _, _, start_text = rest.partition("/")
+    hint = "list them with `sla-monitor incident list --month YYYY-MM`"
+    try:
+        start = parse_instant(start_text, "incident id")
+    except InputError:
+        raise InputError(f"{incident_id!r} is not an incident id (REGION/COMPONENT/START or a number; {hint})") from None
+    ctx.check_region(region)
+    month = month_of(start, ZoneInfo(ctx.fleet.timezone))
+    report = report_for(ctx, f"{month[0]:04d}-{month[1]:02d}", region)
+    found = next((i for r in report["regions"] for i in r["incidents"] if i["id"] == incident_id), None)
+    if found is None:
+        raise InputError(f"no incident {incident_id!r} ({hint})")
+    return found
+
+
 def incident_resolve(ctx: Context, args) -> int:
     at = parse_instant(args.at, "--at")
+    incident = _existing_incident(ctx, args.id)
+    if incident is not None and at <= parse_instant(incident["opened"], "opened"):
+        raise InputError(f"--at {iso(at)} is not after incident {args.id} opened ({incident['opened']})")
     with opened(ctx.db_path, create=False) as store:
         store_records.resolve_incident(store, args.id, resolved_ms=at, by=ctx.by, now_ms=ctx.now_ms)
     print(f"incident {args.id} resolved at {iso(at)}")
@@ -165,6 +190,7 @@ def incident_resolve(ctx: Context, args) -> int:
 
 
 def incident_classify(ctx: Context, args) -> int:
+    _existing_incident(ctx, args.id)
     with opened(ctx.db_path, create=False) as store:
         store_records.resolve_incident(store, args.id, severity=args.severity, by=ctx.by, now_ms=ctx.now_ms)
     print(f"incident {args.id} is now {args.severity}")
