@@ -36,7 +36,7 @@ def config_text(fleet: Fleet, db: str, interval: str = "200ms", stale_after: str
       - name: slow-edge
         critical: false
         probes:
-          - {{id: hang-probe, kind: http, url: "http://127.0.0.1:{port['hang']}/", interval: {interval}, timeout: 2s{stale}}}"""
+          - {{id: hang-probe, kind: http, url: "http://127.0.0.1:{port['hang']}/", interval: 3s, timeout: 2s{stale}}}"""
                   if hang else "")
     hooks = (f"""
 hooks:

@@ -25,7 +25,7 @@ async def servers(tmp_path):
 
 
 def region(name: str, port: int, ca_file: str) -> str:
-    common = "interval: 200ms, timeout: 1s"
+    common = "interval: 300ms, timeout: 250ms"
     return f"""
   - name: {name}
     components:

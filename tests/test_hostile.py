@@ -56,6 +56,12 @@ async def test_a_200000_deep_json_body_is_down_not_a_crash(hostile, ctx):
     assert sample.ok is False and sample.error == "json: body nested too deep to read"
 
 
+async def test_a_body_over_max_body_bytes_says_so(hostile, ctx):
+    sample = await run_probe(http(f"http://127.0.0.1:{hostile}/deep", body_contains="ok", max_body_bytes=1000), ctx, "l")
+    assert sample.ok is False
+    assert sample.error == "body: over max_body_bytes (1000 bytes): not checked (raise the limit or probe a smaller page)"
+
+
 async def test_a_redirect_loop_says_so_without_the_urls_secret(hostile, ctx):
     sample = await run_probe(http(f"http://127.0.0.1:{hostile}/loop?apikey=s3cr3t-k3y"), ctx, "local")
     assert sample.ok is False and sample.error == "http: too many redirects (10)"

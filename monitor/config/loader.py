@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import functools
 import os
 import re
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from ..hooks.events import EVENT_TYPES
 from .destinations import DESTINATION_MODELS, DESTINATION_TYPES
 from .models import Config
 from .probes import PROBE_KINDS, PROBE_MODELS
@@ -221,6 +223,8 @@ def _cross_checks(cfg: Config) -> Iterator[tuple[Loc, str]]:
     yield from _unique([(("third_parties", i, "name"), t.name) for i, t in enumerate(cfg.third_parties)], "third party")
     probe_ids = []
     third_names = {t.name for t in cfg.third_parties}
+    for loc, probe in _probes_with_locs(cfg):
+        yield from _probe_checks(loc, probe)
     for i, region in enumerate(cfg.regions):
         yield from _unique(
             [(("regions", i, "components", j, "name"), c.name) for j, c in enumerate(region.components)],
@@ -250,12 +254,42 @@ def _cross_checks(cfg: Config) -> Iterator[tuple[Loc, str]]:
                        "destination")
     region_names = {r.name for r in cfg.regions}
     for i, route in enumerate(cfg.hooks.routes):
+        for j, pattern in enumerate(route.events):
+            if not any(fnmatch.fnmatchcase(t, pattern) for t in EVENT_TYPES):
+                close = difflib.get_close_matches(pattern, EVENT_TYPES, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"event types: {', '.join(EVENT_TYPES)}"
+                yield ("hooks", "routes", i, "events", j), f"{pattern!r} matches no event ({hint})"
         if route.destination not in destinations:
             yield ("hooks", "routes", i, "destination"), (f"{route.destination!r} is not a destination "
                                                           f"(known: {', '.join(sorted(destinations)) or 'none defined'})")
         for j, region in enumerate(route.regions):
             if region not in region_names:
                 yield ("hooks", "routes", i, "regions", j), f"{region!r} is not a region"
+
+
+def _probes_with_locs(cfg: Config) -> Iterator[tuple[Loc, Any]]:
+    for i, region in enumerate(cfg.regions):
+        for j, component in enumerate(region.components):
+            for k, probe in enumerate(component.probes):
+                yield ("regions", i, "components", j, "probes", k), probe
+    for i, third in enumerate(cfg.third_parties):
+        for k, probe in enumerate(third.probes):
+            yield ("third_parties", i, "probes", k), probe
+    for k, probe in enumerate(cfg.vantage_health.probes):
+        yield ("vantage_health", "probes", k), probe
+
+
+def _probe_checks(loc: Loc, probe) -> Iterator[tuple[Loc, str]]:
+    """Settings that would silently do nothing."""
+    if probe.timeout > probe.interval:
+        yield loc + ("timeout",), (f"{probe.timeout} ms is longer than interval {probe.interval} ms: runs would "
+                                   "overlap and be skipped (make it shorter than the interval)")
+    if getattr(probe, "json_equals", None) is not None and getattr(probe, "json_path", None) is None:
+        yield loc + ("json_equals",), "needs json_path (which value to compare, e.g. status or data.0.state)"
+    max_latency = getattr(probe, "max_latency", None)
+    if max_latency is not None and max_latency >= probe.timeout:
+        yield loc + ("max_latency",), (f"{max_latency} ms can never trip: the timeout ({probe.timeout} ms) ends the "
+                                       "attempt first (make it shorter than timeout)")
 
 
 def _unique(items: list[tuple[Loc, str]], what: str) -> Iterator[tuple[Loc, str]]:

@@ -41,10 +41,15 @@ async def check(cfg: HttpProbe, ctx: ProbeContext) -> Outcome:
         cfg.method, cfg.url, headers=cfg.headers, data=cfg.body, allow_redirects=cfg.follow_redirects,
         ssl=ssl if ssl is not None else True,
     ) as response:
-        body = await read_body(response, cfg.max_body_bytes)
+        body = await read_body(response, cfg.max_body_bytes + 1)  # one byte more tells "over the limit"
         status = response.status
     elapsed_ms = (time.perf_counter() - started) * 1000
-    fail = _expectations(cfg, status, body, elapsed_ms)
+    needs_body = cfg.body_contains is not None or cfg.body_regex is not None or cfg.json_path is not None
+    if needs_body and len(body) > cfg.max_body_bytes and status in cfg.expect_status:
+        return Outcome(ok=False, status_code=status,
+                       error=f"body: over max_body_bytes ({cfg.max_body_bytes} bytes): not checked (raise the limit "
+                             "or probe a smaller page)")
+    fail = _expectations(cfg, status, body[: cfg.max_body_bytes], elapsed_ms)
     # Certificate expiry is the tls probe's to report: aiohttp releases the connection (and its
     # certificate) as soon as a short body is read.
     return Outcome(ok=fail is None, error=fail, status_code=status)
