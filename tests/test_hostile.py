@@ -116,3 +116,33 @@ def test_imported_errors_are_bounded(run_cli, tmp_path):
     (error,), = sqlite3.connect(tmp_path / "store.db").execute("SELECT error FROM samples").fetchall()
     assert len(error) == MAX_ERROR_CHARS
     json.dumps(error)
+
+
+def test_a_catastrophic_regex_cannot_stall_the_probe_loop(tmp_path):
+    """`(a+)+$` against 40 a's and a b: exponential for a backtracking engine (hours), linear for RE2.
+    Run in a child process so that a regression shows as a failure (killed at the bound), not a hang."""
+    import subprocess
+    import sys
+
+    script = """
+import asyncio
+from aiohttp import web
+from monitor.config.probes import HttpProbe, RssProbe
+from monitor.probes import ProbeContext, run_probe
+
+async def main():
+    app = web.Application()
+    app.router.add_get("/", lambda r: web.Response(text="a" * 40 + "b"))
+    runner = web.AppRunner(app); await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0); await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    ctx = ProbeContext()
+    sample = await run_probe(HttpProbe(id="p", kind="http", url=f"http://127.0.0.1:{port}/", body_regex="(a+)+$"),
+                             ctx, "local")
+    print(sample.ok, sample.error)
+    await ctx.close(); await runner.cleanup()
+asyncio.run(main())
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False body: does not match /(a+)+$/"

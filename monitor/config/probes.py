@@ -5,7 +5,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .types import DurationMs, Name
+from .types import DurationMs, Name, Regex
 
 
 class _Strict(BaseModel):
@@ -30,7 +30,7 @@ class HttpProbe(ProbeBase):
     body: str | None = None
     expect_status: list[Annotated[int, Field(ge=100, le=599)]] = [200]
     body_contains: str | None = None
-    body_regex: str | None = None
+    body_regex: Regex | None = None  # RE2 syntax: linear time, whatever the body
     json_path: str | None = None
     json_equals: str | int | float | bool | None = None
     max_latency: DurationMs | None = None
@@ -101,8 +101,8 @@ class RssProbe(ProbeBase):
 
     kind: Literal["rss"]
     url: str = Field(pattern=r"^https?://\S+$")
-    match: list[str] = Field(min_length=1)  # regular expressions (case-insensitive) on title + description
-    resolved_match: str = r"\b(resolved|mitigated|mitigation complete|final update)\b"
+    match: list[Regex] = Field(min_length=1)  # RE2 regular expressions (case-insensitive) on title + description
+    resolved_match: Regex = r"\b(resolved|mitigated|mitigation complete|final update)\b"
     verify_tls: bool = True
     ca_file: str | None = None
     max_body_bytes: int = Field(5_242_880, ge=1)

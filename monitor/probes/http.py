@@ -1,12 +1,16 @@
 """HTTP(S) probe: status, body contains/regex, JSON path equals, max latency, TLS, redirects."""
 from __future__ import annotations
 
+import functools
 import json
-import re
 import time
 
 from ..config.probes import HttpProbe
+from ..config.types import linear_regex
 from .base import Failed, Outcome, ProbeContext
+
+
+_regex = functools.lru_cache(maxsize=1024)(linear_regex)  # compiled once per pattern
 
 
 def json_path_value(document: object, path: str) -> object:
@@ -62,7 +66,7 @@ def _expectations(cfg: HttpProbe, status: int, body: bytes, elapsed_ms: float) -
     text = body.decode("utf-8", errors="replace")
     if cfg.body_contains is not None and cfg.body_contains not in text:
         return f"body: does not contain {cfg.body_contains!r}"
-    if cfg.body_regex is not None and not re.search(cfg.body_regex, text):
+    if cfg.body_regex is not None and not _regex(cfg.body_regex).search(text):
         return f"body: does not match /{cfg.body_regex}/"
     if cfg.json_path is not None:
         try:

@@ -2,15 +2,18 @@
 does not say it is resolved. An item counts from when the monitor first sees it listed."""
 from __future__ import annotations
 
-import re
+import functools
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
 from ..config.probes import RssProbe
+from ..config.types import linear_regex
 from .base import Outcome, ProbeContext, Unknown
 from .feed import fetch
+
+_regex = functools.lru_cache(maxsize=1024)(linear_regex)  # compiled once per pattern
 
 
 async def check(cfg: RssProbe, ctx: ProbeContext) -> Outcome:
@@ -31,8 +34,8 @@ def _item(element) -> dict:
 
 def judge(cfg: RssProbe, items: list[dict]) -> Outcome:
     """Active items: matching one of ``match`` and not matching ``resolved_match``."""
-    patterns = [re.compile(p, re.IGNORECASE) for p in cfg.match]
-    resolved = re.compile(cfg.resolved_match, re.IGNORECASE)
+    patterns = [_regex(p, True) for p in cfg.match]
+    resolved = _regex(cfg.resolved_match, True)
     active = []
     for item in items:
         text = f"{item['title']}\n{item['description']}"
