@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import resource
 import signal
 
 from aiohttp import web
@@ -118,7 +119,8 @@ class Daemon:
         self._take_events()  # an outage open before a restart keeps its id: recorded once
         await self.figures.refresh()
         host, _, port = (listen or self.cfg.web.listen).rpartition(":")
-        self.runner = web.AppRunner(build_app(self), access_log=None)
+        self.runner = web.AppRunner(build_app(self), access_log=None,
+                                    keepalive_timeout=self.cfg.web.idle_timeout / 1000)
         await self.runner.setup()
         site = web.TCPSite(self.runner, host.strip("[]"), int(port))
         await site.start()
@@ -235,8 +237,17 @@ class _MonitorCollector(Collector):
         yield from (pending, ready, written, skipped)
 
 
+def raise_file_limit() -> None:
+    """Soft RLIMIT_NOFILE up to the hard limit: probes, the store and the web port share descriptors."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
+
+
 async def serve(cfg: Config, db_path: str, listen: str | None = None) -> None:
     """Run until SIGTERM or SIGINT, then stop cleanly."""
+    raise_file_limit()
     daemon = Daemon(cfg, db_path)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

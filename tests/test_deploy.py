@@ -69,7 +69,8 @@ def test_systemd_unit_verifies_where_systemd_analyze_runs():
     for key in ("Type=notify", "WatchdogSec=", "DynamicUser=yes", "StateDirectory=sla-monitor",
                 "ConfigurationDirectory=sla-monitor", "EnvironmentFile=-", "ProtectSystem=strict", "ProtectHome=yes",
                 "PrivateTmp=yes", "NoNewPrivileges=yes", "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
-                "SystemCallFilter=@system-service", "CapabilityBoundingSet=\n", "Restart=on-failure"):
+                "SystemCallFilter=@system-service", "CapabilityBoundingSet=\n", "Restart=on-failure",
+                "LimitNOFILE=65536"):
         assert key in unit, key
     analyze = shutil.which("systemd-analyze")
     if analyze is None:

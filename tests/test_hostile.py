@@ -146,3 +146,16 @@ asyncio.run(main())
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "False body: does not match /(a+)+$/"
+
+
+async def test_idle_connections_to_the_web_port_are_closed(fleet, tmp_path):
+    """An idle client cannot hold a socket: after web.idle_timeout the daemon closes it."""
+    import asyncio
+
+    from daemon_helpers import running_daemon
+
+    async with running_daemon(fleet, str(tmp_path / "d.db"), idle_timeout="500ms") as daemon:
+        reader, writer = await asyncio.open_connection("127.0.0.1", daemon.port)
+        closed = await asyncio.wait_for(reader.read(), 30)  # the server's close, or a TimeoutError
+        writer.close()
+    assert closed == b""

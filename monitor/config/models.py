@@ -57,6 +57,7 @@ class WebConfig(_Strict):
     # Bearer token for POST/DELETE /api/v1/maintenance; unset: those are refused. Use ${VAR}.
     api_token: str | None = None
     title: str | None = None  # status page title (default: the service name)
+    idle_timeout: DurationMs = 10_000  # a connection idle this long is closed (idle clients cannot hoard sockets)
     # Where people reach this monitor (the status page, /runbooks): alerts link to <public_url>/runbooks.
     # Default: http://<the address it listens on>; set it when that is not what people's browsers reach.
     public_url: str | None = Field(None, pattern=r"^https?://\S+$")
