@@ -5,6 +5,7 @@ import argparse
 import getpass
 import os
 import sqlite3
+from pathlib import Path
 import sys
 from typing import Sequence
 
@@ -85,9 +86,16 @@ def cmd_import(ctx: Context, args) -> int:
         stream = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
     except OSError as exc:
         raise InputError(f"{args.file}: cannot read: {exc.strerror}") from None
-    with stream, opened(ctx.db_path) as store:
-        result = import_samples(store, stream, name, stale_ms_by_probe(ctx.cfg), list(ctx.cfg.vantages),
-                                ctx.cfg.vantage)
+    new_store = not Path(ctx.db_path).exists()
+    try:
+        with stream, opened(ctx.db_path) as store:
+            result = import_samples(store, stream, name, stale_ms_by_probe(ctx.cfg), list(ctx.cfg.vantages),
+                                    ctx.cfg.vantage, ctx.now_ms)
+    except InputError:
+        if new_store:  # nothing was imported: leave no empty store behind either
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{ctx.db_path}{suffix}").unlink(missing_ok=True)
+        raise
     print(f"imported {result.samples} samples from {name} ({result.keys} probe/vantage timelines) into {ctx.db_path}")
     return 0
 
@@ -125,6 +133,11 @@ def cmd_outages(ctx: Context, args) -> int:
     return 0
 
 
+def _valid_listen(text: str) -> bool:
+    host, _, port = text.rpartition(":")
+    return bool(host) and port.isdigit() and int(port) <= 65535 and not any(c.isspace() for c in host)
+
+
 def cmd_run(ctx: Context, args) -> int:
     import asyncio
 
@@ -133,6 +146,8 @@ def cmd_run(ctx: Context, args) -> int:
 
     if args.now:
         raise InputError("--now is for reports; the daemon runs on the clock")
+    if args.listen is not None and not _valid_listen(args.listen):
+        raise InputError(f"--listen {args.listen!r} must be HOST:PORT with a port 0–65535 (e.g. 127.0.0.1:9465)")
     logs.setup(args.log_format)
     asyncio.run(serve(ctx.cfg, ctx.db_path, args.listen))
     return 0

@@ -6,6 +6,9 @@ import datetime as dt
 from .sla.calendar import to_ms
 
 
+MIN_YEAR, MAX_YEAR = 1970, 2100  # instants outside are typos (2126 for 2026), not plans
+
+
 class InputError(Exception):
     """Bad input from the user: says what and where, and how to fix it."""
 
@@ -20,4 +23,21 @@ def parse_instant(text: object, what: str) -> int:
         raise InputError(f"{what}: {text!r} is not an ISO 8601 timestamp (e.g. \"2026-11-03T10:00:00Z\")") from None
     if moment.tzinfo is None:
         raise InputError(f"{what}: {text!r} has no UTC offset; add \"Z\" or \"+01:00\" (naive timestamps are ambiguous)")
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise InputError(f"{what}: {text!r} is outside the years {MIN_YEAR}–{MAX_YEAR} (a typo in the year?)")
     return to_ms(moment)
+
+
+MAX_WINDOW_MS = 31 * 86_400_000  # a longer window excludes a month or more: a typo unless said with --long
+
+
+def span(start: str, end: str, long: bool = False) -> tuple[int, int]:
+    """Parse ``--start``/``--end``; end must be after start, and at most 31 days later unless ``long``."""
+    start_ms, end_ms = parse_instant(start, "--start"), parse_instant(end, "--end")
+    if end_ms <= start_ms:
+        raise InputError(f"--end {end} must be after --start {start}")
+    if end_ms - start_ms > MAX_WINDOW_MS and not long:
+        days = (end_ms - start_ms) / 86_400_000
+        raise InputError(f"--start {start} to --end {end} is {days:,.1f} days: a window over 31 days excludes that "
+                         "much of the SLA; check the dates, or add --long if it is meant")
+    return start_ms, end_ms

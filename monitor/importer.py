@@ -8,6 +8,7 @@ import orjson
 
 from .errors import InputError, parse_instant
 from .redact import safe_error
+from .sla.calendar import iso
 from .sla.model import STORED_UNKNOWN_CAUSES
 from .storage import Store
 
@@ -22,8 +23,11 @@ class ImportResult:
     keys: int
 
 
+FUTURE_SLACK_MS = 300_000  # clocks differ a little; a sample further ahead of now is a wrong date
+
+
 def import_samples(store: Store, stream: BinaryIO, name: str, stale_ms: dict[str, int],
-                   vantages: list[str], default_vantage: str) -> ImportResult:
+                   vantages: list[str], default_vantage: str, now_ms: int | None = None) -> ImportResult:
     """Read JSONL samples from ``stream``; all lines or none are stored (InputError names the line)."""
     ts_cache: dict[str, int] = {}
     probe_ids: dict[str, int] = {}
@@ -49,6 +53,9 @@ def import_samples(store: Store, stream: BinaryIO, name: str, stale_ms: dict[str
             ts = ts_cache.get(ts_text) if type(ts_text) is str else None
             if ts is None:
                 ts = parse_instant(ts_text, f"{where}: ts") if "ts" in rec else _missing(where, "ts")
+                if now_ms is not None and ts > now_ms + FUTURE_SLACK_MS:
+                    raise InputError(f"{where}: ts: {ts_text!r} is in the future (now is {iso(now_ms)}); "
+                                     "a sample records what was seen")
                 if len(ts_cache) > 100_000:
                     ts_cache.clear()
                 ts_cache[ts_text] = ts

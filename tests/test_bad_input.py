@@ -40,6 +40,12 @@ IMPORT_CASES = {
     "unparseable-ts": ({"ts": "yesterday", "probe": "w", "ok": True}, ["bad.jsonl:3", "not an ISO 8601"]),
     "unknown-probe": ({"ts": "2026-11-03T10:02:00Z", "probe": "nope", "ok": True}, ["bad.jsonl:3", "'nope'", "known: g, u, w"]),
     "unknown-vantage": ({"ts": "2026-11-03T10:02:00Z", "probe": "w", "ok": True, "vantage": "mars"}, ["bad.jsonl:3", "'mars'"]),
+    "future-sample": ({"ts": "2099-11-03T10:02:00Z", "probe": "w", "ok": False},
+                      ["bad.jsonl:3", "'2099-11-03T10:02:00Z' is in the future"]),
+    "year-typo-sample": ({"ts": "2126-11-03T10:02:00Z", "probe": "w", "ok": False},
+                         ["bad.jsonl:3", "'2126-11-03T10:02:00Z' is outside the years 1970–2100"]),
+    "sample-ahead-of-now": ({"ts": "2027-01-15T01:00:00Z", "probe": "w", "ok": False},
+                            ["bad.jsonl:3", "is in the future (now is 2027-01-15T00:00:00Z)"]),
     "ok-not-bool": ({"ts": "2026-11-03T10:02:00Z", "probe": "w", "ok": "yes"}, ["bad.jsonl:3", "ok: 'yes'"]),
     "missing-ts": ({"probe": "w", "ok": True}, ["bad.jsonl:3", "ts is missing"]),
     "missing-ok": ({"ts": "2026-11-03T10:02:00Z", "probe": "w"}, ["bad.jsonl:3", "ok is missing"]),
@@ -91,6 +97,17 @@ RECORD_CASES = {
     "month-words": (["outages", "--month", "November"], ["'November'", "YYYY-MM"]),
     "future-month": (["report", "--month", "2031-01"], ["has not started"]),
     "cancel-unknown": (["maintenance", "cancel", "99"], ["no maintenance window with id 99"]),
+    "window-typo-year": (["maintenance", "add", "--region", "eu-west", "--start", "2026-11-05T01:00:00Z", "--end",
+                          "2126-11-05T02:00:00Z", "--kind", "scheduled", "--announced-at", "2026-11-01T00:00:00Z",
+                          "--reason", "x"], ["--end", "outside the years 1970–2100"]),
+    "window-40-days": (["exclusion", "add", "--region", "eu-west", "--start", "2026-11-05T00:00:00Z", "--end",
+                        "2026-12-15T00:00:00Z", "--cause", "force_majeure", "--note", "flood"],
+                       ["40.0 days", "add --long if it is meant"]),
+    "blank-reason": (["maintenance", "add", "--region", "eu-west", "--start", "2026-11-05T01:00:00Z", "--end",
+                      "2026-11-05T02:00:00Z", "--kind", "scheduled", "--announced-at", "2026-11-01T00:00:00Z",
+                      "--reason", "  "], ["--reason must say"]),
+    "month-9999": (["report", "--month", "9999-12"], ["'9999-12' is outside the years 1970–2100"]),
+    "month-0000": (["outages", "--month", "0000-01"], ["'0000-01' is outside the years 1970–2100"]),
     "resolve-unknown": (["incident", "resolve", "42", "--at", "2026-11-05T01:00:00Z"], ["no incident with id 42"]),
     "resolve-unknown-automatic": (["incident", "resolve", "eu-west/region/2026-11-03T08:00:00Z", "--at",
                                    "2026-11-03T09:00:00Z"], ["no incident 'eu-west/region/2026-11-03T08:00:00Z'"]),
@@ -167,3 +184,25 @@ def test_report_without_store_says_so(run_cli):
 
 def test_missing_import_file(run_cli, tmp_path):
     _assert_rejected(run_cli("import", str(tmp_path / "nope.jsonl")), "nope.jsonl", "cannot read")
+
+
+def test_a_long_window_is_accepted_when_said(seeded, run_cli):
+    result = run_cli("exclusion", "add", "--region", "eu-west", "--start", "2026-11-05T00:00:00Z", "--end",
+                     "2026-12-15T00:00:00Z", "--cause", "force_majeure", "--note", "flood", "--long")
+    assert result.code == 0, result.err
+
+
+def test_a_failed_import_into_a_new_store_leaves_no_file(run_cli, tmp_path):
+    rows = [GOOD[0], {"ts": "2026-11-03T10:02:00", "probe": "w", "ok": True}]
+    _assert_rejected(run_cli("import", str(write_jsonl(tmp_path / "bad.jsonl", rows))), "no UTC offset")
+    assert not run_cli.db.exists()
+
+
+def test_a_config_that_is_not_utf8(run_cli, tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("service: Montr\u00e9al\n".encode("latin-1"))
+    _assert_rejected(run_cli("check-config", config=path), "not UTF-8 text (byte 14)", "save the file as UTF-8")
+
+
+def test_listen_must_be_host_and_port(run_cli):
+    _assert_rejected(run_cli("run", "--listen", "garbage", now=None), "--listen 'garbage' must be HOST:PORT")

@@ -208,3 +208,20 @@ async def test_third_party_outage_is_excluded_with_evidence_end_to_end(running, 
     assert len(period["pieces"]) == 2
     counted = sum(x["minutes"] for p in region["periods"] for x in p["pieces"] if x["counted"]) * 60_000
     assert region["downtime_ms"] == pytest.approx(counted, abs=2)  # only pieces ≥ the test's 1.2 s threshold
+
+
+async def test_maintenance_api_booleans_are_strict_and_windows_bounded(running):
+    headers = {"Authorization": "Bearer s3cret-token"}
+    base = {"start": "2026-11-05T01:00:00Z", "end": "2026-11-05T02:00:00Z", "kind": "emergency",
+            "announced_at": "2026-11-01T00:00:00Z", "reason": "x"}
+    cases = [({**base, "all": "no"}, "all must be true or false, not 'no'"),
+             ({**base, "region": []}, "region must be a region name"),
+             ({**base, "region": "eu-west", "end": "2026-12-25T00:00:00Z"}, "over 31 days"),
+             ({**base, "region": "eu-west", "end": "2126-11-05T02:00:00Z"}, "outside the years 1970–2100")]
+    for body, needle in cases:
+        async with running.http.post("/api/v1/maintenance", json=body, headers=headers) as r:
+            assert r.status == 400 and needle in (await r.json())["error"], (body, await r.text())
+    async with running.http.post("/api/v1/maintenance", json={**base, "region": "eu-west",
+                                                               "end": "2026-12-25T00:00:00Z", "long": True},
+                                 headers=headers) as r:
+        assert r.status == 201

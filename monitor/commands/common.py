@@ -8,7 +8,7 @@ from typing import Callable
 from tabulate import tabulate
 
 from ..config import Config
-from ..errors import InputError, parse_instant
+from ..errors import InputError
 from ..reports.render import as_json
 from ..sla.model import Fleet
 
@@ -32,14 +32,6 @@ class Context:
         names = [c.name for r in self.cfg.regions if r.name == region for c in r.components]
         if name not in names:
             raise InputError(f"--component {name!r} is not a component of {region} (known: {', '.join(names)})")
-
-
-def span(start: str, end: str) -> tuple[int, int]:
-    """Parse ``--start``/``--end``; end must be after start."""
-    start_ms, end_ms = parse_instant(start, "--start"), parse_instant(end, "--end")
-    if end_ms <= start_ms:
-        raise InputError(f"--end {end} must be after --start {start}")
-    return start_ms, end_ms
 
 
 def emit_rows(rows: list[dict], fmt: str, columns: list[str],

@@ -4,13 +4,13 @@ from __future__ import annotations
 import argparse
 from zoneinfo import ZoneInfo
 
-from ..errors import InputError, parse_instant
+from ..errors import InputError, parse_instant, span
 from ..sla.calendar import iso, month_of
 from ..sla.exclusions import THIRD_PARTY_PREFIX, assess_maintenance
 from ..sla.model import COUNTED, HAND_CAUSES, SEVERITIES, MaintenanceWindow
 from ..storage import opened
 from ..storage import records as store_records
-from .common import Context, emit_rows, span
+from .common import Context, emit_rows
 from .reporting import report_for
 
 GROUPS = ("maintenance", "exclusion", "incident")
@@ -24,6 +24,7 @@ def _regions_and_span(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--all", action="store_true", help="every region")
     parser.add_argument("--start", required=True)
     parser.add_argument("--end", required=True)
+    parser.add_argument("--long", action="store_true", help="allow a window longer than 31 days")
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -66,7 +67,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def maintenance_add(ctx: Context, args) -> int:
     if args.region:
         ctx.check_region(args.region)
-    start_ms, end_ms = span(args.start, args.end)
+    start_ms, end_ms = span(args.start, args.end, args.long)
+    if not args.reason.strip():
+        raise InputError("--reason must say what the maintenance is for (it is shown in the report)")
     announced = parse_instant(args.announced_at, "--announced-at")
     with opened(ctx.db_path) as store:
         new_id = store_records.add_maintenance(
@@ -112,7 +115,7 @@ def _check_cause(ctx: Context, cause: str) -> None:
 def exclusion_add(ctx: Context, args) -> int:
     if args.region:
         ctx.check_region(args.region)
-    start_ms, end_ms = span(args.start, args.end)
+    start_ms, end_ms = span(args.start, args.end, args.long)
     _check_cause(ctx, args.cause)
     if not args.note.strip():
         raise InputError("--note must say why (it is shown in the report)")

@@ -332,6 +332,8 @@ def load_config(path: str | os.PathLike, env: dict[str, str] | None = None) -> C
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{p}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"]) from None
     except OSError as exc:
         raise ConfigError([f"{p}: cannot read config: {exc.strerror} (pass --config PATH or set SLA_MONITOR_CONFIG)"]) from None
     return parse_config(text, str(p), env)

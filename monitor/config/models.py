@@ -94,7 +94,7 @@ class RegionConfig(_Strict):
     name: Name
     environment: Literal["production", "non-production"] = "production"
     support_plan: Literal["premium", "standard"] | None = None  # overrides the top-level plan
-    monthly_fee: ExactDecimal | None = None
+    monthly_fee: ExactDecimal | None = Field(None, ge=0)
     currency: Currency | None = None
     depends_on: list[Name] = []
     components: list[ComponentConfig] = Field(min_length=1)

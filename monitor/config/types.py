@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 _DURATION = re.compile(r"(\d+)\s*(ms|s|m|h|d)")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+MAX_DURATION_MS = 365 * 86_400_000  # longer is a typo, and would overflow the store's arithmetic
 
 
 def parse_duration_ms(value: object) -> int:
@@ -24,6 +25,8 @@ def parse_duration_ms(value: object) -> int:
         raise ValueError('must be a duration like "30s", "5m" or "2h"')
     if ms <= 0:
         raise ValueError('must be > 0 (e.g. "30s")')
+    if ms > MAX_DURATION_MS:
+        raise ValueError("must be at most 365d")
     return ms
 
 

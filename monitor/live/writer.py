@@ -49,13 +49,14 @@ class SampleWriter:
         events, self.pending_events = self.pending_events, []
         try:
             await self.db.call(_write, batch, self.stale_ms, events, self.routes)
-        except (sqlite3.Error, OSError) as exc:
+        except Exception as exc:  # supervised: whatever the store raises, the batch is kept and retried
             self.pending = batch + self.pending  # keep order; retry next tick
             self.pending_events = events + self.pending_events
             if self.last_error is None:
                 log.error("event=store_write_failed error=%r pending=%d (probing continues; retrying)",
-                          str(exc), len(self.pending))
-            self.last_error = str(exc)
+                          f"{type(exc).__name__}: {exc}", len(self.pending),
+                          exc_info=not isinstance(exc, (sqlite3.Error, OSError)))  # a bug: its traceback, once
+            self.last_error = f"{type(exc).__name__}: {exc}" if not isinstance(exc, sqlite3.Error) else str(exc)
             return False
         if self.last_error is not None:
             log.info("event=store_write_recovered written=%d", len(batch))

@@ -28,7 +28,10 @@ def parse_month(text: str) -> tuple[int, int]:
     match = _MONTH.fullmatch(text or "")
     if not match:
         raise MonthError(f"month {text!r} is not YYYY-MM (e.g. 2026-11)")
-    return int(match.group(1)), int(match.group(2))
+    year = int(match.group(1))
+    if not 1970 <= year <= 2100:
+        raise MonthError(f"month {text!r} is outside the years 1970–2100")
+    return year, int(match.group(2))
 
 
 def to_ms(moment: dt.datetime) -> int:

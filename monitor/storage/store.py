@@ -44,6 +44,7 @@ class Store:
         if not exists:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path)
+        conn.execute("PRAGMA busy_timeout=5000")  # a second writer waits for the first, also while migrating
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from .. import clock
-from ..errors import InputError, parse_instant
+from ..errors import InputError, parse_instant, span
 from ..storage import StoreError
 from ..storage import records as store_records
 from ..storage.records import window_json
 
-FIELDS = {"region", "all", "start", "end", "kind", "announced_at", "reason", "by"}
+FIELDS = {"region", "all", "start", "end", "kind", "announced_at", "reason", "by", "long"}
 
 
 async def list_windows(daemon) -> list[dict]:
@@ -22,16 +22,22 @@ async def add_window(daemon, body: object) -> dict:
     unknown = sorted(set(body) - FIELDS)
     if unknown:
         raise InputError(f"unknown field {unknown[0]!r} (allowed: {', '.join(sorted(FIELDS))})")
+    for flag in ("all", "long"):  # strict booleans: "no" is not false
+        if flag in body and not isinstance(body[flag], bool):
+            raise InputError(f"{flag} must be true or false, not {body[flag]!r}")
     region = body.get("region")
+    if region is not None and not isinstance(region, str):
+        raise InputError(f"region must be a region name, not {str(region)[:40]!r}")
     if bool(region) == bool(body.get("all")):
         raise InputError("give exactly one of region or all: true")
     if region is not None and region not in {r.name for r in daemon.cfg.regions}:
         raise InputError(f"region {region!r} is not configured")
     if body.get("kind") not in ("scheduled", "emergency"):
         raise InputError(f"kind {body.get('kind')!r} must be scheduled or emergency")
-    start, end = parse_instant(body.get("start"), "start"), parse_instant(body.get("end"), "end")
-    if end <= start:
-        raise InputError("end must be after start")
+    try:
+        start, end = span(body.get("start"), body.get("end"), body.get("long", False))
+    except InputError as exc:  # the CLI's rule, in the API's field names
+        raise InputError(str(exc).replace("--start", "start").replace("--end", "end").replace("--long", "long: true"))
     announced = parse_instant(body.get("announced_at"), "announced_at")
     reason = body.get("reason")
     if not isinstance(reason, str) or not reason.strip():
