@@ -37,14 +37,30 @@ def resolve_month(text: str | None, now_ms: int, timezone: str) -> tuple[int, in
 
 def timelines_around(store: Store, fleet: Fleet, records: Records, start_ms: int, end_ms: int,
                      now_ms: int) -> tuple[dict[str, RegionTimeline], int, int]:
-    """Evaluate every region over ``[start, end)`` widened until no period touches the window's edge."""
+    """Evaluate every region over ``[start, end)`` widened until no period touches the window's edge, and
+    far enough that every incident opened before ``end`` is inside it to its resolution (its excluded
+    time and the same-event rule look there, however long after the month that is)."""
+    reach = _incident_reach(records, end_ms, now_ms)
     margin = INITIAL_MARGIN_MS
     while True:
-        lo, hi = start_ms - margin, min(end_ms + margin, now_ms)
+        lo, hi = start_ms - margin, min(max(end_ms + margin, reach), now_ms)
         timelines = evaluate(fleet, store.segments_between(lo, hi), records, lo, hi, now_ms)
         if margin >= MAX_MARGIN_MS or not touches_edge(timelines, lo, hi, now_ms):
             return timelines, lo, hi
         margin *= 4
+
+
+def _incident_reach(records: Records, end_ms: int, now_ms: int) -> int:
+    """The latest resolution (``now`` for an open one) of a hand incident opened before ``end_ms``, or of
+    an automatic incident's override."""
+    reach = end_ms
+    for incident in records.incidents:
+        if incident.opened_ms < end_ms:
+            reach = max(reach, incident.resolved_ms if incident.resolved_ms is not None else now_ms)
+    for override in records.overrides:
+        if override.resolved_ms is not None:
+            reach = max(reach, override.resolved_ms)
+    return reach
 
 
 @contextlib.contextmanager

@@ -150,3 +150,29 @@ def test_the_later_line_of_a_key_wins_whether_known_or_unknown(run_cli, tmp_path
     import sqlite3
     rows = sqlite3.connect(tmp_path / "store.db").execute("SELECT ts, ok, cause FROM samples ORDER BY ts").fetchall()
     assert rows == [(1_793_700_000_000, None, "monitor_fault"), (1_793_700_060_000, 1, None)]
+
+
+def test_resolution_credit_sees_exclusions_far_past_the_month(run_cli, tmp_path):
+    """A P2 ticket from 2026-11-30 12:00 to 2026-12-10 04:00 (232 h) during a Genesys outage from
+    11-30 18:00 to 12-09 18:00 (216 h excluded): 16 h against 12 h, a 33 % delay, so 15 %. Looking only
+    7 days past the month (to 12-08) would see 58 h (383 %) and give 25 %."""
+    from monitor.sla.calendar import to_ms
+    import datetime as dt
+
+    def at(text):
+        return to_ms(dt.datetime.fromisoformat(text))
+
+    down = (at("2026-11-30T18:00:00+00:00"), at("2026-12-09T18:00:00+00:00"))
+    rows = []
+    for minute in range(0, 20 * 24 * 60):
+        ts = at("2026-11-25T00:00:00+00:00") + minute * 60_000
+        rows.append({"ts": iso(ts), "probe": "w", "ok": True})
+        rows.append({"ts": iso(ts), "probe": "g", "ok": not down[0] <= ts < down[1]})
+    assert run_cli("import", str(write_jsonl(tmp_path / "s.jsonl", rows))).code == 0
+    assert run_cli("incident", "add", "--region", "eu-west", "--severity", "P2", "--opened", "2026-11-30T12:00:00Z",
+                   "--resolved", "2026-12-10T04:00:00Z", "--title", "ticket").code == 0
+    region = run_cli("report", "--month", "2026-11", "--format", "json").json()["regions"][0]
+    ticket = next(i for i in region["incidents"] if i["source"] == "manual")
+    assert ticket["resolution_minutes"] == 16 * 60 and ticket["met"] is False
+    assert region["credit"]["resolution_mean_delay_percent"] == 100 / 3
+    assert region["credit"]["resolution_percent"] == 15 and region["credit"]["total_percent"] == 15
