@@ -60,15 +60,15 @@ def import_samples(store: Store, stream: BinaryIO, name: str, stale_ms: dict[str
                     ts_cache.clear()
                 ts_cache[ts_text] = ts
             probe = rec.get("probe")
-            probe_id = probe_ids.get(probe)
+            probe_id = probe_ids.get(probe) if type(probe) is str else None
             if probe_id is None:
-                if probe not in stale_ms:
+                if type(probe) is not str or probe not in stale_ms:
                     raise InputError(f"{where}: probe {probe!r} is not in the config ({_known(stale_ms)})")
                 probe_id = probe_ids[probe] = store.id_for("probes", probe)
             vantage = rec.get("vantage", default_vantage)
-            vantage_id = vantage_ids.get(vantage)
+            vantage_id = vantage_ids.get(vantage) if type(vantage) is str else None
             if vantage_id is None:
-                if vantage not in vantages:
+                if type(vantage) is not str or vantage not in vantages:
                     raise InputError(f"{where}: vantage {vantage!r} is not in the config's vantages ({_known(vantages)})")
                 vantage_id = vantage_ids[vantage] = store.id_for("vantages", vantage)
             ok = rec["ok"] if "ok" in rec else _missing(where, "ok")

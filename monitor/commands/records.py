@@ -10,6 +10,7 @@ from ..sla.exclusions import THIRD_PARTY_PREFIX, assess_maintenance
 from ..sla.model import COUNTED, HAND_CAUSES, SEVERITIES, MaintenanceWindow
 from ..storage import opened
 from ..storage import records as store_records
+from ..storage.records import is_hand_id
 from .common import Context, emit_rows
 from .reporting import report_for
 
@@ -163,7 +164,7 @@ def incident_list(ctx: Context, args) -> int:
 def _existing_incident(ctx: Context, incident_id: str) -> dict | None:
     """The automatic incident ``incident_id`` names (REGION/COMPONENT-or-region/START), from the report of
     its month; InputError when there is none. Hand incidents (numbers) are checked by the store."""
-    if incident_id.isdigit():
+    if is_hand_id(incident_id):
         return None
     region, _, rest = incident_id.partition("/")
     _, _, start_text = rest.partition("/")

@@ -51,7 +51,7 @@ def resolve_incident(store: Store, incident_id: str, *, resolved_ms: int | None 
                      severity: str | None = None, by: str, now_ms: int) -> None:
     """Resolve or re-classify an incident: a hand one by its number, an automatic one by its stable id."""
     with store.atomic():
-        if incident_id.isdigit():
+        if is_hand_id(incident_id):
             row = _get(store, "incidents", int(incident_id), "incident")
             if resolved_ms is not None and resolved_ms <= row["opened_ms"]:
                 raise StoreError(f"incident {incident_id}: --at must be after it opened")
@@ -65,6 +65,11 @@ def resolve_incident(store: Store, incident_id: str, *, resolved_ms: int | None 
             "severity": severity or current.get("severity"),
             "updated_by": by, "updated_at_ms": now_ms,
         }, pk="incident_id")
+
+
+def is_hand_id(incident_id: str) -> bool:
+    """A hand incident's number (ASCII digits that fit SQLite's integers), not an automatic id."""
+    return incident_id.isascii() and incident_id.isdigit() and len(incident_id) <= 18
 
 
 def _get(store: Store, table: str, row_id: int, what: str) -> dict:
