@@ -21,7 +21,7 @@ from .sla.calendar import iso
 from .importer import import_samples
 from .reports import RENDERERS, render
 from .sla.calendar import MonthError
-from .storage import StoreError, opened
+from .storage import StoreError, StoreUnavailable, opened
 
 DEFAULT_CONFIG = "config/monitor.yaml"
 
@@ -175,6 +175,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InputError, StoreError, MonthError) as exc:
         print(f"sla-monitor: error: {exc}", file=sys.stderr)
         return 2
+    except StoreUnavailable as exc:
+        print(f"sla-monitor: failed: {exc}", file=sys.stderr)
+        return 1
     except (sqlite3.Error, OSError) as exc:
         print(f"sla-monitor: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -210,3 +210,24 @@ def test_a_config_that_is_not_utf8(run_cli, tmp_path):
 
 def test_listen_must_be_host_and_port(run_cli):
     _assert_rejected(run_cli("run", "--listen", "garbage", now=None), "--listen 'garbage' must be HOST:PORT")
+
+
+def test_a_store_on_a_read_only_mount_is_a_runtime_failure_not_a_format_error(tmp_path, spec_config):
+    """Not "not an SQLite database": the file is one, this process cannot open it (exit 1, the cause)."""
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("unshare") is None:
+        pytest.skip("needs unshare to mount a folder read-only")
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    base = [sys.executable, "-m", "monitor", "--config", str(spec_config), "--db", str(folder / "s.db")]
+    assert subprocess.run([*base, "import", "/dev/null"], capture_output=True).returncode == 0
+    script = (f"mount --bind {folder} {folder} && mount -o remount,ro,bind {folder} && exec "
+              + " ".join([*base, "--now", "2026-11-20T00:00:00Z", "report", "--month", "2026-11"]))
+    done = subprocess.run(["unshare", "--mount", "sh", "-c", script], capture_output=True, text=True, timeout=60)
+    if "unshare failed" in done.stderr or "mount:" in done.stderr:
+        pytest.skip(f"mount namespaces not permitted here: {done.stderr.strip()}")
+    assert done.returncode == 1, done.stderr
+    assert "cannot read the database" in done.stderr and "not an SQLite database" not in done.stderr

@@ -67,3 +67,13 @@ def test_decimal_percent_is_exact():
     text = (FIXTURES / "spec.yaml").read_text().replace("support_plan: premium", "support_plan: premium\npolicy: {target_percent: 99.95}")
     from fractions import Fraction
     assert to_fleet(parse_config(text)).policy.target_percent == Fraction(9995, 100)
+
+
+def test_a_secret_is_not_echoed_by_an_error_on_its_parent():
+    """A probe without kind: pydantic reports the whole probe, the header from the environment inside it."""
+    text = (FIXTURES / "spec.yaml").read_text().replace(
+        '- {id: w, kind: http, url: "http://127.0.0.1:9/health", interval: 60s}',
+        '- {id: w, url: "http://127.0.0.1:9/health", headers: {Authorization: "Bearer ${TOKEN}"}}')
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, env={"TOKEN": "s3cret-t0ken"})
+    assert "s3cret-t0ken" not in str(caught.value) and "holds values from the environment" in str(caught.value)

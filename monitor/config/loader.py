@@ -196,8 +196,9 @@ def _describe(err: dict, secrets: set) -> tuple[Loc, str]:
     if kind == "missing":
         return loc, "required key is missing (add it)"
     message = err["msg"].removeprefix("Value error, ")
-    shown = ("(from environment)" if loc in secrets else "(hidden)" if loc and loc[-1] in SECRET_KEYS
-             else repr(err.get("input")))
+    shown = ("(from environment)" if loc in secrets
+             else "(hidden: holds values from the environment)" if any(s[:len(loc)] == loc for s in secrets)
+             else "(hidden)" if loc and loc[-1] in SECRET_KEYS else repr(err.get("input")))
     if kind == "union_tag_invalid":
         tag = err.get("ctx", {}).get("tag")
         if "destinations" in loc:

@@ -26,6 +26,10 @@ class StoreError(Exception):
     """The store cannot be used as asked (not SQLite, too new, missing, pruned range)."""
 
 
+class StoreUnavailable(Exception):
+    """The store exists but this process cannot use it now (permissions, disk): a runtime failure."""
+
+
 class Store:
     """One SQLite file through sqlite-utils, WAL mode, schema migrated forward on open."""
 
@@ -47,6 +51,10 @@ class Store:
         conn.execute("PRAGMA busy_timeout=5000")  # a second writer waits for the first, also while migrating
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.OperationalError as exc:  # the file is there but cannot be read: not a format problem
+            conn.close()
+            raise StoreUnavailable(f"{path}: cannot read the database ({exc}); check the file's and its folder's "
+                                   "permissions (WAL creates -wal and -shm files beside it) and free space") from None
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"{path}: not an SQLite database ({exc}); point --db at a sla-monitor database") from None
