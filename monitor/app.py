@@ -13,7 +13,6 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from . import clock, sdnotify
-from .accounting import month_report, resolve_month
 from .config import Config, to_fleet
 from .config.fleet import stale_ms_by_probe
 from .exporters.prometheus import GaugeText, ProbeExposition, SlaCollector
@@ -23,6 +22,7 @@ from .hooks.delivery import Deliverer
 from .hooks.resend import Resender, active_conditions
 from .live.dbthread import DbThread
 from .live.figures import LiveFigures
+from .live.reports import ReportService
 from .live.tracker import Tracker
 from .live.vantage import VantageHealth
 from .live.writer import SampleWriter
@@ -40,9 +40,11 @@ class Daemon:
         self.cfg = cfg
         self.fleet = to_fleet(cfg)
         self.stale_ms = stale_ms_by_probe(cfg)
-        self.db = DbThread(db_path)
+        self.db = DbThread(db_path)  # the writer: samples, records, the outbox
+        self.reader = DbThread(db_path)  # the engine's reads: figures and API reports, never in the writer's way
         self.tracker = Tracker(cfg, self.stale_ms)
-        self.figures = LiveFigures(self.db, self.fleet, capture=self.capture_live)
+        self.figures = LiveFigures(self.reader, self.fleet, capture=self.capture_live)
+        self.reports = ReportService(self.reader, self.figures, self.fleet, cfg.daemon.refresh_interval)
         self.writer = SampleWriter(self.db, self.stale_ms, cfg.daemon.flush_interval)
         self.writer.routes = cfg.hooks.routes
         self.registry = registry or CollectorRegistry()
@@ -109,6 +111,7 @@ class Daemon:
 
     async def start(self, listen: str | None = None) -> None:
         await self.db.start()
+        await self.reader.start()  # after the writer: the schema is migrated by then
         vantage_id = await self.db.call(lambda s: s.id_for("vantages", self.cfg.vantage))
         history = await self.db.call(lambda s: s.last_samples(vantage_id, self.cfg.policy.confirm_failures))
         since = await self.db.call(lambda s: s.down_since(vantage_id))
@@ -156,6 +159,7 @@ class Daemon:
         await self.deliverer.close()
         await self.runner.cleanup()
         self.runner = None
+        await self.reader.close()
         await self.db.close()
         log.info("event=stopped samples_written=%d", self.writer.written)
 
@@ -204,10 +208,8 @@ class Daemon:
         return problems
 
     async def report(self, month_text: str | None) -> dict:
-        """The §10 report for ``month_text`` (default: this month) as of now."""
-        now = clock.now_ms()
-        year, month = resolve_month(month_text, now, self.fleet.timezone)
-        return await self.db.call(lambda s: month_report(s, self.fleet, year, month, now))
+        """The §10 report for ``month_text`` (default: this month); ``Busy`` when too many wait for one."""
+        return await self.reports.month(month_text)
 
 
 class _MonitorCollector(Collector):

@@ -225,3 +225,42 @@ async def test_maintenance_api_booleans_are_strict_and_windows_bounded(running):
                                                                "end": "2026-12-25T00:00:00Z", "long": True},
                                  headers=headers) as r:
         assert r.status == 201
+
+
+async def test_a_burst_of_report_requests_never_reaches_the_writer(running):
+    """200 concurrent requests for a past month: the engine runs once, on the reader; the writer's thread
+    runs no report (its flushes never queue behind one); 40 distinct months at once: 200 or 503 with
+    Retry-After, never 500."""
+    from monitor.sla.calendar import month_of, previous_month
+
+    daemon = running
+    await until(lambda: daemon.figures.computed_ms is not None)
+    writer_calls = []
+    original = daemon.db.call
+
+    async def counting(fn, *args):
+        writer_calls.append(getattr(fn, "__qualname__", repr(fn)))
+        return await original(fn, *args)
+
+    daemon.db.call = counting
+    year, month = previous_month(*month_of(clock.now_ms(), ZoneInfo("UTC")))
+
+    async def ask():
+        async with daemon.http.get(f"/api/v1/availability?month={year:04d}-{month:02d}") as r:
+            return r.status, r.headers.get("Retry-After"), await r.json()
+
+    answers = await asyncio.gather(*(ask() for _ in range(200)))
+    assert {status for status, _, _ in answers} == {200}
+    assert all(body["month"] == f"{year:04d}-{month:02d}" for _, _, body in answers)
+    assert daemon.reports.computed == 1  # one engine run served all 200
+
+    async def ask_month(y: int, m: int):
+        async with daemon.http.get(f"/api/v1/availability?month={y:04d}-{m:02d}") as r:
+            return r.status, r.headers.get("Retry-After")
+
+    months = [(2023 + (6 + i) // 12, (6 + i) % 12 + 1) for i in range(40)]  # 40 distinct past months at once
+    answers = await asyncio.gather(*(ask_month(y, m) for y, m in months))
+    daemon.db.call = original
+    assert {status for status, _ in answers} <= {200, 503}  # busy, never broken
+    assert all(retry == "2" for status, retry in answers if status == 503)
+    assert not any("report" in name for name in writer_calls), writer_calls

@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from .. import clock
 from ..errors import InputError
+from ..live.reports import Busy
 from ..sla.calendar import MonthError
 from .maintenance import add_window, cancel_window, list_windows
 from .status import render_runbooks, render_status_page, status_json
@@ -27,6 +28,12 @@ def json_response(data, status: int = 200) -> web.Response:
 
 def error(status: int, message: str) -> web.Response:
     return json_response({"error": message}, status)
+
+
+def busy(exc: Exception) -> web.Response:
+    response = error(503, str(exc))
+    response.headers["Retry-After"] = "2"
+    return response
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -59,6 +66,8 @@ async def availability(request: web.Request) -> web.Response:
         report = await daemon.report(request.query.get("month"))
     except (MonthError, InputError) as exc:
         return error(400, str(exc))
+    except Busy as exc:
+        return busy(exc)
     return json_response(report)
 
 
@@ -71,6 +80,8 @@ async def outages(request: web.Request) -> web.Response:
         report = await daemon.report(request.query.get("month"))
     except (MonthError, InputError) as exc:
         return error(400, str(exc))
+    except Busy as exc:
+        return busy(exc)
     rows = [{"region": r["region"], **p} for r in report["regions"] if region in (None, r["region"])
             for p in r["periods"]]
     return json_response(rows)

@@ -1,0 +1,68 @@
+"""Reports for the HTTP API without starving the store: the engine runs on a read-only connection of
+its own (never on the writer's thread, so flushes never queue behind it), at most ``MAX_RUNNING`` at a
+time, one run per month however many ask, a month's report is reused for ``ttl_ms``, and the current
+month is the figures' snapshot. Beyond ``MAX_WAITING`` distinct reports in the queue the API answers
+503 with Retry-After instead of piling up."""
+from __future__ import annotations
+
+import asyncio
+from zoneinfo import ZoneInfo
+
+from .. import clock
+from ..accounting import month_report, resolve_month
+from ..sla.calendar import month_of
+from .dbthread import DbThread
+
+MAX_RUNNING, MAX_WAITING, MAX_CACHED = 2, 16, 24
+
+
+class Busy(Exception):
+    """Too many report requests are waiting: try again shortly."""
+
+
+class ReportService:
+    def __init__(self, reader: DbThread, figures, fleet, ttl_ms: int):
+        self.reader, self.figures, self.fleet, self.ttl_ms = reader, figures, fleet, ttl_ms
+        self.cache: dict[tuple[int, int], tuple[int, dict]] = {}
+        self.running = asyncio.Semaphore(MAX_RUNNING)
+        self.waiting = 0  # distinct reports being computed or waiting to be
+        self.inflight: dict[tuple[int, int], asyncio.Future] = {}
+        self.computed = 0  # engine runs (for tests and the curious)
+
+    async def month(self, month_text: str | None) -> dict:
+        """The report of ``month_text`` (default: this month) as of now, or of the latest snapshot."""
+        now = clock.now_ms()
+        year, month = resolve_month(month_text, now, self.fleet.timezone)
+        current = self.figures.current
+        if current is not None and (year, month) == month_of(now, ZoneInfo(self.fleet.timezone)) \
+                and current["month"] == f"{year:04d}-{month:02d}":
+            # The refresh loop's report, computed with every component: the API lists the non-critical ones.
+            return {**current, "components": [c for c in current["components"] if not c["critical"]]}
+        key = (year, month)
+        if (hit := self._fresh(key)) is not None:
+            return hit
+        task = self.inflight.get(key)
+        if task is None:  # one engine run per month at a time, however many ask for it
+            if self.waiting >= MAX_WAITING:
+                raise Busy(f"{self.waiting} reports are being computed or waiting; retry in a few seconds")
+            self.waiting += 1
+            task = self.inflight[key] = asyncio.ensure_future(self._compute(key, now))
+            task.add_done_callback(lambda _: self._done(key))
+        return await asyncio.shield(task)
+
+    async def _compute(self, key: tuple[int, int], now: int) -> dict:
+        async with self.running:
+            report = await self.reader.call(lambda s: month_report(s, self.fleet, key[0], key[1], now))
+        self.computed += 1
+        if len(self.cache) >= MAX_CACHED:
+            self.cache.pop(min(self.cache, key=lambda k: self.cache[k][0]))
+        self.cache[key] = (now, report)
+        return report
+
+    def _done(self, key: tuple[int, int]) -> None:
+        self.inflight.pop(key, None)
+        self.waiting -= 1
+
+    def _fresh(self, key) -> dict | None:
+        hit = self.cache.get(key)
+        return hit[1] if hit is not None and clock.now_ms() - hit[0] < self.ttl_ms else None
