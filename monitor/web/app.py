@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hmac
+import logging
+import sqlite3
 from typing import TYPE_CHECKING
 
 import orjson
@@ -11,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from .. import clock
 from ..errors import InputError
 from ..live.reports import Busy
+from ..storage import StoreUnavailable
 from ..sla.calendar import MonthError
 from .maintenance import add_window, cancel_window, list_windows
 from .status import render_runbooks, render_status_page, status_json
@@ -19,6 +22,7 @@ if TYPE_CHECKING:
     from ..daemon import Daemon
 
 DAEMON = web.AppKey("daemon", object)
+log = logging.getLogger("sla_monitor.web")
 
 
 def json_response(data, status: int = 200) -> web.Response:
@@ -93,7 +97,9 @@ def _authorized(request: web.Request) -> web.Response | None:
     if not token:
         return error(403, "writes are disabled: set web.api_token (e.g. \"${SLA_MONITOR_API_TOKEN}\")")
     given = request.headers.get("Authorization", "")
-    if not given.startswith("Bearer ") or not hmac.compare_digest(given[7:].encode(), token.encode()):
+    # surrogateescape: a header that is not UTF-8 compares (and fails) like any other wrong token
+    if not given.startswith("Bearer ") or not hmac.compare_digest(given[7:].encode("utf-8", "surrogateescape"),
+                                                                  token.encode()):
         return web.Response(status=401, headers={"WWW-Authenticate": 'Bearer realm="sla-monitor"'},
                             content_type="application/json", body=b'{"error": "bearer token required"}')
     return None
@@ -128,8 +134,27 @@ async def status_page(request: web.Request) -> web.Response:
     return web.Response(text=render_status_page(request.app[DAEMON], clock.now_ms()), content_type="text/html")
 
 
+@web.middleware
+async def error_boundary(request: web.Request, handler) -> web.StreamResponse:
+    """One place for what a request can go wrong with: bad input is a 400 with the reason, a busy or
+    unavailable store a 503, and only a bug a 500 (logged with its traceback, its text not shown)."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except (InputError, MonthError, ValueError, UnicodeError) as exc:
+        return error(400, str(exc)[:500])
+    except Busy as exc:
+        return busy(exc)
+    except (StoreUnavailable, sqlite3.OperationalError) as exc:
+        return error(503, f"store unavailable: {exc}"[:500])
+    except Exception:
+        log.exception("event=api_internal_error path=%s", request.path)
+        return error(500, "internal error (logged)")
+
+
 def build_app(daemon: "Daemon") -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[error_boundary])
     app[DAEMON] = daemon
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
