@@ -149,7 +149,8 @@ asyncio.run(main())
 
 
 async def test_idle_connections_to_the_web_port_are_closed(fleet, tmp_path):
-    """An idle client cannot hold a socket: after web.idle_timeout the daemon closes it."""
+    """An idle client, or one that trickles its headers, cannot hold a socket: after web.idle_timeout
+    the daemon closes it."""
     import asyncio
 
     from daemon_helpers import running_daemon
@@ -158,4 +159,17 @@ async def test_idle_connections_to_the_web_port_are_closed(fleet, tmp_path):
         reader, writer = await asyncio.open_connection("127.0.0.1", daemon.port)
         closed = await asyncio.wait_for(reader.read(), 30)  # the server's close, or a TimeoutError
         writer.close()
-    assert closed == b""
+        # A client that trickles its headers (slowloris) is cut at the same timeout.
+        slow_reader, slow_writer = await asyncio.open_connection("127.0.0.1", daemon.port)
+        slow_writer.write(b"GET /api/v1/status HTTP/1.1\r\nHost: x\r\n")
+
+        async def trickle():
+            while not slow_writer.is_closing():
+                slow_writer.write(b"X-Slow: 1\r\n")
+                await asyncio.sleep(0.1)
+
+        dripping = asyncio.create_task(trickle())
+        cut = await asyncio.wait_for(slow_reader.read(), 30)
+        dripping.cancel()
+        slow_writer.close()
+    assert closed == b"" and cut == b""

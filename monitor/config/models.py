@@ -53,7 +53,7 @@ class StorageConfig(_Strict):
 
 
 class WebConfig(_Strict):
-    listen: str = Field("127.0.0.1:9465", pattern=r"^[^\s]+:\d{1,5}$")
+    listen: str = Field("127.0.0.1:9465", pattern=r"^[^\s]+:(6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]?\d{1,4})$")
     # Bearer token for POST/DELETE /api/v1/maintenance; unset: those are refused. Use ${VAR}.
     api_token: str | None = None
     title: str | None = None  # status page title (default: the service name)
