@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 
-.PHONY: run test bench bench-daemon demo-month clean
+.PHONY: run test bench bench-daemon bench-api demo-month clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --shared $(SHARED)
 	$(MAKE) bench-daemon
+	$(MAKE) bench-api
+
+# Report requests against sample flushes: 200 clients on the API while 200 probes/s are stored.
+bench-api: $(STAMP)
+	$(BIN)/python bench/api_burst.py
 
 # Needs Debian's nginx (a loopback target that costs little CPU): installed here if missing.
 bench-daemon: $(STAMP)
