@@ -28,16 +28,15 @@ def parse_instant(text: object, what: str) -> int:
     return to_ms(moment)
 
 
-MAX_WINDOW_MS = 31 * 86_400_000  # a longer window excludes a month or more: a typo unless said with --long
-
-
-def span(start: str, end: str, long: bool = False) -> tuple[int, int]:
-    """Parse ``--start``/``--end``; end must be after start, and at most 31 days later unless ``long``."""
+def span(start: str, end: str, long: bool = False, max_days: int = 31) -> tuple[int, int]:
+    """Parse ``--start``/``--end``; end must be after start, and at most ``max_days`` later unless
+    ``long`` (a longer window excludes that much of the SLA: a typo, unless said)."""
     start_ms, end_ms = parse_instant(start, "--start"), parse_instant(end, "--end")
     if end_ms <= start_ms:
         raise InputError(f"--end {end} must be after --start {start}")
-    if end_ms - start_ms > MAX_WINDOW_MS and not long:
+    if end_ms - start_ms > max_days * 86_400_000 and not long:
         days = (end_ms - start_ms) / 86_400_000
-        raise InputError(f"--start {start} to --end {end} is {days:,.1f} days: a window over 31 days excludes that "
-                         "much of the SLA; check the dates, or add --long if it is meant")
+        raise InputError(f"--start {start} to --end {end} is {days:,.1f} days: a window over {max_days} days "
+                         "excludes that much of the SLA; check the dates, or add --long if it is meant "
+                         "(storage.max_window_days sets the limit)")
     return start_ms, end_ms

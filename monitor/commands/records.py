@@ -25,7 +25,7 @@ def _regions_and_span(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--all", action="store_true", help="every region")
     parser.add_argument("--start", required=True)
     parser.add_argument("--end", required=True)
-    parser.add_argument("--long", action="store_true", help="allow a window longer than 31 days")
+    parser.add_argument("--long", action="store_true", help="allow a window longer than storage.max_window_days")
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -68,7 +68,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def maintenance_add(ctx: Context, args) -> int:
     if args.region:
         ctx.check_region(args.region)
-    start_ms, end_ms = span(args.start, args.end, args.long)
+    start_ms, end_ms = span(args.start, args.end, args.long, ctx.cfg.storage.max_window_days)
     if not args.reason.strip():
         raise InputError("--reason must say what the maintenance is for (it is shown in the report)")
     announced = parse_instant(args.announced_at, "--announced-at")
@@ -116,7 +116,7 @@ def _check_cause(ctx: Context, cause: str) -> None:
 def exclusion_add(ctx: Context, args) -> int:
     if args.region:
         ctx.check_region(args.region)
-    start_ms, end_ms = span(args.start, args.end, args.long)
+    start_ms, end_ms = span(args.start, args.end, args.long, ctx.cfg.storage.max_window_days)
     _check_cause(ctx, args.cause)
     if not args.note.strip():
         raise InputError("--note must say why (it is shown in the report)")

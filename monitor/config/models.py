@@ -50,6 +50,9 @@ class StorageConfig(_Strict):
     path: str = "data/sla-monitor.db"
     # Raw samples older than this are pruned; state segments are kept for ever. null: keep all.
     sample_retention_days: int | None = Field(400, ge=1)
+    # A maintenance or exclusion window longer than this is refused unless asked for (--long, "long": true):
+    # a typo in a date would otherwise exclude months of the SLA.
+    max_window_days: int = Field(31, ge=1, le=3660)
 
 
 class WebConfig(_Strict):

@@ -35,7 +35,8 @@ async def add_window(daemon, body: object) -> dict:
     if body.get("kind") not in ("scheduled", "emergency"):
         raise InputError(f"kind {body.get('kind')!r} must be scheduled or emergency")
     try:
-        start, end = span(body.get("start"), body.get("end"), body.get("long", False))
+        start, end = span(body.get("start"), body.get("end"), body.get("long", False),
+                          daemon.cfg.storage.max_window_days)
     except InputError as exc:  # the CLI's rule, in the API's field names
         raise InputError(str(exc).replace("--start", "start").replace("--end", "end").replace("--long", "long: true"))
     announced = parse_instant(body.get("announced_at"), "announced_at")
