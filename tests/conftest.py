@@ -64,3 +64,12 @@ async def fleet():
     fleet = await small_fleet()
     yield fleet
     await fleet.stop()
+
+
+@pytest.fixture
+async def ctx():
+    """A probe context (HTTP sessions, TLS contexts), closed after the test."""
+    from monitor.probes import ProbeContext
+    context = ProbeContext()
+    yield context
+    await context.close()

@@ -14,7 +14,7 @@ from aiohttp import web
 from pydantic import TypeAdapter
 
 from monitor.config.probes import Probe
-from monitor.probes import ProbeContext, run_probe
+from monitor.probes import run_probe
 from conftest import FIXTURES
 from loopback import start_app
 
@@ -74,13 +74,6 @@ async def feed():
     server.base = f"http://127.0.0.1:{port}"
     yield server
     await runner.cleanup()
-
-
-@pytest.fixture
-async def ctx():
-    context = ProbeContext()
-    yield context
-    await context.close()
 
 
 def statuspage(feed, **settings):

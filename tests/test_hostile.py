@@ -8,17 +8,10 @@ import pytest
 from aiohttp import web
 
 from monitor.config.probes import HttpProbe, StatuspageProbe
-from monitor.probes import ProbeContext, run_probe
+from monitor.probes import run_probe
 from monitor.redact import MAX_ERROR_CHARS, redact, safe_error
 from conftest import write_jsonl
 from loopback import answers_garbage, raw_server, start_app
-
-
-@pytest.fixture
-async def ctx():
-    context = ProbeContext()
-    yield context
-    await context.close()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pydantic import TypeAdapter
 
 from monitor import clock
 from monitor.config.probes import Probe
-from monitor.probes import ProbeContext, run_probe
+from monitor.probes import run_probe
 from loopback import (Certificates, answers_garbage, closes_mid_body, dns_stub, never_answers, raw_server,
                       start_app)
 
@@ -23,13 +23,6 @@ def probe(**settings):
 async def sample_of(cfg, ctx):
     # A generous bound: the probe's own timeout must end it long before; the test fails rather than hangs.
     return await asyncio.wait_for(run_probe(cfg, ctx, "local"), 15)
-
-
-@pytest.fixture
-async def ctx():
-    context = ProbeContext()
-    yield context
-    await context.close()
 
 
 @pytest.fixture
