@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 
 from .events import Event
-from .transport import Result, classify, post
+from .transport import post
 
 SEVERITY = {"critical": "critical", "warning": "warning", "info": "info"}
 CHANGE_EVENTS = frozenset({"budget.consumed", "sla.breached", "incident.update_due"})
@@ -58,11 +58,8 @@ def change_url(url: str) -> str:
     return url.removesuffix("/v2/enqueue") + "/v2/change/enqueue" if url.endswith("/v2/enqueue") else url
 
 
-def judge(status: int, text: str, location: str | None = None) -> Result:
-    """PagerDuty: 202 accepted; 400 an invalid event (permanent); 429 throttled and 5xx retried."""
-    return classify(status, text, location)
-
-
 async def send(session, dest, body: bytes, headers: dict):
+    """POST to the Events or the Change Events endpoint. The shared classification fits PagerDuty's
+    answers: 202 accepted, 400 an invalid event (permanent), 429 throttled and 5xx retried."""
     change = b'"dedup_key"' not in body and b'"event_action"' not in body
-    return await post(session, change_url(dest.url) if change else dest.url, body, headers, dest.timeout, judge)
+    return await post(session, change_url(dest.url) if change else dest.url, body, headers, dest.timeout)
