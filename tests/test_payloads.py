@@ -116,3 +116,18 @@ hooks:
     assert code == 0 and [b["event_action"] for b in bodies] == ["trigger", "resolve"]
     assert bodies[0]["dedup_key"] == bodies[1]["dedup_key"] and "component" not in bodies[0]["payload"]
     assert all(not list(validator.iter_errors(b)) for b in bodies)
+
+
+def test_a_window_that_excludes_nothing_does_not_cover_an_open_outage():
+    """A late-notice maintenance window is listed with reason "none": the status page, the
+    sla_outage_excluded gauge and the alert texts all read "excluded now" through one function."""
+    from monitor.sla.report import exclusion_now, open_period
+
+    late = {"start": "a", "end": "x", "reason": "none", "flags": ["late_notice"], "detail": "patching"}
+    genesys = {"start": "b", "end": "x", "reason": "third_party", "flags": [], "detail": "Genesys Cloud"}
+    region = {"periods": [{"open": False, "end": "w", "exclusions": []},
+                          {"open": True, "end": "x", "exclusions": [late]}]}
+    assert exclusion_now(open_period(region)) is None
+    region["periods"][1]["exclusions"].append(genesys)
+    assert exclusion_now(open_period(region)) is genesys
+    assert open_period({"periods": [{"open": False}]}) is None

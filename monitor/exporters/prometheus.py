@@ -20,6 +20,7 @@ from .. import __version__, clock
 from ..live.figures import LiveFigures
 from ..live.tracker import DOWN, UNKNOWN, Tracker
 from ..sla.model import REASONS
+from ..sla.report import exclusion_now, open_period
 
 WINDOWS = ("month_to_date", "previous_month")
 PROBE_LABELS = ["probe", "region", "component", "vantage"]
@@ -195,11 +196,8 @@ class SlaCollector(Collector):
         remaining.add_metric(name, r["error_budget_remaining_minutes"] * 60)
         total = r["error_budget_minutes"]
         remaining_ratio.add_metric(name, r["error_budget_remaining_minutes"] / total if total else 0.0)
-        open_periods = [p for p in r["periods"] if p["open"]]
-        open_outage.add_metric(name, open_periods[-1]["minutes"] * 60 if open_periods else 0.0)
-        counted = bool(open_periods) and any(piece["counted"] for piece in open_periods[-1]["pieces"])
-        counting.add_metric(name, 1 if counted else 0)
-        # An exclusion reaching the open period's end (now) covers the outage now.
-        excluded_now.add_metric(name, 1 if open_periods and any(
-            e["end"] == open_periods[-1]["end"] for e in open_periods[-1]["exclusions"]) else 0)
+        period = open_period(r)
+        open_outage.add_metric(name, period["minutes"] * 60 if period else 0.0)
+        counting.add_metric(name, 1 if period and any(piece["counted"] for piece in period["pieces"]) else 0)
+        excluded_now.add_metric(name, 1 if period and exclusion_now(period) else 0)
         credit.add_metric(name, r["credit"]["total_percent"] / 100)

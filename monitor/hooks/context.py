@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from ..sla.report import exclusion_now, open_period
 from .events import Event
 
 # The runbook entry (monitor/web/templates/runbooks.html) for each event type that has one.
@@ -42,13 +43,12 @@ def with_context(event: Event, public_url: str, failing: dict[str, list[dict]], 
 
 
 def _exclusion_now(region: dict) -> str | None:
-    """The reason an open outage is excluded now (an exclusion reaching the period's end), or None."""
-    for period in region.get("periods", []):
-        if period.get("open"):
-            for e in period.get("exclusions", []):
-                if e["end"] == period["end"] and e["reason"] != "none":
-                    return f"{e['reason'].replace('_', ' ')}: {e['detail']}" if e.get("detail") else e["reason"]
-    return None
+    """The reason the region's open outage is excluded now, in words, or None."""
+    period = open_period(region)
+    e = exclusion_now(period) if period is not None else None
+    if e is None:
+        return None
+    return f"{e['reason'].replace('_', ' ')}: {e['detail']}" if e.get("detail") else e["reason"]
 
 
 def detail_lines(event: Event, esc=str, code=str) -> list[str]:

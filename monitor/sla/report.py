@@ -20,6 +20,16 @@ from .intervals import clip, overlap_ms
 from .model import MINUTE_MS, REASONS, Fleet, Records
 
 
+def open_period(section: dict) -> dict | None:
+    """The period of a report's region (or component) section still open at its instant, if any."""
+    return next((p for p in reversed(section.get("periods", ())) if p["open"]), None)
+
+
+def exclusion_now(period: dict) -> dict | None:
+    """The exclusion that covers an open period now: one that excludes and reaches the period's end."""
+    return next((e for e in period["exclusions"] if e["end"] == period["end"] and e["reason"] != "none"), None)
+
+
 def minutes(ms: int | Fraction) -> float:
     """Milliseconds as float minutes (int / int true division is correctly rounded, like the Fraction)."""
     return ms / MINUTE_MS if isinstance(ms, int) else float(ms / MINUTE_MS)

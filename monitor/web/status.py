@@ -10,6 +10,7 @@ import jinja2
 
 from ..sla.calendar import iso
 from ..sla.model import MINUTE_MS
+from ..sla.report import exclusion_now, open_period
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("monitor.web", "templates"),
                           autoescape=jinja2.select_autoescape(["html"]))
@@ -78,16 +79,14 @@ def _state(mtd: dict, outage: dict | None, at_iso: str | None) -> str:
 
 def _outage(mtd: dict, threshold_minutes) -> dict | None:
     """The open outage: counted (costs budget), excluded now (with its reason and evidence), or brief."""
-    open_periods = [p for p in mtd.get("periods", []) if p["open"]]
-    if not open_periods:
+    period = open_period(mtd)
+    if period is None:
         return None
-    period = open_periods[-1]
-    now_exclusions = [e for e in period["exclusions"] if e["end"] == period["end"] and e["reason"] != "none"]
+    exclusion = exclusion_now(period)
     counted = any(piece["counted"] for piece in period["pieces"])
     base = {"start": period["start"], "minutes": period["minutes"],
             "counted_minutes": sum(p["minutes"] for p in period["pieces"] if p["counted"])}
-    if now_exclusions:
-        exclusion = now_exclusions[0]
+    if exclusion is not None:
         return {**base, "status": "excluded", "reason": _exclusion_words(exclusion), "exclusion": exclusion,
                 "earlier_counted": counted}
     if counted:
