@@ -79,10 +79,9 @@ class ProbeScheduler:
     async def _probe(self, probe) -> None:
         sample = await run_probe(probe, self.ctx, self.vantage)
         self.runs += 1
-        if sample is not None and self.review is not None:
+        if self.review is not None:
             sample = await self.review(probe, sample)
-        if sample is not None:
-            self.on_sample(sample)
+        self.on_sample(sample)
 
     async def stop(self, grace_ms: int) -> None:
         """Stop scheduling, let in-flight probes end (their own timeouts bound them), then shut down."""

@@ -1,7 +1,7 @@
 """Run one probe: each attempt under its timeout, retries inside the sample, latency recorded.
 
-A failing target becomes ``Sample(ok=False, error=…)``. A bug in a check produces no sample at all
-(logged): a made-up failure would count as downtime, and a silent probe is only ``unknown``.
+A failing target becomes ``Sample(ok=False, error=…)``. A bug in a check gives an unknown sample (cause
+``monitor_fault``, logged): a made-up failure would count as downtime, and the monitor's bug is its own.
 """
 from __future__ import annotations
 
@@ -101,8 +101,9 @@ async def attempt(cfg, ctx: ProbeContext) -> Outcome:
         return Outcome(ok=_failed(cfg), error=describe(exc), fault=own_fault(exc))
 
 
-async def run_probe(cfg, ctx: ProbeContext, vantage: str) -> Sample | None:
-    """A sample of ``cfg``: down only after ``retries`` more attempts failed; None on an internal error."""
+async def run_probe(cfg, ctx: ProbeContext, vantage: str) -> Sample:
+    """A sample of ``cfg``: down only after ``retries`` more attempts failed; unknown (the monitor's fault)
+    on an internal error."""
     ts = clock.now_ms()
     try:
         for number in range(cfg.retries + 1):
