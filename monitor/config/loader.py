@@ -222,34 +222,29 @@ def _cross_checks(cfg: Config) -> Iterator[tuple[Loc, str]]:
     yield from _unique([(("vantages", i), v) for i, v in enumerate(cfg.vantages)], "vantage")
     yield from _unique([(("regions", i, "name"), r.name) for i, r in enumerate(cfg.regions)], "region")
     yield from _unique([(("third_parties", i, "name"), t.name) for i, t in enumerate(cfg.third_parties)], "third party")
-    probe_ids = []
     third_names = {t.name for t in cfg.third_parties}
-    for loc, probe in _probes_with_locs(cfg):
+    probes = list(_probes_with_locs(cfg))
+    for loc, probe in probes:
         yield from _probe_checks(loc, probe)
     for i, region in enumerate(cfg.regions):
         yield from _unique(
             [(("regions", i, "components", j, "name"), c.name) for j, c in enumerate(region.components)],
             f"component of region {region.name!r}",
         )
-        for j, component in enumerate(region.components):
-            probe_ids += [(("regions", i, "components", j, "probes", k, "id"), p.id) for k, p in enumerate(component.probes)]
         for j, dep in enumerate(region.depends_on):
             if dep not in third_names:
                 known = ", ".join(sorted(third_names)) or "none defined"
                 yield ("regions", i, "depends_on", j), f"{dep!r} is not a third party (known: {known})"
         if region.monthly_fee is not None and region.currency is None:
             yield ("regions", i, "currency"), "is required with monthly_fee (e.g. \"EUR\")"
-    for i, third in enumerate(cfg.third_parties):
-        probe_ids += [(("third_parties", i, "probes", k, "id"), p.id) for k, p in enumerate(third.probes)]
     health = cfg.vantage_health
-    probe_ids += [(("vantage_health", "probes", k, "id"), p.id) for k, p in enumerate(health.probes)]
     for k, probe in enumerate(health.probes):
         if probe.kind in ("statuspage", "rss"):
             yield ("vantage_health", "probes", k, "kind"), (f"{probe.kind!r}: a status feed says nothing of this "
                                                             "host's network (use http, tcp, tls, dns or websocket)")
     if health.probes and health.min_ok > len(health.probes):
         yield ("vantage_health", "min_ok"), f"{health.min_ok} is more than the {len(health.probes)} control probes"
-    yield from _unique(probe_ids, "probe id")
+    yield from _unique([(loc + ("id",), probe.id) for loc, probe in probes], "probe id")
     destinations = {d.name: d for d in cfg.hooks.destinations}
     yield from _unique([(("hooks", "destinations", i, "name"), d.name) for i, d in enumerate(cfg.hooks.destinations)],
                        "destination")
@@ -269,6 +264,7 @@ def _cross_checks(cfg: Config) -> Iterator[tuple[Loc, str]]:
 
 
 def _probes_with_locs(cfg: Config) -> Iterator[tuple[Loc, Any]]:
+    """Every probe with where it stands: the regions' components, the third parties, the controls."""
     for i, region in enumerate(cfg.regions):
         for j, component in enumerate(region.components):
             for k, probe in enumerate(component.probes):
