@@ -72,3 +72,27 @@ def catalogue(now: int = NOW, reason: str = "database upgrade") -> list:
               events.Event(f"test.resolved:{now}", "test.resolved", f"sla-monitor/test/{now}", "info", now, None,
                            "test event: resolved")]
     return found
+
+
+async def hooks_test_via_cli(tmp_path, destination: str, name: str, routes: str = ""):
+    """`sla-monitor hooks test NAME` through the CLI, against a recording loopback receiver.
+    ``destination`` is one YAML flow mapping in which ``{url}`` stands for the receiver's base URL.
+    Returns (exit code, receiver, config path)."""
+    import asyncio
+    from pathlib import Path
+
+    from monitor.cli import main
+    from loopback import start_app
+
+    receiver = Receiver()
+    runner, port = await start_app(receiver.app())
+    config = tmp_path / "hooks.yaml"
+    spec = (Path(__file__).parent / "fixtures" / "spec.yaml").read_text()
+    config.write_text(spec + "\nhooks:\n  destinations:\n    - " + destination.replace("{url}", f"http://127.0.0.1:{port}")
+                      + "\n" + (f"  routes:\n    - {routes}\n" if routes else ""))
+    try:
+        code = await asyncio.to_thread(main, ["--config", str(config), "--db", str(tmp_path / "h.db"), "hooks",
+                                              "test", name])
+    finally:
+        await runner.cleanup()
+    return code, receiver, config

@@ -24,7 +24,7 @@ from monitor.probes import Sample
 from monitor.sla.model import Policy
 from monitor.storage import Store
 from conftest import FIXTURES
-from hook_helpers import NOW, OPENED, RESOLVED, Receiver, destination
+from hook_helpers import NOW, OPENED, RESOLVED, Receiver, destination, hooks_test_via_cli
 from loopback import start_app
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -222,20 +222,9 @@ def test_counted_and_at_risk_from_an_open_outage():
 
 @pytest.mark.parametrize("secret", [SECRET, RAW_SECRET], ids=["whsec", "raw-base64"])
 async def test_hooks_test_and_list_through_the_cli(tmp_path, run_cli, capsys, secret):
-    receiver = Receiver()
-    runner, port = await start_app(receiver.app())
-    config = tmp_path / "hooks.yaml"
-    config.write_text((FIXTURES / "spec.yaml").read_text() + f"""
-hooks:
-  destinations:
-    - {{name: ops, type: webhook, url: "http://127.0.0.1:{port}/hook", secret: "{secret}"}}
-  routes:
-    - {{destination: ops}}
-""")
-    from monitor.cli import main
-    result = await asyncio.to_thread(main, ["--config", str(config), "--db", str(tmp_path / "h.db"), "hooks", "test",
-                                            "ops"])
-    await runner.cleanup()
+    result, receiver, config = await hooks_test_via_cli(
+        tmp_path, f'{{name: ops, type: webhook, url: "{{url}}/hook", secret: "{secret}"}}', "ops",
+        routes="{destination: ops}")
     assert result == 0 and receiver.received[0]["body"]["type"] == "test"
     official(secret, receiver.received[0]["headers"], receiver.received[0]["raw"])
     out = capsys.readouterr().out

@@ -93,24 +93,11 @@ def test_context_names_failing_probes_the_month_and_links():
 
 
 async def test_hooks_test_opens_and_resolves_its_pagerduty_incident(tmp_path):
-    import asyncio
+    from hook_helpers import hooks_test_via_cli
 
-    from monitor.cli import main
-    from hook_helpers import Receiver
-    from loopback import start_app
-
-    receiver = Receiver()
-    runner, port = await start_app(receiver.app())
-    config = tmp_path / "pd.yaml"
-    config.write_text((FIXTURES / "spec.yaml").read_text() + f"""
-hooks:
-  destinations:
-    - {{name: oncall, type: pagerduty, url: "http://127.0.0.1:{port}/v2/enqueue",
-       routing_key: R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12}}
-""")
-    code = await asyncio.to_thread(main, ["--config", str(config), "--db", str(tmp_path / "h.db"), "hooks", "test",
-                                          "oncall"])
-    await runner.cleanup()
+    code, receiver, _ = await hooks_test_via_cli(
+        tmp_path, '{name: oncall, type: pagerduty, url: "{url}/v2/enqueue", routing_key: R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12}',
+        "oncall")
     validator = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
     bodies = [r["body"] for r in receiver.received]
     assert code == 0 and [b["event_action"] for b in bodies] == ["trigger", "resolve"]
