@@ -12,7 +12,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from . import clock, sdnotify
+from . import sdnotify
+from .clock import SYSTEM, Clock
 from .config import Config, to_fleet
 from .config.fleet import stale_ms_by_probe
 from .exporters.prometheus import GaugeText, ProbeExposition, SlaCollector
@@ -22,13 +23,14 @@ from .hooks.delivery import Deliverer
 from .hooks.resend import Resender, active_conditions
 from .live.dbthread import DbThread
 from .live.figures import LiveFigures
+from .live.maintenance import MaintenanceService
 from .live.reports import ReportService
 from .live.tracker import Tracker
 from .live.vantage import VantageHealth
 from .live.writer import SampleWriter
 from .probes import ProbeContext, Sample
 from .scheduler import ProbeScheduler
-from .web.app import build_app
+from .web.app import WebDeps, build_app
 from .web.status import probe_json
 
 log = logging.getLogger("sla_monitor.daemon")
@@ -36,15 +38,16 @@ DRIFT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2
 
 
 class Daemon:
-    def __init__(self, cfg: Config, db_path: str, registry: CollectorRegistry | None = None):
+    def __init__(self, cfg: Config, db_path: str, registry: CollectorRegistry | None = None, clock: Clock = SYSTEM):
         self.cfg = cfg
+        self.clock = clock  # every component below reads time through it
         self.fleet = to_fleet(cfg)
         self.stale_ms = stale_ms_by_probe(cfg)
         self.db = DbThread(db_path)  # the writer: samples, records, the outbox
         self.reader = DbThread(db_path)  # the engine's reads: figures and API reports, never in the writer's way
         self.tracker = Tracker(cfg, self.stale_ms)
-        self.figures = LiveFigures(self.reader, self.fleet, capture=self.capture_live)
-        self.reports = ReportService(self.reader, self.figures, self.fleet, cfg.daemon.refresh_interval)
+        self.figures = LiveFigures(self.reader, self.fleet, clock, capture=self.capture_live)
+        self.reports = ReportService(self.reader, self.figures, self.fleet, cfg.daemon.refresh_interval, clock)
         self.writer = SampleWriter(self.db, self.stale_ms, cfg.daemon.flush_interval)
         self.writer.routes = cfg.hooks.routes
         self.registry = registry or CollectorRegistry()
@@ -52,16 +55,16 @@ class Daemon:
                                buckets=DRIFT_BUCKETS, registry=self.registry)
         self.hook_results = Counter("monitor_hook_deliveries", "Hook delivery attempts by result",
                                     ["destination", "result"], registry=self.registry)
-        self.deliverer = Deliverer(self.db, cfg.hooks,
+        self.deliverer = Deliverer(self.db, cfg.hooks, clock,
                                    on_result=lambda d, r: self.hook_results.labels(d, r).inc())
         self.resender = Resender(cfg.hooks, lambda now: active_conditions(
-            self.tracker, self.vantage_health, self.figures.maintenance, self.fleet.policy, now))
+            self.tracker, self.vantage_health, self.figures.maintenance, self.fleet.policy, now), clock)
         # The SLA collector is exposed through the fast text path (GaugeText) rather than the registry.
-        self.sla_collector = SlaCollector(self.tracker, self.figures, cfg.vantage, "")  # runbook URL: on start
+        self.sla_collector = SlaCollector(self.tracker, self.figures, cfg.vantage, "", clock)  # runbook URL: on start
         self.gauge_text = GaugeText()
         self.probe_exposition = ProbeExposition(self.tracker, cfg.vantage)
         self.registry.register(_MonitorCollector(self))
-        self.ctx = ProbeContext(max_connections=cfg.daemon.max_connections)
+        self.ctx = ProbeContext(clock, max_connections=cfg.daemon.max_connections)
         self.vantage_health = VantageHealth(cfg.vantage_health, self.ctx, cfg.vantage)
         probes = [p for p, _, _ in cfg.all_probes()]
         self.scheduler = ProbeScheduler(probes, self.ctx, cfg.vantage, self.on_sample,
@@ -86,10 +89,10 @@ class Daemon:
     def metrics_text(self) -> bytes:
         """The whole /metrics body: the registry (drift histogram, own health), the SLA gauges, the probes."""
         return (generate_latest(self.registry) + self.gauge_text.render(self.sla_collector.collect()).encode()
-                + self.probe_exposition.text(clock.now_ms()).encode())
+                + self.probe_exposition.text(self.clock.now_ms()).encode())
 
     def on_sample(self, sample: Sample) -> None:
-        self.tracker.record(sample, clock.now_ms())
+        self.tracker.record(sample, self.clock.now_ms())
         self.writer.add(sample)
         self._take_events()
 
@@ -109,7 +112,9 @@ class Daemon:
         month = {r["region"]: r for r in (self.figures.current or {}).get("regions", [])}
         return [with_context(e, self.public_url, failing, month) for e in events]
 
-    async def start(self, listen: str | None = None) -> None:
+    async def start(self, listen: str | None = None, probing: bool = True) -> None:
+        """Open the store, restore the live state, compute the figures, serve the web app and (unless
+        ``probing`` is False: a read-only daemon that serves what the store holds) start probing."""
         await self.db.start()
         await self.reader.start()  # after the writer: the schema is migrated by then
         vantage_id = await self.db.call(lambda s: s.id_for("vantages", self.cfg.vantage))
@@ -118,11 +123,13 @@ class Daemon:
         names = await self.db.call(lambda s: s.names("probes"))
         self.tracker.restore({names[pid]: rows for pid, rows in history.items()}, self.cfg.vantage,
                              {names[pid]: ts for pid, ts in since.items()})
-        self.tracker.update_regions(clock.now_ms())
+        self.tracker.update_regions(self.clock.now_ms())
         self._take_events()  # an outage open before a restart keeps its id: recorded once
         await self.figures.refresh()
         host, _, port = (listen or self.cfg.web.listen).rpartition(":")
-        self.runner = web.AppRunner(build_app(self), access_log=None,
+        maintenance = MaintenanceService(self.db, self.fleet.policy, self.figures, self.clock)
+        deps = WebDeps(self.cfg, self.clock, self.figures, self.reports, maintenance, self.metrics_text, self.readiness)
+        self.runner = web.AppRunner(build_app(deps), access_log=None,
                                     keepalive_timeout=self.cfg.web.idle_timeout / 1000)
         await self.runner.setup()
         site = web.TCPSite(self.runner, host.strip("[]"), int(port))
@@ -130,7 +137,8 @@ class Daemon:
         self.port = site._server.sockets[0].getsockname()[1]
         self.public_url = (self.cfg.web.public_url or f"http://{host}:{self.port}").rstrip("/")
         self.sla_collector.runbook_url = f"{self.public_url}/runbooks"
-        self.scheduler.start()
+        if probing:
+            self.scheduler.start()
         self._tasks = [asyncio.create_task(self.writer.run()), asyncio.create_task(self._refresh_loop()),
                        asyncio.create_task(self.deliverer.run()), asyncio.create_task(self.vantage_health.run()),
                        asyncio.create_task(self.resender.run())]
@@ -167,9 +175,9 @@ class Daemon:
         interval = self.cfg.daemon.refresh_interval / 1000
         while True:
             await asyncio.sleep(min(interval, 1.0))
-            self.tracker.update_regions(clock.now_ms())  # notices probes going stale
+            self.tracker.update_regions(self.clock.now_ms())  # notices probes going stale
             self._take_events()
-            if self.figures.computed_ms is None or clock.now_ms() - self.figures.computed_ms >= interval * 1000:
+            if self.figures.computed_ms is None or self.clock.now_ms() - self.figures.computed_ms >= interval * 1000:
                 try:
                     await self.figures.refresh()
                     await self._figure_events()
@@ -178,7 +186,7 @@ class Daemon:
 
     async def _figure_events(self) -> None:
         hooks = self.cfg.hooks
-        now = clock.now_ms()
+        now = self.clock.now_ms()
         found = (detect.from_report(self.figures.current, self.fleet.policy, hooks.budget_thresholds,
                                     hooks.at_risk_minutes, now)
                  + detect.from_maintenance(self.figures.maintenance, self.fleet.policy, now)
@@ -206,10 +214,6 @@ class Daemon:
             problems.append(f"vantage {self.cfg.vantage} unhealthy: {self.vantage_health.last.detail} "
                             "(its failed samples are stored as unknown, not down)")
         return problems
-
-    async def report(self, month_text: str | None) -> dict:
-        """The §10 report for ``month_text`` (default: this month); ``Busy`` when too many wait for one."""
-        return await self.reports.month(month_text)
 
 
 class _MonitorCollector(Collector):

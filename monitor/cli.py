@@ -9,7 +9,7 @@ from pathlib import Path
 import sys
 from typing import Sequence
 
-from . import clock
+from .clock import SYSTEM
 from .commands import hooks as hook_cmds
 from .commands import records as record_cmds
 from .commands.common import Context, emit_rows
@@ -59,9 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _context(args: argparse.Namespace) -> Context:
     config_path = args.config or os.environ.get("SLA_MONITOR_CONFIG") or DEFAULT_CONFIG
     cfg = load_config(config_path)
-    now = parse_instant(args.now, "--now") if args.now else clock.now_ms()
+    now = parse_instant(args.now, "--now") if args.now else SYSTEM.now_ms()
     return Context(cfg=cfg, fleet=to_fleet(cfg), db_path=args.db or cfg.storage.path, now_ms=now,
-                   by=args.by or os.environ.get("USER") or getpass.getuser())
+                   by=args.by or os.environ.get("USER") or getpass.getuser(), clock=SYSTEM)
 
 
 def cmd_check_config(ctx: Context, args) -> int:
@@ -105,7 +105,7 @@ def cmd_prune(ctx: Context, args) -> int:
     if days is None:
         print("storage.sample_retention_days is null: raw samples are kept for ever; nothing pruned")
         return 0
-    if ctx.now_ms > clock.now_ms() + 60_000:
+    if ctx.now_ms > ctx.clock.now_ms() + 60_000:
         raise InputError(f"--now {iso(ctx.now_ms)} is in the future: prune would delete samples the retention keeps "
                          "and refuse every later import before it; run it without --now")
     with opened(ctx.db_path, create=False) as store:

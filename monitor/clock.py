@@ -1,9 +1,41 @@
-"""The one place that reads the wall clock. Everything else takes ``now_ms`` as an argument."""
+"""Time as a dependency. The composition roots (``app.py``, ``cli.py``) choose a clock and pass it down;
+nothing else reads the wall clock, so tests can hold time still or step it."""
 from __future__ import annotations
 
 import time
+from typing import Protocol
 
 
-def now_ms() -> int:
-    """Current time as integer UTC milliseconds."""
-    return time.time_ns() // 1_000_000
+class Clock(Protocol):
+    """Where a component reads the current instant."""
+
+    def now_ms(self) -> int:
+        """Current time as integer UTC milliseconds."""
+        ...
+
+
+class SystemClock:
+    """The wall clock."""
+
+    def now_ms(self) -> int:
+        """Current time as integer UTC milliseconds."""
+        return time.time_ns() // 1_000_000
+
+
+class FixedClock:
+    """A clock that moves only when told (tests, ``--now``)."""
+
+    def __init__(self, now_ms: int):
+        self.now = now_ms
+
+    def now_ms(self) -> int:
+        """The instant it was set to."""
+        return self.now
+
+    def advance(self, ms: int) -> int:
+        """Step time forward by ``ms`` and return the new instant."""
+        self.now += ms
+        return self.now
+
+
+SYSTEM = SystemClock()

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from . import clock
+from .clock import SYSTEM
 from .cli import main as cli
 from .config import load_config
 from .sla.calendar import iso, month_bounds, month_of, previous_month
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cfg = load_config(args.config)
     tz = ZoneInfo(cfg.timezone)
-    now = clock.now_ms()
+    now = SYSTEM.now_ms()
     year, month = month_of(now, tz)
     year, month = previous_month(year, month)
     start, end = month_bounds(year, month, tz)

@@ -15,7 +15,6 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from . import clock
 from .probes import ProbeContext, Sample, run_probe
 
 log = logging.getLogger("sla_monitor.scheduler")
@@ -51,7 +50,7 @@ class ProbeScheduler:
         self.skipped["missed" if event.code == EVENT_JOB_MISSED else "still_running"] += 1
 
     def start(self) -> None:
-        firsts = spread_offsets(self.probes, clock.now_ms())
+        firsts = spread_offsets(self.probes, self.ctx.clock.now_ms())
         for probe in self.probes:
             first = firsts[probe.id]
             self.scheduler.add_job(
@@ -66,7 +65,7 @@ class ProbeScheduler:
         return self.scheduler.running
 
     async def _run(self, probe, first_ms: int) -> None:
-        started = clock.now_ms()
+        started = self.ctx.clock.now_ms()
         planned = first_ms + round((started - first_ms) / probe.interval) * probe.interval
         self.on_drift((started - planned) / 1000)
         # The probe runs (and delivers its sample) as its own task, shielded: shutting the scheduler

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor import clock
 from monitor.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -70,6 +71,6 @@ async def fleet():
 async def ctx():
     """A probe context (HTTP sessions, TLS contexts), closed after the test."""
     from monitor.probes import ProbeContext
-    context = ProbeContext()
+    context = ProbeContext(clock.SYSTEM)
     yield context
     await context.close()

@@ -14,6 +14,7 @@ import json
 from aiohttp import web
 
 from loopback import DnsStub  # this script's folder (tests/) is on sys.path
+from monitor import clock
 from monitor.config.models import VantageHealthConfig
 from monitor.config.probes import HttpProbe
 from monitor.live.vantage import VantageHealth
@@ -34,7 +35,7 @@ async def main(resolver: bool) -> None:
     controls = VantageHealthConfig.model_validate({"min_ok": 1, "probes": [
         {"id": "control-ip", "kind": "tcp", "host": "127.0.0.1", "port": port, "timeout": "1s"},
         {"id": "control-name", "kind": "dns", "name": "control.sim.test", "timeout": "1s"}]})
-    ctx = ProbeContext()
+    ctx = ProbeContext(clock.SYSTEM)
     health = VantageHealth(controls, ctx, "isolated")
     target = HttpProbe(id="eu-west-widget", kind="http", url=f"http://eu-west.sim.test:{port}/health", timeout=2000)
     sample = await run_probe(target, ctx, "isolated")

@@ -77,7 +77,7 @@ async def test_a_long_outage_stays_firing_and_a_window_is_one_alert(fleet, tmp_p
                 await until(lambda: notes.of("SlaOutage", "resolved"), timeout=30)
 
                 # An emergency window from 1 s to 5 s from now: one alert, started and ended.
-                now = clock.now_ms()
+                now = clock.SYSTEM.now_ms()
                 async with daemon.http.post("/api/v1/maintenance", headers={"Authorization": "Bearer s3cret-token"},
                                             json={"region": "eu-west", "start": iso(now + 1000), "end": iso(now + 5000),
                                                   "kind": "emergency", "announced_at": iso(now),

@@ -59,7 +59,7 @@ regions:{region("renewing", soon_port, certs.ca_file)}{region("lapsed", expired_
         await daemon.stop()
     assert metric(text, "sla_region_up", region="renewing") == 1.0
     assert metric(text, "probe_success", probe="renewing-tls") == 1.0
-    days_left = (metric(text, "probe_ssl_earliest_cert_expiry", probe="renewing-tls") * 1000 - clock.now_ms()) / 86_400_000
+    days_left = (metric(text, "probe_ssl_earliest_cert_expiry", probe="renewing-tls") * 1000 - clock.SYSTEM.now_ms()) / 86_400_000
     assert 4.9 < days_left <= 5
     assert metric(text, "sla_region_up", region="lapsed") == 0.0
     assert metric(text, "probe_success", probe="lapsed-tls") == 0.0
@@ -104,7 +104,7 @@ async def test_blackbox_exporter_gives_the_same_verdict_on_the_same_targets(serv
     proc = subprocess.Popen([binary, f"--config.file={tmp_path / 'blackbox.yml'}",
                              f"--web.listen-address=127.0.0.1:{port}"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    ctx = ProbeContext()
+    ctx = ProbeContext(clock.SYSTEM)
     try:
         async with aiohttp.ClientSession() as http:
             async def verdict(target_port: int):

@@ -49,7 +49,7 @@ async def test_region_down_shows_in_metrics_and_is_counted(running, fleet, tmp_p
     await until(region_down_is_over := (lambda: daemon.tracker.region_state.get("eu-west") == "up"))
     await daemon.stop()
     store = Store.open(tmp_path / "d.db", create=False)
-    now = clock.now_ms()
+    now = clock.SYSTEM.now_ms()
     report = month_report(store, to_fleet(daemon.cfg), *month_of(now, ZoneInfo("UTC")), now)
     region = report["regions"][0]
     closed = [p for p in region["periods"] if not p["open"]]
@@ -183,16 +183,16 @@ async def test_third_party_outage_is_excluded_with_evidence_end_to_end(running, 
     await until(lambda: daemon.tracker.region_state.get("eu-west") == "down")
     await asyncio.sleep(1.0)
     fleet.set_mode("genesys", "down")
-    await until(lambda: daemon.tracker.third_party_state("genesys", clock.now_ms()) == "down")
+    await until(lambda: daemon.tracker.third_party_state("genesys", clock.SYSTEM.now_ms()) == "down")
     await asyncio.sleep(1.5)
     fleet.set_mode("genesys", "up")
-    await until(lambda: daemon.tracker.third_party_state("genesys", clock.now_ms()) == "up")
+    await until(lambda: daemon.tracker.third_party_state("genesys", clock.SYSTEM.now_ms()) == "up")
     await asyncio.sleep(1.0)
     fleet.set_mode("eu-west", "up")
     await until(lambda: daemon.tracker.region_state.get("eu-west") == "up")
     await daemon.stop()
     store = Store.open(tmp_path / "d.db", create=False)
-    now = clock.now_ms()
+    now = clock.SYSTEM.now_ms()
     report = month_report(store, to_fleet(daemon.cfg), *month_of(now, ZoneInfo("UTC")), now)
     store.close()
     region = report["regions"][0]
@@ -243,7 +243,7 @@ async def test_a_burst_of_report_requests_never_reaches_the_writer(running):
         return await original(fn, *args)
 
     daemon.db.call = counting
-    year, month = previous_month(*month_of(clock.now_ms(), ZoneInfo("UTC")))
+    year, month = previous_month(*month_of(clock.SYSTEM.now_ms(), ZoneInfo("UTC")))
 
     async def ask():
         async with daemon.http.get(f"/api/v1/availability?month={year:04d}-{month:02d}") as r:

@@ -246,7 +246,7 @@ async def test_one_page_per_outage_in_a_real_alertmanager(tmp_path):
             await until(ready, timeout=30)
             destination = AlertmanagerDestination(name="am", type="alertmanager", url=f"http://127.0.0.1:{port}")
             from monitor import clock
-            now = clock.now_ms()  # endsAt lies ahead of now, as the daemon posts it
+            now = clock.SYSTEM.now_ms()  # endsAt lies ahead of now, as the daemon posts it
             opened = events.outage_opened("eu-west", now - 60_000, now)
             body, _ = alertmanager.build_payload(opened, destination, now)
             from_rules = [{"labels": {"alertname": name, "severity": "critical", "region": region}}

@@ -64,7 +64,7 @@ def test_webhook_signature_is_the_official_one(secret):
 @pytest.mark.parametrize("secret", [SECRET, RAW_SECRET], ids=["whsec", "raw-base64"])
 def test_a_fresh_signature_verifies_and_a_tampered_one_does_not(secret):
     body, headers = DESTINATIONS["webhook"].build_payload(OPENED, destination("webhook", secret=secret),
-                                                          clock.now_ms())
+                                                          clock.SYSTEM.now_ms())
     official(secret, headers, body)
     with pytest.raises(WebhookVerificationError):
         official(secret, headers, body.replace(b"eu-west", b"us-east"))
@@ -90,8 +90,8 @@ async def test_receiver_down_then_up_gets_each_event_once_in_order(tmp_path, mon
     runner, db, hooks = await outbox_with(tmp_path, receiver)
     monkeypatch.setattr("monitor.hooks.delivery.BASE_DELAY_MS", 20)  # retries in milliseconds, not seconds
     results = []
-    deliverer = Deliverer(db, hooks, on_result=lambda d, r: results.append(r), rng=random.Random(1))
-    now = clock.now_ms()  # within the destination's max_age
+    deliverer = Deliverer(db, hooks, clock.SYSTEM, on_result=lambda d, r: results.append(r), rng=random.Random(1))
+    now = clock.SYSTEM.now_ms()  # within the destination's max_age
     sequence = [events.outage_opened("eu-west", now - 600_000, now),
                 events.outage_counted("eu-west", now - 600_000, now + 1, 15),
                 events.outage_resolved("eu-west", now - 600_000, now + 2)]
@@ -116,8 +116,8 @@ async def test_receiver_down_then_up_gets_each_event_once_in_order(tmp_path, mon
 async def test_a_400_is_permanent_and_reported(tmp_path):
     receiver = Receiver(fail_with=400, failures=10**6)
     runner, db, hooks = await outbox_with(tmp_path, receiver, "slack")
-    deliverer = Deliverer(db, hooks)
-    now = clock.now_ms()  # within max_age (older ones are given up unsent)
+    deliverer = Deliverer(db, hooks, clock.SYSTEM)
+    now = clock.SYSTEM.now_ms()  # within max_age (older ones are given up unsent)
     await db.call(outbox.record, [events.outage_opened("eu-west", now - 60_000, now - 2),
                                   events.outage_resolved("eu-west", now - 60_000, now - 1)], hooks.routes)
     await deliverer.deliver_due()

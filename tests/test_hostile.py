@@ -120,6 +120,7 @@ def test_a_catastrophic_regex_cannot_stall_the_probe_loop(tmp_path):
     script = """
 import asyncio
 from aiohttp import web
+from monitor import clock
 from monitor.config.probes import HttpProbe, RssProbe
 from monitor.probes import ProbeContext, run_probe
 
@@ -129,7 +130,7 @@ async def main():
     runner = web.AppRunner(app); await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0); await site.start()
     port = site._server.sockets[0].getsockname()[1]
-    ctx = ProbeContext()
+    ctx = ProbeContext(clock.SYSTEM)
     sample = await run_probe(HttpProbe(id="p", kind="http", url=f"http://127.0.0.1:{port}/", body_regex="(a+)+$"),
                              ctx, "local")
     print(sample.ok, sample.error)

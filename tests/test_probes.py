@@ -167,7 +167,7 @@ async def test_a_certificate_with_5_days_left_is_up_with_a_warning(certs, ctx):
         await runner.cleanup()
     assert soon.ok is True and soon.error is None
     assert soon.detail == {"warning": "tls: certificate expires in 5.0 days (min_cert_days 14)"}
-    assert 4.9 < (soon.cert_expiry_ms - clock.now_ms()) / 86_400_000 <= 5
+    assert 4.9 < (soon.cert_expiry_ms - clock.SYSTEM.now_ms()) / 86_400_000 <= 5
     assert https.ok is True  # the endpoint it is paired with is up too
 
 

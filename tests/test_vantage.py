@@ -35,7 +35,7 @@ async def running(fleet, tmp_path):
 def report_of(daemon, path) -> dict:
     store = Store.open(path, create=False)
     try:
-        now = clock.now_ms()
+        now = clock.SYSTEM.now_ms()
         return month_report(store, to_fleet(daemon.cfg), *month_of(now, ZoneInfo("UTC")), now)
     finally:
         store.close()
@@ -53,7 +53,7 @@ async def test_the_monitor_losing_its_network_is_unknown_not_downtime(running, f
     daemon = running
     await until(lambda: daemon.tracker.region_state.get("eu-west") == "up"
                 and daemon.tracker.third_state.get("vonage") == "up")
-    spell_start = clock.now_ms()
+    spell_start = clock.SYSTEM.now_ms()
     # The network goes: the control target first (a round after each failure must see it), then all.
     fleet.set_mode("control", "refuse")
     await asyncio.sleep(0.15)
@@ -72,7 +72,7 @@ async def test_the_monitor_losing_its_network_is_unknown_not_downtime(running, f
     await asyncio.sleep(0.15)
     fleet.set_mode("control", "up")
     await until(lambda: daemon.vantage_health.healthy and daemon.tracker.region_state.get("eu-west") == "up")
-    spell_end = clock.now_ms()
+    spell_end = clock.SYSTEM.now_ms()
     await daemon.stop()
 
     db = tmp_path / "d.db"
@@ -145,7 +145,7 @@ async def test_too_many_open_files_is_the_monitors_fault_on_a_real_socket(fleet)
     from monitor.probes import ProbeContext, run_probe
 
     probe = HttpProbe(id="p", kind="http", url=f"http://127.0.0.1:{fleet.targets['eu-west'].port}/", timeout=2000)
-    ctx = ProbeContext()
+    ctx = ProbeContext(clock.SYSTEM)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     held = []
     try:

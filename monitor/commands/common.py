@@ -7,6 +7,7 @@ from typing import Callable
 
 from tabulate import tabulate
 
+from ..clock import Clock
 from ..config import Config
 from ..errors import InputError
 from ..reports.render import as_json
@@ -18,8 +19,9 @@ class Context:
     cfg: Config
     fleet: Fleet
     db_path: str
-    now_ms: int
+    now_ms: int  # --now, or the wall clock's instant when the command started
     by: str
+    clock: Clock  # the wall clock, for what must not follow --now (receivers' timestamps)
 
     def check_region(self, name: str) -> None:
         """InputError unless ``name`` is a configured region."""

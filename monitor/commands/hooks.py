@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from .. import clock
 from ..errors import InputError
 from ..hooks import outbox
 from ..hooks.events import Event
@@ -46,7 +45,7 @@ def hooks_test(ctx: Context, args) -> int:
     if dest is None:
         known = ", ".join(d.name for d in ctx.cfg.hooks.destinations) or "none configured"
         raise InputError(f"no hook destination {args.name!r} (known: {known})")
-    now = clock.now_ms()  # the wall clock, whatever --now says: receivers check timestamps against theirs
+    now = ctx.clock.now_ms()  # the wall clock, whatever --now says: receivers check timestamps against theirs
     key = f"sla-monitor/test/{now}"
     event = Event(f"test:{now}", "test", key, "info", now, None,
                   "sla-monitor test event: this destination is reachable", {"by": ctx.by})
@@ -59,7 +58,7 @@ def hooks_test(ctx: Context, args) -> int:
         async with aiohttp.ClientSession() as session:
             result = await module.send(session, dest, *module.build_payload(event, dest, now))
             if result.ok and closing is not None:
-                result = await module.send(session, dest, *module.build_payload(closing, dest, clock.now_ms()))
+                result = await module.send(session, dest, *module.build_payload(closing, dest, ctx.clock.now_ms()))
             return result
 
     result = asyncio.run(send())

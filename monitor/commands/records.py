@@ -85,7 +85,7 @@ def maintenance_add(ctx: Context, args) -> int:
 
 def maintenance_list(ctx: Context, args) -> int:
     with opened(ctx.db_path, create=False) as store:
-        rows = list(store.rows("SELECT * FROM maintenance ORDER BY start_ms, id"))
+        rows = store_records.maintenance_rows(store)
     out = [{**store_records.window_json(r, ctx.fleet.policy), "region": r["region"] or "(all)",
             "created_by": r["created_by"], "cancelled_by": r["cancelled_by"]} for r in rows]
     emit_rows(out, args.format, ["id", "region", "kind", "start", "end", "announced_at", "excluded", "reason"],

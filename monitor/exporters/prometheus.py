@@ -16,7 +16,8 @@ import platform
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from .. import __version__, clock
+from .. import __version__
+from ..clock import Clock
 from ..live.figures import LiveFigures
 from ..live.tracker import DOWN, UNKNOWN, Tracker
 from ..sla.model import REASONS
@@ -110,14 +111,15 @@ class GaugeText:
 
 
 class SlaCollector(Collector):
-    def __init__(self, tracker: Tracker, figures: LiveFigures, vantage: str, runbook_url: str):
+    def __init__(self, tracker: Tracker, figures: LiveFigures, vantage: str, runbook_url: str, clock: Clock):
         self.tracker = tracker
+        self.clock = clock
         self.figures = figures
         self.vantage = vantage
         self.runbook_url = runbook_url
 
     def collect(self):
-        now = clock.now_ms()
+        now = self.clock.now_ms()
         yield from self._info()
         yield from self._regions(now)
         yield from self._sla()

@@ -9,7 +9,7 @@ import random
 
 import aiohttp
 
-from .. import clock
+from ..clock import Clock
 from ..redact import safe_error
 from . import outbox
 from .registry import DESTINATIONS
@@ -24,8 +24,10 @@ def backoff_ms(attempts: int, rng: random.Random) -> int:
 
 
 class Deliverer:
-    def __init__(self, db, hooks_cfg, on_result=None, rng: random.Random | None = None, poll_ms: int = 1000):
+    def __init__(self, db, hooks_cfg, clock: Clock, on_result=None, rng: random.Random | None = None,
+                 poll_ms: int = 1000):
         self.db = db
+        self.clock = clock
         self.destinations = {d.name: d for d in hooks_cfg.destinations}
         self.on_result = on_result or (lambda destination, result: None)
         self.rng = rng or random.Random()
@@ -53,7 +55,7 @@ class Deliverer:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
         try:
             await self._expire()
-            queue = await self.db.call(outbox.due, clock.now_ms())
+            queue = await self.db.call(outbox.due, self.clock.now_ms())
             await asyncio.gather(*(self._destination(name, items) for name, items in queue.items()))
         finally:
             self.depth = await self.db.call(outbox.depth)
@@ -61,7 +63,7 @@ class Deliverer:
     async def _expire(self) -> None:
         """Give up every pending delivery older than its destination's ``max_age``, also those queued
         behind one that is waiting for a retry (each is logged and counted)."""
-        now = clock.now_ms()
+        now = self.clock.now_ms()
         for name, dest in self.destinations.items():
             for event_id in await self.db.call(outbox.expire, name, now - dest.max_age, now):
                 self.on_result(name, "failed")
@@ -71,7 +73,7 @@ class Deliverer:
     async def _destination(self, name: str, items) -> None:
         dest = self.destinations.get(name)
         for seq, event, attempts in items:
-            now = clock.now_ms()
+            now = self.clock.now_ms()
             if dest is None:
                 await self.db.call(outbox.mark, seq, name, "failed", attempts, now, "destination no longer configured", now)
                 continue
@@ -88,7 +90,7 @@ class Deliverer:
             if result.error is not None:  # library errors carry the URL, whose path may be the secret
                 result = dataclasses.replace(result, error=safe_error(result.error, destination_secrets(dest)))
             attempts += 1
-            now = clock.now_ms()
+            now = self.clock.now_ms()
             if result.ok:
                 await self.db.call(outbox.mark, seq, name, "delivered", attempts, now, None, now)
                 self.on_result(name, "delivered")

@@ -10,7 +10,7 @@ from typing import Callable
 
 import aiohttp
 
-from .. import clock
+from ..clock import Clock
 from . import alertmanager, detect, events
 from .events import Event, routes_for
 
@@ -35,7 +35,8 @@ def active_conditions(tracker, vantage_health, maintenance, policy, now_ms: int)
 
 
 class Resender:
-    def __init__(self, hooks_cfg, conditions: Callable[[int], list[Event]]):
+    def __init__(self, hooks_cfg, conditions: Callable[[int], list[Event]], clock: Clock):
+        self.clock = clock
         self.destinations = [d for d in hooks_cfg.destinations if d.type == "alertmanager"]
         self.routes = hooks_cfg.routes
         self.conditions = conditions
@@ -52,7 +53,7 @@ class Resender:
                 await asyncio.sleep(min(d.resend_interval for d in self.destinations) / 1000 / 4)
 
     async def resend_due(self, session: aiohttp.ClientSession) -> None:
-        now = clock.now_ms()
+        now = self.clock.now_ms()
         for dest in self.destinations:
             if now < self.due_ms.get(dest.name, 0):
                 continue

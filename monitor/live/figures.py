@@ -6,7 +6,7 @@ import logging
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from .. import clock
+from ..clock import Clock
 from ..accounting import daily_bars, month_report
 from ..sla.calendar import month_of, previous_month
 from ..sla.model import Fleet
@@ -22,8 +22,9 @@ class LiveFigures:
     """One snapshot: the month's figures, today's bar and the live states captured at the same instant
     (``computed_ms``), so that everything the status page shows agrees."""
 
-    def __init__(self, db: DbThread, fleet: Fleet, capture: Callable[[int], dict] | None = None):
+    def __init__(self, db: DbThread, fleet: Fleet, clock: Clock, capture: Callable[[int], dict] | None = None):
         self.db = db
+        self.clock = clock
         self.fleet = fleet
         self.capture = capture  # live states (probes, components, third parties) at an instant
         self.live: dict = {}
@@ -36,7 +37,7 @@ class LiveFigures:
 
     async def refresh(self) -> None:
         """Recompute month to date (always), the previous month and the daily bars (now and then)."""
-        now = clock.now_ms()
+        now = self.clock.now_ms()
         year, month = month_of(now, ZoneInfo(self.fleet.timezone))
         live = self.capture(now) if self.capture is not None else {}
         records = await self.db.call(load_records)  # once per refresh, for every figure below

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from zoneinfo import ZoneInfo
 
-from .. import clock
+from ..clock import Clock
 from ..accounting import month_report, resolve_month
 from ..sla.calendar import month_of
 from .dbthread import DbThread
@@ -21,8 +21,8 @@ class Busy(Exception):
 
 
 class ReportService:
-    def __init__(self, reader: DbThread, figures, fleet, ttl_ms: int):
-        self.reader, self.figures, self.fleet, self.ttl_ms = reader, figures, fleet, ttl_ms
+    def __init__(self, reader: DbThread, figures, fleet, ttl_ms: int, clock: Clock):
+        self.reader, self.figures, self.fleet, self.ttl_ms, self.clock = reader, figures, fleet, ttl_ms, clock
         self.cache: dict[tuple[int, int], tuple[int, dict]] = {}
         self.running = asyncio.Semaphore(MAX_RUNNING)
         self.waiting = 0  # distinct reports being computed or waiting to be
@@ -31,7 +31,7 @@ class ReportService:
 
     async def month(self, month_text: str | None) -> dict:
         """The report of ``month_text`` (default: this month) as of now, or of the latest snapshot."""
-        now = clock.now_ms()
+        now = self.clock.now_ms()
         year, month = resolve_month(month_text, now, self.fleet.timezone)
         current = self.figures.current
         if current is not None and (year, month) == month_of(now, ZoneInfo(self.fleet.timezone)) \
@@ -65,4 +65,4 @@ class ReportService:
 
     def _fresh(self, key) -> dict | None:
         hit = self.cache.get(key)
-        return hit[1] if hit is not None and clock.now_ms() - hit[0] < self.ttl_ms else None
+        return hit[1] if hit is not None and self.clock.now_ms() - hit[0] < self.ttl_ms else None

@@ -16,7 +16,6 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .. import clock
 from ..config.models import VantageHealthConfig
 from ..hooks import events
 from ..probes import ProbeContext, Sample, run_probe
@@ -104,7 +103,7 @@ class VantageHealth:
                 return verdict
 
     def _start_round(self) -> asyncio.Task:
-        self._round = asyncio.ensure_future(self._run_round(clock.now_ms()))
+        self._round = asyncio.ensure_future(self._run_round(self.ctx.clock.now_ms()))
         return self._round
 
     async def _run_round(self, started_ms: int) -> Verdict:
@@ -127,7 +126,7 @@ class VantageHealth:
     def _record(self, verdict: Verdict) -> None:
         was_healthy = self.healthy
         self.last = verdict
-        now = clock.now_ms()
+        now = self.ctx.clock.now_ms()
         if was_healthy and not verdict.healthy:
             self.degraded_since_ms = verdict.started_ms
             log.warning("event=vantage_degraded vantage=%s detail=%r", self.vantage, verdict.detail)
@@ -144,7 +143,7 @@ class VantageHealth:
         if not self.cfg.probes:
             return
         while True:
-            await self.verdict_since(clock.now_ms())
+            await self.verdict_since(self.ctx.clock.now_ms())
             pause = self.cfg.interval / 1000
             await asyncio.sleep(pause if self.healthy else min(pause, RECHECK_S))
 

@@ -11,7 +11,6 @@ import json
 import logging
 import sqlite3
 
-from .. import clock
 from ..hooks import outbox
 from ..probes import Sample
 from .dbthread import DbThread
@@ -31,8 +30,6 @@ class SampleWriter:
         self.dropped = 0
         self.written = 0
         self.last_error: str | None = None
-        self.last_flush_ms: int | None = None
-        self.listeners: list = []  # called with each flushed batch (live figures refresh)
 
     def add(self, sample: Sample) -> None:
         self.pending.append(sample)
@@ -62,9 +59,6 @@ class SampleWriter:
             log.info("event=store_write_recovered written=%d", len(batch))
         self.last_error = None
         self.written += len(batch)
-        self.last_flush_ms = clock.now_ms()
-        for listener in self.listeners:
-            listener(batch)
         return True
 
     async def run(self) -> None:

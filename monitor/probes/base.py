@@ -7,6 +7,8 @@ from typing import Awaitable, Callable
 
 import aiohttp
 
+from ..clock import Clock
+
 
 @dataclass(frozen=True)
 class Sample:
@@ -52,8 +54,10 @@ class Unknown(Exception):
 
 @dataclass
 class ProbeContext:
-    """Shared, injected resources: HTTP sessions by settings group and TLS contexts."""
+    """Shared, injected resources: the clock samples are stamped with, HTTP sessions by settings group
+    and TLS contexts."""
 
+    clock: Clock
     max_connections: int = 200
     _sessions: dict[bool, aiohttp.ClientSession] = field(default_factory=dict)
     _ssl: dict[tuple[bool, str | None], ssl.SSLContext | bool] = field(default_factory=dict)

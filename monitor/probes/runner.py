@@ -15,7 +15,6 @@ import time
 import aiohttp
 import dns.exception
 
-from .. import clock
 from ..redact import safe_error
 from .base import Failed, Outcome, ProbeContext, Sample, Unknown
 from .faults import own_fault
@@ -104,7 +103,7 @@ async def attempt(cfg, ctx: ProbeContext) -> Outcome:
 async def run_probe(cfg, ctx: ProbeContext, vantage: str) -> Sample:
     """A sample of ``cfg``: down only after ``retries`` more attempts failed; unknown (the monitor's fault)
     on an internal error."""
-    ts = clock.now_ms()
+    ts = ctx.clock.now_ms()
     try:
         for number in range(cfg.retries + 1):
             started = time.perf_counter()

@@ -8,7 +8,6 @@ import ssl
 
 from cryptography import x509
 
-from .. import clock
 from ..config.probes import TlsProbe
 from .base import Outcome, ProbeContext
 
@@ -35,7 +34,7 @@ async def check(cfg: TlsProbe, ctx: ProbeContext) -> Outcome:
         writer.close()
         with contextlib.suppress(OSError, ssl.SSLError, asyncio.TimeoutError):
             await asyncio.wait_for(writer.wait_closed(), 1)  # a peer that ignores close_notify must not hang us
-    days_left = (expiry - clock.now_ms()) / DAY_MS if expiry is not None else None
+    days_left = (expiry - ctx.clock.now_ms()) / DAY_MS if expiry is not None else None
     if days_left is None:
         return Outcome(ok=False, error="tls: no peer certificate")
     if days_left < 0:  # reached only with verify: false (a verifying handshake refuses it first)

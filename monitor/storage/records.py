@@ -72,6 +72,13 @@ def is_hand_id(incident_id: str) -> bool:
     return incident_id.isascii() and incident_id.isdigit() and len(incident_id) <= 18
 
 
+def maintenance_rows(store: Store, window_id: int | None = None) -> list[dict]:
+    """Stored maintenance windows (all, by start; or the one with ``window_id``) as rows."""
+    if window_id is not None:
+        return list(store.rows("SELECT * FROM maintenance WHERE id = ?", [window_id]))
+    return list(store.rows("SELECT * FROM maintenance ORDER BY start_ms, id"))
+
+
 def _get(store: Store, table: str, row_id: int, what: str) -> dict:
     row = next(store.rows(f"SELECT * FROM {table} WHERE id = ?", [row_id]), None)
     if row is None:
@@ -96,7 +103,7 @@ def window_json(row: dict, policy) -> dict:
 def load_records(store: Store) -> Records:
     """Everything hand-kept, as the engine's frozen records."""
     return Records(
-        maintenance=tuple(window_of(r) for r in store.rows("SELECT * FROM maintenance ORDER BY start_ms, id")),
+        maintenance=tuple(window_of(r) for r in maintenance_rows(store)),
         exclusions=tuple(
             HandExclusion(r["id"], r["region"], r["start_ms"], r["end_ms"], r["cause"], r["note"] or "")
             for r in store.rows("SELECT * FROM exclusions ORDER BY start_ms, id")

@@ -4,24 +4,39 @@ from __future__ import annotations
 import hmac
 import logging
 import sqlite3
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Callable
 
 import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from .. import clock
+from ..clock import Clock
+from ..config import Config
 from ..errors import InputError
-from ..live.reports import Busy
+from ..live.figures import LiveFigures
+from ..live.maintenance import MaintenanceService
+from ..live.reports import Busy, ReportService
 from ..storage import StoreUnavailable
 from ..sla.calendar import MonthError
-from .maintenance import add_window, cancel_window, list_windows
+from .maintenance import add_window, cancel_window
 from .status import render_runbooks, render_status_page, status_json
 
-if TYPE_CHECKING:
-    from ..daemon import Daemon
 
-DAEMON = web.AppKey("daemon", object)
+@dataclass(frozen=True)
+class WebDeps:
+    """What the web app reads, and nothing more of the daemon."""
+
+    cfg: Config
+    clock: Clock
+    figures: LiveFigures  # the snapshot behind /api/v1/status and the status page
+    reports: ReportService  # /api/v1/availability and /outages
+    maintenance: MaintenanceService  # /api/v1/maintenance
+    metrics_text: Callable[[], bytes]
+    readiness: Callable[[], list[str]]  # what keeps the daemon from being ready
+
+
+DEPS = web.AppKey("deps", WebDeps)
 log = logging.getLogger("sla_monitor.web")
 
 
@@ -41,12 +56,12 @@ def busy(exc: Exception) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    return web.Response(body=request.app[DAEMON].metrics_text(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    return web.Response(body=request.app[DEPS].metrics_text(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 async def runbooks(request: web.Request) -> web.Response:
     """What to do for each alert of the Prometheus rules (their runbook_url points here)."""
-    return web.Response(text=render_runbooks(request.app[DAEMON].cfg.service), content_type="text/html")
+    return web.Response(text=render_runbooks(request.app[DEPS].cfg.service), content_type="text/html")
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -54,20 +69,20 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    problems = request.app[DAEMON].readiness()
+    problems = request.app[DEPS].readiness()
     if problems:
         return json_response({"ready": False, "problems": problems}, 503)
     return json_response({"ready": True})
 
 
 async def status(request: web.Request) -> web.Response:
-    return json_response(status_json(request.app[DAEMON], clock.now_ms()))
+    deps = request.app[DEPS]
+    return json_response(status_json(deps.figures, deps.cfg, deps.clock.now_ms()))
 
 
 async def availability(request: web.Request) -> web.Response:
-    daemon = request.app[DAEMON]
     try:
-        report = await daemon.report(request.query.get("month"))
+        report = await request.app[DEPS].reports.month(request.query.get("month"))
     except (MonthError, InputError) as exc:
         return error(400, str(exc))
     except Busy as exc:
@@ -76,12 +91,12 @@ async def availability(request: web.Request) -> web.Response:
 
 
 async def outages(request: web.Request) -> web.Response:
-    daemon = request.app[DAEMON]
+    deps = request.app[DEPS]
     region = request.query.get("region")
-    if region is not None and region not in {r.name for r in daemon.cfg.regions}:
+    if region is not None and region not in {r.name for r in deps.cfg.regions}:
         return error(400, f"region {region!r} is not configured")
     try:
-        report = await daemon.report(request.query.get("month"))
+        report = await deps.reports.month(request.query.get("month"))
     except (MonthError, InputError) as exc:
         return error(400, str(exc))
     except Busy as exc:
@@ -93,7 +108,7 @@ async def outages(request: web.Request) -> web.Response:
 
 def _authorized(request: web.Request) -> web.Response | None:
     """None when the request carries the configured bearer token (compared in constant time)."""
-    token = request.app[DAEMON].cfg.web.api_token
+    token = request.app[DEPS].cfg.web.api_token
     if not token:
         return error(403, "writes are disabled: set web.api_token (e.g. \"${SLA_MONITOR_API_TOKEN}\")")
     given = request.headers.get("Authorization", "")
@@ -106,7 +121,7 @@ def _authorized(request: web.Request) -> web.Response | None:
 
 
 async def maintenance_get(request: web.Request) -> web.Response:
-    return json_response(await list_windows(request.app[DAEMON]))
+    return json_response(await request.app[DEPS].maintenance.windows())
 
 
 async def maintenance_post(request: web.Request) -> web.Response:
@@ -114,7 +129,7 @@ async def maintenance_post(request: web.Request) -> web.Response:
         return refusal
     try:
         body = await request.json(loads=orjson.loads)
-        created = await add_window(request.app[DAEMON], body)
+        created = await add_window(request.app[DEPS].maintenance, request.app[DEPS].cfg, body)
     except (ValueError, InputError) as exc:
         return error(400, str(exc))
     return json_response(created, 201)
@@ -124,14 +139,15 @@ async def maintenance_delete(request: web.Request) -> web.Response:
     if (refusal := _authorized(request)) is not None:
         return refusal
     try:
-        await cancel_window(request.app[DAEMON], request.match_info["id"])
+        await cancel_window(request.app[DEPS].maintenance, request.match_info["id"])
     except InputError as exc:
         return error(404, str(exc))
     return json_response({"cancelled": int(request.match_info["id"])})
 
 
 async def status_page(request: web.Request) -> web.Response:
-    return web.Response(text=render_status_page(request.app[DAEMON], clock.now_ms()), content_type="text/html")
+    deps = request.app[DEPS]
+    return web.Response(text=render_status_page(deps.figures, deps.cfg, deps.clock.now_ms()), content_type="text/html")
 
 
 @web.middleware
@@ -153,9 +169,10 @@ async def error_boundary(request: web.Request, handler) -> web.StreamResponse:
         return error(500, "internal error (logged)")
 
 
-def build_app(daemon: "Daemon") -> web.Application:
+def build_app(deps: WebDeps) -> web.Application:
+    """The routes, reading only ``deps``."""
     app = web.Application(middlewares=[error_boundary])
-    app[DAEMON] = daemon
+    app[DEPS] = deps
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -1,21 +1,15 @@
 """/api/v1/maintenance: the same records and rules as `sla-monitor maintenance`."""
 from __future__ import annotations
 
-from .. import clock
+from ..config import Config
 from ..errors import InputError, parse_instant, span
+from ..live.maintenance import MaintenanceService
 from ..storage import StoreError
-from ..storage import records as store_records
-from ..storage.records import window_json
 
 FIELDS = {"region", "all", "start", "end", "kind", "announced_at", "reason", "by", "long"}
 
 
-async def list_windows(daemon) -> list[dict]:
-    rows = await daemon.db.call(lambda s: list(s.rows("SELECT * FROM maintenance ORDER BY start_ms, id")))
-    return [window_json(r, daemon.fleet.policy) for r in rows]
-
-
-async def add_window(daemon, body: object) -> dict:
+async def add_window(service: MaintenanceService, cfg: Config, body: object) -> dict:
     """Validate a JSON body like the CLI's flags and record the window."""
     if not isinstance(body, dict):
         raise InputError("body must be a JSON object with start, end, kind, announced_at, reason and region or all")
@@ -30,31 +24,25 @@ async def add_window(daemon, body: object) -> dict:
         raise InputError(f"region must be a region name, not {str(region)[:40]!r}")
     if bool(region) == bool(body.get("all")):
         raise InputError("give exactly one of region or all: true")
-    if region is not None and region not in {r.name for r in daemon.cfg.regions}:
+    if region is not None and region not in {r.name for r in cfg.regions}:
         raise InputError(f"region {region!r} is not configured")
     if body.get("kind") not in ("scheduled", "emergency"):
         raise InputError(f"kind {body.get('kind')!r} must be scheduled or emergency")
     try:
         start, end = span(body.get("start"), body.get("end"), body.get("long", False),
-                          daemon.cfg.storage.max_window_days)
+                          cfg.storage.max_window_days)
     except InputError as exc:  # the CLI's rule, in the API's field names
         raise InputError(str(exc).replace("--start", "start").replace("--end", "end").replace("--long", "long: true"))
     announced = parse_instant(body.get("announced_at"), "announced_at")
     reason = body.get("reason")
     if not isinstance(reason, str) or not reason.strip():
         raise InputError("reason must say what the maintenance is for")
-    now = clock.now_ms()
-    new_id = await daemon.db.call(lambda s: store_records.add_maintenance(
-        s, region=region, start_ms=start, end_ms=end, kind=body["kind"], announced_at_ms=announced, reason=reason,
-        by=str(body.get("by") or "api"), now_ms=now))
-    await daemon.figures.refresh()
-    rows = await daemon.db.call(lambda s: list(s.rows("SELECT * FROM maintenance WHERE id = ?", [new_id])))
-    return window_json(rows[0], daemon.fleet.policy)
+    return await service.add(region=region, start_ms=start, end_ms=end, kind=body["kind"],
+                             announced_at_ms=announced, reason=reason, by=str(body.get("by") or "api"))
 
 
-async def cancel_window(daemon, window_id: str) -> None:
+async def cancel_window(service: MaintenanceService, window_id: str) -> None:
     try:
-        await daemon.db.call(lambda s: store_records.cancel_maintenance(s, int(window_id), "api", clock.now_ms()))
+        await service.cancel(int(window_id), "api")
     except StoreError as exc:
         raise InputError(str(exc)) from None
-    await daemon.figures.refresh()

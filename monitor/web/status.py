@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import jinja2
 
+from ..config import Config
+from ..live.figures import LiveFigures
 from ..sla.calendar import iso
 from ..sla.model import MINUTE_MS
 from ..sla.report import exclusion_now, open_period
@@ -22,9 +24,8 @@ UNKNOWN_CAUSE_WORDS = {"vantage_unhealthy": "this monitor lost its network", "mo
                        "feed_unreadable": "a status feed could not be read", "no_data": "no samples"}
 
 
-def status_json(daemon, now_ms: int) -> dict:
+def status_json(figures: LiveFigures, cfg: Config, now_ms: int) -> dict:
     """Every region, component, probe and third party as of the figures' snapshot."""
-    figures, cfg = daemon.figures, daemon.cfg
     at = figures.computed_ms if figures.computed_ms is not None else now_ms
     live = figures.live
     at_iso = (figures.current or {}).get("generated_at")
@@ -147,15 +148,15 @@ def _bar_title(day: dict) -> str:
             f"not excluded, {m['excluded_ms']:.1f} min excluded, {m['unknown_ms']:.1f} min unknown")
 
 
-def render_status_page(daemon, now_ms: int) -> str:
+def render_status_page(figures: LiveFigures, cfg: Config, now_ms: int) -> str:
     """Per region: badge and banner (counted, brief or excluded, with the reason), availability beside
     coverage, budget, components and probes with their last errors, 90 daily bars; third parties."""
-    data = status_json(daemon, now_ms)
+    data = status_json(figures, cfg, now_ms)
     for region in data["regions"]:
         region["bars"] = [{**day, "class": _bar_class(day), "title": _bar_title(day)}
-                          for day in daemon.figures.bars.get(region["region"], [])]
-    title = daemon.cfg.web.title or f"{daemon.cfg.service} status"
-    return _ENV.get_template("status.html").render(title=title, data=data, target=float(daemon.fleet.policy.target_percent))
+                          for day in figures.bars.get(region["region"], [])]
+    title = cfg.web.title or f"{cfg.service} status"
+    return _ENV.get_template("status.html").render(title=title, data=data, target=float(cfg.policy.target_percent))
 
 
 def render_runbooks(service: str) -> str:
