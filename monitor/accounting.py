@@ -2,20 +2,21 @@
 from __future__ import annotations
 
 import contextlib
-import json
+import dataclasses
 import datetime as dt
 import gc
+import json
 from typing import Iterator, Sequence
 from zoneinfo import ZoneInfo
 
-from .errors import InputError, parse_instant
-from .sla.calendar import from_ms, iso, local_midnight_ms, month_bounds, month_of, parse_month
-from .sla.exclusions import THIRD_PARTY_PREFIX
+from .errors import InputError
+from .sla.calendar import from_ms, local_midnight_ms, month_bounds, month_of, parse_month
 from .sla.downtime import counted_pieces
 from .sla.intervals import intersect, overlap_ms
 from .sla.engine import RegionTimeline, evaluate, touches_edge
-from .sla.model import Fleet, Records
-from .sla.report import build_report
+from .sla.model import Fleet, ProbeSpec, Records
+from .sla.report import build_month
+from .sla.result import Evidence, EvidenceKey, MonthResult
 from .storage import Store
 from .storage.records import load_records
 
@@ -78,50 +79,42 @@ def gc_paused() -> Iterator[None]:
 
 
 def month_report(store: Store, fleet: Fleet, year: int, month: int, now_ms: int,
-                 regions: Sequence[str] | None = None, all_components: bool = False,
-                 records: Records | None = None) -> dict:
-    """The SLA-SPEC §10 report of one month as of ``now_ms`` (``records``: already loaded ones)."""
+                 regions: Sequence[str] | None = None, records: Records | None = None) -> MonthResult:
+    """The result of one month as of ``now_ms`` (``records``: already loaded ones), with the evidence of
+    its third-party exclusions."""
     with gc_paused():
         records = records if records is not None else load_records(store)
         start, end = month_bounds(year, month, ZoneInfo(fleet.timezone))
         timelines, _, _ = timelines_around(store, fleet, records, start, end, now_ms)
-        report = build_report(fleet, timelines, records, year, month, now_ms, regions, all_components)
-    attach_evidence(store, fleet, report)
-    return report
+        result = build_month(fleet, timelines, records, year, month, now_ms, regions)
+    return dataclasses.replace(result, evidence=evidence_for(store, fleet, result))
 
 
-def attach_evidence(store: Store, fleet: Fleet, report: dict) -> None:
-    """Give each automatic third-party exclusion its evidence from the raw samples: which probes or
-    feeds saw the provider down, their first and last down samples in the interval, and the feed's
-    components and incidents (name, id, link). Samples past retention leave ``evidence: null``."""
+def evidence_for(store: Store, fleet: Fleet, result: MonthResult) -> dict[EvidenceKey, Evidence | None]:
+    """Each automatic third-party exclusion's evidence from the raw samples: which probes or feeds saw
+    the provider down, their first and last down samples in the slice, and the feed's components and
+    incidents (name, id, link). Samples past retention give None."""
     probes = {t.name: t.probes for t in fleet.third_parties}
-    for region in report["regions"]:
-        for period in region["periods"]:
-            for exclusion in period["exclusions"]:
-                name = exclusion["source"].removeprefix(THIRD_PARTY_PREFIX)
-                if exclusion["source"].startswith(THIRD_PARTY_PREFIX) and name in probes:
-                    exclusion["evidence"] = _evidence(store, probes[name], exclusion)
+    found: dict[EvidenceKey, Evidence | None] = {}
+    for e in result.third_party_slices():
+        if e.third_party in probes and (key := (e.source, e.start_ms, e.end_ms)) not in found:
+            found[key] = _evidence(store, probes[e.third_party], e.start_ms, e.end_ms)
+    return found
 
 
-def _evidence(store: Store, probes, exclusion: dict) -> dict | None:
-    start, end = parse_instant(exclusion["start"], "start"), parse_instant(exclusion["end"], "end")
+def _evidence(store: Store, probes: Sequence[ProbeSpec], start: int, end: int) -> Evidence | None:
     lookback = max((p.stale_ms for p in probes), default=0)  # the sample whose state reaches into the interval
-    marks = ",".join("?" * len(probes))
-    rows = store.db.conn.execute(
-        f"SELECT p.name, s.ts, s.error, s.detail FROM samples s JOIN probes p ON p.id = s.probe_id"
-        f" WHERE p.name IN ({marks}) AND s.ok = 0 AND s.ts >= ? AND s.ts < ? ORDER BY s.ts",
-        [*(p.id for p in probes), start - lookback, end]).fetchall()
+    rows = store.down_samples([p.id for p in probes], start - lookback, end)
     if not rows:
         return None
     incidents, components = {}, {}
-    for _, _, _, detail in (rows[0], rows[-1]):
-        data = json.loads(detail) if detail else {}
+    for row in (rows[0], rows[-1]):
+        data = json.loads(row.detail) if row.detail else {}
         incidents.update({i.get("id") or i.get("link"): i for i in data.get("incidents", [])})
         components.update({c.get("id") or c.get("name"): c for c in data.get("components", [])
                            if c.get("status") != "operational"})
-    return {"probes": sorted({r[0] for r in rows}), "samples": len(rows), "first_sample": iso(rows[0][1]),
-            "last_sample": iso(rows[-1][1]), "error": rows[0][2], "components": list(components.values()),
-            "incidents": list(incidents.values())}
+    return Evidence(tuple(sorted({r.probe for r in rows})), len(rows), rows[0].ts_ms, rows[-1].ts_ms, rows[0].error,
+                    tuple(components.values()), tuple(incidents.values()))
 
 
 def daily_bars(store: Store, fleet: Fleet, now_ms: int, days: int = 90,

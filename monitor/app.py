@@ -109,7 +109,7 @@ class Daemon:
         for p in self.tracker.probes.values():
             if p.region is not None and p.last is not None and p.last.ok is False:
                 failing.setdefault(p.region, []).append({"component": p.owner, "probe": p.id, "error": p.last.error})
-        month = {r["region"]: r for r in (self.figures.current or {}).get("regions", [])}
+        month = {r.region: r for r in self.figures.current.regions} if self.figures.current is not None else {}
         return [with_context(e, self.public_url, failing, month) for e in events]
 
     async def start(self, listen: str | None = None, probing: bool = True) -> None:
@@ -186,11 +186,12 @@ class Daemon:
 
     async def _figure_events(self) -> None:
         hooks = self.cfg.hooks
-        now = self.clock.now_ms()
-        found = (detect.from_report(self.figures.current, self.fleet.policy, hooks.budget_thresholds,
-                                    hooks.at_risk_minutes, now)
+        now, current = self.clock.now_ms(), self.figures.current
+        if current is None:
+            return
+        found = (detect.from_result(current, self.fleet.policy, hooks.budget_thresholds, hooks.at_risk_minutes, now)
                  + detect.from_maintenance(self.figures.maintenance, self.fleet.policy, now)
-                 + detect.incident_updates(self.figures.current, now))
+                 + detect.incident_updates(current, now))
         if found and await self.db.call(outbox.record, self._with_context(found), hooks.routes):
             self.deliverer.wake.set()
 

@@ -20,6 +20,7 @@ from .errors import InputError, parse_instant
 from .sla.calendar import iso
 from .importer import import_samples
 from .reports import RENDERERS, render
+from .reports.serialize import outage_summary_rows, report_json
 from .sla.calendar import MonthError
 from .storage import StoreError, StoreUnavailable, opened
 
@@ -115,18 +116,12 @@ def cmd_prune(ctx: Context, args) -> int:
 
 
 def cmd_report(ctx: Context, args) -> int:
-    sys.stdout.write(render(report_for(ctx, args.month, args.region), args.format))
+    sys.stdout.write(render(report_json(report_for(ctx, args.month, args.region)), args.format))
     return 0
 
 
 def cmd_outages(ctx: Context, args) -> int:
-    report = report_for(ctx, args.month, args.region)
-    rows = [
-        {"region": r["region"], **{k: p[k] for k in ("start", "end", "minutes", "open")},
-         "counted_minutes": sum(x["minutes"] for x in p["pieces"] if x["counted"]),
-         "exclusions": p["exclusions"], "pieces": p["pieces"]}
-        for r in report["regions"] for p in r["periods"]
-    ]
+    rows = outage_summary_rows(report_for(ctx, args.month, args.region))
     emit_rows(rows, args.format, ["region", "start", "end", "minutes", "counted_minutes", "open"],
               extra=lambda row: ", ".join(sorted({e["reason"] for e in row["exclusions"]})) or "-",
               extra_header="exclusions")

@@ -9,6 +9,8 @@ from pydantic import TypeAdapter
 from monitor.config.destinations import Destination
 from monitor.hooks import events
 
+import results
+
 NOW = 1793700600000  # 2026-11-03T10:10:00Z
 OPENED = events.outage_opened("eu-west", 1793700000000, NOW)  # since 10:00
 RESOLVED = events.outage_resolved("eu-west", 1793700000000, NOW + 1_200_000)
@@ -48,13 +50,13 @@ def catalogue(now: int = NOW, reason: str = "database upgrade") -> list:
 
     start = now - 1_200_000
     window = MaintenanceWindow(7, "eu-west", start, now + 600_000, "scheduled", start - 86_400_000, reason)
-    report = {"month": "2026-11", "regions": [{
-        "region": "eu-west", "environment": "production", "downtime_ms": 60 * 60_000, "total_ms": 30 * 86_400_000,
-        "error_budget_remaining_minutes": 10.0, "met": False, "availability_percent": 99.86,
-        "credit": {"total_percent": 10},
-        "periods": [{"start": "2026-11-03T09:50:00Z", "open": True, "pieces": [{"counted": True}]}],
-        "incidents": [{"id": "eu-west/region/2026-11-03T09:50:00Z", "severity": "P1", "resolved": None,
-                       "opened": "2026-11-03T08:50:00Z", "update_interval_minutes": 60}]}]}
+    # eu-west: an open counted outage with 10 budget minutes left and an open P1; us-east: breached.
+    report = results.month(
+        results.region("eu-west", downtime_ms=int(33.2 * 60_000),
+                       periods=(results.open_period("2026-11-03T09:50:00Z", "2026-11-03T10:10:00Z"),),
+                       incidents=(results.incident("eu-west/region/2026-11-03T09:50:00Z", "P1",
+                                                   "2026-11-03T08:50:00Z"),)),
+        results.region("us-east", downtime_ms=60 * 60_000, credit_percent=10))
     found = [events.outage_opened("eu-west", start, now), events.outage_resolved("eu-west", start, now + 60_000),
              events.third_party("genesys-euw1", "Genesys Cloud", True, now, start),
              events.third_party("genesys-euw1", "Genesys Cloud", False, now + 60_000, start),
@@ -64,7 +66,7 @@ def catalogue(now: int = NOW, reason: str = "database upgrade") -> list:
                                 "tls: certificate expires in 5.0 days (min_cert_days 14)", start),
              events.certificate("eu-west-tls", "eu-west", now + 5 * 86_400_000, False, now + 60_000,
                                 "now valid until 2027-02-01T00:00:00Z", start)]
-    found += detect.from_report(report, Policy(), [50, 75, 90, 100], 30, now)
+    found += detect.from_result(report, Policy(), [50, 75, 90, 100], 30, now)
     found += detect.incident_updates(report, now)
     found += detect.from_maintenance([window], Policy(), now)
     found += detect.from_maintenance([window], Policy(), now + 700_000)

@@ -10,7 +10,8 @@ from monitor.sla.calendar import iso, local_midnight_ms, month_bounds
 from monitor.sla.engine import evaluate
 from monitor.sla.model import (ComponentSpec, Fleet, HandExclusion, Incident, MaintenanceWindow, Policy, ProbeSpec,
                                Records, RegionSpec, ThirdPartySpec)
-from monitor.sla.report import build_report
+from monitor.reports.serialize import report_json
+from monitor.sla.report import build_month
 from monitor.sla.timeline import StateSets, fold_segments, quorum
 from spec_examples import MINUTE, ms
 
@@ -48,7 +49,7 @@ def report(fleet, probes: dict, records=Records(), month=(2026, 11), now=None, l
         probe, vantage = key if isinstance(key, tuple) else (key, "local")
         segments[(probe, vantage)] = list(fold_segments(grid(down, lo, min(hi, now)), 3 * MINUTE))
     timelines = evaluate(fleet, segments, records, lo, min(hi, now), now)
-    return build_report(fleet, timelines, records, *month, now)
+    return report_json(build_month(fleet, timelines, records, *month, now))
 
 
 def region(rep):

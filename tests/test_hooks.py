@@ -26,6 +26,7 @@ from monitor.storage import Store
 from conftest import FIXTURES
 from hook_helpers import NOW, OPENED, RESOLVED, Receiver, destination, hooks_test_via_cli
 from loopback import start_app
+import results
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 EXTRA = {"webhook": {"secret": SECRET}, "pagerduty": {"routing_key": "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12"}, "slack": {}, "alertmanager": {}}
@@ -139,21 +140,18 @@ def test_backoff_grows_with_jitter_and_a_cap():
 
 def test_budget_thresholds_fire_once_per_region_and_month_across_restarts(tmp_path):
     policy = Policy()
-    region = {"region": "eu-west", "environment": "production", "downtime_ms": 35 * 60_000,
-              "total_ms": 30 * 86_400_000, "error_budget_remaining_minutes": 8.2, "met": True,
-              "availability_percent": 99.92, "credit": {"total_percent": 0}, "periods": []}
-    report = {"month": "2026-11", "regions": [region]}
-    found = detect.from_report(report, policy, [50, 75, 90, 100], 30, NOW)
+    report = results.month(results.region("eu-west", downtime_ms=35 * 60_000))
+    found = detect.from_result(report, policy, [50, 75, 90, 100], 30, NOW)
     assert [e.data["threshold_percent"] for e in found] == [50, 75]  # 35 of 43.2 min = 81 %
     routes = ROUTES.validate_python([{"destination": "x"}])
     store = Store.open(tmp_path / "b.db")
     assert outbox.record(store, found, routes) == 2
     store.close()
     store = Store.open(tmp_path / "b.db")  # "restart"
-    again = detect.from_report(report, policy, [50, 75, 90, 100], 30, NOW + 60_000)
+    again = detect.from_result(report, policy, [50, 75, 90, 100], 30, NOW + 60_000)
     assert outbox.record(store, again, routes) == 0
-    region.update(downtime_ms=44 * 60_000, met=False, availability_percent=99.898, credit={"total_percent": 10})
-    later = detect.from_report(report, policy, [50, 75, 90, 100], 30, NOW + 120_000)
+    worse = results.month(results.region("eu-west", downtime_ms=44 * 60_000, credit_percent=10))
+    later = detect.from_result(worse, policy, [50, 75, 90, 100], 30, NOW + 120_000)
     assert outbox.record(store, later, routes) == 3  # 90 %, 100 % and the breach, once
     assert {e.type for e in later} == {"budget.consumed", "sla.breached"}
     store.close()
@@ -188,13 +186,10 @@ def test_maintenance_events_with_notice_warnings():
 
 
 def test_update_due_for_open_p1_every_hour():
-    report = {"month": "2026-11", "regions": [{"region": "eu-west", "incidents": [
-        {"id": "eu-west/region/2026-11-03T08:05:00Z", "severity": "P1", "opened": "2026-11-03T08:05:00Z",
-         "resolved": None, "update_interval_minutes": 60.0},
-        {"id": "7", "severity": "P2", "opened": "2026-11-03T09:00:00Z", "resolved": None,
-         "update_interval_minutes": 120.0},
-        {"id": "8", "severity": "P1", "opened": "2026-11-03T06:00:00Z", "resolved": "2026-11-03T07:00:00Z",
-         "update_interval_minutes": 60.0}]}]}
+    report = results.month(results.region("eu-west", incidents=(
+        results.incident("eu-west/region/2026-11-03T08:05:00Z", "P1", "2026-11-03T08:05:00Z"),
+        results.incident("7", "P2", "2026-11-03T09:00:00Z"),
+        results.incident("8", "P1", "2026-11-03T06:00:00Z", "2026-11-03T07:00:00Z"))))
     found = detect.incident_updates(report, NOW)  # 10:10: the P1 is 2 h 5 min old, the P2 1 h 10 min
     assert [e.id for e in found] == ["incident.update_due:eu-west/region/2026-11-03T08:05:00Z:2"]
 
@@ -209,12 +204,9 @@ def test_third_party_transitions():
 
 
 def test_counted_and_at_risk_from_an_open_outage():
-    region = {"region": "eu-west", "environment": "production", "downtime_ms": 22 * 60_000,
-              "total_ms": 30 * 86_400_000, "error_budget_remaining_minutes": 21.2, "met": True,
-              "availability_percent": 99.95, "credit": {"total_percent": 0},
-              "periods": [{"start": "2026-11-03T10:00:00Z", "open": True,
-                           "pieces": [{"counted": True}]}]}
-    found = detect.from_report({"month": "2026-11", "regions": [region]}, Policy(), [50, 75, 90, 100], 30, NOW)
+    region = results.region("eu-west", downtime_ms=22 * 60_000,
+                            periods=(results.open_period("2026-11-03T10:00:00Z", "2026-11-03T10:10:00Z"),))
+    found = detect.from_result(results.month(region), Policy(), [50, 75, 90, 100], 30, NOW)
     assert [e.type for e in found] == ["outage.counted", "budget.consumed", "budget.at_risk"]
     assert found[0].dedup_key == events.outage_key("eu-west", 1793700000000)  # pairs with opened/resolved
     assert found[1].data["threshold_percent"] == 50 and found[2].data["remaining_minutes"] == 21.2

@@ -2,6 +2,7 @@
 v2 field rules as a JSON Schema, and every trigger paired with a resolve."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import jsonschema
@@ -9,6 +10,9 @@ import jsonschema
 from monitor.hooks.registry import DESTINATIONS
 from conftest import FIXTURES
 from hook_helpers import catalogue, destination
+import results
+from results import ms
+from monitor.sla.result import ExclusionSlice
 
 PD = destination("pagerduty", url="https://events.pagerduty.com/v2/enqueue",
                  routing_key="R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12")
@@ -72,9 +76,10 @@ def test_context_names_failing_probes_the_month_and_links():
     from monitor.hooks import events
 
     opened = events.outage_opened("eu-west", 0, 60_000)
-    month = {"eu-west": {"availability_percent": 99.95, "error_budget_remaining_minutes": 21.34,
-                         "periods": [{"open": True, "end": "x", "exclusions": [
-                             {"end": "x", "reason": "third_party", "detail": "Genesys Cloud"}]}]}}
+    genesys = ExclusionSlice(ms("2026-11-03T10:05:00Z"), ms("2026-11-03T10:10:00Z"), "third_party", (),
+                             "third_party:genesys-euw1", "Genesys Cloud")
+    month = {"eu-west": results.region("eu-west", downtime_ms=21 * 60_000, periods=(results.open_period(
+        "2026-11-03T10:00:00Z", "2026-11-03T10:10:00Z", exclusions=(genesys,)),))}
     failing = {"eu-west": [{"component": "api", "probe": "eu-west-api", "error": "HTTP 503 (expected 200)"}]}
     rich = with_context(opened, "https://sla.example.org", failing, month)
     assert rich.id == opened.id and rich.dedup_key == opened.dedup_key  # still recorded once
@@ -108,13 +113,12 @@ async def test_hooks_test_opens_and_resolves_its_pagerduty_incident(tmp_path):
 def test_a_window_that_excludes_nothing_does_not_cover_an_open_outage():
     """A late-notice maintenance window is listed with reason "none": the status page, the
     sla_outage_excluded gauge and the alert texts all read "excluded now" through one function."""
-    from monitor.sla.report import exclusion_now, open_period
+    from monitor.sla.result import ExclusionSlice, PeriodResult, Piece
 
-    late = {"start": "a", "end": "x", "reason": "none", "flags": ["late_notice"], "detail": "patching"}
-    genesys = {"start": "b", "end": "x", "reason": "third_party", "flags": [], "detail": "Genesys Cloud"}
-    region = {"periods": [{"open": False, "end": "w", "exclusions": []},
-                          {"open": True, "end": "x", "exclusions": [late]}]}
-    assert exclusion_now(open_period(region)) is None
-    region["periods"][1]["exclusions"].append(genesys)
-    assert exclusion_now(open_period(region)) is genesys
-    assert open_period({"periods": [{"open": False}]}) is None
+    late = ExclusionSlice(10, 30, None, ("late_notice",), "maintenance:1", "patching")
+    genesys = ExclusionSlice(20, 30, "third_party", (), "third_party:genesys", "Genesys Cloud")
+    closed = PeriodResult(0, 5, False, (), (Piece(0, 5, False),))
+    open_now = PeriodResult(10, 30, True, (late,), (Piece(10, 30, True),))
+    assert open_now.exclusion_now() is None
+    assert dataclasses.replace(open_now, exclusions=(late, genesys)).exclusion_now() is genesys
+    assert closed.exclusion_now() is None and not closed.counting and open_now.counting

@@ -7,7 +7,8 @@ from monitor.config import load_config, to_fleet
 from monitor.sla.calendar import iso, parse_month
 from monitor.sla.engine import evaluate
 from monitor.sla.model import MaintenanceWindow, Records
-from monitor.sla.report import build_report
+from monitor.reports.serialize import report_json
+from monitor.sla.report import build_month
 from monitor.sla.timeline import fold_segments
 from spec_examples import EXAMPLES, NOW, Example, ms, samples
 from conftest import FIXTURES, write_jsonl
@@ -59,7 +60,7 @@ def test_example_through_engine(example: Example):
     now = ms(NOW)
     timelines = evaluate(fleet, segments, records, example.span[0] - 86_400_000, example.span[1], now)
     for month, expected in example.expected.items():
-        report = build_report(fleet, timelines, records, *parse_month(month), now)
+        report = report_json(build_month(fleet, timelines, records, *parse_month(month), now))
         _check(report["regions"][0], expected)
 
 

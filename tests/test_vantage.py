@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from monitor import clock
 from monitor.accounting import month_report
+from monitor.reports.serialize import report_json
 from monitor.config import to_fleet
 from monitor.probes.faults import LOCAL, RESOLVER, own_fault
 from monitor.sla.calendar import month_of
@@ -36,7 +37,7 @@ def report_of(daemon, path) -> dict:
     store = Store.open(path, create=False)
     try:
         now = clock.SYSTEM.now_ms()
-        return month_report(store, to_fleet(daemon.cfg), *month_of(now, ZoneInfo("UTC")), now)
+        return report_json(month_report(store, to_fleet(daemon.cfg), *month_of(now, ZoneInfo("UTC")), now))
     finally:
         store.close()
 

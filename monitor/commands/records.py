@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 from ..errors import InputError, parse_instant, span
 from ..sla.calendar import iso, month_of
 from ..sla.exclusions import THIRD_PARTY_PREFIX, assess_maintenance
-from ..sla.model import COUNTED, HAND_CAUSES, SEVERITIES, MaintenanceWindow
+from ..reports.serialize import incident_rows
+from ..sla.model import COUNTED, HAND_CAUSES, SEVERITIES, Incident, MaintenanceWindow
 from ..storage import opened
 from ..storage import records as store_records
 from ..storage.records import is_hand_id
@@ -154,14 +155,13 @@ def incident_add(ctx: Context, args) -> int:
 
 
 def incident_list(ctx: Context, args) -> int:
-    report = report_for(ctx, args.month, None)
-    rows = [{"region": r["region"], **i} for r in report["regions"] for i in r["incidents"]]
+    rows = incident_rows(report_for(ctx, args.month, None))
     emit_rows(rows, args.format, ["id", "region", "severity", "opened", "resolved", "resolution_minutes", "met",
                                   "counts"])
     return 0
 
 
-def _existing_incident(ctx: Context, incident_id: str) -> dict | None:
+def _existing_incident(ctx: Context, incident_id: str) -> Incident | None:
     """The automatic incident ``incident_id`` names (REGION/COMPONENT-or-region/START), from the report of
     its month; InputError when there is none. Hand incidents (numbers) are checked by the store."""
     if is_hand_id(incident_id):
@@ -175,8 +175,8 @@ def _existing_incident(ctx: Context, incident_id: str) -> dict | None:
         raise InputError(f"{incident_id!r} is not an incident id (REGION/COMPONENT/START or a number; {hint})") from None
     ctx.check_region(region)
     month = month_of(start, ZoneInfo(ctx.fleet.timezone))
-    report = report_for(ctx, f"{month[0]:04d}-{month[1]:02d}", region)
-    found = next((i for r in report["regions"] for i in r["incidents"] if i["id"] == incident_id), None)
+    result = report_for(ctx, f"{month[0]:04d}-{month[1]:02d}", region)
+    found = next((a.incident for r in result.regions for a in r.incidents if a.incident.id == incident_id), None)
     if found is None:
         raise InputError(f"no incident {incident_id!r} ({hint})")
     return found
@@ -185,8 +185,8 @@ def _existing_incident(ctx: Context, incident_id: str) -> dict | None:
 def incident_resolve(ctx: Context, args) -> int:
     at = parse_instant(args.at, "--at")
     incident = _existing_incident(ctx, args.id)
-    if incident is not None and at <= parse_instant(incident["opened"], "opened"):
-        raise InputError(f"--at {iso(at)} is not after incident {args.id} opened ({incident['opened']})")
+    if incident is not None and at <= incident.opened_ms:
+        raise InputError(f"--at {iso(at)} is not after incident {args.id} opened ({iso(incident.opened_ms)})")
     with opened(ctx.db_path, create=False) as store:
         store_records.resolve_incident(store, args.id, resolved_ms=at, by=ctx.by, now_ms=ctx.now_ms)
     print(f"incident {args.id} resolved at {iso(at)}")

@@ -12,6 +12,7 @@ registry; the tests parse the whole output with prometheus_client's own parser.
 from __future__ import annotations
 
 import platform
+from fractions import Fraction
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -21,10 +22,17 @@ from ..clock import Clock
 from ..live.figures import LiveFigures
 from ..live.tracker import DOWN, UNKNOWN, Tracker
 from ..sla.model import REASONS
-from ..sla.report import exclusion_now, open_period
+from ..reports.serialize import minutes
+from ..sla.result import RegionResult
 
 WINDOWS = ("month_to_date", "previous_month")
 PROBE_LABELS = ["probe", "region", "component", "vantage"]
+
+
+def percent_ratio(percent: Fraction) -> float:
+    """A percent as a 0–1 sample value: the percent's float divided by 100, as the series have always
+    been computed (the exact ratio's float can differ in the last digit, and dashboards compare them)."""
+    return float(percent) / 100
 
 
 def _gauge(name: str, doc: str, labels: list[str]) -> GaugeMetricFamily:
@@ -173,33 +181,35 @@ class SlaCollector(Collector):
         credit = _gauge("sla_service_credit_ratio", "Service credit earned so far this month (0–1)", ["region"])
         component = _gauge("sla_component_availability_ratio", "Component availability (0–1)",
                            ["region", "component", "window"])
-        for window, report in (("month_to_date", self.figures.current), ("previous_month", self.figures.previous)):
-            if report is None:
+        for window, result in (("month_to_date", self.figures.current), ("previous_month", self.figures.previous)):
+            if result is None:
                 continue
-            for r in report["regions"]:
-                labels = [r["region"], window]
-                availability.add_metric(labels, r["availability_percent"] / 100)
-                downtime.add_metric(labels, r["downtime_ms"] / 1000)
+            for r in result.regions:
+                labels = [r.region, window]
+                f = r.figures
+                availability.add_metric(labels, percent_ratio(f.availability_percent))
+                downtime.add_metric(labels, f.downtime_ms / 1000)
                 for reason in REASONS:
-                    excluded.add_metric(labels + [reason], r["excluded_minutes"][reason] * 60)
-                elapsed = r["elapsed_minutes"]
-                coverage.add_metric(labels, 1 - r["unknown_minutes"] / elapsed if elapsed else 1.0)
+                    excluded.add_metric(labels + [reason], r.excluded_ms[reason] / 1000)
+                coverage.add_metric(labels, float(f.coverage_percent / 100) if f.coverage_percent is not None else 1.0)
                 if window == "month_to_date":
                     self._month_to_date(r, budget, remaining, remaining_ratio, open_outage, credit, counting,
                                         excluded_now)
-            for c in report["components"]:
-                component.add_metric([c["region"], c["component"], window], c["availability_percent"] / 100)
+            for c in result.components:
+                component.add_metric([c.region, c.component, window], percent_ratio(c.figures.availability_percent))
         yield from (availability, downtime, excluded, coverage, budget, remaining, remaining_ratio, open_outage,
                     counting, excluded_now, credit, component)
 
-    def _month_to_date(self, r, budget, remaining, remaining_ratio, open_outage, credit, counting, excluded_now):
-        name = [r["region"]]
-        budget.add_metric(name, r["error_budget_minutes"] * 60)
-        remaining.add_metric(name, r["error_budget_remaining_minutes"] * 60)
-        total = r["error_budget_minutes"]
-        remaining_ratio.add_metric(name, r["error_budget_remaining_minutes"] / total if total else 0.0)
-        period = open_period(r)
-        open_outage.add_metric(name, period["minutes"] * 60 if period else 0.0)
-        counting.add_metric(name, 1 if period and any(piece["counted"] for piece in period["pieces"]) else 0)
-        excluded_now.add_metric(name, 1 if period and exclusion_now(period) else 0)
-        credit.add_metric(name, r["credit"]["total_percent"] / 100)
+    @staticmethod
+    def _month_to_date(r: RegionResult, budget, remaining, remaining_ratio, open_outage, credit, counting,
+                       excluded_now) -> None:
+        name = [r.region]
+        f = r.figures
+        budget.add_metric(name, float(f.budget_ms / 1000))
+        remaining.add_metric(name, float(f.budget_remaining_ms / 1000))
+        remaining_ratio.add_metric(name, minutes(f.budget_remaining_ms) / minutes(f.budget_ms) if f.budget_ms else 0.0)
+        period = r.open_period()
+        open_outage.add_metric(name, (period.end_ms - period.start_ms) / 1000 if period else 0.0)
+        counting.add_metric(name, 1 if period and period.counting else 0)
+        excluded_now.add_metric(name, 1 if period and period.exclusion_now() else 0)
+        credit.add_metric(name, r.credit.total_percent / 100)

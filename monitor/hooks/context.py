@@ -4,8 +4,10 @@ budget left, and links to the status page and the runbook. Pure: the daemon pass
 from __future__ import annotations
 
 import dataclasses
+from typing import Mapping
 
-from ..sla.report import exclusion_now, open_period
+from ..reports.serialize import minutes
+from ..sla.result import RegionResult
 from .events import Event
 
 # The runbook entry (monitor/web/templates/runbooks.html) for each event type that has one.
@@ -17,20 +19,21 @@ RUNBOOK = {"outage.opened": "slaregiondown", "outage.counted": "slaoutagecountin
 FAILING_FOR = frozenset({"outage.opened", "outage.counted", "budget.at_risk"})
 
 
-def with_context(event: Event, public_url: str, failing: dict[str, list[dict]], month: dict[str, dict]) -> Event:
+def with_context(event: Event, public_url: str, failing: dict[str, list[dict]],
+                 month: Mapping[str, RegionResult]) -> Event:
     """``event`` with ``failing`` probes (for outage events), the region's month-to-date ``availability_percent``
     and ``error_budget_remaining_minutes``, the ``exclusion`` covering its open outage now, and ``links``."""
     extra: dict = {}
     links = {}
     if event.region:
         links["Status page"] = f"{public_url}/#region-{event.region}"
-        figures = month.get(event.region) or {}
-        if figures.get("availability_percent") is not None:
-            extra["availability_percent"] = round(figures["availability_percent"], 4)
-            extra["error_budget_remaining_minutes"] = round(figures["error_budget_remaining_minutes"], 1)
+        region = month.get(event.region)
+        if region is not None:
+            extra["availability_percent"] = round(float(region.figures.availability_percent), 4)
+            extra["error_budget_remaining_minutes"] = round(minutes(region.figures.budget_remaining_ms), 1)
         if event.type in FAILING_FOR and failing.get(event.region):
             extra["failing"] = failing[event.region]
-        exclusion = _exclusion_now(figures)
+        exclusion = _exclusion_now(region) if region is not None else None
         if exclusion and event.type.startswith("outage."):
             extra["exclusion"] = exclusion
     elif event.type.startswith(("monitor.", "third_party.")):
@@ -42,13 +45,13 @@ def with_context(event: Event, public_url: str, failing: dict[str, list[dict]], 
     return dataclasses.replace(event, data={**event.data, **extra}) if extra else event
 
 
-def _exclusion_now(region: dict) -> str | None:
+def _exclusion_now(region: RegionResult) -> str | None:
     """The reason the region's open outage is excluded now, in words, or None."""
-    period = open_period(region)
-    e = exclusion_now(period) if period is not None else None
-    if e is None:
+    period = region.open_period()
+    e = period.exclusion_now() if period is not None else None
+    if e is None or e.reason is None:
         return None
-    return f"{e['reason'].replace('_', ' ')}: {e['detail']}" if e.get("detail") else e["reason"]
+    return f"{e.reason.replace('_', ' ')}: {e.detail}" if e.detail else e.reason
 
 
 def detail_lines(event: Event, esc=str, code=str) -> list[str]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..errors import parse_instant
+from ..reports.serialize import minutes
 from ..sla.calendar import iso
 from ..sla.exclusions import assess_maintenance
-from ..sla.model import Policy
+from ..sla.incidents import UPDATE_INTERVAL_MS
+from ..sla.model import MINUTE_MS, Policy
+from ..sla.result import MonthResult
 from . import events
 from .events import Event
 
@@ -19,34 +21,36 @@ def consumed_percent(downtime_ms: int, total_ms: int, policy: Policy) -> Fractio
     return Fraction(downtime_ms) * 100 / budget if budget else Fraction(0)
 
 
-def from_report(report: dict, policy: Policy, thresholds, at_risk_minutes: int, now_ms: int) -> list[Event]:
+def from_result(result: MonthResult, policy: Policy, thresholds, at_risk_minutes: int, now_ms: int) -> list[Event]:
+    """Events of the month-to-date result: outages counting, budget thresholds crossed, the budget at
+    risk from an open outage, the SLA breached."""
     found: list[Event] = []
-    month = report["month"]
-    for region in report["regions"]:
-        name = region["region"]
-        open_periods = [p for p in region["periods"] if p["open"]]
+    month = result.label
+    for region in result.regions:
+        name, figures = region.region, region.figures
+        open_periods = [p for p in region.periods if p.open]
         for period in open_periods:
-            start = _ms(period["start"])
-            if any(piece["counted"] for piece in period["pieces"]):
-                found.append(events.outage_counted(name, start, now_ms, policy.downtime_threshold_ms / 60_000))
-        if region["environment"] != "production":
+            if period.counting:
+                found.append(events.outage_counted(name, period.start_ms, now_ms, policy.downtime_threshold_ms / 60_000))
+        if region.environment != "production":
             continue  # no budget, no breach: the SLA applies to production (§8)
-        used = consumed_percent(region["downtime_ms"], region["total_ms"], policy)
+        used = consumed_percent(figures.downtime_ms, figures.total_ms, policy)
         for threshold in sorted(thresholds):
             if used >= threshold:
                 found.append(events.budget_consumed(name, month, threshold, float(used), now_ms))
-        remaining = region["error_budget_remaining_minutes"]
-        if open_periods and 0 < remaining <= at_risk_minutes:
-            start = _ms(open_periods[-1]["start"])
+        left_ms = figures.budget_remaining_ms
+        if open_periods and 0 < left_ms <= at_risk_minutes * MINUTE_MS:
+            start = open_periods[-1].start_ms
+            remaining = minutes(left_ms)
             # The outage's own dedup key: one incident per outage, resolved when the outage is.
-            found.append(Event(f"budget.at_risk:{name}:{open_periods[-1]['start']}", "budget.at_risk",
+            found.append(Event(f"budget.at_risk:{name}:{iso(start)}", "budget.at_risk",
                                events.outage_key(name, start), "warning", now_ms, name,
                                f"{name}: an open outage exhausts the {month} error budget if it lasts "
                                f"{remaining:.1f} more minutes", {"remaining_minutes": remaining,
-                                                                  "outage_start": open_periods[-1]["start"]}))
-        if not region["met"]:
-            found.append(events.sla_breached(name, month, region["availability_percent"],
-                                             region["credit"]["total_percent"], now_ms))
+                                                                  "outage_start": iso(start)}))
+        if not figures.met:
+            found.append(events.sla_breached(name, month, float(figures.availability_percent),
+                                             region.credit.total_percent, now_ms))
     return found
 
 
@@ -80,22 +84,18 @@ def from_maintenance(windows, policy: Policy, now_ms: int) -> list[Event]:
     return found
 
 
-def incident_updates(report: dict, now_ms: int) -> list[Event]:
+def incident_updates(result: MonthResult, now_ms: int) -> list[Event]:
     """incident.update_due for each open P1 (hourly) and P2 (every 2 h) incident (SLA §7)."""
     found = []
-    for region in report["regions"]:
-        for incident in region["incidents"]:
-            if incident["resolved"] is not None or incident["severity"] not in ("P1", "P2"):
+    for region in result.regions:
+        for assessment in region.incidents:
+            incident = assessment.incident
+            if incident.resolved_ms is not None or incident.severity not in ("P1", "P2"):
                 continue
-            every = int(incident["update_interval_minutes"] * 60_000)
-            due = (now_ms - _ms(incident["opened"])) // every
+            due = (now_ms - incident.opened_ms) // UPDATE_INTERVAL_MS[incident.severity]
             if due >= 1:
-                found.append(Event(f"incident.update_due:{incident['id']}:{due}", "incident.update_due",
-                                   f"sla-monitor/incident/{incident['id']}", "warning", now_ms, region["region"],
-                                   f"{incident['severity']} incident {incident['id']} is open: status update "
-                                   f"#{due} is due", {"incident": incident["id"], "update": due}))
+                found.append(Event(f"incident.update_due:{incident.id}:{due}", "incident.update_due",
+                                   f"sla-monitor/incident/{incident.id}", "warning", now_ms, region.region,
+                                   f"{incident.severity} incident {incident.id} is open: status update "
+                                   f"#{due} is due", {"incident": incident.id, "update": due}))
     return found
-
-
-def _ms(text: str) -> int:
-    return parse_instant(text, "period start")

@@ -10,6 +10,7 @@ from ..clock import Clock
 from ..accounting import daily_bars, month_report
 from ..sla.calendar import month_of, previous_month
 from ..sla.model import Fleet
+from ..sla.result import MonthResult, RegionResult
 from ..storage.records import load_records
 from .dbthread import DbThread
 
@@ -28,8 +29,8 @@ class LiveFigures:
         self.fleet = fleet
         self.capture = capture  # live states (probes, components, third parties) at an instant
         self.live: dict = {}
-        self.current: dict | None = None
-        self.previous: dict | None = None
+        self.current: MonthResult | None = None
+        self.previous: MonthResult | None = None
         self.bars: dict[str, list[dict]] = {}
         self.maintenance = ()
         self.computed_ms: int | None = None
@@ -42,13 +43,13 @@ class LiveFigures:
         live = self.capture(now) if self.capture is not None else {}
         records = await self.db.call(load_records)  # once per refresh, for every figure below
         current = await self.db.call(
-            lambda store: month_report(store, self.fleet, year, month, now, all_components=True, records=records))
+            lambda store: month_report(store, self.fleet, year, month, now, records=records))
         today = await self.db.call(lambda store: daily_bars(store, self.fleet, now, days=1, records=records))
         self.maintenance = records.maintenance
         if self.previous is None or now - self._previous_ms > PREVIOUS_MONTH_EVERY_MS:
             py, pm = previous_month(year, month)
             self.previous = await self.db.call(lambda store: month_report(
-                store, self.fleet, py, pm, now, all_components=True, records=records))
+                store, self.fleet, py, pm, now, records=records))
             self._previous_ms = now
         if now - self._bars_ms > BARS_EVERY_MS:
             self.bars = await self.db.call(lambda store: daily_bars(store, self.fleet, now, records=records))
@@ -57,11 +58,10 @@ class LiveFigures:
         self.bars = {name: days[:-1] + today.get(name, days[-1:]) for name, days in self.bars.items()}
         self.current, self.live, self.computed_ms = current, live, now
 
-    def region(self, window: str, name: str) -> dict | None:
-        report = self.current if window == "month_to_date" else self.previous
-        if report is None:
-            return None
-        return next((r for r in report["regions"] if r["region"] == name), None)
+    def region(self, window: str, name: str) -> RegionResult | None:
+        """Region ``name`` of the ``month_to_date`` or ``previous_month`` figures, once computed."""
+        result = self.current if window == "month_to_date" else self.previous
+        return result.region(name) if result is not None else None
 
     def active_maintenance(self, region: str, now_ms: int) -> list:
         return [w for w in self.maintenance

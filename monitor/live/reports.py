@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from ..clock import Clock
 from ..accounting import month_report, resolve_month
 from ..sla.calendar import month_of
+from ..sla.result import MonthResult
 from .dbthread import DbThread
 
 MAX_RUNNING, MAX_WAITING, MAX_CACHED = 2, 16, 24
@@ -23,21 +24,20 @@ class Busy(Exception):
 class ReportService:
     def __init__(self, reader: DbThread, figures, fleet, ttl_ms: int, clock: Clock):
         self.reader, self.figures, self.fleet, self.ttl_ms, self.clock = reader, figures, fleet, ttl_ms, clock
-        self.cache: dict[tuple[int, int], tuple[int, dict]] = {}
+        self.cache: dict[tuple[int, int], tuple[int, MonthResult]] = {}
         self.running = asyncio.Semaphore(MAX_RUNNING)
         self.waiting = 0  # distinct reports being computed or waiting to be
         self.inflight: dict[tuple[int, int], asyncio.Future] = {}
         self.computed = 0  # engine runs (for tests and the curious)
 
-    async def month(self, month_text: str | None) -> dict:
+    async def month(self, month_text: str | None) -> MonthResult:
         """The report of ``month_text`` (default: this month) as of now, or of the latest snapshot."""
         now = self.clock.now_ms()
         year, month = resolve_month(month_text, now, self.fleet.timezone)
         current = self.figures.current
         if current is not None and (year, month) == month_of(now, ZoneInfo(self.fleet.timezone)) \
-                and current["month"] == f"{year:04d}-{month:02d}":
-            # The refresh loop's report, computed with every component: the API lists the non-critical ones.
-            return {**current, "components": [c for c in current["components"] if not c["critical"]]}
+                and (current.year, current.month) == (year, month):
+            return current  # the refresh loop's
         key = (year, month)
         if (hit := self._fresh(key)) is not None:
             return hit
@@ -50,7 +50,7 @@ class ReportService:
             task.add_done_callback(lambda _: self._done(key))
         return await asyncio.shield(task)
 
-    async def _compute(self, key: tuple[int, int], now: int) -> dict:
+    async def _compute(self, key: tuple[int, int], now: int) -> MonthResult:
         async with self.running:
             report = await self.reader.call(lambda s: month_report(s, self.fleet, key[0], key[1], now))
         self.computed += 1
@@ -63,6 +63,6 @@ class ReportService:
         self.inflight.pop(key, None)
         self.waiting -= 1
 
-    def _fresh(self, key) -> dict | None:
+    def _fresh(self, key: tuple[int, int]) -> MonthResult | None:
         hit = self.cache.get(key)
         return hit[1] if hit is not None and self.clock.now_ms() - hit[0] < self.ttl_ms else None

@@ -9,7 +9,7 @@ import contextlib
 import sqlite3
 import itertools
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, NamedTuple, Sequence
 
 import sqlite_utils
 
@@ -20,6 +20,15 @@ from .schema import MIGRATIONS, SCHEMA_VERSION
 # probe_id, vantage_id, ts, ok (1, 0, or None: unknown), latency, error, detail (JSON text or None),
 # cause (why unknown: vantage_unhealthy, monitor_fault, feed_unreadable; None when known)
 SampleRow = tuple[int, int, int, int | None, float | None, str | None, str | None, str | None]
+
+
+class StoredSample(NamedTuple):
+    """A raw sample as read back for evidence."""
+
+    probe: str
+    ts_ms: int
+    error: str | None
+    detail: str | None  # JSON text
 
 
 class StoreError(Exception):
@@ -226,6 +235,15 @@ class Store:
             if rows:
                 found[(probes[probe_id], vantages[vantage_id])] = rows
         return found
+
+    def down_samples(self, probes: Sequence[str], lo: int, hi: int) -> list[StoredSample]:
+        """The down samples of ``probes`` (names) in ``[lo, hi)``, by time."""
+        marks = ",".join("?" * len(probes))
+        rows = self.db.conn.execute(
+            f"SELECT p.name, s.ts, s.error, s.detail FROM samples s JOIN probes p ON p.id = s.probe_id"
+            f" WHERE p.name IN ({marks}) AND s.ok = 0 AND s.ts >= ? AND s.ts < ? ORDER BY s.ts",
+            [*probes, lo, hi]).fetchall()
+        return [StoredSample(*row) for row in rows]
 
     def prune_samples(self, before_ms: int) -> int:
         """Delete raw samples older than ``before_ms`` (segments stay); returns how many."""

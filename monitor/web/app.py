@@ -17,6 +17,7 @@ from ..errors import InputError
 from ..live.figures import LiveFigures
 from ..live.maintenance import MaintenanceService
 from ..live.reports import Busy, ReportService
+from ..reports.serialize import outage_rows, report_json
 from ..storage import StoreUnavailable
 from ..sla.calendar import MonthError
 from .maintenance import add_window, cancel_window
@@ -87,7 +88,7 @@ async def availability(request: web.Request) -> web.Response:
         return error(400, str(exc))
     except Busy as exc:
         return busy(exc)
-    return json_response(report)
+    return json_response(report_json(report))
 
 
 async def outages(request: web.Request) -> web.Response:
@@ -101,9 +102,7 @@ async def outages(request: web.Request) -> web.Response:
         return error(400, str(exc))
     except Busy as exc:
         return busy(exc)
-    rows = [{"region": r["region"], **p} for r in report["regions"] if region in (None, r["region"])
-            for p in r["periods"]]
-    return json_response(rows)
+    return json_response(outage_rows(report, region))
 
 
 def _authorized(request: web.Request) -> web.Response | None:

@@ -6,20 +6,23 @@ are both read off the report's open period, so they cannot disagree.
 """
 from __future__ import annotations
 
+from typing import Mapping
+
 import jinja2
 
 from ..config import Config
 from ..live.figures import LiveFigures
 from ..sla.calendar import iso
+from ..reports.serialize import exclusion_json, figures_json, minutes
 from ..sla.model import MINUTE_MS
-from ..sla.report import exclusion_now, open_period
+from ..sla.result import Evidence, ExclusionSlice, MonthResult, RegionResult
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("monitor.web", "templates"),
                           autoescape=jinja2.select_autoescape(["html"]))
 # Below this share of the month monitored, availability is shown as "–": too little was seen to say.
-MIN_COVERAGE_PERCENT = 50.0
+MIN_COVERAGE_PERCENT = 50
 # Below this, it is shown with a warning.
-WARN_COVERAGE_PERCENT = 99.0
+WARN_COVERAGE_PERCENT = 99
 UNKNOWN_CAUSE_WORDS = {"vantage_unhealthy": "this monitor lost its network", "monitor_fault": "the monitor's own fault",
                        "feed_unreadable": "a status feed could not be read", "no_data": "no samples"}
 
@@ -28,15 +31,15 @@ def status_json(figures: LiveFigures, cfg: Config, now_ms: int) -> dict:
     """Every region, component, probe and third party as of the figures' snapshot."""
     at = figures.computed_ms if figures.computed_ms is not None else now_ms
     live = figures.live
-    at_iso = (figures.current or {}).get("generated_at")
+    current = figures.current
     regions = []
     for region in cfg.regions:
-        mtd = figures.region("month_to_date", region.name) or {}
-        outage = _outage(mtd, cfg.policy.downtime_threshold_minutes)
+        mtd = current.region(region.name) if current is not None else None
+        outage = _outage(mtd, current, cfg.policy.downtime_threshold_minutes) if mtd is not None else None
         regions.append({
             "region": region.name,
             "environment": region.environment,
-            "state": _state(mtd, outage, at_iso),
+            "state": _state(mtd, outage, current.generated_ms if current is not None else None),
             "outage": outage,
             "components": [
                 {"component": c.name, "critical": c.critical,
@@ -67,64 +70,73 @@ def probe_json(p, now_ms: int, confirm: int) -> dict:
             "consecutive_failures": p.consecutive_failures}
 
 
-def _state(mtd: dict, outage: dict | None, at_iso: str | None) -> str:
-    """The region's state at the snapshot, from the report itself: down in an open period, unknown in
+def _state(mtd: RegionResult | None, outage: dict | None, at_ms: int | None) -> str:
+    """The region's state at the snapshot, from the result itself: down in an open period, unknown in
     an unknown spell reaching the snapshot, else up."""
-    if not mtd:
+    if mtd is None:
         return "unknown"
     if outage is not None:
         return "down"
-    spells = mtd.get("unknown_spells", [])
-    return "unknown" if spells and spells[-1]["end"] == at_iso else "up"
+    spells = mtd.unknown_spells
+    return "unknown" if spells and spells[-1].end_ms == at_ms else "up"
 
 
-def _outage(mtd: dict, threshold_minutes) -> dict | None:
+def _outage(mtd: RegionResult, result: MonthResult, threshold_minutes) -> dict | None:
     """The open outage: counted (costs budget), excluded now (with its reason and evidence), or brief."""
-    period = open_period(mtd)
+    period = mtd.open_period()
     if period is None:
         return None
-    exclusion = exclusion_now(period)
-    counted = any(piece["counted"] for piece in period["pieces"])
-    base = {"start": period["start"], "minutes": period["minutes"],
-            "counted_minutes": sum(p["minutes"] for p in period["pieces"] if p["counted"])}
+    exclusion = period.exclusion_now()
+    counted = period.counting
+    base = {"start": iso(period.start_ms), "minutes": minutes(period.end_ms - period.start_ms),
+            "counted_minutes": sum(minutes(p.end_ms - p.start_ms) for p in period.pieces if p.counted)}
     if exclusion is not None:
-        return {**base, "status": "excluded", "reason": _exclusion_words(exclusion), "exclusion": exclusion,
-                "earlier_counted": counted}
+        evidence = result.evidence.get((exclusion.source, exclusion.start_ms, exclusion.end_ms))
+        return {**base, "status": "excluded", "reason": _exclusion_words(exclusion, evidence),
+                "exclusion": exclusion_json(exclusion, result), "earlier_counted": counted}
     if counted:
         return {**base, "status": "counted", "reason": "counts against the SLA (Downtime)", "exclusion": None}
     return {**base, "status": "brief", "exclusion": None,
             "reason": f"not counted: counts once it lasts {float(threshold_minutes):g} minutes (after exclusions)"}
 
 
-def _exclusion_words(e: dict) -> str:
-    reason = e["reason"]
+def _exclusion_words(e: ExclusionSlice, evidence: Evidence | None) -> str:
+    reason, detail = e.reason or "none", e.detail
     if reason == "third_party":
-        evidence = e.get("evidence") or {}
-        incidents = ", ".join(i.get("name") or i.get("id") or "" for i in evidence.get("incidents", []))
-        seen = ", ".join(evidence.get("probes", []))
-        return (f"excluded: {e['detail']} is down (third party)" + (f"; incident {incidents}" if incidents else "")
+        incidents = ", ".join(i.get("name") or i.get("id") or "" for i in evidence.incidents) if evidence else ""
+        seen = ", ".join(evidence.probes) if evidence else ""
+        return (f"excluded: {detail} is down (third party)" + (f"; incident {incidents}" if incidents else "")
                 + (f"; seen by {seen}" if seen else ""))
     if reason in ("maintenance", "emergency_maintenance"):
         kind = "emergency maintenance" if reason == "emergency_maintenance" else "announced maintenance"
-        return f"excluded: {kind} until {e['end']}" + (f": {e['detail']}" if e["detail"] else "")
-    return f"excluded: {reason.replace('_', ' ')}" + (f": {e['detail']}" if e["detail"] else "")
+        return f"excluded: {kind} until {iso(e.end_ms)}" + (f": {detail}" if detail else "")
+    return f"excluded: {reason.replace('_', ' ')}" + (f": {detail}" if detail else "")
 
 
-def _month_to_date(mtd: dict) -> dict:
-    figures = {k: mtd.get(k) for k in ("availability_percent", "coverage_percent", "downtime_minutes", "met",
-                                         "error_budget_minutes", "error_budget_remaining_minutes", "unknown_minutes",
-                                         "unknown_by_cause", "excluded_minutes")}
-    coverage = figures["coverage_percent"]
+MONTH_TO_DATE_KEYS = ("availability_percent", "coverage_percent", "downtime_minutes", "met", "error_budget_minutes",
+                      "error_budget_remaining_minutes", "unknown_minutes")
+
+
+def _month_to_date(mtd: RegionResult | None) -> dict:
+    if mtd is None:
+        figures: dict = dict.fromkeys(MONTH_TO_DATE_KEYS + ("unknown_by_cause", "excluded_minutes"))
+    else:
+        shown = figures_json(mtd.figures)
+        figures = {key: shown[key] for key in MONTH_TO_DATE_KEYS}
+        figures["unknown_by_cause"] = {cause: minutes(ms) for cause, ms in mtd.unknown_by_cause.items()}
+        figures["excluded_minutes"] = {reason: minutes(ms) for reason, ms in mtd.excluded_ms.items()}
+    coverage = mtd.figures.coverage_percent if mtd is not None else None
     figures["availability_trusted"] = coverage is not None and coverage >= MIN_COVERAGE_PERCENT
     figures["coverage_warning"] = (
         None if coverage is None or coverage >= WARN_COVERAGE_PERCENT else
-        f"only {coverage:.1f} % of the month so far was monitored" + _unknown_words(figures["unknown_by_cause"] or {}))
+        f"only {float(coverage):.1f} % of the month so far was monitored"
+        + _unknown_words(mtd.unknown_by_cause if mtd is not None else {}))
     return figures
 
 
-def _unknown_words(by_cause: dict) -> str:
-    parts = [f"{UNKNOWN_CAUSE_WORDS.get(cause, cause)} {minutes:.0f} min" for cause, minutes in by_cause.items()
-             if minutes >= 0.5]
+def _unknown_words(by_cause: Mapping[str, int]) -> str:
+    parts = [f"{UNKNOWN_CAUSE_WORDS.get(cause, cause)} {minutes(ms):.0f} min" for cause, ms in by_cause.items()
+             if ms >= 30_000]
     return f" (unknown: {'; '.join(parts)})" if parts else ""
 
 

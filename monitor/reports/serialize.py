@@ -1,0 +1,172 @@
+"""The one JSON form of the engine's results: the report of SLA-SPEC §10 (``report --format json``,
+``/api/v1/availability``), the outage rows (``outages``, ``/api/v1/outages``) and incident rows. ISO
+instants, float minutes and percents are made here and only here; the text renderers read this form."""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from ..sla.calendar import iso
+from ..sla.incidents import RESPONSE_TARGET_MS, UPDATE_INTERVAL_MS, Assessment
+from ..sla.model import MINUTE_MS
+from ..sla.result import (ComponentResult, CreditResult, Evidence, ExclusionSlice, Figures, MaintenanceResult,
+                          MonthResult, PeriodResult, RegionResult)
+
+Json = dict[str, Any]
+
+
+def minutes(ms: int | Fraction) -> float:
+    """Milliseconds as float minutes (int / int true division is correctly rounded, like the Fraction)."""
+    return ms / MINUTE_MS if isinstance(ms, int) else float(ms / MINUTE_MS)
+
+
+def report_json(result: MonthResult, all_components: bool = False) -> Json:
+    """The report object: every region, and the non-critical components (every one with ``all_components``)."""
+    return {
+        "month": result.label,
+        "timezone": result.timezone,
+        "generated_at": iso(result.generated_ms),
+        "target_percent": float(result.target_percent),
+        "threshold_minutes": minutes(result.threshold_ms),
+        "month_to_date": result.month_to_date,
+        "regions": [region_json(r, result) for r in result.regions],
+        "components": [component_json(c, result) for c in result.components if all_components or not c.critical],
+    }
+
+
+def figures_json(f: Figures) -> Json:
+    coverage = f.coverage_percent
+    return {
+        "total_minutes": minutes(f.total_ms),
+        "total_ms": f.total_ms,
+        "elapsed_minutes": minutes(f.elapsed_ms),
+        "downtime_minutes": minutes(f.downtime_ms),
+        "downtime_ms": f.downtime_ms,
+        "availability_percent": float(f.availability_percent),
+        "met": f.met,
+        "error_budget_minutes": minutes(f.budget_ms),
+        "error_budget_remaining_minutes": minutes(f.budget_remaining_ms),
+        "unknown_minutes": minutes(f.unknown_ms),
+        "coverage_percent": None if coverage is None else float(coverage),
+    }
+
+
+def region_json(r: RegionResult, result: MonthResult) -> Json:
+    return {
+        "region": r.region,
+        "environment": r.environment,
+        **figures_json(r.figures),
+        "unknown_by_cause": {cause: minutes(ms) for cause, ms in r.unknown_by_cause.items()},
+        "unknown_spells": [{"start": iso(s.start_ms), "end": iso(s.end_ms), "minutes": minutes(s.end_ms - s.start_ms),
+                            "causes": {cause: minutes(ms) for cause, ms in s.causes.items()}}
+                           for s in r.unknown_spells],
+        "excluded_minutes": {reason: minutes(ms) for reason, ms in r.excluded_ms.items()},
+        "periods": [period_json(p, result) for p in r.periods],
+        "incidents": [incident_json(a) for a in r.incidents],
+        "maintenance": [maintenance_json(m) for m in r.maintenance],
+        "flags": list(r.flags),
+        "credit": credit_json(r.credit),
+    }
+
+
+def component_json(c: ComponentResult, result: MonthResult) -> Json:
+    return {"region": c.region, "component": c.component, **figures_json(c.figures),
+            "periods": [period_json(p, result) for p in c.periods], "critical": c.critical}
+
+
+def period_json(p: PeriodResult, result: MonthResult) -> Json:
+    return {
+        "start": iso(p.start_ms),
+        "end": iso(p.end_ms),
+        "minutes": minutes(p.end_ms - p.start_ms),
+        "open": p.open,
+        "exclusions": [exclusion_json(e, result) for e in p.exclusions],
+        "pieces": [{"start": iso(x.start_ms), "end": iso(x.end_ms), "minutes": minutes(x.end_ms - x.start_ms),
+                    "counted": x.counted} for x in p.pieces],
+    }
+
+
+def exclusion_json(e: ExclusionSlice, result: MonthResult) -> Json:
+    out = {"start": iso(e.start_ms), "end": iso(e.end_ms), "reason": e.reason or "none", "flags": list(e.flags),
+           "source": e.source, "detail": e.detail}
+    if e.third_party is not None:  # null: its samples are past retention
+        out["evidence"] = evidence_json(result.evidence.get((e.source, e.start_ms, e.end_ms)))
+    return out
+
+
+def evidence_json(found: Evidence | None) -> Json | None:
+    if found is None:
+        return None
+    return {"probes": list(found.probes), "samples": found.samples, "first_sample": iso(found.first_sample_ms),
+            "last_sample": iso(found.last_sample_ms), "error": found.error, "components": list(found.components),
+            "incidents": list(found.incidents)}
+
+
+def incident_json(a: Assessment) -> Json:
+    i = a.incident
+    return {
+        "id": i.id,
+        "source": i.source,
+        "severity": i.severity,
+        "component": i.component,
+        "title": i.title,
+        "opened": iso(i.opened_ms),
+        "resolved": iso(i.resolved_ms),
+        "target_minutes": None if a.target_ms is None else minutes(a.target_ms),
+        "resolution_minutes": minutes(a.resolution_ms),
+        "met": a.met,
+        "counts": a.counts,
+        "response_target_minutes": minutes(RESPONSE_TARGET_MS[i.severity]),
+        "update_interval_minutes": minutes(UPDATE_INTERVAL_MS[i.severity]),
+    }
+
+
+def maintenance_json(m: MaintenanceResult) -> Json:
+    w = m.window
+    return {"id": w.id, "kind": w.kind, "start": iso(w.start_ms), "end": iso(w.end_ms),
+            "announced_at": iso(w.announced_at_ms), "excluded": m.excluded, "flags": list(m.flags),
+            "reason": w.reason, "all_regions": w.region is None}
+
+
+def credit_json(c: CreditResult) -> Json:
+    if not c.eligible:
+        return {"eligible": False, "reason": c.reason, "availability_percent": 0, "resolution_percent": 0,
+                "total_percent": 0, "same_event": False, "amount": None, "currency": None, "claim_deadline": None}
+    return {
+        "eligible": True, "reason": None,
+        "availability_percent": c.availability_percent,
+        "resolution_percent": c.resolution_percent,
+        "resolution_missed": c.resolution_missed,
+        "resolution_counted": c.resolution_counted,
+        "resolution_mean_delay_percent": (None if c.resolution_mean_delay_percent is None
+                                          else float(c.resolution_mean_delay_percent)),
+        "same_event": c.same_event,
+        "total_percent": c.total_percent,
+        "amount": None if c.amount is None else str(c.amount),
+        "currency": c.currency,
+        "claim_deadline": None if c.claim_deadline is None else c.claim_deadline.isoformat(),
+    }
+
+
+def outage_rows(result: MonthResult, region: str | None = None) -> list[Json]:
+    """Every region's periods (or ``region``'s) as rows with the region's name first."""
+    return [{"region": r.region, **period_json(p, result)} for r in result.regions if region in (None, r.region)
+            for p in r.periods]
+
+
+def outage_summary_rows(result: MonthResult) -> list[Json]:
+    """Every period as a row for `outages`: its span, counted minutes, exclusions and pieces."""
+    rows = []
+    for r in result.regions:
+        for p in r.periods:
+            full = period_json(p, result)
+            rows.append({"region": r.region, "start": full["start"], "end": full["end"], "minutes": full["minutes"],
+                         "open": p.open, "counted_minutes": sum(minutes(x.end_ms - x.start_ms) for x in p.pieces
+                                                                if x.counted),
+                         "exclusions": full["exclusions"], "pieces": full["pieces"]})
+    return rows
+
+
+def incident_rows(result: MonthResult) -> list[Json]:
+    """Every region's incidents as rows with the region's name first."""
+    return [{"region": r.region, **incident_json(a)} for r in result.regions for a in r.incidents]

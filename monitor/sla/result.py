@@ -1,0 +1,210 @@
+"""What the engine says of a month, typed and frozen: instants and durations in integer ms, shares
+as Fractions, decisions as booleans. Pure data; ISO strings, minutes and percents for people are made
+at the edges (``reports.serialize`` for JSON, ``reports.render`` for text)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Mapping
+
+from .exclusions import THIRD_PARTY_PREFIX
+from .incidents import Assessment
+from .model import MaintenanceWindow
+
+
+@dataclass(frozen=True)
+class ExclusionSlice:
+    """An exclusion entry where it overlaps one period (clipped to it). ``reason`` None: it excludes
+    nothing there, and its flags say why (late notice, cancelled, disputed)."""
+
+    start_ms: int
+    end_ms: int
+    reason: str | None
+    flags: tuple[str, ...]
+    source: str  # "maintenance:ID", "exclusion:ID" or "third_party:NAME"
+    detail: str
+
+    @property
+    def third_party(self) -> str | None:
+        """The third party whose own outage this automatic exclusion is, if it is one."""
+        return self.source.removeprefix(THIRD_PARTY_PREFIX) if self.source.startswith(THIRD_PARTY_PREFIX) else None
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A stretch of a period between exclusions: counted Downtime or not (SLA-SPEC §6.3)."""
+
+    start_ms: int
+    end_ms: int
+    counted: bool
+
+
+@dataclass(frozen=True)
+class PeriodResult:
+    """An unavailability period clipped to the month so far, with its exclusions and pieces."""
+
+    start_ms: int
+    end_ms: int
+    open: bool  # still going at the report's instant
+    exclusions: tuple[ExclusionSlice, ...]
+    pieces: tuple[Piece, ...]
+
+    @property
+    def counting(self) -> bool:
+        """Whether some of it counts as Downtime."""
+        return any(piece.counted for piece in self.pieces)
+
+    def exclusion_now(self) -> ExclusionSlice | None:
+        """The exclusion that covers the period now: one that excludes and reaches its end."""
+        return next((e for e in self.exclusions if e.end_ms == self.end_ms and e.reason is not None), None)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Availability of a region or a component over the month so far."""
+
+    total_ms: int  # the whole month
+    elapsed_ms: int  # the month so far
+    downtime_ms: int  # counted Downtime so far
+    met: bool  # availability not below the target (exact)
+    budget_ms: Fraction  # the month's error budget
+    unknown_ms: int  # time whose state nobody knows
+
+    @property
+    def availability_percent(self) -> Fraction:
+        """Availability so far, in percent (100 before the month starts)."""
+        return percent_of(self.elapsed_ms - self.downtime_ms, self.elapsed_ms)
+
+    @property
+    def budget_remaining_ms(self) -> Fraction:
+        """Error budget left (negative once spent)."""
+        return self.budget_ms - self.downtime_ms
+
+    @property
+    def coverage_percent(self) -> Fraction | None:
+        """The share of the month so far whose state is known (None before it starts)."""
+        return percent_of(self.elapsed_ms - self.unknown_ms, self.elapsed_ms) if self.elapsed_ms > 0 else None
+
+
+def percent_of(part_ms: int, whole_ms: int) -> Fraction:
+    """``part`` in percent of ``whole``, exactly (100 for an empty whole)."""
+    return Fraction(part_ms, whole_ms) * 100 if whole_ms > 0 else Fraction(100)
+
+
+@dataclass(frozen=True)
+class UnknownSpell:
+    """A maximal unknown stretch, with its milliseconds by cause (only causes present)."""
+
+    start_ms: int
+    end_ms: int
+    causes: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class MaintenanceResult:
+    """A maintenance window of the month and whether it excludes (its flags say why not)."""
+
+    window: MaintenanceWindow
+    excluded: bool
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CreditResult:
+    """The service credit earned so far. ``reason`` says why a region earns none (ineligible)."""
+
+    eligible: bool
+    reason: str | None = None
+    availability_percent: int = 0
+    resolution_percent: int = 0
+    resolution_missed: int = 0
+    resolution_counted: int = 0
+    resolution_mean_delay_percent: Fraction | None = None
+    same_event: bool = False
+    total_percent: int = 0
+    amount: Decimal | None = None
+    currency: str | None = None
+    claim_deadline: date | None = None
+
+
+@dataclass(frozen=True)
+class RegionResult:
+    region: str
+    environment: str
+    figures: Figures
+    unknown_by_cause: Mapping[str, int]  # ms of the month so far by cause (UNKNOWN_CAUSES order)
+    unknown_spells: tuple[UnknownSpell, ...]
+    excluded_ms: Mapping[str, int]  # excluded down ms by reason (REASONS order)
+    periods: tuple[PeriodResult, ...]
+    incidents: tuple[Assessment, ...]
+    maintenance: tuple[MaintenanceResult, ...]
+    flags: tuple[str, ...]
+    credit: CreditResult
+
+    def open_period(self) -> PeriodResult | None:
+        """The period still open at the report's instant, if any."""
+        return next((p for p in reversed(self.periods) if p.open), None)
+
+
+@dataclass(frozen=True)
+class ComponentResult:
+    region: str
+    component: str
+    critical: bool
+    figures: Figures
+    periods: tuple[PeriodResult, ...]
+
+    def open_period(self) -> PeriodResult | None:
+        """The period still open at the report's instant, if any."""
+        return next((p for p in reversed(self.periods) if p.open), None)
+
+
+EvidenceKey = tuple[str, int, int]  # an exclusion slice's (source, start_ms, end_ms)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the raw samples show of a third party's outage: the probes (or feeds) that saw it down,
+    their first and last down samples in the slice, and the feed's components and incidents."""
+
+    probes: tuple[str, ...]
+    samples: int
+    first_sample_ms: int
+    last_sample_ms: int
+    error: str | None
+    components: tuple[Mapping[str, Any], ...]  # as the provider's feed gave them
+    incidents: tuple[Mapping[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class MonthResult:
+    """One local calendar month as of ``generated_ms`` (SLA-SPEC §10). ``components`` holds every
+    component (the JSON report lists the non-critical ones)."""
+
+    year: int
+    month: int
+    timezone: str
+    generated_ms: int
+    target_percent: Fraction
+    threshold_ms: int
+    month_to_date: bool
+    regions: tuple[RegionResult, ...]
+    components: tuple[ComponentResult, ...]
+    # Evidence of each automatic third-party exclusion slice, looked up in the store (None: samples
+    # past retention). Empty until ``accounting`` looks it up.
+    evidence: Mapping[EvidenceKey, Evidence | None] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """``YYYY-MM``."""
+        return f"{self.year:04d}-{self.month:02d}"
+
+    def region(self, name: str) -> RegionResult | None:
+        """The section of region ``name``, if the result has one."""
+        return next((r for r in self.regions if r.region == name), None)
+
+    def third_party_slices(self) -> list[ExclusionSlice]:
+        """Every automatic third-party exclusion slice of every region's periods (evidence is sought for these)."""
+        return [e for r in self.regions for p in r.periods for e in p.exclusions if e.third_party is not None]
