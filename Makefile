@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 
-.PHONY: run test bench bench-daemon bench-api demo-month clean
+.PHONY: run test lint bench bench-daemon bench-api demo-month clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ demo-month: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Static checks of the package: ruff (pyflakes, pycodestyle, bugbear, import order) and mypy with
+# pydantic's plugin; settings in pyproject.toml.
+lint: $(STAMP)
+	$(BIN)/ruff check monitor
+	$(BIN)/mypy monitor
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --shared $(SHARED)

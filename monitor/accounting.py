@@ -5,6 +5,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import gc
+import itertools
 import json
 from typing import Iterator, Sequence
 from zoneinfo import ZoneInfo
@@ -12,8 +13,8 @@ from zoneinfo import ZoneInfo
 from .errors import InputError
 from .sla.calendar import from_ms, local_midnight_ms, month_bounds, month_of, parse_month
 from .sla.downtime import counted_pieces
-from .sla.intervals import intersect, overlap_ms
 from .sla.engine import RegionTimeline, evaluate, touches_edge
+from .sla.intervals import intersect, overlap_ms
 from .sla.model import Fleet, ProbeSpec, Records
 from .sla.report import build_month
 from .sla.result import Evidence, EvidenceKey, MonthResult
@@ -140,6 +141,6 @@ def daily_bars(store: Store, fleet: Fleet, now_ms: int, days: int = 90,
              "excluded_ms": overlap_ms(excluded, lo, min(hi, now_ms)),
              "unknown_ms": overlap_ms(t.states.unknown, lo, min(hi, now_ms)),
              "span_ms": max(0, min(hi, now_ms) - lo)}
-            for lo, hi in zip(starts, starts[1:])
+            for lo, hi in itertools.pairwise(starts)
         ]
     return bars

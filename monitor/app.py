@@ -134,7 +134,7 @@ class Daemon:
         await self.runner.setup()
         site = web.TCPSite(self.runner, host.strip("[]"), int(port))
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
+        self.port = self.runner.addresses[0][1]
         self.public_url = (self.cfg.web.public_url or f"http://{host}:{self.port}").rstrip("/")
         self.sla_collector.runbook_url = f"{self.public_url}/runbooks"
         if probing:
@@ -212,7 +212,8 @@ class Daemon:
         if self.figures.computed_ms is None:
             problems.append("figures not computed yet")
         if not self.vantage_health.healthy:
-            problems.append(f"vantage {self.cfg.vantage} unhealthy: {self.vantage_health.last.detail} "
+            last = self.vantage_health.last
+            problems.append(f"vantage {self.cfg.vantage} unhealthy: {last.detail if last else 'no round yet'} "
                             "(its failed samples are stored as unknown, not down)")
         return problems
 

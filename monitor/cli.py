@@ -5,8 +5,8 @@ import argparse
 import getpass
 import os
 import sqlite3
-from pathlib import Path
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from .clock import SYSTEM
@@ -17,11 +17,10 @@ from .commands.reporting import report_for
 from .config import ConfigError, load_config, to_fleet
 from .config.fleet import stale_ms_by_probe
 from .errors import InputError, parse_instant
-from .sla.calendar import iso
 from .importer import import_samples
 from .reports import RENDERERS, render
 from .reports.serialize import outage_summary_rows, report_json
-from .sla.calendar import MonthError
+from .sla.calendar import MonthError, iso
 from .storage import StoreError, StoreUnavailable, opened
 
 DEFAULT_CONFIG = "config/monitor.yaml"

@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from .clock import SYSTEM
 from .cli import main as cli
+from .clock import SYSTEM
 from .config import load_config
 from .sla.calendar import iso, month_bounds, month_of, previous_month
 

@@ -5,7 +5,6 @@ import datetime as dt
 
 from .sla.calendar import to_ms
 
-
 MIN_YEAR, MAX_YEAR = 1970, 2100  # instants outside are typos (2126 for 2026), not plans
 
 
@@ -28,7 +27,7 @@ def parse_instant(text: object, what: str) -> int:
     return to_ms(moment)
 
 
-def span(start: str, end: str, long: bool = False, max_days: int = 31) -> tuple[int, int]:
+def span(start: object, end: object, long: bool = False, max_days: int = 31) -> tuple[int, int]:
     """Parse ``--start``/``--end``; end must be after start, and at most ``max_days`` later unless
     ``long`` (a longer window excludes that much of the SLA: a typo, unless said)."""
     start_ms, end_ms = parse_instant(start, "--start"), parse_instant(end, "--end")

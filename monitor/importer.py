@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -49,7 +49,7 @@ def import_samples(store: Store, stream: BinaryIO, name: str, stale_ms: dict[str
             if not rec.keys() <= ALLOWED_KEYS:
                 extra = sorted(rec.keys() - ALLOWED_KEYS)
                 raise InputError(f"{where}: unknown key {extra[0]!r} (allowed: {', '.join(sorted(ALLOWED_KEYS))})")
-            ts_text = rec.get("ts")
+            ts_text: Any = rec.get("ts")  # checked below, line by line
             ts = ts_cache.get(ts_text) if type(ts_text) is str else None
             if ts is None:
                 ts = parse_instant(ts_text, f"{where}: ts") if "ts" in rec else _missing(where, "ts")
@@ -59,7 +59,7 @@ def import_samples(store: Store, stream: BinaryIO, name: str, stale_ms: dict[str
                 if len(ts_cache) > 100_000:
                     ts_cache.clear()
                 ts_cache[ts_text] = ts
-            probe = rec.get("probe")
+            probe: Any = rec.get("probe")  # checked below
             probe_id = probe_ids.get(probe) if type(probe) is str else None
             if probe_id is None:
                 if type(probe) is not str or probe not in stale_ms:

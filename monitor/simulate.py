@@ -67,15 +67,16 @@ class Fleet:
         site = web.TCPSite(runner, "127.0.0.1", port)
         await site.start()
         self.runners.append(runner)
-        return site._server.sockets[0].getsockname()[1]
+        return runner.addresses[0][1]
 
     async def _http(self, target: Target) -> None:
         """HTTP targets answer in their mode; in ``refuse`` they stop listening (connection refused)."""
         runner = web.AppRunner(_target_app(target), access_log=None, shutdown_timeout=0.5)
         await runner.setup()
-        site: web.TCPSite | None = web.TCPSite(runner, "127.0.0.1", target.port)
-        await site.start()
-        target.port = site._server.sockets[0].getsockname()[1]
+        first = web.TCPSite(runner, "127.0.0.1", target.port)
+        await first.start()
+        target.port = runner.addresses[0][1]
+        site: web.TCPSite | None = first  # None while the target refuses connections
         self.runners.append(runner)
 
         async def follow_mode():

@@ -5,9 +5,9 @@ import argparse
 from zoneinfo import ZoneInfo
 
 from ..errors import InputError, parse_instant, span
+from ..reports.serialize import incident_rows
 from ..sla.calendar import iso, month_of
 from ..sla.exclusions import THIRD_PARTY_PREFIX, assess_maintenance
-from ..reports.serialize import incident_rows
 from ..sla.model import COUNTED, HAND_CAUSES, SEVERITIES, Incident, MaintenanceWindow
 from ..storage import opened
 from ..storage import records as store_records

@@ -7,7 +7,7 @@ import functools
 import os
 import re
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -27,7 +27,7 @@ _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the 
 MAX_VALUES = 200_000  # values the document may expand to through aliases (a real fleet has a few thousand)
 
 
-class _Loader(_BaseLoader):
+class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]  # chosen at import: the C loader when built
     """The safe loader, refusing a mapping with the same key twice (YAML would keep the last one
     silently: a whole region could vanish)."""
 
@@ -183,7 +183,7 @@ def _strip_kind(loc: Loc) -> Loc:
     return tuple(p for i, p in enumerate(loc) if not (p in TAGGED_MODELS and i and isinstance(loc[i - 1], int)))
 
 
-def _describe(err: dict, secrets: set) -> tuple[Loc, str]:
+def _describe(err: Mapping[str, Any], secrets: set) -> tuple[Loc, str]:
     raw_loc = tuple(err["loc"])
     loc = _strip_kind(raw_loc)
     kind = err["type"]
@@ -258,9 +258,9 @@ def _cross_checks(cfg: Config) -> Iterator[tuple[Loc, str]]:
         if route.destination not in destinations:
             yield ("hooks", "routes", i, "destination"), (f"{route.destination!r} is not a destination "
                                                           f"(known: {', '.join(sorted(destinations)) or 'none defined'})")
-        for j, region in enumerate(route.regions):
-            if region not in region_names:
-                yield ("hooks", "routes", i, "regions", j), f"{region!r} is not a region"
+        for j, name in enumerate(route.regions):
+            if name not in region_names:
+                yield ("hooks", "routes", i, "regions", j), f"{name!r} is not a region"
 
 
 def _probes_with_locs(cfg: Config) -> Iterator[tuple[Loc, Any]]:
@@ -319,7 +319,7 @@ def parse_config(text: str, path: str = "<config>", env: dict[str, str] | None =
         problems += [_describe(err, secrets) for err in exc.errors()]
     if cfg is not None:
         problems += list(_cross_checks(cfg))
-    if problems:
+    if problems or cfg is None:
         raise ConfigError([f"{source.where(loc)}: {dotted(loc)}: {msg}" for loc, msg in problems])
     return cfg
 

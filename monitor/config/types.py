@@ -18,8 +18,8 @@ def parse_duration_ms(value: object) -> int:
         raise ValueError('must be a duration like "30s", "5m" or "2h"')
     if isinstance(value, int):
         ms = value * 1000
-    elif isinstance(value, str) and _DURATION.fullmatch(value.strip()):
-        number, unit = _DURATION.fullmatch(value.strip()).groups()
+    elif isinstance(value, str) and (match := _DURATION.fullmatch(value.strip())):
+        number, unit = match.groups()
         ms = int(number) * _UNIT_MS[unit]
     else:
         raise ValueError('must be a duration like "30s", "5m" or "2h"')

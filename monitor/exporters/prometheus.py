@@ -21,8 +21,8 @@ from .. import __version__
 from ..clock import Clock
 from ..live.figures import LiveFigures
 from ..live.tracker import DOWN, UNKNOWN, Tracker
-from ..sla.model import REASONS
 from ..reports.serialize import minutes
+from ..sla.model import REASONS
 from ..sla.result import RegionResult
 
 WINDOWS = ("month_to_date", "previous_month")
@@ -53,7 +53,7 @@ def _label_value(text: str) -> str:
 
 def label_set(names, values) -> str:
     """``{k="v",…}`` with values escaped as the text exposition format requires."""
-    return "{" + ",".join(f'{k}="{_label_value(v)}"' for k, v in zip(names, values)) + "}"
+    return "{" + ",".join(f'{k}="{_label_value(v)}"' for k, v in zip(names, values, strict=True)) + "}"
 
 
 def header(name: str, doc: str, kind: str = "gauge") -> list[str]:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 
+import aiohttp
+
 from ..sla.calendar import iso
 from .context import detail_lines
 from .events import Event
-from .transport import post
+from .transport import Result, post
 
 # The alert name of each condition, by event type; one-off events get "Sla" + their type in CamelCase.
 CONDITIONS = {
@@ -75,7 +77,7 @@ def build_resend(conditions: list[Event], dest, now_ms: int) -> bytes:
     return json.dumps([alert(e, now_ms, dest.resend_interval) for e in conditions], separators=(",", ":")).encode()
 
 
-async def send(session, dest, body: bytes, headers: dict):
+async def send(session: aiohttp.ClientSession, dest, body: bytes, headers: dict) -> Result:
     url = dest.url.rstrip("/")
     return await post(session, url if url.endswith("/api/v2/alerts") else f"{url}/api/v2/alerts", body, headers,
                       dest.timeout)

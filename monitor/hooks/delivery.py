@@ -53,10 +53,11 @@ class Deliverer:
             return
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
+        session = self._session
         try:
             await self._expire()
             queue = await self.db.call(outbox.due, self.clock.now_ms())
-            await asyncio.gather(*(self._destination(name, items) for name, items in queue.items()))
+            await asyncio.gather(*(self._destination(session, name, items) for name, items in queue.items()))
         finally:
             self.depth = await self.db.call(outbox.depth)
 
@@ -70,7 +71,7 @@ class Deliverer:
                 log.error("event=hook_failed destination=%s event_id=%s error=%r", name, event_id,
                           "not delivered within max_age")
 
-    async def _destination(self, name: str, items) -> None:
+    async def _destination(self, session: aiohttp.ClientSession, name: str, items) -> None:
         dest = self.destinations.get(name)
         for seq, event, attempts in items:
             now = self.clock.now_ms()
@@ -86,7 +87,7 @@ class Deliverer:
                 self.on_result(name, "failed")
                 log.exception("event=hook_failed destination=%s event_id=%s error=%r", name, event.id, error)
                 continue
-            result = await module.send(self._session, dest, body, headers)
+            result = await module.send(session, dest, body, headers)
             if result.error is not None:  # library errors carry the URL, whose path may be the secret
                 result = dataclasses.replace(result, error=safe_error(result.error, destination_secrets(dest)))
             attempts += 1

@@ -87,4 +87,4 @@ def listing(store: Store, limit: int = 200) -> list[dict]:
         " ORDER BY e.seq DESC LIMIT ?", [limit]).fetchall()
     keys = ("seq", "id", "type", "region", "severity", "occurred_at_ms", "destination", "status", "attempts",
             "last_error", "delivered_at_ms")
-    return [dict(zip(keys, row)) for row in rows]
+    return [dict(zip(keys, row, strict=True)) for row in rows]

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 
+import aiohttp
+
 from .events import Event
-from .transport import post
+from .transport import Result, post
 
 SEVERITY = {"critical": "critical", "warning": "warning", "info": "info"}
 CHANGE_EVENTS = frozenset({"budget.consumed", "sla.breached", "incident.update_due"})
@@ -58,7 +60,7 @@ def change_url(url: str) -> str:
     return url.removesuffix("/v2/enqueue") + "/v2/change/enqueue" if url.endswith("/v2/enqueue") else url
 
 
-async def send(session, dest, body: bytes, headers: dict):
+async def send(session: aiohttp.ClientSession, dest, body: bytes, headers: dict) -> Result:
     """POST to the Events or the Change Events endpoint. The shared classification fits PagerDuty's
     answers: 202 accepted, 400 an invalid event (permanent), 429 throttled and 5xx retried."""
     change = b'"dedup_key"' not in body and b'"event_action"' not in body

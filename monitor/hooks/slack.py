@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
+
+import aiohttp
 
 from .context import detail_lines
 from .events import Event
@@ -23,7 +26,7 @@ def cut(text: str, limit: int) -> str:
 
 def build_payload(event: Event, dest, now_ms: int) -> tuple[bytes, dict]:
     headline = cut(f"{ICONS[event.severity]} *{event.type}*: {escape(event.summary)}", SECTION_MAX)
-    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": headline}}]
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": headline}}]
     details = detail_lines(event, escape, lambda probe: f"`{probe}`")
     if details:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": cut("\n".join(details), SECTION_MAX)}})
@@ -52,5 +55,5 @@ def judge(status: int, text: str, location: str | None = None) -> Result:
     return result
 
 
-async def send(session, dest, body: bytes, headers: dict):
+async def send(session: aiohttp.ClientSession, dest, body: bytes, headers: dict) -> Result:
     return await post(session, dest.url, body, headers, dest.timeout, judge)

@@ -7,9 +7,11 @@ import hashlib
 import hmac
 import json
 
+import aiohttp
+
 from ..config.destinations import webhook_key
 from .events import Event
-from .transport import post
+from .transport import Result, post
 
 
 def message_id(event: Event) -> str:
@@ -36,5 +38,5 @@ def build_payload(event: Event, dest, now_ms: int) -> tuple[bytes, dict]:
     return body, headers
 
 
-async def send(session, dest, body: bytes, headers: dict):
+async def send(session: aiohttp.ClientSession, dest, body: bytes, headers: dict) -> Result:
     return await post(session, dest.url, body, headers, dest.timeout)

@@ -6,10 +6,10 @@ import logging
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from ..clock import Clock
 from ..accounting import daily_bars, month_report
+from ..clock import Clock
 from ..sla.calendar import month_of, previous_month
-from ..sla.model import Fleet
+from ..sla.model import Fleet, MaintenanceWindow
 from ..sla.result import MonthResult, RegionResult
 from ..storage.records import load_records
 from .dbthread import DbThread
@@ -32,7 +32,7 @@ class LiveFigures:
         self.current: MonthResult | None = None
         self.previous: MonthResult | None = None
         self.bars: dict[str, list[dict]] = {}
-        self.maintenance = ()
+        self.maintenance: tuple[MaintenanceWindow, ...] = ()
         self.computed_ms: int | None = None
         self._previous_ms = self._bars_ms = -10**15
 

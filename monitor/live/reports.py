@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 from zoneinfo import ZoneInfo
 
-from ..clock import Clock
 from ..accounting import month_report, resolve_month
+from ..clock import Clock
 from ..sla.calendar import month_of
 from ..sla.result import MonthResult
 from .dbthread import DbThread

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from ..config import Config
 from ..hooks import events
-from ..sla.calendar import iso
 from ..probes import Sample
+from ..sla.calendar import iso
 
 log = logging.getLogger("sla_monitor.state")
 UP, DOWN, UNKNOWN = "up", "down", "unknown"
@@ -123,13 +123,14 @@ class Tracker:
         """certificate.expiring once per certificate that is valid but near its end; certificate.renewed
         (same dedup key) when the probe sees one that is not."""
         warning = (sample.detail or {}).get("warning")
-        expiry, since = self.cert_warned.get(state.id, (None, None))
-        if warning and expiry != sample.cert_expiry_ms:
+        warned = self.cert_warned.get(state.id)
+        if warning and sample.cert_expiry_ms is not None and (warned is None or warned[0] != sample.cert_expiry_ms):
             self.cert_warned[state.id] = (sample.cert_expiry_ms, sample.ts_ms)
             self.events.append(events.certificate(state.id, state.region, sample.cert_expiry_ms, True, now_ms, warning,
                                                   sample.ts_ms))
             log.warning("event=certificate_expiring probe=%s expires=%s", state.id, iso(sample.cert_expiry_ms))
-        elif not warning and expiry is not None:
+        elif not warning and warned is not None:
+            expiry, since = warned
             del self.cert_warned[state.id]
             self.events.append(events.certificate(state.id, state.region, expiry, False, now_ms,
                                                   f"now valid until {iso(sample.cert_expiry_ms)}", since))

@@ -117,9 +117,9 @@ class VantageHealth:
 
     def _judge(self, started_ms: int, samples: list[Sample]) -> Verdict:
         passed = [s for s in samples if s.ok]
-        failed = [f"{p.id}: {s.error}" for p, s in zip(self.cfg.probes, samples) if not s.ok]
+        failed = [f"{p.id}: {s.error}" for p, s in zip(self.cfg.probes, samples, strict=True) if not s.ok]
         detail = f"{len(passed)}/{len(self.cfg.probes)} control targets ok" + (f": {'; '.join(failed)}" if failed else "")
-        resolver_ok = (any(s.ok for p, s in zip(self.cfg.probes, samples) if p.id in self._resolver_probes)
+        resolver_ok = (any(s.ok for p, s in zip(self.cfg.probes, samples, strict=True) if p.id in self._resolver_probes)
                        if self._resolver_probes else None)
         return Verdict(started_ms, len(passed) >= self.cfg.min_ok, resolver_ok, detail)
 

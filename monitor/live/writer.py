@@ -10,7 +10,9 @@ import asyncio
 import json
 import logging
 import sqlite3
+from typing import Sequence
 
+from ..config.models import RouteConfig
 from ..hooks import outbox
 from ..probes import Sample
 from .dbthread import DbThread
@@ -26,7 +28,7 @@ class SampleWriter:
         self.max_pending = max_pending
         self.pending: list[Sample] = []
         self.pending_events: list = []  # committed in the same transaction as the samples behind them
-        self.routes = ()
+        self.routes: Sequence[RouteConfig] = ()  # where the events of a batch are delivered
         self.dropped = 0
         self.written = 0
         self.last_error: str | None = None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Protocol
 
 import aiohttp
 
@@ -60,7 +60,7 @@ class ProbeContext:
     clock: Clock
     max_connections: int = 200
     _sessions: dict[bool, aiohttp.ClientSession] = field(default_factory=dict)
-    _ssl: dict[tuple[bool, str | None], ssl.SSLContext | bool] = field(default_factory=dict)
+    _ssl: dict[tuple[bool, str | None], ssl.SSLContext] = field(default_factory=dict)
 
     def session(self, keepalive: bool) -> aiohttp.ClientSession:
         """One session per settings group, each with a bounded connector; fresh connections unless keep-alive."""
@@ -92,4 +92,10 @@ class ProbeContext:
         self._sessions.clear()
 
 
-Check = Callable[[object, ProbeContext], Awaitable[Outcome]]
+class Check(Protocol):
+    """The contract of a probe kind (one file per kind, listed in ``registry.CHECKS``): one attempt
+    against ``cfg``'s target, under the runner's timeout. It returns an ``Outcome``, raises ``Failed``
+    when the target is wanting and ``Unknown`` when it cannot tell; any other target error (aiohttp,
+    OSError, TLS, DNS) is the runner's to describe."""
+
+    def __call__(self, cfg: Any, ctx: ProbeContext, /) -> Awaitable[Outcome]: ...

@@ -9,7 +9,6 @@ from ..config.probes import HttpProbe
 from ..config.types import linear_regex
 from .base import Failed, Outcome, ProbeContext
 
-
 _regex = functools.lru_cache(maxsize=1024)(linear_regex)  # compiled once per pattern
 
 

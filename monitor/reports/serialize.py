@@ -9,8 +9,17 @@ from typing import Any
 from ..sla.calendar import iso
 from ..sla.incidents import RESPONSE_TARGET_MS, UPDATE_INTERVAL_MS, Assessment
 from ..sla.model import MINUTE_MS
-from ..sla.result import (ComponentResult, CreditResult, Evidence, ExclusionSlice, Figures, MaintenanceResult,
-                          MonthResult, PeriodResult, RegionResult)
+from ..sla.result import (
+    ComponentResult,
+    CreditResult,
+    Evidence,
+    ExclusionSlice,
+    Figures,
+    MaintenanceResult,
+    MonthResult,
+    PeriodResult,
+    RegionResult,
+)
 
 Json = dict[str, Any]
 
@@ -87,7 +96,7 @@ def period_json(p: PeriodResult, result: MonthResult) -> Json:
 
 
 def exclusion_json(e: ExclusionSlice, result: MonthResult) -> Json:
-    out = {"start": iso(e.start_ms), "end": iso(e.end_ms), "reason": e.reason or "none", "flags": list(e.flags),
+    out: Json = {"start": iso(e.start_ms), "end": iso(e.end_ms), "reason": e.reason or "none", "flags": list(e.flags),
            "source": e.source, "detail": e.detail}
     if e.third_party is not None:  # null: its samples are past retention
         out["evidence"] = evidence_json(result.evidence.get((e.source, e.start_ms, e.end_ms)))

@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import re
 import time
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from .intervals import Intervals
@@ -44,6 +45,14 @@ def to_ms(moment: dt.datetime) -> int:
 def from_ms(ms: int) -> dt.datetime:
     """UTC milliseconds as an aware UTC datetime."""
     return EPOCH + dt.timedelta(milliseconds=ms)
+
+
+@overload
+def iso(ms: int) -> str: ...
+@overload
+def iso(ms: None) -> None: ...
+@overload
+def iso(ms: int | None) -> str | None: ...
 
 
 @functools.lru_cache(maxsize=65536)  # reports repeat the same instants (period, piece, incident)

@@ -38,7 +38,8 @@ def resolution_credit(assessments: Sequence[Assessment]) -> ResolutionCredit:
     missed = [a for a in counted if a.met is False]
     if not counted or Fraction(len(missed), len(counted)) <= Fraction(1, 10):
         return ResolutionCredit(0, len(counted), len(missed), None)
-    mean = sum(Fraction(a.resolution_ms - a.target_ms, a.target_ms) * 100 for a in missed) / len(missed)
+    delays = [Fraction(a.resolution_ms - a.target_ms, a.target_ms) * 100 for a in missed if a.target_ms is not None]
+    mean = sum(delays, Fraction(0)) / len(delays)  # a missed incident always has a target
     percent = 10 if mean <= 25 else 15 if mean <= 50 else 25
     return ResolutionCredit(percent, len(counted), len(missed), mean)
 

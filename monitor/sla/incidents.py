@@ -28,7 +28,7 @@ def auto_incidents(
     sources: list[tuple[str | None, str, Intervals]] = [(None, "P1" if production else "P3", region_periods)]
     for name, periods in component_periods.items():
         sources.append((name, "P2" if production else "P3", periods))
-    found = []
+    found: list[Incident] = []
     for component, severity, periods in sources:
         title = f"{region.name} {component or 'region'} unavailable"
         prefix = auto_incident_prefix(region.name, component)

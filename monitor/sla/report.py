@@ -18,8 +18,18 @@ from .exclusions import ExclusionEntry, assess_maintenance, attribute, flags_of,
 from .incidents import Assessment, apply_overrides, assess, auto_incidents
 from .intervals import Intervals, clip, overlap_ms
 from .model import REASONS, Fleet, Records
-from .result import (ComponentResult, CreditResult, ExclusionSlice, Figures, MaintenanceResult, MonthResult,
-                     PeriodResult, Piece, RegionResult, UnknownSpell)
+from .result import (
+    ComponentResult,
+    CreditResult,
+    ExclusionSlice,
+    Figures,
+    MaintenanceResult,
+    MonthResult,
+    PeriodResult,
+    Piece,
+    RegionResult,
+    UnknownSpell,
+)
 
 
 def _slice(e: ExclusionEntry, lo: int, hi: int) -> ExclusionSlice:

@@ -7,7 +7,7 @@ aggregation rule a line or two of interval algebra.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from .intervals import Intervals, _coalesce, clip, complement, intersect, normalize, subtract, union
 from .model import NO_DATA, STORED_UNKNOWN_CAUSES, ComponentSpec, Policy, ProbeSpec, Segment
@@ -37,8 +37,12 @@ def fold_segments(
     sample after the last one given.
     """
     # A state is True (up), False (down) or the unknown cause (a str): one value to compare.
-    run_start = run_end = run_state = None
-    prev_ts = prev_state = None
+    # Any: these hold None until the first sample, then ints and states (the hot loop stays unboxed).
+    run_start: Any = None
+    run_end: Any = None
+    run_state: Any = None
+    prev_ts: Any = None
+    prev_state: Any = None
     for sample in samples:
         ts, ok = sample[0], sample[1]
         # Indexing, not star-unpacking: this loop folds every imported sample.
@@ -67,7 +71,8 @@ def fold_segments(
         yield _segment(prev_ts, end, prev_state)
 
 
-def _segment(start: int, end: int, state: bool | str) -> Segment:
+def _segment(start: int, end: int, state: Any) -> Segment:
+    """A run as a segment: ``state`` is True/False (up/down) or an unknown cause."""
     return Segment(start, end, state, None) if state.__class__ is bool else Segment(start, end, None, state)
 
 
@@ -117,7 +122,7 @@ def quorum(per_vantage: Sequence[StateSets], rule: str | int, lo: int, hi: int) 
             known = voters - n_unknown
             if known == 0:
                 unknown.append((cursor, t))
-            elif (2 * n_down > known) if rule == "majority" else (n_down >= rule):
+            elif (n_down >= rule) if isinstance(rule, int) else (2 * n_down > known):
                 down.append((cursor, t))
             cursor = t
         n_down += d_down
@@ -148,9 +153,9 @@ def unknown_by_cause(unknown: Intervals, probes: Sequence[ProbeSpec], vantages: 
     marked: dict[str, list] = {}
     for probe in probes:
         for vantage in vantages:
-            for a, b, ok, *cause in segments.get((probe.id, vantage), ()):
+            for a, b, ok, *rest in segments.get((probe.id, vantage), ()):
                 if ok is None:
-                    marked.setdefault(cause[0] if cause and cause[0] else NO_DATA, []).append((a, b))
+                    marked.setdefault(rest[0] if rest and rest[0] else NO_DATA, []).append((a, b))
     parts: dict[str, Intervals] = {}
     left = unknown
     for cause in STORED_UNKNOWN_CAUSES:

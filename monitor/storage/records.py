@@ -11,11 +11,11 @@ def add_maintenance(store: Store, *, region: str | None, start_ms: int, end_ms: 
                     announced_at_ms: int | None, reason: str, by: str, now_ms: int) -> int:
     """Record a maintenance window; returns its id."""
     with store.atomic():
-        return store.db["maintenance"].insert({
+        return _insert(store, "maintenance", {
             "region": region, "start_ms": start_ms, "end_ms": end_ms, "kind": kind,
             "announced_at_ms": announced_at_ms, "reason": reason, "created_by": by, "created_at_ms": now_ms,
             "cancelled": 0,
-        }).last_pk
+        })
 
 
 def cancel_maintenance(store: Store, window_id: int, by: str, now_ms: int) -> None:
@@ -24,27 +24,27 @@ def cancel_maintenance(store: Store, window_id: int, by: str, now_ms: int) -> No
     if row["cancelled"]:
         raise StoreError(f"maintenance window {window_id} is already cancelled")
     with store.atomic():
-        store.db["maintenance"].update(window_id, {"cancelled": 1, "cancelled_by": by, "cancelled_at_ms": now_ms})
+        store.db.table("maintenance").update(window_id, {"cancelled": 1, "cancelled_by": by, "cancelled_at_ms": now_ms})
 
 
 def add_exclusion(store: Store, *, region: str | None, start_ms: int, end_ms: int, cause: str, note: str,
                   by: str, now_ms: int) -> int:
     """Record a hand-entered exclusion (or a `counted` override); returns its id."""
     with store.atomic():
-        return store.db["exclusions"].insert({
+        return _insert(store, "exclusions", {
             "region": region, "start_ms": start_ms, "end_ms": end_ms, "cause": cause, "note": note,
             "created_by": by, "created_at_ms": now_ms,
-        }).last_pk
+        })
 
 
 def add_incident(store: Store, *, region: str, component: str | None, severity: str, opened_ms: int,
                  resolved_ms: int | None, title: str, by: str, now_ms: int) -> int:
     """Record a hand-entered incident (a support ticket); returns its id."""
     with store.atomic():
-        return store.db["incidents"].insert({
+        return _insert(store, "incidents", {
             "region": region, "component": component, "severity": severity, "opened_ms": opened_ms,
             "resolved_ms": resolved_ms, "title": title, "created_by": by, "created_at_ms": now_ms,
-        }).last_pk
+        })
 
 
 def resolve_incident(store: Store, incident_id: str, *, resolved_ms: int | None = None,
@@ -56,10 +56,10 @@ def resolve_incident(store: Store, incident_id: str, *, resolved_ms: int | None 
             if resolved_ms is not None and resolved_ms <= row["opened_ms"]:
                 raise StoreError(f"incident {incident_id}: --at must be after it opened")
             changes = {k: v for k, v in (("resolved_ms", resolved_ms), ("severity", severity)) if v is not None}
-            store.db["incidents"].update(int(incident_id), changes)
+            store.db.table("incidents").update(int(incident_id), changes)
             return
         current = next(store.rows("SELECT * FROM incident_overrides WHERE incident_id = ?", [incident_id]), {})
-        store.db["incident_overrides"].upsert({
+        store.db.table("incident_overrides").upsert({
             "incident_id": incident_id,
             "resolved_ms": resolved_ms if resolved_ms is not None else current.get("resolved_ms"),
             "severity": severity or current.get("severity"),
@@ -77,6 +77,14 @@ def maintenance_rows(store: Store, window_id: int | None = None) -> list[dict]:
     if window_id is not None:
         return list(store.rows("SELECT * FROM maintenance WHERE id = ?", [window_id]))
     return list(store.rows("SELECT * FROM maintenance ORDER BY start_ms, id"))
+
+
+def _insert(store: Store, table: str, row: dict) -> int:
+    """Insert ``row`` and return its new id."""
+    new_id = store.db.table(table).insert(row).last_pk
+    if new_id is None:  # an integer primary key always gets one; never a silent 0
+        raise StoreError(f"{table}: the store gave the new row no id")
+    return int(new_id)
 
 
 def _get(store: Store, table: str, row_id: int, what: str) -> dict:

@@ -11,11 +11,11 @@ import sqlite_utils
 
 
 def _v1(db: sqlite_utils.Database) -> None:
-    db["meta"].create({"key": str, "value": str}, pk="key")
-    db["probes"].create({"id": int, "name": str}, pk="id", not_null={"name"})
-    db["probes"].create_index(["name"], unique=True)
-    db["vantages"].create({"id": int, "name": str}, pk="id", not_null={"name"})
-    db["vantages"].create_index(["name"], unique=True)
+    db.table("meta").create({"key": str, "value": str}, pk="key")
+    db.table("probes").create({"id": int, "name": str}, pk="id", not_null={"name"})
+    db.table("probes").create_index(["name"], unique=True)
+    db.table("vantages").create({"id": int, "name": str}, pk="id", not_null={"name"})
+    db.table("vantages").create_index(["name"], unique=True)
     # Raw samples and run-length segments are the hot tables: clustered on their key, no rowid.
     db.execute(
         "CREATE TABLE samples (probe_id INTEGER NOT NULL, vantage_id INTEGER NOT NULL, ts INTEGER NOT NULL,"
@@ -26,7 +26,7 @@ def _v1(db: sqlite_utils.Database) -> None:
         " end_ms INTEGER NOT NULL, ok INTEGER NOT NULL, PRIMARY KEY (probe_id, vantage_id, start_ms)) WITHOUT ROWID"
     )
     db.execute("CREATE INDEX segments_by_end ON segments (end_ms)")
-    db["maintenance"].create(
+    db.table("maintenance").create(
         {
             "id": int, "region": str, "start_ms": int, "end_ms": int, "kind": str, "announced_at_ms": int,
             "reason": str, "created_by": str, "created_at_ms": int, "cancelled": int, "cancelled_by": str,
@@ -36,20 +36,20 @@ def _v1(db: sqlite_utils.Database) -> None:
         not_null={"start_ms", "end_ms", "kind", "reason", "cancelled"},
         defaults={"cancelled": 0},
     )
-    db["exclusions"].create(
+    db.table("exclusions").create(
         {"id": int, "region": str, "start_ms": int, "end_ms": int, "cause": str, "note": str,
          "created_by": str, "created_at_ms": int},
         pk="id",
         not_null={"start_ms", "end_ms", "cause"},  # region NULL: every region
     )
-    db["incidents"].create(
+    db.table("incidents").create(
         {"id": int, "region": str, "component": str, "severity": str, "opened_ms": int, "resolved_ms": int,
          "title": str, "created_by": str, "created_at_ms": int},
         pk="id",
         not_null={"region", "severity", "opened_ms"},
     )
     # Hand corrections of automatic incidents, keyed by their stable id.
-    db["incident_overrides"].create(
+    db.table("incident_overrides").create(
         {"incident_id": str, "resolved_ms": int, "severity": str, "updated_by": str, "updated_at_ms": int},
         pk="incident_id",
     )
@@ -62,19 +62,19 @@ def _v2(db: sqlite_utils.Database) -> None:
 
 def _v3(db: sqlite_utils.Database) -> None:
     # The alert outbox (issue 5): an event once (its id is stable), one delivery row per destination.
-    db["events"].create(
+    db.table("events").create(
         {"seq": int, "id": str, "type": str, "dedup_key": str, "region": str, "severity": str,
          "occurred_at_ms": int, "payload": str},
         pk="seq", not_null={"id", "type", "dedup_key", "severity", "occurred_at_ms", "payload"},
     )
-    db["events"].create_index(["id"], unique=True)
-    db["deliveries"].create(
+    db.table("events").create_index(["id"], unique=True)
+    db.table("deliveries").create(
         {"event_seq": int, "destination": str, "status": str, "attempts": int, "next_attempt_ms": int,
          "last_error": str, "delivered_at_ms": int},
         pk=("event_seq", "destination"), not_null={"status", "attempts", "next_attempt_ms"},
         defaults={"status": "pending", "attempts": 0},
     )
-    db["deliveries"].create_index(["status", "destination", "event_seq"])
+    db.table("deliveries").create_index(["status", "destination", "event_seq"])
 
 
 def _v4(db: sqlite_utils.Database) -> None:

@@ -6,15 +6,16 @@ it was. Instants are integer UTC milliseconds throughout.
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import itertools
+import sqlite3
 from pathlib import Path
-from typing import Iterable, Iterator, NamedTuple, Sequence
+from typing import Iterable, Iterator, NamedTuple, Sequence, cast
 
 import sqlite_utils
 
 from ..sla.calendar import iso
-from ..sla.timeline import fold_segments
+from ..sla.model import Segment
+from ..sla.timeline import SegmentMap, fold_segments
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 # probe_id, vantage_id, ts, ok (1, 0, or None: unknown), latency, error, detail (JSON text or None),
@@ -150,7 +151,7 @@ class Store:
     def last_samples(self, vantage_id: int, per_probe: int) -> dict[int, list[tuple[int, bool | None]]]:
         """The newest ``per_probe`` samples of every probe at a vantage, newest first (live state on start);
         ok None is an unknown sample."""
-        found: dict[int, list[tuple[int, bool]]] = {}
+        found: dict[int, list[tuple[int, bool | None]]] = {}
         for probe_id in self.names("probes"):
             rows = self.db.conn.execute(
                 "SELECT ts, ok FROM samples WHERE probe_id = ? AND vantage_id = ? ORDER BY ts DESC LIMIT ?",
@@ -220,11 +221,11 @@ class Store:
         q("DELETE FROM segments WHERE probe_id=? AND vantage_id=? AND start_ms >= ? AND start_ms < ?", (*key, first, until))
         self.db.conn.executemany("INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?)", rows)
 
-    def segments_between(self, lo: int, hi: int) -> dict[tuple[str, str], list[tuple[int, int, int]]]:
+    def segments_between(self, lo: int, hi: int) -> SegmentMap:
         """Segments overlapping ``[lo, hi)`` as ``(start_ms, end_ms, ok, cause)`` rows sorted by start
         (ok None: unknown for ``cause``), keyed by (probe name, vantage name)."""
         probes, vantages = self.names("probes"), self.names("vantages")
-        found = {}
+        found: dict[tuple[str, str], list[Segment]] = {}
         for probe_id, vantage_id in itertools.product(probes, vantages):
             # One query per timeline: the rows come straight from SQLite as tuples, in key order.
             rows = self.db.conn.execute(
@@ -233,7 +234,8 @@ class Store:
                 (probe_id, vantage_id, hi, lo),
             ).fetchall()
             if rows:
-                found[(probes[probe_id], vantages[vantage_id])] = rows
+                # Plain row tuples have Segment's shape and the engine reads them by index: no NamedTuple per row.
+                found[(probes[probe_id], vantages[vantage_id])] = cast(list[Segment], rows)
         return found
 
     def down_samples(self, probes: Sequence[str], lo: int, hi: int) -> list[StoredSample]:
@@ -251,7 +253,7 @@ class Store:
             count = self.db.execute("DELETE FROM samples WHERE ts < ?", [before_ms]).rowcount
             current = self.pruned_before()
             if current is None or before_ms > current:
-                self.db["meta"].upsert({"key": "samples_pruned_before_ms", "value": str(before_ms)}, pk="key")
+                self.db.table("meta").upsert({"key": "samples_pruned_before_ms", "value": str(before_ms)}, pk="key")
         return count
 
     def counts(self) -> dict[str, int]:

@@ -18,8 +18,8 @@ from ..live.figures import LiveFigures
 from ..live.maintenance import MaintenanceService
 from ..live.reports import Busy, ReportService
 from ..reports.serialize import outage_rows, report_json
-from ..storage import StoreUnavailable
 from ..sla.calendar import MonthError
+from ..storage import StoreUnavailable
 from .maintenance import add_window, cancel_window
 from .status import render_runbooks, render_status_page, status_json
 

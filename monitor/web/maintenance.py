@@ -32,7 +32,7 @@ async def add_window(service: MaintenanceService, cfg: Config, body: object) -> 
         start, end = span(body.get("start"), body.get("end"), body.get("long", False),
                           cfg.storage.max_window_days)
     except InputError as exc:  # the CLI's rule, in the API's field names
-        raise InputError(str(exc).replace("--start", "start").replace("--end", "end").replace("--long", "long: true"))
+        raise InputError(str(exc).replace("--start", "start").replace("--end", "end").replace("--long", "long: true")) from None
     announced = parse_instant(body.get("announced_at"), "announced_at")
     reason = body.get("reason")
     if not isinstance(reason, str) or not reason.strip():

@@ -12,8 +12,8 @@ import jinja2
 
 from ..config import Config
 from ..live.figures import LiveFigures
-from ..sla.calendar import iso
 from ..reports.serialize import exclusion_json, figures_json, minutes
+from ..sla.calendar import iso
 from ..sla.model import MINUTE_MS
 from ..sla.result import Evidence, ExclusionSlice, MonthResult, RegionResult
 
@@ -35,7 +35,8 @@ def status_json(figures: LiveFigures, cfg: Config, now_ms: int) -> dict:
     regions = []
     for region in cfg.regions:
         mtd = current.region(region.name) if current is not None else None
-        outage = _outage(mtd, current, cfg.policy.downtime_threshold_minutes) if mtd is not None else None
+        outage = (_outage(mtd, current, cfg.policy.downtime_threshold_minutes)
+                  if mtd is not None and current is not None else None)
         regions.append({
             "region": region.name,
             "environment": region.environment,
