@@ -18,8 +18,7 @@ from .sla.intervals import intersect, overlap_ms
 from .sla.model import Fleet, ProbeSpec, Records
 from .sla.report import build_month
 from .sla.result import Evidence, EvidenceKey, MonthResult
-from .storage import Store
-from .storage.records import load_records
+from .storage import Storage
 
 DAY_MS = 86_400_000
 # Periods are judged whole (SLA-SPEC §6.3): look this far past the month's ends, wider if a period
@@ -37,7 +36,7 @@ def resolve_month(text: str | None, now_ms: int, timezone: str) -> tuple[int, in
     return year, month
 
 
-def timelines_around(store: Store, fleet: Fleet, records: Records, start_ms: int, end_ms: int,
+def timelines_around(store: Storage, fleet: Fleet, records: Records, start_ms: int, end_ms: int,
                      now_ms: int) -> tuple[dict[str, RegionTimeline], int, int]:
     """Evaluate every region over ``[start, end)`` widened until no period touches the window's edge, and
     far enough that every incident opened before ``end`` is inside it to its resolution (its excluded
@@ -79,19 +78,19 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def month_report(store: Store, fleet: Fleet, year: int, month: int, now_ms: int,
+def month_report(store: Storage, fleet: Fleet, year: int, month: int, now_ms: int,
                  regions: Sequence[str] | None = None, records: Records | None = None) -> MonthResult:
     """The result of one month as of ``now_ms`` (``records``: already loaded ones), with the evidence of
     its third-party exclusions."""
     with gc_paused():
-        records = records if records is not None else load_records(store)
+        records = records if records is not None else store.load_records()
         start, end = month_bounds(year, month, ZoneInfo(fleet.timezone))
         timelines, _, _ = timelines_around(store, fleet, records, start, end, now_ms)
         result = build_month(fleet, timelines, records, year, month, now_ms, regions)
     return dataclasses.replace(result, evidence=evidence_for(store, fleet, result))
 
 
-def evidence_for(store: Store, fleet: Fleet, result: MonthResult) -> dict[EvidenceKey, Evidence | None]:
+def evidence_for(store: Storage, fleet: Fleet, result: MonthResult) -> dict[EvidenceKey, Evidence | None]:
     """Each automatic third-party exclusion's evidence from the raw samples: which probes or feeds saw
     the provider down, their first and last down samples in the slice, and the feed's components and
     incidents (name, id, link). Samples past retention give None."""
@@ -103,7 +102,7 @@ def evidence_for(store: Store, fleet: Fleet, result: MonthResult) -> dict[Eviden
     return found
 
 
-def _evidence(store: Store, probes: Sequence[ProbeSpec], start: int, end: int) -> Evidence | None:
+def _evidence(store: Storage, probes: Sequence[ProbeSpec], start: int, end: int) -> Evidence | None:
     lookback = max((p.stale_ms for p in probes), default=0)  # the sample whose state reaches into the interval
     rows = store.down_samples([p.id for p in probes], start - lookback, end)
     if not rows:
@@ -118,7 +117,7 @@ def _evidence(store: Store, probes: Sequence[ProbeSpec], start: int, end: int) -
                     tuple(components.values()), tuple(incidents.values()))
 
 
-def daily_bars(store: Store, fleet: Fleet, now_ms: int, days: int = 90,
+def daily_bars(store: Storage, fleet: Fleet, now_ms: int, days: int = 90,
                records: Records | None = None) -> dict[str, list[dict]]:
     """Per region, one entry per local day for the last ``days`` days (today so far included): counted
     downtime, down time (brief or excluded included), excluded down time and unknown time, for the
@@ -127,7 +126,7 @@ def daily_bars(store: Store, fleet: Fleet, now_ms: int, days: int = 90,
     today = from_ms(now_ms).astimezone(tz).date()
     starts = [local_midnight_ms(today - dt.timedelta(days=n), tz) for n in range(days - 1, -2, -1)]
     with gc_paused():
-        records = records if records is not None else load_records(store)
+        records = records if records is not None else store.load_records()
         timelines, _, _ = timelines_around(store, fleet, records, starts[0], now_ms, now_ms)
     bars: dict[str, list[dict]] = {}
     for name, t in timelines.items():

@@ -17,9 +17,10 @@ from .clock import SYSTEM, Clock
 from .config import Config, to_fleet
 from .config.fleet import stale_ms_by_probe
 from .exporters.prometheus import GaugeText, ProbeExposition, SlaCollector
-from .hooks import detect, outbox
+from .hooks import detect
 from .hooks.context import with_context
 from .hooks.delivery import Deliverer
+from .hooks.events import routed
 from .hooks.resend import Resender, active_conditions
 from .live.dbthread import DbThread
 from .live.figures import LiveFigures
@@ -30,6 +31,7 @@ from .live.vantage import VantageHealth
 from .live.writer import SampleWriter
 from .probes import ProbeContext, Sample
 from .scheduler import ProbeScheduler
+from .storage import Store
 from .web.app import WebDeps, build_app
 from .web.status import probe_json
 
@@ -43,8 +45,10 @@ class Daemon:
         self.clock = clock  # every component below reads time through it
         self.fleet = to_fleet(cfg)
         self.stale_ms = stale_ms_by_probe(cfg)
-        self.db = DbThread(db_path)  # the writer: samples, records, the outbox
-        self.reader = DbThread(db_path)  # the engine's reads: figures and API reports, never in the writer's way
+        self.db = DbThread(lambda: Store.open(db_path))  # the writer: samples, records, the outbox
+        # The engine's reads (figures and API reports), never in the writer's way; opened after the writer
+        # has migrated the schema.
+        self.reader = DbThread(lambda: Store.open(db_path))
         self.tracker = Tracker(cfg, self.stale_ms)
         self.figures = LiveFigures(self.reader, self.fleet, clock, capture=self.capture_live)
         self.reports = ReportService(self.reader, self.figures, self.fleet, cfg.daemon.refresh_interval, clock)
@@ -117,12 +121,8 @@ class Daemon:
         ``probing`` is False: a read-only daemon that serves what the store holds) start probing."""
         await self.db.start()
         await self.reader.start()  # after the writer: the schema is migrated by then
-        vantage_id = await self.db.call(lambda s: s.id_for("vantages", self.cfg.vantage))
-        history = await self.db.call(lambda s: s.last_samples(vantage_id, self.cfg.policy.confirm_failures))
-        since = await self.db.call(lambda s: s.down_since(vantage_id))
-        names = await self.db.call(lambda s: s.names("probes"))
-        self.tracker.restore({names[pid]: rows for pid, rows in history.items()}, self.cfg.vantage,
-                             {names[pid]: ts for pid, ts in since.items()})
+        history, since = await self.db.live_history(self.cfg.vantage, self.cfg.policy.confirm_failures)
+        self.tracker.restore(history, self.cfg.vantage, since)
         self.tracker.update_regions(self.clock.now_ms())
         self._take_events()  # an outage open before a restart keeps its id: recorded once
         await self.figures.refresh()
@@ -192,7 +192,7 @@ class Daemon:
         found = (detect.from_result(current, self.fleet.policy, hooks.budget_thresholds, hooks.at_risk_minutes, now)
                  + detect.from_maintenance(self.figures.maintenance, self.fleet.policy, now)
                  + detect.incident_updates(current, now))
-        if found and await self.db.call(outbox.record, self._with_context(found), hooks.routes):
+        if found and await self.db.record_events(routed(self._with_context(found), hooks.routes)):
             self.deliverer.wake.set()
 
     async def _watchdog(self, interval: float) -> None:

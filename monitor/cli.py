@@ -19,7 +19,7 @@ from .config.fleet import stale_ms_by_probe
 from .errors import InputError, parse_instant
 from .importer import import_samples
 from .reports import RENDERERS, render
-from .reports.serialize import outage_summary_rows, report_json
+from .reports.serialize import exclusion_reasons, outage_summary_rows, report_json
 from .sla.calendar import MonthError, iso
 from .storage import StoreError, StoreUnavailable, opened
 
@@ -122,7 +122,7 @@ def cmd_report(ctx: Context, args) -> int:
 def cmd_outages(ctx: Context, args) -> int:
     rows = outage_summary_rows(report_for(ctx, args.month, args.region))
     emit_rows(rows, args.format, ["region", "start", "end", "minutes", "counted_minutes", "open"],
-              extra=lambda row: ", ".join(sorted({e["reason"] for e in row["exclusions"]})) or "-",
+              extra=exclusion_reasons,
               extra_header="exclusions")
     return 0
 

@@ -160,7 +160,6 @@ def test_an_unreadable_feed_is_stored_as_unknown_and_ends_the_down_reading(tmp_p
     earlier "down" reading stops there instead of holding for stale_after, and nothing is down after it."""
     from monitor.config import parse_config
     from monitor.live.tracker import Tracker
-    from monitor.live.writer import _write
     from monitor.probes import Sample
     from monitor.storage import Store
 
@@ -172,7 +171,7 @@ def test_an_unreadable_feed_is_stored_as_unknown_and_ends_the_down_reading(tmp_p
         tracker.record(sample, sample.ts_ms)
     assert tracker.third_party_state("genesys-euw1", 120_000) == "unknown"
     store = Store.open(tmp_path / "s.db")
-    _write(store, [*down, unreadable], {"g": 180_000})
+    store.append_samples([*down, unreadable], {"g": 180_000})
     rows = list(store.rows("SELECT start_ms, end_ms, ok, cause FROM segments ORDER BY start_ms"))
     assert [tuple(r.values()) for r in rows] == [(0, 120_000, 0, None), (120_000, 300_000, None, "feed_unreadable")]
     stored = list(store.rows("SELECT ts, ok, cause, error FROM samples WHERE ts = 120000"))

@@ -15,7 +15,8 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from monitor import clock
 from monitor.config import parse_config
 from monitor.config.models import RouteConfig
-from monitor.hooks import detect, events, outbox
+from monitor.hooks import detect, events
+from monitor.hooks.events import routed
 from monitor.hooks.delivery import Deliverer
 from monitor.hooks.registry import DESTINATIONS
 from monitor.live.dbthread import DbThread
@@ -78,7 +79,7 @@ ROUTES = TypeAdapter(list[RouteConfig])
 
 async def outbox_with(tmp_path, receiver: Receiver, kind: str = "webhook", **extra):
     runner, port = await start_app(receiver.app())
-    db = DbThread(str(tmp_path / "hooks.db"))
+    db = DbThread(lambda: Store.open(tmp_path / "hooks.db"))
     await db.start()
     dest = destination(kind, url=f"http://127.0.0.1:{port}/hook", max_age="1h", **(extra or EXTRA[kind]))
     hooks = parse_config((FIXTURES / "spec.yaml").read_text()).hooks.model_copy(
@@ -96,8 +97,8 @@ async def test_receiver_down_then_up_gets_each_event_once_in_order(tmp_path, mon
     sequence = [events.outage_opened("eu-west", now - 600_000, now),
                 events.outage_counted("eu-west", now - 600_000, now + 1, 15),
                 events.outage_resolved("eu-west", now - 600_000, now + 2)]
-    assert await db.call(outbox.record, sequence, hooks.routes) == 3
-    assert await db.call(outbox.record, sequence, hooks.routes) == 0  # recorded once, whatever happens
+    assert await db.record_events(routed(sequence, hooks.routes)) == 3
+    assert await db.record_events(routed(sequence, hooks.routes)) == 0  # recorded once, whatever happens
     for _ in range(200):
         await deliverer.deliver_due()
         if len(receiver.received) == 3:
@@ -108,7 +109,7 @@ async def test_receiver_down_then_up_gets_each_event_once_in_order(tmp_path, mon
     for delivery in receiver.received:  # each as sent, checked by the official verifier
         official(SECRET, delivery["headers"], delivery["raw"])
     await deliverer.deliver_due()
-    assert len(receiver.received) == 3 and await db.call(outbox.depth) == 0  # never again
+    assert len(receiver.received) == 3 and await db.pending_deliveries() == 0  # never again
     await deliverer.close()
     await db.close()
     await runner.cleanup()
@@ -119,11 +120,11 @@ async def test_a_400_is_permanent_and_reported(tmp_path):
     runner, db, hooks = await outbox_with(tmp_path, receiver, "slack")
     deliverer = Deliverer(db, hooks, clock.SYSTEM)
     now = clock.SYSTEM.now_ms()  # within max_age (older ones are given up unsent)
-    await db.call(outbox.record, [events.outage_opened("eu-west", now - 60_000, now - 2),
-                                  events.outage_resolved("eu-west", now - 60_000, now - 1)], hooks.routes)
+    await db.record_events(routed([events.outage_opened("eu-west", now - 60_000, now - 2),
+                                   events.outage_resolved("eu-west", now - 60_000, now - 1)], hooks.routes))
     await deliverer.deliver_due()
     await deliverer.deliver_due()
-    rows = await db.call(outbox.listing)
+    rows = await db.event_log()
     assert [r["status"] for r in rows] == ["failed", "failed"] and "HTTP 400" in rows[0]["last_error"]
     assert receiver.attempts == 2  # once each, not retried
     await deliverer.close()
@@ -145,14 +146,14 @@ def test_budget_thresholds_fire_once_per_region_and_month_across_restarts(tmp_pa
     assert [e.data["threshold_percent"] for e in found] == [50, 75]  # 35 of 43.2 min = 81 %
     routes = ROUTES.validate_python([{"destination": "x"}])
     store = Store.open(tmp_path / "b.db")
-    assert outbox.record(store, found, routes) == 2
+    assert store.record_events(routed(found, routes)) == 2
     store.close()
     store = Store.open(tmp_path / "b.db")  # "restart"
     again = detect.from_result(report, policy, [50, 75, 90, 100], 30, NOW + 60_000)
-    assert outbox.record(store, again, routes) == 0
+    assert store.record_events(routed(again, routes)) == 0
     worse = results.month(results.region("eu-west", downtime_ms=44 * 60_000, credit_percent=10))
     later = detect.from_result(worse, policy, [50, 75, 90, 100], 30, NOW + 120_000)
-    assert outbox.record(store, later, routes) == 3  # 90 %, 100 % and the breach, once
+    assert store.record_events(routed(later, routes)) == 3  # 90 %, 100 % and the breach, once
     assert {e.type for e in later} == {"budget.consumed", "sla.breached"}
     store.close()
 
@@ -222,7 +223,7 @@ async def test_hooks_test_and_list_through_the_cli(tmp_path, run_cli, capsys, se
     out = capsys.readouterr().out
     assert "delivered (webhook at 127.0.0.1)" in out and "/hook" not in out  # no URL path: it may be a secret
     store = Store.open(run_cli.db)
-    outbox.record(store, [OPENED], ROUTES.validate_python([{"destination": "ops"}]))
+    store.record_events(routed([OPENED], ROUTES.validate_python([{"destination": "ops"}])))
     store.close()
     listed = run_cli("hooks", "list", "--format", "json", config=config)
     assert listed.code == 0

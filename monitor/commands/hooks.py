@@ -4,7 +4,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from ..errors import InputError
-from ..hooks import outbox
 from ..hooks.events import Event
 from ..sla.calendar import iso
 from ..storage import opened
@@ -22,7 +21,7 @@ def add_parsers(sub) -> None:
 
 def hooks_list(ctx: Context, args) -> int:
     with opened(ctx.db_path, create=False) as store:
-        rows = outbox.listing(store, args.limit)
+        rows = store.event_log(args.limit)
     for row in rows:
         row["occurred_at"] = iso(row.pop("occurred_at_ms"))
         row["delivered_at"] = iso(row.pop("delivered_at_ms"))

@@ -10,8 +10,7 @@ from ..sla.calendar import iso, month_of
 from ..sla.exclusions import THIRD_PARTY_PREFIX, assess_maintenance
 from ..sla.model import COUNTED, HAND_CAUSES, SEVERITIES, Incident, MaintenanceWindow
 from ..storage import opened
-from ..storage import records as store_records
-from ..storage.records import is_hand_id
+from ..storage.records import is_hand_id, window_json
 from .common import Context, emit_rows
 from .reporting import report_for
 
@@ -74,9 +73,9 @@ def maintenance_add(ctx: Context, args) -> int:
         raise InputError("--reason must say what the maintenance is for (it is shown in the report)")
     announced = parse_instant(args.announced_at, "--announced-at")
     with opened(ctx.db_path) as store:
-        new_id = store_records.add_maintenance(
-            store, region=None if args.all else args.region, start_ms=start_ms, end_ms=end_ms, kind=args.kind,
-            announced_at_ms=announced, reason=args.reason, by=ctx.by, now_ms=ctx.now_ms)
+        new_id = store.add_maintenance(region=None if args.all else args.region, start_ms=start_ms, end_ms=end_ms,
+                                       kind=args.kind, announced_at_ms=announced, reason=args.reason, by=ctx.by,
+                                       now_ms=ctx.now_ms)
     window = MaintenanceWindow(new_id, args.region, start_ms, end_ms, args.kind, announced, args.reason)
     reason, flags = assess_maintenance(window, ctx.fleet.policy)
     verdict = "excluded" if reason else "NOT excluded"
@@ -86,8 +85,8 @@ def maintenance_add(ctx: Context, args) -> int:
 
 def maintenance_list(ctx: Context, args) -> int:
     with opened(ctx.db_path, create=False) as store:
-        rows = store_records.maintenance_rows(store)
-    out = [{**store_records.window_json(r, ctx.fleet.policy), "region": r["region"] or "(all)",
+        rows = store.maintenance_rows()
+    out = [{**window_json(r, ctx.fleet.policy), "region": r["region"] or "(all)",
             "created_by": r["created_by"], "cancelled_by": r["cancelled_by"]} for r in rows]
     emit_rows(out, args.format, ["id", "region", "kind", "start", "end", "announced_at", "excluded", "reason"],
               extra=lambda row: ", ".join(row["flags"]) or "-", extra_header="flags")
@@ -96,7 +95,7 @@ def maintenance_list(ctx: Context, args) -> int:
 
 def maintenance_cancel(ctx: Context, args) -> int:
     with opened(ctx.db_path, create=False) as store:
-        store_records.cancel_maintenance(store, args.id, ctx.by, ctx.now_ms)
+        store.cancel_maintenance(args.id, ctx.by, ctx.now_ms)
     print(f"maintenance {args.id} cancelled: it excludes nothing now")
     return 0
 
@@ -122,9 +121,8 @@ def exclusion_add(ctx: Context, args) -> int:
     if not args.note.strip():
         raise InputError("--note must say why (it is shown in the report)")
     with opened(ctx.db_path) as store:
-        new_id = store_records.add_exclusion(store, region=None if args.all else args.region, start_ms=start_ms,
-                                             end_ms=end_ms, cause=args.cause, note=args.note, by=ctx.by,
-                                             now_ms=ctx.now_ms)
+        new_id = store.add_exclusion(region=None if args.all else args.region, start_ms=start_ms,
+                                     end_ms=end_ms, cause=args.cause, note=args.note, by=ctx.by, now_ms=ctx.now_ms)
     print(f"exclusion {new_id} recorded for {'all regions' if args.all else args.region}: {args.cause}")
     return 0
 
@@ -133,7 +131,7 @@ def exclusion_list(ctx: Context, args) -> int:
     with opened(ctx.db_path, create=False) as store:
         rows = [{"id": r["id"], "region": r["region"] or "(all)", "start": iso(r["start_ms"]), "end": iso(r["end_ms"]),
                  "cause": r["cause"], "note": r["note"], "created_by": r["created_by"]}
-                for r in store.rows("SELECT * FROM exclusions ORDER BY start_ms, id")]
+                for r in store.exclusion_rows()]
     emit_rows(rows, args.format, ["id", "region", "start", "end", "cause", "note"])
     return 0
 
@@ -147,9 +145,9 @@ def incident_add(ctx: Context, args) -> int:
     if resolved_ms is not None and resolved_ms <= opened_ms:
         raise InputError(f"--resolved {args.resolved} must be after --opened {args.opened}")
     with opened(ctx.db_path) as store:
-        new_id = store_records.add_incident(store, region=args.region, component=args.component,
-                                            severity=args.severity, opened_ms=opened_ms, resolved_ms=resolved_ms,
-                                            title=args.title, by=ctx.by, now_ms=ctx.now_ms)
+        new_id = store.add_incident(region=args.region, component=args.component,
+                                    severity=args.severity, opened_ms=opened_ms, resolved_ms=resolved_ms,
+                                    title=args.title, by=ctx.by, now_ms=ctx.now_ms)
     print(f"incident {new_id} recorded ({args.severity}, {args.region})")
     return 0
 
@@ -188,7 +186,7 @@ def incident_resolve(ctx: Context, args) -> int:
     if incident is not None and at <= incident.opened_ms:
         raise InputError(f"--at {iso(at)} is not after incident {args.id} opened ({iso(incident.opened_ms)})")
     with opened(ctx.db_path, create=False) as store:
-        store_records.resolve_incident(store, args.id, resolved_ms=at, by=ctx.by, now_ms=ctx.now_ms)
+        store.resolve_incident(args.id, resolved_ms=at, by=ctx.by, now_ms=ctx.now_ms)
     print(f"incident {args.id} resolved at {iso(at)}")
     return 0
 
@@ -196,7 +194,7 @@ def incident_resolve(ctx: Context, args) -> int:
 def incident_classify(ctx: Context, args) -> int:
     _existing_incident(ctx, args.id)
     with opened(ctx.db_path, create=False) as store:
-        store_records.resolve_incident(store, args.id, severity=args.severity, by=ctx.by, now_ms=ctx.now_ms)
+        store.resolve_incident(args.id, severity=args.severity, by=ctx.by, now_ms=ctx.now_ms)
     print(f"incident {args.id} is now {args.severity}")
     return 0
 

@@ -11,7 +11,6 @@ import aiohttp
 
 from ..clock import Clock
 from ..redact import safe_error
-from . import outbox
 from .registry import DESTINATIONS
 
 log = logging.getLogger("sla_monitor.hooks")
@@ -56,17 +55,17 @@ class Deliverer:
         session = self._session
         try:
             await self._expire()
-            queue = await self.db.call(outbox.due, self.clock.now_ms())
+            queue = await self.db.due_deliveries(self.clock.now_ms())
             await asyncio.gather(*(self._destination(session, name, items) for name, items in queue.items()))
         finally:
-            self.depth = await self.db.call(outbox.depth)
+            self.depth = await self.db.pending_deliveries()
 
     async def _expire(self) -> None:
         """Give up every pending delivery older than its destination's ``max_age``, also those queued
         behind one that is waiting for a retry (each is logged and counted)."""
         now = self.clock.now_ms()
         for name, dest in self.destinations.items():
-            for event_id in await self.db.call(outbox.expire, name, now - dest.max_age, now):
+            for event_id in await self.db.expire_deliveries(name, now - dest.max_age, now):
                 self.on_result(name, "failed")
                 log.error("event=hook_failed destination=%s event_id=%s error=%r", name, event_id,
                           "not delivered within max_age")
@@ -76,14 +75,14 @@ class Deliverer:
         for seq, event, attempts in items:
             now = self.clock.now_ms()
             if dest is None:
-                await self.db.call(outbox.mark, seq, name, "failed", attempts, now, "destination no longer configured", now)
+                await self.db.mark_delivery(seq, name, "failed", attempts, now, "destination no longer configured", now)
                 continue
             module = DESTINATIONS[dest.type]
             try:
                 body, headers = module.build_payload(event, dest, now)
             except Exception as exc:  # a bug or a bad event: fail this one alone, the queue moves on
                 error = f"payload could not be built: {type(exc).__name__}: {exc}"[:300]
-                await self.db.call(outbox.mark, seq, name, "failed", attempts, now, error, now)
+                await self.db.mark_delivery(seq, name, "failed", attempts, now, error, now)
                 self.on_result(name, "failed")
                 log.exception("event=hook_failed destination=%s event_id=%s error=%r", name, event.id, error)
                 continue
@@ -93,17 +92,17 @@ class Deliverer:
             attempts += 1
             now = self.clock.now_ms()
             if result.ok:
-                await self.db.call(outbox.mark, seq, name, "delivered", attempts, now, None, now)
+                await self.db.mark_delivery(seq, name, "delivered", attempts, now, None, now)
                 self.on_result(name, "delivered")
                 continue
             too_old = now - event.occurred_at_ms > dest.max_age
             if result.permanent or too_old:
                 reason = result.error if result.permanent else f"gave up after max_age: {result.error}"
-                await self.db.call(outbox.mark, seq, name, "failed", attempts, now, reason, now)
+                await self.db.mark_delivery(seq, name, "failed", attempts, now, reason, now)
                 self.on_result(name, "failed")
                 log.error("event=hook_failed destination=%s event_id=%s error=%r", name, event.id, reason)
                 continue
-            await self.db.call(outbox.mark, seq, name, "pending", attempts, now + backoff_ms(attempts, self.rng),
+            await self.db.mark_delivery(seq, name, "pending", attempts, now + backoff_ms(attempts, self.rng),
                                result.error, now)
             self.on_result(name, "retry")
             log.warning("event=hook_retry destination=%s event_id=%s attempts=%d error=%r", name, event.id, attempts,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
+from typing import Iterable
 
 from ..sla.calendar import iso
 
@@ -109,6 +110,11 @@ def certificate(probe: str, region: str | None, expiry_ms: int, expiring: bool, 
                  "warning" if expiring else "info", now_ms, region,
                  f"{probe}: {detail}" if expiring else f"{probe}: certificate renewed ({detail})",
                  {"probe": probe, "expires": iso(expiry_ms), "start": iso(since_ms)})
+
+
+def routed(events: Iterable[Event], routes) -> list[tuple[Event, list[str]]]:
+    """Each event with the destinations its routes choose (what the outbox records)."""
+    return [(event, routes_for(event, routes)) for event in events]
 
 
 def routes_for(event: Event, routes) -> list[str]:

@@ -11,7 +11,6 @@ from ..clock import Clock
 from ..sla.calendar import month_of, previous_month
 from ..sla.model import Fleet, MaintenanceWindow
 from ..sla.result import MonthResult, RegionResult
-from ..storage.records import load_records
 from .dbthread import DbThread
 
 log = logging.getLogger("sla_monitor.figures")
@@ -41,18 +40,18 @@ class LiveFigures:
         now = self.clock.now_ms()
         year, month = month_of(now, ZoneInfo(self.fleet.timezone))
         live = self.capture(now) if self.capture is not None else {}
-        records = await self.db.call(load_records)  # once per refresh, for every figure below
-        current = await self.db.call(
+        records = await self.db.load_records()  # once per refresh, for every figure below
+        current = await self.db.run(
             lambda store: month_report(store, self.fleet, year, month, now, records=records))
-        today = await self.db.call(lambda store: daily_bars(store, self.fleet, now, days=1, records=records))
+        today = await self.db.run(lambda store: daily_bars(store, self.fleet, now, days=1, records=records))
         self.maintenance = records.maintenance
         if self.previous is None or now - self._previous_ms > PREVIOUS_MONTH_EVERY_MS:
             py, pm = previous_month(year, month)
-            self.previous = await self.db.call(lambda store: month_report(
+            self.previous = await self.db.run(lambda store: month_report(
                 store, self.fleet, py, pm, now, records=records))
             self._previous_ms = now
         if now - self._bars_ms > BARS_EVERY_MS:
-            self.bars = await self.db.call(lambda store: daily_bars(store, self.fleet, now, records=records))
+            self.bars = await self.db.run(lambda store: daily_bars(store, self.fleet, now, records=records))
             self._bars_ms = now
         # Today's bar from this snapshot (the 90 days behind it change only at midnight).
         self.bars = {name: days[:-1] + today.get(name, days[-1:]) for name, days in self.bars.items()}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ..clock import Clock
 from ..sla.model import Policy
-from ..storage import records as store_records
 from ..storage.records import window_json
 from .dbthread import DbThread
 from .figures import LiveFigures
@@ -16,21 +15,20 @@ class MaintenanceService:
 
     async def windows(self) -> list[dict]:
         """Every window, by start, with whether and why it excludes."""
-        rows = await self.db.call(store_records.maintenance_rows)
+        rows = await self.db.maintenance_rows()
         return [window_json(r, self.policy) for r in rows]
 
     async def add(self, *, region: str | None, start_ms: int, end_ms: int, kind: str, announced_at_ms: int | None,
                   reason: str, by: str) -> dict:
         """Record a window (input already validated) and return it as ``windows`` lists it."""
         now = self.clock.now_ms()
-        new_id = await self.db.call(lambda s: store_records.add_maintenance(
-            s, region=region, start_ms=start_ms, end_ms=end_ms, kind=kind, announced_at_ms=announced_at_ms,
-            reason=reason, by=by, now_ms=now))
+        new_id = await self.db.add_maintenance(region=region, start_ms=start_ms, end_ms=end_ms, kind=kind,
+                                               announced_at_ms=announced_at_ms, reason=reason, by=by, now_ms=now)
         await self.figures.refresh()
-        rows = await self.db.call(store_records.maintenance_rows, new_id)
+        rows = await self.db.maintenance_rows(new_id)
         return window_json(rows[0], self.policy)
 
     async def cancel(self, window_id: int, by: str) -> None:
         """Cancel a window (``StoreError`` when there is none or it is cancelled already)."""
-        await self.db.call(store_records.cancel_maintenance, window_id, by, self.clock.now_ms())
+        await self.db.cancel_maintenance(window_id, by, self.clock.now_ms())
         await self.figures.refresh()

@@ -52,7 +52,7 @@ class ReportService:
 
     async def _compute(self, key: tuple[int, int], now: int) -> MonthResult:
         async with self.running:
-            report = await self.reader.call(lambda s: month_report(s, self.fleet, key[0], key[1], now))
+            report = await self.reader.run(month_report, self.fleet, key[0], key[1], now)
         self.computed += 1
         if len(self.cache) >= MAX_CACHED:
             self.cache.pop(min(self.cache, key=lambda k: self.cache[k][0]))

@@ -7,13 +7,12 @@ bounded; past it the oldest samples are dropped and counted (they would have bee
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sqlite3
 from typing import Sequence
 
 from ..config.models import RouteConfig
-from ..hooks import outbox
+from ..hooks.events import routed
 from ..probes import Sample
 from .dbthread import DbThread
 
@@ -47,7 +46,7 @@ class SampleWriter:
         batch, self.pending = self.pending, []
         events, self.pending_events = self.pending_events, []
         try:
-            await self.db.call(_write, batch, self.stale_ms, events, self.routes)
+            await self.db.append_samples(batch, self.stale_ms, routed(events, self.routes))
         except Exception as exc:  # supervised: whatever the store raises, the batch is kept and retried
             self.pending = batch + self.pending  # keep order; retry next tick
             self.pending_events = events + self.pending_events
@@ -69,17 +68,3 @@ class SampleWriter:
             await asyncio.sleep(self.flush_interval_ms / 1000)
             await self.flush()
 
-
-def _write(store, batch: list[Sample], stale_ms: dict[str, int], events=(), routes=()) -> None:
-    with store.atomic():  # names, samples, segments and the events they caused commit together or not at all
-        if events:
-            outbox.record(store, events, routes)
-        rows, stale = [], {}
-        for s in batch:
-            probe_id = store.id_for("probes", s.probe)
-            stale[probe_id] = stale_ms[s.probe]
-            detail = json.dumps(s.detail, separators=(",", ":")) if s.detail is not None else None
-            rows.append((probe_id, store.id_for("vantages", s.vantage), s.ts_ms, s.ok, s.latency_ms, s.error, detail,
-                         s.cause))
-        if rows:
-            store.write_samples(rows, stale)

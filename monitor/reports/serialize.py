@@ -176,6 +176,11 @@ def outage_summary_rows(result: MonthResult) -> list[Json]:
     return rows
 
 
+def exclusion_reasons(row: Json) -> str:
+    """An outage row's exclusion reasons for a table column ("-" when none)."""
+    return ", ".join(sorted({e["reason"] for e in row["exclusions"]})) or "-"
+
+
 def incident_rows(result: MonthResult) -> list[Json]:
     """Every region's incidents as rows with the region's name first."""
     return [{"region": r.region, **incident_json(a)} for r in result.regions for a in r.incidents]

@@ -1,97 +1,129 @@
 """Hand-kept records: maintenance windows, exclusions, incidents and incident overrides."""
 from __future__ import annotations
 
+import contextlib
+from typing import Iterable, Iterator
+
+import sqlite_utils
+
 from ..sla.calendar import iso
 from ..sla.exclusions import assess_maintenance
 from ..sla.model import HandExclusion, Incident, IncidentOverride, MaintenanceWindow, Records
-from .store import Store, StoreError
+from .errors import StoreError
 
 
-def add_maintenance(store: Store, *, region: str | None, start_ms: int, end_ms: int, kind: str,
-                    announced_at_ms: int | None, reason: str, by: str, now_ms: int) -> int:
-    """Record a maintenance window; returns its id."""
-    with store.atomic():
-        return _insert(store, "maintenance", {
-            "region": region, "start_ms": start_ms, "end_ms": end_ms, "kind": kind,
-            "announced_at_ms": announced_at_ms, "reason": reason, "created_by": by, "created_at_ms": now_ms,
-            "cancelled": 0,
-        })
+class RecordsMixin:
+    """The hand-kept records of the SQLite store."""
+
+    db: sqlite_utils.Database
+
+    def atomic(self) -> contextlib.AbstractContextManager[None]:
+        raise NotImplementedError  # Store.atomic: one transaction
+
+    def rows(self, sql: str, params: Iterable = ()) -> Iterator[dict]:
+        raise NotImplementedError  # Store.rows
+
+    def add_maintenance(self, *, region: str | None, start_ms: int, end_ms: int, kind: str,
+                        announced_at_ms: int | None, reason: str, by: str, now_ms: int) -> int:
+        """Record a maintenance window; returns its id."""
+        with self.atomic():
+            return self._insert("maintenance", {
+                "region": region, "start_ms": start_ms, "end_ms": end_ms, "kind": kind,
+                "announced_at_ms": announced_at_ms, "reason": reason, "created_by": by, "created_at_ms": now_ms,
+                "cancelled": 0,
+            })
+
+    def cancel_maintenance(self, window_id: int, by: str, now_ms: int) -> None:
+        """Mark a window cancelled (kept for the record; it excludes nothing)."""
+        row = self._get("maintenance", window_id, "maintenance window")
+        if row["cancelled"]:
+            raise StoreError(f"maintenance window {window_id} is already cancelled")
+        with self.atomic():
+            self.db.table("maintenance").update(window_id, {"cancelled": 1, "cancelled_by": by, "cancelled_at_ms": now_ms})
+
+    def add_exclusion(self, *, region: str | None, start_ms: int, end_ms: int, cause: str, note: str,
+                      by: str, now_ms: int) -> int:
+        """Record a hand-entered exclusion (or a `counted` override); returns its id."""
+        with self.atomic():
+            return self._insert("exclusions", {
+                "region": region, "start_ms": start_ms, "end_ms": end_ms, "cause": cause, "note": note,
+                "created_by": by, "created_at_ms": now_ms,
+            })
+
+    def add_incident(self, *, region: str, component: str | None, severity: str, opened_ms: int,
+                     resolved_ms: int | None, title: str, by: str, now_ms: int) -> int:
+        """Record a hand-entered incident (a support ticket); returns its id."""
+        with self.atomic():
+            return self._insert("incidents", {
+                "region": region, "component": component, "severity": severity, "opened_ms": opened_ms,
+                "resolved_ms": resolved_ms, "title": title, "created_by": by, "created_at_ms": now_ms,
+            })
+
+    def resolve_incident(self, incident_id: str, *, resolved_ms: int | None = None,
+                         severity: str | None = None, by: str, now_ms: int) -> None:
+        """Resolve or re-classify an incident: a hand one by its number, an automatic one by its stable id."""
+        with self.atomic():
+            if is_hand_id(incident_id):
+                row = self._get("incidents", int(incident_id), "incident")
+                if resolved_ms is not None and resolved_ms <= row["opened_ms"]:
+                    raise StoreError(f"incident {incident_id}: --at must be after it opened")
+                changes = {k: v for k, v in (("resolved_ms", resolved_ms), ("severity", severity)) if v is not None}
+                self.db.table("incidents").update(int(incident_id), changes)
+                return
+            current = next(self.rows("SELECT * FROM incident_overrides WHERE incident_id = ?", [incident_id]), {})
+            self.db.table("incident_overrides").upsert({
+                "incident_id": incident_id,
+                "resolved_ms": resolved_ms if resolved_ms is not None else current.get("resolved_ms"),
+                "severity": severity or current.get("severity"),
+                "updated_by": by, "updated_at_ms": now_ms,
+            }, pk="incident_id")
+
+    def maintenance_rows(self, window_id: int | None = None) -> list[dict]:
+        """Stored maintenance windows (all, by start; or the one with ``window_id``) as rows."""
+        if window_id is not None:
+            return list(self.rows("SELECT * FROM maintenance WHERE id = ?", [window_id]))
+        return list(self.rows("SELECT * FROM maintenance ORDER BY start_ms, id"))
+
+    def exclusion_rows(self) -> list[dict]:
+        """Stored hand exclusions, by start, as rows."""
+        return list(self.rows("SELECT * FROM exclusions ORDER BY start_ms, id"))
+
+    def _insert(self, table: str, row: dict) -> int:
+        """Insert ``row`` and return its new id."""
+        new_id = self.db.table(table).insert(row).last_pk
+        if new_id is None:  # an integer primary key always gets one; never a silent 0
+            raise StoreError(f"{table}: the store gave the new row no id")
+        return int(new_id)
+
+    def _get(self, table: str, row_id: int, what: str) -> dict:
+        row = next(self.rows(f"SELECT * FROM {table} WHERE id = ?", [row_id]), None)
+        if row is None:
+            raise StoreError(f"no {what} with id {row_id} (list them with `sla-monitor {table.rstrip('s')} list`)")
+        return row
+
+    def load_records(self) -> Records:
+        """Everything hand-kept, as the engine's frozen records."""
+        return records_of(self.maintenance_rows(), self.exclusion_rows(),
+                          list(self.rows("SELECT * FROM incidents ORDER BY opened_ms, id")),
+                          list(self.rows("SELECT * FROM incident_overrides")))
 
 
-def cancel_maintenance(store: Store, window_id: int, by: str, now_ms: int) -> None:
-    """Mark a window cancelled (kept for the record; it excludes nothing)."""
-    row = _get(store, "maintenance", window_id, "maintenance window")
-    if row["cancelled"]:
-        raise StoreError(f"maintenance window {window_id} is already cancelled")
-    with store.atomic():
-        store.db.table("maintenance").update(window_id, {"cancelled": 1, "cancelled_by": by, "cancelled_at_ms": now_ms})
-
-
-def add_exclusion(store: Store, *, region: str | None, start_ms: int, end_ms: int, cause: str, note: str,
-                  by: str, now_ms: int) -> int:
-    """Record a hand-entered exclusion (or a `counted` override); returns its id."""
-    with store.atomic():
-        return _insert(store, "exclusions", {
-            "region": region, "start_ms": start_ms, "end_ms": end_ms, "cause": cause, "note": note,
-            "created_by": by, "created_at_ms": now_ms,
-        })
-
-
-def add_incident(store: Store, *, region: str, component: str | None, severity: str, opened_ms: int,
-                 resolved_ms: int | None, title: str, by: str, now_ms: int) -> int:
-    """Record a hand-entered incident (a support ticket); returns its id."""
-    with store.atomic():
-        return _insert(store, "incidents", {
-            "region": region, "component": component, "severity": severity, "opened_ms": opened_ms,
-            "resolved_ms": resolved_ms, "title": title, "created_by": by, "created_at_ms": now_ms,
-        })
-
-
-def resolve_incident(store: Store, incident_id: str, *, resolved_ms: int | None = None,
-                     severity: str | None = None, by: str, now_ms: int) -> None:
-    """Resolve or re-classify an incident: a hand one by its number, an automatic one by its stable id."""
-    with store.atomic():
-        if is_hand_id(incident_id):
-            row = _get(store, "incidents", int(incident_id), "incident")
-            if resolved_ms is not None and resolved_ms <= row["opened_ms"]:
-                raise StoreError(f"incident {incident_id}: --at must be after it opened")
-            changes = {k: v for k, v in (("resolved_ms", resolved_ms), ("severity", severity)) if v is not None}
-            store.db.table("incidents").update(int(incident_id), changes)
-            return
-        current = next(store.rows("SELECT * FROM incident_overrides WHERE incident_id = ?", [incident_id]), {})
-        store.db.table("incident_overrides").upsert({
-            "incident_id": incident_id,
-            "resolved_ms": resolved_ms if resolved_ms is not None else current.get("resolved_ms"),
-            "severity": severity or current.get("severity"),
-            "updated_by": by, "updated_at_ms": now_ms,
-        }, pk="incident_id")
+def records_of(maintenance: list[dict], exclusions: list[dict], incidents: list[dict],
+               overrides: list[dict]) -> Records:
+    """Record rows (each kind in its order) as the engine's frozen records."""
+    return Records(
+        maintenance=tuple(window_of(r) for r in maintenance),
+        exclusions=tuple(HandExclusion(r["id"], r["region"], r["start_ms"], r["end_ms"], r["cause"], r["note"] or "")
+                         for r in exclusions),
+        incidents=tuple(Incident(str(r["id"]), r["region"], r["component"], r["severity"], r["opened_ms"],
+                                 r["resolved_ms"], r["title"] or "", "manual") for r in incidents),
+        overrides=tuple(IncidentOverride(r["incident_id"], r["resolved_ms"], r["severity"]) for r in overrides),
+    )
 
 
 def is_hand_id(incident_id: str) -> bool:
     """A hand incident's number (ASCII digits that fit SQLite's integers), not an automatic id."""
     return incident_id.isascii() and incident_id.isdigit() and len(incident_id) <= 18
-
-
-def maintenance_rows(store: Store, window_id: int | None = None) -> list[dict]:
-    """Stored maintenance windows (all, by start; or the one with ``window_id``) as rows."""
-    if window_id is not None:
-        return list(store.rows("SELECT * FROM maintenance WHERE id = ?", [window_id]))
-    return list(store.rows("SELECT * FROM maintenance ORDER BY start_ms, id"))
-
-
-def _insert(store: Store, table: str, row: dict) -> int:
-    """Insert ``row`` and return its new id."""
-    new_id = store.db.table(table).insert(row).last_pk
-    if new_id is None:  # an integer primary key always gets one; never a silent 0
-        raise StoreError(f"{table}: the store gave the new row no id")
-    return int(new_id)
-
-
-def _get(store: Store, table: str, row_id: int, what: str) -> dict:
-    row = next(store.rows(f"SELECT * FROM {table} WHERE id = ?", [row_id]), None)
-    if row is None:
-        raise StoreError(f"no {what} with id {row_id} (list them with `sla-monitor {table.rstrip('s')} list`)")
-    return row
 
 
 def window_of(row: dict) -> MaintenanceWindow:
@@ -106,23 +138,3 @@ def window_json(row: dict, policy) -> dict:
     return {"id": row["id"], "region": row["region"], "kind": row["kind"], "start": iso(row["start_ms"]),
             "end": iso(row["end_ms"]), "announced_at": iso(row["announced_at_ms"]), "reason": row["reason"],
             "excluded": reason is not None, "flags": list(flags), "cancelled": bool(row["cancelled"])}
-
-
-def load_records(store: Store) -> Records:
-    """Everything hand-kept, as the engine's frozen records."""
-    return Records(
-        maintenance=tuple(window_of(r) for r in maintenance_rows(store)),
-        exclusions=tuple(
-            HandExclusion(r["id"], r["region"], r["start_ms"], r["end_ms"], r["cause"], r["note"] or "")
-            for r in store.rows("SELECT * FROM exclusions ORDER BY start_ms, id")
-        ),
-        incidents=tuple(
-            Incident(str(r["id"]), r["region"], r["component"], r["severity"], r["opened_ms"], r["resolved_ms"],
-                     r["title"] or "", "manual")
-            for r in store.rows("SELECT * FROM incidents ORDER BY opened_ms, id")
-        ),
-        overrides=tuple(
-            IncidentOverride(r["incident_id"], r["resolved_ms"], r["severity"])
-            for r in store.rows("SELECT * FROM incident_overrides")
-        ),
-    )

@@ -7,15 +7,21 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import sqlite3
 from pathlib import Path
-from typing import Iterable, Iterator, NamedTuple, Sequence, cast
+from typing import Iterable, Iterator, Mapping, Sequence, cast
 
 import sqlite_utils
 
+from ..probes.base import Sample
 from ..sla.calendar import iso
 from ..sla.model import Segment
 from ..sla.timeline import SegmentMap, fold_segments
+from .errors import StoreError, StoreUnavailable
+from .interface import Routed, StoredSample
+from .outbox import OutboxMixin
+from .records import RecordsMixin
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 # probe_id, vantage_id, ts, ok (1, 0, or None: unknown), latency, error, detail (JSON text or None),
@@ -23,25 +29,9 @@ from .schema import MIGRATIONS, SCHEMA_VERSION
 SampleRow = tuple[int, int, int, int | None, float | None, str | None, str | None, str | None]
 
 
-class StoredSample(NamedTuple):
-    """A raw sample as read back for evidence."""
-
-    probe: str
-    ts_ms: int
-    error: str | None
-    detail: str | None  # JSON text
-
-
-class StoreError(Exception):
-    """The store cannot be used as asked (not SQLite, too new, missing, pruned range)."""
-
-
-class StoreUnavailable(Exception):
-    """The store exists but this process cannot use it now (permissions, disk): a runtime failure."""
-
-
-class Store:
-    """One SQLite file through sqlite-utils, WAL mode, schema migrated forward on open."""
+class Store(RecordsMixin, OutboxMixin):
+    """One SQLite file through sqlite-utils, WAL mode, schema migrated forward on open. Implements
+    ``storage.interface.Storage``; its records and outbox operations live in ``records`` and ``outbox``."""
 
     def __init__(self, db: sqlite_utils.Database, path: str):
         self.db = db
@@ -147,6 +137,30 @@ class Store:
             self.insert_samples(rows)
             for (probe_id, vantage_id), (lo, hi) in spans.items():
                 self.refold(probe_id, vantage_id, lo, hi, stale_ms[probe_id])
+
+    def append_samples(self, samples: Sequence[Sample], stale_ms: Mapping[str, int], routed: Sequence[Routed] = ()) -> None:
+        """Store samples, fold them into segments, and record the events they caused, in one transaction
+        (names, samples, segments and events commit together or not at all)."""
+        with self.atomic():
+            if routed:
+                self.record_events(routed)
+            rows, stale = [], {}
+            for s in samples:
+                probe_id = self.id_for("probes", s.probe)
+                stale[probe_id] = stale_ms[s.probe]
+                detail = json.dumps(s.detail, separators=(",", ":")) if s.detail is not None else None
+                rows.append((probe_id, self.id_for("vantages", s.vantage), s.ts_ms, s.ok, s.latency_ms, s.error, detail,
+                             s.cause))
+            if rows:
+                self.write_samples(rows, stale)
+
+    def live_history(self, vantage: str, per_probe: int) -> tuple[dict[str, list[tuple[int, bool | None]]], dict[str, int]]:
+        """What the live state restarts from, by probe name: the newest ``per_probe`` samples at
+        ``vantage`` (newest first) and, of probes down now, since when."""
+        vantage_id = self.id_for("vantages", vantage)
+        names = self.names("probes")
+        return ({names[pid]: rows for pid, rows in self.last_samples(vantage_id, per_probe).items()},
+                {names[pid]: ts for pid, ts in self.down_since(vantage_id).items()})
 
     def last_samples(self, vantage_id: int, per_probe: int) -> dict[int, list[tuple[int, bool | None]]]:
         """The newest ``per_probe`` samples of every probe at a vantage, newest first (live state on start);

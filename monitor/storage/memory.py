@@ -1,0 +1,215 @@
+"""``Storage`` in memory: the second implementation of the interface (tests run the engine and the
+daemon's operations on it), and the model of what a new store has to do. Nothing persists.
+
+Segments are folded from all samples on read (the SQLite store keeps them folded as samples arrive;
+the result is the same, which ``tests/test_storage.py`` checks). Pruned samples are hidden, not
+forgotten, so their segments stay, as they do in SQLite."""
+from __future__ import annotations
+
+import json
+import operator
+from typing import Any, Mapping, Sequence
+
+from ..hooks.events import Event
+from ..probes.base import Sample
+from ..sla.calendar import iso
+from ..sla.model import Records, Segment
+from ..sla.timeline import SegmentMap, fold_segments
+from .errors import StoreError
+from .interface import DueDeliveries, Routed, StoredSample
+from .outbox import EVENT_LOG_KEYS, GIVEN_UP
+from .records import is_hand_id, records_of
+
+NO_DELIVERY: dict[str, Any] = dict.fromkeys(("status", "attempts", "last_error", "delivered_at_ms"))
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._samples: dict[tuple[str, str], dict[int, Sample]] = {}  # (probe, vantage) → ts → sample
+        self._stale_ms: dict[str, int] = {}
+        self._pruned_before: int | None = None
+        self._tables: dict[str, list[dict]] = {"maintenance": [], "exclusions": [], "incidents": []}
+        self._overrides: dict[str, dict] = {}
+        self._events: list[tuple[int, Event]] = []  # (seq, event) in recording order
+        self._deliveries: dict[tuple[int, str], dict[str, Any]] = {}  # (seq, destination) → its state
+
+    # -- samples and state segments -------------------------------------------------------------
+
+    def append_samples(self, samples: Sequence[Sample], stale_ms: Mapping[str, int],
+                       routed: Sequence[Routed] = ()) -> None:
+        """Store samples and the events they caused; nothing changes when a sample is refused."""
+        stale = {s.probe: stale_ms[s.probe] for s in samples}  # a KeyError here changes nothing
+        if self._pruned_before is not None:
+            for s in samples:
+                if s.ts_ms < self._pruned_before + stale[s.probe]:
+                    raise StoreError(f"samples before {iso(self._pruned_before)} were pruned; cannot add samples "
+                                     f"before {iso(self._pruned_before + stale[s.probe])}")
+        self.record_events(routed)
+        self._stale_ms.update(stale)
+        for s in samples:  # the later of two samples at one instant wins, as in SQLite
+            self._samples.setdefault((s.probe, s.vantage), {})[s.ts_ms] = s
+
+    def segments_between(self, lo: int, hi: int) -> SegmentMap:
+        found: dict[tuple[str, str], list[Segment]] = {}
+        for key, by_ts in self._samples.items():
+            timeline = [(ts, s.ok, s.cause) for ts, s in sorted(by_ts.items())]
+            segments = [seg for seg in fold_segments(timeline, self._stale_ms[key[0]])
+                        if seg.start_ms < hi and seg.end_ms > lo]
+            if segments:
+                found[key] = segments
+        return found
+
+    def down_samples(self, probes: Sequence[str], lo: int, hi: int) -> list[StoredSample]:
+        floor = max(lo, self._pruned_before or lo)
+        rows = [StoredSample(s.probe, ts, s.error, None if s.detail is None else json.dumps(s.detail))
+                for (probe, _), by_ts in self._samples.items() if probe in probes
+                for ts, s in by_ts.items() if s.ok is False and floor <= ts < hi]
+        return sorted(rows, key=operator.attrgetter("ts_ms"))
+
+    def live_history(self, vantage: str,
+                     per_probe: int) -> tuple[dict[str, list[tuple[int, bool | None]]], dict[str, int]]:
+        history, since = {}, {}
+        for (probe, at), by_ts in self._samples.items():
+            if at != vantage or not by_ts:
+                continue
+            history[probe] = [(ts, by_ts[ts].ok) for ts in sorted(by_ts, reverse=True)[:per_probe]]
+            last = list(fold_segments([(ts, s.ok, s.cause) for ts, s in sorted(by_ts.items())],
+                                      self._stale_ms[probe]))[-1]
+            if last.ok is False:
+                since[probe] = last.start_ms
+        return history, since
+
+    def prune_samples(self, before_ms: int) -> int:
+        hidden = sum(1 for by_ts in self._samples.values() for ts in by_ts
+                     if ts < before_ms and (self._pruned_before is None or ts >= self._pruned_before))
+        self._pruned_before = max(before_ms, self._pruned_before or before_ms)
+        return hidden
+
+    # -- hand-kept records ----------------------------------------------------------------------
+
+    def load_records(self) -> Records:
+        by_start = operator.itemgetter("start_ms", "id")
+        return records_of(sorted(self._tables["maintenance"], key=by_start),
+                          sorted(self._tables["exclusions"], key=by_start),
+                          sorted(self._tables["incidents"], key=operator.itemgetter("opened_ms", "id")),
+                          list(self._overrides.values()))
+
+    def maintenance_rows(self, window_id: int | None = None) -> list[dict]:
+        rows = sorted(self._tables["maintenance"], key=operator.itemgetter("start_ms", "id"))
+        return [dict(r) for r in rows if window_id is None or r["id"] == window_id]
+
+    def add_maintenance(self, *, region: str | None, start_ms: int, end_ms: int, kind: str,
+                        announced_at_ms: int | None, reason: str, by: str, now_ms: int) -> int:
+        return self._insert("maintenance", {
+            "region": region, "start_ms": start_ms, "end_ms": end_ms, "kind": kind, "announced_at_ms": announced_at_ms,
+            "reason": reason, "created_by": by, "created_at_ms": now_ms, "cancelled": 0, "cancelled_by": None,
+            "cancelled_at_ms": None})
+
+    def cancel_maintenance(self, window_id: int, by: str, now_ms: int) -> None:
+        row = self._get("maintenance", window_id, "maintenance window")
+        if row["cancelled"]:
+            raise StoreError(f"maintenance window {window_id} is already cancelled")
+        row.update(cancelled=1, cancelled_by=by, cancelled_at_ms=now_ms)
+
+    def add_exclusion(self, *, region: str | None, start_ms: int, end_ms: int, cause: str, note: str,
+                      by: str, now_ms: int) -> int:
+        return self._insert("exclusions", {"region": region, "start_ms": start_ms, "end_ms": end_ms, "cause": cause,
+                                           "note": note, "created_by": by, "created_at_ms": now_ms})
+
+    def exclusion_rows(self) -> list[dict]:
+        return [dict(r) for r in sorted(self._tables["exclusions"], key=operator.itemgetter("start_ms", "id"))]
+
+    def add_incident(self, *, region: str, component: str | None, severity: str, opened_ms: int,
+                     resolved_ms: int | None, title: str, by: str, now_ms: int) -> int:
+        return self._insert("incidents", {"region": region, "component": component, "severity": severity,
+                                          "opened_ms": opened_ms, "resolved_ms": resolved_ms, "title": title,
+                                          "created_by": by, "created_at_ms": now_ms})
+
+    def resolve_incident(self, incident_id: str, *, resolved_ms: int | None = None,
+                         severity: str | None = None, by: str, now_ms: int) -> None:
+        if is_hand_id(incident_id):
+            row = self._get("incidents", int(incident_id), "incident")
+            if resolved_ms is not None and resolved_ms <= row["opened_ms"]:
+                raise StoreError(f"incident {incident_id}: --at must be after it opened")
+            row.update({k: v for k, v in (("resolved_ms", resolved_ms), ("severity", severity)) if v is not None})
+            return
+        current = self._overrides.get(incident_id, {})
+        self._overrides[incident_id] = {
+            "incident_id": incident_id,
+            "resolved_ms": resolved_ms if resolved_ms is not None else current.get("resolved_ms"),
+            "severity": severity or current.get("severity"), "updated_by": by, "updated_at_ms": now_ms}
+
+    def _insert(self, table: str, row: dict) -> int:
+        rows = self._tables[table]
+        new_id = max((r["id"] for r in rows), default=0) + 1
+        rows.append({"id": new_id, **row})
+        return new_id
+
+    def _get(self, table: str, row_id: int, what: str) -> dict:
+        row = next((r for r in self._tables[table] if r["id"] == row_id), None)
+        if row is None:
+            raise StoreError(f"no {what} with id {row_id} (list them with `sla-monitor {table.rstrip('s')} list`)")
+        return row
+
+    # -- the alert outbox -----------------------------------------------------------------------
+
+    def record_events(self, routed: Sequence[Routed]) -> int:
+        known = {event.id for _, event in self._events}
+        new = 0
+        for event, destinations in routed:
+            if event.id in known:
+                continue
+            known.add(event.id)
+            new += 1
+            seq = len(self._events) + 1
+            self._events.append((seq, event))
+            for destination in destinations:
+                self._deliveries[(seq, destination)] = {"status": "pending", "attempts": 0,
+                                                        "next_attempt_ms": event.occurred_at_ms, "last_error": None,
+                                                        "delivered_at_ms": None}
+        return new
+
+    def due_deliveries(self, now_ms: int) -> DueDeliveries:
+        queue: DueDeliveries = {}
+        blocked: set[str] = set()
+        events = dict(self._events)
+        for (seq, destination), state in sorted(self._deliveries.items(), key=lambda item: (item[0][1], item[0][0])):
+            if state["status"] != "pending" or destination in blocked:
+                continue
+            if state["next_attempt_ms"] > now_ms:
+                blocked.add(destination)
+                continue
+            queue.setdefault(destination, []).append((seq, events[seq], state["attempts"]))
+        return queue
+
+    def mark_delivery(self, seq: int, destination: str, status: str, attempts: int, next_attempt_ms: int,
+                      error: str | None, now_ms: int) -> None:
+        self._deliveries[(seq, destination)].update(
+            status=status, attempts=attempts, next_attempt_ms=next_attempt_ms, last_error=error,
+            delivered_at_ms=now_ms if status == "delivered" else None)
+
+    def expire_deliveries(self, destination: str, before_ms: int, now_ms: int) -> list[str]:
+        expired = []
+        for seq, event in self._events:
+            state = self._deliveries.get((seq, destination))
+            if state is not None and state["status"] == "pending" and event.occurred_at_ms < before_ms:
+                state.update(status="failed", last_error=GIVEN_UP, next_attempt_ms=now_ms)
+                expired.append(event.id)
+        return expired
+
+    def pending_deliveries(self) -> int:
+        return sum(1 for state in self._deliveries.values() if state["status"] == "pending")
+
+    def event_log(self, limit: int = 200) -> list[dict]:
+        rows = []
+        for seq, event in reversed(self._events):
+            head = (seq, event.id, event.type, event.region, event.severity, event.occurred_at_ms)
+            mine: list[tuple[str | None, dict[str, Any]]] = sorted(
+                (d, s) for (q, d), s in self._deliveries.items() if q == seq)
+            for destination, s in mine or [(None, NO_DELIVERY)]:  # an event no route chose: one row, as a LEFT JOIN
+                rows.append(dict(zip(EVENT_LOG_KEYS, (*head, destination, s["status"], s["attempts"], s["last_error"],
+                                                      s["delivered_at_ms"]), strict=True)))
+        return rows[:limit]
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,103 @@
+"""The durable outbox: events and their deliveries live in the store.
+
+Recording is idempotent (an event id is unique), so a threshold crossed again after a restart fires
+nothing new; a delivery is marked delivered only after the receiver accepted it, so a crash in
+between re-sends at most that one (receivers dedupe on ``webhook-id`` / ``dedup_key``)."""
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Sequence
+
+import sqlite_utils
+
+from ..hooks.events import Event
+from .interface import DueDeliveries, Routed
+
+GIVEN_UP = "gave up: not delivered within max_age"
+
+
+class OutboxMixin:
+    """The outbox operations of the SQLite store."""
+
+    db: sqlite_utils.Database
+
+    def atomic(self) -> contextlib.AbstractContextManager[None]:
+        raise NotImplementedError  # Store.atomic: one transaction
+
+    def record_events(self, routed: Sequence[Routed]) -> int:
+        """Insert new events and a pending delivery per destination; returns how many were new. Call
+        inside the transaction that made the state change, where there is one."""
+        new = 0
+        with self.atomic():
+            for event, destinations in routed:
+                cursor = self.db.execute(
+                    "INSERT OR IGNORE INTO events (id, type, dedup_key, region, severity, occurred_at_ms, payload)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [event.id, event.type, event.dedup_key, event.region, event.severity, event.occurred_at_ms,
+                     json.dumps(event.as_json())])
+                if cursor.rowcount == 0:
+                    continue
+                new += 1
+                for destination in destinations:
+                    self.db.execute("INSERT INTO deliveries (event_seq, destination, status, attempts, next_attempt_ms)"
+                                    " VALUES (?, ?, 'pending', 0, ?)", [cursor.lastrowid, destination,
+                                                                        event.occurred_at_ms])
+        return new
+
+    def due_deliveries(self, now_ms: int) -> DueDeliveries:
+        """Per destination, its pending deliveries in event order. A destination is blocked at its first
+        delivery that is not due yet, so order per destination is kept."""
+        queue: DueDeliveries = {}
+        blocked: set[str] = set()
+        rows = self.db.execute(
+            "SELECT d.destination, d.event_seq, d.attempts, d.next_attempt_ms, e.payload, e.occurred_at_ms"
+            " FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.status = 'pending'"
+            " ORDER BY d.destination, d.event_seq").fetchall()
+        for destination, seq, attempts, next_at, payload, occurred in rows:
+            if destination in blocked:
+                continue
+            if next_at > now_ms:
+                blocked.add(destination)
+                continue
+            queue.setdefault(destination, []).append((seq, Event.from_json(json.loads(payload), occurred), attempts))
+        return queue
+
+    def mark_delivery(self, seq: int, destination: str, status: str, attempts: int, next_attempt_ms: int,
+                      error: str | None, now_ms: int) -> None:
+        """Record an attempt's outcome: ``delivered``, ``failed`` (given up) or ``pending`` (retry at ``next_attempt_ms``)."""
+        with self.atomic():
+            self.db.execute(
+                "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_ms = ?, last_error = ?, delivered_at_ms = ?"
+                " WHERE event_seq = ? AND destination = ?",
+                [status, attempts, next_attempt_ms, error, now_ms if status == "delivered" else None, seq, destination])
+
+    def expire_deliveries(self, destination: str, before_ms: int, now_ms: int) -> list[str]:
+        """Mark failed the destination's pending deliveries of events that occurred before ``before_ms``;
+        returns their event ids."""
+        with self.atomic():
+            rows = self.db.execute(
+                "SELECT d.event_seq, e.id FROM deliveries d JOIN events e ON e.seq = d.event_seq"
+                " WHERE d.destination = ? AND d.status = 'pending' AND e.occurred_at_ms < ?",
+                [destination, before_ms]).fetchall()
+            for seq, _ in rows:
+                self.db.execute("UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_ms = ?"
+                                " WHERE event_seq = ? AND destination = ?",
+                                [GIVEN_UP, now_ms, seq, destination])
+        return [event_id for _, event_id in rows]
+
+    def pending_deliveries(self) -> int:
+        """How many deliveries wait (the hook queue's depth)."""
+        return self.db.execute("SELECT count(*) FROM deliveries WHERE status = 'pending'").fetchone()[0]
+
+    def event_log(self, limit: int = 200) -> list[dict]:
+        """The newest events with each delivery's state, newest first (`hooks list`)."""
+        rows = self.db.execute(
+            "SELECT e.seq, e.id, e.type, e.region, e.severity, e.occurred_at_ms, d.destination, d.status, d.attempts,"
+            " d.last_error, d.delivered_at_ms FROM events e LEFT JOIN deliveries d ON d.event_seq = e.seq"
+            " ORDER BY e.seq DESC LIMIT ?", [limit]).fetchall()
+        return [dict(zip(EVENT_LOG_KEYS, row, strict=True)) for row in rows]
+
+
+EVENT_LOG_KEYS = ("seq", "id", "type", "region", "severity", "occurred_at_ms", "destination", "status", "attempts",
+                  "last_error", "delivered_at_ms")

@@ -1,0 +1,72 @@
+"""The seams the design promises, checked on the source: SQL only under monitor/storage/, the wall
+clock read only by the composition roots, report fields read by key only at the edges, and the web
+app built from what it reads (never the daemon)."""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+PACKAGE = Path(__file__).parent.parent / "monitor"
+SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|PRAGMA)\s")  # as this code writes SQL
+# Composition roots choose the clock; clock.py is the clock.
+CLOCK_READERS = {"clock.py", "app.py", "cli.py", "demo.py"}
+# Keys only the report's JSON form has (feeds, records and events have incidents, exclusions and figures
+# of their own): reading them means reading the JSON instead of the typed result.
+REPORT_KEYS = {"regions", "periods", "pieces", "credit", "downtime_ms", "downtime_minutes", "unknown_spells",
+               "excluded_minutes", "total_ms", "error_budget_minutes", "month_to_date", "elapsed_minutes"}
+EDGES = ("reports/", "web/status.py")  # the JSON serializer and the renderers
+
+
+def modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        yield path.relative_to(PACKAGE).as_posix(), ast.parse(path.read_text(), str(path))
+
+
+def strings(tree):
+    return [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+
+
+def test_sql_lives_only_in_the_storage_package():
+    found = [(name, text[:40]) for name, tree in modules() if not name.startswith("storage/")
+             for text in strings(tree) if SQL.match(text)]
+    assert found == []
+    assert any(SQL.match(text) for name, tree in modules() if name.startswith("storage/") for text in strings(tree))
+
+
+def test_only_the_composition_roots_read_the_wall_clock():
+    readers = []
+    for name, tree in modules():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in ("time", "time_ns", "now", "utcnow") \
+                    and isinstance(node.value, ast.Name) and node.value.id in ("time", "datetime", "dt"):
+                readers.append((name, node.attr))
+            if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("clock") \
+                    and any(alias.name == "SYSTEM" for alias in node.names):
+                readers.append((name, "SYSTEM"))
+    assert {name for name, _ in readers} <= CLOCK_READERS, readers
+
+
+def test_report_fields_are_read_by_key_only_at_the_edges():
+    found = []
+    for name, tree in modules():
+        if name.startswith(EDGES):
+            continue
+        for node in ast.walk(tree):
+            key = None
+            if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and isinstance(node.slice, ast.Constant):
+                key = node.slice.value
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" \
+                    and node.args and isinstance(node.args[0], ast.Constant):
+                key = node.args[0].value
+            if key in REPORT_KEYS:
+                found.append((name, node.lineno, key))
+    assert found == []
+
+
+def test_the_web_app_does_not_know_the_daemon():
+    for name, tree in modules():
+        if name.startswith("web/"):
+            imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+            assert "app" not in imported and "daemon" not in imported, name
+            assert "daemon" not in {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}, name

@@ -1,0 +1,148 @@
+"""The storage interface has two implementations, SQLite (``Store``) and memory (``MemoryStore``): the
+same operations give the same answers on both, down to the month's report, and the daemon's writer and
+reader run on either."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from monitor.accounting import daily_bars, month_report
+from monitor.config import load_config, to_fleet
+from monitor.hooks import events
+from monitor.hooks.events import routed
+from monitor.live.dbthread import DbThread
+from monitor.probes import Sample
+from monitor.reports.serialize import report_json
+from monitor.storage import MemoryStore, Storage, Store, StoreError
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MIN = 60_000
+NOV = 1_793_491_200_000  # 2026-11-01T00:00:00Z
+KINDS = ["sqlite", "memory"]
+
+
+def open_store(kind: str, tmp_path: Path) -> Storage:
+    return Store.open(tmp_path / f"{kind}.db") if kind == "sqlite" else MemoryStore()
+
+
+@pytest.fixture
+def both(tmp_path):
+    stores = [open_store(kind, tmp_path) for kind in KINDS]
+    yield stores
+    for store in stores:
+        store.close()
+
+
+def same(stores, operation):
+    """``operation`` on each store; the answers, which must all be equal."""
+    answers = [operation(store) for store in stores]
+    assert all(answer == answers[0] for answer in answers), answers
+    return answers[0]
+
+
+# Up, down and unknown for a cause, at whole-minute instants (some repeated: the later one wins).
+state = st.sampled_from([(True, None), (False, None), (None, "vantage_unhealthy"), (None, "monitor_fault")])
+sample = st.tuples(st.integers(0, 300), st.sampled_from(["w", "g"]), state)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.lists(sample, min_size=1, max_size=15), min_size=1, max_size=5))
+def test_segments_and_history_agree_whatever_the_order_of_arrival(tmp_path_factory, batches):
+    stores = [open_store(kind, tmp_path_factory.mktemp(kind)) for kind in KINDS]
+    try:
+        for batch in batches:
+            samples = [Sample(probe, "local", NOV + minute * MIN, ok, 5.0 if ok else None,
+                              None if ok else "HTTP 503", cause=cause) for minute, probe, (ok, cause) in batch]
+            for store in stores:
+                store.append_samples(samples, {"w": 3 * MIN, "g": 3 * MIN})
+        same(stores, lambda s: {k: [tuple(x) for x in v] for k, v in s.segments_between(NOV, NOV + 400 * MIN).items()})
+        same(stores, lambda s: {k: [tuple(x) for x in v] for k, v in s.segments_between(NOV + 100 * MIN,
+                                                                                           NOV + 101 * MIN).items()})
+        same(stores, lambda s: s.live_history("local", 2))
+        same(stores, lambda s: s.down_samples(["w"], NOV, NOV + 400 * MIN))
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_records_agree_and_refuse_alike(both):
+    for store in both:
+        store.add_maintenance(region="eu-west", start_ms=NOV, end_ms=NOV + 60 * MIN, kind="scheduled",
+                              announced_at_ms=NOV - 72 * 60 * MIN, reason="upgrade", by="ops", now_ms=NOV)
+        store.add_maintenance(region=None, start_ms=NOV - MIN, end_ms=NOV + MIN, kind="emergency",
+                              announced_at_ms=None, reason="fire", by="ops", now_ms=NOV)
+        store.cancel_maintenance(1, "ops", NOV + 1)
+        store.add_exclusion(region=None, start_ms=NOV, end_ms=NOV + MIN, cause="customer", note="theirs", by="ops",
+                            now_ms=NOV)
+        store.add_incident(region="eu-west", component=None, severity="P2", opened_ms=NOV, resolved_ms=None,
+                           title="slow", by="ops", now_ms=NOV)
+        store.resolve_incident("1", resolved_ms=NOV + 30 * MIN, by="ops", now_ms=NOV + 30 * MIN)
+        store.resolve_incident("eu-west/region/2026-11-01T00:00:00Z", severity="P3", by="ops", now_ms=NOV)
+    same(both, lambda s: s.load_records())
+    same(both, lambda s: s.maintenance_rows())
+    same(both, lambda s: s.maintenance_rows(2))
+    same(both, lambda s: s.exclusion_rows())
+    for operation in (lambda s: s.cancel_maintenance(1, "ops", NOV), lambda s: s.cancel_maintenance(9, "ops", NOV),
+                      lambda s: s.resolve_incident("7", resolved_ms=NOV + MIN, by="ops", now_ms=NOV),
+                      lambda s: s.resolve_incident("1", resolved_ms=NOV - MIN, by="ops", now_ms=NOV)):
+        messages = []
+        for store in both:
+            with pytest.raises(StoreError) as refused:
+                operation(store)
+            messages.append(str(refused.value))
+        assert messages[0] == messages[1]
+
+
+def test_outbox_agrees(both):
+    opened = events.outage_opened("eu-west", NOV, NOV + MIN)
+    resolved = events.outage_resolved("eu-west", NOV, NOV + 5 * MIN)
+    unrouted = events.third_party("genesys", "Genesys Cloud", True, NOV + 2 * MIN, NOV)
+    for store in both:
+        assert store.record_events([(opened, ["ops", "chat"]), (resolved, ["ops"]), (unrouted, [])]) == 3
+        assert store.record_events([(opened, ["ops"])]) == 0  # once, whatever happens
+    same(both, lambda s: s.due_deliveries(NOV + 10 * MIN))
+    for store in both:
+        store.mark_delivery(1, "ops", "pending", 1, NOV + 60 * MIN, "HTTP 503", NOV + 2 * MIN)
+        store.mark_delivery(1, "chat", "delivered", 1, NOV + 2 * MIN, None, NOV + 2 * MIN)
+    due = same(both, lambda s: s.due_deliveries(NOV + 10 * MIN))
+    assert due == {}  # ops is blocked behind its first retry, in order
+    same(both, lambda s: s.expire_deliveries("ops", NOV + 2 * MIN, NOV + 20 * MIN))
+    same(both, lambda s: s.pending_deliveries())
+    same(both, lambda s: s.event_log(10))
+
+
+def test_the_month_agrees_on_both_stores(both):
+    """The engine through the interface: the same report, evidence and daily bars from either store."""
+    fleet = to_fleet(load_config(FIXTURES / "spec.yaml"))
+    down = {"w": [(NOV + 3 * 1440 * MIN, NOV + 3 * 1440 * MIN + 80 * MIN)],
+            "g": [(NOV + 3 * 1440 * MIN + 10 * MIN, NOV + 3 * 1440 * MIN + 30 * MIN)]}
+    samples = [Sample(probe, "local", t, not any(a <= t < b for a, b in down[probe]), 5.0, None)
+               for t in range(NOV - 2 * 1440 * MIN, NOV + 6 * 1440 * MIN, MIN) for probe in ("w", "g")]
+    now = NOV + 6 * 1440 * MIN
+    for store in both:
+        store.append_samples(samples, {"w": 3 * MIN, "g": 3 * MIN})
+        store.add_exclusion(region=None, start_ms=NOV + 3 * 1440 * MIN + 35 * MIN, end_ms=NOV + 3 * 1440 * MIN + 38 * MIN,
+                            cause="customer", note="theirs", by="ops", now_ms=now)
+    report = same(both, lambda s: report_json(month_report(s, fleet, 2026, 11, now)))
+    region = report["regions"][0]
+    assert region["downtime_ms"] > 0 and any(e["reason"] == "third_party" for p in region["periods"]
+                                             for e in p["exclusions"])
+    same(both, lambda s: daily_bars(s, fleet, now, days=7))
+
+
+async def test_the_daemons_store_thread_runs_on_either_store(tmp_path):
+    """The writer's named operations through DbThread, on the SQLite file and in memory."""
+    answers = []
+    for kind in KINDS:
+        db = DbThread(lambda kind=kind: open_store(kind, tmp_path))
+        await db.start()
+        sample = Sample("w", "local", NOV, False, None, "HTTP 503")
+        await db.append_samples([sample], {"w": 3 * MIN}, routed([events.outage_opened("eu-west", NOV, NOV)], []))
+        new_id = await db.add_maintenance(region=None, start_ms=NOV, end_ms=NOV + MIN, kind="emergency",
+                                          announced_at_ms=None, reason="fire", by="api", now_ms=NOV)
+        answers.append((await db.live_history("local", 3), await db.maintenance_rows(new_id),
+                        await db.event_log(), await db.load_records()))
+        await db.close()
+    assert answers[0] == answers[1]
