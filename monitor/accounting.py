@@ -17,7 +17,7 @@ from .sla.engine import RegionTimeline, evaluate, touches_edge
 from .sla.intervals import intersect, overlap_ms
 from .sla.model import Fleet, ProbeSpec, Records
 from .sla.report import build_month
-from .sla.result import Evidence, EvidenceKey, MonthResult
+from .sla.result import DayBar, Evidence, EvidenceKey, MonthResult
 from .storage import Storage
 
 DAY_MS = 86_400_000
@@ -118,7 +118,7 @@ def _evidence(store: Storage, probes: Sequence[ProbeSpec], start: int, end: int)
 
 
 def daily_bars(store: Storage, fleet: Fleet, now_ms: int, days: int = 90,
-               records: Records | None = None) -> dict[str, list[dict]]:
+               records: Records | None = None) -> dict[str, list[DayBar]]:
     """Per region, one entry per local day for the last ``days`` days (today so far included): counted
     downtime, down time (brief or excluded included), excluded down time and unknown time, for the
     status page's bars."""
@@ -128,18 +128,18 @@ def daily_bars(store: Storage, fleet: Fleet, now_ms: int, days: int = 90,
     with gc_paused():
         records = records if records is not None else store.load_records()
         timelines, _, _ = timelines_around(store, fleet, records, starts[0], now_ms, now_ms)
-    bars: dict[str, list[dict]] = {}
+    bars: dict[str, list[DayBar]] = {}
     for name, t in timelines.items():
         counted = counted_pieces(t.periods)
         down = [(p.start_ms, p.end_ms) for p in t.periods]
         excluded = intersect(down, t.excluded)
         bars[name] = [
-            {"day": from_ms(lo).astimezone(tz).date().isoformat(),
-             "counted_ms": overlap_ms(counted, lo, min(hi, now_ms)),
-             "down_ms": overlap_ms(down, lo, min(hi, now_ms)),
-             "excluded_ms": overlap_ms(excluded, lo, min(hi, now_ms)),
-             "unknown_ms": overlap_ms(t.states.unknown, lo, min(hi, now_ms)),
-             "span_ms": max(0, min(hi, now_ms) - lo)}
+            DayBar(day=from_ms(lo).astimezone(tz).date(),
+                   counted_ms=overlap_ms(counted, lo, min(hi, now_ms)),
+                   down_ms=overlap_ms(down, lo, min(hi, now_ms)),
+                   excluded_ms=overlap_ms(excluded, lo, min(hi, now_ms)),
+                   unknown_ms=overlap_ms(t.states.unknown, lo, min(hi, now_ms)),
+                   span_ms=max(0, min(hi, now_ms) - lo))
             for lo, hi in itertools.pairwise(starts)
         ]
     return bars

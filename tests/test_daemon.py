@@ -61,8 +61,10 @@ async def test_region_down_shows_in_metrics_and_is_counted(running, fleet, tmp_p
 
 
 async def test_metric_families_are_all_exported(running):
-    # Every region known (a region with a probe not yet run is unknown, and has no sla_region_up).
-    await until(lambda: running.figures.computed_ms is not None and running.writer.written > 0
+    # What is asserted below, waited for: every probe sampled (probe_success has a series per probe with a
+    # fresh sample), every region known (an unknown region has no sla_region_up), the figures computed.
+    await until(lambda: running.figures.computed_ms is not None
+                and all(p.last is not None for p in running.tracker.probes.values())
                 and all(running.tracker.region_state.get(r) in ("up", "down") for r in ("eu-west", "us-east")))
     text = await scrape(running)
     for name in ("probe_success", "probe_duration_seconds", "probe_http_status_code", "sla_region_up",

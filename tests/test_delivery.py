@@ -21,6 +21,7 @@ from hook_helpers import Receiver, destination
 from loopback import start_app
 
 ROUTES = TypeAdapter(list[RouteConfig])
+FIXED = clock.FixedClock(clock.SYSTEM.now_ms())
 
 
 async def deliverer_for(tmp_path, url: str, kind: str = "webhook", **extra):
@@ -30,7 +31,9 @@ async def deliverer_for(tmp_path, url: str, kind: str = "webhook", **extra):
     hooks = parse_config((FIXTURES / "spec.yaml").read_text()).hooks.model_copy(
         update={"destinations": [dest], "routes": ROUTES.validate_python([{"destination": dest.name}])})
     results: list[str] = []
-    return db, hooks, Deliverer(db, hooks, clock.SYSTEM, on_result=lambda d, r: results.append(r), rng=random.Random(1)), results
+    # Time stands still for the test (near the wall clock's, which receivers check signatures against).
+    deliverer = Deliverer(db, hooks, FIXED, on_result=lambda d, r: results.append(r), rng=random.Random(1))
+    return db, hooks, deliverer, results
 
 
 async def test_a_redirect_is_not_followed_and_not_delivered(tmp_path):
@@ -49,7 +52,7 @@ async def test_a_redirect_is_not_followed_and_not_delivered(tmp_path):
     app.router.add_route("*", "/new-hook", new_hook)
     runner, port = await start_app(app)
     db, hooks, deliverer, results = await deliverer_for(tmp_path, f"http://127.0.0.1:{port}/hook")
-    now = clock.SYSTEM.now_ms()
+    now = FIXED.now_ms()
     await db.record_events(routed([events.outage_opened("eu-west", now - 60_000, now)], hooks.routes))
     await deliverer.deliver_due()
     listed = await db.event_log()
@@ -65,7 +68,7 @@ async def test_a_poison_event_fails_alone_and_the_queue_moves_on(tmp_path):
     receiver = Receiver()
     runner, port = await start_app(receiver.app())
     db, hooks, deliverer, results = await deliverer_for(tmp_path, f"http://127.0.0.1:{port}/hook", kind="slack")
-    now = clock.SYSTEM.now_ms()
+    now = FIXED.now_ms()
     good = events.outage_opened("eu-west", now - 60_000, now - 3)  # all due now
     poison = Event("poison:1", "outage.opened", "sla-monitor/poison", "no-such-severity", now - 2, "eu-west", "x")
     after = events.outage_resolved("eu-west", now - 60_000, now - 1)
@@ -85,7 +88,7 @@ async def test_max_age_applies_to_deliveries_waiting_behind_a_retry(tmp_path):
     receiver = Receiver(fail_with=503, failures=10**6)
     runner, port = await start_app(receiver.app())
     db, hooks, deliverer, results = await deliverer_for(tmp_path, f"http://127.0.0.1:{port}/hook", max_age="1h")
-    now = clock.SYSTEM.now_ms()
+    now = FIXED.now_ms()
     fresh = events.outage_opened("eu-west", now - 60_000, now)
     old = events.outage_opened("us-east", now - 3 * 3_600_000, now - 2 * 3_600_000)
     await db.record_events(routed([fresh], hooks.routes))
@@ -103,7 +106,7 @@ async def test_max_age_applies_to_deliveries_waiting_behind_a_retry(tmp_path):
 async def test_a_library_error_carrying_the_url_never_stores_its_secret_path(tmp_path):
     url = "http://127.0.0.1:99999/services/T000/B000/t0ps3cretPath"  # port out of range: aiohttp names the URL
     db, hooks, deliverer, results = await deliverer_for(tmp_path, url, kind="slack")
-    now = clock.SYSTEM.now_ms()
+    now = FIXED.now_ms()
     await db.record_events(routed([events.outage_opened("eu-west", now - 60_000, now - 1)], hooks.routes))
     await deliverer.deliver_due()
     listed = await db.event_log()

@@ -10,7 +10,7 @@ from ..accounting import daily_bars, month_report
 from ..clock import Clock
 from ..sla.calendar import month_of, previous_month
 from ..sla.model import Fleet, MaintenanceWindow
-from ..sla.result import MonthResult, RegionResult
+from ..sla.result import DayBar, MonthResult, RegionResult
 from .dbthread import DbThread
 
 log = logging.getLogger("sla_monitor.figures")
@@ -30,7 +30,7 @@ class LiveFigures:
         self.live: dict = {}
         self.current: MonthResult | None = None
         self.previous: MonthResult | None = None
-        self.bars: dict[str, list[dict]] = {}
+        self.bars: dict[str, list[DayBar]] = {}
         self.maintenance: tuple[MaintenanceWindow, ...] = ()
         self.computed_ms: int | None = None
         self._previous_ms = self._bars_ms = -10**15

@@ -161,6 +161,18 @@ class ComponentResult:
         return next((p for p in reversed(self.periods) if p.open), None)
 
 
+@dataclass(frozen=True)
+class DayBar:
+    """One local day of a region for the status page's bars (today: so far)."""
+
+    day: date
+    counted_ms: int  # counted Downtime
+    down_ms: int  # unavailable, brief or excluded time included
+    excluded_ms: int  # of the down time, what exclusions cover
+    unknown_ms: int
+    span_ms: int  # the day's length so far
+
+
 EvidenceKey = tuple[str, int, int]  # an exclusion slice's (source, start_ms, end_ms)
 
 

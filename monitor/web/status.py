@@ -14,8 +14,7 @@ from ..config import Config
 from ..live.figures import LiveFigures
 from ..reports.serialize import exclusion_json, figures_json, minutes
 from ..sla.calendar import iso
-from ..sla.model import MINUTE_MS
-from ..sla.result import Evidence, ExclusionSlice, MonthResult, RegionResult
+from ..sla.result import DayBar, Evidence, ExclusionSlice, MonthResult, RegionResult
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("monitor.web", "templates"),
                           autoescape=jinja2.select_autoescape(["html"]))
@@ -145,20 +144,20 @@ def _window(w) -> dict:
     return {"id": w.id, "kind": w.kind, "start": iso(w.start_ms), "end": iso(w.end_ms), "reason": w.reason}
 
 
-def _bar_class(day: dict) -> str:
-    if day["span_ms"] and day["unknown_ms"] * 2 > day["span_ms"]:
+def _bar_class(day: DayBar) -> str:
+    if day.span_ms and day.unknown_ms * 2 > day.span_ms:
         return "unknown"
-    if day["counted_ms"]:
+    if day.counted_ms:
         return "down"
-    if day["down_ms"] and day["excluded_ms"] >= day["down_ms"]:
+    if day.down_ms and day.excluded_ms >= day.down_ms:
         return "excluded"
-    return "brief" if day["down_ms"] else "up"
+    return "brief" if day.down_ms else "up"
 
 
-def _bar_title(day: dict) -> str:
-    m = {k: day[k] / MINUTE_MS for k in ("counted_ms", "down_ms", "excluded_ms", "unknown_ms")}
-    return (f"{day['day']}: {m['counted_ms']:.1f} min counted, {m['down_ms'] - m['excluded_ms']:.1f} min down "
-            f"not excluded, {m['excluded_ms']:.1f} min excluded, {m['unknown_ms']:.1f} min unknown")
+def _bar_title(day: DayBar) -> str:
+    return (f"{day.day.isoformat()}: {minutes(day.counted_ms):.1f} min counted, "
+            f"{minutes(day.down_ms - day.excluded_ms):.1f} min down not excluded, "
+            f"{minutes(day.excluded_ms):.1f} min excluded, {minutes(day.unknown_ms):.1f} min unknown")
 
 
 def render_status_page(figures: LiveFigures, cfg: Config, now_ms: int) -> str:
@@ -166,7 +165,7 @@ def render_status_page(figures: LiveFigures, cfg: Config, now_ms: int) -> str:
     coverage, budget, components and probes with their last errors, 90 daily bars; third parties."""
     data = status_json(figures, cfg, now_ms)
     for region in data["regions"]:
-        region["bars"] = [{**day, "class": _bar_class(day), "title": _bar_title(day)}
+        region["bars"] = [{"class": _bar_class(day), "title": _bar_title(day)}
                           for day in figures.bars.get(region["region"], [])]
     title = cfg.web.title or f"{cfg.service} status"
     return _ENV.get_template("status.html").render(title=title, data=data, target=float(cfg.policy.target_percent))
