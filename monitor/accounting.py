@@ -79,14 +79,15 @@ def gc_paused() -> Iterator[None]:
 
 
 def month_report(store: Storage, fleet: Fleet, year: int, month: int, now_ms: int,
-                 regions: Sequence[str] | None = None, records: Records | None = None) -> MonthResult:
-    """The result of one month as of ``now_ms`` (``records``: already loaded ones), with the evidence of
-    its third-party exclusions."""
+                 regions: Sequence[str] | None = None, all_components: bool = False,
+                 records: Records | None = None) -> MonthResult:
+    """The result of one month as of ``now_ms`` (``records``: already loaded ones; ``all_components``:
+    critical ones too), with the evidence of its third-party exclusions."""
     with gc_paused():
         records = records if records is not None else store.load_records()
         start, end = month_bounds(year, month, ZoneInfo(fleet.timezone))
         timelines, _, _ = timelines_around(store, fleet, records, start, end, now_ms)
-        result = build_month(fleet, timelines, records, year, month, now_ms, regions)
+        result = build_month(fleet, timelines, records, year, month, now_ms, regions, all_components)
     return dataclasses.replace(result, evidence=evidence_for(store, fleet, result))
 
 

@@ -10,7 +10,7 @@ from monitor.live.figures import LiveFigures
 from monitor.live.maintenance import MaintenanceService
 from monitor.live.reports import ReportService
 from monitor.probes import Sample
-from monitor.storage import MemoryStore
+from monitor.storage.memory import MemoryStore
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MIN = 60_000

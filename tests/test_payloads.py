@@ -2,7 +2,6 @@
 v2 field rules as a JSON Schema, and every trigger paired with a resolve."""
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import jsonschema
@@ -120,5 +119,5 @@ def test_a_window_that_excludes_nothing_does_not_cover_an_open_outage():
     closed = PeriodResult(0, 5, False, (), (Piece(0, 5, False),))
     open_now = PeriodResult(10, 30, True, (late,), (Piece(10, 30, True),))
     assert open_now.exclusion_now() is None
-    assert dataclasses.replace(open_now, exclusions=(late, genesys)).exclusion_now() is genesys
+    assert open_now._replace(exclusions=(late, genesys)).exclusion_now() is genesys
     assert closed.exclusion_now() is None and not closed.counting and open_now.counting

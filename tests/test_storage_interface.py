@@ -15,7 +15,8 @@ from monitor.hooks.events import routed
 from monitor.live.dbthread import DbThread
 from monitor.probes import Sample
 from monitor.reports.serialize import report_json
-from monitor.storage import MemoryStore, Storage, Store, StoreError
+from monitor.storage import Storage, Store, StoreError
+from monitor.storage.memory import MemoryStore
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MIN = 60_000

@@ -10,7 +10,7 @@ import asyncio
 import concurrent.futures
 from typing import Callable, Concatenate, Mapping, ParamSpec, Sequence, TypeVar
 
-from ..probes.base import Sample
+from ..samples import Sample
 from ..sla.model import Records
 from ..storage.interface import DueDeliveries, Routed, Storage
 

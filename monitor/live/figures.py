@@ -42,13 +42,13 @@ class LiveFigures:
         live = self.capture(now) if self.capture is not None else {}
         records = await self.db.load_records()  # once per refresh, for every figure below
         current = await self.db.run(
-            lambda store: month_report(store, self.fleet, year, month, now, records=records))
+            lambda store: month_report(store, self.fleet, year, month, now, all_components=True, records=records))
         today = await self.db.run(lambda store: daily_bars(store, self.fleet, now, days=1, records=records))
         self.maintenance = records.maintenance
         if self.previous is None or now - self._previous_ms > PREVIOUS_MONTH_EVERY_MS:
             py, pm = previous_month(year, month)
             self.previous = await self.db.run(lambda store: month_report(
-                store, self.fleet, py, pm, now, records=records))
+                store, self.fleet, py, pm, now, all_components=True, records=records))
             self._previous_ms = now
         if now - self._bars_ms > BARS_EVERY_MS:
             self.bars = await self.db.run(lambda store: daily_bars(store, self.fleet, now, records=records))

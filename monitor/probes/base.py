@@ -1,4 +1,5 @@
-"""What every probe kind shares: the sample it produces and the context it runs in."""
+"""What every probe kind shares: the outcome of an attempt, the context it runs in, the contract of a check.
+The sample a probe produces is ``monitor.samples.Sample`` (re-exported here)."""
 from __future__ import annotations
 
 import ssl
@@ -8,23 +9,9 @@ from typing import Any, Awaitable, Protocol
 import aiohttp
 
 from ..clock import Clock
+from ..samples import Sample
 
-
-@dataclass(frozen=True)
-class Sample:
-    """One probe result (SLA-SPEC §1), as the store and the exporter see it."""
-
-    probe: str
-    vantage: str
-    ts_ms: int
-    ok: bool | None  # None: unknown (the monitor could not tell), stored with its ``cause``
-    latency_ms: float | None
-    error: str | None = None
-    status_code: int | None = None
-    cert_expiry_ms: int | None = None  # earliest certificate expiry seen, for probe_ssl_earliest_cert_expiry
-    detail: dict | None = None  # evidence (status feed components and incidents, warnings), stored with the sample
-    cause: str | None = None  # why unknown (sla.model.STORED_UNKNOWN_CAUSES); None when ok is known
-    fault: str | None = None  # a failure that may be the monitor's own ("local", "resolver"); judged, not stored
+__all__ = ["Check", "Failed", "Outcome", "ProbeContext", "Sample", "Unknown"]
 
 
 @dataclass(frozen=True)

@@ -84,13 +84,14 @@ def component_json(c: ComponentResult, result: MonthResult) -> Json:
 
 
 def period_json(p: PeriodResult, result: MonthResult) -> Json:
+    # A month has thousands of periods: ms are ints here, so minutes are one true division each.
     return {
         "start": iso(p.start_ms),
         "end": iso(p.end_ms),
-        "minutes": minutes(p.end_ms - p.start_ms),
+        "minutes": (p.end_ms - p.start_ms) / MINUTE_MS,
         "open": p.open,
-        "exclusions": [exclusion_json(e, result) for e in p.exclusions],
-        "pieces": [{"start": iso(x.start_ms), "end": iso(x.end_ms), "minutes": minutes(x.end_ms - x.start_ms),
+        "exclusions": [exclusion_json(e, result) for e in p.exclusions] if p.exclusions else [],
+        "pieces": [{"start": iso(x.start_ms), "end": iso(x.end_ms), "minutes": (x.end_ms - x.start_ms) / MINUTE_MS,
                     "counted": x.counted} for x in p.pieces],
     }
 
@@ -121,13 +122,17 @@ def incident_json(a: Assessment) -> Json:
         "title": i.title,
         "opened": iso(i.opened_ms),
         "resolved": iso(i.resolved_ms),
-        "target_minutes": None if a.target_ms is None else minutes(a.target_ms),
-        "resolution_minutes": minutes(a.resolution_ms),
+        "target_minutes": None if a.target_ms is None else a.target_ms / MINUTE_MS,
+        "resolution_minutes": a.resolution_ms / MINUTE_MS,
         "met": a.met,
         "counts": a.counts,
-        "response_target_minutes": minutes(RESPONSE_TARGET_MS[i.severity]),
-        "update_interval_minutes": minutes(UPDATE_INTERVAL_MS[i.severity]),
+        "response_target_minutes": _RESPONSE_MINUTES[i.severity],
+        "update_interval_minutes": _UPDATE_MINUTES[i.severity],
     }
+
+
+_RESPONSE_MINUTES = {severity: ms / MINUTE_MS for severity, ms in RESPONSE_TARGET_MS.items()}
+_UPDATE_MINUTES = {severity: ms / MINUTE_MS for severity, ms in UPDATE_INTERVAL_MS.items()}
 
 
 def maintenance_json(m: MaintenanceResult) -> Json:

@@ -60,8 +60,9 @@ def _spans(periods: Sequence[Period]) -> list[tuple[int, int]]:
 
 
 def build_month(fleet: Fleet, timelines: dict[str, RegionTimeline], records: Records, year: int, month: int,
-                now_ms: int, regions: Sequence[str] | None = None) -> MonthResult:
-    """One local calendar month as of ``now_ms``: every chosen region (default: all) and its components."""
+                now_ms: int, regions: Sequence[str] | None = None, all_components: bool = False) -> MonthResult:
+    """One local calendar month as of ``now_ms``: every chosen region (default: all), and its non-critical
+    components (SLA-SPEC §10), or every component with ``all_components`` (the live gauges)."""
     tz = ZoneInfo(fleet.timezone)
     start, end = month_bounds(year, month, tz)
     ctx = _MonthContext(fleet, records, tz, year, month, start, end, now_ms)
@@ -71,7 +72,8 @@ def build_month(fleet: Fleet, timelines: dict[str, RegionTimeline], records: Rec
         target_percent=fleet.policy.target_percent, threshold_ms=fleet.policy.downtime_threshold_ms,
         month_to_date=now_ms < end,
         regions=tuple(ctx.region(t) for t in chosen),
-        components=tuple(ctx.component(t, c.name, c.critical) for t in chosen for c in t.region.components),
+        components=tuple(ctx.component(t, c.name, c.critical) for t in chosen for c in t.region.components
+                         if all_components or not c.critical),
     )
 
 

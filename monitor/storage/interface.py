@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Mapping, NamedTuple, Protocol, Sequence
 
 from ..hooks.events import Event
-from ..probes.base import Sample
+from ..samples import Sample
 from ..sla.model import Records
 from ..sla.timeline import SegmentMap
 

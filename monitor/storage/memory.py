@@ -11,7 +11,7 @@ import operator
 from typing import Any, Mapping, Sequence
 
 from ..hooks.events import Event
-from ..probes.base import Sample
+from ..samples import Sample
 from ..sla.calendar import iso
 from ..sla.model import Records, Segment
 from ..sla.timeline import SegmentMap, fold_segments

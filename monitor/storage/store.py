@@ -14,7 +14,7 @@ from typing import Iterable, Iterator, Mapping, Sequence, cast
 
 import sqlite_utils
 
-from ..probes.base import Sample
+from ..samples import Sample
 from ..sla.calendar import iso
 from ..sla.model import Segment
 from ..sla.timeline import SegmentMap, fold_segments
