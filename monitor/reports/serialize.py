@@ -6,6 +6,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+from ..gcpause import gc_paused
 from ..sla.calendar import iso
 from ..sla.incidents import RESPONSE_TARGET_MS, UPDATE_INTERVAL_MS, Assessment
 from ..sla.model import MINUTE_MS
@@ -31,6 +32,11 @@ def minutes(ms: int | Fraction) -> float:
 
 def report_json(result: MonthResult, all_components: bool = False) -> Json:
     """The report object: every region, and the non-critical components (every one with ``all_components``)."""
+    with gc_paused():  # thousands of small acyclic dicts: the cyclic GC's passes would cost more than they do
+        return _report_json(result, all_components)
+
+
+def _report_json(result: MonthResult, all_components: bool) -> Json:
     return {
         "month": result.label,
         "timezone": result.timezone,
@@ -84,16 +90,17 @@ def component_json(c: ComponentResult, result: MonthResult) -> Json:
 
 
 def period_json(p: PeriodResult, result: MonthResult) -> Json:
-    # A month has thousands of periods: ms are ints here, so minutes are one true division each.
-    return {
-        "start": iso(p.start_ms),
-        "end": iso(p.end_ms),
-        "minutes": (p.end_ms - p.start_ms) / MINUTE_MS,
-        "open": p.open,
-        "exclusions": [exclusion_json(e, result) for e in p.exclusions] if p.exclusions else [],
-        "pieces": [{"start": iso(x.start_ms), "end": iso(x.end_ms), "minutes": (x.end_ms - x.start_ms) / MINUTE_MS,
-                    "counted": x.counted} for x in p.pieces],
-    }
+    # A month can have thousands of periods, most of them one piece: that piece reuses the period's
+    # strings, and minutes are one true division of ints.
+    start, end, length, pieces = iso(p.start_ms), iso(p.end_ms), (p.end_ms - p.start_ms) / MINUTE_MS, p.pieces
+    if len(pieces) == 1 and pieces[0].start_ms == p.start_ms and pieces[0].end_ms == p.end_ms:
+        pieces_json = [{"start": start, "end": end, "minutes": length, "counted": pieces[0].counted}]
+    else:
+        pieces_json = [{"start": iso(x.start_ms), "end": iso(x.end_ms), "minutes": (x.end_ms - x.start_ms) / MINUTE_MS,
+                        "counted": x.counted} for x in pieces]
+    return {"start": start, "end": end, "minutes": length, "open": p.open,
+            "exclusions": [exclusion_json(e, result) for e in p.exclusions] if p.exclusions else [],
+            "pieces": pieces_json}
 
 
 def exclusion_json(e: ExclusionSlice, result: MonthResult) -> Json:

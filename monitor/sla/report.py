@@ -44,11 +44,14 @@ def period_results(periods: Sequence[Period], entries: Sequence[ExclusionEntry],
         start, end = max(p.start_ms, lo), min(p.end_ms, hi)
         if start >= end:
             continue
-        out.append(PeriodResult(
-            start, end, p.open,
-            tuple(_slice(e, start, end) for e in entries if e.start_ms < end and e.end_ms > start),
-            tuple(Piece(max(x.start_ms, lo), min(x.end_ms, hi), x.counted)
-                  for x in p.pieces if x.start_ms < hi and x.end_ms > lo)))
+        if p.start_ms >= lo and p.end_ms <= hi:
+            pieces = p.pieces  # inside the window, as most are: the engine's own pieces
+        else:
+            pieces = tuple(Piece(max(x.start_ms, lo), min(x.end_ms, hi), x.counted)
+                           for x in p.pieces if x.start_ms < hi and x.end_ms > lo)
+        exclusions = tuple(_slice(e, start, end) for e in entries if e.start_ms < end and e.end_ms > start) \
+            if entries else ()
+        out.append(PeriodResult(start, end, p.open, exclusions, pieces))
     return tuple(out)
 
 

@@ -15,7 +15,7 @@ from ..samples import Sample
 from ..sla.calendar import iso
 from ..sla.model import Records, Segment
 from ..sla.timeline import SegmentMap, fold_segments
-from .errors import StoreError
+from .errors import already_cancelled, no_such, pruned, resolved_before_opened
 from .interface import DueDeliveries, Routed, StoredSample
 from .outbox import EVENT_LOG_KEYS, GIVEN_UP
 from .records import is_hand_id, records_of
@@ -42,8 +42,7 @@ class MemoryStore:
         if self._pruned_before is not None:
             for s in samples:
                 if s.ts_ms < self._pruned_before + stale[s.probe]:
-                    raise StoreError(f"samples before {iso(self._pruned_before)} were pruned; cannot add samples "
-                                     f"before {iso(self._pruned_before + stale[s.probe])}")
+                    raise pruned(iso(self._pruned_before), iso(self._pruned_before + stale[s.probe]))
         self.record_events(routed)
         self._stale_ms.update(stale)
         for s in samples:  # the later of two samples at one instant wins, as in SQLite
@@ -108,7 +107,7 @@ class MemoryStore:
     def cancel_maintenance(self, window_id: int, by: str, now_ms: int) -> None:
         row = self._get("maintenance", window_id, "maintenance window")
         if row["cancelled"]:
-            raise StoreError(f"maintenance window {window_id} is already cancelled")
+            raise already_cancelled(window_id)
         row.update(cancelled=1, cancelled_by=by, cancelled_at_ms=now_ms)
 
     def add_exclusion(self, *, region: str | None, start_ms: int, end_ms: int, cause: str, note: str,
@@ -130,7 +129,7 @@ class MemoryStore:
         if is_hand_id(incident_id):
             row = self._get("incidents", int(incident_id), "incident")
             if resolved_ms is not None and resolved_ms <= row["opened_ms"]:
-                raise StoreError(f"incident {incident_id}: --at must be after it opened")
+                raise resolved_before_opened(incident_id)
             row.update({k: v for k, v in (("resolved_ms", resolved_ms), ("severity", severity)) if v is not None})
             return
         current = self._overrides.get(incident_id, {})
@@ -148,7 +147,7 @@ class MemoryStore:
     def _get(self, table: str, row_id: int, what: str) -> dict:
         row = next((r for r in self._tables[table] if r["id"] == row_id), None)
         if row is None:
-            raise StoreError(f"no {what} with id {row_id} (list them with `sla-monitor {table.rstrip('s')} list`)")
+            raise no_such(what, table, row_id)
         return row
 
     # -- the alert outbox -----------------------------------------------------------------------

@@ -9,7 +9,7 @@ import sqlite_utils
 from ..sla.calendar import iso
 from ..sla.exclusions import assess_maintenance
 from ..sla.model import HandExclusion, Incident, IncidentOverride, MaintenanceWindow, Records
-from .errors import StoreError
+from .errors import StoreError, already_cancelled, no_such, resolved_before_opened
 
 
 class RecordsMixin:
@@ -37,7 +37,7 @@ class RecordsMixin:
         """Mark a window cancelled (kept for the record; it excludes nothing)."""
         row = self._get("maintenance", window_id, "maintenance window")
         if row["cancelled"]:
-            raise StoreError(f"maintenance window {window_id} is already cancelled")
+            raise already_cancelled(window_id)
         with self.atomic():
             self.db.table("maintenance").update(window_id, {"cancelled": 1, "cancelled_by": by, "cancelled_at_ms": now_ms})
 
@@ -66,7 +66,7 @@ class RecordsMixin:
             if is_hand_id(incident_id):
                 row = self._get("incidents", int(incident_id), "incident")
                 if resolved_ms is not None and resolved_ms <= row["opened_ms"]:
-                    raise StoreError(f"incident {incident_id}: --at must be after it opened")
+                    raise resolved_before_opened(incident_id)
                 changes = {k: v for k, v in (("resolved_ms", resolved_ms), ("severity", severity)) if v is not None}
                 self.db.table("incidents").update(int(incident_id), changes)
                 return
@@ -98,7 +98,7 @@ class RecordsMixin:
     def _get(self, table: str, row_id: int, what: str) -> dict:
         row = next(self.rows(f"SELECT * FROM {table} WHERE id = ?", [row_id]), None)
         if row is None:
-            raise StoreError(f"no {what} with id {row_id} (list them with `sla-monitor {table.rstrip('s')} list`)")
+            raise no_such(what, table, row_id)
         return row
 
     def load_records(self) -> Records:

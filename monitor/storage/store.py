@@ -18,7 +18,7 @@ from ..samples import Sample
 from ..sla.calendar import iso
 from ..sla.model import Segment
 from ..sla.timeline import SegmentMap, fold_segments
-from .errors import StoreError, StoreUnavailable
+from .errors import StoreError, StoreUnavailable, pruned
 from .interface import Routed, StoredSample
 from .outbox import OutboxMixin
 from .records import RecordsMixin
@@ -197,12 +197,9 @@ class Store(RecordsMixin, OutboxMixin):
         beyond are unaffected because their samples' successors did not change.
         """
         key = (probe_id, vantage_id)
-        pruned = self.pruned_before()
-        if pruned is not None and lo_ts < pruned + stale_ms:
-            raise StoreError(
-                f"samples before {iso(pruned)} were pruned (storage.sample_retention_days); "
-                f"cannot add samples before {iso(pruned + stale_ms)}"
-            )
+        before = self.pruned_before()
+        if before is not None and lo_ts < before + stale_ms:
+            raise pruned(iso(before), iso(before + stale_ms))
         q = self.db.conn.execute
         prev = q("SELECT max(ts) FROM samples WHERE probe_id=? AND vantage_id=? AND ts < ?", (*key, lo_ts)).fetchone()[0]
         seed_start = from_ts = None
