@@ -1,12 +1,17 @@
-"""`make bench-daemon`: the daemon probing 5,000 HTTP targets every 10 s, beside the bare floor.
+"""`make bench-daemon`: the daemon probing 5,000 HTTP targets every 10 s, beside the bare floor and
+blackbox_exporter.
 
-Both run against the same nginx on 127.0.0.1 (Debian's package; installed by the caller), one
-after the other, each for --warmup + --window seconds:
+All run against the same nginx on 127.0.0.1 (Debian's package; installed by the caller), one after
+the other, each for --warmup + --window seconds:
 - floor: ../shared/bench/probe_floor.py --scheduler apscheduler --no-reuse (fresh connections, as
   the daemon's default).
+- blackbox: Debian's prometheus-blackbox-exporter driven by Debian's prometheus, one scrape job of
+  N targets every interval (with --blackbox; skipped when either is not installed).
 - ours: `sla-monitor run` on a generated config of N probes, samples stored, state and gauges kept.
-Figures: CPU-ms per probe, probes/s, drift p50/p99 (ours from its histogram, interpolated like
-histogram_quantile), skipped runs, RSS, and the time of a /metrics scrape.
+Figures: CPU-ms per probe (every process of the prober), probes/s, drift p50/p99 (ours from its
+histogram, interpolated like histogram_quantile), skipped runs, RSS, the time of a /metrics scrape,
+and what the target saw: nginx logs each request's arrival (``$msec``), and the jitter of a target
+is how far each arrival is from one interval after the previous one (p50/p99 over all targets).
 """
 from __future__ import annotations
 
@@ -24,10 +29,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 OUT = HERE / "out" / "daemon"
-NGINX_PORT, DAEMON_PORT = 18400, 18401
+NGINX_PORT, DAEMON_PORT, BLACKBOX_PORT, PROMETHEUS_PORT = 18400, 18401, 18402, 18403
 
 
-def start_nginx() -> subprocess.Popen:
+def start_nginx(log: Path | None = None) -> subprocess.Popen:
+    """nginx on NGINX_PORT; with ``log``, each request's arrival time and path written there."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not os.path.exists(nginx):
         raise SystemExit("nginx not found: apt-get install nginx-light (Debian) and run again")
@@ -39,7 +45,8 @@ pid {OUT}/nginx.pid;
 error_log {OUT}/logs/error.log warn;
 events {{ worker_connections 8192; }}
 http {{
-  access_log off;
+  log_format arrival '$msec $uri';
+  {f"access_log {log} arrival buffer=256k flush=1s;" if log else "access_log off;"}
   server {{
     listen 127.0.0.1:{NGINX_PORT} backlog=4096;
     location / {{ return 200 "ok\\n"; }}
@@ -59,9 +66,78 @@ def floor(shared: Path, n: int, interval: float, warmup: float, window: float) -
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def target_jitter(log: Path, interval: float, since: float, until: float) -> dict:
+    """Per target, how far each arrival in [since, until) is from one interval after the previous arrival:
+    p50 and p99 over all targets, in ms; and the arrivals counted."""
+    arrivals: dict[str, list[float]] = {}
+    for line in log.read_text().splitlines():
+        stamp, _, uri = line.partition(" ")
+        arrivals.setdefault(uri, []).append(float(stamp))
+    offsets = []
+    count = 0
+    for times in arrivals.values():
+        times.sort()
+        for previous, current in zip(times, times[1:]):
+            if since <= current < until:
+                offsets.append(abs(current - previous - interval))
+                count += 1
+    offsets.sort()
+    pick = (lambda q: round(1000 * offsets[min(len(offsets) - 1, int(q * len(offsets)))], 2)) if offsets else (
+        lambda q: None)
+    return {"target_jitter_p50_ms": pick(0.5), "target_jitter_p99_ms": pick(0.99), "target_arrivals": count}
+
+
+def blackbox(n: int, interval: float, warmup: float, window: float) -> dict | None:
+    """blackbox_exporter driven by Prometheus: one job of N targets, scraped every interval."""
+    exporter, prometheus = shutil.which("prometheus-blackbox-exporter"), shutil.which("prometheus")
+    if not exporter or not prometheus:
+        print("blackbox: prometheus-blackbox-exporter or prometheus not installed; skipped", flush=True)
+        return None
+    (OUT / "blackbox.yml").write_text("modules:\n  http_2xx:\n    prober: http\n    timeout: 5s\n"
+                                      "    http:\n      preferred_ip_protocol: ip4\n")
+    targets = [f"http://127.0.0.1:{NGINX_PORT}/t/{i}" for i in range(1, n + 1)]
+    (OUT / "targets.json").write_text(json.dumps([{"targets": targets}]))
+    (OUT / "prometheus.yml").write_text(f"""
+global: {{scrape_interval: {interval:g}s, scrape_timeout: 5s}}
+scrape_configs:
+  - job_name: blackbox
+    metrics_path: /probe
+    params: {{module: [http_2xx]}}
+    file_sd_configs: [{{files: ["{OUT}/targets.json"]}}]
+    relabel_configs:
+      - {{source_labels: [__address__], target_label: __param_target}}
+      - {{source_labels: [__param_target], target_label: instance}}
+      - {{target_label: __address__, replacement: "127.0.0.1:{BLACKBOX_PORT}"}}
+""")
+    shutil.rmtree(OUT / "prometheus-data", ignore_errors=True)
+    procs = [subprocess.Popen([exporter, f"--config.file={OUT}/blackbox.yml",
+                               f"--web.listen-address=127.0.0.1:{BLACKBOX_PORT}"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+             subprocess.Popen([prometheus, f"--config.file={OUT}/prometheus.yml",
+                               f"--storage.tsdb.path={OUT}/prometheus-data",
+                               f"--web.listen-address=127.0.0.1:{PROMETHEUS_PORT}"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        time.sleep(warmup)
+        cpu0, t0 = [proc_cpu_s(p.pid) for p in procs], time.time()
+        time.sleep(window)
+        cpu1, t1 = [proc_cpu_s(p.pid) for p in procs], time.time()
+        rss = [proc_rss_mb(p.pid)[1] for p in procs]
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(30)
+    return {"t0": t0, "t1": t1, "cpu_exporter_s": cpu1[0] - cpu0[0], "cpu_prometheus_s": cpu1[1] - cpu0[1],
+            "rss_exporter_mb": rss[0], "rss_prometheus_mb": rss[1]}
+
+
 def write_config(n: int, interval: float) -> Path:
     lines = ["service: bench daemon", "timezone: UTC", f"storage: {{path: {OUT}/daemon.db}}",
-             f'web: {{listen: "127.0.0.1:{DAEMON_PORT}"}}', "daemon: {max_connections: 100}", "regions:"]
+             f'web: {{listen: "127.0.0.1:{DAEMON_PORT}"}}',
+             # Flushes of 1,000 samples (500 probes/s) and a month-to-date refresh every 15 s: both happen in
+             # the window, as the probe loop must not notice them.
+             "daemon: {max_connections: 100, flush_interval: 2s, refresh_interval: 15s}", "regions:"]
     per_region, per_component = 50, 10
     for r in range(n // per_region):
         lines.append(f"  - name: r{r}\n    components:")
@@ -129,9 +205,9 @@ def ours(n: int, interval: float, warmup: float, window: float) -> dict:
     try:
         time.sleep(warmup)
         before, _ = scrape()
-        cpu0, t0 = proc_cpu_s(proc.pid), time.perf_counter()
+        cpu0, t0, since = proc_cpu_s(proc.pid), time.perf_counter(), time.time()
         time.sleep(window)
-        cpu1, t1 = proc_cpu_s(proc.pid), time.perf_counter()
+        cpu1, t1, until = proc_cpu_s(proc.pid), time.perf_counter(), time.time()
         after, _ = scrape()
         scrapes = [scrape()[1] for _ in range(10)]
         rss, peak = proc_rss_mb(proc.pid)
@@ -142,7 +218,12 @@ def ours(n: int, interval: float, warmup: float, window: float) -> dict:
     done = a["monitor_probe_schedule_drift_seconds_count"] - b["monitor_probe_schedule_drift_seconds_count"]
     skipped = sum(v - b.get(k, 0) for k, v in a.items() if k.startswith("monitor_probe_runs_skipped_total"))
     wall, cpu = t1 - t0, cpu1 - cpu0
-    return {"n": n, "window_s": round(wall, 1), "expected_pps": n / interval, "achieved_pps": round(done / wall, 1),
+    # The latency the daemon reports: each probe's last probe_duration_seconds at the end of the window.
+    latencies = sorted(v for k, v in a.items() if k.startswith("probe_duration_seconds{"))
+    return {"t0": since, "t1": until, "n": n, "window_s": round(wall, 1), "expected_pps": n / interval,
+            "achieved_pps": round(done / wall, 1),
+            "latency_p50_ms": round(1000 * latencies[len(latencies) // 2], 3) if latencies else None,
+            "latency_p99_ms": round(1000 * latencies[int(0.99 * (len(latencies) - 1))], 3) if latencies else None,
             "skipped_runs": skipped, "cpu_util": round(cpu / wall, 3),
             "cpu_ms_per_probe": round(1000 * cpu / done, 3) if done else None,
             "drift_p50_ms": round(1000 * drift_quantile(b, a, 0.5), 2),
@@ -159,25 +240,53 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=20.0)
     parser.add_argument("--window", type=float, default=60.0)
+    parser.add_argument("--no-blackbox", action="store_true", help="skip the blackbox_exporter phase")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    nginx = start_nginx()
-    try:
-        base = floor(Path(args.shared) / "bench", args.n, args.interval, args.warmup, args.window)
-        print("floor:", json.dumps(base), flush=True)
-        mine = ours(args.n, args.interval, args.warmup, args.window)
-        print("sla-monitor:", json.dumps(mine), flush=True)
-    finally:
-        nginx.terminate()
-        nginx.wait(10)
+
+    def phase(name: str, run):
+        """One prober against a fresh nginx with its own arrival log; its figures and the target's."""
+        log = OUT / "logs" / f"{name}.arrivals"
+        log.unlink(missing_ok=True)
+        nginx = start_nginx(log)
+        try:
+            figures = run()
+        finally:
+            nginx.terminate()
+            nginx.wait(10)  # flushes the log
+        if figures is not None:
+            figures.update(target_jitter(log, args.interval, figures.pop("t0"), figures.pop("t1")))
+            print(f"{name}:", json.dumps(figures), flush=True)
+        return figures
+
+    def run_floor():
+        started = time.time()
+        figures = floor(Path(args.shared) / "bench", args.n, args.interval, args.warmup, args.window)
+        return {**figures, "t0": started + args.warmup, "t1": started + args.warmup + args.window}
+
+    base = phase("floor", run_floor)
+    box = None if args.no_blackbox else phase("blackbox", lambda: blackbox(args.n, args.interval, args.warmup,
+                                                                           args.window))
+    mine = phase("sla-monitor", lambda: ours(args.n, args.interval, args.warmup, args.window))
     floor_ms = 1000 * base["cpu_s"] / base["probes_done"]
     print(f"\n| prober | probes/s (expected {args.n / args.interval:g}) | CPU-ms/probe | vs floor | drift p50 ms | "
-          f"drift p99 ms | skipped | RSS MB | /metrics ms |\n|---|---|---|---|---|---|---|---|---|")
+          f"drift p99 ms | target jitter p50 / p99 ms | latency p50 / p99 ms | skipped | RSS MB | /metrics ms |\n"
+          f"|---|---|---|---|---|---|---|---|---|---|---|")
     print(f"| probe_floor.py (apscheduler, fresh connections) | {base['achieved_pps']} | {floor_ms:.3f} | 1.00× | "
-          f"{base['drift_p50_ms']} | {base['drift_p99_ms']} | {base['missed_slots'] + base['max_instance_skips']} | "
-          f"{base['rss_peak_mb']} | – |")
+          f"{base['drift_p50_ms']} | {base['drift_p99_ms']} | {base['target_jitter_p50_ms']} / "
+          f"{base['target_jitter_p99_ms']} | {base['latency_p50_ms']} / {base['latency_p99_ms']} | "
+          f"{base['missed_slots'] + base['max_instance_skips']} | {base['rss_peak_mb']} | – |")
+    if box is not None:
+        done = box["target_arrivals"]
+        box_ms = 1000 * (box["cpu_exporter_s"] + box["cpu_prometheus_s"]) / done if done else float("nan")
+        exporter_ms = 1000 * box["cpu_exporter_s"] / done if done else float("nan")
+        print(f"| blackbox_exporter + prometheus | {done / args.window:.1f} | {box_ms:.3f} (exporter alone "
+              f"{exporter_ms:.3f}) | {box_ms / floor_ms:.2f}× | – | – | {box['target_jitter_p50_ms']} / "
+              f"{box['target_jitter_p99_ms']} | – | – | {box['rss_exporter_mb']:.1f} + {box['rss_prometheus_mb']:.1f} | – |")
     print(f"| sla-monitor run | {mine['achieved_pps']} | {mine['cpu_ms_per_probe']} | "
           f"{mine['cpu_ms_per_probe'] / floor_ms:.2f}× | {mine['drift_p50_ms']} | {mine['drift_p99_ms']} | "
+          f"{mine['target_jitter_p50_ms']} / {mine['target_jitter_p99_ms']} | {mine['latency_p50_ms']} / "
+          f"{mine['latency_p99_ms']} | "
           f"{mine['skipped_runs']:g} | {mine['rss_peak_mb']} | {mine['scrape_ms_median']} (max {mine['scrape_ms_max']}) |")
 
 
