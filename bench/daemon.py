@@ -157,6 +157,22 @@ def proc_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree(pid: int) -> list[int]:
+    """The process and its descendants (the daemon's engine process is a child)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").iterdir():
+            todo += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds of the process and its live descendants."""
+    return sum(proc_cpu_s(p) for p in tree(pid))
+
+
 def proc_rss_mb(pid: int) -> tuple[float, float]:
     status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
     return int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
@@ -205,12 +221,13 @@ def ours(n: int, interval: float, warmup: float, window: float) -> dict:
     try:
         time.sleep(warmup)
         before, _ = scrape()
-        cpu0, t0, since = proc_cpu_s(proc.pid), time.perf_counter(), time.time()
+        cpu0, t0, since = tree_cpu_s(proc.pid), time.perf_counter(), time.time()
         time.sleep(window)
-        cpu1, t1, until = proc_cpu_s(proc.pid), time.perf_counter(), time.time()
+        cpu1, t1, until = tree_cpu_s(proc.pid), time.perf_counter(), time.time()
         after, _ = scrape()
         scrapes = [scrape()[1] for _ in range(10)]
-        rss, peak = proc_rss_mb(proc.pid)
+        rss = sum(proc_rss_mb(p)[0] for p in tree(proc.pid))  # every process of the daemon
+        peak = sum(proc_rss_mb(p)[1] for p in tree(proc.pid))
     finally:
         proc.terminate()
         proc.wait(60)
