@@ -15,7 +15,7 @@ from .sla.engine import RegionTimeline, evaluate, touches_edge
 from .sla.intervals import intersect, overlap_ms
 from .sla.model import Fleet, ProbeSpec, Records
 from .sla.report import build_month
-from .sla.result import DayBar, Evidence, EvidenceKey, MonthResult
+from .sla.result import DayBar, Evidence, EvidenceKey, MonthResult, evidence_key
 from .storage import Storage
 
 DAY_MS = 86_400_000
@@ -82,7 +82,7 @@ def evidence_for(store: Storage, fleet: Fleet, result: MonthResult) -> dict[Evid
     probes = {t.name: t.probes for t in fleet.third_parties}
     found: dict[EvidenceKey, Evidence | None] = {}
     for e in result.third_party_slices():
-        if e.third_party in probes and (key := (e.source, e.start_ms, e.end_ms)) not in found:
+        if e.third_party in probes and (key := evidence_key(e)) not in found:
             found[key] = _evidence(store, probes[e.third_party], e.start_ms, e.end_ms)
     return found
 

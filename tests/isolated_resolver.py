@@ -31,7 +31,7 @@ async def main(resolver: bool) -> None:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]
+    port = runner.addresses[0][1]
     controls = VantageHealthConfig.model_validate({"min_ok": 1, "probes": [
         {"id": "control-ip", "kind": "tcp", "host": "127.0.0.1", "port": port, "timeout": "1s"},
         {"id": "control-name", "kind": "dns", "name": "control.sim.test", "timeout": "1s"}]})

@@ -19,7 +19,7 @@ async def start_app(app: web.Application, ssl_context: ssl.SSLContext | None = N
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
     await site.start()
-    return runner, site._server.sockets[0].getsockname()[1]
+    return runner, runner.addresses[0][1]
 
 
 @contextlib.asynccontextmanager

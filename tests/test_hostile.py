@@ -129,7 +129,7 @@ async def main():
     app.router.add_get("/", lambda r: web.Response(text="a" * 40 + "b"))
     runner = web.AppRunner(app); await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0); await site.start()
-    port = site._server.sockets[0].getsockname()[1]
+    port = runner.addresses[0][1]
     ctx = ProbeContext(clock.SYSTEM)
     sample = await run_probe(HttpProbe(id="p", kind="http", url=f"http://127.0.0.1:{port}/", body_regex="(a+)+$"),
                              ctx, "local")

@@ -3,8 +3,6 @@ threshold, error-budget thresholds, the budget at risk, the SLA breached. Ids ar
 recomputing every refresh records each one once per region and month (also across restarts)."""
 from __future__ import annotations
 
-from fractions import Fraction
-
 from ..reports.serialize import minutes
 from ..sla.calendar import iso
 from ..sla.exclusions import assess_maintenance
@@ -13,12 +11,6 @@ from ..sla.model import MINUTE_MS, Policy
 from ..sla.result import MonthResult
 from . import events
 from .events import Event
-
-
-def consumed_percent(downtime_ms: int, total_ms: int, policy: Policy) -> Fraction:
-    """Share of the month's error budget used, exactly."""
-    budget = Fraction(total_ms) * (100 - policy.target_percent) / 100
-    return Fraction(downtime_ms) * 100 / budget if budget else Fraction(0)
 
 
 def from_result(result: MonthResult, policy: Policy, thresholds, at_risk_minutes: int, now_ms: int) -> list[Event]:
@@ -34,7 +26,7 @@ def from_result(result: MonthResult, policy: Policy, thresholds, at_risk_minutes
                 found.append(events.outage_counted(name, period.start_ms, now_ms, policy.downtime_threshold_ms / 60_000))
         if region.environment != "production":
             continue  # no budget, no breach: the SLA applies to production (§8)
-        used = consumed_percent(figures.downtime_ms, figures.total_ms, policy)
+        used = figures.budget_used_percent
         for threshold in sorted(thresholds):
             if used >= threshold:
                 found.append(events.budget_consumed(name, month, threshold, float(used), now_ms))

@@ -107,7 +107,7 @@ def exclusion_json(e: ExclusionSlice, result: MonthResult) -> Json:
     out: Json = {"start": iso(e.start_ms), "end": iso(e.end_ms), "reason": e.reason or "none", "flags": list(e.flags),
            "source": e.source, "detail": e.detail}
     if e.third_party is not None:  # null: its samples are past retention
-        out["evidence"] = evidence_json(result.evidence.get((e.source, e.start_ms, e.end_ms)))
+        out["evidence"] = evidence_json(result.evidence_of(e))
     return out
 
 

@@ -79,6 +79,11 @@ class Figures(NamedTuple):
         return self.budget_ms - self.downtime_ms
 
     @property
+    def budget_used_percent(self) -> Fraction:
+        """Share of the month's error budget the downtime so far used, exactly (0 with no budget)."""
+        return Fraction(self.downtime_ms) * 100 / self.budget_ms if self.budget_ms else Fraction(0)
+
+    @property
     def coverage_percent(self) -> Fraction | None:
         """The share of the month so far whose state is known (None before it starts)."""
         return percent_of(self.elapsed_ms - self.unknown_ms, self.elapsed_ms) if self.elapsed_ms > 0 else None
@@ -166,6 +171,11 @@ class DayBar(NamedTuple):
 EvidenceKey = tuple[str, int, int]  # an exclusion slice's (source, start_ms, end_ms)
 
 
+def evidence_key(e: ExclusionSlice) -> EvidenceKey:
+    """Where a slice's evidence is kept in ``MonthResult.evidence``."""
+    return e.source, e.start_ms, e.end_ms
+
+
 class Evidence(NamedTuple):
     """What the raw samples show of a third party's outage: the probes (or feeds) that saw it down,
     their first and last down samples in the slice, and the feed's components and incidents."""
@@ -205,6 +215,10 @@ class MonthResult(NamedTuple):
     def region(self, name: str) -> RegionResult | None:
         """The section of region ``name``, if the result has one."""
         return next((r for r in self.regions if r.region == name), None)
+
+    def evidence_of(self, e: ExclusionSlice) -> Evidence | None:
+        """The evidence looked up for an automatic third-party slice (None: none found, or not looked up)."""
+        return self.evidence.get(evidence_key(e))
 
     def third_party_slices(self) -> list[ExclusionSlice]:
         """Every automatic third-party exclusion slice of every region's periods (evidence is sought for these)."""

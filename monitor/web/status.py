@@ -91,7 +91,7 @@ def _outage(mtd: RegionResult, result: MonthResult, threshold_minutes) -> dict |
     base = {"start": iso(period.start_ms), "minutes": minutes(period.end_ms - period.start_ms),
             "counted_minutes": sum(minutes(p.end_ms - p.start_ms) for p in period.pieces if p.counted)}
     if exclusion is not None:
-        evidence = result.evidence.get((exclusion.source, exclusion.start_ms, exclusion.end_ms))
+        evidence = result.evidence_of(exclusion)
         return {**base, "status": "excluded", "reason": _exclusion_words(exclusion, evidence),
                 "exclusion": exclusion_json(exclusion, result), "earlier_counted": counted}
     if counted:
