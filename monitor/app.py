@@ -1,4 +1,4 @@
-"""Composition root of `sla-monitor run`: store thread, probes, scheduler, live state, web app."""
+"""Composition root of `sla-monitor run`: the store's threads, the figures, hooks and web app, and the probe side."""
 from __future__ import annotations
 
 import asyncio
@@ -18,19 +18,18 @@ from .config import Config, to_fleet
 from .config.fleet import stale_ms_by_probe
 from .exporters.prometheus import GaugeText, ProbeExposition, SlaCollector
 from .hooks import detect
-from .hooks.context import with_context
+from .hooks.context import month_context, with_context
 from .hooks.delivery import Deliverer
 from .hooks.events import routed
 from .hooks.resend import Resender, active_conditions
 from .live.dbthread import DbThread
 from .live.figures import LiveFigures
 from .live.maintenance import MaintenanceService
+from .live.probe_process import ProbeProcess
+from .live.probing import InProcessProbes, ProbeReport, ProbeStatus
 from .live.reports import ReportService
 from .live.tracker import Tracker
-from .live.vantage import VantageHealth
-from .live.writer import SampleWriter
-from .probes import ProbeContext, Sample
-from .scheduler import ProbeScheduler
+from .live.vantage import VantageStatus, before_first_round
 from .storage import Store
 from .web.app import WebDeps, build_app
 from .web.status import probe_json
@@ -40,54 +39,68 @@ DRIFT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2
 
 
 class Daemon:
-    def __init__(self, cfg: Config, db_path: str, registry: CollectorRegistry | None = None, clock: Clock = SYSTEM):
+    """The engine side (store reads, figures, hooks, web) and the probe side, which runs in a process of
+    its own (``probe_process=True``, as ``sla-monitor run`` does) or in this loop (tests, on any clock)."""
+
+    def __init__(self, cfg: Config, db_path: str, registry: CollectorRegistry | None = None, clock: Clock = SYSTEM,
+                 probe_process: bool = False, log_format: str = "text"):
         self.cfg = cfg
         self.clock = clock  # every component below reads time through it
         self.fleet = to_fleet(cfg)
-        self.stale_ms = stale_ms_by_probe(cfg)
-        self.db = DbThread(lambda: Store.open(db_path))  # the writer: samples, records, the outbox
-        # The engine's reads (figures and API reports), never in the writer's way; opened after the writer
+        self.db = DbThread(lambda: Store.open(db_path))  # records and the outbox; the samples are the probe side's
+        # The engine's reads (figures and API reports), never in a writer's way; opened after the writer
         # has migrated the schema.
         self.reader = DbThread(lambda: Store.open(db_path))
-        self.tracker = Tracker(cfg, self.stale_ms)
+        # What the probe side has committed, as the gauges, the status page and the resends show it.
+        self.tracker = Tracker(cfg, stale_ms_by_probe(cfg))
+        self.probe_status: ProbeStatus | None = None  # None until the probe side's first report
+        self.failed = False  # the probe process kept dying: serve() exits non-zero
         self.figures = LiveFigures(self.reader, self.fleet, clock, capture=self.capture_live)
         self.reports = ReportService(self.reader, self.figures, self.fleet, cfg.daemon.refresh_interval, clock)
-        self.writer = SampleWriter(self.db, self.stale_ms, cfg.daemon.flush_interval)
-        self.writer.routes = cfg.hooks.routes
         self.registry = registry or CollectorRegistry()
-        self.drift = Histogram("monitor_probe_schedule_drift_seconds", "Probe start − planned start",
+        self.drift = Histogram("monitor_probe_schedule_drift_seconds", "Request sent − planned start",
                                buckets=DRIFT_BUCKETS, registry=self.registry)
         self.hook_results = Counter("monitor_hook_deliveries", "Hook delivery attempts by result",
                                     ["destination", "result"], registry=self.registry)
         self.deliverer = Deliverer(self.db, cfg.hooks, clock,
                                    on_result=lambda d, r: self.hook_results.labels(d, r).inc())
         self.resender = Resender(cfg.hooks, lambda now: active_conditions(
-            self.tracker, self.vantage_health, self.figures.maintenance, self.fleet.policy, now), clock)
+            self.tracker, self.vantage, self.figures.maintenance, self.fleet.policy, now), clock)
         # The SLA collector is exposed through the fast text path (GaugeText) rather than the registry.
         self.sla_collector = SlaCollector(self.tracker, self.figures, cfg.vantage, "", clock)  # runbook URL: on start
         self.gauge_text = GaugeText()
         self.probe_exposition = ProbeExposition(self.tracker, cfg.vantage)
         self.registry.register(_MonitorCollector(self))
-        self.ctx = ProbeContext(clock, max_connections=cfg.daemon.max_connections)
-        self.vantage_health = VantageHealth(cfg.vantage_health, self.ctx, cfg.vantage)
-        probes = [p for p, _, _ in cfg.all_probes()]
-        self.scheduler = ProbeScheduler(probes, self.ctx, cfg.vantage, self.on_sample,
-                                        lambda s: self.drift.observe(max(0.0, s)), self.vantage_health.review)
+        self.probing: InProcessProbes | None = None  # the probe side, when it shares this loop
+        self.probes: InProcessProbes | ProbeProcess
+        if probe_process:
+            self.probes = ProbeProcess(cfg, db_path, self.on_report, self._give_up, log_format)
+        else:
+            self.probes = self.probing = InProcessProbes(cfg, lambda: Store.open(db_path), clock, self.on_report)
+        self.started_probing = False
         self.runner: web.AppRunner | None = None
         self.public_url = (cfg.web.public_url or f"http://{cfg.web.listen}").rstrip("/")  # the bound port on start
         self.port: int | None = None
+        self.month: dict[str, dict] = {}  # hooks.context.month_context of the latest figures
+        self.stopped = asyncio.Event()  # set when the daemon must stop on its own (see ``failed``)
         self._tasks: list[asyncio.Task] = []
+
+    @property
+    def vantage(self) -> VantageStatus:
+        """The vantage's health as the probe side last reported it."""
+        if self.probe_status is None:
+            return before_first_round(self.cfg.vantage_health, self.cfg.vantage)
+        return self.probe_status.vantage
 
     def capture_live(self, now_ms: int) -> dict:
         """The live states the status page shows beside the figures, taken at the figures' instant."""
-        tracker, health = self.tracker, self.vantage_health
+        tracker, vantage = self.tracker, self.vantage
         return {
             "probes": {p.id: probe_json(p, now_ms, tracker.confirm) for p in tracker.probes.values()},
             "components": {(r.name, c.name): tracker.component_state(r.name, c.name, now_ms)
                            for r in self.cfg.regions for c in r.components},
             "third_parties": {t.name: tracker.third_party_state(t.name, now_ms) for t in self.cfg.third_parties},
-            "vantage": {"vantage": self.cfg.vantage, "healthy": health.healthy,
-                        "detail": health.last.detail if health.last is not None else None},
+            "vantage": {"vantage": self.cfg.vantage, "healthy": vantage.healthy, "detail": vantage.detail},
         }
 
     def metrics_text(self) -> bytes:
@@ -95,26 +108,21 @@ class Daemon:
         return (generate_latest(self.registry) + self.gauge_text.render(self.sla_collector.collect()).encode()
                 + self.probe_exposition.text(self.clock.now_ms()).encode())
 
-    def on_sample(self, sample: Sample) -> None:
-        self.tracker.record(sample, self.clock.now_ms())
-        self.writer.add(sample)
-        self._take_events()
-
-    def _take_events(self) -> None:
-        """Transitions go to the outbox with the samples that caused them (one transaction)."""
-        events = self.tracker.drain_events() + self.vantage_health.drain_events()
-        if events:
-            self.writer.pending_events.extend(self._with_context(events))
+    def on_report(self, report: ProbeReport) -> None:
+        """What the probe side committed: into the live state, the drift histogram, the deliverer's wake."""
+        now = self.clock.now_ms()
+        for sample in report.samples:
+            self.tracker.record(sample, now)
+        self.tracker.drain_events()  # the probe side recorded them, with the samples
+        for drift in report.drift_s:
+            self.drift.observe(drift)
+        self.probe_status = report.status
+        if report.events_committed:
             self.deliverer.wake.set()
 
-    def _with_context(self, events: list) -> list:
-        """Each event with the failing probes and their errors, the month's figures and links."""
-        failing: dict[str, list[dict]] = {}
-        for p in self.tracker.probes.values():
-            if p.region is not None and p.last is not None and p.last.ok is False:
-                failing.setdefault(p.region, []).append({"component": p.owner, "probe": p.id, "error": p.last.error})
-        month = {r.region: r for r in self.figures.current.regions} if self.figures.current is not None else {}
-        return [with_context(e, self.public_url, failing, month) for e in events]
+    def _give_up(self) -> None:
+        self.failed = True
+        self.stopped.set()
 
     async def start(self, listen: str | None = None, probing: bool = True) -> None:
         """Open the store, restore the live state, compute the figures, serve the web app and (unless
@@ -124,8 +132,9 @@ class Daemon:
         history, since = await self.db.live_history(self.cfg.vantage, self.cfg.policy.confirm_failures)
         self.tracker.restore(history, self.cfg.vantage, since)
         self.tracker.update_regions(self.clock.now_ms())
-        self._take_events()  # an outage open before a restart keeps its id: recorded once
+        self.tracker.drain_events()  # the probe side records them (it restores the same state)
         await self.figures.refresh()
+        self.month = month_context(self.figures.current)
         host, _, port = (listen or self.cfg.web.listen).rpartition(":")
         maintenance = MaintenanceService(self.db, self.fleet.policy, self.figures, self.clock)
         deps = WebDeps(self.cfg, self.clock, self.figures, self.reports, maintenance, self.metrics_text, self.readiness)
@@ -138,9 +147,9 @@ class Daemon:
         self.public_url = (self.cfg.web.public_url or f"http://{host}:{self.port}").rstrip("/")
         self.sla_collector.runbook_url = f"{self.public_url}/runbooks"
         if probing:
-            self.scheduler.start()
-        self._tasks = [asyncio.create_task(self.writer.run()), asyncio.create_task(self._refresh_loop()),
-                       asyncio.create_task(self.deliverer.run()), asyncio.create_task(self.vantage_health.run()),
+            await self.probes.start(self.public_url, self.month)
+            self.started_probing = True
+        self._tasks = [asyncio.create_task(self._refresh_loop()), asyncio.create_task(self.deliverer.run()),
                        asyncio.create_task(self.resender.run())]
         if (interval := sdnotify.watchdog_interval_s()) is not None:
             self._tasks.append(asyncio.create_task(self._watchdog(interval)))
@@ -149,37 +158,39 @@ class Daemon:
                  len(self.tracker.probes), len(self.cfg.regions), self.cfg.vantage)
 
     async def stop(self) -> None:
-        """Stop scheduling, let in-flight probes finish, flush, close. A second call does nothing."""
+        """Stop probing (the probe side flushes everything probed), then the engine side. A second call
+        does nothing."""
         if self.runner is None:
             return
         sdnotify.notify("STOPPING=1")
         log.info("event=stopping")
-        await self.scheduler.stop(self.cfg.daemon.shutdown_grace)
+        if self.started_probing:
+            await self.probes.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._take_events()  # transitions since the last sample (a control round's) are not lost
-        if not await self.writer.flush():
-            log.error("event=unflushed_samples count=%d error=%r", len(self.writer.pending), self.writer.last_error)
-        await self.ctx.close()
         await self.deliverer.close()
         await self.runner.cleanup()
         self.runner = None
         await self.reader.close()
         await self.db.close()
-        log.info("event=stopped samples_written=%d", self.writer.written)
+        log.info("event=stopped samples_written=%d", self.probe_status.written if self.probe_status else 0)
 
     async def _refresh_loop(self) -> None:
         interval = self.cfg.daemon.refresh_interval / 1000
         while True:
             await asyncio.sleep(min(interval, 1.0))
-            self.tracker.update_regions(self.clock.now_ms())  # notices probes going stale
-            self._take_events()
+            now = self.clock.now_ms()
+            self.tracker.update_regions(now)  # notices probes going stale (the probe side records the events)
+            self.tracker.drain_events()
+            self.probes.check(now)
             if self.figures.computed_ms is None or self.clock.now_ms() - self.figures.computed_ms >= interval * 1000:
                 try:
                     await self.figures.refresh()
+                    self.month = month_context(self.figures.current)
+                    self.probes.set_month(self.month)
                     await self._figure_events()
                 except Exception:  # figures are best effort; probing and writing go on
                     log.exception("event=figures_refresh_failed")
@@ -192,7 +203,9 @@ class Daemon:
         found = (detect.from_result(current, self.fleet.policy, hooks.budget_thresholds, hooks.at_risk_minutes, now)
                  + detect.from_maintenance(self.figures.maintenance, self.fleet.policy, now)
                  + detect.incident_updates(current, now))
-        if found and await self.db.record_events(routed(self._with_context(found), hooks.routes)):
+        failing = self.tracker.failing()
+        found = [with_context(e, self.public_url, failing, self.month) for e in found]
+        if found and await self.db.record_events(routed(found, hooks.routes)):
             self.deliverer.wake.set()
 
     async def _watchdog(self, interval: float) -> None:
@@ -204,16 +217,16 @@ class Daemon:
     def readiness(self) -> list[str]:
         """What keeps the daemon from being ready; empty when ready."""
         problems = []
-        if not self.scheduler.running:
-            problems.append("scheduler not running")
-        if self.writer.last_error is not None:
-            problems.append(f"store not writable: {self.writer.last_error} ({len(self.writer.pending)} samples "
+        status, vantage = self.probe_status, self.vantage
+        if status is None or not status.running:
+            problems.append("probing not running" if self.started_probing else "probing not started")
+        if status is not None and status.last_error is not None:
+            problems.append(f"store not writable: {status.last_error} ({status.pending} samples "
                             "waiting; probing continues)")
         if self.figures.computed_ms is None:
             problems.append("figures not computed yet")
-        if not self.vantage_health.healthy:
-            last = self.vantage_health.last
-            problems.append(f"vantage {self.cfg.vantage} unhealthy: {last.detail if last else 'no round yet'} "
+        if not vantage.healthy:
+            problems.append(f"vantage {self.cfg.vantage} unhealthy: {vantage.detail or 'no round yet'} "
                             "(its failed samples are stored as unknown, not down)")
         return problems
 
@@ -225,24 +238,27 @@ class _MonitorCollector(Collector):
         self.daemon = daemon
 
     def collect(self):
+        daemon, status = self.daemon, self.daemon.probe_status
         pending = GaugeMetricFamily("monitor_store_pending_samples", "Samples not yet in the store")
-        pending.add_metric([], len(self.daemon.writer.pending))
+        pending.add_metric([], status.pending if status is not None else 0)
         ready = GaugeMetricFamily("monitor_ready", "1 when /readyz is ready")
-        ready.add_metric([], 0 if self.daemon.readiness() else 1)
+        ready.add_metric([], 0 if daemon.readiness() else 1)
         healthy = GaugeMetricFamily("monitor_vantage_healthy", "1 while this vantage's control targets pass",
                                     labels=["vantage"])
-        healthy.add_metric([self.daemon.cfg.vantage], 1 if self.daemon.vantage_health.healthy else 0)
+        healthy.add_metric([daemon.cfg.vantage], 1 if daemon.vantage.healthy else 0)
         yield healthy
         depth = GaugeMetricFamily("monitor_hook_queue_depth", "Hook deliveries waiting in the outbox")
-        depth.add_metric([], self.daemon.deliverer.depth)
+        depth.add_metric([], daemon.deliverer.depth)
         yield depth
         written = GaugeMetricFamily("monitor_samples_written", "Samples written to the store since start")
-        written.add_metric([], self.daemon.writer.written)
+        written.add_metric([], status.written if status is not None else 0)
         skipped = CounterMetricFamily("monitor_probe_runs_skipped", "Scheduled runs not started on time",
                                       labels=["reason"])
-        for reason, count in self.daemon.scheduler.skipped.items():
+        for reason, count in (status.skipped if status is not None else {"missed": 0, "still_running": 0}).items():
             skipped.add_metric([reason], count)
-        yield from (pending, ready, written, skipped)
+        restarts = CounterMetricFamily("monitor_probe_process_restarts", "Probe processes restarted after dying")
+        restarts.add_metric([], daemon.probes.restarts if isinstance(daemon.probes, ProbeProcess) else 0)
+        yield from (pending, ready, written, skipped, restarts)
 
 
 def raise_file_limit() -> None:
@@ -253,17 +269,17 @@ def raise_file_limit() -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
 
 
-async def serve(cfg: Config, db_path: str, listen: str | None = None) -> None:
-    """Run until SIGTERM or SIGINT, then stop cleanly."""
+async def serve(cfg: Config, db_path: str, listen: str | None = None, log_format: str = "text") -> int:
+    """Run until SIGTERM or SIGINT, then stop cleanly; 1 when the probe process kept dying, else 0."""
     raise_file_limit()
-    daemon = Daemon(cfg, db_path)
-    stop = asyncio.Event()
+    daemon = Daemon(cfg, db_path, probe_process=cfg.daemon.probe_process, log_format=log_format)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, daemon.stopped.set)
     await daemon.start(listen)
     print(f"sla-monitor: status page http://{(listen or cfg.web.listen).rpartition(':')[0]}:{daemon.port}/", flush=True)
     try:
-        await stop.wait()
+        await daemon.stopped.wait()
     finally:
         await daemon.stop()
+    return 1 if daemon.failed else 0

@@ -143,8 +143,7 @@ def cmd_run(ctx: Context, args) -> int:
     if args.listen is not None and not _valid_listen(args.listen):
         raise InputError(f"--listen {args.listen!r} must be HOST:PORT with a port 0–65535 (e.g. 127.0.0.1:9465)")
     logs.setup(args.log_format)
-    asyncio.run(serve(ctx.cfg, ctx.db_path, args.listen))
-    return 0
+    return asyncio.run(serve(ctx.cfg, ctx.db_path, args.listen, args.log_format))
 
 
 COMMANDS = {

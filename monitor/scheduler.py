@@ -2,7 +2,8 @@
 
 ``max_instances=1`` (a probe never overlaps itself), ``coalesce`` (missed runs collapse into one),
 ``misfire_grace_time`` of half an interval (a run later than that is skipped, not bunched up).
-Each run records its schedule drift: actual start − planned start.
+Each run records its schedule drift: when its request left (``probes.base.REQUEST_SENT``) − planned start.
+A stall anywhere between the planned instant and the send shows, not only a late job start.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from .probes import ProbeContext, Sample, run_probe
+from .probes.base import REQUEST_SENT
 
 log = logging.getLogger("sla_monitor.scheduler")
 STARTUP_DELAY_MS = 200
@@ -67,16 +69,19 @@ class ProbeScheduler:
     async def _run(self, probe, first_ms: int) -> None:
         started = self.ctx.clock.now_ms()
         planned = first_ms + round((started - first_ms) / probe.interval) * probe.interval
-        self.on_drift((started - planned) / 1000)
         # The probe runs (and delivers its sample) as its own task, shielded: shutting the scheduler
         # down cancels this job coroutine, never a probe halfway.
-        task = asyncio.ensure_future(self._probe(probe))
+        task = asyncio.ensure_future(self._probe(probe, planned))
         self.inflight.add(task)
         task.add_done_callback(self.inflight.discard)
         await asyncio.shield(task)
 
-    async def _probe(self, probe) -> None:
+    async def _probe(self, probe, planned_ms: int) -> None:
+        sent: list[int] = []
+        REQUEST_SENT.set(sent)  # this task's own context: the probe's first send lands here
         sample = await run_probe(probe, self.ctx, self.vantage)
+        if sent:
+            self.on_drift((sent[0] - planned_ms) / 1000)
         self.runs += 1
         if self.review is not None:
             sample = await self.review(probe, sample)

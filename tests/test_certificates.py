@@ -51,7 +51,7 @@ regions:{region("renewing", soon_port, certs.ca_file)}{region("lapsed", expired_
     try:
         await until(lambda: daemon.tracker.region_state.get("renewing") == "up"
                     and daemon.tracker.region_state.get("lapsed") == "down")
-        await until(lambda: daemon.writer.written > 4 and not daemon.writer.pending_events)
+        await until(lambda: daemon.probing.side.writer.written > 4 and not daemon.probing.side.writer.pending_events)
         async with aiohttp.ClientSession() as http:
             async with http.get(f"http://127.0.0.1:{daemon.port}/metrics") as response:
                 text = await response.text()

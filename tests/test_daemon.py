@@ -143,22 +143,22 @@ async def test_maintenance_api_needs_the_bearer_token(running):
 
 
 async def test_store_full_keeps_probing_and_catches_up(running):
-    daemon = running
-    await until(lambda: daemon.writer.written > 0)
-    pages = await daemon.db.run(lambda s: s.db.execute("PRAGMA page_count").fetchone()[0])
+    daemon, side = running, running.probing.side  # the probe side writes the samples
+    await until(lambda: side.writer.written > 0)
+    pages = await side.db.run(lambda s: s.db.execute("PRAGMA page_count").fetchone()[0])
     # The one seam: SQLite's own page limit makes the file "full" (SQLITE_FULL), as a full disk would.
-    await daemon.db.run(lambda s: s.db.execute(f"PRAGMA max_page_count = {pages}"))
-    await until(lambda: daemon.writer.last_error is not None)
+    await side.db.run(lambda s: s.db.execute(f"PRAGMA max_page_count = {pages}"))
+    await until(lambda: side.writer.last_error is not None)
     async with daemon.http.get("/readyz") as r:
         body = await r.json()
     assert r.status == 503 and "full" in body["problems"][0]
-    runs = daemon.scheduler.runs
-    await until(lambda: daemon.scheduler.runs > runs + 10)  # probing goes on
-    waiting = len(daemon.writer.pending)
+    runs = side.scheduler.runs
+    await until(lambda: side.scheduler.runs > runs + 10)  # probing goes on
+    waiting = len(side.writer.pending)
     assert waiting > 0
-    await daemon.db.run(lambda s: s.db.execute("PRAGMA max_page_count = 1073741823"))
-    await until(lambda: daemon.writer.last_error is None and not daemon.readiness())
-    count = await daemon.db.run(lambda s: s.db.execute("SELECT count(*) FROM samples").fetchone()[0])
+    await side.db.run(lambda s: s.db.execute("PRAGMA max_page_count = 1073741823"))
+    await until(lambda: side.writer.last_error is None and not daemon.readiness())
+    count = await side.db.run(lambda s: s.db.execute("SELECT count(*) FROM samples").fetchone()[0])
     assert count >= waiting  # the backlog reached the store
 
 
@@ -244,13 +244,14 @@ async def test_a_burst_of_report_requests_never_reaches_the_writer(running):
     daemon = running
     await until(lambda: daemon.figures.computed_ms is not None)
     writer_calls = []
-    original = daemon.db.run  # every operation of the writer's thread goes through it
+    writer = daemon.probing.side.db  # the samples' writer: every operation of its thread goes through run
+    original = writer.run
 
     async def counting(fn, *args, **kwargs):
         writer_calls.append(getattr(fn, "__qualname__", repr(fn)))
         return await original(fn, *args, **kwargs)
 
-    daemon.db.run = counting
+    writer.run = counting
     year, month = previous_month(*month_of(clock.SYSTEM.now_ms(), ZoneInfo("UTC")))
 
     async def ask():
@@ -268,7 +269,7 @@ async def test_a_burst_of_report_requests_never_reaches_the_writer(running):
 
     months = [(2023 + (6 + i) // 12, (6 + i) % 12 + 1) for i in range(40)]  # 40 distinct past months at once
     answers = await asyncio.gather(*(ask_month(y, m) for y, m in months))
-    daemon.db.run = original
+    writer.run = original
     assert {status for status, _ in answers} <= {200, 503}  # busy, never broken
     assert all(retry == "2" for status, retry in answers if status == 503)
     assert not any("report" in name for name in writer_calls), writer_calls

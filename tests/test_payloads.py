@@ -71,14 +71,14 @@ def test_every_slack_payload_is_valid_block_kit_even_with_a_hostile_4000_charact
 
 
 def test_context_names_failing_probes_the_month_and_links():
-    from monitor.hooks.context import with_context
     from monitor.hooks import events
+    from monitor.hooks.context import region_context, with_context
 
     opened = events.outage_opened("eu-west", 0, 60_000)
     genesys = ExclusionSlice(ms("2026-11-03T10:05:00Z"), ms("2026-11-03T10:10:00Z"), "third_party", (),
                              "third_party:genesys-euw1", "Genesys Cloud")
-    month = {"eu-west": results.region("eu-west", downtime_ms=21 * 60_000, periods=(results.open_period(
-        "2026-11-03T10:00:00Z", "2026-11-03T10:10:00Z", exclusions=(genesys,)),))}
+    month = {"eu-west": region_context(results.region("eu-west", downtime_ms=21 * 60_000, periods=(
+        results.open_period("2026-11-03T10:00:00Z", "2026-11-03T10:10:00Z", exclusions=(genesys,)),)))}
     failing = {"eu-west": [{"component": "api", "probe": "eu-west-api", "error": "HTTP 503 (expected 200)"}]}
     rich = with_context(opened, "https://sla.example.org", failing, month)
     assert rich.id == opened.id and rich.dedup_key == opened.dedup_key  # still recorded once

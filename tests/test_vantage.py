@@ -60,7 +60,7 @@ async def test_the_monitor_losing_its_network_is_unknown_not_downtime(running, f
     await asyncio.sleep(0.15)
     for name in EVERYTHING:
         fleet.set_mode(name, "refuse")
-    await until(lambda: not daemon.vantage_health.healthy)
+    await until(lambda: not daemon.vantage.healthy)
     async with daemon.http.get("/readyz") as response:
         body = await response.json()
         assert response.status == 503 and any("vantage local unhealthy" in p for p in body["problems"])
@@ -72,7 +72,7 @@ async def test_the_monitor_losing_its_network_is_unknown_not_downtime(running, f
         fleet.set_mode(name, "up")
     await asyncio.sleep(0.15)
     fleet.set_mode("control", "up")
-    await until(lambda: daemon.vantage_health.healthy and daemon.tracker.region_state.get("eu-west") == "up")
+    await until(lambda: daemon.vantage.healthy and daemon.tracker.region_state.get("eu-west") == "up")
     spell_end = clock.SYSTEM.now_ms()
     await daemon.stop()
 
@@ -112,7 +112,7 @@ async def test_a_region_outage_seen_from_a_healthy_vantage_still_counts(running,
     await asyncio.sleep(2.0)
     fleet.set_mode("eu-west", "up")
     await until(lambda: daemon.tracker.region_state.get("eu-west") == "up")
-    assert daemon.vantage_health.healthy and daemon.vantage_health.last.detail == "1/1 control targets ok"
+    assert daemon.vantage.healthy and daemon.vantage.detail == "1/1 control targets ok"
     await daemon.stop()
     region = report_of(daemon, tmp_path / "d.db")["regions"][0]
     assert region["downtime_ms"] >= 1200 and region["unknown_by_cause"]["vantage_unhealthy"] == 0

@@ -71,6 +71,7 @@ class DaemonConfig(_Strict):
     flush_interval: DurationMs = 1_000  # samples reach the store within this
     refresh_interval: DurationMs = 15_000  # month-to-date figures are recomputed this often
     shutdown_grace: DurationMs = 15_000  # in-flight probes get this long after SIGTERM
+    probe_process: bool = True  # probe in a process of its own, out of the engine's way (false: one process)
 
 
 class RouteConfig(_Strict):

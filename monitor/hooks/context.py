@@ -7,7 +7,7 @@ import dataclasses
 from typing import Mapping
 
 from ..reports.serialize import minutes
-from ..sla.result import RegionResult
+from ..sla.result import MonthResult, RegionResult
 from .events import Event
 
 # The runbook entry (monitor/web/templates/runbooks.html) for each event type that has one.
@@ -19,23 +19,20 @@ RUNBOOK = {"outage.opened": "slaregiondown", "outage.counted": "slaoutagecountin
 FAILING_FOR = frozenset({"outage.opened", "outage.counted", "budget.at_risk"})
 
 
-def with_context(event: Event, public_url: str, failing: dict[str, list[dict]],
-                 month: Mapping[str, RegionResult]) -> Event:
-    """``event`` with ``failing`` probes (for outage events), the region's month-to-date ``availability_percent``
-    and ``error_budget_remaining_minutes``, the ``exclusion`` covering its open outage now, and ``links``."""
+def with_context(event: Event, public_url: str, failing: Mapping[str, list[dict]],
+                 month: Mapping[str, Mapping]) -> Event:
+    """``event`` with ``failing`` probes (for outage events), its region's month-to-date context (``month``,
+    from ``month_context``: availability, budget left, the exclusion covering its open outage now) and ``links``."""
     extra: dict = {}
     links = {}
     if event.region:
         links["Status page"] = f"{public_url}/#region-{event.region}"
-        region = month.get(event.region)
-        if region is not None:
-            extra["availability_percent"] = round(float(region.figures.availability_percent), 4)
-            extra["error_budget_remaining_minutes"] = round(minutes(region.figures.budget_remaining_ms), 1)
+        region = month.get(event.region, {})
+        extra.update({k: v for k, v in region.items() if k != "exclusion"})
         if event.type in FAILING_FOR and failing.get(event.region):
             extra["failing"] = failing[event.region]
-        exclusion = _exclusion_now(region) if region is not None else None
-        if exclusion and event.type.startswith("outage."):
-            extra["exclusion"] = exclusion
+        if region.get("exclusion") and event.type.startswith("outage."):
+            extra["exclusion"] = region["exclusion"]
     elif event.type.startswith(("monitor.", "third_party.")):
         links["Status page"] = f"{public_url}/"
     if event.type in RUNBOOK:
@@ -43,6 +40,22 @@ def with_context(event: Event, public_url: str, failing: dict[str, list[dict]],
     if links:
         extra["links"] = links
     return dataclasses.replace(event, data={**event.data, **extra}) if extra else event
+
+
+def region_context(region: RegionResult) -> dict:
+    """What an alert says of its region's month: ``availability_percent``, ``error_budget_remaining_minutes``
+    and, when its open outage is excluded now, ``exclusion``."""
+    context: dict = {"availability_percent": round(float(region.figures.availability_percent), 4),
+                     "error_budget_remaining_minutes": round(minutes(region.figures.budget_remaining_ms), 1)}
+    if (exclusion := _exclusion_now(region)) is not None:
+        context["exclusion"] = exclusion
+    return context
+
+
+def month_context(result: MonthResult | None) -> dict[str, dict]:
+    """``region_context`` of every region of the month so far. Small and plain: the probe process, which
+    records the events its samples cause, gets it from the engine after each refresh."""
+    return {r.region: region_context(r) for r in result.regions} if result is not None else {}
 
 
 def _exclusion_now(region: RegionResult) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import aiohttp
 
@@ -14,18 +14,21 @@ from ..clock import Clock
 from . import alertmanager, detect, events
 from .events import Event, routes_for
 
+if TYPE_CHECKING:
+    from ..live.vantage import VantageStatus
+
 log = logging.getLogger("sla_monitor.hooks")
 
 
-def active_conditions(tracker, vantage_health, maintenance, policy, now_ms: int) -> list[Event]:
+def active_conditions(tracker, vantage: VantageStatus | None, maintenance, policy, now_ms: int) -> list[Event]:
     """The opening event of every condition that holds now (same ids and labels as when it opened)."""
     found = [events.outage_opened(region, start, now_ms) for region, start in tracker.outage_start.items()]
     providers = {t.name: t.provider for t in tracker.cfg.third_parties}
     found += [events.third_party(name, providers[name], True, now_ms, since)
               for name, since in tracker.third_down_since.items()]
-    if vantage_health.degraded_since_ms is not None and vantage_health.last is not None:
-        found.append(events.vantage_health(vantage_health.vantage, False, vantage_health.degraded_since_ms, now_ms,
-                                           vantage_health.last.detail))
+    if vantage is not None and vantage.degraded_since_ms is not None:
+        found.append(events.vantage_health(vantage.vantage, False, vantage.degraded_since_ms, now_ms,
+                                           vantage.detail or ""))
     found += [e for e in detect.from_maintenance(maintenance, policy, now_ms) if e.type == "maintenance.started"]
     for probe, (expiry, since) in tracker.cert_warned.items():
         state = tracker.probes[probe]

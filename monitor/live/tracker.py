@@ -152,6 +152,14 @@ class Tracker:
             self.events.append(events.outage_resolved(name, start, now_ms))
             log.info("event=outage_resolved region=%s", name)
 
+    def failing(self) -> dict[str, list[dict]]:
+        """Per region, its probes whose last sample failed and their errors (the context of an outage alert)."""
+        found: dict[str, list[dict]] = {}
+        for p in self.probes.values():
+            if p.region is not None and p.last is not None and p.last.ok is False:
+                found.setdefault(p.region, []).append({"component": p.owner, "probe": p.id, "error": p.last.error})
+        return found
+
     def drain_events(self) -> list:
         drained, self.events = self.events, []
         return drained

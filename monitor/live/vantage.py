@@ -58,6 +58,21 @@ def unknown(sample: Sample, cause: str, why: str) -> Sample:
     return dataclasses.replace(sample, ok=None, cause=cause, fault=None, error=f"{why}; probe saw: {sample.error}")
 
 
+@dataclass(frozen=True)
+class VantageStatus:
+    """The vantage's health as the engine side sees it (the probe process reports it with each batch)."""
+
+    vantage: str
+    healthy: bool
+    degraded_since_ms: int | None
+    detail: str | None  # the latest round's verdict in words; None before a first round
+
+
+def before_first_round(cfg: VantageHealthConfig, vantage: str) -> VantageStatus:
+    """What is known of the vantage before the probe side reports: healthy, and whether it has controls."""
+    return VantageStatus(vantage, True, None, None if cfg.probes else NO_CONTROLS.detail)
+
+
 class VantageHealth:
     def __init__(self, cfg: VantageHealthConfig, ctx: ProbeContext, vantage: str):
         self.cfg = cfg
@@ -73,6 +88,11 @@ class VantageHealth:
     def healthy(self) -> bool:
         """The latest round's verdict (healthy until a first round says otherwise)."""
         return self.last is None or self.last.healthy
+
+    def status(self) -> VantageStatus:
+        """What the engine side needs: healthy or not, since when degraded, the latest verdict."""
+        return VantageStatus(self.vantage, self.healthy, self.degraded_since_ms,
+                             self.last.detail if self.last is not None else None)
 
     async def review(self, probe, sample: Sample) -> Sample:
         """The sample as it should be stored: a failure that is the monitor's own becomes unknown."""

@@ -6,7 +6,6 @@ bounded; past it the oldest samples are dropped and counted (they would have bee
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
 from typing import Sequence
@@ -30,6 +29,8 @@ class SampleWriter:
         self.routes: Sequence[RouteConfig] = ()  # where the events of a batch are delivered
         self.dropped = 0
         self.written = 0
+        self.committed: list[Sample] = []  # in the store since the probe side last reported them
+        self.events_committed = 0
         self.last_error: str | None = None
 
     def add(self, sample: Sample) -> None:
@@ -60,11 +61,7 @@ class SampleWriter:
             log.info("event=store_write_recovered written=%d", len(batch))
         self.last_error = None
         self.written += len(batch)
+        self.committed += batch
+        self.events_committed += len(events)
         return True
-
-    async def run(self) -> None:
-        """Flush every ``flush_interval`` until cancelled."""
-        while True:
-            await asyncio.sleep(self.flush_interval_ms / 1000)
-            await self.flush()
 

@@ -2,6 +2,7 @@
 The sample a probe produces is ``monitor.samples.Sample`` (re-exported here)."""
 from __future__ import annotations
 
+import contextvars
 import ssl
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Protocol
@@ -11,7 +12,19 @@ import aiohttp
 from ..clock import Clock
 from ..samples import Sample
 
-__all__ = ["Check", "Failed", "Outcome", "ProbeContext", "Sample", "Unknown"]
+__all__ = ["Check", "Failed", "Outcome", "ProbeContext", "REQUEST_SENT", "Sample", "Unknown", "mark_sent"]
+
+# When the probe running in this task sent its first request (epoch ms), for the schedule drift: the
+# scheduler sets an empty list, the first send appends to it. The HTTP session's trace marks the moment
+# its request headers leave; for other kinds the runner marks the first attempt's start.
+REQUEST_SENT: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("request_sent", default=None)
+
+
+def mark_sent(now_ms: int) -> None:
+    """Record ``now_ms`` as this task's request send time, unless one is recorded already."""
+    sent = REQUEST_SENT.get()
+    if sent is not None and not sent:
+        sent.append(now_ms)
 
 
 @dataclass(frozen=True)
@@ -55,10 +68,15 @@ class ProbeContext:
             connector = aiohttp.TCPConnector(limit=self.max_connections, force_close=not keepalive,
                                              use_dns_cache=keepalive)
             # Timeouts are the runner's (asyncio.timeout per attempt); no session-level default to fight it.
+            trace = aiohttp.TraceConfig()
+            trace.on_request_headers_sent.append(self._headers_sent)
             self._sessions[keepalive] = aiohttp.ClientSession(
                 connector=connector, timeout=aiohttp.ClientTimeout(total=None), auto_decompress=True,
-                headers={"User-Agent": "sla-monitor"})
+                headers={"User-Agent": "sla-monitor"}, trace_configs=[trace])
         return self._sessions[keepalive]
+
+    async def _headers_sent(self, session, trace_ctx, params) -> None:
+        mark_sent(self.clock.now_ms())
 
     def ssl_context(self, verify: bool, ca_file: str | None = None) -> ssl.SSLContext:
         """A cached client TLS context: verifying (system store plus ``ca_file``) or not."""

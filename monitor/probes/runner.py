@@ -16,7 +16,7 @@ import aiohttp
 import dns.exception
 
 from ..redact import safe_error
-from .base import Failed, Outcome, ProbeContext, Sample, Unknown
+from .base import Failed, Outcome, ProbeContext, Sample, Unknown, mark_sent
 from .faults import own_fault
 from .registry import CHECKS, FEED_KINDS
 
@@ -106,9 +106,10 @@ async def run_probe(cfg, ctx: ProbeContext, vantage: str) -> Sample:
     ts = ctx.clock.now_ms()
     try:
         for number in range(cfg.retries + 1):
-            started = time.perf_counter()
+            started, started_ms = time.perf_counter(), ctx.clock.now_ms()
             outcome = await attempt(cfg, ctx)
             latency_ms = (time.perf_counter() - started) * 1000
+            mark_sent(started_ms)  # kinds without a send of their own (an HTTP request marked it already)
             if outcome.ok is not False or number == cfg.retries:
                 break
             await asyncio.sleep(cfg.retry_delay / 1000)

@@ -1,0 +1,158 @@
+"""The probe side of the daemon: the scheduler, the probes, the vantage's health, the live state, and the
+writer that commits each batch of samples with the events they cause, in one transaction.
+
+It runs in a process of its own (``live.probe_process``), so that the engine's work (figures, reports,
+the web app) never holds the GIL a probe is waiting for; or, for tests and ``daemon.probe_process: false``,
+in the daemon's own loop. Either way it tells the engine side only what is committed: after each flush
+a ``ProbeReport`` with the samples now in the store, the schedule drift observed, and its status.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+from ..clock import Clock
+from ..config import Config
+from ..config.fleet import stale_ms_by_probe
+from ..hooks.context import with_context
+from ..probes import ProbeContext, Sample
+from ..scheduler import ProbeScheduler
+from ..storage.interface import Storage
+from .dbthread import DbThread
+from .tracker import Tracker
+from .vantage import VantageHealth, VantageStatus
+from .writer import SampleWriter
+
+log = logging.getLogger("sla_monitor.probing")
+
+
+@dataclass(frozen=True)
+class ProbeStatus:
+    """The probe side's health, as ``/readyz`` and the daemon's own gauges show it."""
+
+    running: bool  # the scheduler runs
+    written: int  # samples committed since the probe side started
+    pending: int  # samples probed, not yet committed
+    last_error: str | None  # why the last write failed; None once the store takes writes
+    runs: int
+    skipped: Mapping[str, int]
+    vantage: VantageStatus
+    stopped: bool = False  # the last report: everything probed is flushed
+
+
+@dataclass(frozen=True)
+class ProbeReport:
+    """What the probe side hands the engine side after a flush: nothing in it is uncommitted."""
+
+    samples: list[Sample]  # committed since the previous report, in the order probed
+    drift_s: list[float]  # schedule drift of the probes run since the previous report
+    events_committed: int  # events recorded in the outbox with them (the deliverer has work)
+    status: ProbeStatus
+
+
+class ProbeSide:
+    def __init__(self, cfg: Config, open_store: Callable[[], Storage], clock: Clock,
+                 publish: Callable[[ProbeReport], None], public_url: str = "", month: Mapping[str, dict] | None = None):
+        self.cfg = cfg
+        self.clock = clock
+        self.publish = publish
+        self.public_url = public_url  # for the links in the events it records
+        self.month = dict(month or {})  # hooks.context.month_context of the engine's latest figures
+        stale_ms = stale_ms_by_probe(cfg)
+        self.db = DbThread(open_store)  # the writer: samples, segments and the events they cause
+        self.tracker = Tracker(cfg, stale_ms)
+        self.writer = SampleWriter(self.db, stale_ms, cfg.daemon.flush_interval)
+        self.writer.routes = cfg.hooks.routes
+        self.ctx = ProbeContext(clock, max_connections=cfg.daemon.max_connections)
+        self.vantage_health = VantageHealth(cfg.vantage_health, self.ctx, cfg.vantage)
+        self.drift_s: list[float] = []
+        self.scheduler = ProbeScheduler([p for p, _, _ in cfg.all_probes()], self.ctx, cfg.vantage, self.on_sample,
+                                        lambda s: self.drift_s.append(max(0.0, s)), self.vantage_health.review)
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        """Open the store, pick up the live state where the store left it, start probing."""
+        await self.db.start()
+        history, since = await self.db.live_history(self.cfg.vantage, self.cfg.policy.confirm_failures)
+        self.tracker.restore(history, self.cfg.vantage, since)
+        self.tracker.update_regions(self.clock.now_ms())
+        self._take_events()  # an outage open before a restart keeps its id: recorded once
+        self.scheduler.start()
+        self._tasks = [asyncio.create_task(self._flush_loop()), asyncio.create_task(self.vantage_health.run())]
+
+    def on_sample(self, sample: Sample) -> None:
+        self.tracker.record(sample, self.clock.now_ms())
+        self.writer.add(sample)
+        self._take_events()
+
+    def _take_events(self) -> None:
+        """Transitions go to the outbox with the samples that caused them (one transaction)."""
+        events = self.tracker.drain_events() + self.vantage_health.drain_events()
+        if events:
+            failing = self.tracker.failing()
+            self.writer.pending_events.extend(with_context(e, self.public_url, failing, self.month) for e in events)
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.writer.flush_interval_ms / 1000)
+            self.tracker.update_regions(self.clock.now_ms())  # notices probes going stale
+            self._take_events()
+            await self.writer.flush()
+            self.report()
+
+    def report(self, stopped: bool = False) -> None:
+        """Hand the engine side what was committed since the last report (also when nothing was: a heartbeat)."""
+        samples, self.writer.committed = self.writer.committed, []
+        events, self.writer.events_committed = self.writer.events_committed, 0
+        drift = self.drift_s[:]
+        self.drift_s.clear()
+        self.publish(ProbeReport(samples, drift, events, self.status(stopped)))
+
+    def status(self, stopped: bool = False) -> ProbeStatus:
+        """The probe side's health now."""
+        return ProbeStatus(self.scheduler.running and not stopped, self.writer.written, len(self.writer.pending),
+                           self.writer.last_error, self.scheduler.runs, dict(self.scheduler.skipped),
+                           self.vantage_health.status(), stopped)
+
+    async def stop(self) -> None:
+        """Stop scheduling, let in-flight probes finish, flush everything probed, report it, close."""
+        await self.scheduler.stop(self.cfg.daemon.shutdown_grace)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._take_events()  # transitions since the last sample (a control round's) are not lost
+        if not await self.writer.flush():
+            log.error("event=unflushed_samples count=%d error=%r", len(self.writer.pending), self.writer.last_error)
+        await self.ctx.close()
+        self.report(stopped=True)
+        await self.db.close()
+        log.info("event=probing_stopped samples_written=%d", self.writer.written)
+
+
+class InProcessProbes:
+    """The probe side in the daemon's own loop (tests; ``daemon.probe_process: false``)."""
+
+    def __init__(self, cfg: Config, open_store: Callable[[], Storage], clock: Clock,
+                 on_report: Callable[[ProbeReport], None]):
+        self.side = ProbeSide(cfg, open_store, clock, on_report)
+
+    async def start(self, public_url: str, month: Mapping[str, dict]) -> None:
+        """Start probing; events link to ``public_url`` and carry ``month``'s figures."""
+        self.side.public_url, self.side.month = public_url, dict(month)
+        await self.side.start()
+
+    def set_month(self, month: Mapping[str, dict]) -> None:
+        """The engine's latest month-to-date context, for the events recorded from now on."""
+        self.side.month = dict(month)
+
+    def check(self, now_ms: int) -> None:
+        """Nothing to supervise: the probe side shares the daemon's loop."""
+
+    async def stop(self) -> None:
+        """Stop probing and flush everything probed."""
+        await self.side.stop()
