@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -152,3 +153,104 @@ async def test_events_pending_at_a_kill_arrive_after_restart_once(fleet, tmp_pat
     verifier = Webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")  # the secret of daemon_helpers.config_text
     for delivery in receiver.received:  # as the daemon sent them, checked by the official verifier
         verifier.verify(delivery["raw"], {k.lower(): v for k, v in delivery["headers"].items()})
+
+
+def children(pid: int) -> list[int]:
+    """The live (not zombie) child processes of ``pid``."""
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task") if os.path.exists(f"/proc/{pid}/task") else []:
+        with contextlib.suppress(FileNotFoundError):
+            found += [int(c) for c in open(f"/proc/{pid}/task/{task}/children").read().split()]
+    return [c for c in found if alive(c)]
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def assert_stored_once_and_folded(db, probe: str = "eu-west-widget", stale_ms: int = 20_000) -> None:
+    """No sample stored twice, and the probe's stored segments are exactly a fold of its stored samples."""
+    assert rows(db, "SELECT count(*) FROM (SELECT probe_id, vantage_id, ts, count(*) c FROM samples"
+                    " GROUP BY 1, 2, 3 HAVING c > 1)")[0][0] == 0
+    (pid,), = rows(db, "SELECT id FROM probes WHERE name = ?", (probe,))
+    samples = rows(db, "SELECT ts, ok FROM samples WHERE probe_id = ? ORDER BY ts", (pid,))
+    expected = [(s.start_ms, s.end_ms, s.ok) for s in fold_segments(samples, stale_ms)]
+    assert [(a, b, bool(ok)) for a, b, ok in rows(
+        db, "SELECT start_ms, end_ms, ok FROM segments WHERE probe_id = ? ORDER BY start_ms", (pid,))] == expected
+
+
+async def test_kill_9_of_the_probe_process_restarts_it_and_loses_nothing(fleet, tmp_path):
+    """The probe process dies under load: what it committed stays, once; the daemon starts a new one,
+    which picks up the open outage; the daemon itself never stopped."""
+    db, config = tmp_path / "p.db", tmp_path / "p.yaml"
+    config.write_text(config_text(fleet, str(db), interval="300ms", stale_after="20s"))
+    fleet.set_mode("eu-west", "down")
+    proc = await spawn(config, db)
+    try:
+        await until(lambda: sample_count(db) > 20 and len(children(proc.pid)) == 1, timeout=30)
+        (first,) = children(proc.pid)
+        os.kill(first, signal.SIGKILL)
+        await until(lambda: not alive(first))
+        before = committed_samples(db)
+        await until(lambda: children(proc.pid) not in ([], [first]), timeout=30)  # a new probe process
+        await until(lambda: len(committed_samples(db)) > len(before) + 20, timeout=30)
+        assert proc.returncode is None  # the daemon carried on
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = await asyncio.wait_for(proc.communicate(), 30)
+    log = out.decode()
+    assert proc.returncode == 0, log
+    assert before <= committed_samples(db)  # every sample committed before the kill is still there
+    assert_stored_once_and_folded(db)
+    assert f"event=probe_process_died pid={first} code=-9" in log and log.count("event=probe_process_started") == 2
+    assert log.count("event=outage_opened region=eu-west") >= 2  # the new probe process restored the outage
+    (outages,), = rows(db, "SELECT count(DISTINCT id) FROM events WHERE type = 'outage.opened'")
+    assert outages == 1  # recorded once across the restart (same id)
+
+
+async def test_kill_9_of_the_daemon_the_probe_process_flushes_and_exits(fleet, tmp_path):
+    db, config = tmp_path / "d.db", tmp_path / "d.yaml"
+    config.write_text(config_text(fleet, str(db), stale_after="20s"))
+    proc = await spawn(config, db)
+    try:
+        await until(lambda: sample_count(db) > 10 and len(children(proc.pid)) == 1, timeout=30)
+        (child,) = children(proc.pid)
+    finally:
+        proc.kill()
+    # The probe process shares the daemon's stdout: the pipe ends when it has exited too.
+    log = (await asyncio.wait_for(proc.stdout.read(), 30)).decode()
+    await proc.wait()
+    await until(lambda: not alive(child))
+    assert "event=daemon_gone" in log
+    written = int(log.split("event=probing_stopped samples_written=")[1].split()[0])
+    assert written == sample_count(db) > 10  # everything it probed reached the store
+    assert_stored_once_and_folded(db)
+
+
+async def test_a_probe_process_that_keeps_dying_takes_the_daemon_down(fleet, tmp_path):
+    """Restarted each time, until more than five deaths in a minute: then the daemon exits 1, for systemd
+    (Restart=on-failure) or the container runtime to restart it whole."""
+    db, config = tmp_path / "x.db", tmp_path / "x.yaml"
+    config.write_text(config_text(fleet, str(db)))
+    proc = await spawn(config, db)
+    killed: list[int] = []
+    try:
+        while proc.returncode is None and len(killed) < 10:
+            await until(lambda: proc.returncode is not None or [c for c in children(proc.pid) if c not in killed],
+                        timeout=30)
+            for child in children(proc.pid):
+                if child not in killed:
+                    killed.append(child)
+                    os.kill(child, signal.SIGKILL)
+        out, _ = await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+    log = out.decode()
+    assert proc.returncode == 1, log
+    assert len(killed) == 6 and log.count("event=probe_process_died") == 5 and "event=probe_process_gave_up" in log
+    assert "event=stopped" in log  # it stopped cleanly: web app closed, store closed
