@@ -22,6 +22,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -212,6 +213,26 @@ def drift_quantile(before: dict, after: dict, q: float) -> float | None:
     return None
 
 
+class Scraper:
+    """Scrapes /metrics every ``every`` seconds in a thread, as Prometheus would while the daemon probes."""
+
+    def __init__(self, every: float = 5.0):
+        self.every, self.times, self.stop = every, [], threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.wait(self.every):
+            self.times.append(scrape()[1])
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
 def ours(n: int, interval: float, warmup: float, window: float) -> dict:
     config = write_config(n, interval)
     for suffix in ("", "-wal", "-shm"):
@@ -221,32 +242,36 @@ def ours(n: int, interval: float, warmup: float, window: float) -> dict:
     try:
         time.sleep(warmup)
         before, _ = scrape()
-        cpu0, t0, since = tree_cpu_s(proc.pid), time.perf_counter(), time.time()
-        time.sleep(window)
-        cpu1, t1, until = tree_cpu_s(proc.pid), time.perf_counter(), time.time()
+        pids = tree(proc.pid)  # the daemon, then its probe process
+        cpu0, t0, since = [proc_cpu_s(p) for p in pids], time.perf_counter(), time.time()
+        with Scraper() as scraper:
+            time.sleep(window)
+        cpu1, t1, until = [proc_cpu_s(p) for p in pids], time.perf_counter(), time.time()
         after, _ = scrape()
-        scrapes = [scrape()[1] for _ in range(10)]
-        rss = sum(proc_rss_mb(p)[0] for p in tree(proc.pid))  # every process of the daemon
-        peak = sum(proc_rss_mb(p)[1] for p in tree(proc.pid))
+        rss = [proc_rss_mb(p) for p in pids]
     finally:
         proc.terminate()
         proc.wait(60)
     b, a = parse(before), parse(after)
     done = a["monitor_probe_schedule_drift_seconds_count"] - b["monitor_probe_schedule_drift_seconds_count"]
     skipped = sum(v - b.get(k, 0) for k, v in a.items() if k.startswith("monitor_probe_runs_skipped_total"))
-    wall, cpu = t1 - t0, cpu1 - cpu0
+    wall, cpu = t1 - t0, [c1 - c0 for c0, c1 in zip(cpu0, cpu1)]
     # The latency the daemon reports: each probe's last probe_duration_seconds at the end of the window.
     latencies = sorted(v for k, v in a.items() if k.startswith("probe_duration_seconds{"))
+    scrapes = sorted(scraper.times)
     return {"t0": since, "t1": until, "n": n, "window_s": round(wall, 1), "expected_pps": n / interval,
             "achieved_pps": round(done / wall, 1),
             "latency_p50_ms": round(1000 * latencies[len(latencies) // 2], 3) if latencies else None,
             "latency_p99_ms": round(1000 * latencies[int(0.99 * (len(latencies) - 1))], 3) if latencies else None,
-            "skipped_runs": skipped, "cpu_util": round(cpu / wall, 3),
-            "cpu_ms_per_probe": round(1000 * cpu / done, 3) if done else None,
+            "skipped_runs": skipped, "cpu_util": round(sum(cpu) / wall, 3),
+            "cpu_ms_per_probe": round(1000 * sum(cpu) / done, 3) if done else None,
+            "cpu_ms_per_probe_by_process": [round(1000 * c / done, 3) for c in cpu] if done else None,
             "drift_p50_ms": round(1000 * drift_quantile(b, a, 0.5), 2),
             "drift_p99_ms": round(1000 * drift_quantile(b, a, 0.99), 2),
-            "rss_mb": round(rss, 1), "rss_peak_mb": round(peak, 1),
-            "scrape_ms_median": round(1000 * statistics.median(scrapes), 1),
+            "rss_mb": round(sum(r for r, _ in rss), 1), "rss_peak_mb": round(sum(p for _, p in rss), 1),
+            "rss_mb_by_process": [round(r, 1) for r, _ in rss],
+            "scrapes": len(scrapes), "scrape_ms_median": round(1000 * statistics.median(scrapes), 1),
+            "scrape_ms_p99": round(1000 * scrapes[int(0.99 * (len(scrapes) - 1))], 1),
             "scrape_ms_max": round(1000 * max(scrapes), 1), "metrics_bytes": len(after)}
 
 
@@ -258,6 +283,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=20.0)
     parser.add_argument("--window", type=float, default=60.0)
     parser.add_argument("--no-blackbox", action="store_true", help="skip the blackbox_exporter phase")
+    parser.add_argument("--only-ours", action="store_true", help="only the daemon (no floor, no blackbox): profiling")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
 
@@ -281,13 +307,16 @@ def main() -> None:
         figures = floor(Path(args.shared) / "bench", args.n, args.interval, args.warmup, args.window)
         return {**figures, "t0": started + args.warmup, "t1": started + args.warmup + args.window}
 
+    if args.only_ours:
+        phase("sla-monitor", lambda: ours(args.n, args.interval, args.warmup, args.window))
+        return
     base = phase("floor", run_floor)
     box = None if args.no_blackbox else phase("blackbox", lambda: blackbox(args.n, args.interval, args.warmup,
                                                                            args.window))
     mine = phase("sla-monitor", lambda: ours(args.n, args.interval, args.warmup, args.window))
     floor_ms = 1000 * base["cpu_s"] / base["probes_done"]
     print(f"\n| prober | probes/s (expected {args.n / args.interval:g}) | CPU-ms/probe | vs floor | drift p50 ms | "
-          f"drift p99 ms | target jitter p50 / p99 ms | latency p50 / p99 ms | skipped | RSS MB | /metrics ms |\n"
+          f"drift p99 ms | target jitter p50 / p99 ms | latency p50 / p99 ms | skipped | RSS MB | /metrics p50 / p99 ms |\n"
           f"|---|---|---|---|---|---|---|---|---|---|---|")
     print(f"| probe_floor.py (apscheduler, fresh connections) | {base['achieved_pps']} | {floor_ms:.3f} | 1.00× | "
           f"{base['drift_p50_ms']} | {base['drift_p99_ms']} | {base['target_jitter_p50_ms']} / "
@@ -304,7 +333,7 @@ def main() -> None:
           f"{mine['cpu_ms_per_probe'] / floor_ms:.2f}× | {mine['drift_p50_ms']} | {mine['drift_p99_ms']} | "
           f"{mine['target_jitter_p50_ms']} / {mine['target_jitter_p99_ms']} | {mine['latency_p50_ms']} / "
           f"{mine['latency_p99_ms']} | "
-          f"{mine['skipped_runs']:g} | {mine['rss_peak_mb']} | {mine['scrape_ms_median']} (max {mine['scrape_ms_max']}) |")
+          f"{mine['skipped_runs']:g} | {mine['rss_peak_mb']} | {mine['scrape_ms_median']} / {mine['scrape_ms_p99']} |")
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ class Daemon:
         # has migrated the schema.
         self.reader = DbThread(lambda: Store.open(db_path))
         # What the probe side has committed, as the gauges, the status page and the resends show it.
-        self.tracker = Tracker(cfg, stale_ms_by_probe(cfg))
+        self.tracker = Tracker(cfg, stale_ms_by_probe(cfg), mirror=True)
         self.probe_status: ProbeStatus | None = None  # None until the probe side's first report
         self.failed = False  # the probe process kept dying: serve() exits non-zero
         self.figures = LiveFigures(self.reader, self.fleet, clock, capture=self.capture_live)
@@ -110,9 +110,7 @@ class Daemon:
 
     def on_report(self, report: ProbeReport) -> None:
         """What the probe side committed: into the live state, the drift histogram, the deliverer's wake."""
-        now = self.clock.now_ms()
-        for sample in report.samples:
-            self.tracker.record(sample, now)
+        self.tracker.replay(report.samples, self.clock.now_ms())
         self.tracker.drain_events()  # the probe side recorded them, with the samples
         for drift in report.drift_s:
             self.drift.observe(drift)

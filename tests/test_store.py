@@ -46,6 +46,31 @@ def test_incremental_refold_equals_full_fold(tmp_path_factory, batches):
     store.close()
 
 
+# The daemon's batches: each timeline's new samples come after its stored ones (the store refolds only
+# its last segment with them), steps of 20 to 400 (over STALE: a gap), sometimes one ts twice in a batch.
+step = st.sampled_from([20, 20, 20, 60, 400])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.lists(st.tuples(step, state, st.booleans()), min_size=1, max_size=8), min_size=1,
+                        max_size=8))
+def test_appended_batches_equal_a_full_fold(tmp_path_factory, batches):
+    from monitor.samples import Sample
+
+    store = Store.open(tmp_path_factory.mktemp("a") / "a.db")
+    ts, arrived = 0, []
+    for batch in batches:
+        samples = []
+        for gap, (ok, *cause), again in batch:
+            ts += 0 if again and samples else gap  # ``again``: the same ts as the previous sample (it replaces it)
+            samples.append(Sample("p", "local", ts, ok, None, cause=cause[0] if cause else None))
+        store.append_samples(samples, {"p": STALE})
+        arrived += [(s.ts_ms, s.ok, s.cause) for s in samples]
+        expected = [tuple(s) for s in fold_segments(dedupe_sorted(arrived), STALE)]
+        assert stored_segments(store, store.id_for("probes", "p"), store.id_for("vantages", "local")) == expected
+    store.close()
+
+
 def test_reimport_is_idempotent(tmp_path):
     store = Store.open(tmp_path / "s.db")
     pid, vid = store.id_for("probes", "p"), store.id_for("vantages", "local")

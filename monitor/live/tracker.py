@@ -55,6 +55,7 @@ class Tracker:
     third_down_since: dict[str, int] = field(default_factory=dict)  # third party → start of its down spell
     cert_warned: dict[str, tuple[int, int]] = field(default_factory=dict)  # probe → (expiry warned about, since)
     events: list = field(default_factory=list)  # transitions not yet handed to the writer
+    mirror: bool = False  # the daemon's copy of the probe side's state: it logs nothing (the probe side does)
     # (region or None, component or third party) → its probes: a sample touches only its own group.
     groups: dict[tuple[str | None, str], list[ProbeState]] = field(default_factory=dict)
 
@@ -89,6 +90,26 @@ class Tracker:
                 state.streak_start_ms = down_since[probe_id]
 
     def record(self, sample: Sample, now_ms: int) -> None:
+        """One new sample: its probe's streak, then its region's (or third party's) state and events."""
+        state = self._advance(sample, now_ms)
+        if state.region is not None:
+            self.update_regions(now_ms, [self.regions[state.region]])
+        else:
+            self.update_third_party(state.owner, now_ms)
+
+    def replay(self, samples: list[Sample], now_ms: int) -> None:
+        """A batch of samples at once (the mirror's update from a committed batch): each probe's streak,
+        then each touched region and third party once."""
+        regions: set[str] = set()
+        third_parties: set[str] = set()
+        for sample in samples:
+            state = self._advance(sample, now_ms)
+            (regions if state.region is not None else third_parties).add(state.region or state.owner)
+        self.update_regions(now_ms, [self.regions[name] for name in regions])
+        for name in third_parties:
+            self.update_third_party(name, now_ms)
+
+    def _advance(self, sample: Sample, now_ms: int) -> ProbeState:
         state = self.probes[sample.probe]
         state.last = sample
         if sample.ok is False:
@@ -99,10 +120,7 @@ class Tracker:
             state.consecutive_failures, state.streak_start_ms = 0, None
         if sample.ok and sample.cert_expiry_ms is not None:
             self._certificate_events(state, sample, now_ms)
-        if state.region is not None:
-            self.update_regions(now_ms, [self.regions[state.region]])
-        else:
-            self.update_third_party(state.owner, now_ms)
+        return state
 
     def update_third_party(self, name: str, now_ms: int) -> None:
         """third_party.down / .up on a change between down and up (unknown is neither)."""
@@ -128,7 +146,8 @@ class Tracker:
             self.cert_warned[state.id] = (sample.cert_expiry_ms, sample.ts_ms)
             self.events.append(events.certificate(state.id, state.region, sample.cert_expiry_ms, True, now_ms, warning,
                                                   sample.ts_ms))
-            log.warning("event=certificate_expiring probe=%s expires=%s", state.id, iso(sample.cert_expiry_ms))
+            if not self.mirror:
+                log.warning("event=certificate_expiring probe=%s expires=%s", state.id, iso(sample.cert_expiry_ms))
         elif not warning and warned is not None:
             expiry, since = warned
             del self.cert_warned[state.id]
@@ -146,11 +165,13 @@ class Tracker:
             start = min(starts, default=now_ms)
             self.outage_start[name] = start
             self.events.append(events.outage_opened(name, start, now_ms))
-            log.warning("event=outage_opened region=%s since=%s", name, iso(start))
+            if not self.mirror:
+                log.warning("event=outage_opened region=%s since=%s", name, iso(start))
         elif after == UP and name in self.outage_start:
             start = self.outage_start.pop(name)
             self.events.append(events.outage_resolved(name, start, now_ms))
-            log.info("event=outage_resolved region=%s", name)
+            if not self.mirror:
+                log.info("event=outage_resolved region=%s", name)
 
     def failing(self) -> dict[str, list[dict]]:
         """Per region, its probes whose last sample failed and their errors (the context of an outage alert)."""

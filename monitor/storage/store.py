@@ -128,15 +128,44 @@ class Store(RecordsMixin, OutboxMixin):
             rows)
 
     def write_samples(self, rows: Sequence[SampleRow], stale_ms: dict[int, int]) -> None:
-        """Insert samples and refold each touched timeline, in one transaction (the daemon's batches)."""
-        spans: dict[tuple[int, int], list[int]] = {}
-        for probe_id, vantage_id, ts, *_ in rows:
-            span = spans.setdefault((probe_id, vantage_id), [ts, ts])
-            span[0], span[1] = min(span[0], ts), max(span[1], ts)
+        """Insert samples and refold each touched timeline, in one transaction (the daemon's batches).
+
+        The daemon's common case, a timeline's new samples all after its last stored one, refolds only
+        the timeline's last segment with them (``_append_tail``); anything else takes ``refold``."""
+        timelines: dict[tuple[int, int], dict[int, SampleRow]] = {}
+        for row in rows:
+            timelines.setdefault((row[0], row[1]), {})[row[2]] = row  # of equal ts, the later row wins
+        before = self.pruned_before()
         with self.atomic():
+            tails = {key: self._tail(key) for key in timelines}  # as the store was before this batch
             self.insert_samples(rows)
-            for (probe_id, vantage_id), (lo, hi) in spans.items():
-                self.refold(probe_id, vantage_id, lo, hi, stale_ms[probe_id])
+            for key, by_ts in timelines.items():
+                lo, hi, stale, tail = min(by_ts), max(by_ts), stale_ms[key[0]], tails[key]
+                if tail is not None and lo > tail[0] and (before is None or lo >= before + stale):
+                    self._append_tail(key, tail, [by_ts[ts] for ts in sorted(by_ts)], stale)
+                else:
+                    self.refold(*key, lo, hi, stale)
+
+    def _tail(self, key: tuple[int, int]) -> tuple[int, int, int | None, str | None] | None:
+        """A timeline's last sample ts and the segment holding it (start, ok, cause), or None."""
+        q = self.db.conn.execute
+        last_ts = q("SELECT max(ts) FROM samples WHERE probe_id=? AND vantage_id=?", key).fetchone()[0]
+        if last_ts is None:
+            return None
+        row = q("SELECT start_ms, ok, cause FROM segments WHERE probe_id=? AND vantage_id=? ORDER BY start_ms DESC"
+                " LIMIT 1", key).fetchone()
+        return (last_ts, *row) if row is not None and row[0] <= last_ts else None
+
+    def _append_tail(self, key: tuple[int, int], tail: tuple, rows: list[SampleRow], stale_ms: int) -> None:
+        """Refold the timeline's last segment with samples that all come after its last sample: the
+        segment's state stands for that sample (a segment is a run of one state), so the fold of it and
+        the new samples, seeded at the segment's start, is what ``refold`` would compute."""
+        last_ts, start, ok, cause = tail
+        samples = [(last_ts, ok, cause)] + [(row[2], row[3], row[7]) for row in rows]
+        segments = [(*key, s.start_ms, s.end_ms, None if s.ok is None else int(s.ok), s.cause)
+                    for s in fold_segments(samples, stale_ms, seed_start=start)]
+        self.db.conn.execute("DELETE FROM segments WHERE probe_id=? AND vantage_id=? AND start_ms=?", (*key, start))
+        self.db.conn.executemany("INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?)", segments)
 
     def append_samples(self, samples: Sequence[Sample], stale_ms: Mapping[str, int], routed: Sequence[Routed] = ()) -> None:
         """Store samples, fold them into segments, and record the events they caused, in one transaction
