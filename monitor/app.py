@@ -6,6 +6,7 @@ import contextlib
 import logging
 import resource
 import signal
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -24,15 +25,17 @@ from .hooks.events import routed
 from .hooks.resend import Resender, active_conditions
 from .live.dbthread import DbThread
 from .live.figures import LiveFigures
+from .live.handoff import ProbeReport, ProbeStatus, VantageStatus, before_first_round
 from .live.maintenance import MaintenanceService
 from .live.probe_process import ProbeProcess
-from .live.probing import InProcessProbes, ProbeReport, ProbeStatus
 from .live.reports import ReportService
 from .live.tracker import Tracker
-from .live.vantage import VantageStatus, before_first_round
 from .storage import Store
 from .web.app import WebDeps, build_app
 from .web.status import probe_json
+
+if TYPE_CHECKING:
+    from .live.probing import InProcessProbes
 
 log = logging.getLogger("sla_monitor.daemon")
 DRIFT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -76,6 +79,8 @@ class Daemon:
         if probe_process:
             self.probes = ProbeProcess(cfg, db_path, self.on_report, self._give_up, log_format)
         else:
+            from .live.probing import InProcessProbes  # only here: the daemon's side loads no probes
+
             self.probes = self.probing = InProcessProbes(cfg, lambda: Store.open(db_path), clock, self.on_report)
         self.started_probing = False
         self.runner: web.AppRunner | None = None

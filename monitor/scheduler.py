@@ -69,23 +69,23 @@ class ProbeScheduler:
     async def _run(self, probe, first_ms: int) -> None:
         started = self.ctx.clock.now_ms()
         planned = first_ms + round((started - first_ms) / probe.interval) * probe.interval
-        # The probe runs (and delivers its sample) as its own task, shielded: shutting the scheduler
-        # down cancels this job coroutine, never a probe halfway.
-        task = asyncio.ensure_future(self._probe(probe, planned))
+        # The job's own task runs the probe (one task per run, no wrapper). ``stop`` waits for the tasks in
+        # ``inflight`` before it shuts APScheduler down (which cancels its jobs' tasks): never a probe halfway.
+        task = asyncio.current_task()
+        assert task is not None
         self.inflight.add(task)
-        task.add_done_callback(self.inflight.discard)
-        await asyncio.shield(task)
-
-    async def _probe(self, probe, planned_ms: int) -> None:
-        sent: list[int] = []
-        REQUEST_SENT.set(sent)  # this task's own context: the probe's first send lands here
-        sample = await run_probe(probe, self.ctx, self.vantage)
-        if sent:
-            self.on_drift((sent[0] - planned_ms) / 1000)
-        self.runs += 1
-        if self.review is not None:
-            sample = await self.review(probe, sample)
-        self.on_sample(sample)
+        try:
+            sent: list[int] = []
+            REQUEST_SENT.set(sent)  # this task's own context: the probe's first send lands here
+            sample = await run_probe(probe, self.ctx, self.vantage)
+            if sent:
+                self.on_drift((sent[0] - planned) / 1000)
+            self.runs += 1
+            if self.review is not None:
+                sample = await self.review(probe, sample)
+            self.on_sample(sample)
+        finally:
+            self.inflight.discard(task)
 
     async def stop(self, grace_ms: int) -> None:
         """Stop scheduling, let in-flight probes end (their own timeouts bound them), then shut down."""

@@ -72,3 +72,15 @@ def test_the_web_app_does_not_know_the_daemon():
             imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
             assert "app" not in imported and "daemon" not in imported, name
             assert "daemon" not in {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}, name
+
+
+def test_the_daemons_side_loads_no_probes():
+    """With the probe side in its own process, the daemon's process needs none of the probes (aiohttp's
+    client stays for the hooks): each probe module, dnspython and cryptography would cost it memory."""
+    import subprocess
+    import sys
+
+    code = ("import sys, monitor.app; print(sorted(m for m in sys.modules if m.startswith(('monitor.probes', "
+            "'monitor.scheduler', 'monitor.live.probing', 'apscheduler', 'dns', 'cryptography'))))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]", loaded

@@ -15,7 +15,7 @@ from . import alertmanager, detect, events
 from .events import Event, routes_for
 
 if TYPE_CHECKING:
-    from ..live.vantage import VantageStatus
+    from ..live.handoff import VantageStatus
 
 log = logging.getLogger("sla_monitor.hooks")
 

@@ -32,13 +32,15 @@ import socket
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from ..config import Config
-from .probing import ProbeReport, ProbeSide
+from .handoff import ProbeReport, ProbeStart
+
+if TYPE_CHECKING:
+    from .probing import ProbeSide
 
 log = logging.getLogger("sla_monitor.probing")
 MAX_DEATHS = 5
@@ -47,16 +49,6 @@ RESTART_DELAY_S = 1.0
 STALL_S = 30.0  # no report for this long (reports come every flush_interval): the loop is stuck
 FIRST_REPORT_S = 120.0  # restoring the live state from a large store takes a while
 CHILD = "import sys; from monitor.live.probe_process import main; sys.exit(main(sys.argv[1:]))"
-
-
-@dataclass(frozen=True)
-class ProbeStart:
-    """The first message to the probe process: what it probes, where it writes, what its events say."""
-
-    cfg: Config
-    db_path: str
-    public_url: str
-    month: Mapping[str, dict]
 
 
 class ProbeProcess:
@@ -207,6 +199,7 @@ def _receive_commands(conn: Connection, loop: asyncio.AbstractEventLoop, side: P
 async def _run_child(conn: Connection, start: ProbeStart) -> None:
     from ..clock import SYSTEM
     from ..storage import Store
+    from .probing import ProbeSide
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
 from typing import Callable, Mapping
 
 from ..clock import Clock
@@ -22,35 +21,12 @@ from ..probes import ProbeContext, Sample
 from ..scheduler import ProbeScheduler
 from ..storage.interface import Storage
 from .dbthread import DbThread
+from .handoff import ProbeReport, ProbeStatus
 from .tracker import Tracker
-from .vantage import VantageHealth, VantageStatus
+from .vantage import VantageHealth
 from .writer import SampleWriter
 
 log = logging.getLogger("sla_monitor.probing")
-
-
-@dataclass(frozen=True)
-class ProbeStatus:
-    """The probe side's health, as ``/readyz`` and the daemon's own gauges show it."""
-
-    running: bool  # the scheduler runs
-    written: int  # samples committed since the probe side started
-    pending: int  # samples probed, not yet committed
-    last_error: str | None  # why the last write failed; None once the store takes writes
-    runs: int
-    skipped: Mapping[str, int]
-    vantage: VantageStatus
-    stopped: bool = False  # the last report: everything probed is flushed
-
-
-@dataclass(frozen=True)
-class ProbeReport:
-    """What the probe side hands the engine side after a flush: nothing in it is uncommitted."""
-
-    samples: list[Sample]  # committed since the previous report, in the order probed
-    drift_s: list[float]  # schedule drift of the probes run since the previous report
-    events_committed: int  # events recorded in the outbox with them (the deliverer has work)
-    status: ProbeStatus
 
 
 class ProbeSide:

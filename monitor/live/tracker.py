@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ..config import Config
 from ..hooks import events
-from ..probes import Sample
+from ..samples import Sample
 from ..sla.calendar import iso
 
 log = logging.getLogger("sla_monitor.state")
@@ -56,6 +56,10 @@ class Tracker:
     cert_warned: dict[str, tuple[int, int]] = field(default_factory=dict)  # probe → (expiry warned about, since)
     events: list = field(default_factory=list)  # transitions not yet handed to the writer
     mirror: bool = False  # the daemon's copy of the probe side's state: it logs nothing (the probe side does)
+    # (region, component) → its state when last computed: a sample recomputes its own component only, and
+    # its region from these. Every update_regions of all regions (each flush tick) recomputes them all,
+    # so a component going stale shows within a tick.
+    component_states: dict[tuple[str, str], str] = field(default_factory=dict)
     # (region or None, component or third party) → its probes: a sample touches only its own group.
     groups: dict[tuple[str | None, str], list[ProbeState]] = field(default_factory=dict)
 
@@ -92,10 +96,14 @@ class Tracker:
     def record(self, sample: Sample, now_ms: int) -> None:
         """One new sample: its probe's streak, then its region's (or third party's) state and events."""
         state = self._advance(sample, now_ms)
-        if state.region is not None:
-            self.update_regions(now_ms, [self.regions[state.region]])
-        else:
+        if state.region is None:
             self.update_third_party(state.owner, now_ms)
+            return
+        self.component_states[(state.region, state.owner)] = self.component_state(state.region, state.owner, now_ms)
+        region = self.regions[state.region]
+        critical = [self.component_states.get((region.name, c.name)) or self.component_state(region.name, c.name, now_ms)
+                    for c in region.components if c.critical]
+        self._set_region(region, combine(critical) if critical else UP, now_ms)
 
     def replay(self, samples: list[Sample], now_ms: int) -> None:
         """A batch of samples at once (the mirror's update from a committed batch): each probe's streak,
@@ -193,17 +201,23 @@ class Tracker:
         return combine([p.state(now_ms, self.confirm) for p in self.groups.get((None, name), ())])
 
     def compute_region(self, region_cfg, now_ms: int) -> str:
-        critical = [self.component_state(region_cfg.name, c.name, now_ms) for c in region_cfg.components if c.critical]
+        states = {c.name: self.component_state(region_cfg.name, c.name, now_ms) for c in region_cfg.components}
+        self.component_states.update({(region_cfg.name, name): state for name, state in states.items()})
+        critical = [states[c.name] for c in region_cfg.components if c.critical]
         return combine(critical) if critical else UP
 
     def update_regions(self, now_ms: int, regions=None) -> list[tuple[str, str, str]]:
         """Recompute region states (all, or those given); log and return the transitions."""
         changes = []
         for region in regions if regions is not None else self.cfg.regions:
-            before = self.region_state.get(region.name, UNKNOWN)
-            after = self.compute_region(region, now_ms)
-            if after != before:
-                self.region_state[region.name] = after
-                changes.append((region.name, before, after))
-                self._outage_events(region, after, now_ms)
+            if (change := self._set_region(region, self.compute_region(region, now_ms), now_ms)) is not None:
+                changes.append(change)
         return changes
+
+    def _set_region(self, region, after: str, now_ms: int) -> tuple[str, str, str] | None:
+        before = self.region_state.get(region.name, UNKNOWN)
+        if after == before:
+            return None
+        self.region_state[region.name] = after
+        self._outage_events(region, after, now_ms)
+        return region.name, before, after

@@ -21,6 +21,8 @@ from ..hooks import events
 from ..probes import ProbeContext, Sample, run_probe
 from ..probes.faults import LOCAL, RESOLVER
 from ..probes.registry import FEED_KINDS
+from .handoff import NO_CONTROLS as NO_CONTROLS_DETAIL
+from .handoff import VantageStatus
 
 log = logging.getLogger("sla_monitor.vantage")
 VANTAGE_UNHEALTHY = "vantage_unhealthy"
@@ -38,7 +40,7 @@ class Verdict:
     detail: str
 
 
-NO_CONTROLS = Verdict(0, True, None, "no control targets configured")
+NO_CONTROLS = Verdict(0, True, None, NO_CONTROLS_DETAIL)
 
 
 def uses_system_resolver(probe) -> bool:
@@ -56,21 +58,6 @@ def uses_system_resolver(probe) -> bool:
 def unknown(sample: Sample, cause: str, why: str) -> Sample:
     """The sample as unknown for ``cause``, keeping what the probe saw in its error."""
     return dataclasses.replace(sample, ok=None, cause=cause, fault=None, error=f"{why}; probe saw: {sample.error}")
-
-
-@dataclass(frozen=True)
-class VantageStatus:
-    """The vantage's health as the engine side sees it (the probe process reports it with each batch)."""
-
-    vantage: str
-    healthy: bool
-    degraded_since_ms: int | None
-    detail: str | None  # the latest round's verdict in words; None before a first round
-
-
-def before_first_round(cfg: VantageHealthConfig, vantage: str) -> VantageStatus:
-    """What is known of the vantage before the probe side reports: healthy, and whether it has controls."""
-    return VantageStatus(vantage, True, None, None if cfg.probes else NO_CONTROLS.detail)
 
 
 class VantageHealth:

@@ -12,7 +12,7 @@ from typing import Sequence
 
 from ..config.models import RouteConfig
 from ..hooks.events import routed
-from ..probes import Sample
+from ..samples import Sample
 from .dbthread import DbThread
 
 log = logging.getLogger("sla_monitor.writer")

@@ -6,8 +6,6 @@ import asyncio
 import contextlib
 import ssl
 
-from cryptography import x509
-
 from ..config.probes import TlsProbe
 from .base import Outcome, ProbeContext
 
@@ -20,6 +18,10 @@ def expiry_from_transport(transport) -> int | None:
     der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
     if not der:
         return None
+    # Imported on first use: cryptography costs every process that loads the probes 8 MB of RSS, and
+    # only a fleet with tls probes needs it.
+    from cryptography import x509
+
     not_after = x509.load_der_x509_certificate(der).not_valid_after_utc
     return int(not_after.timestamp()) * 1000
 
