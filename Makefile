@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 
-.PHONY: run test lint bench bench-daemon bench-api demo-month clean
+.PHONY: run test lint bench bench-daemon bench-api bench-scale demo-month clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py --shared $(SHARED)
 	$(MAKE) bench-daemon
 	$(MAKE) bench-api
+	$(MAKE) bench-scale
+
+# A year of samples for 500 probes (generated once, about 8 GB in bench/out/scale): refresh, reports, import.
+bench-scale: $(STAMP)
+	$(BIN)/python bench/scale.py
 
 # Report requests against sample flushes: 200 clients on the API while 200 probes/s are stored.
 bench-api: $(STAMP)

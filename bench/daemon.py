@@ -233,12 +233,13 @@ class Scraper:
         self.thread.join()
 
 
-def ours(n: int, interval: float, warmup: float, window: float) -> dict:
+def ours(n: int, interval: float, warmup: float, window: float, pin: str | None = None) -> dict:
     config = write_config(n, interval)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{OUT}/daemon.db{suffix}").unlink(missing_ok=True)
-    proc = subprocess.Popen([str(ROOT / ".venv/bin/sla-monitor"), "--config", str(config), "run"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    # --pin: every process of the daemon on one core (the probe process inherits it), for probes/s per core.
+    proc = subprocess.Popen([*(["taskset", "-c", pin] if pin else []), str(ROOT / ".venv/bin/sla-monitor"),
+                             "--config", str(config), "run"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
         time.sleep(warmup)
         before, _ = scrape()
@@ -283,7 +284,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=20.0)
     parser.add_argument("--window", type=float, default=60.0)
     parser.add_argument("--no-blackbox", action="store_true", help="skip the blackbox_exporter phase")
-    parser.add_argument("--only-ours", action="store_true", help="only the daemon (no floor, no blackbox): profiling")
+    parser.add_argument("--only-ours", action="store_true", help="only the daemon (no floor, no blackbox)")
+    parser.add_argument("--pin", help="with --only-ours: run the daemon on this core only (taskset -c)")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
 
@@ -308,7 +310,7 @@ def main() -> None:
         return {**figures, "t0": started + args.warmup, "t1": started + args.warmup + args.window}
 
     if args.only_ours:
-        phase("sla-monitor", lambda: ours(args.n, args.interval, args.warmup, args.window))
+        phase("sla-monitor", lambda: ours(args.n, args.interval, args.warmup, args.window, args.pin))
         return
     base = phase("floor", run_floor)
     box = None if args.no_blackbox else phase("blackbox", lambda: blackbox(args.n, args.interval, args.warmup,

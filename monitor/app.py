@@ -110,7 +110,7 @@ class Daemon:
 
     def metrics_text(self) -> bytes:
         """The whole /metrics body: the registry (drift histogram, own health), the SLA gauges, the probes."""
-        return (generate_latest(self.registry) + self.gauge_text.render(self.sla_collector.collect()).encode()
+        return (generate_latest(self.registry) + self.sla_collector.text(self.gauge_text.render).encode()
                 + self.probe_exposition.text(self.clock.now_ms()).encode())
 
     def on_report(self, report: ProbeReport) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import platform
 from fractions import Fraction
+from typing import Callable, Iterable
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -125,15 +126,30 @@ class SlaCollector(Collector):
         self.figures = figures
         self.vantage = vantage
         self.runbook_url = runbook_url
+        self._sla_text: str | None = None
+        self._sla_of: tuple = (None, None)  # the results it was rendered from
 
     def collect(self):
         now = self.clock.now_ms()
         yield from self._info()
         yield from self._regions(now)
         yield from self._sla()
+        yield self._build()
+
+    def text(self, render: Callable[[Iterable], str]) -> str:
+        """``collect()`` as text through ``render``, the figures' families rendered once per refresh: they
+        change only when the figures do (a refresh makes new results), and are most of the text."""
+        figures = (self.figures.current, self.figures.previous)
+        if self._sla_text is None or self._sla_of[0] is not figures[0] or self._sla_of[1] is not figures[1]:
+            self._sla_text, self._sla_of = render(self._sla()), figures
+        now = self.clock.now_ms()
+        return render([*self._info(), *self._regions(now)]) + self._sla_text + render([self._build()])
+
+    @staticmethod
+    def _build() -> GaugeMetricFamily:
         info = GaugeMetricFamily("monitor_build_info", "sla-monitor build", labels=["version", "python"])
         info.add_metric([__version__, platform.python_version()], 1)
-        yield info
+        return info
 
     def _info(self):
         """What the rules join on: a region's environment and plan, a component's criticality, where
