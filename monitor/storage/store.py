@@ -148,24 +148,25 @@ class Store(RecordsMixin, OutboxMixin):
 
     def _tail(self, key: tuple[int, int]) -> tuple[int, int, int | None, str | None] | None:
         """A timeline's last sample ts and the segment holding it (start, ok, cause), or None."""
-        q = self.db.conn.execute
-        last_ts = q("SELECT max(ts) FROM samples WHERE probe_id=? AND vantage_id=?", key).fetchone()[0]
-        if last_ts is None:
-            return None
-        row = q("SELECT start_ms, ok, cause FROM segments WHERE probe_id=? AND vantage_id=? ORDER BY start_ms DESC"
-                " LIMIT 1", key).fetchone()
-        return (last_ts, *row) if row is not None and row[0] <= last_ts else None
+        row = self.db.conn.execute(
+            "SELECT (SELECT max(ts) FROM samples WHERE probe_id=?1 AND vantage_id=?2), start_ms, ok, cause"
+            " FROM segments WHERE probe_id=?1 AND vantage_id=?2 ORDER BY start_ms DESC LIMIT 1", key).fetchone()
+        return row if row is not None and row[0] is not None and row[1] <= row[0] else None
 
     def _append_tail(self, key: tuple[int, int], tail: tuple, rows: list[SampleRow], stale_ms: int) -> None:
         """Refold the timeline's last segment with samples that all come after its last sample: the
         segment's state stands for that sample (a segment is a run of one state), so the fold of it and
-        the new samples, seeded at the segment's start, is what ``refold`` would compute."""
+        the new samples, seeded at the segment's start, is what ``refold`` would compute. Its first
+        segment is the last one extended (same start, same state); any others are new."""
         last_ts, start, ok, cause = tail
         samples = [(last_ts, ok, cause)] + [(row[2], row[3], row[7]) for row in rows]
-        segments = [(*key, s.start_ms, s.end_ms, None if s.ok is None else int(s.ok), s.cause)
-                    for s in fold_segments(samples, stale_ms, seed_start=start)]
-        self.db.conn.execute("DELETE FROM segments WHERE probe_id=? AND vantage_id=? AND start_ms=?", (*key, start))
-        self.db.conn.executemany("INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?)", segments)
+        first, *more = fold_segments(samples, stale_ms, seed_start=start)
+        self.db.conn.execute("UPDATE segments SET end_ms=? WHERE probe_id=? AND vantage_id=? AND start_ms=?",
+                             (first.end_ms, *key, start))
+        if more:
+            self.db.conn.executemany("INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?)",
+                                     [(*key, s.start_ms, s.end_ms, None if s.ok is None else int(s.ok), s.cause)
+                                      for s in more])
 
     def append_samples(self, samples: Sequence[Sample], stale_ms: Mapping[str, int], routed: Sequence[Routed] = ()) -> None:
         """Store samples, fold them into segments, and record the events they caused, in one transaction
