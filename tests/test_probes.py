@@ -220,3 +220,32 @@ async def test_a_hung_probe_does_not_hold_up_others(app_port, ctx):
         quick = [await sample_of(probe(kind="http", url=f"http://127.0.0.1:{app_port}/ok"), ctx) for _ in range(5)]
         assert all(s.ok for s in quick) and not hung.done()
         hung.cancel()
+
+
+@pytest.mark.parametrize("kind", ["http", "tcp"])
+async def test_the_send_time_is_when_the_request_leaves(kind, app_port, ctx):
+    """The schedule drift is measured at the send: an HTTP probe marks it when aiohttp has a connection
+    to write its request to, so a stall of the loop while it connects shows in it; other kinds mark
+    their attempt's start."""
+    import time
+
+    from monitor.probes.base import REQUEST_SENT
+
+    cfg = probe(kind="http", url=f"http://127.0.0.1:{app_port}/ok") if kind == "http" else \
+        probe(kind="tcp", host="127.0.0.1", port=app_port)
+    sent: list[int] = []
+
+    async def probing():
+        REQUEST_SENT.set(sent)  # as the scheduler does, in the probe's own task
+        return await run_probe(cfg, ctx, "local")
+
+    started = clock.SYSTEM.now_ms()
+    task = asyncio.ensure_future(probing())
+    await asyncio.sleep(0)  # the probe starts and waits for its connection
+    time.sleep(0.08)  # the loop stalls (the engine's work, once)
+    assert (await task).ok
+    assert len(sent) == 1
+    if kind == "http":
+        assert sent[0] - started >= 80  # after the stall: the request left late, and the drift says so
+    else:
+        assert sent[0] - started < 80  # the attempt began before it

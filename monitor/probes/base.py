@@ -15,8 +15,9 @@ from ..samples import Sample
 __all__ = ["Check", "Failed", "Outcome", "ProbeContext", "REQUEST_SENT", "Sample", "Unknown", "mark_sent"]
 
 # When the probe running in this task sent its first request (epoch ms), for the schedule drift: the
-# scheduler sets an empty list, the first send appends to it. The HTTP session's trace marks the moment
-# its request headers leave; for other kinds the runner marks the first attempt's start.
+# scheduler sets an empty list, the first send appends to it. The HTTP connector marks the moment it
+# hands over a connection (aiohttp writes the request to it at once); for other kinds the runner marks
+# the first attempt's start.
 REQUEST_SENT: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("request_sent", default=None)
 
 
@@ -52,6 +53,20 @@ class Unknown(Exception):
     """A check could not tell (a status feed unreadable): ``Outcome(ok=None)``, no sample stored."""
 
 
+class SendTimingConnector(aiohttp.TCPConnector):
+    """aiohttp's connector, marking the request's send time (``mark_sent``) when it hands over the
+    connection. A trace config would too, but costs every request a dozen signal calls."""
+
+    def __init__(self, clock: Clock, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._clock = clock
+
+    async def connect(self, req, traces, timeout):
+        connection = await super().connect(req, traces, timeout)
+        mark_sent(self._clock.now_ms())
+        return connection
+
+
 @dataclass
 class ProbeContext:
     """Shared, injected resources: the clock samples are stamped with, HTTP sessions by settings group
@@ -65,18 +80,13 @@ class ProbeContext:
     def session(self, keepalive: bool) -> aiohttp.ClientSession:
         """One session per settings group, each with a bounded connector; fresh connections unless keep-alive."""
         if keepalive not in self._sessions:
-            connector = aiohttp.TCPConnector(limit=self.max_connections, force_close=not keepalive,
-                                             use_dns_cache=keepalive)
+            connector = SendTimingConnector(self.clock, limit=self.max_connections, force_close=not keepalive,
+                                            use_dns_cache=keepalive)
             # Timeouts are the runner's (asyncio.timeout per attempt); no session-level default to fight it.
-            trace = aiohttp.TraceConfig()
-            trace.on_request_headers_sent.append(self._headers_sent)
             self._sessions[keepalive] = aiohttp.ClientSession(
                 connector=connector, timeout=aiohttp.ClientTimeout(total=None), auto_decompress=True,
-                headers={"User-Agent": "sla-monitor"}, trace_configs=[trace])
+                headers={"User-Agent": "sla-monitor"})
         return self._sessions[keepalive]
-
-    async def _headers_sent(self, session, trace_ctx, params) -> None:
-        mark_sent(self.clock.now_ms())
 
     def ssl_context(self, verify: bool, ca_file: str | None = None) -> ssl.SSLContext:
         """A cached client TLS context: verifying (system store plus ``ca_file``) or not."""
