@@ -77,3 +77,19 @@ def test_a_secret_is_not_echoed_by_an_error_on_its_parent():
     with pytest.raises(ConfigError) as caught:
         parse_config(text, env={"TOKEN": "s3cret-t0ken"})
     assert "s3cret-t0ken" not in str(caught.value) and "holds values from the environment" in str(caught.value)
+
+
+def test_a_fleet_of_20000_probes_is_not_taken_for_an_alias_bomb():
+    """The alias guard scales with what the document writes out: 20,000 probes (some 300,000 values)
+    load; the alias bomb fixture (a few lines expanding to billions) is refused by the same guard."""
+    lines = ["service: big", "timezone: UTC", "regions:"]
+    for r in range(400):
+        lines.append(f"  - name: r{r}\n    components:")
+        for c in range(5):
+            lines.append(f"      - name: c{c}\n        probes:")
+            lines += [f"          - {{id: r{r}c{c}p{k}, kind: tcp, host: 127.0.0.1, port: {1000 + k}, interval: 60s}}"
+                      for k in range(10)]
+    cfg = parse_config("\n".join(lines) + "\n")
+    assert sum(1 for _ in cfg.all_probes()) == 20_000
+    with pytest.raises(ConfigError, match="expands to more than 200,000 values through aliases"):
+        load_config(str(FIXTURES / "bad_config" / "alias_bomb.yaml"))

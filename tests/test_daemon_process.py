@@ -9,6 +9,7 @@ import socket
 import sqlite3
 import sys
 
+import aiohttp
 import pytest
 
 from monitor.sla.timeline import fold_segments
@@ -191,6 +192,9 @@ async def test_kill_9_of_the_probe_process_restarts_it_and_loses_nothing(fleet, 
     fleet.set_mode("eu-west", "down")
     proc = await spawn(config, db)
     try:
+        while b"status page" not in (line := await asyncio.wait_for(proc.stdout.readline(), 30)):
+            assert line, "the daemon ended before serving"
+        base = line.decode().split()[-1].rstrip("/")
         await until(lambda: sample_count(db) > 20 and len(children(proc.pid)) == 1, timeout=30)
         (first,) = children(proc.pid)
         os.kill(first, signal.SIGKILL)
@@ -199,6 +203,11 @@ async def test_kill_9_of_the_probe_process_restarts_it_and_loses_nothing(fleet, 
         await until(lambda: children(proc.pid) not in ([], [first]), timeout=30)  # a new probe process
         await until(lambda: len(committed_samples(db)) > len(before) + 20, timeout=30)
         assert proc.returncode is None  # the daemon carried on
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{base}/metrics") as response:
+                assert "monitor_probe_process_restarts_total 1.0" in await response.text()
+            async with http.get(f"{base}/readyz") as response:
+                assert response.status == 200, await response.text()  # probing again
     finally:
         proc.send_signal(signal.SIGTERM)
         out, _ = await asyncio.wait_for(proc.communicate(), 30)
