@@ -191,9 +191,11 @@ async def test_kill_9_of_the_probe_process_restarts_it_and_loses_nothing(fleet, 
     config.write_text(config_text(fleet, str(db), interval="300ms", stale_after="20s"))
     fleet.set_mode("eu-west", "down")
     proc = await spawn(config, db)
+    early = []  # what it printed before serving (read here, not by communicate below)
     try:
         while b"status page" not in (line := await asyncio.wait_for(proc.stdout.readline(), 30)):
             assert line, "the daemon ended before serving"
+            early.append(line.decode())
         base = line.decode().split()[-1].rstrip("/")
         await until(lambda: sample_count(db) > 20 and len(children(proc.pid)) == 1, timeout=30)
         (first,) = children(proc.pid)
@@ -211,7 +213,7 @@ async def test_kill_9_of_the_probe_process_restarts_it_and_loses_nothing(fleet, 
     finally:
         proc.send_signal(signal.SIGTERM)
         out, _ = await asyncio.wait_for(proc.communicate(), 30)
-    log = out.decode()
+    log = "".join(early) + out.decode()
     assert proc.returncode == 0, log
     assert before <= committed_samples(db)  # every sample committed before the kill is still there
     assert_stored_once_and_folded(db)
