@@ -49,6 +49,10 @@ bench-daemon: $(STAMP)
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light)
 	$(BIN)/python bench/daemon.py --shared $(SHARED)
+	# Probes/s per core: 10,000 probes every 10 s with every daemon process on core 1.
+	$(BIN)/python bench/daemon.py --only-ours --n 10000 --interval 10 --pin 1 --warmup 25
+	# 20,000 probes every 60 s (two arrivals per target in a 120 s window).
+	$(BIN)/python bench/daemon.py --only-ours --n 20000 --interval 60 --warmup 75 --window 120
 
 clean:
 	rm -rf $(VENV) data build *.egg-info
