@@ -221,7 +221,7 @@ class Daemon:
         """What keeps the daemon from being ready; empty when ready."""
         problems = []
         status, vantage = self.probe_status, self.vantage
-        if status is None or not status.running:
+        if status is None or not status.running or not self.probes.running:
             problems.append("probing not running" if self.started_probing else "probing not started")
         if status is not None and status.last_error is not None:
             problems.append(f"store not writable: {status.last_error} ({status.pending} samples "

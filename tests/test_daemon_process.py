@@ -201,6 +201,15 @@ async def test_kill_9_of_the_probe_process_restarts_it_and_loses_nothing(fleet, 
         (first,) = children(proc.pid)
         os.kill(first, signal.SIGKILL)
         await until(lambda: not alive(first))
+        async with aiohttp.ClientSession() as http:  # not ready until the new probe process reports
+            for _ in range(100):
+                async with http.get(f"{base}/readyz") as response:
+                    if response.status == 503:
+                        assert "probing not running" in await response.text()
+                        break
+                await asyncio.sleep(0.02)
+            else:
+                raise AssertionError("/readyz stayed ready while the probe process was dead")
         before = committed_samples(db)
         await until(lambda: children(proc.pid) not in ([], [first]), timeout=30)  # a new probe process
         await until(lambda: len(committed_samples(db)) > len(before) + 20, timeout=30)

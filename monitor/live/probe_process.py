@@ -79,6 +79,11 @@ class ProbeProcess:
         self.public_url, self.month = public_url, dict(month)
         self._spawn()
 
+    @property
+    def running(self) -> bool:
+        """The probe process is alive and has reported since it started (a restarted one is not, yet)."""
+        return self.proc is not None and self.proc.poll() is None and self._reported
+
     def _spawn(self) -> None:
         assert self._loop is not None
         ours, theirs = socket.socketpair()

@@ -136,6 +136,8 @@ class InProcessProbes:
         """The engine's latest month-to-date context, for the events recorded from now on."""
         self.side.month = dict(month)
 
+    running = True  # it shares the daemon's loop: it runs while the daemon does
+
     def check(self, now_ms: int) -> None:
         """Nothing to supervise: the probe side shares the daemon's loop."""
 
