@@ -97,7 +97,10 @@ async def test_each_phase_of_an_outage_reads_right_on_the_page(running, tmp_path
 
     # 1. Everything up. The monitor started seconds ago: the month is barely covered, so the
     #    availability is not shown as a figure but as "–" with the reason.
-    await until(lambda: daemon.tracker.region_state.get("eu-west") == "up" and daemon.tracker.third_state.get("vonage") == "up")
+    await until(lambda: daemon.tracker.region_state.get("eu-west") == "up" and daemon.tracker.third_state.get("vonage") == "up"
+                and daemon.tracker.third_state.get("genesys") == "up")
+    seen = daemon_now()  # the page is a snapshot of the figures' refresh: one after the live state is up
+    await until(lambda: daemon.figures.computed_ms is not None and daemon.figures.computed_ms >= seen)
     up = await page_when("eu-west", 'data-state="up"')
     assert up["regions"]["eu-west"]["badge_text"] == "up" and up["regions"]["eu-west"]["banner"] is None
     assert up["regions"]["eu-west"]["availability"] == "–"
