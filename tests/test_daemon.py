@@ -132,6 +132,14 @@ async def test_maintenance_api_needs_the_bearer_token(running):
         assert r.status == 201 and created["excluded"] is True and created["id"] == 1
     async with daemon.http.get("/api/v1/maintenance") as r:
         assert [w["id"] for w in await r.json()] == [1]
+    async with daemon.http.get("/maintenance.ics?region=eu-west") as r:  # the calendar: read by icalendar itself
+        import icalendar
+        assert r.status == 200 and r.content_type == "text/calendar"
+        (event,) = icalendar.Calendar.from_ical(await r.read()).walk("VEVENT")
+        assert str(event["uid"]) == "maintenance-1@sla-monitor" and str(event["summary"]) == "upgrade"
+        assert event.decoded("dtstart").isoformat() == "2030-01-05T01:00:00+00:00"
+    async with daemon.http.get("/maintenance.ics?region=mars") as r:
+        assert r.status == 400 and "mars" in (await r.json())["error"]
     async with daemon.http.delete("/api/v1/maintenance/1") as r:
         assert r.status == 401
     async with daemon.http.delete("/api/v1/maintenance/1", headers=auth) as r:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..errors import InputError, parse_instant, span
@@ -38,6 +40,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reason", required=True)
     maint.add_parser("list").add_argument("--format", choices=FORMATS, default="table")
     maint.add_parser("cancel").add_argument("id", type=int)
+    p = maint.add_parser("import", help="record the windows of an iCalendar file (all or none)")
+    p.add_argument("file", help="an .ics file")
+    p.add_argument("--region-property", default="X-SLA-REGION",
+                   help="the event property naming the region (default X-SLA-REGION; else one category)")
+    p = maint.add_parser("export", help="upcoming and recent windows as an iCalendar file")
+    p.add_argument("--region", help="only this region's windows (and those of every region)")
+    p.add_argument("--output", help="write to this file (default: standard output)")
 
     excl = sub.add_parser("exclusion", help="hand-entered exclusions").add_subparsers(dest="action", required=True)
     p = excl.add_parser("add", help="exclude an interval of a region (or dispute one with --cause counted)")
@@ -97,6 +106,46 @@ def maintenance_cancel(ctx: Context, args) -> int:
     with opened(ctx.db_path, create=False) as store:
         store.cancel_maintenance(args.id, ctx.by, ctx.now_ms)
     print(f"maintenance {args.id} cancelled: it excludes nothing now")
+    return 0
+
+
+def maintenance_import(ctx: Context, args) -> int:
+    from ..maintenance_ics import already_stored, parse_ics
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise InputError(f"{args.file}: cannot read it ({exc.strerror})") from None
+    windows = parse_ics(data, args.file, [r.name for r in ctx.cfg.regions], args.region_property,
+                        ctx.cfg.storage.max_window_days * 86_400_000)
+    with opened(ctx.db_path) as store, store.atomic():  # every window, or none
+        stored = store.maintenance_rows()
+        new = [w for w in windows if not already_stored(w, stored)]
+        ids = [store.add_maintenance(region=w.region, start_ms=w.start_ms, end_ms=w.end_ms, kind=w.kind,
+                                     announced_at_ms=w.announced_at_ms, reason=w.reason, by=ctx.by, now_ms=ctx.now_ms)
+               for w in new]
+    for window, new_id in zip(new, ids, strict=True):
+        reason, flags = assess_maintenance(MaintenanceWindow(new_id, window.region, window.start_ms, window.end_ms,
+                                                             window.kind, window.announced_at_ms, window.reason),
+                                           ctx.fleet.policy)
+        print(f"maintenance {new_id} recorded from {window.uid}: {'excluded' if reason else 'NOT excluded'}"
+              + (f" ({', '.join(flags)})" if flags else ""))
+    print(f"{len(ids)} windows recorded" + (f", {len(windows) - len(ids)} already recorded" if len(ids) < len(windows)
+                                            else ""))
+    return 0
+
+
+def maintenance_export(ctx: Context, args) -> int:
+    from ..maintenance_ics import calendar_rows, to_ics
+
+    if args.region:
+        ctx.check_region(args.region)
+    with opened(ctx.db_path, create=False) as store:
+        text = to_ics(calendar_rows(store.maintenance_rows(), ctx.now_ms, args.region))
+    if args.output:
+        Path(args.output).write_bytes(text)
+    else:
+        sys.stdout.buffer.write(text)
     return 0
 
 
@@ -201,7 +250,8 @@ def incident_classify(ctx: Context, args) -> int:
 
 COMMANDS = {
     "maintenance add": maintenance_add, "maintenance list": maintenance_list,
-    "maintenance cancel": maintenance_cancel, "exclusion add": exclusion_add, "exclusion list": exclusion_list,
+    "maintenance cancel": maintenance_cancel, "maintenance import": maintenance_import,
+    "maintenance export": maintenance_export, "exclusion add": exclusion_add, "exclusion list": exclusion_list,
     "incident add": incident_add, "incident list": incident_list, "incident resolve": incident_resolve,
     "incident classify": incident_classify,
 }

@@ -18,6 +18,12 @@ class MaintenanceService:
         rows = await self.db.maintenance_rows()
         return [window_json(r, self.policy) for r in rows]
 
+    async def calendar(self, region: str | None = None) -> bytes:
+        """Upcoming and recent windows (of ``region`` and of every region, if given) as iCalendar."""
+        from ..maintenance_ics import calendar_rows, to_ics
+
+        return to_ics(calendar_rows(await self.db.maintenance_rows(), self.clock.now_ms(), region))
+
     async def add(self, *, region: str | None, start_ms: int, end_ms: int, kind: str, announced_at_ms: int | None,
                   reason: str, by: str) -> dict:
         """Record a window (input already validated) and return it as ``windows`` lists it."""

@@ -123,6 +123,16 @@ async def maintenance_get(request: web.Request) -> web.Response:
     return json_response(await request.app[DEPS].maintenance.windows())
 
 
+async def maintenance_calendar(request: web.Request) -> web.Response:
+    """Upcoming and recent windows as iCalendar (``?region=`` for one region's, with every region's)."""
+    deps = request.app[DEPS]
+    region = request.query.get("region")
+    if region is not None and region not in {r.name for r in deps.cfg.regions}:
+        raise InputError(f"region {region!r} is not in the config (regions: {', '.join(r.name for r in deps.cfg.regions)})")
+    return web.Response(body=await deps.maintenance.calendar(region), content_type="text/calendar", charset="utf-8",
+                        headers={"Content-Disposition": 'inline; filename="maintenance.ics"'})
+
+
 async def maintenance_post(request: web.Request) -> web.Response:
     if (refusal := _authorized(request)) is not None:
         return refusal
@@ -179,6 +189,7 @@ def build_app(deps: WebDeps) -> web.Application:
     app.router.add_get("/api/v1/availability", availability)
     app.router.add_get("/api/v1/outages", outages)
     app.router.add_get("/api/v1/maintenance", maintenance_get)
+    app.router.add_get("/maintenance.ics", maintenance_calendar)
     app.router.add_post("/api/v1/maintenance", maintenance_post)
     app.router.add_delete("/api/v1/maintenance/{id:\\d+}", maintenance_delete)
     app.router.add_get("/", status_page)

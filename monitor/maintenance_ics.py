@@ -1,0 +1,160 @@
+"""Maintenance windows as an iCalendar (RFC 5545) calendar, both ways, through the ``icalendar`` library.
+
+Export: one VEVENT per window. UID ``maintenance-<id>@sla-monitor``; DTSTART/DTEND in UTC; SUMMARY the
+reason; CREATED when customers were told (announced-at, which decides the 48 h notice); DTSTAMP when
+the window was recorded; the region in CATEGORIES and ``X-SLA-REGION`` (``all`` for every region); the
+kind in ``X-SLA-KIND``; a cancelled window has STATUS:CANCELLED, so calendars drop it.
+
+Import: the same fields back. Announced-at is CREATED, or DTSTAMP without it; the region is the
+``region_property`` (default ``X-SLA-REGION``), or the one category that names a region; the kind is
+``X-SLA-KIND`` (default ``scheduled``). Every event is checked before anything is stored.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Iterable, Literal, Sequence, cast
+
+import icalendar
+
+from .errors import InputError
+
+REGION_PROPERTY = "X-SLA-REGION"
+ALL_REGIONS = "all"
+KINDS = ("scheduled", "emergency")
+
+
+@dataclass(frozen=True)
+class IcsWindow:
+    """A maintenance window read from a calendar, ready to store."""
+
+    uid: str
+    region: str | None  # None: every region
+    start_ms: int
+    end_ms: int
+    kind: Literal["scheduled", "emergency"]
+    announced_at_ms: int
+    reason: str
+
+
+RECENT_MS = 30 * 86_400_000  # the calendar lists windows that ended at most this long ago, and all to come
+
+
+def calendar_rows(rows: Iterable[dict], now_ms: int, region: str | None = None) -> list[dict]:
+    """The rows a calendar lists: upcoming and recent windows (of ``region`` and of every region, if given)."""
+    return [r for r in rows if r["end_ms"] >= now_ms - RECENT_MS and (region is None or r["region"] in (None, region))]
+
+
+def already_stored(window: IcsWindow, rows: Iterable[dict]) -> bool:
+    """An active stored window with the same region, span, kind and reason (an import run twice)."""
+    return any(not r["cancelled"] and (r["region"], r["start_ms"], r["end_ms"], r["kind"], r["reason"])
+               == (window.region, window.start_ms, window.end_ms, window.kind, window.reason) for r in rows)
+
+
+def _utc(ms: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc)
+
+
+def to_ics(rows: Iterable[dict], host: str = "sla-monitor") -> bytes:
+    """The stored maintenance ``rows`` as one calendar."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//sla-monitor//maintenance windows//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", "Maintenance windows")
+    for row in rows:
+        event = icalendar.Event()
+        event.add("uid", f"maintenance-{row['id']}@{host}")
+        event.add("dtstart", _utc(row["start_ms"]))
+        event.add("dtend", _utc(row["end_ms"]))
+        event.add("dtstamp", _utc(row["created_at_ms"]))
+        if row["announced_at_ms"] is not None:
+            event.add("created", _utc(row["announced_at_ms"]))
+        event.add("summary", row["reason"])
+        region = row["region"] or ALL_REGIONS
+        event.add("categories", [region])
+        event.add(REGION_PROPERTY, region)
+        event.add("x-sla-kind", row["kind"])
+        event.add("status", "CANCELLED" if row["cancelled"] else "CONFIRMED")
+        calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def _instant(event, name: str, where: str, required: bool = True) -> int | None:
+    """A DATE-TIME property as UTC ms: a date without a time, or a floating time, is refused."""
+    prop = event.get(name)
+    if prop is None:
+        if required:
+            raise InputError(f"{where}: no {name} (every window needs DTSTART, DTEND and a time it was announced)")
+        return None
+    try:
+        value = prop.dt
+    except ValueError as exc:  # icalendar reads a broken value lazily, and says so here
+        raise InputError(f"{where}: {name} is not a date-time ({exc.__cause__ or exc})") from None
+    if not isinstance(value, dt.datetime):
+        raise InputError(f"{where}: {name} is the date {value.isoformat()} without a time; give a date-time "
+                         "(e.g. 20261205T020000Z)")
+    if value.tzinfo is None:
+        raise InputError(f"{where}: {name} {value.isoformat()} has no time zone (a floating time); write it in UTC "
+                         "(a trailing Z) or with a TZID")
+    return int(value.timestamp() * 1000)
+
+
+def _region(event, where: str, regions: Sequence[str], region_property: str) -> str | None:
+    value = event.get(region_property)
+    if value is not None:
+        name = str(value).strip()
+    else:
+        categories = [str(c) for prop in _as_list(event.get("categories")) for c in prop.cats]
+        named = [c for c in categories if c in regions or c == ALL_REGIONS]
+        if len(named) != 1:
+            raise InputError(f"{where}: no region: set {region_property} or give exactly one category naming a "
+                             f"region (categories: {', '.join(categories) or 'none'}; regions: {', '.join(regions)})")
+        name = named[0]
+    if name == ALL_REGIONS:
+        return None
+    if name not in regions:
+        raise InputError(f"{where}: region {name!r} is not in the config (regions: {', '.join(regions)}, or "
+                         f"{ALL_REGIONS!r})")
+    return name
+
+
+def _as_list(value) -> list:
+    return [] if value is None else value if isinstance(value, list) else [value]
+
+
+def parse_ics(data: bytes, source: str, regions: Sequence[str], region_property: str = REGION_PROPERTY,
+              max_window_ms: int | None = None) -> list[IcsWindow]:
+    """Every event of the calendar as a window; ``InputError`` naming the event (its number and UID) and the
+    property at fault for the first one that is not a valid window."""
+    try:
+        calendar = icalendar.Calendar.from_ical(data)
+    except ValueError as exc:
+        raise InputError(f"{source}: not an iCalendar file ({exc})") from None
+    windows = []
+    for number, event in enumerate(calendar.walk("VEVENT"), 1):
+        uid = str(event.get("uid", "")) or None
+        where = f"{source}: event {number}" + (f" (UID {uid})" if uid else "")
+        if str(event.get("status", "")).upper() == "CANCELLED":
+            continue  # a cancelled window excludes nothing: nothing to record
+        start, end = _instant(event, "DTSTART", where), _instant(event, "DTEND", where)
+        assert start is not None and end is not None
+        if end <= start:
+            raise InputError(f"{where}: DTEND is not after DTSTART")
+        if max_window_ms is not None and end - start > max_window_ms:
+            raise InputError(f"{where}: the window lasts over {max_window_ms // 86_400_000} days "
+                             "(storage.max_window_days); split it or raise the limit")
+        announced = _instant(event, "CREATED", where, required=False)
+        if announced is None:
+            announced = _instant(event, "DTSTAMP", where)
+        kind = str(event.get("x-sla-kind", "scheduled")).strip().lower()
+        if kind not in KINDS:
+            raise InputError(f"{where}: X-SLA-KIND {kind!r} is not one of {', '.join(KINDS)}")
+        reason = str(event.get("summary", "")).strip()
+        if not reason:
+            raise InputError(f"{where}: no SUMMARY (what the maintenance is for: it is shown in the report)")
+        assert announced is not None
+        windows.append(IcsWindow(uid or f"event-{number}", _region(event, where, regions, region_property), start,
+                                 end, cast(Literal["scheduled", "emergency"], kind), announced, reason))
+    if not windows:
+        raise InputError(f"{source}: no maintenance window in it (no VEVENT that is not cancelled)")
+    return windows
