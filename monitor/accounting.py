@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from .errors import InputError
 from .gcpause import gc_paused
-from .sla.calendar import from_ms, local_midnight_ms, month_bounds, month_of, parse_month
+from .sla.calendar import from_ms, local_midnight_ms, month_bounds, month_of, months_between, parse_month
 from .sla.downtime import counted_pieces
 from .sla.engine import RegionTimeline, evaluate, touches_edge
 from .sla.intervals import intersect, overlap_ms
@@ -32,6 +32,22 @@ def resolve_month(text: str | None, now_ms: int, timezone: str) -> tuple[int, in
     if month_bounds(year, month, tz)[0] > now_ms:
         raise InputError(f"--month {year:04d}-{month:02d} has not started yet (it is later than now)")
     return year, month
+
+
+MAX_RANGE_MONTHS = 36
+
+
+def range_months(first_text: str, last_text: str, now_ms: int, timezone: str) -> list[tuple[int, int]]:
+    """The months from ``first_text`` to ``last_text`` (YYYY-MM, both included): at most MAX_RANGE_MONTHS,
+    the last one started. InputError (or MonthError) says what is wrong."""
+    months = months_between(parse_month(first_text), parse_month(last_text))
+    if not months:
+        raise InputError(f"--to {last_text} is before --from {first_text}; give the earlier month first")
+    if len(months) > MAX_RANGE_MONTHS:
+        raise InputError(f"--from {first_text} --to {last_text} spans {len(months)} months; at most "
+                         f"{MAX_RANGE_MONTHS} (ask for fewer, or run it in parts)")
+    resolve_month(f"{months[-1][0]:04d}-{months[-1][1]:02d}", now_ms, timezone)
+    return months
 
 
 def timelines_around(store: Storage, fleet: Fleet, records: Records, start_ms: int, end_ms: int,

@@ -13,13 +13,13 @@ from .clock import SYSTEM
 from .commands import hooks as hook_cmds
 from .commands import records as record_cmds
 from .commands.common import Context, emit_rows
-from .commands.reporting import report_for
+from .commands.reporting import range_for, report_for
 from .config import ConfigError, load_config, to_fleet
 from .config.fleet import stale_ms_by_probe
 from .errors import InputError, parse_instant
 from .importer import import_samples
-from .reports import RENDERERS, render
-from .reports.serialize import exclusion_reasons, outage_summary_rows, report_json
+from .reports import RENDERERS, render, render_rows
+from .reports.serialize import RANGE_COLUMNS, exclusion_reasons, outage_summary_rows, range_rows, report_json
 from .sla.calendar import MonthError, iso
 from .storage import StoreError, StoreUnavailable, opened
 
@@ -50,7 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", help="YYYY-MM (default: the current month)")
     p.add_argument("--format", choices=["table", "json"], default="table")
     p = sub.add_parser("report", help="monthly availability, error budget and credits per region")
-    p.add_argument("--month", required=True, help="YYYY-MM, a calendar month in the config's timezone")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--month", help="YYYY-MM, a calendar month in the config's timezone")
+    which.add_argument("--from", dest="first", metavar="YYYY-MM",
+                       help="with --to: an overview of every month from this one to --to (both included)")
+    p.add_argument("--to", dest="last", metavar="YYYY-MM")
     p.add_argument("--region")
     p.add_argument("--format", choices=sorted(RENDERERS), default="table")
     return parser
@@ -115,7 +119,15 @@ def cmd_prune(ctx: Context, args) -> int:
 
 
 def cmd_report(ctx: Context, args) -> int:
-    sys.stdout.write(render(report_json(report_for(ctx, args.month, args.region)), args.format))
+    if args.first is None:
+        if args.last is not None:
+            raise InputError("--to goes with --from (a range of months); for one month use --month")
+        sys.stdout.write(render(report_json(report_for(ctx, args.month, args.region)), args.format))
+        return 0
+    if args.last is None:
+        raise InputError("--from needs --to (the last month of the range, e.g. --from 2026-01 --to 2026-12)")
+    sys.stdout.write(render_rows(range_rows(range_for(ctx, args.first, args.last, args.region)), RANGE_COLUMNS,
+                                 args.format))
     return 0
 
 

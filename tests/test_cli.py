@@ -176,3 +176,33 @@ def test_resolution_credit_sees_exclusions_far_past_the_month(run_cli, tmp_path)
     assert ticket["resolution_minutes"] == 16 * 60 and ticket["met"] is False
     assert region["credit"]["resolution_mean_delay_percent"] == 100 / 3
     assert region["credit"]["resolution_percent"] == 15 and region["credit"]["total_percent"] == 15
+
+
+def test_a_range_overview_has_each_months_own_figures(run_cli, tmp_path):
+    """``report --from --to``: one row per month and region, each figure as that month's own report says."""
+    _import_outage(run_cli, tmp_path, [(day3("10:00"), day3("18:00"))])  # 8 h down: a 10 % credit month
+    rows = run_cli("report", "--from", "2026-10", "--to", "2026-12", "--format", "json").json()
+    assert [(r["month"], r["region"]) for r in rows] == [("2026-10", "eu-west"), ("2026-11", "eu-west"),
+                                                         ("2026-12", "eu-west")]
+    for row in rows:
+        month = run_cli("report", "--month", row["month"], "--format", "json").json()["regions"][0]
+        assert row["availability_percent"] == month["availability_percent"]
+        assert row["downtime_minutes"] == month["downtime_minutes"] and row["met"] == month["met"]
+        assert row["credit_percent"] == month["credit"]["total_percent"]
+        assert row["coverage_percent"] == month["coverage_percent"]
+    assert rows[1]["downtime_minutes"] == 480.0 and rows[1]["credit_percent"] > 0 and not rows[1]["met"]
+    table = csv.DictReader(io.StringIO(run_cli("report", "--from", "2026-10", "--to", "2026-12", "--format", "csv").out))
+    assert [float(r["availability_percent"]) for r in table] == [r["availability_percent"] for r in rows]
+    markdown = run_cli("report", "--from", "2026-10", "--to", "2026-12", "--format", "markdown").out
+    assert markdown.splitlines()[0].startswith("| month") and "| 2026-11 " in markdown
+
+
+def test_a_bad_range_is_refused(run_cli):
+    for args, needle in ((["--from", "2026-10"], "--from needs --to"),
+                         (["--month", "2026-10", "--to", "2026-11"], "--to goes with --from"),
+                         (["--from", "2026-11", "--to", "2026-10"], "is before --from"),
+                         (["--from", "2020-01", "--to", "2026-12"], "spans 84 months; at most 36"),
+                         (["--from", "2026-11", "--to", "2027-03"], "2027-03 has not started yet"),
+                         (["--from", "2026-1", "--to", "2026-03"], "is not YYYY-MM")):
+        result = run_cli("report", *args)
+        assert result.code == 2 and needle in result.err, (args, result.err)

@@ -281,3 +281,25 @@ async def test_a_burst_of_report_requests_never_reaches_the_writer(running):
     assert {status for status, _ in answers} <= {200, 503}  # busy, never broken
     assert all(retry == "2" for status, retry in answers if status == 503)
     assert not any("report" in name for name in writer_calls), writer_calls
+
+
+async def test_the_availability_api_gives_a_range_overview(running):
+    """``/api/v1/availability?from=&to=``: the CLI's range rows, each month's figures as its own report says."""
+    from monitor.sla.calendar import previous_month
+
+    daemon = running
+    await until(lambda: daemon.figures.computed_ms is not None)
+    this = month_of(clock.SYSTEM.now_ms(), ZoneInfo("UTC"))
+    last = previous_month(*this)
+    first_text, last_text = f"{last[0]:04d}-{last[1]:02d}", f"{this[0]:04d}-{this[1]:02d}"
+    async with daemon.http.get(f"/api/v1/availability?from={first_text}&to={last_text}") as r:
+        assert r.status == 200
+        rows = await r.json()
+    assert [row["month"] for row in rows] == [first_text] * 2 + [last_text] * 2  # two regions a month
+    async with daemon.http.get(f"/api/v1/availability?month={first_text}") as r:
+        month = await r.json()
+    assert [row["availability_percent"] for row in rows[:2]] == [g["availability_percent"] for g in month["regions"]]
+    async with daemon.http.get(f"/api/v1/availability?from={last_text}&to={first_text}") as r:
+        assert r.status == 400 and "is before --from" in (await r.json())["error"]
+    async with daemon.http.get(f"/api/v1/availability?from={first_text}") as r:
+        assert r.status == 400

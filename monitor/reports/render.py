@@ -179,3 +179,18 @@ RENDERERS: dict[str, Callable[[dict], str]] = {
 def render(report: dict, fmt: str) -> str:
     """The report in one of RENDERERS' formats."""
     return RENDERERS[fmt](report)
+
+
+def render_rows(rows: list[dict], columns: list[str], fmt: str) -> str:
+    """Flat rows (a range overview) in one of RENDERERS' formats: the same figures in each."""
+    if fmt == "json":
+        return as_json(rows)
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([["" if row[c] is None else repr(row[c]) if isinstance(row[c], float) else row[c]
+                           for c in columns] for row in rows])
+        return buf.getvalue()
+    table = [["–" if row[c] is None else row[c] for c in columns] for row in rows]
+    return tabulate(table, columns, tablefmt="pipe" if fmt == "markdown" else "simple", disable_numparse=True) + "\n"

@@ -169,6 +169,27 @@ def credit_json(c: CreditResult) -> Json:
     }
 
 
+RANGE_COLUMNS = ["month", "region", "availability_percent", "met", "downtime_minutes", "excluded_minutes",
+                 "unknown_minutes", "coverage_percent", "credit_percent", "credit_amount", "currency"]
+
+
+def range_rows(results: list[MonthResult]) -> list[Json]:
+    """One row per month and region of a range overview (``report --from --to``), figures as in each month's
+    report JSON."""
+    rows = []
+    for result in results:
+        for r in result.regions:
+            f = figures_json(r.figures)
+            rows.append({"month": result.label, "region": r.region, "availability_percent": f["availability_percent"],
+                         "met": f["met"], "downtime_minutes": f["downtime_minutes"],
+                         "excluded_minutes": minutes(sum(r.excluded_ms.values())),
+                         "unknown_minutes": f["unknown_minutes"], "coverage_percent": f["coverage_percent"],
+                         "credit_percent": r.credit.total_percent,
+                         "credit_amount": None if r.credit.amount is None else str(r.credit.amount),
+                         "currency": r.credit.currency})
+    return rows
+
+
 def outage_rows(result: MonthResult, region: str | None = None) -> list[Json]:
     """Every region's periods (or ``region``'s) as rows with the region's name first."""
     return [{"region": r.region, **period_json(p, result)} for r in result.regions if region in (None, r.region)

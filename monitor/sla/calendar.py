@@ -35,6 +35,12 @@ def parse_month(text: str) -> tuple[int, int]:
     return year, int(match.group(2))
 
 
+def months_between(first: tuple[int, int], last: tuple[int, int]) -> list[tuple[int, int]]:
+    """Every calendar month from ``first`` to ``last``, both included (empty when ``last`` is earlier)."""
+    index, end = first[0] * 12 + first[1] - 1, last[0] * 12 + last[1] - 1
+    return [(i // 12, i % 12 + 1) for i in range(index, end + 1)]
+
+
 def to_ms(moment: dt.datetime) -> int:
     """An aware datetime as integer UTC milliseconds (exact, no float)."""
     if moment.tzinfo is None or moment.utcoffset() is None:

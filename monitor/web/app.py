@@ -11,13 +11,14 @@ import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from ..accounting import range_months
 from ..clock import Clock
 from ..config import Config
 from ..errors import InputError
 from ..live.figures import LiveFigures
 from ..live.maintenance import MaintenanceService
 from ..live.reports import Busy, ReportService
-from ..reports.serialize import outage_rows, report_json
+from ..reports.serialize import outage_rows, range_rows, report_json
 from ..sla.calendar import MonthError
 from ..storage import StoreUnavailable
 from .maintenance import add_window, cancel_window
@@ -82,8 +83,19 @@ async def status(request: web.Request) -> web.Response:
 
 
 async def availability(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    if "from" in request.query or "to" in request.query:  # a range overview: one row per month and region
+        first, last = request.query.get("from", ""), request.query.get("to", "")
+        try:
+            months = range_months(first, last, deps.clock.now_ms(), deps.cfg.timezone)
+            results = [await deps.reports.month(f"{y:04d}-{m:02d}") for y, m in months]
+        except (MonthError, InputError) as exc:
+            return error(400, str(exc))
+        except Busy as exc:
+            return busy(exc)
+        return json_response(range_rows(results))
     try:
-        report = await request.app[DEPS].reports.month(request.query.get("month"))
+        report = await deps.reports.month(request.query.get("month"))
     except (MonthError, InputError) as exc:
         return error(400, str(exc))
     except Busy as exc:
