@@ -12,29 +12,16 @@ Import: the same fields back. Announced-at is CREATED, or DTSTAMP without it; th
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Iterable, Literal, Sequence, cast
 
 import icalendar
 
 from .errors import InputError
+from .sla.model import MaintenanceWindow
 
 REGION_PROPERTY = "X-SLA-REGION"
 ALL_REGIONS = "all"
 KINDS = ("scheduled", "emergency")
-
-
-@dataclass(frozen=True)
-class IcsWindow:
-    """A maintenance window read from a calendar, ready to store."""
-
-    uid: str
-    region: str | None  # None: every region
-    start_ms: int
-    end_ms: int
-    kind: Literal["scheduled", "emergency"]
-    announced_at_ms: int
-    reason: str
 
 
 RECENT_MS = 30 * 86_400_000  # the calendar lists windows that ended at most this long ago, and all to come
@@ -45,7 +32,7 @@ def calendar_rows(rows: Iterable[dict], now_ms: int, region: str | None = None) 
     return [r for r in rows if r["end_ms"] >= now_ms - RECENT_MS and (region is None or r["region"] in (None, region))]
 
 
-def already_stored(window: IcsWindow, rows: Iterable[dict]) -> bool:
+def already_stored(window: MaintenanceWindow, rows: Iterable[dict]) -> bool:
     """An active stored window with the same region, span, kind and reason (an import run twice)."""
     return any(not r["cancelled"] and (r["region"], r["start_ms"], r["end_ms"], r["kind"], r["reason"])
                == (window.region, window.start_ms, window.end_ms, window.kind, window.reason) for r in rows)
@@ -123,9 +110,9 @@ def _as_list(value) -> list:
 
 
 def parse_ics(data: bytes, source: str, regions: Sequence[str], region_property: str = REGION_PROPERTY,
-              max_window_ms: int | None = None) -> list[IcsWindow]:
-    """Every event of the calendar as a window; ``InputError`` naming the event (its number and UID) and the
-    property at fault for the first one that is not a valid window."""
+              max_window_ms: int | None = None) -> list[tuple[str, MaintenanceWindow]]:
+    """Every event of the calendar as its UID and a window to store (id 0: not stored yet). ``InputError``
+    names the event (its number and UID) and the property at fault for the first that is not valid."""
     try:
         calendar = icalendar.Calendar.from_ical(data)
     except ValueError as exc:
@@ -153,8 +140,9 @@ def parse_ics(data: bytes, source: str, regions: Sequence[str], region_property:
         if not reason:
             raise InputError(f"{where}: no SUMMARY (what the maintenance is for: it is shown in the report)")
         assert announced is not None
-        windows.append(IcsWindow(uid or f"event-{number}", _region(event, where, regions, region_property), start,
-                                 end, cast(Literal["scheduled", "emergency"], kind), announced, reason))
+        windows.append((uid or f"event-{number}", MaintenanceWindow(
+            0, _region(event, where, regions, region_property), start, end,
+            cast(Literal["scheduled", "emergency"], kind), announced, reason)))
     if not windows:
         raise InputError(f"{source}: no maintenance window in it (no VEVENT that is not cancelled)")
     return windows

@@ -9,6 +9,7 @@ import icalendar
 import pytest
 
 from monitor.cli import main
+from test_bad_input import snapshot as dump
 
 NOW = "2026-11-20T00:00:00Z"
 
@@ -18,14 +19,6 @@ def windows(db) -> list[tuple]:
     try:
         return con.execute("SELECT region, start_ms, end_ms, kind, announced_at_ms, reason FROM maintenance"
                            " WHERE cancelled = 0 ORDER BY start_ms").fetchall()
-    finally:
-        con.close()
-
-
-def dump(db) -> list[str]:
-    con = sqlite3.connect(db)
-    try:
-        return list(con.iterdump())
     finally:
         con.close()
 

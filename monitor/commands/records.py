@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -120,15 +121,13 @@ def maintenance_import(ctx: Context, args) -> int:
                         ctx.cfg.storage.max_window_days * 86_400_000)
     with opened(ctx.db_path) as store, store.atomic():  # every window, or none
         stored = store.maintenance_rows()
-        new = [w for w in windows if not already_stored(w, stored)]
+        new = [(uid, w) for uid, w in windows if not already_stored(w, stored)]
         ids = [store.add_maintenance(region=w.region, start_ms=w.start_ms, end_ms=w.end_ms, kind=w.kind,
                                      announced_at_ms=w.announced_at_ms, reason=w.reason, by=ctx.by, now_ms=ctx.now_ms)
-               for w in new]
-    for window, new_id in zip(new, ids, strict=True):
-        reason, flags = assess_maintenance(MaintenanceWindow(new_id, window.region, window.start_ms, window.end_ms,
-                                                             window.kind, window.announced_at_ms, window.reason),
-                                           ctx.fleet.policy)
-        print(f"maintenance {new_id} recorded from {window.uid}: {'excluded' if reason else 'NOT excluded'}"
+               for _, w in new]
+    for (uid, window), new_id in zip(new, ids, strict=True):
+        reason, flags = assess_maintenance(dataclasses.replace(window, id=new_id), ctx.fleet.policy)
+        print(f"maintenance {new_id} recorded from {uid}: {'excluded' if reason else 'NOT excluded'}"
               + (f" ({', '.join(flags)})" if flags else ""))
     print(f"{len(ids)} windows recorded" + (f", {len(windows) - len(ids)} already recorded" if len(ids) < len(windows)
                                             else ""))
