@@ -116,7 +116,6 @@ class Daemon:
     def on_report(self, report: ProbeReport) -> None:
         """What the probe side committed: into the live state, the drift histogram, the deliverer's wake."""
         self.tracker.replay(report.samples, self.clock.now_ms())
-        self.tracker.drain_events()  # the probe side recorded them, with the samples
         for drift in report.drift_s:
             self.drift.observe(drift)
         self.probe_status = report.status
@@ -135,7 +134,6 @@ class Daemon:
         history, since = await self.db.live_history(self.cfg.vantage, self.cfg.policy.confirm_failures)
         self.tracker.restore(history, self.cfg.vantage, since)
         self.tracker.update_regions(self.clock.now_ms())
-        self.tracker.drain_events()  # the probe side records them (it restores the same state)
         await self.figures.refresh()
         self.month = month_context(self.figures.current)
         host, _, port = (listen or self.cfg.web.listen).rpartition(":")
@@ -185,10 +183,8 @@ class Daemon:
         interval = self.cfg.daemon.refresh_interval / 1000
         while True:
             await asyncio.sleep(min(interval, 1.0))
-            now = self.clock.now_ms()
-            self.tracker.update_regions(now)  # notices probes going stale (the probe side records the events)
-            self.tracker.drain_events()
-            self.probes.check(now)
+            self.tracker.update_regions(self.clock.now_ms())  # notices probes going stale
+            self.probes.check()
             if self.figures.computed_ms is None or self.clock.now_ms() - self.figures.computed_ms >= interval * 1000:
                 try:
                     await self.figures.refresh()

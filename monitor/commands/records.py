@@ -87,10 +87,14 @@ def maintenance_add(ctx: Context, args) -> int:
                                        kind=args.kind, announced_at_ms=announced, reason=args.reason, by=ctx.by,
                                        now_ms=ctx.now_ms)
     window = MaintenanceWindow(new_id, args.region, start_ms, end_ms, args.kind, announced, args.reason)
-    reason, flags = assess_maintenance(window, ctx.fleet.policy)
-    verdict = "excluded" if reason else "NOT excluded"
-    print(f"maintenance {new_id} recorded: {verdict}" + (f" ({', '.join(flags)})" if flags else ""))
+    print(f"maintenance {new_id} recorded: {_verdict(window, ctx)}")
     return 0
+
+
+def _verdict(window: MaintenanceWindow, ctx: Context) -> str:
+    """Whether a recorded window excludes, with its flags, in words."""
+    reason, flags = assess_maintenance(window, ctx.fleet.policy)
+    return ("excluded" if reason else "NOT excluded") + (f" ({', '.join(flags)})" if flags else "")
 
 
 def maintenance_list(ctx: Context, args) -> int:
@@ -126,9 +130,7 @@ def maintenance_import(ctx: Context, args) -> int:
                                      announced_at_ms=w.announced_at_ms, reason=w.reason, by=ctx.by, now_ms=ctx.now_ms)
                for _, w in new]
     for (uid, window), new_id in zip(new, ids, strict=True):
-        reason, flags = assess_maintenance(dataclasses.replace(window, id=new_id), ctx.fleet.policy)
-        print(f"maintenance {new_id} recorded from {uid}: {'excluded' if reason else 'NOT excluded'}"
-              + (f" ({', '.join(flags)})" if flags else ""))
+        print(f"maintenance {new_id} recorded from {uid}: {_verdict(dataclasses.replace(window, id=new_id), ctx)}")
     print(f"{len(ids)} windows recorded" + (f", {len(windows) - len(ids)} already recorded" if len(ids) < len(windows)
                                             else ""))
     return 0

@@ -20,13 +20,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("sla_monitor.hooks")
 
 
-def active_conditions(tracker, vantage: VantageStatus | None, maintenance, policy, now_ms: int) -> list[Event]:
+def active_conditions(tracker, vantage: VantageStatus, maintenance, policy, now_ms: int) -> list[Event]:
     """The opening event of every condition that holds now (same ids and labels as when it opened)."""
     found = [events.outage_opened(region, start, now_ms) for region, start in tracker.outage_start.items()]
     providers = {t.name: t.provider for t in tracker.cfg.third_parties}
     found += [events.third_party(name, providers[name], True, now_ms, since)
               for name, since in tracker.third_down_since.items()]
-    if vantage is not None and vantage.degraded_since_ms is not None:
+    if vantage.degraded_since_ms is not None:
         found.append(events.vantage_health(vantage.vantage, False, vantage.degraded_since_ms, now_ms,
                                            vantage.detail or ""))
     found += [e for e in detect.from_maintenance(maintenance, policy, now_ms) if e.type == "maintenance.started"]

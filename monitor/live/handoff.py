@@ -43,14 +43,12 @@ def before_first_round(cfg: VantageHealthConfig, vantage: str) -> VantageStatus:
 class ProbeStatus:
     """The probe side's health, as ``/readyz`` and the daemon's own gauges show it."""
 
-    running: bool  # the scheduler runs
+    running: bool  # the scheduler runs (False in the last report, sent once everything probed is flushed)
     written: int  # samples committed since the probe side started
     pending: int  # samples probed, not yet committed
     last_error: str | None  # why the last write failed; None once the store takes writes
-    runs: int
     skipped: Mapping[str, int]
     vantage: VantageStatus
-    stopped: bool = False  # the last report: everything probed is flushed
 
 
 @dataclass(frozen=True)

@@ -147,7 +147,7 @@ class ProbeProcess:
         self.month = dict(month)
         self._send(("month", self.month))
 
-    def check(self, now_ms: int) -> None:
+    def check(self) -> None:
         """Kill a probe process that stopped reporting (its restart follows as for any death)."""
         assert self._loop is not None
         silent = self._loop.time() - self._last_report

@@ -89,19 +89,18 @@ class ProbeSide:
             self.tracker.update_regions(self.clock.now_ms(), regions[first:first + SWEEP_REGIONS])
             await asyncio.sleep(0)
 
-    def report(self, stopped: bool = False) -> None:
+    def report(self) -> None:
         """Hand the engine side what was committed since the last report (also when nothing was: a heartbeat)."""
         samples, self.writer.committed = self.writer.committed, []
         events, self.writer.events_committed = self.writer.events_committed, 0
         drift = self.drift_s[:]
         self.drift_s.clear()
-        self.publish(ProbeReport(samples, drift, events, self.status(stopped)))
+        self.publish(ProbeReport(samples, drift, events, self.status()))
 
-    def status(self, stopped: bool = False) -> ProbeStatus:
+    def status(self) -> ProbeStatus:
         """The probe side's health now."""
-        return ProbeStatus(self.scheduler.running and not stopped, self.writer.written, len(self.writer.pending),
-                           self.writer.last_error, self.scheduler.runs, dict(self.scheduler.skipped),
-                           self.vantage_health.status(), stopped)
+        return ProbeStatus(self.scheduler.running, self.writer.written, len(self.writer.pending),
+                           self.writer.last_error, dict(self.scheduler.skipped), self.vantage_health.status())
 
     async def stop(self) -> None:
         """Stop scheduling, let in-flight probes finish, flush everything probed, report it, close."""
@@ -115,13 +114,15 @@ class ProbeSide:
         if not await self.writer.flush():
             log.error("event=unflushed_samples count=%d error=%r", len(self.writer.pending), self.writer.last_error)
         await self.ctx.close()
-        self.report(stopped=True)
+        self.report()  # the last: the scheduler is shut down, so it says not running
         await self.db.close()
         log.info("event=probing_stopped samples_written=%d", self.writer.written)
 
 
 class InProcessProbes:
     """The probe side in the daemon's own loop (tests; ``daemon.probe_process: false``)."""
+
+    running = True  # it shares the daemon's loop: it runs while the daemon does
 
     def __init__(self, cfg: Config, open_store: Callable[[], Storage], clock: Clock,
                  on_report: Callable[[ProbeReport], None]):
@@ -136,9 +137,7 @@ class InProcessProbes:
         """The engine's latest month-to-date context, for the events recorded from now on."""
         self.side.month = dict(month)
 
-    running = True  # it shares the daemon's loop: it runs while the daemon does
-
-    def check(self, now_ms: int) -> None:
+    def check(self) -> None:
         """Nothing to supervise: the probe side shares the daemon's loop."""
 
     async def stop(self) -> None:

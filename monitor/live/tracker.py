@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Callable
 
 from ..config import Config
 from ..hooks import events
@@ -55,7 +56,9 @@ class Tracker:
     third_down_since: dict[str, int] = field(default_factory=dict)  # third party → start of its down spell
     cert_warned: dict[str, tuple[int, int]] = field(default_factory=dict)  # probe → (expiry warned about, since)
     events: list = field(default_factory=list)  # transitions not yet handed to the writer
-    mirror: bool = False  # the daemon's copy of the probe side's state: it logs nothing (the probe side does)
+    # The daemon's copy of the probe side's state: it keeps the same state, but records no events and logs
+    # nothing (the probe side does both).
+    mirror: bool = False
     # (region, component) → its state when last computed: a sample recomputes its own component only, and
     # its region from these. Every update_regions of all regions (each flush tick) recomputes them all,
     # so a component going stale shows within a tick.
@@ -101,9 +104,8 @@ class Tracker:
             return
         self.component_states[(state.region, state.owner)] = self.component_state(state.region, state.owner, now_ms)
         region = self.regions[state.region]
-        critical = [self.component_states.get((region.name, c.name)) or self.component_state(region.name, c.name, now_ms)
-                    for c in region.components if c.critical]
-        self._set_region(region, combine(critical) if critical else UP, now_ms)
+        self._set_region(region, self._region_of(region, lambda c: self.component_states.get((region.name, c))
+                                                 or self.component_state(region.name, c, now_ms)), now_ms)
 
     def replay(self, samples: list[Sample], now_ms: int) -> None:
         """A batch of samples at once (the mirror's update from a committed batch): each probe's streak,
@@ -140,10 +142,10 @@ class Tracker:
         if after == DOWN:
             starts = [p.streak_start_ms for p in self.groups.get((None, name), ()) if p.streak_start_ms is not None]
             since = self.third_down_since[name] = min(starts, default=now_ms)
-            self.events.append(events.third_party(name, provider, True, now_ms, since))
+            self._emit(events.third_party(name, provider, True, now_ms, since))
         elif before == DOWN:
             since = self.third_down_since.pop(name, now_ms)
-            self.events.append(events.third_party(name, provider, False, now_ms, since))
+            self._emit(events.third_party(name, provider, False, now_ms, since))
 
     def _certificate_events(self, state: ProbeState, sample: Sample, now_ms: int) -> None:
         """certificate.expiring once per certificate that is valid but near its end; certificate.renewed
@@ -152,14 +154,14 @@ class Tracker:
         warned = self.cert_warned.get(state.id)
         if warning and sample.cert_expiry_ms is not None and (warned is None or warned[0] != sample.cert_expiry_ms):
             self.cert_warned[state.id] = (sample.cert_expiry_ms, sample.ts_ms)
-            self.events.append(events.certificate(state.id, state.region, sample.cert_expiry_ms, True, now_ms, warning,
+            self._emit(events.certificate(state.id, state.region, sample.cert_expiry_ms, True, now_ms, warning,
                                                   sample.ts_ms))
             if not self.mirror:
                 log.warning("event=certificate_expiring probe=%s expires=%s", state.id, iso(sample.cert_expiry_ms))
         elif not warning and warned is not None:
             expiry, since = warned
             del self.cert_warned[state.id]
-            self.events.append(events.certificate(state.id, state.region, expiry, False, now_ms,
+            self._emit(events.certificate(state.id, state.region, expiry, False, now_ms,
                                                   f"now valid until {iso(sample.cert_expiry_ms)}", since))
 
     def _outage_events(self, region, after: str, now_ms: int) -> None:
@@ -172,12 +174,12 @@ class Tracker:
                       and p.streak_start_ms is not None]
             start = min(starts, default=now_ms)
             self.outage_start[name] = start
-            self.events.append(events.outage_opened(name, start, now_ms))
+            self._emit(events.outage_opened(name, start, now_ms))
             if not self.mirror:
                 log.warning("event=outage_opened region=%s since=%s", name, iso(start))
         elif after == UP and name in self.outage_start:
             start = self.outage_start.pop(name)
-            self.events.append(events.outage_resolved(name, start, now_ms))
+            self._emit(events.outage_resolved(name, start, now_ms))
             if not self.mirror:
                 log.info("event=outage_resolved region=%s", name)
 
@@ -188,6 +190,10 @@ class Tracker:
             if p.region is not None and p.last is not None and p.last.ok is False:
                 found.setdefault(p.region, []).append({"component": p.owner, "probe": p.id, "error": p.last.error})
         return found
+
+    def _emit(self, event) -> None:
+        if not self.mirror:
+            self.events.append(event)
 
     def drain_events(self) -> list:
         drained, self.events = self.events, []
@@ -203,7 +209,12 @@ class Tracker:
     def compute_region(self, region_cfg, now_ms: int) -> str:
         states = {c.name: self.component_state(region_cfg.name, c.name, now_ms) for c in region_cfg.components}
         self.component_states.update({(region_cfg.name, name): state for name, state in states.items()})
-        critical = [states[c.name] for c in region_cfg.components if c.critical]
+        return self._region_of(region_cfg, states.__getitem__)
+
+    @staticmethod
+    def _region_of(region_cfg, state_of: Callable[[str], str]) -> str:
+        """A region's state from its critical components' (``state_of`` a component name); up without any."""
+        critical = [state_of(c.name) for c in region_cfg.components if c.critical]
         return combine(critical) if critical else UP
 
     def update_regions(self, now_ms: int, regions=None) -> list[tuple[str, str, str]]:

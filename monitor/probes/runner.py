@@ -106,10 +106,10 @@ async def run_probe(cfg, ctx: ProbeContext, vantage: str) -> Sample:
     ts = ctx.clock.now_ms()
     try:
         for number in range(cfg.retries + 1):
-            started, started_ms = time.perf_counter(), ctx.clock.now_ms()
+            started = time.perf_counter()
             outcome = await attempt(cfg, ctx)
             latency_ms = (time.perf_counter() - started) * 1000
-            mark_sent(started_ms)  # kinds without a send of their own (an HTTP request marked it already)
+            mark_sent(ts)  # the first attempt's start, for kinds without a send of their own (HTTP marked it)
             if outcome.ok is not False or number == cfg.retries:
                 break
             await asyncio.sleep(cfg.retry_delay / 1000)

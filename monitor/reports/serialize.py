@@ -179,14 +179,12 @@ def range_rows(results: list[MonthResult]) -> list[Json]:
     rows = []
     for result in results:
         for r in result.regions:
-            f = figures_json(r.figures)
+            f, c = figures_json(r.figures), credit_json(r.credit)
             rows.append({"month": result.label, "region": r.region, "availability_percent": f["availability_percent"],
                          "met": f["met"], "downtime_minutes": f["downtime_minutes"],
                          "excluded_minutes": minutes(sum(r.excluded_ms.values())),
                          "unknown_minutes": f["unknown_minutes"], "coverage_percent": f["coverage_percent"],
-                         "credit_percent": r.credit.total_percent,
-                         "credit_amount": None if r.credit.amount is None else str(r.credit.amount),
-                         "currency": r.credit.currency})
+                         "credit_percent": c["total_percent"], "credit_amount": c["amount"], "currency": c["currency"]})
     return rows
 
 

@@ -163,10 +163,13 @@ class Store(RecordsMixin, OutboxMixin):
         first, *more = fold_segments(samples, stale_ms, seed_start=start)
         self.db.conn.execute("UPDATE segments SET end_ms=? WHERE probe_id=? AND vantage_id=? AND start_ms=?",
                              (first.end_ms, *key, start))
-        if more:
-            self.db.conn.executemany("INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?)",
-                                     [(*key, s.start_ms, s.end_ms, None if s.ok is None else int(s.ok), s.cause)
-                                      for s in more])
+        self._insert_segments(key, more)
+
+    def _insert_segments(self, key: tuple[int, int], segments: Iterable[Segment]) -> None:
+        """Store a timeline's folded segments (ok None: unknown, with its cause)."""
+        self.db.conn.executemany("INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?)",
+                                 [(*key, s.start_ms, s.end_ms, None if s.ok is None else int(s.ok), s.cause)
+                                  for s in segments])
 
     def append_samples(self, samples: Sequence[Sample], stale_ms: Mapping[str, int], routed: Sequence[Routed] = ()) -> None:
         """Store samples, fold them into segments, and record the events they caused, in one transaction
@@ -257,10 +260,8 @@ class Store(RecordsMixin, OutboxMixin):
             (*key, from_ts if from_ts is not None else lo_ts, until),
         )
         segments = fold_segments(samples, stale_ms, seed_start=seed_start, next_ts=next_row[0] if next_row else None)
-        rows = [(probe_id, vantage_id, s.start_ms, s.end_ms, None if s.ok is None else int(s.ok), s.cause)
-                for s in segments]
         q("DELETE FROM segments WHERE probe_id=? AND vantage_id=? AND start_ms >= ? AND start_ms < ?", (*key, first, until))
-        self.db.conn.executemany("INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?)", rows)
+        self._insert_segments(key, segments)
 
     def segments_between(self, lo: int, hi: int) -> SegmentMap:
         """Segments overlapping ``[lo, hi)`` as ``(start_ms, end_ms, ok, cause)`` rows sorted by start
