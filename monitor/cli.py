@@ -13,12 +13,12 @@ from .clock import SYSTEM
 from .commands import hooks as hook_cmds
 from .commands import records as record_cmds
 from .commands.common import Context, emit_rows
-from .commands.reporting import range_for, report_for
+from .commands.reporting import range_for, report_for, terms_of, write_output
 from .config import ConfigError, load_config, to_fleet
 from .config.fleet import stale_ms_by_probe
 from .errors import InputError, parse_instant
 from .importer import import_samples
-from .reports import RENDERERS, render, render_rows
+from .reports import FORMATS, render, render_rows
 from .reports.serialize import RANGE_COLUMNS, exclusion_reasons, outage_summary_rows, range_rows, report_json
 from .sla.calendar import MonthError, iso
 from .storage import StoreError, StoreUnavailable, opened
@@ -56,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="with --to: an overview of every month from this one to --to (both included)")
     p.add_argument("--to", dest="last", metavar="YYYY-MM")
     p.add_argument("--region")
-    p.add_argument("--format", choices=sorted(RENDERERS), default="table")
+    p.add_argument("--format", choices=FORMATS, default="table",
+                   help="table, json, csv; markdown, html, pdf: the document to send (pdf needs --output or a pipe)")
+    p.add_argument("--output", metavar="FILE", help="write here (replaced whole) instead of standard output")
     return parser
 
 
@@ -122,12 +124,15 @@ def cmd_report(ctx: Context, args) -> int:
     if args.first is None:
         if args.last is not None:
             raise InputError("--to goes with --from (a range of months); for one month use --month")
-        sys.stdout.write(render(report_json(report_for(ctx, args.month, args.region)), args.format))
+        report = report_json(report_for(ctx, args.month, args.region))
+        write_output(render(report, args.format, terms_of(ctx.cfg)), args.output)
         return 0
     if args.last is None:
         raise InputError("--from needs --to (the last month of the range, e.g. --from 2026-01 --to 2026-12)")
-    sys.stdout.write(render_rows(range_rows(range_for(ctx, args.first, args.last, args.region)), RANGE_COLUMNS,
-                                 args.format))
+    if args.format in ("html", "pdf"):
+        raise InputError(f"--format {args.format} is for one month's report; a range is json, table, markdown or csv")
+    write_output(render_rows(range_rows(range_for(ctx, args.first, args.last, args.region)), RANGE_COLUMNS,
+                             args.format), args.output)
     return 0
 
 

@@ -101,6 +101,9 @@ def check(name: str, text: str) -> None:
     (["report", "--format", "json", "--month", "2026-10"], "report-2026-10.json"),
     (["report", "--format", "markdown", "--month", "2026-09"], "report-2026-09.md"),
     (["report", "--format", "table", "--month", "2026-09"], "report-2026-09.txt"),
+    (["report", "--format", "csv", "--month", "2026-09"], "report-2026-09.csv"),
+    (["report", "--format", "html", "--month", "2026-09"], "report-2026-09.html"),
+    (["report", "--format", "markdown", "--month", "2026-10"], "report-2026-10.md"),
     (["outages", "--format", "json", "--month", "2026-09"], "outages-2026-09.json"),
 ])
 def test_cli_output_is_golden(golden_store, capsys, args, name):

@@ -8,6 +8,10 @@ from typing import Any, Callable
 import orjson
 from tabulate import tabulate
 
+from .document import UNKNOWN_WORDS, Terms, notable
+from .html import report_html, to_pdf
+from .markdown import report_markdown
+
 
 def _pct(value: float) -> str:
     return f"{value:.6f}"
@@ -43,10 +47,6 @@ def _summary_rows(report: dict) -> list[list]:
     ]
 
 
-UNKNOWN_WORDS = {"vantage_unhealthy": "the monitor's network was down", "monitor_fault": "the monitor's own fault",
-                 "feed_unreadable": "a status feed could not be read", "no_data": "no samples"}
-
-
 def unknown_line(region: dict) -> str:
     """Unknown time (neither up nor down: it counts nothing) with its causes, or ""."""
     if not region["unknown_minutes"]:
@@ -57,13 +57,8 @@ def unknown_line(region: dict) -> str:
             + (f" ({causes})" if causes else "") + f"; coverage {_pct(region['coverage_percent'])} %.")
 
 
-def _notable(period: dict) -> bool:
-    """Worth a line for a reader: it counted, something was excluded, or it is still open."""
-    return period["open"] or bool(period["exclusions"]) or any(x["counted"] for x in period["pieces"])
-
-
 def _brief_note(report: dict) -> str:
-    hidden = sum(not _notable(p) for r in report["regions"] for p in r["periods"])
+    hidden = sum(not notable(p) for r in report["regions"] for p in r["periods"])
     if not hidden:
         return ""
     return (f"(+ {hidden} brief unavailability periods under the {report['threshold_minutes']:g}-minute threshold, "
@@ -74,7 +69,7 @@ def _period_rows(report: dict, notable_only: bool = True) -> list[list]:
     rows = []
     for r in report["regions"]:
         for p in r["periods"]:
-            if notable_only and not _notable(p):
+            if notable_only and not notable(p):
                 continue
             counted = sum(x["minutes"] for x in p["pieces"] if x["counted"])
             reasons = sorted({e["reason"] for e in p["exclusions"]})
@@ -104,48 +99,6 @@ def as_table(report: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def as_markdown(report: dict) -> str:
-    """A report a customer can read: summary, then per region periods, incidents, maintenance, credit."""
-    out = [f"# SLA report {report['month']}", "",
-           f"Time zone {report['timezone']}; target {report['target_percent']} % monthly availability per region; "
-           f"generated {report['generated_at']}" + (" (month to date)" if report["month_to_date"] else "") + ".", "",
-           tabulate(_summary_rows(report), SUMMARY_HEADERS, tablefmt="github", disable_numparse=True)]
-    for r in report["regions"]:
-        out += ["", f"## {r['region']}", ""]
-        rows = [row[1:] for row in _period_rows({"regions": [r]})]
-        if rows:
-            out.append(tabulate(rows, PERIOD_HEADERS[1:], tablefmt="github", disable_numparse=True))
-        out.append(_brief_note({**report, "regions": [r]}) or ("" if rows else "No unavailability."))
-        if unknown_line(r):
-            out.append("\n" + unknown_line(r))
-        if r["incidents"]:
-            # Every period opens an incident; list the ones a reader acts on, count the rest.
-            shown = [i for i in r["incidents"] if i["met"] is not True or i["source"] == "manual"]
-            rows = [[i["id"], i["severity"], i["opened"], i["resolved"] or "open", _min(i["resolution_minutes"]),
-                     "-" if i["target_minutes"] is None else _min(i["target_minutes"]),
-                     {True: "met", False: "missed", None: "-"}[i["met"]]] for i in shown]
-            out.append(f"\nIncidents: {len(r['incidents'])}, {sum(i['met'] is False for i in r['incidents'])} "
-                       "missed their resolution target." + (" Missed or open ones and tickets:" if rows else ""))
-            if rows:
-                out += ["", tabulate(rows, ["incident", "severity", "opened", "resolved", "resolution min",
-                                            "target min", "result"], tablefmt="github", disable_numparse=True)]
-        for m in r["maintenance"]:
-            state = "excluded" if m["excluded"] else "not excluded"
-            flags = f" [{', '.join(m['flags'])}]" if m["flags"] else ""
-            out.append(f"\n- maintenance {m['id']} ({m['kind']}) {m['start']} – {m['end']}: {state}{flags}")
-        c = r["credit"]
-        out.append("")
-        if c["eligible"]:
-            out.append(f"Service credit: {c['total_percent']} % (availability {c['availability_percent']} %, "
-                       f"resolution {c['resolution_percent']} %"
-                       + (", same event: the larger applies" if c["same_event"] else "") + ")"
-                       + (f" = {c['amount']} {c['currency']}" if c["amount"] else "")
-                       + f"; claim by {c['claim_deadline']}.")
-        else:
-            out.append(f"No service credit: {c['reason']}.")
-    return "\n".join(out) + "\n"
-
-
 CSV_COLUMNS = ["month", "region", "environment", "total_minutes", "elapsed_minutes", "downtime_minutes",
                "availability_percent", "met", "error_budget_minutes", "error_budget_remaining_minutes",
                "unknown_minutes", "excluded_minutes", "credit_total_percent", "credit_amount", "currency"]
@@ -171,13 +124,20 @@ def as_json(data: Any) -> str:
     return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode()
 
 
-RENDERERS: dict[str, Callable[[dict], str]] = {
-    "json": as_json, "table": as_table, "markdown": as_markdown, "csv": as_csv,
-}
+RENDERERS: dict[str, Callable[[dict], str]] = {"json": as_json, "table": as_table, "csv": as_csv}
+# Documents for people: they also say what the contract's terms are (Terms).
+DOCUMENTS = ("markdown", "html", "pdf")
+FORMATS = (*RENDERERS, *DOCUMENTS)
 
 
-def render(report: dict, fmt: str) -> str:
-    """The report in one of RENDERERS' formats."""
+def render(report: dict, fmt: str, terms: Terms) -> str | bytes:
+    """The report in one of FORMATS (PDF as bytes)."""
+    if fmt == "markdown":
+        return report_markdown(report, terms)
+    if fmt == "html":
+        return report_html(report, terms)
+    if fmt == "pdf":
+        return to_pdf(report_html(report, terms))
     return RENDERERS[fmt](report)
 
 

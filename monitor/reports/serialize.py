@@ -152,7 +152,8 @@ def maintenance_json(m: MaintenanceResult) -> Json:
 def credit_json(c: CreditResult) -> Json:
     if not c.eligible:
         return {"eligible": False, "reason": c.reason, "availability_percent": 0, "resolution_percent": 0,
-                "total_percent": 0, "same_event": False, "amount": None, "currency": None, "claim_deadline": None}
+                "total_percent": 0, "same_event": False, "amount": None, "monthly_fee": None, "currency": None,
+                "claim_deadline": None}
     return {
         "eligible": True, "reason": None,
         "availability_percent": c.availability_percent,
@@ -164,6 +165,7 @@ def credit_json(c: CreditResult) -> Json:
         "same_event": c.same_event,
         "total_percent": c.total_percent,
         "amount": None if c.amount is None else str(c.amount),
+        "monthly_fee": None if c.monthly_fee is None else str(c.monthly_fee),
         "currency": c.currency,
         "claim_deadline": None if c.claim_deadline is None else c.claim_deadline.isoformat(),
     }

@@ -175,6 +175,7 @@ class _MonthContext:
             same_event=same,
             total_percent=total,
             amount=money,
+            monthly_fee=t.region.monthly_fee,
             currency=t.region.currency if money is not None else None,
             claim_deadline=claim_deadline(self.year, self.month, policy.claim_window_days),
         )

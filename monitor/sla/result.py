@@ -123,6 +123,7 @@ class CreditResult(NamedTuple):
     same_event: bool = False
     total_percent: int = 0
     amount: Decimal | None = None
+    monthly_fee: Decimal | None = None  # what ``amount`` is the share of (None: no fee configured)
     currency: str | None = None
     claim_deadline: date | None = None
 

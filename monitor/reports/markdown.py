@@ -1,0 +1,62 @@
+"""The monthly report in Markdown: the same document as the HTML one (``document.report_view``), for
+a ticket, a wiki or an e-mail."""
+from __future__ import annotations
+
+from tabulate import tabulate
+
+from .document import Json, Terms, report_view
+
+
+def _table(rows: list[list], headers: list[str]) -> str:
+    return tabulate(rows, headers, tablefmt="github", disable_numparse=True)
+
+
+def report_markdown(report: Json, terms: Terms) -> str:
+    """Summary per region, then per region its periods with their exclusions in words, incidents,
+    maintenance and credit."""
+    v = report_view(report, terms)
+    out = [f"# {v['service']}: SLA report {v['month']}", "",
+           f"Monthly availability per region against the {v['target']} % target, from {v['first']} to {v['last']}. "
+           f"Times are {v['timezone']} local time, each with its offset from UTC. Generated {v['generated']}"
+           + (" (the month is not over: figures are month to date)" if v["month_to_date"] else "") + ".", "",
+           f"Unavailability that remains after exclusions counts as Downtime only where it lasts {v['threshold']} "
+           "minutes or more in a row; unknown time counts as neither up nor down.", "", "## Summary", ""]
+    regions = v["regions"]
+    rows = [[row["label"], *(r["summary"][i]["text"] for r in regions)] for i, row in enumerate(regions[0]["summary"])]
+    out.append(_table(rows, ["", *(f"{r['region']} ({r['environment']})" for r in regions)]))
+    for r in regions:
+        out += ["", f"## {r['region']} ({r['environment']}): target {'met' if r['met'] else 'missed'}", "",
+                "### Unavailability", ""]
+        for p in r["periods"]:
+            out.append(f"- **{p['span']}**: {p['minutes']}, {p['counted']} counted")
+            out += [f"  - {'Excluded' if e['excludes'] else 'Not excluded'}: {e['text']}"
+                    + (f" [{'; '.join(e['flags'])}]" if e["flags"] else "") for e in p["exclusions"]]
+            out += [f"  - {x['span']} ({x['minutes']}): "
+                    + ("counted Downtime" if x["counted"] else f"not counted, under {v['threshold']} minutes")
+                    for x in p["pieces"]]
+        if not r["periods"]:
+            out.append("No unavailability that counted or was excluded.")
+        if r["brief"]:
+            out += ["", f"{r['brief']} brief unavailability period(s) under {v['threshold']} minutes, nothing "
+                        "excluded: they count nothing."]
+        if r["unknown"]:
+            out += ["", f"Unknown time: {r['unknown']}."]
+        out += ["", "### Incidents and resolution performance", ""]
+        if r["incidents_total"]:
+            out += [f"{r['incidents_total']} incident(s), {r['incidents_missed']} missed the resolution target for "
+                    "its severity" + ("." if r["incidents_total"] == len(r["incidents"]) else
+                                      f"; the {len(r['incidents'])} missed, open or recorded by hand:"), "",
+                    _table([[i["id"], i["severity"], i["component"], i["opened"], i["resolved"], i["resolution"],
+                             i["target"], i["result"] + (f" by {i['delay']}" if i["result"] == "missed" else "")]
+                            for i in r["incidents"]],
+                           ["incident", "severity", "component", "opened", "resolved", "resolution", "target",
+                            "result"])]
+        else:
+            out.append("No incidents.")
+        if r["maintenance"]:
+            out += ["", "### Maintenance", ""]
+            out += [f"- Window {m['id']} ({m['kind']}, {m['scope']}) {m['span']}, announced {m['announced']}"
+                    + (f": {m['reason']}" if m["reason"] else "") + f" — **{m['verdict']}**"
+                    + (f" [{'; '.join(m['flags'])}]" if m["flags"] else "") for m in r["maintenance"]]
+        out += ["", "### Service credit", "", r["credit_sentence"]]
+    return "\n".join(out) + "\n"
