@@ -1,6 +1,7 @@
 """Glue between the store and the pure engine: pick a wide-enough window, evaluate, report."""
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import itertools
 import json
@@ -15,7 +16,7 @@ from .sla.engine import RegionTimeline, evaluate, touches_edge
 from .sla.intervals import intersect, overlap_ms
 from .sla.model import Fleet, ProbeSpec, Records
 from .sla.report import build_month
-from .sla.result import DayBar, Evidence, EvidenceKey, MonthResult, evidence_key
+from .sla.result import DayBar, DownSamples, Evidence, EvidenceKey, MonthResult, evidence_key
 from .storage import Storage
 
 DAY_MS = 86_400_000
@@ -116,6 +117,24 @@ def _evidence(store: Storage, probes: Sequence[ProbeSpec], start: int, end: int)
                            if c.get("status") != "operational"})
     return Evidence(tuple(sorted({r.probe for r in rows})), len(rows), rows[0].ts_ms, rows[-1].ts_ms, rows[0].error,
                     tuple(components.values()), tuple(incidents.values()))
+
+
+def counted_evidence(store: Storage, fleet: Fleet, result: MonthResult,
+                     region: str) -> dict[tuple[int, int], DownSamples | None]:
+    """For each of ``region``'s periods that counts, by (start, end): the failed samples of its critical
+    probes in the period (None: none kept, e.g. past retention)."""
+    section = result.region(region)
+    probes = [p for c in fleet.region(region).components if c.critical for p in c.probes]
+    lookback = max((p.stale_ms for p in probes), default=0)  # the sample whose state reaches into the period
+    found: dict[tuple[int, int], DownSamples | None] = {}
+    for period in section.periods if section is not None else ():
+        if period.counting:
+            rows = store.down_samples([p.id for p in probes], period.start_ms - lookback, period.end_ms)
+            errors = collections.Counter(row.error or "failed" for row in rows)
+            found[period.start_ms, period.end_ms] = None if not rows else DownSamples(
+                tuple(sorted({r.probe for r in rows})), tuple(sorted({r.vantage for r in rows})), len(rows),
+                rows[0].ts_ms, rows[-1].ts_ms, tuple(errors.most_common()))
+    return found
 
 
 def daily_bars(store: Storage, fleet: Fleet, now_ms: int, days: int = 90,

@@ -13,12 +13,14 @@ from .clock import SYSTEM
 from .commands import hooks as hook_cmds
 from .commands import records as record_cmds
 from .commands.common import Context, emit_rows
-from .commands.reporting import range_for, report_for, terms_of, write_output
+from .commands.reporting import claim_for, range_for, report_for, terms_of, write_output
 from .config import ConfigError, load_config, to_fleet
 from .config.fleet import stale_ms_by_probe
 from .errors import InputError, parse_instant
 from .importer import import_samples
 from .reports import FORMATS, render, render_rows
+from .reports.html import render_template, to_pdf
+from .reports.markdown import claim_markdown
 from .reports.serialize import RANGE_COLUMNS, exclusion_reasons, outage_summary_rows, range_rows, report_json
 from .sla.calendar import MonthError, iso
 from .storage import StoreError, StoreUnavailable, opened
@@ -59,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, default="table",
                    help="table, json, csv; markdown, html, pdf: the document to send (pdf needs --output or a pipe)")
     p.add_argument("--output", metavar="FILE", help="write here (replaced whole) instead of standard output")
+    p = sub.add_parser("claim", help="the service credit claim letter for a month, with its evidence (SLA §9)")
+    p.add_argument("--month", required=True, help="YYYY-MM: a month that is over, inside its claim period")
+    p.add_argument("--region", help="claim for this region only")
+    p.add_argument("--format", choices=["html", "pdf", "markdown"], default="html")
+    p.add_argument("--output", metavar="FILE", help="write here (replaced whole) instead of standard output")
+    p.add_argument("--force", action="store_true",
+                   help="print it even for a month not over, past its claim period or with nothing to claim (marked)")
     return parser
 
 
@@ -136,6 +145,19 @@ def cmd_report(ctx: Context, args) -> int:
     return 0
 
 
+def cmd_claim(ctx: Context, args) -> int:
+    view = claim_for(ctx, args.month, args.region, args.force)
+    if args.format == "markdown":
+        document: str | bytes = claim_markdown(view)
+    else:
+        html = render_template("claim.html", v=view)
+        document = to_pdf(html) if args.format == "pdf" else html
+    write_output(document, args.output)
+    for mark in view["marks"]:
+        print(f"sla-monitor: warning: {mark}", file=sys.stderr)
+    return 0
+
+
 def cmd_outages(ctx: Context, args) -> int:
     rows = outage_summary_rows(report_for(ctx, args.month, args.region))
     emit_rows(rows, args.format, ["region", "start", "end", "minutes", "counted_minutes", "open"],
@@ -166,7 +188,7 @@ def cmd_run(ctx: Context, args) -> int:
 COMMANDS = {
     "run": cmd_run,
     "check-config": cmd_check_config, "import": cmd_import, "prune": cmd_prune,
-    "report": cmd_report, "outages": cmd_outages, **record_cmds.COMMANDS, **hook_cmds.COMMANDS,
+    "report": cmd_report, "claim": cmd_claim, "outages": cmd_outages, **record_cmds.COMMANDS, **hook_cmds.COMMANDS,
 }
 
 

@@ -40,7 +40,7 @@ def test_report_formats_agree(run_cli, tmp_path):
     table = run_cli("report", "--month", "2026-11").out
     assert "99.953704" in table and "2026-11-03T10:00:00Z" in table
     markdown = run_cli("report", "--month", "2026-11", "--format", "markdown").out
-    assert markdown.startswith("# SLA report 2026-11") and "claim by 2026-12-30" in markdown
+    assert markdown.startswith("# TrueEngage (spec examples): SLA report 2026-11") and "Claim by 2026-12-30" in markdown
     rows = list(csv.DictReader(io.StringIO(run_cli("report", "--month", "2026-11", "--format", "csv").out)))
     assert rows[0]["region"] == "eu-west" and float(rows[0]["downtime_minutes"]) == 20.0
     assert float(rows[0]["availability_percent"]) == region["availability_percent"]
@@ -138,7 +138,7 @@ def test_unknown_samples_count_nothing_and_are_reported_with_their_cause(run_cli
     # Before the first sample and after the last one the state is unknown too, for want of samples.
     assert region["unknown_by_cause"]["no_data"] == region["unknown_minutes"] - 20.0 > 0
     markdown = run_cli("report", "--month", "2026-11", "--format", "markdown", now="2026-11-04T00:00:00Z").out
-    assert "the monitor's network was down 20.00 min" in markdown and "Unknown (not monitored, counts nothing)" in markdown
+    assert "the monitor's own network was down 20.00 min" in markdown and "| Unknown (counts nothing) |" in markdown
 
 
 def test_the_later_line_of_a_key_wins_whether_known_or_unknown(run_cli, tmp_path):

@@ -5,11 +5,16 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from ..accounting import month_report, range_months, resolve_month
+from ..accounting import counted_evidence, month_report, range_months, resolve_month
 from ..config import Config
 from ..errors import InputError
 from ..reports import Terms
+from ..reports.claim import claim_view, claimed_regions
+from ..reports.document import LocalTimes
+from ..reports.serialize import down_samples_json, report_json
+from ..sla.calendar import claim_deadline, from_ms, iso, month_bounds
 from ..sla.result import MonthResult
 from ..storage import opened
 from .common import Context
@@ -34,11 +39,51 @@ def report_for(ctx: Context, month_text: str | None, region: str | None) -> Mont
         return month_report(store, ctx.fleet, year, month, ctx.now_ms, None if region is None else [region])
 
 
+def claim_for(ctx: Context, month_text: str, region: str | None, force: bool) -> dict:
+    """The claim letter's view for a month that is over and still inside its claim period, with a credit
+    to claim; with ``force``, any month, marked with what is wrong."""
+    contract = ctx.cfg.contract
+    if contract is None:
+        raise InputError("the config has no contract section, which a claim names: add contract: {reference: "
+                         "<contract number>, customer: {name: …, contact: …, email: …}, provider: {name: …}}")
+    year, month = resolve_month(month_text, ctx.now_ms, ctx.fleet.timezone)
+    if region is not None:
+        ctx.check_region(region)
+    tz = ZoneInfo(ctx.fleet.timezone)
+    label, month_end = f"{year:04d}-{month:02d}", month_bounds(year, month, tz)[1]
+    today = from_ms(ctx.now_ms).astimezone(tz).date()
+    deadline = claim_deadline(year, month, ctx.fleet.policy.claim_window_days)
+    problems = []
+    if ctx.now_ms < month_end:
+        problems.append(f"DRAFT: {label} is not over until {LocalTimes(ctx.fleet.timezone).at(iso(month_end))}: "
+                        "its figures are month to date")
+    if today > deadline:
+        problems.append(f"LATE: the claim period for {label} ended {deadline.isoformat()} "
+                        f"({ctx.fleet.policy.claim_window_days} days after the month, SLA §9.4)")
+    with opened(ctx.db_path, create=False) as store:
+        result = month_report(store, ctx.fleet, year, month, ctx.now_ms, None if region is None else [region])
+        report = report_json(result)
+        claimed = [r["region"] for r in claimed_regions(report)]
+        if not claimed:
+            who = "no region earned a" if region is None else f"{region} earned no"
+            problems.append(f"NOTHING TO CLAIM: {who} service credit in {label}")
+        evidence = {name: {iso(start): down_samples_json(found)
+                           for (start, _), found in counted_evidence(store, ctx.fleet, result, name).items()}
+                    for name in claimed}
+    if problems and not force:
+        raise InputError("; ".join(p.split(": ", 1)[1] for p in problems)
+                         + " (--force prints the claim anyway, marked)")
+    return claim_view(report, evidence, contract.model_dump(), terms_of(ctx.cfg), today.isoformat(), problems)
+
+
 def terms_of(cfg: Config) -> Terms:
     """The contract's terms a document states beside the figures."""
     p = cfg.policy
     return Terms(service=cfg.service, credit_cap_percent=p.credit_cap_percent,
-                 maintenance_notice_hours=p.maintenance_notice_hours, claim_window_days=p.claim_window_days)
+                 maintenance_notice_hours=p.maintenance_notice_hours, claim_window_days=p.claim_window_days,
+                 availability_tiers=tuple((str(t.below_percent), t.credit_percent)
+                                          for t in sorted(p.availability_credits, key=lambda t: -t.below_percent)),
+                 third_parties=tuple(dict.fromkeys(t.provider for t in cfg.third_parties)))
 
 
 def write_output(document: str | bytes, output: str | None) -> None:

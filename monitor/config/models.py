@@ -123,6 +123,25 @@ class VantageHealthConfig(_Strict):
     interval: DurationMs = 30_000  # a round every interval, and one after any failed target sample
 
 
+class Party(_Strict):
+    """One side of the contract as a claim letter names it."""
+
+    name: str = Field(min_length=1)
+    address: str | None = None  # several lines allowed (a YAML block)
+    contact: str | None = None  # the person who handles the claim
+    email: str | None = None
+    phone: str | None = None
+
+
+class ContractConfig(_Strict):
+    """The agreement a service credit claim (``sla-monitor claim``) cites, and its parties."""
+
+    reference: str = Field(min_length=1)  # the contract or order number
+    agreement: str = "Service Level Agreement"  # the SLA document's name as the contract cites it
+    customer: Party
+    provider: Party
+
+
 class Config(_Strict):
     service: str = Field(min_length=1)
     timezone: str = "UTC"
@@ -138,6 +157,7 @@ class Config(_Strict):
     vantage_health: VantageHealthConfig = VantageHealthConfig()
     third_parties: list[ThirdPartyConfig] = []
     regions: list[RegionConfig] = Field(min_length=1)
+    contract: ContractConfig | None = None  # needed by `claim` only
 
     def all_probes(self):
         """Every probe with the region/component or third party it belongs to."""

@@ -45,6 +45,8 @@ class Terms:
     credit_cap_percent: int
     maintenance_notice_hours: int
     claim_window_days: int
+    availability_tiers: tuple[tuple[str, int], ...] = ()  # (below this availability %, credit %)
+    third_parties: tuple[str, ...] = ()  # the providers whose outages are excluded
 
 
 class LocalTimes:

@@ -60,3 +60,53 @@ def report_markdown(report: Json, terms: Terms) -> str:
                     + (f" [{'; '.join(m['flags'])}]" if m["flags"] else "") for m in r["maintenance"]]
         out += ["", "### Service credit", "", r["credit_sentence"]]
     return "\n".join(out) + "\n"
+
+
+def claim_markdown(v: Json) -> str:
+    """The claim letter (``claim.claim_view``) in Markdown."""
+    contract, customer, provider = v["contract"], v["contract"]["customer"], v["contract"]["provider"]
+    out = [f"**{mark}**\n" for mark in v["marks"]]
+    out += [f"From: {customer['name']}" + "".join(f"  \n{line}" for line in (customer["address"] or "").splitlines()),
+            "", f"To: {provider['name']}" + "".join(f"  \n{line}" for line in (provider["address"] or "").splitlines())
+            + (f"  \nAttn. {provider['contact']}" if provider["contact"] else ""), "", v["dated"], "",
+            f"# Service credit claim for {v['month']}", "",
+            f"**Contract {contract['reference']}**, {contract['agreement']}, service {v['service']}.", "",
+            f"Under the {contract['agreement']}, {customer['name']} claims the service credits below for {v['month']} "
+            f"({v['first']} to {v['last']}, {v['timezone']} time). The committed availability is {v['target']} % per "
+            "region and month. The evidence of each period of Downtime is in the appendix. We apply these clauses:", ""]
+    out += [f"- **{c['clause']}.** {c['text']}" for c in v["clauses"]]
+    out += ["", "## Credits claimed", ""]
+    if v["rows"]:
+        out.append(_table([[r["region"], r["availability"], r["downtime"], r["availability_credit"],
+                            r["resolution_credit"], r["same_event"], r["total"], r["fee"], r["amount"]]
+                           for r in v["rows"]],
+                          ["region", "availability", "downtime", "availability credit (§9.1)",
+                           "resolution credit (§9.2)", "same event (§9.3)", "credit (§9.4 cap applied)",
+                           "monthly fee", "amount"]))
+        if v["totals"]:
+            out += ["", f"Total: {', '.join(v['totals'])}."]
+        out += ["", "We ask you to apply the credits to the next invoice"
+                + (f". This claim is made within the claim period, which ends {v['deadline']}." if v["deadline"] else ".")]
+    else:
+        out.append("No region earned a service credit this month.")
+    out += ["", "## Contact", "", ", ".join(x for x in (customer["contact"] or customer["name"], customer["email"],
+                                                        customer["phone"]) if x), "",
+            "## Appendix: evidence", ""]
+    for a in v["appendix"]:
+        out += [f"### {a['region']}", "", f"Excluded and not claimed: {a['excluded']}. Unknown time (not claimed): "
+                f"{a['unknown']}.", ""]
+        for p in a["periods"]:
+            s = p["samples"]
+            out.append(f"- **{p['span']}**, {p['counted']} counted: " + (
+                "raw samples no longer kept (past retention)" if s is None else
+                f"{s['samples']} failed samples from {s['first']} to {s['last']}; probes {', '.join(s['probes'])}; "
+                f"vantages {', '.join(s['vantages'])}; errors: "
+                + "; ".join(f"{e['error']} ×{e['samples']}" for e in s["errors"][:5])))
+            out += [f"  - {'Excluded' if e['excludes'] else 'Not excluded'}: {e['text']}" for e in p["exclusions"]]
+        if a["missed"]:
+            out += ["", "Incidents that missed their resolution target (§9.2):", "",
+                    _table([[i["id"], i["severity"], i["opened"], i["resolved"], i["resolution"], i["target"], i["delay"]]
+                            for i in a["missed"]],
+                           ["incident", "severity", "opened", "resolved", "resolution", "target", "late by"])]
+        out.append("")
+    return "\n".join(out)

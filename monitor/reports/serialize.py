@@ -13,6 +13,7 @@ from ..sla.model import MINUTE_MS
 from ..sla.result import (
     ComponentResult,
     CreditResult,
+    DownSamples,
     Evidence,
     ExclusionSlice,
     Figures,
@@ -117,6 +118,15 @@ def evidence_json(found: Evidence | None) -> Json | None:
     return {"probes": list(found.probes), "samples": found.samples, "first_sample": iso(found.first_sample_ms),
             "last_sample": iso(found.last_sample_ms), "error": found.error, "components": list(found.components),
             "incidents": list(found.incidents)}
+
+
+def down_samples_json(found: DownSamples | None) -> Json | None:
+    """A counted period's failed samples, summed up (a claim's evidence)."""
+    if found is None:
+        return None
+    return {"probes": list(found.probes), "vantages": list(found.vantages), "samples": found.samples,
+            "first_sample": iso(found.first_sample_ms), "last_sample": iso(found.last_sample_ms),
+            "errors": [{"error": error, "samples": count} for error, count in found.errors]}
 
 
 def incident_json(a: Assessment) -> Json:

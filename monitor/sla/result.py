@@ -190,6 +190,18 @@ class Evidence(NamedTuple):
     incidents: tuple[Mapping[str, Any], ...]
 
 
+class DownSamples(NamedTuple):
+    """What the raw samples show of a counted period: the failed samples of the region's critical probes,
+    where and when they were taken, and their errors (most frequent first) — a claim's evidence."""
+
+    probes: tuple[str, ...]
+    vantages: tuple[str, ...]
+    samples: int
+    first_sample_ms: int
+    last_sample_ms: int
+    errors: tuple[tuple[str, int], ...]  # (error, how many samples), most frequent first
+
+
 class MonthResult(NamedTuple):
     """One local calendar month as of ``generated_ms`` (SLA-SPEC §10). ``components`` holds the
     non-critical components, or every one when built for the live gauges (the JSON report lists the

@@ -27,6 +27,7 @@ class StoredSample(NamedTuple):
     ts_ms: int
     error: str | None
     detail: str | None  # JSON text
+    vantage: str
 
 
 class Storage(Protocol):

@@ -60,8 +60,8 @@ class MemoryStore:
 
     def down_samples(self, probes: Sequence[str], lo: int, hi: int) -> list[StoredSample]:
         floor = max(lo, self._pruned_before or lo)
-        rows = [StoredSample(s.probe, ts, s.error, None if s.detail is None else json.dumps(s.detail))
-                for (probe, _), by_ts in self._samples.items() if probe in probes
+        rows = [StoredSample(s.probe, ts, s.error, None if s.detail is None else json.dumps(s.detail), vantage)
+                for (probe, vantage), by_ts in self._samples.items() if probe in probes
                 for ts, s in by_ts.items() if s.ok is False and floor <= ts < hi]
         return sorted(rows, key=operator.attrgetter("ts_ms"))
 

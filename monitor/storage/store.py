@@ -284,7 +284,8 @@ class Store(RecordsMixin, OutboxMixin):
         """The down samples of ``probes`` (names) in ``[lo, hi)``, by time."""
         marks = ",".join("?" * len(probes))
         rows = self.db.conn.execute(
-            f"SELECT p.name, s.ts, s.error, s.detail FROM samples s JOIN probes p ON p.id = s.probe_id"
+            f"SELECT p.name, s.ts, s.error, s.detail, v.name FROM samples s JOIN probes p ON p.id = s.probe_id"
+            f" JOIN vantages v ON v.id = s.vantage_id"
             f" WHERE p.name IN ({marks}) AND s.ok = 0 AND s.ts >= ? AND s.ts < ? ORDER BY s.ts",
             [*probes, lo, hi]).fetchall()
         return [StoredSample(*row) for row in rows]

@@ -1,0 +1,92 @@
+"""The service credit claim: a letter to the provider built from the month's report (SLA §8, §9). Pure:
+the report object, the evidence of the counted periods, the contract and the terms in; a view for the
+claim templates out."""
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Mapping
+
+from .document import (
+    Json,
+    LocalTimes,
+    Terms,
+    excluded_words,
+    incident_view,
+    minutes_text,
+    month_span,
+    percent_text,
+    period_view,
+)
+
+
+def claimed_regions(report: Json) -> list[Json]:
+    """The regions that earned a credit."""
+    return [r for r in report["regions"] if r["credit"]["eligible"] and r["credit"]["total_percent"] > 0]
+
+
+def _clauses(report: Json, terms: Terms, deadline: str | None, dated: str) -> list[Json]:
+    """The SLA clauses the claim applies, each with what they say, in this contract's figures."""
+    third = ", ".join(terms.third_parties) or "the third parties the Service depends on"
+    tiers = "; ".join(f"below {below} %: {credit} % of the monthly fee" for below, credit in terms.availability_tiers)
+    return [
+        {"clause": "§8 Downtime", "text": (
+            f"The Service is unavailable in a region while a critical component fails. Such time counts as Downtime "
+            f"only where it lasts {report['threshold_minutes']:g} or more consecutive minutes, after excluding "
+            f"maintenance announced at least {terms.maintenance_notice_hours} hours ahead, emergency maintenance, "
+            f"failures of {third}, and the Agreement's other exclusions. Monthly availability is the month's minutes "
+            f"less Downtime, over the month's minutes; the commitment is {report['target_percent']} % per region.")},
+        {"clause": "§9.1 Availability credits", "text": f"Monthly availability {tiers}."},
+        {"clause": "§9.2 Resolution credits", "text": (
+            "When more than 10 % of a month's P1 and P2 incidents miss their resolution targets, a credit by the "
+            "mean delay of the missed ones: up to 25 % over target 10 %, up to 50 % 15 %, more 25 %.")},
+        {"clause": "§9.3 Same event", "text": (
+            "When one event gives rise to both an availability and a resolution credit, only the larger applies.")},
+        {"clause": "§9.4 Cap and claim period", "text": (
+            f"A month's credits are capped at {terms.credit_cap_percent} % of its monthly fee and are claimed in "
+            f"writing within {terms.claim_window_days} days after the month ends"
+            + (f": for this month, by {deadline}; this claim is dated {dated}." if deadline else "."))},
+    ]
+
+
+def claim_view(report: Json, evidence: Mapping[str, Mapping[str, Json | None]], contract: Json, terms: Terms,
+               dated: str, marks: list[str]) -> Json:
+    """Everything the claim letter shows. ``evidence``: per region, each counted period's failed samples
+    by its start (ISO); ``dated``: the letter's local date; ``marks``: why it is printed anyway (--force)."""
+    times = LocalTimes(report["timezone"])
+    lo, hi, _ = month_span(report)
+    claimed = claimed_regions(report)
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for r in claimed:
+        if r["credit"]["amount"] is not None:
+            totals[r["credit"]["currency"]] += Decimal(r["credit"]["amount"])
+    deadline = next((r["credit"]["claim_deadline"] for r in claimed), None)
+    rows, appendix = [], []
+    for r in claimed:
+        c = r["credit"]
+        rows.append({"region": r["region"], "availability": percent_text(r["availability_percent"]),
+                     "downtime": minutes_text(r["downtime_minutes"]),
+                     "availability_credit": f"{c['availability_percent']} %",
+                     "resolution_credit": f"{c['resolution_percent']} %", "same_event": "yes" if c["same_event"] else "no",
+                     "total": f"{c['total_percent']} %",
+                     "fee": "–" if c["monthly_fee"] is None else f"{c['monthly_fee']} {c['currency']}",
+                     "amount": "–" if c["amount"] is None else f"{c['amount']} {c['currency']}",
+                     "values": {"total_percent": c["total_percent"], "amount": c["amount"],
+                                "monthly_fee": c["monthly_fee"], "currency": c["currency"]}})
+        periods = []
+        for p in r["periods"]:
+            if any(x["counted"] for x in p["pieces"]):
+                found = evidence.get(r["region"], {}).get(p["start"])
+                periods.append({**period_view(p, times), "samples": None if found is None else {
+                    **found, "first": times.at(found["first_sample"]), "last": times.at(found["last_sample"])}})
+        appendix.append({"region": r["region"], "periods": periods,
+                         "missed": [incident_view(i, times) for i in r["incidents"] if i["met"] is False and i["counts"]],
+                         "excluded": excluded_words(r["excluded_minutes"]), "unknown": minutes_text(r["unknown_minutes"])})
+    return {
+        "service": terms.service, "month": report["month"], "timezone": report["timezone"],
+        "first": times.at(lo.isoformat()), "last": times.at(hi.isoformat()), "dated": dated,
+        "contract": contract, "marks": marks, "deadline": deadline,
+        "clauses": _clauses(report, terms, deadline, dated),
+        "rows": rows, "totals": [f"{amount} {currency}" for currency, amount in sorted(totals.items())],
+        "appendix": appendix, "threshold": f"{report['threshold_minutes']:g}", "target": report["target_percent"],
+    }
