@@ -5,7 +5,7 @@ import collections
 import datetime as dt
 import itertools
 import json
-from typing import Sequence
+from typing import NamedTuple, Sequence
 from zoneinfo import ZoneInfo
 
 from .errors import InputError
@@ -16,7 +16,16 @@ from .sla.engine import RegionTimeline, evaluate, touches_edge
 from .sla.intervals import intersect, overlap_ms
 from .sla.model import Fleet, ProbeSpec, Records
 from .sla.report import build_month
-from .sla.result import DayBar, DownSamples, Evidence, EvidenceKey, MonthResult, evidence_key
+from .sla.result import (
+    DayBar,
+    DownSamples,
+    Evidence,
+    EvidenceKey,
+    MonthResult,
+    RecentOutage,
+    WindowUptime,
+    evidence_key,
+)
 from .storage import Storage
 
 DAY_MS = 86_400_000
@@ -137,23 +146,47 @@ def counted_evidence(store: Storage, fleet: Fleet, result: MonthResult,
     return found
 
 
+UPTIME_WINDOWS = (("24h", DAY_MS), ("7d", 7 * DAY_MS), ("30d", 30 * DAY_MS), ("90d", 90 * DAY_MS))
+RECENT_OUTAGES = 10
+
+
+class History(NamedTuple):
+    """A region's last days for the status page: daily bars, rolling uptime and recent outages."""
+
+    bars: dict[str, list[DayBar]]
+    uptime: dict[str, list[WindowUptime]]
+    outages: dict[str, list[RecentOutage]]
+
+
 def daily_bars(store: Storage, fleet: Fleet, now_ms: int, days: int = 90,
                records: Records | None = None) -> dict[str, list[DayBar]]:
     """Per region, one entry per local day for the last ``days`` days (today so far included): counted
     downtime, down time (brief or excluded included), excluded down time and unknown time, for the
     status page's bars."""
+    return _history(store, fleet, now_ms, days, (), records).bars
+
+
+def recent_history(store: Storage, fleet: Fleet, now_ms: int, records: Records | None = None) -> History:
+    """The 90 daily bars, the uptime over each of UPTIME_WINDOWS and the RECENT_OUTAGES latest outages that
+    counted, were excluded or are open, from one evaluation."""
+    return _history(store, fleet, now_ms, 90, UPTIME_WINDOWS, records)
+
+
+def _history(store: Storage, fleet: Fleet, now_ms: int, days: int, windows: Sequence[tuple[str, int]],
+             records: Records | None) -> History:
     tz = ZoneInfo(fleet.timezone)
     today = from_ms(now_ms).astimezone(tz).date()
     starts = [local_midnight_ms(today - dt.timedelta(days=n), tz) for n in range(days - 1, -2, -1)]
+    since = min([starts[0], *(now_ms - span for _, span in windows)])
     with gc_paused():
         records = records if records is not None else store.load_records()
-        timelines, _, _ = timelines_around(store, fleet, records, starts[0], now_ms, now_ms)
-    bars: dict[str, list[DayBar]] = {}
+        timelines, _, _ = timelines_around(store, fleet, records, since, now_ms, now_ms)
+    history = History({}, {}, {})
     for name, t in timelines.items():
         counted = counted_pieces(t.periods)
         down = [(p.start_ms, p.end_ms) for p in t.periods]
         excluded = intersect(down, t.excluded)
-        bars[name] = [
+        history.bars[name] = [
             DayBar(day=from_ms(lo).astimezone(tz).date(),
                    counted_ms=overlap_ms(counted, lo, min(hi, now_ms)),
                    down_ms=overlap_ms(down, lo, min(hi, now_ms)),
@@ -162,4 +195,26 @@ def daily_bars(store: Storage, fleet: Fleet, now_ms: int, days: int = 90,
                    span_ms=max(0, min(hi, now_ms) - lo))
             for lo, hi in itertools.pairwise(starts)
         ]
-    return bars
+        history.uptime[name] = [
+            WindowUptime(label, span, overlap_ms(down, now_ms - span, now_ms), overlap_ms(counted, now_ms - span, now_ms),
+                         overlap_ms(t.states.unknown, now_ms - span, now_ms))
+            for label, span in windows]
+        if windows:
+            history.outages[name] = _recent_outages(t, since, now_ms)
+    return history
+
+
+def _recent_outages(t: RegionTimeline, since_ms: int, now_ms: int) -> list[RecentOutage]:
+    """The latest periods that counted, were excluded (in part) or are open, newest first."""
+    out: list[RecentOutage] = []
+    for period in reversed(t.periods):
+        if period.end_ms <= since_ms or len(out) == RECENT_OUTAGES:
+            break
+        reasons = tuple(dict.fromkeys((e.reason, e.detail) for e in t.entries if e.reason is not None
+                                      and e.start_ms < period.end_ms and e.end_ms > period.start_ms))
+        counted_ms = sum(p.end_ms - p.start_ms for p in period.pieces if p.counted)
+        if not (counted_ms or reasons or period.open):
+            continue
+        status = "counted" if counted_ms else "excluded" if reasons else "brief"  # brief: open, not counting yet
+        out.append(RecentOutage(period.start_ms, min(period.end_ms, now_ms), period.open, counted_ms, status, reasons))
+    return out

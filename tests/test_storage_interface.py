@@ -54,7 +54,7 @@ def test_segments_and_history_agree_whatever_the_order_of_arrival(tmp_path_facto
     stores = [open_store(kind, tmp_path_factory.mktemp(kind)) for kind in KINDS]
     try:
         for batch in batches:
-            samples = [Sample(probe, "local", NOV + minute * MIN, ok, 5.0 if ok else None,
+            samples = [Sample(probe, "local", NOV + minute * MIN, ok, float(5 + minute % 7) if ok else None,
                               None if ok else "HTTP 503", cause=cause) for minute, probe, (ok, cause) in batch]
             for store in stores:
                 store.append_samples(samples, {"w": 3 * MIN, "g": 3 * MIN})
@@ -63,6 +63,8 @@ def test_segments_and_history_agree_whatever_the_order_of_arrival(tmp_path_facto
                                                                                            NOV + 101 * MIN).items()})
         same(stores, lambda s: s.live_history("local", 2))
         same(stores, lambda s: s.down_samples(["w"], NOV, NOV + 400 * MIN))
+        # whole-number latencies: the means are exact whatever the order of summing
+        same(stores, lambda s: s.latency_series(["w", "g"], NOV + 7 * MIN, NOV + 290 * MIN, 15 * MIN))
     finally:
         for store in stores:
             store.close()

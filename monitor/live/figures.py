@@ -6,16 +6,19 @@ import logging
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from ..accounting import daily_bars, month_report
+from ..accounting import History, daily_bars, month_report, recent_history
 from ..clock import Clock
 from ..sla.calendar import month_of, previous_month
 from ..sla.model import Fleet, MaintenanceWindow
 from ..sla.result import DayBar, MonthResult, RegionResult
+from ..storage.interface import LatencyBucket
 from .dbthread import DbThread
 
 log = logging.getLogger("sla_monitor.figures")
 PREVIOUS_MONTH_EVERY_MS = 600_000
-BARS_EVERY_MS = 300_000
+BARS_EVERY_MS = 300_000  # the 90 days behind today, the rolling uptime, recent outages and latencies
+LATENCY_SPAN_MS = 86_400_000  # the status page's response-time charts: the last 24 hours …
+LATENCY_BUCKET_MS = 900_000  # … in 15-minute buckets
 
 
 class LiveFigures:
@@ -31,6 +34,9 @@ class LiveFigures:
         self.current: MonthResult | None = None
         self.previous: MonthResult | None = None
         self.bars: dict[str, list[DayBar]] = {}
+        self.history = History({}, {}, {})
+        self.history_ms: int | None = None
+        self.latency: dict[tuple[str, str], list[LatencyBucket]] = {}  # by (region, component)
         self.maintenance: tuple[MaintenanceWindow, ...] = ()
         self.computed_ms: int | None = None
         self._previous_ms = self._bars_ms = -10**15
@@ -51,11 +57,17 @@ class LiveFigures:
                 store, self.fleet, py, pm, now, all_components=True, records=records))
             self._previous_ms = now
         if now - self._bars_ms > BARS_EVERY_MS:
-            self.bars = await self.db.run(lambda store: daily_bars(store, self.fleet, now, records=records))
-            self._bars_ms = now
+            self.history = await self.db.run(lambda store: recent_history(store, self.fleet, now, records=records))
+            self.latency = await self.db.run(lambda store: self._latencies(store, now))
+            self.bars, self._bars_ms, self.history_ms = self.history.bars, now, now
         # Today's bar from this snapshot (the 90 days behind it change only at midnight).
         self.bars = {name: days[:-1] + today.get(name, days[-1:]) for name, days in self.bars.items()}
         self.current, self.live, self.computed_ms = current, live, now
+
+    def _latencies(self, store, now_ms: int) -> dict[tuple[str, str], list[LatencyBucket]]:
+        return {(region.name, c.name): store.latency_series([p.id for p in c.probes], now_ms - LATENCY_SPAN_MS, now_ms,
+                                                              LATENCY_BUCKET_MS)
+                for region in self.fleet.regions for c in region.components}
 
     def region(self, window: str, name: str) -> RegionResult | None:
         """Region ``name`` of the ``month_to_date`` or ``previous_month`` figures, once computed."""

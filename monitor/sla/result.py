@@ -169,6 +169,38 @@ class DayBar(NamedTuple):
     span_ms: int  # the day's length so far
 
 
+class WindowUptime(NamedTuple):
+    """A region over the last ``span_ms`` before the snapshot (the status page's 24 h / 7 d / 30 d / 90 d)."""
+
+    label: str
+    span_ms: int
+    down_ms: int  # unavailable, brief and excluded time included (the raw figure's downtime)
+    counted_ms: int  # counted Downtime (the SLA figure's)
+    unknown_ms: int
+
+    @property
+    def raw_percent(self) -> Fraction | None:
+        """Up over the known time: every unavailability counts, exclusions and the threshold do not apply."""
+        known = self.span_ms - self.unknown_ms
+        return percent_of(known - self.down_ms, known) if known > 0 else None
+
+    @property
+    def sla_percent(self) -> Fraction:
+        """As the SLA counts: counted Downtime over the whole span (unknown time counts as up)."""
+        return percent_of(self.span_ms - self.counted_ms, self.span_ms)
+
+
+class RecentOutage(NamedTuple):
+    """An unavailability period of the last days for the status page, with what it counted as."""
+
+    start_ms: int
+    end_ms: int
+    open: bool
+    counted_ms: int
+    status: str  # "counted", "excluded" (wholly), "brief"
+    reasons: tuple[tuple[str, str], ...]  # (reason, detail) of the exclusions that applied
+
+
 EvidenceKey = tuple[str, int, int]  # an exclusion slice's (source, start_ms, end_ms)
 
 

@@ -30,6 +30,13 @@ class StoredSample(NamedTuple):
     vantage: str
 
 
+class LatencyBucket(NamedTuple):
+    start_ms: int
+    mean_ms: float
+    max_ms: float
+    samples: int
+
+
 class Storage(Protocol):
     # -- samples and state segments -------------------------------------------------------------
     def append_samples(self, samples: Sequence[Sample], stale_ms: Mapping[str, int],
@@ -43,6 +50,11 @@ class Storage(Protocol):
 
     def down_samples(self, probes: Sequence[str], lo: int, hi: int) -> list[StoredSample]:
         """The down samples of ``probes`` in ``[lo, hi)``, by time."""
+        ...
+
+    def latency_series(self, probes: Sequence[str], lo: int, hi: int, bucket_ms: int) -> list[LatencyBucket]:
+        """The successful samples of ``probes`` (any vantage) in ``[lo, hi)`` by ``bucket_ms`` bucket
+        (aligned to multiples of it): their mean and largest latency, oldest bucket first."""
         ...
 
     def live_history(self, vantage: str,

@@ -7,6 +7,7 @@ forgotten, so their segments stay, as they do in SQLite."""
 from __future__ import annotations
 
 import json
+import math
 import operator
 from typing import Any, Mapping, Sequence
 
@@ -16,7 +17,7 @@ from ..sla.calendar import iso
 from ..sla.model import Records, Segment
 from ..sla.timeline import SegmentMap, fold_segments
 from .errors import already_cancelled, no_such, pruned, resolved_before_opened
-from .interface import DueDeliveries, Routed, StoredSample
+from .interface import DueDeliveries, LatencyBucket, Routed, StoredSample
 from .outbox import EVENT_LOG_KEYS, GIVEN_UP
 from .records import is_hand_id, records_of
 
@@ -64,6 +65,17 @@ class MemoryStore:
                 for (probe, vantage), by_ts in self._samples.items() if probe in probes
                 for ts, s in by_ts.items() if s.ok is False and floor <= ts < hi]
         return sorted(rows, key=operator.attrgetter("ts_ms"))
+
+    def latency_series(self, probes: Sequence[str], lo: int, hi: int, bucket_ms: int) -> list[LatencyBucket]:
+        floor = max(lo, self._pruned_before or lo)
+        buckets: dict[int, list[float]] = {}
+        for (probe, _), by_ts in self._samples.items():
+            if probe in probes:
+                for ts, s in by_ts.items():
+                    if s.ok and s.latency_ms is not None and floor <= ts < hi:
+                        buckets.setdefault(ts // bucket_ms * bucket_ms, []).append(s.latency_ms)
+        return [LatencyBucket(start, math.fsum(values) / len(values), max(values), len(values))
+                for start, values in sorted(buckets.items())]
 
     def live_history(self, vantage: str,
                      per_probe: int) -> tuple[dict[str, list[tuple[int, bool | None]]], dict[str, int]]:

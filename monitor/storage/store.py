@@ -19,7 +19,7 @@ from ..sla.calendar import iso
 from ..sla.model import Segment
 from ..sla.timeline import SegmentMap, fold_segments
 from .errors import StoreError, StoreUnavailable, pruned
-from .interface import Routed, StoredSample
+from .interface import LatencyBucket, Routed, StoredSample
 from .outbox import OutboxMixin
 from .records import RecordsMixin
 from .schema import MIGRATIONS, SCHEMA_VERSION
@@ -289,6 +289,21 @@ class Store(RecordsMixin, OutboxMixin):
             f" WHERE p.name IN ({marks}) AND s.ok = 0 AND s.ts >= ? AND s.ts < ? ORDER BY s.ts",
             [*probes, lo, hi]).fetchall()
         return [StoredSample(*row) for row in rows]
+
+    def latency_series(self, probes: Sequence[str], lo: int, hi: int, bucket_ms: int) -> list[LatencyBucket]:
+        """The successful samples of ``probes`` in ``[lo, hi)`` by bucket: mean and largest latency."""
+        wanted = set(probes)
+        probe_ids = [pid for pid, name in self.names("probes").items() if name in wanted]
+        vantage_ids = list(self.names("vantages"))
+        if not probe_ids or not vantage_ids:
+            return []
+        # Naming every vantage lets the (probe, vantage, ts) key serve the time range.
+        rows = self.db.conn.execute(
+            f"SELECT (ts / ?) * ? AS bucket, avg(latency_ms), max(latency_ms), count(*) FROM samples"
+            f" WHERE probe_id IN ({','.join('?' * len(probe_ids))}) AND vantage_id IN ({','.join('?' * len(vantage_ids))})"
+            f" AND ts >= ? AND ts < ? AND ok = 1 AND latency_ms IS NOT NULL GROUP BY bucket ORDER BY bucket",
+            [bucket_ms, bucket_ms, *probe_ids, *vantage_ids, lo, hi]).fetchall()
+        return [LatencyBucket(*row) for row in rows]
 
     def prune_samples(self, before_ms: int) -> int:
         """Delete raw samples older than ``before_ms`` (segments stay); returns how many."""

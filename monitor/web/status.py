@@ -11,10 +11,12 @@ from typing import Mapping
 import jinja2
 
 from ..config import Config
-from ..live.figures import LiveFigures
+from ..errors import parse_instant
+from ..live.figures import LATENCY_BUCKET_MS, LATENCY_SPAN_MS, LiveFigures
+from ..reports.document import REASON_WORDS
 from ..reports.serialize import exclusion_json, figures_json, minutes
 from ..sla.calendar import iso
-from ..sla.result import DayBar, Evidence, ExclusionSlice, MonthResult, RegionResult
+from ..sla.result import DayBar, Evidence, ExclusionSlice, MonthResult, RecentOutage, RegionResult, percent_of
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("monitor.web", "templates"),
                           autoescape=jinja2.select_autoescape(["html"]))
@@ -38,11 +40,15 @@ def status_json(figures: LiveFigures, cfg: Config, now_ms: int) -> dict:
                   if mtd is not None and current is not None else None)
         regions.append({
             "region": region.name,
+            "uptime": _uptime(figures, region.name, mtd),
+            "recent_outages": [_recent(o) for o in figures.history.outages.get(region.name, [])],
             "environment": region.environment,
             "state": _state(mtd, outage, current.generated_ms if current is not None else None),
             "outage": outage,
             "components": [
                 {"component": c.name, "critical": c.critical,
+                 "latency": [{"start": iso(b.start_ms), "mean_ms": round(b.mean_ms, 3), "max_ms": round(b.max_ms, 3),
+                              "samples": b.samples} for b in figures.latency.get((region.name, c.name), [])],
                  "state": live.get("components", {}).get((region.name, c.name), "unknown"),
                  "probes": [live.get("probes", {}).get(p.id) or {"probe": p.id, "state": "unknown", "last": None}
                             for p in c.probes]}
@@ -57,7 +63,34 @@ def status_json(figures: LiveFigures, cfg: Config, now_ms: int) -> dict:
               "probes": [live.get("probes", {}).get(p.id) for p in t.probes]}
              for t in cfg.third_parties]
     return {"service": cfg.service, "vantage": cfg.vantage, "now": iso(now_ms), "as_of": iso(figures.computed_ms),
+            "history_as_of": iso(figures.history_ms), "latency_bucket_minutes": LATENCY_BUCKET_MS // 60_000,
             "vantage_health": live.get("vantage"), "regions": regions, "third_parties": third}
+
+
+def _uptime(figures: LiveFigures, region: str, mtd: RegionResult | None) -> list[dict]:
+    """Uptime over the rolling windows and this calendar month: the SLA's figure (counted Downtime over
+    the whole span) beside the raw one (every unavailability over the known time)."""
+    rows = [{"window": w.label, "sla_percent": float(w.sla_percent),
+             "raw_percent": None if w.raw_percent is None else float(w.raw_percent),
+             "counted_minutes": minutes(w.counted_ms), "down_minutes": minutes(w.down_ms),
+             "unknown_minutes": minutes(w.unknown_ms)}
+            for w in figures.history.uptime.get(region, [])]
+    if mtd is not None:
+        f = mtd.figures
+        down = sum(p.end_ms - p.start_ms for p in mtd.periods)
+        known = f.elapsed_ms - f.unknown_ms
+        rows.append({"window": "month", "sla_percent": float(f.availability_percent),
+                     "raw_percent": float(percent_of(known - down, known)) if known > 0 else None,
+                     "counted_minutes": minutes(f.downtime_ms), "down_minutes": minutes(down),
+                     "unknown_minutes": minutes(f.unknown_ms)})
+    return rows
+
+
+def _recent(o: RecentOutage) -> dict:
+    reasons = [f"{REASON_WORDS.get(reason, reason)}" + (f": {detail}" if detail else "") for reason, detail in o.reasons]
+    return {"start": iso(o.start_ms), "end": None if o.open else iso(o.end_ms), "open": o.open,
+            "minutes": minutes(o.end_ms - o.start_ms), "counted_minutes": minutes(o.counted_ms), "status": o.status,
+            "reasons": reasons}
 
 
 def probe_json(p, now_ms: int, confirm: int) -> dict:
@@ -154,19 +187,45 @@ def _bar_class(day: DayBar) -> str:
     return "brief" if day.down_ms else "up"
 
 
+BAR_WORDS = {"up": "up", "down": "counted downtime", "excluded": "down, excluded", "brief": "brief, not counted",
+             "unknown": "mostly unknown"}
+
+
 def _bar_title(day: DayBar) -> str:
-    return (f"{day.day.isoformat()}: {minutes(day.counted_ms):.1f} min counted, "
+    return (f"{day.day.isoformat()}, {BAR_WORDS[_bar_class(day)]}: {minutes(day.counted_ms):.1f} min counted, "
             f"{minutes(day.down_ms - day.excluded_ms):.1f} min down not excluded, "
             f"{minutes(day.excluded_ms):.1f} min excluded, {minutes(day.unknown_ms):.1f} min unknown")
+
+
+CHART_W, CHART_H = 300, 40
+
+
+def latency_chart(points: list[dict], until_ms: int | None, span_ms: int) -> dict:
+    """A response-time sparkline (SVG units) of ``points`` over the ``span_ms`` before ``until_ms``, and
+    the same in words for those who cannot see it."""
+    if not points or until_ms is None:
+        return {"mean": "", "max": "", "words": "no successful samples in the last 24 hours"}
+    top = max(p["max_ms"] for p in points) or 1.0
+    start = until_ms - span_ms
+
+    def line(key: str) -> str:
+        return " ".join(f"{(parse_instant(p['start'], 'start') - start) / span_ms * CHART_W:.1f},"
+                        f"{CHART_H - 2 - p[key] / top * (CHART_H - 4):.1f}" for p in points)
+    mean = sum(p["mean_ms"] * p["samples"] for p in points) / sum(p["samples"] for p in points)
+    return {"mean": line("mean_ms"), "max": line("max_ms"),
+            "words": f"mean {mean:.0f} ms, slowest {top:.0f} ms over the last 24 hours"}
 
 
 def render_status_page(figures: LiveFigures, cfg: Config, now_ms: int) -> str:
     """Per region: badge and banner (counted, brief or excluded, with the reason), availability beside
     coverage, budget, components and probes with their last errors, 90 daily bars; third parties."""
     data = status_json(figures, cfg, now_ms)
+    span_ms = LATENCY_SPAN_MS
     for region in data["regions"]:
         region["bars"] = [{"class": _bar_class(day), "title": _bar_title(day)}
                           for day in figures.bars.get(region["region"], [])]
+        for c in region["components"]:
+            c["chart"] = latency_chart(c["latency"], figures.history_ms, span_ms)
     title = cfg.web.title or f"{cfg.service} status"
     return _ENV.get_template("status.html").render(title=title, data=data, target=float(cfg.policy.target_percent))
 
