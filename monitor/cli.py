@@ -18,7 +18,7 @@ from .config import ConfigError, load_config, to_fleet
 from .config.fleet import stale_ms_by_probe
 from .errors import InputError, parse_instant
 from .importer import import_samples
-from .reports import FORMATS, render, render_rows
+from .reports import FORMATS, render, render_range
 from .reports.html import render_template, to_pdf
 from .reports.markdown import claim_markdown
 from .reports.serialize import RANGE_COLUMNS, exclusion_reasons, outage_summary_rows, range_rows, report_json
@@ -138,10 +138,9 @@ def cmd_report(ctx: Context, args) -> int:
         return 0
     if args.last is None:
         raise InputError("--from needs --to (the last month of the range, e.g. --from 2026-01 --to 2026-12)")
-    if args.format in ("html", "pdf"):
-        raise InputError(f"--format {args.format} is for one month's report; a range is json, table, markdown or csv")
-    write_output(render_rows(range_rows(range_for(ctx, args.first, args.last, args.region)), RANGE_COLUMNS,
-                             args.format), args.output)
+    rows = range_rows(range_for(ctx, args.first, args.last, args.region))
+    write_output(render_range(rows, RANGE_COLUMNS, args.format, terms_of(ctx.cfg), ctx.fleet.timezone,
+                              float(ctx.cfg.policy.target_percent), iso(ctx.now_ms)), args.output)
     return 0
 
 

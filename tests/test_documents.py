@@ -181,6 +181,31 @@ def test_a_bad_output_or_format_is_refused_and_writes_nothing(golden_store, caps
     assert cli(golden_store, "report", "--month", "2026-09", "--format", "html",
                "--output", str(tmp_path / "missing" / "r.html")) == 2
     assert "directory" in capsys.readouterr().err
-    assert cli(golden_store, "report", "--from", "2026-09", "--to", "2026-10", "--format", "pdf") == 2
-    assert "for one month's report" in capsys.readouterr().err
+    assert cli(golden_store, "report", "--month", "2026-09", "--format", "pdf",
+               "--output", str(tmp_path)) == 2
+    assert "is a directory; give a file name" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_range_overview_document_shows_each_months_own_figures(golden_store, capsys, tmp_path):  # noqa: F811
+    rows = json.loads(output(golden_store, capsys, "report", "--from", "2026-08", "--to", "2026-10", "--format", "json"))
+    page = output(golden_store, capsys, "report", "--from", "2026-08", "--to", "2026-10", "--format", "html")
+    cells = re.findall(r'data-region="([^"]+)" data-month="([^"]+)" data-key="availability_percent" '
+                       r"data-value='([^']+)'>([^<]+)<", page)
+    assert len(cells) == len(rows) == 9
+    by_key = {(r["region"], r["month"]): r for r in rows}
+    for region, month, value, text in cells:
+        assert json.loads(value) == by_key[region, month]["availability_percent"]
+        assert text == f"{json.loads(value):.4f} %"
+    # one small chart per region, a bar per month, red where the month missed the target
+    charts = re.findall(r"<figure>.*?</figure>", page, re.S)
+    assert len(charts) == 3
+    us = next(c for c in charts if "<strong>us-east</strong>" in c)
+    assert "2 of 3 months missed; credits 820.00 USD" in us
+    assert us.count('fill="#c62828"') == 2 and us.count('fill="#2e9e5b"') == 1
+    assert not re.search(r"url\(|@import|https?://|src=|href=", page)
+    pdf = tmp_path / "range.pdf"
+    assert cli(golden_store, "report", "--from", "2026-08", "--to", "2026-10", "--format", "pdf", "--output", str(pdf)) == 0
+    text = " ".join(subprocess.run([tool("pdftotext"), str(pdf), "-"], capture_output=True, text=True,
+                                   check=True).stdout.split())
+    assert "99.8380 %" in text and "820.00 USD" in text

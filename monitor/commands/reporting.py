@@ -98,6 +98,8 @@ def write_output(document: str | bytes, output: str | None) -> None:
         sys.stdout.buffer.flush()
         return
     target = Path(output)
+    if target.is_dir():
+        raise InputError(f"--output {output} is a directory; give a file name (e.g. {target / 'report.pdf'})")
     if not target.parent.is_dir():
         raise InputError(f"--output {output}: directory {target.parent} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)

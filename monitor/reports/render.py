@@ -9,8 +9,9 @@ import orjson
 from tabulate import tabulate
 
 from .document import UNKNOWN_WORDS, Terms, notable
-from .html import report_html, to_pdf
+from .html import render_template, report_html, to_pdf
 from .markdown import report_markdown
+from .overview import range_view
 
 
 def _pct(value: float) -> str:
@@ -139,6 +140,15 @@ def render(report: dict, fmt: str, terms: Terms) -> str | bytes:
     if fmt == "pdf":
         return to_pdf(report_html(report, terms))
     return RENDERERS[fmt](report)
+
+
+def render_range(rows: list[dict], columns: list[str], fmt: str, terms: Terms, timezone: str, target: float,
+                 generated: str) -> str | bytes:
+    """The range overview in one of FORMATS: flat rows, or (html, pdf) small multiples and a table."""
+    if fmt in ("html", "pdf"):
+        html = render_template("range.html", v=range_view(rows, terms, timezone, target, generated))
+        return to_pdf(html) if fmt == "pdf" else html
+    return render_rows(rows, columns, fmt)
 
 
 def render_rows(rows: list[dict], columns: list[str], fmt: str) -> str:
