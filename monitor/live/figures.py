@@ -40,6 +40,8 @@ class LiveFigures:
         self.maintenance: tuple[MaintenanceWindow, ...] = ()
         self.computed_ms: int | None = None
         self._previous_ms = self._bars_ms = -10**15
+        # A monitor just started has little history: recompute it 30 s, 1, 2 and 4 min apart, then every 5 min.
+        self._bars_every_ms = 15_000
 
     async def refresh(self) -> None:
         """Recompute month to date (always), the previous month and the daily bars (now and then)."""
@@ -56,10 +58,11 @@ class LiveFigures:
             self.previous = await self.db.run(lambda store: month_report(
                 store, self.fleet, py, pm, now, all_components=True, records=records))
             self._previous_ms = now
-        if now - self._bars_ms > BARS_EVERY_MS:
+        if now - self._bars_ms >= self._bars_every_ms:
             self.history = await self.db.run(lambda store: recent_history(store, self.fleet, now, records=records))
             self.latency = await self.db.run(lambda store: self._latencies(store, now))
             self.bars, self._bars_ms, self.history_ms = self.history.bars, now, now
+            self._bars_every_ms = min(2 * self._bars_every_ms, BARS_EVERY_MS)
         # Today's bar from this snapshot (the 90 days behind it change only at midnight).
         self.bars = {name: days[:-1] + today.get(name, days[-1:]) for name, days in self.bars.items()}
         self.current, self.live, self.computed_ms = current, live, now

@@ -112,8 +112,11 @@ def exclusion_sentence(e: Json, times: LocalTimes) -> str:
     if e["source"].startswith("third_party:"):
         name = e["source"].split(":", 1)[1]
         evidence = e.get("evidence")
+        components = ", ".join(f"{c.get('name') or c.get('id')} {str(c.get('status') or 'down').replace('_', ' ')}"
+                               for c in (evidence or {}).get("components", []))
         incidents = ", ".join(i.get("name") or i.get("id") or "" for i in (evidence or {}).get("incidents", []))
-        text = f"{detail} ({name}) unavailable" + (f", incident {incidents}" if incidents else "") + f", {span}"
+        text = (f"{detail} ({name}) unavailable" + (f": {components}" if components else "")
+                + (f", incident {incidents}" if incidents else "") + f", {span}")
         if evidence:
             text += (f", seen by {', '.join(evidence['probes'])} ({evidence['samples']} failed samples, first "
                      f"{times.at(evidence['first_sample'])}, last {times.at(evidence['last_sample'])}"
