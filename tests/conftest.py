@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,18 @@ def run_cli(capsys, tmp_path: Path, spec_config: Path):
 
     run.db = db
     return run
+
+
+def need(tool: str) -> str:
+    """The path of a program the test runs for real. In CI, where .ci/run installs it (Debian's
+    prometheus, prometheus-alertmanager, prometheus-blackbox-exporter, chromium, poppler-utils), its
+    absence is a failure; elsewhere the test is skipped."""
+    path = shutil.which(tool)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{tool} is missing: .ci/run installs it")
+        pytest.skip(f"{tool} not installed (see .ci/run for the Debian package)")
+    return path
 
 
 def write_jsonl(path: Path, rows) -> Path:

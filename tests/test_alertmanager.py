@@ -9,12 +9,13 @@ import subprocess
 import aiohttp
 import yaml
 from aiohttp import web
+from conftest import need
+from daemon_helpers import running_daemon, until
+from loopback import start_app
+from test_deploy import free_port
 
 from monitor import clock
 from monitor.sla.calendar import iso
-from daemon_helpers import running_daemon, until
-from loopback import start_app
-from test_deploy import free_port, need
 
 RESOLVE_TIMEOUT_S = 3
 

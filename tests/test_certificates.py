@@ -5,13 +5,14 @@ from __future__ import annotations
 import aiohttp
 import pytest
 from aiohttp import web
+from conftest import need
+from daemon_helpers import metric, until
+from loopback import Certificates, start_app
 from prometheus_client import CollectorRegistry
 
 from monitor import clock
 from monitor.app import Daemon
 from monitor.config import parse_config
-from daemon_helpers import metric, until
-from loopback import Certificates, start_app
 
 
 @pytest.fixture
@@ -80,8 +81,6 @@ async def test_blackbox_exporter_gives_the_same_verdict_on_the_same_targets(serv
     """The owner of probe_success and probe_ssl_earliest_cert_expiry, Debian's blackbox_exporter, on
     the same two servers: 5 days left is up (with the same expiry), expired is down."""
     import functools
-    import os
-    import shutil
     import socket
     import subprocess
 
@@ -90,11 +89,7 @@ async def test_blackbox_exporter_gives_the_same_verdict_on_the_same_targets(serv
     from monitor.config.probes import TlsProbe
     from monitor.probes import ProbeContext, run_probe
 
-    binary = shutil.which("prometheus-blackbox-exporter")
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("prometheus-blackbox-exporter is missing: .ci/run installs it")
-        pytest.skip("prometheus-blackbox-exporter not installed")
+    binary = need("prometheus-blackbox-exporter")
     certs, soon_port, expired_port = servers
     (tmp_path / "blackbox.yml").write_text(yaml.safe_dump({"modules": {"tls": {
         "prober": "tcp", "timeout": "5s", "tcp": {"tls": True, "tls_config": {"ca_file": certs.ca_file}}}}}))

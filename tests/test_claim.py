@@ -7,9 +7,9 @@ import json
 import subprocess
 
 import pytest
-from conftest import FIXTURES, write_jsonl
+from conftest import FIXTURES, need, write_jsonl
 from spec_examples import EXAMPLES
-from test_documents import Figures, tool
+from test_documents import Figures
 from test_spec_examples import _sample_rows
 
 BY_ID = {e.id: e for e in EXAMPLES}
@@ -71,7 +71,7 @@ def test_the_claim_pdf_holds_the_amount_and_deadline(month_of, tmp_path):
     run = month_of("2-sixty-minutes")
     pdf = tmp_path / "claim.pdf"
     assert run("claim", "--month", "2026-11", "--format", "pdf", "--output", str(pdf), now=IN_TIME).code == 0
-    text = " ".join(subprocess.run([tool("pdftotext"), str(pdf), "-"], capture_output=True, text=True,
+    text = " ".join(subprocess.run([need("pdftotext"), str(pdf), "-"], capture_output=True, text=True,
                                    check=True).stdout.split())
     assert "100.00 EUR" in text and "2026-12-30" in text and "TE-SPEC-1" in text
 

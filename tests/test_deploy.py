@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import shutil
 import socket
@@ -14,27 +13,18 @@ from pathlib import Path
 import aiohttp
 import pytest
 import yaml
+from conftest import need
+from daemon_helpers import config_for, small_fleet, until
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from monitor.app import Daemon
-from daemon_helpers import config_for, small_fleet, until
 
 ROOT = Path(__file__).parent.parent
 DEPLOY = ROOT / "deploy"
 RULES = DEPLOY / "prometheus" / "rules" / "sla.rules.yml"
 RUNBOOKS = (ROOT / "monitor" / "web" / "templates" / "runbooks.html").read_text()
 DASHBOARD = json.loads((DEPLOY / "grafana" / "dashboards" / "sla.json").read_text())
-
-
-def need(tool: str) -> str:
-    """The tool's path; in CI (where .ci/run installs Debian's prometheus) its absence is a failure."""
-    path = shutil.which(tool)
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{tool} is missing: .ci/run installs Debian's prometheus package")
-        pytest.skip(f"{tool} not installed (apt-get install prometheus)")
-    return path
 
 
 def test_promtool_check_config_and_rules():
@@ -208,10 +198,10 @@ async def test_one_page_per_outage_in_a_real_alertmanager(tmp_path):
     daemon's own SlaOutage (built by its alertmanager destination) mutes Prometheus's SlaRegionDown and
     the budget burn page for the same region; another region's SlaRegionDown still pages."""
     from aiohttp import web
+    from loopback import start_app
 
     from monitor.config.destinations import AlertmanagerDestination
     from monitor.hooks import alertmanager, events
-    from loopback import start_app
 
     binary = need("prometheus-alertmanager")
     received: list[tuple[str, dict]] = []

@@ -4,14 +4,12 @@ error. Read from the golden store (tests/test_golden.py), through the CLI as a u
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
+from conftest import need
 from test_golden import CONFIG, NOW, golden_store  # noqa: F401 - the fixture is used by name
 
 from monitor.cli import main
@@ -122,22 +120,13 @@ def test_the_html_is_self_contained_and_speaks_local_time(golden_store, capsys):
     assert "[announced late: excludes nothing]" in page
 
 
-def tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is missing: .ci/run installs it")
-        pytest.skip(f"{name} not installed")
-    return path
-
-
 def test_the_pdf_holds_each_regions_figures(golden_store, capsys):  # noqa: F811
     ARTIFACTS.mkdir(exist_ok=True)
     pdf = ARTIFACTS / "report-2026-09.pdf"
     pdf.unlink(missing_ok=True)
     assert output(golden_store, capsys, "report", "--month", "2026-09", "--format", "pdf", "--output", str(pdf)) == ""
     assert pdf.read_bytes().startswith(b"%PDF-")
-    text = subprocess.run([tool("pdftotext"), "-layout", str(pdf), "-"], capture_output=True, text=True,
+    text = subprocess.run([need("pdftotext"), "-layout", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
     report = json.loads(output(golden_store, capsys, "report", "--month", "2026-09", "--format", "json"))
     flat = " ".join(text.split())
@@ -149,7 +138,7 @@ def test_the_pdf_holds_each_regions_figures(golden_store, capsys):  # noqa: F811
     assert "Service credit 10 % = 410.00 USD of the monthly fee of 4100.00 USD" in flat
     for old in ARTIFACTS.glob("report-2026-09-page-*.png"):
         old.unlink()
-    subprocess.run([tool("pdftoppm"), "-r", "50", "-png", str(pdf), str(ARTIFACTS / "report-2026-09-page")],
+    subprocess.run([need("pdftoppm"), "-r", "50", "-png", str(pdf), str(ARTIFACTS / "report-2026-09-page")],
                    check=True, timeout=120)
     pages = sorted(ARTIFACTS.glob("report-2026-09-page-*.png"))
     assert len(pages) >= 4, "a summary page and one page per region at least"
@@ -157,7 +146,7 @@ def test_the_pdf_holds_each_regions_figures(golden_store, capsys):  # noqa: F811
 
 def chromium_console(page: Path) -> tuple[str, list[str]]:
     """Chromium's DOM of ``page`` and the console messages it logged while loading it."""
-    run = subprocess.run([tool("chromium"), "--headless", "--no-sandbox", "--disable-gpu",
+    run = subprocess.run([need("chromium"), "--headless", "--no-sandbox", "--disable-gpu",
                           "--disable-background-networking", "--no-first-run", "--enable-logging=stderr", "--v=0",
                           "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and "<body" in run.stdout, run.stderr[-2000:]
@@ -206,7 +195,7 @@ def test_the_range_overview_document_shows_each_months_own_figures(golden_store,
     assert not re.search(r"url\(|@import|https?://|src=|href=", page)
     pdf = tmp_path / "range.pdf"
     assert cli(golden_store, "report", "--from", "2026-08", "--to", "2026-10", "--format", "pdf", "--output", str(pdf)) == 0
-    text = " ".join(subprocess.run([tool("pdftotext"), str(pdf), "-"], capture_output=True, text=True,
+    text = " ".join(subprocess.run([need("pdftotext"), str(pdf), "-"], capture_output=True, text=True,
                                    check=True).stdout.split())
     assert "99.8380 %" in text and "820.00 USD" in text
 

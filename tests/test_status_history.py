@@ -15,8 +15,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from conftest import need
 from prometheus_client import CollectorRegistry
-from test_documents import tool
 from test_golden import CONFIG, NOW, golden_store  # noqa: F401 - the fixture is used by name
 
 from monitor.app import Daemon
@@ -86,7 +86,7 @@ async def test_uptime_windows_latency_and_recent_outages_follow_the_samples(serv
 def chromium_page(url: str, shot: Path, dark: bool = False) -> tuple[str, list[str]]:
     """Chromium's DOM of ``url`` after its scripts ran (virtual time lets the live update finish), the
     console messages it logged, and a screenshot."""
-    common = [tool("chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+    common = [need("chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
               "--disable-background-networking", "--no-first-run", "--virtual-time-budget=5000"]
     if dark:
         common.append("--force-dark-mode")

@@ -5,31 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import html
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-
+from conftest import need
 from daemon_helpers import running_daemon, until
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
-def chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing: .ci/run installs Debian's chromium package")
-        pytest.skip("chromium not installed (apt-get install chromium)")
-    return path
-
-
 def browse(page: Path, shot: Path) -> str:
     """Chromium's DOM of the page, and a screenshot of it."""
-    common = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+    common = [need("chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
     dom = subprocess.run([*common, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0 and "<body" in dom.stdout, dom.stderr[-2000:]
     subprocess.run([*common, f"--screenshot={shot}", "--window-size=1100,1900", page.as_uri()],
