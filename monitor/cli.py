@@ -16,7 +16,7 @@ from .commands.common import Context, emit_rows
 from .commands.reporting import claim_for, range_for, report_for, terms_of, write_output
 from .config import ConfigError, load_config, to_fleet
 from .config.fleet import stale_ms_by_probe
-from .errors import InputError, parse_instant
+from .errors import InputError, PrometheusError, parse_instant
 from .importer import import_samples
 from .reports import FORMATS, render, render_range
 from .reports.html import render_template, to_pdf
@@ -37,8 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("check-config", help="validate the config and say what it defines")
-    p = sub.add_parser("import", help="import JSONL samples (one transaction: all lines or none)")
-    p.add_argument("file", help='JSONL file, or "-" for standard input')
+    p = sub.add_parser("import", help="import samples from JSONL or a Prometheus (one transaction: all or none)")
+    p.add_argument("file", nargs="?", help='JSONL file, or "-" for standard input')
+    p.add_argument("--from-prometheus", metavar="URL", nargs="?", const="",
+                   help="read probe_success (and probe_duration_seconds) from this Prometheus HTTP API instead "
+                        "(no URL: source.prometheus.url)")
+    p.add_argument("--start", metavar="ISO", help="with --from-prometheus: the first instant to read")
+    p.add_argument("--end", metavar="ISO", help="with --from-prometheus: read up to this instant (excluded)")
+    p.add_argument("--match", metavar="SELECTOR",
+                   help='with --from-prometheus: which series, e.g. probe_success{job="blackbox"} (default: all)')
     p = sub.add_parser("prune", help="delete raw samples older than storage.sample_retention_days")
     p = sub.add_parser("run", help="the daemon: probe on schedule, serve /metrics, the API and the status page")
     p.add_argument("--listen", help="HOST:PORT (default: web.listen)")
@@ -96,6 +103,12 @@ def cmd_check_config(ctx: Context, args) -> int:
 
 
 def cmd_import(ctx: Context, args) -> int:
+    if args.from_prometheus is not None:
+        return cmd_import_prometheus(ctx, args)
+    if args.file is None:
+        raise InputError("import needs a JSONL FILE (or -), or --from-prometheus URL --start ISO --end ISO")
+    if args.start or args.end or args.match:
+        raise InputError("--start, --end and --match go with --from-prometheus")
     name = "<stdin>" if args.file == "-" else args.file
     try:
         stream = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
@@ -112,6 +125,47 @@ def cmd_import(ctx: Context, args) -> int:
                 Path(f"{ctx.db_path}{suffix}").unlink(missing_ok=True)
         raise
     print(f"imported {result.samples} samples from {name} ({result.keys} probe/vantage timelines) into {ctx.db_path}")
+    return 0
+
+
+def cmd_import_prometheus(ctx: Context, args) -> int:
+    from .sources.backfill import backfill
+
+    url = args.from_prometheus or ctx.cfg.source.prometheus.url
+    if not url:
+        raise InputError("--from-prometheus needs a URL (e.g. http://127.0.0.1:9090), or source.prometheus.url "
+                         "in the config")
+    if not url.startswith(("http://", "https://")):
+        raise InputError(f"--from-prometheus {url!r}: expected an http:// or https:// URL of the Prometheus HTTP API")
+    if args.file is not None:
+        raise InputError("give a JSONL FILE or --from-prometheus, not both")
+    if not args.start or not args.end:
+        raise InputError("--from-prometheus needs --start ISO and --end ISO (e.g. --start 2026-10-01T00:00:00Z "
+                         "--end 2026-11-01T00:00:00Z)")
+    start, end = parse_instant(args.start, "--start"), parse_instant(args.end, "--end")
+    if end <= start:
+        raise InputError(f"--end {args.end} is not after --start {args.start}")
+    if end > ctx.now_ms:
+        raise InputError(f"--end {args.end} is in the future (now is {iso(ctx.now_ms)}); samples record what was seen")
+    new_store = not Path(ctx.db_path).exists()
+    try:
+        with opened(ctx.db_path) as store:
+            result = backfill(store, ctx.cfg, url, start, end, args.match, stale_ms_by_probe(ctx.cfg), ctx.now_ms)
+    except (InputError, PrometheusError):
+        if new_store:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{ctx.db_path}{suffix}").unlink(missing_ok=True)
+        raise
+    imported = result.imported
+    print(f"imported {imported.samples} samples from {url} ({imported.keys} probe/vantage timelines, "
+          f"{result.requests} queries) into {ctx.db_path}")
+    if result.skipped:
+        shown = sorted(result.skipped)[:5]
+        print(f"skipped {len(result.skipped)} series that are no configured probe (set source.prometheus.probe_labels "
+              f"or the probes' targets if they should be): {'; '.join(shown)}"
+              + (" …" if len(result.skipped) > 5 else ""), file=sys.stderr)
+    for warning in result.warnings[:5]:
+        print(f"sla-monitor: warning: Prometheus said: {warning}", file=sys.stderr)
     return 0
 
 
@@ -206,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InputError, StoreError, MonthError) as exc:
         print(f"sla-monitor: error: {exc}", file=sys.stderr)
         return 2
-    except StoreUnavailable as exc:
+    except (StoreUnavailable, PrometheusError) as exc:
         print(f"sla-monitor: failed: {exc}", file=sys.stderr)
         return 1
     except (sqlite3.Error, OSError) as exc:

@@ -39,3 +39,7 @@ def span(start: object, end: object, long: bool = False, max_days: int = 31) -> 
                          "excludes that much of the SLA; check the dates, or add --long if it is meant "
                          "(storage.max_window_days sets the limit)")
     return start_ms, end_ms
+
+
+class PrometheusError(Exception):
+    """A Prometheus could not answer a query (after retries) or refused it; the text says which and why."""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, Iterable
 
 import orjson
 
@@ -26,9 +26,10 @@ class ImportResult:
 FUTURE_SLACK_MS = 300_000  # clocks differ a little; a sample further ahead of now is a wrong date
 
 
-def import_samples(store: Store, stream: BinaryIO, name: str, stale_ms: dict[str, int],
+def import_samples(store: Store, stream: Iterable[bytes], name: str, stale_ms: dict[str, int],
                    vantages: list[str], default_vantage: str, now_ms: int | None = None) -> ImportResult:
-    """Read JSONL samples from ``stream``; all lines or none are stored (InputError names the line)."""
+    """Read JSONL samples from ``stream`` (a file, or any lines); all or none are stored (InputError names
+    the line)."""
     ts_cache: dict[str, int] = {}
     probe_ids: dict[str, int] = {}
     vantage_ids: dict[str, int] = {}

@@ -5,7 +5,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .destinations import Destination
 from .probes import Probe
@@ -123,6 +123,43 @@ class VantageHealthConfig(_Strict):
     interval: DurationMs = 30_000  # a round every interval, and one after any failed target sample
 
 
+class BasicAuth(_Strict):
+    username: str = Field(min_length=1)
+    password: str  # use ${VAR}
+
+
+class PrometheusSource(_Strict):
+    """Where `import --from-prometheus` (and an aggregator) reads probe results: any Prometheus HTTP API
+    (Prometheus, Thanos, Mimir, VictoriaMetrics). Secrets through ${VAR}."""
+
+    url: str | None = Field(None, pattern=r"^https?://\S+$")  # `import --from-prometheus URL` overrides it
+    bearer_token: str | None = None
+    basic_auth: BasicAuth | None = None
+    headers: dict[str, str] = {}
+    timeout: DurationMs = 60_000  # per request
+    chunk: DurationMs = 21_600_000  # each query reads this much time (6 h): bounded answers
+    concurrency: int = Field(4, ge=1, le=64)  # queries in flight
+    retries: int = Field(4, ge=0, le=20)  # per query, with exponential backoff, on errors worth retrying
+    # Which label names the probe and which the vantage: the first label a series has wins. The defaults
+    # fit this monitor's own series (probe, vantage) and blackbox_exporter's (instance, job); an
+    # `instance` that is a probe's target (its URL, host:port or DNS name) maps to that probe.
+    probe_labels: list[str] = Field(["probe", "instance"], min_length=1)
+    vantage_labels: list[str] = Field(["vantage", "job"], min_length=1)
+    success_metric: str = Field("probe_success", pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+    duration_metric: str = Field("probe_duration_seconds", pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+    health_metric: str = Field("monitor_vantage_healthy", pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+
+    @model_validator(mode="after")
+    def _one_auth(self) -> "PrometheusSource":
+        if self.bearer_token is not None and self.basic_auth is not None:
+            raise ValueError("give bearer_token or basic_auth, not both")
+        return self
+
+
+class SourceConfig(_Strict):
+    prometheus: PrometheusSource = PrometheusSource()
+
+
 class Party(_Strict):
     """One side of the contract as a claim letter names it."""
 
@@ -158,6 +195,7 @@ class Config(_Strict):
     third_parties: list[ThirdPartyConfig] = []
     regions: list[RegionConfig] = Field(min_length=1)
     contract: ContractConfig | None = None  # needed by `claim` only
+    source: SourceConfig = SourceConfig()  # where samples come from besides this monitor's own probes
 
     def all_probes(self):
         """Every probe with the region/component or third party it belongs to."""
