@@ -18,7 +18,7 @@ from ..errors import InputError
 from ..importer import ImportResult, import_samples
 from ..storage import Store
 from .prometheus import PrometheusClient
-from .series import Health, SeriesMapper, sample_lines
+from .series import Health, SeriesMapper, jsonl, sample_records
 
 METRIC = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*")
 _DONE = object()
@@ -67,7 +67,8 @@ def backfill(store: Store, cfg: Config, url: str, start_ms: int, end_ms: int, ma
                 async def window(lo: int, hi: int) -> None:
                     async with gate:
                         found = await asyncio.gather(client.raw(success, lo, hi), client.raw(duration, lo, hi))
-                    lines = list(sample_lines(found[0], found[1], mapper, health, (lo, hi), result.skipped))
+                    lines = [jsonl(r) for r in sample_records(found[0], found[1], mapper, health, (lo, hi),
+                                                              result.skipped)]
                     await asyncio.to_thread(_put, handoff, lines, stop)
                     bar.update(1)
 

@@ -1,5 +1,5 @@
 """Prometheus series as this monitor's samples: which configured probe and vantage a series is (by its
-labels), and its points as JSONL sample lines for the importer. Pure."""
+labels), and its points as sample records (JSONL lines for the importer, samples for the live side). Pure."""
 from __future__ import annotations
 
 import bisect
@@ -9,6 +9,7 @@ import orjson
 
 from ..config.models import Config, PrometheusSource
 from ..errors import InputError
+from ..samples import Sample
 from ..sla.calendar import iso
 from .prometheus import Series
 
@@ -85,13 +86,14 @@ class Health:
         return i >= 0 and self.points[vantage][i][1] == 0
 
 
-def sample_lines(success: list[Series], duration: list[Series], mapper: SeriesMapper, health: Health,
-                 window: tuple[int, int], skipped: dict[str, int]) -> Iterator[bytes]:
-    """JSONL sample lines: one per success point of a configured probe (1 up, 0 down; unknown while its
-    vantage was unhealthy), with the duration point of the same series and instant as its latency. A
-    vantage that said it was unhealthy exported no results then (this monitor exports none for unknown
-    samples): each of its health points at 0 in ``window`` becomes an unknown sample of every configured
-    probe, as the vantage itself stored them. Series of no configured probe are counted in ``skipped``."""
+def sample_records(success: list[Series], duration: list[Series], mapper: SeriesMapper, health: Health,
+                   window: tuple[int, int], skipped: dict[str, int]) -> Iterator[dict]:
+    """Sample records (``ts_ms``, ``probe``, ``vantage``, ``ok``, and ``latency_ms`` or ``cause``): one per
+    success point of a configured probe (1 up, 0 down; unknown while its vantage was unhealthy), with the
+    duration point of the same series and instant as its latency. A vantage that said it was unhealthy
+    exported no results then (this monitor exports none for unknown samples): each of its health points
+    at 0 in ``window`` becomes an unknown sample of every configured probe, as the vantage itself stored
+    them. Series of no configured probe are counted in ``skipped``."""
     latency = {(frozenset((k, v) for k, v in s.labels.items() if k != "__name__"), ts): value
                for s in duration for ts, value in s.points}
     seen: set[tuple[str, str, int]] = set()
@@ -104,17 +106,26 @@ def sample_lines(success: list[Series], duration: list[Series], mapper: SeriesMa
         key = frozenset((k, v) for k, v in s.labels.items() if k != "__name__")
         for ts, value in s.points:
             seen.add((probe, vantage, ts))
-            record: dict[str, object]
             if health.unhealthy(vantage, ts):
-                record = {"ts": iso(ts), "probe": probe, "vantage": vantage, "ok": None, "cause": "vantage_unhealthy"}
+                yield {"ts_ms": ts, "probe": probe, "vantage": vantage, "ok": None, "cause": "vantage_unhealthy"}
             else:
                 seconds = latency.get((key, ts))
-                record = {"ts": iso(ts), "probe": probe, "vantage": vantage, "ok": value == 1,
-                          "latency_ms": None if seconds is None or value != 1 else seconds * 1000}
-            yield orjson.dumps(record)
+                yield {"ts_ms": ts, "probe": probe, "vantage": vantage, "ok": value == 1,
+                       "latency_ms": None if seconds is None or value != 1 else seconds * 1000}
     for vantage, ts in health.spells(*window):
         if vantage in mapper.vantages:
             for probe in sorted(mapper.ids):
                 if (probe, vantage, ts) not in seen:
-                    yield orjson.dumps({"ts": iso(ts), "probe": probe, "vantage": vantage, "ok": None,
-                                        "cause": "vantage_unhealthy"})
+                    yield {"ts_ms": ts, "probe": probe, "vantage": vantage, "ok": None, "cause": "vantage_unhealthy"}
+
+
+def jsonl(record: dict) -> bytes:
+    """A sample record as the JSONL importer's line."""
+    line = {"ts": iso(record["ts_ms"]), **{k: v for k, v in record.items() if k != "ts_ms"}}
+    return orjson.dumps(line)
+
+
+def as_sample(record: dict) -> Sample:
+    """A sample record as the live side's sample."""
+    return Sample(record["probe"], record["vantage"], record["ts_ms"], record["ok"], record.get("latency_ms"),
+                  cause=record.get("cause"))
