@@ -35,6 +35,7 @@ from .web.app import WebDeps, build_app
 from .web.status import probe_json
 
 if TYPE_CHECKING:
+    from .live.aggregating import Aggregator
     from .live.probing import InProcessProbes
 
 log = logging.getLogger("sla_monitor.daemon")
@@ -75,8 +76,12 @@ class Daemon:
         self.probe_exposition = ProbeExposition(self.tracker, cfg.vantage)
         self.registry.register(_MonitorCollector(self))
         self.probing: InProcessProbes | None = None  # the probe side, when it shares this loop
-        self.probes: InProcessProbes | ProbeProcess
-        if probe_process:
+        self.probes: InProcessProbes | ProbeProcess | Aggregator
+        if cfg.daemon.mode == "aggregate":  # probes nothing: reads the vantages' results from Prometheus
+            from .live.aggregating import Aggregator
+
+            self.probes = Aggregator(cfg, lambda: Store.open(db_path), clock, self.on_report)
+        elif probe_process:
             self.probes = ProbeProcess(cfg, db_path, self.on_report, self._give_up, log_format)
         else:
             from .live.probing import InProcessProbes  # only here: the daemon's side loads no probes
@@ -219,6 +224,8 @@ class Daemon:
         status, vantage = self.probe_status, self.vantage
         if status is None or not status.running or not self.probes.running:
             problems.append("probing not running" if self.started_probing else "probing not started")
+        if status is not None and status.source_error is not None:
+            problems.append(f"source unreadable: {status.source_error} (that time stays unknown until it is read)")
         if status is not None and status.last_error is not None:
             problems.append(f"store not writable: {status.last_error} ({status.pending} samples "
                             "waiting; probing continues)")

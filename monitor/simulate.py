@@ -35,6 +35,7 @@ class Target:
     slow_s: float = 2.0
     flap_s: float = 30.0
     hits: int = 0
+    refused_vantages: set[str] = field(default_factory=set)  # these vantages get 503 (by their User-Agent)
 
     def is_down(self) -> bool:
         if self.mode == "flap":
@@ -137,6 +138,9 @@ def _target_app(target: Target) -> web.Application:
         if target.mode == "refuse" and request.transport is not None:
             request.transport.abort()  # a kept-alive connection fails like a new one would
             return web.Response(status=503)
+        agent = request.headers.get("User-Agent", "")
+        if any(agent.endswith(f"(vantage {v})") for v in target.refused_vantages):
+            return web.json_response({"status": "unavailable from your network"}, status=503)
         if target.mode == "hang":
             await asyncio.sleep(3600)
         if target.mode == "slow":

@@ -234,8 +234,12 @@ def _cross_checks(cfg: Config) -> Iterator[tuple[Loc, str]]:
         yield ("timezone",), f"{cfg.timezone!r} is not an IANA time zone (e.g. \"Europe/Warsaw\" or \"UTC\")"
     if (cfg.policy.downtime_threshold_minutes * 60_000) % 1:
         yield ("policy", "downtime_threshold_minutes"), "must be a whole number of milliseconds (e.g. 15 or 0.5)"
-    if cfg.vantage not in cfg.vantages:
+    aggregate = cfg.daemon.mode == "aggregate"
+    if cfg.vantage not in cfg.vantages and not aggregate:  # an aggregator's own name is no vantage: it probes nothing
         yield ("vantage",), f"{cfg.vantage!r} is not in vantages {cfg.vantages} (add it there)"
+    if aggregate and cfg.source.prometheus.url is None:
+        yield ("source", "prometheus", "url"), ("is required with daemon.mode: aggregate (the Prometheus HTTP API "
+                                                "the vantages' results are read from, e.g. http://prometheus:9090)")
     if isinstance(cfg.policy.quorum, int) and not 1 <= cfg.policy.quorum <= len(cfg.vantages):
         yield ("policy", "quorum"), f"{cfg.policy.quorum} must be 'majority' or 1..{len(cfg.vantages)} (vantages listed)"
     yield from _unique([(("vantages", i), v) for i, v in enumerate(cfg.vantages)], "vantage")

@@ -72,6 +72,9 @@ class DaemonConfig(_Strict):
     refresh_interval: DurationMs = 15_000  # month-to-date figures are recomputed this often
     shutdown_grace: DurationMs = 15_000  # in-flight probes get this long after SIGTERM
     probe_process: bool = True  # probe in a process of its own, out of the engine's way (false: one process)
+    # probe: run the configured probes. aggregate: probe nothing; read every vantage's results from
+    # source.prometheus and compute the quorum's figures, gauges, alerts and pages from them.
+    mode: Literal["probe", "aggregate"] = "probe"
 
 
 class RouteConfig(_Strict):
@@ -139,6 +142,8 @@ class PrometheusSource(_Strict):
     timeout: DurationMs = 60_000  # per request
     chunk: DurationMs = 21_600_000  # each query reads this much time (6 h): bounded answers
     concurrency: int = Field(4, ge=1, le=64)  # queries in flight
+    poll: DurationMs = 15_000  # an aggregator reads what is new this often
+    lookback: DurationMs = 300_000  # an aggregator starting reads this far back (later: from where it left off)
     retries: int = Field(4, ge=0, le=20)  # per query, with exponential backoff, on errors worth retrying
     # Which label names the probe and which the vantage: the first label a series has wins. The defaults
     # fit this monitor's own series (probe, vantage) and blackbox_exporter's (instance, job); an

@@ -49,6 +49,7 @@ class ProbeStatus:
     last_error: str | None  # why the last write failed; None once the store takes writes
     skipped: Mapping[str, int]
     vantage: VantageStatus
+    source_error: str | None = None  # an aggregator: why its Prometheus cannot be read now
 
 
 @dataclass(frozen=True)

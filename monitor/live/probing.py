@@ -43,7 +43,8 @@ class ProbeSide:
         self.tracker = Tracker(cfg, stale_ms)
         self.writer = SampleWriter(self.db, stale_ms, cfg.daemon.flush_interval)
         self.writer.routes = cfg.hooks.routes
-        self.ctx = ProbeContext(clock, max_connections=cfg.daemon.max_connections)
+        self.ctx = ProbeContext(clock, max_connections=cfg.daemon.max_connections,
+                                user_agent=f"sla-monitor (vantage {cfg.vantage})")
         self.vantage_health = VantageHealth(cfg.vantage_health, self.ctx, cfg.vantage)
         self.drift_s: list[float] = []
         self.scheduler = ProbeScheduler([p for p, _, _ in cfg.all_probes()], self.ctx, cfg.vantage, self.on_sample,

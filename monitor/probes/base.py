@@ -74,6 +74,8 @@ class ProbeContext:
 
     clock: Clock
     max_connections: int = 200
+    # Targets' logs tell the monitor's vantages apart by it (and the simulated fleet can refuse one).
+    user_agent: str = "sla-monitor"
     _sessions: dict[bool, aiohttp.ClientSession] = field(default_factory=dict)
     _ssl: dict[tuple[bool, str | None], ssl.SSLContext] = field(default_factory=dict)
 
@@ -85,7 +87,7 @@ class ProbeContext:
             # Timeouts are the runner's (asyncio.timeout per attempt); no session-level default to fight it.
             self._sessions[keepalive] = aiohttp.ClientSession(
                 connector=connector, timeout=aiohttp.ClientTimeout(total=None), auto_decompress=True,
-                headers={"User-Agent": "sla-monitor"})
+                headers={"User-Agent": self.user_agent})
         return self._sessions[keepalive]
 
     def ssl_context(self, verify: bool, ca_file: str | None = None) -> ssl.SSLContext:

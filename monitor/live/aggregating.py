@@ -1,0 +1,189 @@
+"""The aggregator's side of the daemon (``daemon.mode: aggregate``): it probes nothing. Every
+``source.prometheus.poll`` it reads the vantages' results from Prometheus since its last read, commits
+every vantage's samples to the store (the engine computes the quorum from them, as for an import), and
+feeds the live tracker each probe's quorum verdict, so that gauges, the status page and alerts follow
+the vantages together.
+
+When Prometheus cannot be read, nothing is stored for that time, so the engine sees it as unknown
+(never down); ``/readyz`` says why, and the next read starts where the last good one ended.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Callable, Mapping
+
+import aiohttp
+
+from ..clock import Clock
+from ..config import Config
+from ..config.fleet import stale_ms_by_probe
+from ..errors import InputError, PrometheusError
+from ..hooks.context import with_context
+from ..samples import Sample
+from ..sources.backfill import selectors
+from ..sources.prometheus import PrometheusClient
+from ..sources.series import Health, SeriesMapper, as_sample, sample_records
+from ..storage.interface import Storage
+from .dbthread import DbThread
+from .handoff import ProbeReport, ProbeStatus, VantageStatus
+from .tracker import Tracker
+from .writer import SampleWriter
+
+log = logging.getLogger("sla_monitor.aggregating")
+
+
+def verdict(latest: Mapping[str, Sample], vantages: list[str], rule: str | int, now_ms: int,
+            stale_ms: int) -> bool | None:
+    """A probe's state by quorum (SLA-SPEC §3, as the engine combines vantages): each vantage's latest
+    fresh, known sample votes; down when a majority of the voters (or ``rule`` of them) saw it down, up
+    when some voted, None when none did."""
+    votes = [s.ok for v in vantages if (s := latest.get(v)) is not None and s.ok is not None
+             and now_ms < s.ts_ms + stale_ms]
+    if not votes:
+        return None
+    down = votes.count(False)
+    return not (down >= rule if isinstance(rule, int) else 2 * down > len(votes))
+
+
+class PrometheusFeed:
+    """Reads, stores and tracks; the same reports to the engine side as the probe side's."""
+
+    def __init__(self, cfg: Config, open_store: Callable[[], Storage], clock: Clock,
+                 publish: Callable[[ProbeReport], None]):
+        self.cfg, self.clock, self.publish = cfg, clock, publish
+        self.source = cfg.source.prometheus
+        self.stale_ms = stale_ms_by_probe(cfg)
+        self.db = DbThread(open_store)
+        self.tracker = Tracker(cfg, self.stale_ms)
+        self.writer = SampleWriter(self.db, self.stale_ms, cfg.daemon.flush_interval)
+        self.writer.routes = cfg.hooks.routes
+        self.mapper = SeriesMapper(cfg, self.source)
+        self.success, self.duration = selectors(None, self.source.success_metric, self.source.duration_metric)
+        self.latest: dict[str, dict[str, Sample]] = {}  # probe → vantage → its newest sample
+        self.read_until: int | None = None
+        self.source_error: str | None = None
+        self.reads = 0
+        self.running = False
+        self.public_url = ""
+        self.month: dict = {}
+        self._tracked: list[Sample] = []  # quorum verdicts fed to the tracker since the last report
+        self._session: aiohttp.ClientSession | None = None
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        """Open the store and the HTTP session; read from ``lookback`` ago, then every ``poll``."""
+        await self.db.start()
+        self._session = aiohttp.ClientSession()
+        self.read_until = self.clock.now_ms() - self.source.lookback
+        self.running = True
+        self._task = asyncio.create_task(self._loop())
+
+    async def _loop(self) -> None:
+        while True:
+            await self.poll()
+            await asyncio.sleep(self.source.poll / 1000)
+
+    async def poll(self) -> None:
+        """One round: read what is new, store it, update the live state, commit, report."""
+        assert self._session is not None and self.read_until is not None
+        now = self.clock.now_ms()
+        lo = self.read_until
+        client = PrometheusClient(self._session, self.source.url or "", self.source)
+        try:
+            health = Health(await client.raw(self.source.health_metric, lo, now), self.mapper)
+            success, duration = await asyncio.gather(client.raw(self.success, lo, now),
+                                                     client.raw(self.duration, lo, now))
+            records = list(sample_records(success, duration, self.mapper, health, (lo, now), {}))
+        except (PrometheusError, InputError) as exc:
+            if self.source_error is None:
+                log.warning("event=source_unreadable error=%r", str(exc))
+            self.source_error = str(exc)
+        else:
+            if self.source_error is not None:
+                log.info("event=source_readable again_from=%d", lo)
+            self.source_error, self.read_until, self.reads = None, now, self.reads + 1
+            self._take(records, now)
+        self.tracker.update_regions(now)
+        self._take_events()
+        await self.writer.flush()
+        self.report()
+
+    def _take(self, records: list[dict], now: int) -> None:
+        touched = set()
+        for sample in sorted((as_sample(r) for r in records), key=lambda s: s.ts_ms):
+            newest = self.latest.setdefault(sample.probe, {})
+            if sample.vantage in newest and sample.ts_ms <= newest[sample.vantage].ts_ms:
+                continue  # read before: a window overlapping the last one
+            newest[sample.vantage] = sample
+            self.writer.add(sample)
+            touched.add(sample.probe)
+        for probe in sorted(touched):
+            by_vantage = self.latest[probe]
+            ok = verdict(by_vantage, list(self.cfg.vantages), self.cfg.policy.quorum, now, self.stale_ms[probe])
+            if ok is not None:
+                last = max(by_vantage.values(), key=lambda s: s.ts_ms)
+                combined = Sample(probe, self.cfg.vantage, last.ts_ms, ok, last.latency_ms if ok else None,
+                                  error=None if ok else "down at a quorum of vantages")
+                self.tracker.record(combined, now)
+                self._tracked.append(combined)
+
+    def _take_events(self) -> None:
+        events = self.tracker.drain_events()
+        if events:
+            failing = self.tracker.failing()
+            self.writer.pending_events.extend(with_context(e, self.public_url, failing, self.month) for e in events)
+
+    def report(self) -> None:
+        """The quorum verdicts (the engine side's live state follows them) and the status. The stored
+        samples are every vantage's: the engine reads those from the store."""
+        self.writer.committed = []
+        samples, self._tracked = self._tracked, []
+        events, self.writer.events_committed = self.writer.events_committed, 0
+        self.publish(ProbeReport(samples, [], events, self.status()))
+
+    def status(self) -> ProbeStatus:
+        return ProbeStatus(self.running, self.writer.written, len(self.writer.pending), self.writer.last_error, {},
+                           VantageStatus(self.cfg.vantage, True, None, None), self.source_error)
+
+    async def stop(self) -> None:
+        """Stop reading, commit what was read, report, close."""
+        self.running = False
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._take_events()
+        await self.writer.flush()
+        self.report()
+        if self._session is not None:
+            await self._session.close()
+        await self.db.close()
+        log.info("event=aggregating_stopped samples_written=%d", self.writer.written)
+
+
+class Aggregator:
+    """The aggregator in the daemon's own loop (it has no probes to keep on time)."""
+
+    def __init__(self, cfg: Config, open_store: Callable[[], Storage], clock: Clock,
+                 on_report: Callable[[ProbeReport], None]):
+        self.side = PrometheusFeed(cfg, open_store, clock, on_report)
+
+    @property
+    def running(self) -> bool:
+        return self.side.running
+
+    async def start(self, public_url: str, month: Mapping[str, dict]) -> None:
+        """Start reading; events link to ``public_url`` and carry ``month``'s figures."""
+        self.side.public_url, self.side.month = public_url, dict(month)
+        await self.side.start()
+
+    def set_month(self, month: Mapping[str, dict]) -> None:
+        self.side.month = dict(month)
+
+    def check(self) -> None:
+        """Nothing to supervise: it shares the daemon's loop."""
+
+    async def stop(self) -> None:
+        await self.side.stop()

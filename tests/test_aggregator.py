@@ -1,0 +1,147 @@
+"""Many vantages, one verdict (issue 15): three daemons as vantages a, b and c against the simulated
+fleet, Debian's Prometheus scraping them every second, and an aggregator reading Prometheus. A region
+cut off from vantage a alone is no downtime; down for everyone, it counts, as long as it lasted (within
+a scrape interval and a probe interval, stated below). Prometheus gone: /readyz says so, the time is
+unknown (never down), and the aggregator catches up when it is back."""
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+
+import aiohttp
+import pytest
+import yaml
+from conftest import need
+from daemon_helpers import config_text, until
+from prometheus_client import CollectorRegistry
+from test_deploy import free_port
+
+from monitor.app import Daemon
+from monitor.config import parse_config
+from monitor.live.aggregating import verdict
+from monitor.samples import Sample
+
+VANTAGES = ["a", "b", "c"]
+THRESHOLD = "0.05"  # minutes: 3 s
+
+
+def vantage_config(fleet, db: str, vantage: str):
+    text = config_text(fleet, db, threshold_minutes=THRESHOLD, token=None)
+    return parse_config(text + f"vantage: {vantage}\nvantages: [{', '.join(VANTAGES)}]\n")
+
+
+def aggregator_config(fleet, db: str, prometheus: str):
+    # Its probes' interval is the rate their results reach it: Prometheus scrapes every second.
+    text = config_text(fleet, db, threshold_minutes=THRESHOLD, token=None, interval="1s")
+    text = text.replace("daemon: {", "daemon: {mode: aggregate, ")
+    return parse_config(text + f"vantage: aggregator\nvantages: [{', '.join(VANTAGES)}]\n"
+                               f"source: {{prometheus: {{url: \"{prometheus}\", poll: 500ms, lookback: 30s, "
+                               f"timeout: 2s, retries: 0}}}}\n")
+
+
+async def started(cfg, db: str) -> Daemon:
+    daemon = Daemon(cfg, db, registry=CollectorRegistry())
+    await daemon.start("127.0.0.1:0")
+    return daemon
+
+
+@pytest.fixture
+async def setup(fleet, tmp_path):
+    binary = need("prometheus")
+    vantages = [await started(vantage_config(fleet, str(tmp_path / f"{v}.db"), v), str(tmp_path / f"{v}.db"))
+                for v in VANTAGES]
+    port = free_port()
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump({
+        "global": {"scrape_interval": "1s"},
+        "scrape_configs": [{"job_name": "vantages", "static_configs": [
+            {"targets": [f"127.0.0.1:{d.port}" for d in vantages]}]}]}))
+    args = [binary, f"--config.file={tmp_path / 'prometheus.yml'}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    aggregator = await started(aggregator_config(fleet, str(tmp_path / "agg.db"), url), str(tmp_path / "agg.db"))
+    try:
+        yield fleet, vantages, aggregator, {"proc": proc, "args": args}
+    finally:
+        await aggregator.stop()
+        for daemon in vantages:
+            await daemon.stop()
+        proc.terminate()
+        proc.wait(30)
+
+
+async def downtime_s(daemon: Daemon, name: str) -> float:
+    """The region's counted Downtime this month so far, as the daemon's engine computes it from its store."""
+    await asyncio.sleep(0.3)  # past the report cache's life (refresh_interval)
+    return (await daemon.reports.month(None)).region(name).figures.downtime_ms / 1000
+
+
+async def test_one_vantage_cut_off_is_no_downtime_everyone_cut_off_counts(setup):
+    fleet, vantages, aggregator, _ = setup
+    await until(lambda: aggregator.tracker.region_state.get("eu-west") == "up", timeout=60)
+    await asyncio.sleep(3)
+
+    # 1. eu-west refuses vantage a only: a sees an outage, the quorum does not.
+    fleet.targets["eu-west"].refused_vantages.add("a")
+    await until(lambda: vantages[0].tracker.region_state.get("eu-west") == "down", timeout=20)
+    await asyncio.sleep(8)
+    assert aggregator.tracker.region_state.get("eu-west") == "up"
+    fleet.targets["eu-west"].refused_vantages.clear()
+    await until(lambda: vantages[0].tracker.region_state.get("eu-west") == "up", timeout=20)
+    assert await downtime_s(vantages[0], "eu-west") > 0  # a alone counted it
+    await asyncio.sleep(4)  # the aggregator has read past it
+    assert await downtime_s(aggregator, "eu-west") == 0
+
+    # 2. eu-west down for everyone for about 10 s: counted at the aggregator, as long as it lasted.
+    fleet.set_mode("eu-west", "down")
+    began = time.monotonic()
+    await until(lambda: aggregator.tracker.region_state.get("eu-west") == "down", timeout=20)
+    await asyncio.sleep(10)
+    fleet.set_mode("eu-west", "up")
+    lasted = time.monotonic() - began
+    await until(lambda: aggregator.tracker.region_state.get("eu-west") == "up", timeout=20)
+    await asyncio.sleep(3)
+    counted_s = await downtime_s(aggregator, "eu-west")
+    # Within a scrape interval (1 s) and a probe interval (0.2 s) at each end.
+    assert abs(counted_s - lasted) <= 2.5, (counted_s, lasted)
+    assert await downtime_s(aggregator, "us-east") == 0
+
+
+async def test_prometheus_gone_is_unknown_never_down_and_the_aggregator_catches_up(setup):
+    fleet, vantages, aggregator, prom = setup
+    await until(lambda: aggregator.tracker.region_state.get("eu-west") == "up", timeout=60)
+    prom["proc"].terminate()
+    prom["proc"].wait(30)
+    fleet.set_mode("us-east", "down")  # the vantages see it; the aggregator cannot, for now
+
+    async def not_ready() -> str | None:
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{aggregator.port}/readyz") as r:
+            return await r.text() if r.status == 503 else None
+    text = await until(not_ready, timeout=20)
+    assert "source unreadable" in text
+    await asyncio.sleep(6)
+    assert aggregator.tracker.region_state.get("us-east") != "down"  # unknown (stale), never down
+    assert await downtime_s(aggregator, "us-east") == 0
+    gap = (await aggregator.reports.month(None)).region("us-east").figures.unknown_ms
+    assert gap >= 4_000  # nothing read: unknown
+
+    prom["proc"] = subprocess.Popen(prom["args"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Prometheus kept what it scraped before it stopped; the outage goes on and is read once it is back.
+    await until(lambda: aggregator.tracker.region_state.get("us-east") == "down", timeout=60)
+    assert not [p for p in aggregator.readiness() if "source" in p]
+    await asyncio.sleep(4)
+    assert await downtime_s(aggregator, "us-east") > 0  # read again: the outage counts from when it was seen
+    fleet.set_mode("us-east", "up")
+
+
+def test_the_quorum_verdict_is_the_engines_rule():
+    def latest(*oks):
+        return {v: Sample("p", v, 1_000, ok, None) for v, ok in zip(VANTAGES, oks, strict=False) if ok != "-"}
+
+    assert verdict(latest(False, True, True), VANTAGES, "majority", 1_500, 3_000) is True
+    assert verdict(latest(False, False, True), VANTAGES, "majority", 1_500, 3_000) is False
+    assert verdict(latest(False, "-", True), VANTAGES, "majority", 1_500, 3_000) is True  # 1 of 2 voters: no majority
+    assert verdict(latest(False, None, "-"), VANTAGES, "majority", 1_500, 3_000) is False  # unknown does not vote
+    assert verdict(latest(False, True, True), VANTAGES, 1, 1_500, 3_000) is False  # quorum: 1 vantage is enough
+    assert verdict(latest(False, False, False), VANTAGES, "majority", 5_000, 3_000) is None  # all stale
