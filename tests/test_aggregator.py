@@ -31,9 +31,9 @@ def vantage_config(fleet, db: str, vantage: str):
     return parse_config(text + f"vantage: {vantage}\nvantages: [{', '.join(VANTAGES)}]\n")
 
 
-def aggregator_config(fleet, db: str, prometheus: str):
+def aggregator_config(fleet, db: str, prometheus: str, hook_url: str | None = None):
     # Its probes' interval is the rate their results reach it: Prometheus scrapes every second.
-    text = config_text(fleet, db, threshold_minutes=THRESHOLD, token=None, interval="1s")
+    text = config_text(fleet, db, threshold_minutes=THRESHOLD, token=None, interval="1s", hook_url=hook_url)
     text = text.replace("daemon: {", "daemon: {mode: aggregate, ")
     return parse_config(text + f"vantage: aggregator\nvantages: [{', '.join(VANTAGES)}]\n"
                                f"source: {{prometheus: {{url: \"{prometheus}\", poll: 500ms, lookback: 30s, "
@@ -145,3 +145,44 @@ def test_the_quorum_verdict_is_the_engines_rule():
     assert verdict(latest(False, None, "-"), VANTAGES, "majority", 1_500, 3_000) is False  # unknown does not vote
     assert verdict(latest(False, True, True), VANTAGES, 1, 1_500, 3_000) is False  # quorum: 1 vantage is enough
     assert verdict(latest(False, False, False), VANTAGES, "majority", 5_000, 3_000) is None  # all stale
+
+
+async def test_two_aggregators_send_each_event_with_the_same_id(setup, tmp_path):
+    """High availability: a second aggregator on the same Prometheus, both posting to one receiver. The
+    outage's events reach it twice with one webhook-id each (Standard Webhooks receivers drop the
+    second), and the two compute the same Downtime."""
+    from hook_helpers import Receiver
+    from loopback import start_app
+
+    fleet, _, first, _ = setup
+    receiver = Receiver()
+    runner, port = await start_app(receiver.app())
+    url = first.cfg.source.prometheus.url
+    pair = []
+    for name in ("agg1", "agg2"):
+        db = str(tmp_path / f"{name}.db")
+        pair.append(await started(aggregator_config(fleet, db, url, f"http://127.0.0.1:{port}/hook"), db))
+    try:
+        await until(lambda: all(a.tracker.region_state.get("eu-west") == "up" for a in pair), timeout=60)
+        await asyncio.sleep(2)
+        fleet.set_mode("eu-west", "down")
+        await until(lambda: all(a.tracker.region_state.get("eu-west") == "down" for a in pair), timeout=30)
+        await asyncio.sleep(5)
+        fleet.set_mode("eu-west", "up")
+        await until(lambda: all(a.tracker.region_state.get("eu-west") == "up" for a in pair), timeout=30)
+
+        def by_type():
+            seen: dict[str, set[str]] = {}
+            for r in receiver.received:
+                seen.setdefault(r["body"]["type"], set()).add(r["headers"]["webhook-id"])
+            return seen
+        await until(lambda: {"outage.opened", "outage.counted", "outage.resolved"} <= by_type().keys()
+                    and len(receiver.received) >= 6, timeout=30)
+        for kind, ids in by_type().items():
+            assert len(ids) == 1, (kind, ids)  # sent by both, one id: delivered once as far as it can tell
+        assert sum(r["body"]["type"] == "outage.opened" for r in receiver.received) == 2
+        assert await downtime_s(pair[0], "eu-west") == await downtime_s(pair[1], "eu-west") > 0
+    finally:
+        for aggregator in pair:
+            await aggregator.stop()
+        await runner.cleanup()

@@ -73,12 +73,48 @@ class PrometheusFeed:
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
-        """Open the store and the HTTP session; read from ``lookback`` ago, then every ``poll``."""
+        """Open the store and the HTTP session, pick up where the store left off, then read every ``poll``."""
         await self.db.start()
         self._session = aiohttp.ClientSession()
-        self.read_until = self.clock.now_ms() - self.source.lookback
+        now = self.clock.now_ms()
+        newest = await self._restore(now)
+        # From where the stored samples end (catching up a stop, a chunk at a time), or ``lookback`` ago.
+        self.read_until = newest + 1 if newest else now - self.source.lookback
         self.running = True
         self._task = asyncio.create_task(self._loop())
+
+    async def _restore(self, now: int) -> int:
+        """Each vantage's newest stored sample and open down segment, as the quorum's live state: an
+        outage that was open keeps its start, hence its event id. Returns the newest stored instant."""
+        since_by_vantage: dict[str, dict[str, int]] = {}
+        for vantage in self.cfg.vantages:
+            history, since = await self.db.live_history(vantage, 1)
+            since_by_vantage[vantage] = since
+            for probe, rows in history.items():
+                if rows and probe in self.stale_ms:
+                    ts, ok = rows[0]
+                    self.latest.setdefault(probe, {})[vantage] = Sample(probe, vantage, ts, ok, None)
+        history, down_since = {}, {}
+        for probe, by_vantage in self.latest.items():
+            ok = verdict(by_vantage, list(self.cfg.vantages), self.cfg.policy.quorum, now, self.stale_ms[probe])
+            if ok is None:
+                continue
+            ts = max(s.ts_ms for s in by_vantage.values())
+            history[probe] = [(ts, ok)] * (1 if ok else self.tracker.confirm)
+            if not ok:  # down since the quorum-th vantage went down
+                starts = sorted(since_by_vantage[v][probe] for v, s in by_vantage.items()
+                                if s.ok is False and probe in since_by_vantage[v])
+                if starts:
+                    down_since[probe] = starts[min(self._needed(by_vantage), len(starts)) - 1]
+        self.tracker.restore(history, self.cfg.vantage, down_since)
+        self.tracker.update_regions(now)
+        self._take_events()  # an outage open before the restart: the same id, recorded once
+        return max((s.ts_ms for by_vantage in self.latest.values() for s in by_vantage.values()), default=0)
+
+    def _needed(self, by_vantage: Mapping[str, Sample]) -> int:
+        rule = self.cfg.policy.quorum
+        voters = sum(s.ok is not None for s in by_vantage.values())
+        return rule if isinstance(rule, int) else voters // 2 + 1
 
     async def _loop(self) -> None:
         while True:
@@ -86,47 +122,49 @@ class PrometheusFeed:
             await asyncio.sleep(self.source.poll / 1000)
 
     async def poll(self) -> None:
-        """One round: read what is new, store it, update the live state, commit, report."""
+        """One round: read what is new (a chunk at a time when catching up), store it, update the live
+        state, commit, report."""
         assert self._session is not None and self.read_until is not None
         now = self.clock.now_ms()
-        lo = self.read_until
         client = PrometheusClient(self._session, self.source.url or "", self.source)
-        try:
-            health = Health(await client.raw(self.source.health_metric, lo, now), self.mapper)
-            success, duration = await asyncio.gather(client.raw(self.success, lo, now),
-                                                     client.raw(self.duration, lo, now))
-            records = list(sample_records(success, duration, self.mapper, health, (lo, now), {}))
-        except (PrometheusError, InputError) as exc:
-            if self.source_error is None:
-                log.warning("event=source_unreadable error=%r", str(exc))
-            self.source_error = str(exc)
-        else:
+        while self.read_until < now:
+            lo, hi = self.read_until, min(now, self.read_until + self.source.chunk)
+            try:
+                health = Health(await client.raw(self.source.health_metric, lo, hi), self.mapper)
+                success, duration = await asyncio.gather(client.raw(self.success, lo, hi),
+                                                         client.raw(self.duration, lo, hi))
+                records = list(sample_records(success, duration, self.mapper, health, (lo, hi), {}))
+            except (PrometheusError, InputError) as exc:
+                if self.source_error is None:
+                    log.warning("event=source_unreadable error=%r", str(exc))
+                self.source_error = str(exc)
+                break
             if self.source_error is not None:
                 log.info("event=source_readable again_from=%d", lo)
-            self.source_error, self.read_until, self.reads = None, now, self.reads + 1
-            self._take(records, now)
+            self.source_error, self.read_until, self.reads = None, hi, self.reads + 1
+            self._take(records)
         self.tracker.update_regions(now)
         self._take_events()
         await self.writer.flush()
         self.report()
 
-    def _take(self, records: list[dict], now: int) -> None:
-        touched = set()
-        for sample in sorted((as_sample(r) for r in records), key=lambda s: s.ts_ms):
+    def _take(self, records: list[dict]) -> None:
+        """Store every vantage's new samples and, after each, give the tracker the probe's quorum verdict
+        at that sample's instant. Driven by the data alone (never by when it was read), so two
+        aggregators reading the same Prometheus see the same outages start at the same instant, and
+        their events carry the same ids."""
+        for sample in sorted((as_sample(r) for r in records), key=lambda s: (s.ts_ms, s.vantage)):
             newest = self.latest.setdefault(sample.probe, {})
             if sample.vantage in newest and sample.ts_ms <= newest[sample.vantage].ts_ms:
-                continue  # read before: a window overlapping the last one
+                continue  # read before
             newest[sample.vantage] = sample
             self.writer.add(sample)
-            touched.add(sample.probe)
-        for probe in sorted(touched):
-            by_vantage = self.latest[probe]
-            ok = verdict(by_vantage, list(self.cfg.vantages), self.cfg.policy.quorum, now, self.stale_ms[probe])
+            ok = verdict(newest, list(self.cfg.vantages), self.cfg.policy.quorum, sample.ts_ms,
+                         self.stale_ms[sample.probe])
             if ok is not None:
-                last = max(by_vantage.values(), key=lambda s: s.ts_ms)
-                combined = Sample(probe, self.cfg.vantage, last.ts_ms, ok, last.latency_ms if ok else None,
+                combined = Sample(sample.probe, self.cfg.vantage, sample.ts_ms, ok, sample.latency_ms if ok else None,
                                   error=None if ok else "down at a quorum of vantages")
-                self.tracker.record(combined, now)
+                self.tracker.record(combined, sample.ts_ms)
                 self._tracked.append(combined)
 
     def _take_events(self) -> None:
