@@ -186,3 +186,47 @@ async def test_two_aggregators_send_each_event_with_the_same_id(setup, tmp_path)
         for aggregator in pair:
             await aggregator.stop()
         await runner.cleanup()
+
+
+async def test_partial_data_and_errors_are_read_again_never_taken_as_down(fleet, tmp_path):
+    """A Prometheus answering 503, then with a partial-data warning, then properly: /readyz says why,
+    nothing is stored until the answer is whole, and then the window is read in full."""
+    from aiohttp import web
+    from loopback import start_app
+
+    answers = {"mode": "error"}
+    point = {"metric": {"__name__": "probe_success", "probe": "eu-west-widget", "vantage": "a"}}
+
+    async def query(request):
+        if answers["mode"] == "error":
+            return web.Response(status=503, text="overloaded")
+        series = []
+        if request.query["query"].startswith("probe_success"):
+            end = float(request.query["time"])
+            series = [{**point, "values": [[end - 1, "1"]]}]
+        body = {"status": "success", "data": {"resultType": "matrix", "result": series}}
+        if answers["mode"] == "partial":
+            body["warnings"] = ["store 10.0.0.7:10901 unavailable"]
+        return web.json_response(body)
+
+    app = web.Application()
+    app.router.add_get("/api/v1/query", query)
+    runner, port = await start_app(app)
+    db = str(tmp_path / "agg.db")
+    aggregator = await started(aggregator_config(fleet, db, f"http://127.0.0.1:{port}"), db)
+    feed = aggregator.probes.side
+    try:
+        async def readyz() -> str:
+            async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{aggregator.port}/readyz") as r:
+                return f"{r.status} {await r.text()}"
+        assert "source unreadable" in await until(lambda: feed.source_error and readyz(), timeout=10)
+        answers["mode"] = "partial"
+        await until(lambda: feed.source_error and "partial data" in feed.source_error, timeout=10)
+        assert feed.writer.written == 0 and feed.reads == 0
+        first_unread = feed.read_until
+        answers["mode"] = "whole"
+        await until(lambda: feed.source_error is None and feed.writer.written > 0, timeout=10)
+        assert feed.read_until > first_unread and (await readyz()).startswith("200")
+    finally:
+        await aggregator.stop()
+        await runner.cleanup()

@@ -4,8 +4,9 @@ every vantage's samples to the store (the engine computes the quorum from them, 
 feeds the live tracker each probe's quorum verdict, so that gauges, the status page and alerts follow
 the vantages together.
 
-When Prometheus cannot be read, nothing is stored for that time, so the engine sees it as unknown
-(never down); ``/readyz`` says why, and the next read starts where the last good one ended.
+When Prometheus cannot be read, or answers with partial data (its warnings), nothing is stored for
+that time, so the engine sees it as unknown (never down); ``/readyz`` says why, and the next read starts
+where the last good one ended.
 """
 from __future__ import annotations
 
@@ -134,6 +135,8 @@ class PrometheusFeed:
                 success, duration = await asyncio.gather(client.raw(self.success, lo, hi),
                                                          client.raw(self.duration, lo, hi))
                 records = list(sample_records(success, duration, self.mapper, health, (lo, hi), {}))
+                if client.warnings:  # e.g. a Thanos store was down: what is missing would stay missing
+                    raise PrometheusError(f"partial data ({'; '.join(client.warnings[:3])}); reading it again")
             except (PrometheusError, InputError) as exc:
                 if self.source_error is None:
                     log.warning("event=source_unreadable error=%r", str(exc))
