@@ -1,4 +1,4 @@
-"""A simulated TrueEngage fleet on 127.0.0.1, for the demo and the tests.
+"""A simulated TrueEngage fleet (on 127.0.0.1 unless told otherwise), for the demo and the tests.
 
 Targets (ports as in config/demo.yaml): regional deployments (widget + API), a Management Panel,
 a Genesys-Cloud-like API, a Vonage-like TCP endpoint, and the monitor's control target (what it
@@ -48,6 +48,7 @@ class Fleet:
     targets: dict[str, Target] = field(default_factory=dict)
     runners: list = field(default_factory=list)
     servers: dict[str, asyncio.AbstractServer] = field(default_factory=dict)
+    host: str = "127.0.0.1"  # 0.0.0.0 in a container, where the vantages reach it by its service name
 
     def add(self, target: Target) -> None:
         self.targets[target.name] = target
@@ -65,7 +66,7 @@ class Fleet:
         # A short shutdown timeout: "hang" handlers never finish on their own.
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", port)
+        site = web.TCPSite(runner, self.host, port)
         await site.start()
         self.runners.append(runner)
         return runner.addresses[0][1]
@@ -74,7 +75,7 @@ class Fleet:
         """HTTP targets answer in their mode; in ``refuse`` they stop listening (connection refused)."""
         runner = web.AppRunner(_target_app(target), access_log=None, shutdown_timeout=0.5)
         await runner.setup()
-        first = web.TCPSite(runner, "127.0.0.1", target.port)
+        first = web.TCPSite(runner, self.host, target.port)
         await first.start()
         target.port = runner.addresses[0][1]
         site: web.TCPSite | None = first  # None while the target refuses connections
@@ -87,7 +88,7 @@ class Fleet:
                     await site.stop()
                     site = None
                 elif target.mode != "refuse" and site is None:
-                    site = web.TCPSite(runner, "127.0.0.1", target.port)
+                    site = web.TCPSite(runner, self.host, target.port)
                     await site.start()
                 await asyncio.sleep(0.05)
 
@@ -108,10 +109,10 @@ class Fleet:
                     server = self.servers.pop(target.name)
                     server.close()
                 elif not target.is_down() and not listening:
-                    self.servers[target.name] = await asyncio.start_server(handler, "127.0.0.1", target.port)
+                    self.servers[target.name] = await asyncio.start_server(handler, self.host, target.port)
                 await asyncio.sleep(0.05)
 
-        server = await asyncio.start_server(handler, "127.0.0.1", target.port)
+        server = await asyncio.start_server(handler, self.host, target.port)
         target.port = server.sockets[0].getsockname()[1]
         self.servers[target.name] = server
         self.runners.append(asyncio.create_task(follow_mode()))
@@ -169,16 +170,23 @@ def _statuspage_summary(target: Target) -> dict:
 
 def _control_app(fleet: Fleet) -> web.Application:
     async def listing(request: web.Request) -> web.Response:
-        return web.json_response({name: {"port": t.port, "kind": t.kind, "mode": t.mode, "hits": t.hits}
+        return web.json_response({name: {"port": t.port, "kind": t.kind, "mode": t.mode, "hits": t.hits,
+                                         "refuse_vantages": sorted(t.refused_vantages)}
                                   for name, t in fleet.targets.items()})
 
     async def set_mode(request: web.Request) -> web.Response:
+        """{"mode": MODE} sets a target's mode; {"refuse_vantages": [NAME, …]} refuses those vantages only."""
         body = await request.json()
+        name = request.match_info["name"]
         try:
-            fleet.set_mode(request.match_info["name"], body.get("mode"))
+            if "refuse_vantages" in body:
+                fleet.targets[name].refused_vantages = set(body["refuse_vantages"])
+            if "mode" in body:
+                fleet.set_mode(name, body["mode"])
         except KeyError as exc:
             return web.json_response({"error": f"unknown target or mode {exc}"}, status=400)
-        return web.json_response({"target": request.match_info["name"], "mode": body["mode"]})
+        target = fleet.targets[name]
+        return web.json_response({"target": name, "mode": target.mode, "refuse_vantages": sorted(target.refused_vantages)})
 
     app = web.Application()
     app.router.add_get("/_sim", listing)
@@ -239,10 +247,11 @@ async def run_script(fleet: Fleet, script=DEMO_SCRIPT, cycle_minutes: float = CY
         await asyncio.sleep(max(0.0, started + cycle_minutes * minute_s - time.monotonic()))
 
 
-async def main_async(script: str, control_port: int) -> None:
+async def main_async(script: str, control_port: int, host: str = "127.0.0.1") -> None:
     fleet = demo_fleet()
+    fleet.host = host
     await fleet.start(control_port)
-    print(f"simulate: fleet up on 127.0.0.1 ({', '.join(f'{t.name}:{t.port}' for t in fleet.targets.values())}); "
+    print(f"simulate: fleet up on {host} ({', '.join(f'{t.name}:{t.port}' for t in fleet.targets.values())}); "
           f"control http://127.0.0.1:{control_port}/_sim", flush=True)
     task = asyncio.create_task(run_script(fleet)) if script == "demo" else None
     try:
@@ -257,9 +266,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--script", choices=["demo", "none"], default="demo")
     parser.add_argument("--control-port", type=int, default=18099)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)")
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main_async(args.script, args.control_port))
+        asyncio.run(main_async(args.script, args.control_port, args.host))
 
 
 if __name__ == "__main__":
