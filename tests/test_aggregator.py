@@ -61,14 +61,15 @@ async def setup(fleet, tmp_path):
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     aggregator = await started(aggregator_config(fleet, str(tmp_path / "agg.db"), url), str(tmp_path / "agg.db"))
+    prom = {"proc": proc, "args": args}  # a test may restart it: stop whichever runs last
     try:
-        yield fleet, vantages, aggregator, {"proc": proc, "args": args}
+        yield fleet, vantages, aggregator, prom
     finally:
         await aggregator.stop()
         for daemon in vantages:
             await daemon.stop()
-        proc.terminate()
-        proc.wait(30)
+        prom["proc"].terminate()
+        prom["proc"].wait(30)
 
 
 async def downtime_s(daemon: Daemon, name: str) -> float:
