@@ -107,22 +107,32 @@ def timed(cmd: list[str]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--reuse", action="store_true", help="keep the TSDB and JSONL made by an earlier run")
     args = parser.parse_args()
     promtool, prometheus = shutil.which("promtool"), shutil.which("prometheus")
     if not promtool or not prometheus:
         raise SystemExit("needs Debian's prometheus package (prometheus, promtool)")
-    shutil.rmtree(OUT, ignore_errors=True)
-    OUT.mkdir(parents=True)
-    (OUT / "bench.yaml").write_text(config())
-    began = time.perf_counter()
-    samples = write_data(args.days)
-    print(f"data: {samples:,} samples ({REGIONS * PER_REGION} probes × {VANTAGES} vantages × {args.days} days) "
-          f"written in {time.perf_counter() - began:.0f} s", flush=True)
-    began = time.perf_counter()
-    subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", str(OUT / "in.om"), str(OUT / "tsdb")],
-                   check=True, capture_output=True)
-    print(f"promtool create-blocks-from openmetrics: {time.perf_counter() - began:.0f} s", flush=True)
-    (OUT / "in.om").unlink()
+    marker = OUT / f"data-{args.days}d"
+    if args.reuse and marker.exists():
+        samples = int(marker.read_text())
+        print(f"data: reusing {samples:,} samples in {OUT}", flush=True)
+    else:
+        shutil.rmtree(OUT, ignore_errors=True)
+        OUT.mkdir(parents=True)
+        (OUT / "bench.yaml").write_text(config())
+        began = time.perf_counter()
+        samples = write_data(args.days)
+        print(f"data: {samples:,} samples ({REGIONS * PER_REGION} probes × {VANTAGES} vantages × {args.days} days) "
+              f"written in {time.perf_counter() - began:.0f} s", flush=True)
+        began = time.perf_counter()
+        subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", str(OUT / "in.om"), str(OUT / "tsdb")],
+                       check=True, capture_output=True)
+        print(f"promtool create-blocks-from openmetrics: {time.perf_counter() - began:.0f} s", flush=True)
+        (OUT / "in.om").unlink()
+        marker.write_text(str(samples))
+    for db in ("prom.db", "jsonl.db"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{OUT / db}{suffix}").unlink(missing_ok=True)
     (OUT / "prometheus.yml").write_text("global: {scrape_interval: 1h}\n")
     port = 19090
     prom = subprocess.Popen([prometheus, f"--config.file={OUT / 'prometheus.yml'}", f"--storage.tsdb.path={OUT / 'tsdb'}",

@@ -51,7 +51,7 @@ def backfill(store: Store, cfg: Config, url: str, start_ms: int, end_ms: int, ma
     source = cfg.source.prometheus
     success, duration = selectors(match, source.success_metric, source.duration_metric)
     mapper = SeriesMapper(cfg, source)
-    handoff: queue.Queue = queue.Queue(maxsize=4)  # bounded: reading waits for the store, memory stays flat
+    handoff: queue.Queue = queue.Queue(maxsize=1)  # bounded: reading waits for the store, memory stays flat
     stop = threading.Event()
     result = BackfillResult(ImportResult(0, 0, 0), 0)
 
@@ -65,11 +65,14 @@ def backfill(store: Store, cfg: Config, url: str, start_ms: int, end_ms: int, ma
                 bar = _progress(len(windows))
 
                 async def window(lo: int, hi: int) -> None:
+                    # The gate is held until the store has taken the window's lines: at most
+                    # ``concurrency`` windows are in memory, however long the range.
                     async with gate:
                         found = await asyncio.gather(client.raw(success, lo, hi), client.raw(duration, lo, hi))
-                    lines = [jsonl(r) for r in sample_records(found[0], found[1], mapper, health, (lo, hi),
-                                                              result.skipped)]
-                    await asyncio.to_thread(_put, handoff, lines, stop)
+                        lines = [jsonl(r) for r in sample_records(found[0], found[1], mapper, health, (lo, hi),
+                                                                  result.skipped)]
+                        del found
+                        await asyncio.to_thread(_put, handoff, lines, stop)
                     bar.update(1)
 
                 await asyncio.gather(*(window(lo, hi) for lo, hi in windows))
