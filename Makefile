@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 
-.PHONY: run test lint bench bench-daemon bench-api bench-scale demo-month clean
+.PHONY: run test lint bench bench-daemon bench-api bench-scale bench-prometheus demo-month clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ bench: $(STAMP)
 	$(MAKE) bench-daemon
 	$(MAKE) bench-api
 	$(MAKE) bench-scale
+	$(MAKE) bench-prometheus
+
+# 10 vantages × 500 probes read from a real Prometheus against the same samples as JSONL (needs Debian's
+# prometheus; DAYS=30 is the whole month: 216 M samples, about two hours, most of it promtool's).
+DAYS ?= 30
+bench-prometheus: $(STAMP)
+	$(BIN)/python bench/prometheus_month.py --days $(DAYS)
 
 # A year of samples for 500 probes (generated once, about 8 GB in bench/out/scale): refresh, reports, import.
 bench-scale: $(STAMP)
