@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -252,3 +253,50 @@ def test_sample_lines_hold_their_size_not_a_serializer_buffer():
         tracemalloc.stop()
     assert held < 10_000 * 300, held  # about 150 bytes a line
     assert lines[0].endswith(b"\n") and json.loads(lines[0])["probe"] == "w"
+
+
+async def test_the_token_goes_to_prometheus_and_nowhere_else(tmp_path, capsys, monkeypatch):
+    """bearer_token from the environment: sent as the Authorization header, never printed, also not
+    when Prometheus refuses it; the config's match selects the series."""
+    seen = []
+
+    async def query(request):
+        seen.append((request.headers.get("Authorization"), request.query["query"]))
+        if request.headers.get("Authorization") != "Bearer s3cr3t-t0ken":
+            return web.json_response({"status": "error", "errorType": "unauthorized", "error": "bad credentials"},
+                                     status=401)
+        return web.json_response({"status": "success", "data": {"resultType": "matrix", "result": []}})
+
+    app = web.Application()
+    app.router.add_get("/api/v1/query", query)
+    runner, port = await start_app(app)
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({**CONFIG, "source": {"prometheus": {
+        "url": f"http://127.0.0.1:{port}", "bearer_token": "${PROM_TOKEN}", "match": '{job="a"}'}}}))
+    window = ["--start", iso(START), "--end", iso(START + 3_600_000)]
+    try:
+        monkeypatch.setenv("PROM_TOKEN", "s3cr3t-t0ken")
+        assert await asyncio.to_thread(run, config, tmp_path / "x.db", "import", "--from-prometheus", *window) == 0
+        assert {auth for auth, _ in seen} == {"Bearer s3cr3t-t0ken"}
+        assert {q for _, q in seen} >= {'probe_success{job="a"}[3600000ms]', 'probe_duration_seconds{job="a"}[3600000ms]'}
+        monkeypatch.setenv("PROM_TOKEN", "wr0ng-t0ken")
+        assert await asyncio.to_thread(run, config, tmp_path / "y.db", "import", "--from-prometheus", *window) == 1
+    finally:
+        await runner.cleanup()
+    out, err = capsys.readouterr()
+    assert "HTTP 401: bad credentials" in err
+    assert "t0ken" not in out + err
+
+
+def test_a_progress_bar_shows_on_a_terminal_only(prometheus, config, tmp_path):
+    """Under a pseudo-terminal (util-linux `script`) the import draws tqdm's bar on standard error;
+    piped, it prints its summary only."""
+    script = need("script")
+    cmd = [sys.executable, "-m", "monitor", "--config", str(config), "--db", str(tmp_path / "t.db"), "--now", NOW,
+           "import", "--from-prometheus", prometheus, "--start", iso(START), "--end", iso(END)]
+    on_tty = subprocess.run([script, "-qfec", " ".join(cmd), "/dev/null"], capture_output=True, text=True, timeout=300)
+    assert on_tty.returncode == 0, on_tty.stdout[-2000:]
+    assert "reading Prometheus" in on_tty.stdout and "chunk" in on_tty.stdout
+    piped = subprocess.run([*cmd[:6], str(tmp_path / "p.db"), *cmd[7:]], capture_output=True, text=True, timeout=300)
+    assert piped.returncode == 0 and "reading Prometheus" not in piped.stdout + piped.stderr
+    assert piped.stdout.startswith("imported ")

@@ -148,6 +148,9 @@ class PrometheusSource(_Strict):
     # Which label names the probe and which the vantage: the first label a series has wins. The defaults
     # fit this monitor's own series (probe, vantage) and blackbox_exporter's (instance, job); an
     # `instance` that is a probe's target (its URL, host:port or DNS name) maps to that probe.
+    # Which series to read, as a selector: {job="blackbox"}, or probe_success{env="prod"} (default: all
+    # of success_metric). `import --match` overrides it.
+    match: str | None = Field(None, pattern=r"^([a-zA-Z_:][a-zA-Z0-9_:]*)?(\{.*\})?$")
     probe_labels: list[str] = Field(["probe", "instance"], min_length=1)
     vantage_labels: list[str] = Field(["vantage", "job"], min_length=1)
     success_metric: str = Field("probe_success", pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")

@@ -61,7 +61,8 @@ class PrometheusFeed:
         self.writer = SampleWriter(self.db, self.stale_ms, cfg.daemon.flush_interval)
         self.writer.routes = cfg.hooks.routes
         self.mapper = SeriesMapper(cfg, self.source)
-        self.success, self.duration = selectors(None, self.source.success_metric, self.source.duration_metric)
+        self.success, self.duration = selectors(self.source.match, self.source.success_metric,
+                                                self.source.duration_metric)
         self.latest: dict[str, dict[str, Sample]] = {}  # probe → vantage → its newest sample
         self.read_until: int | None = None
         self.source_error: str | None = None

@@ -4,6 +4,7 @@ The reading runs in a thread of its own (asyncio, bounded concurrency); the stor
 from __future__ import annotations
 
 import asyncio
+import os
 import queue
 import re
 import sys
@@ -49,7 +50,7 @@ def backfill(store: Store, cfg: Config, url: str, start_ms: int, end_ms: int, ma
              stale_ms: dict[str, int], now_ms: int) -> BackfillResult:
     """Read ``[start_ms, end_ms)`` from the Prometheus at ``url`` and import it; all or nothing."""
     source = cfg.source.prometheus
-    success, duration = selectors(match, source.success_metric, source.duration_metric)
+    success, duration = selectors(match or source.match, source.success_metric, source.duration_metric)
     mapper = SeriesMapper(cfg, source)
     handoff: queue.Queue = queue.Queue(maxsize=1)  # bounded: reading waits for the store, memory stays flat
     stop = threading.Event()
@@ -127,5 +128,10 @@ def _progress(total: int):
     """A progress bar on a terminal (standard error), nothing otherwise."""
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="chunk", desc="reading Prometheus", file=sys.stderr,
-                disable=not sys.stderr.isatty(), leave=False)
+    on_terminal = sys.stderr.isatty()
+    try:  # a terminal that reports no size (0 × 0, as some pseudo-terminals do) would hide the bar
+        size = os.get_terminal_size(sys.stderr.fileno())
+    except OSError:
+        size = os.terminal_size((0, 0))
+    return tqdm(total=total, unit="chunk", desc="reading Prometheus", file=sys.stderr, disable=not on_terminal,
+                leave=False, ncols=size.columns or 80, nrows=size.lines or 24)
