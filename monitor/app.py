@@ -6,7 +6,6 @@ import contextlib
 import logging
 import resource
 import signal
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -26,6 +25,7 @@ from .hooks.resend import Resender, active_conditions
 from .live.dbthread import DbThread
 from .live.figures import LiveFigures
 from .live.handoff import ProbeReport, ProbeStatus, VantageStatus, before_first_round
+from .live.inloop import InLoop
 from .live.maintenance import MaintenanceService
 from .live.probe_process import ProbeProcess
 from .live.reports import ReportService
@@ -33,10 +33,6 @@ from .live.tracker import Tracker
 from .storage import Store
 from .web.app import WebDeps, build_app
 from .web.status import probe_json
-
-if TYPE_CHECKING:
-    from .live.aggregating import Aggregator
-    from .live.probing import InProcessProbes
 
 log = logging.getLogger("sla_monitor.daemon")
 DRIFT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -75,18 +71,18 @@ class Daemon:
         self.gauge_text = GaugeText()
         self.probe_exposition = ProbeExposition(self.tracker, cfg.vantage)
         self.registry.register(_MonitorCollector(self))
-        self.probing: InProcessProbes | None = None  # the probe side, when it shares this loop
-        self.probes: InProcessProbes | ProbeProcess | Aggregator
+        self.probing: InLoop | None = None  # the probe side, when it shares this loop
+        self.probes: InLoop | ProbeProcess
         if cfg.daemon.mode == "aggregate":  # probes nothing: reads the vantages' results from Prometheus
-            from .live.aggregating import Aggregator
+            from .live.aggregating import PrometheusFeed
 
-            self.probes = Aggregator(cfg, lambda: Store.open(db_path), clock, self.on_report)
+            self.probes = InLoop(PrometheusFeed(cfg, lambda: Store.open(db_path), clock, self.on_report))
         elif probe_process:
             self.probes = ProbeProcess(cfg, db_path, self.on_report, self._give_up, log_format)
         else:
-            from .live.probing import InProcessProbes  # only here: the daemon's side loads no probes
+            from .live.probing import ProbeSide  # only here: the daemon's side loads no probes
 
-            self.probes = self.probing = InProcessProbes(cfg, lambda: Store.open(db_path), clock, self.on_report)
+            self.probes = self.probing = InLoop(ProbeSide(cfg, lambda: Store.open(db_path), clock, self.on_report))
         self.started_probing = False
         self.runner: web.AppRunner | None = None
         self.public_url = (cfg.web.public_url or f"http://{cfg.web.listen}").rstrip("/")  # the bound port on start

@@ -203,29 +203,3 @@ class PrometheusFeed:
             await self._session.close()
         await self.db.close()
         log.info("event=aggregating_stopped samples_written=%d", self.writer.written)
-
-
-class Aggregator:
-    """The aggregator in the daemon's own loop (it has no probes to keep on time)."""
-
-    def __init__(self, cfg: Config, open_store: Callable[[], Storage], clock: Clock,
-                 on_report: Callable[[ProbeReport], None]):
-        self.side = PrometheusFeed(cfg, open_store, clock, on_report)
-
-    @property
-    def running(self) -> bool:
-        return self.side.running
-
-    async def start(self, public_url: str, month: Mapping[str, dict]) -> None:
-        """Start reading; events link to ``public_url`` and carry ``month``'s figures."""
-        self.side.public_url, self.side.month = public_url, dict(month)
-        await self.side.start()
-
-    def set_month(self, month: Mapping[str, dict]) -> None:
-        self.side.month = dict(month)
-
-    def check(self) -> None:
-        """Nothing to supervise: it shares the daemon's loop."""
-
-    async def stop(self) -> None:
-        await self.side.stop()

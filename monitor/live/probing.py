@@ -118,29 +118,3 @@ class ProbeSide:
         self.report()  # the last: the scheduler is shut down, so it says not running
         await self.db.close()
         log.info("event=probing_stopped samples_written=%d", self.writer.written)
-
-
-class InProcessProbes:
-    """The probe side in the daemon's own loop (tests; ``daemon.probe_process: false``)."""
-
-    running = True  # it shares the daemon's loop: it runs while the daemon does
-
-    def __init__(self, cfg: Config, open_store: Callable[[], Storage], clock: Clock,
-                 on_report: Callable[[ProbeReport], None]):
-        self.side = ProbeSide(cfg, open_store, clock, on_report)
-
-    async def start(self, public_url: str, month: Mapping[str, dict]) -> None:
-        """Start probing; events link to ``public_url`` and carry ``month``'s figures."""
-        self.side.public_url, self.side.month = public_url, dict(month)
-        await self.side.start()
-
-    def set_month(self, month: Mapping[str, dict]) -> None:
-        """The engine's latest month-to-date context, for the events recorded from now on."""
-        self.side.month = dict(month)
-
-    def check(self) -> None:
-        """Nothing to supervise: the probe side shares the daemon's loop."""
-
-    async def stop(self) -> None:
-        """Stop probing and flush everything probed."""
-        await self.side.stop()
