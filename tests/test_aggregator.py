@@ -231,3 +231,25 @@ async def test_partial_data_and_errors_are_read_again_never_taken_as_down(fleet,
     finally:
         await aggregator.stop()
         await runner.cleanup()
+
+
+async def test_an_aggregator_restarted_mid_outage_keeps_the_outages_start(setup, tmp_path):
+    """Stopped and started again on its store while a region is down for everyone: the restored
+    quorum state puts the outage's start where it was, so its event id (which carries it) is unchanged."""
+    fleet, _, aggregator, _ = setup
+    await until(lambda: aggregator.tracker.region_state.get("eu-west") == "up", timeout=60)
+    fleet.set_mode("eu-west", "down")
+    feed = aggregator.probes.side
+    await until(lambda: "eu-west" in feed.tracker.outage_start, timeout=30)
+    started_at = feed.tracker.outage_start["eu-west"]
+    await asyncio.sleep(2)
+    await aggregator.stop()
+    again = await started(aggregator.cfg, str(tmp_path / "agg.db"))
+    try:
+        restored = again.probes.side.tracker
+        assert restored.outage_start.get("eu-west") == started_at
+        await asyncio.sleep(3)  # reading on: still the same outage
+        assert restored.outage_start.get("eu-west") == started_at
+    finally:
+        fleet.set_mode("eu-west", "up")
+        await again.stop()

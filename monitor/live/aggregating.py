@@ -107,15 +107,17 @@ class PrometheusFeed:
                 starts = sorted(since_by_vantage[v][probe] for v, s in by_vantage.items()
                                 if s.ok is False and probe in since_by_vantage[v])
                 if starts:
-                    down_since[probe] = starts[min(self._needed(by_vantage), len(starts)) - 1]
+                    needed = self._needed(by_vantage, now, self.stale_ms[probe])
+                    down_since[probe] = starts[min(needed, len(starts)) - 1]
         self.tracker.restore(history, self.cfg.vantage, down_since)
         self.tracker.update_regions(now)
         self._take_events()  # an outage open before the restart: the same id, recorded once
         return max((s.ts_ms for by_vantage in self.latest.values() for s in by_vantage.values()), default=0)
 
-    def _needed(self, by_vantage: Mapping[str, Sample]) -> int:
+    def _needed(self, by_vantage: Mapping[str, Sample], now: int, stale_ms: int) -> int:
+        """How many down vantages make the quorum now (the voters as ``verdict`` counts them)."""
         rule = self.cfg.policy.quorum
-        voters = sum(s.ok is not None for s in by_vantage.values())
+        voters = sum(s.ok is not None and now < s.ts_ms + stale_ms for s in by_vantage.values())
         return rule if isinstance(rule, int) else voters // 2 + 1
 
     async def _loop(self) -> None:
