@@ -1,1 +1,1 @@
-"""Samples from elsewhere than this monitor's own probes: the Prometheus HTTP API.
+"""Samples from elsewhere than this monitor's own probes: the Prometheus HTTP API."""
