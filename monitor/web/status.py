@@ -11,12 +11,12 @@ from typing import Mapping
 import jinja2
 
 from ..config import Config
-from ..errors import parse_instant
 from ..live.figures import LATENCY_BUCKET_MS, LATENCY_SPAN_MS, LiveFigures
 from ..reports.document import REASON_WORDS
 from ..reports.serialize import exclusion_json, figures_json, minutes
 from ..sla.calendar import iso
-from ..sla.result import DayBar, Evidence, ExclusionSlice, MonthResult, RecentOutage, RegionResult, percent_of
+from ..sla.result import DayBar, Evidence, ExclusionSlice, MonthResult, RecentOutage, RegionResult, WindowUptime
+from ..storage.interface import LatencyBucket
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("monitor.web", "templates"),
                           autoescape=jinja2.select_autoescape(["html"]))
@@ -70,20 +70,15 @@ def status_json(figures: LiveFigures, cfg: Config, now_ms: int) -> dict:
 def _uptime(figures: LiveFigures, region: str, mtd: RegionResult | None) -> list[dict]:
     """Uptime over the rolling windows and this calendar month: the SLA's figure (counted Downtime over
     the whole span) beside the raw one (every unavailability over the known time)."""
-    rows = [{"window": w.label, "sla_percent": float(w.sla_percent),
+    windows = list(figures.history.uptime.get(region, []))
+    if mtd is not None:  # the month so far as one more window: its SLA figure is the month's availability
+        f = mtd.figures
+        windows.append(WindowUptime("month", f.elapsed_ms, sum(p.end_ms - p.start_ms for p in mtd.periods),
+                                    f.downtime_ms, f.unknown_ms))
+    return [{"window": w.label, "sla_percent": float(w.sla_percent),
              "raw_percent": None if w.raw_percent is None else float(w.raw_percent),
              "counted_minutes": minutes(w.counted_ms), "down_minutes": minutes(w.down_ms),
-             "unknown_minutes": minutes(w.unknown_ms)}
-            for w in figures.history.uptime.get(region, [])]
-    if mtd is not None:
-        f = mtd.figures
-        down = sum(p.end_ms - p.start_ms for p in mtd.periods)
-        known = f.elapsed_ms - f.unknown_ms
-        rows.append({"window": "month", "sla_percent": float(f.availability_percent),
-                     "raw_percent": float(percent_of(known - down, known)) if known > 0 else None,
-                     "counted_minutes": minutes(f.downtime_ms), "down_minutes": minutes(down),
-                     "unknown_minutes": minutes(f.unknown_ms)})
-    return rows
+             "unknown_minutes": minutes(w.unknown_ms)} for w in windows]
 
 
 def _recent(o: RecentOutage) -> dict:
@@ -200,19 +195,19 @@ def _bar_title(day: DayBar) -> str:
 CHART_W, CHART_H = 300, 40
 
 
-def latency_chart(points: list[dict], until_ms: int | None, span_ms: int) -> dict:
-    """A response-time sparkline (SVG units) of ``points`` over the ``span_ms`` before ``until_ms``, and
+def latency_chart(buckets: list[LatencyBucket], until_ms: int | None, span_ms: int) -> dict:
+    """A response-time sparkline (SVG units) of ``buckets`` over the ``span_ms`` before ``until_ms``, and
     the same in words for those who cannot see it."""
-    if not points or until_ms is None:
+    if not buckets or until_ms is None:
         return {"mean": "", "max": "", "words": "no successful samples in the last 24 hours"}
-    top = max(p["max_ms"] for p in points) or 1.0
+    top = max(b.max_ms for b in buckets) or 1.0
     start = until_ms - span_ms
 
-    def line(key: str) -> str:
-        return " ".join(f"{(parse_instant(p['start'], 'start') - start) / span_ms * CHART_W:.1f},"
-                        f"{CHART_H - 2 - p[key] / top * (CHART_H - 4):.1f}" for p in points)
-    mean = sum(p["mean_ms"] * p["samples"] for p in points) / sum(p["samples"] for p in points)
-    return {"mean": line("mean_ms"), "max": line("max_ms"),
+    def line(values: list[float]) -> str:
+        return " ".join(f"{(b.start_ms - start) / span_ms * CHART_W:.1f},{CHART_H - 2 - v / top * (CHART_H - 4):.1f}"
+                        for b, v in zip(buckets, values, strict=True))
+    mean = sum(b.mean_ms * b.samples for b in buckets) / sum(b.samples for b in buckets)
+    return {"mean": line([b.mean_ms for b in buckets]), "max": line([b.max_ms for b in buckets]),
             "words": f"mean {mean:.0f} ms, slowest {top:.0f} ms over the last 24 hours"}
 
 
@@ -220,12 +215,12 @@ def render_status_page(figures: LiveFigures, cfg: Config, now_ms: int) -> str:
     """Per region: badge and banner (counted, brief or excluded, with the reason), availability beside
     coverage, budget, components and probes with their last errors, 90 daily bars; third parties."""
     data = status_json(figures, cfg, now_ms)
-    span_ms = LATENCY_SPAN_MS
     for region in data["regions"]:
         region["bars"] = [{"class": _bar_class(day), "title": _bar_title(day)}
                           for day in figures.bars.get(region["region"], [])]
-        for c in region["components"]:
-            c["chart"] = latency_chart(c["latency"], figures.history_ms, span_ms)
+        for c in region["components"]:  # from the stored buckets, not their JSON (no ISO parsed back)
+            c["chart"] = latency_chart(figures.latency.get((region["region"], c["component"]), []),
+                                       figures.history_ms, LATENCY_SPAN_MS)
     title = cfg.web.title or f"{cfg.service} status"
     return _ENV.get_template("status.html").render(title=title, data=data, target=float(cfg.policy.target_percent))
 
