@@ -2,6 +2,7 @@
 delivery, and a queue depth that says what is really pending. Real receivers on 127.0.0.1."""
 from __future__ import annotations
 
+import asyncio
 import random
 
 from aiohttp import web
@@ -113,3 +114,16 @@ async def test_a_library_error_carrying_the_url_never_stores_its_secret_path(tmp
     await deliverer.close()
     await db.close()
     assert listed[0]["last_error"] == "InvalidUrlClientError: http://127.0.0.1/***"  # the host, never the path
+
+
+async def test_a_stop_that_comes_with_a_wake_up_still_stops_the_delivery_loop():
+    """Cancelled just as it is woken (an event committed while the daemon stops): the loop ends. With
+    wait_for, Python 3.11 swallowed that cancellation and the daemon's stop waited for ever."""
+    deliverer = Deliverer(db=None, hooks_cfg=parse_config((FIXTURES / "spec.yaml").read_text()).hooks, clock=clock.SYSTEM, poll_ms=60_000)
+    task = asyncio.create_task(deliverer.run())
+    await asyncio.sleep(0.05)  # in its wait for a wake-up
+    deliverer.wake.set()
+    await asyncio.sleep(0)  # the wake-up has happened; the loop has not seen it yet
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=5)
+    assert done and task.cancelled()

@@ -3,6 +3,7 @@ exponential backoff with jitter, a maximum age, and transient versus permanent f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import random
@@ -41,10 +42,11 @@ class Deliverer:
                 await self.deliver_due()
             except Exception:  # the outbox keeps everything: log and try again next round
                 log.exception("event=hook_round_failed")
-            try:
-                await asyncio.wait_for(self.wake.wait(), self.poll_ms / 1000)
-            except TimeoutError:
-                pass
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation that arrives as the
+            # wake-up does, and this loop then outlives the daemon's stop (it hung a test teardown).
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.poll_ms / 1000):
+                    await self.wake.wait()
             self.wake.clear()
 
     async def deliver_due(self) -> None:
