@@ -9,11 +9,16 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from . import __version__
 from .clock import SYSTEM
 from .commands import hooks as hook_cmds
+from .commands import init as init_cmd
+from .commands import probe as probe_cmd
 from .commands import records as record_cmds
 from .commands.common import Context, emit_rows
+from .commands.parsing import command, rows_format
 from .commands.reporting import claim_for, range_for, report_for, terms_of, write_output
+from .commands.style import paint
 from .config import ConfigError, load_config, to_fleet
 from .config.fleet import stale_ms_by_probe
 from .errors import InputError, PrometheusError, parse_instant
@@ -21,6 +26,7 @@ from .importer import import_samples
 from .reports import FORMATS, render, render_range
 from .reports.html import render_template, to_pdf
 from .reports.markdown import claim_markdown
+from .reports.render import as_json
 from .reports.serialize import RANGE_COLUMNS, exclusion_reasons, outage_summary_rows, range_rows, report_json
 from .sla.calendar import MonthError, iso
 from .storage import StoreError, StoreUnavailable, opened
@@ -29,15 +35,35 @@ DEFAULT_CONFIG = "config/monitor.yaml"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sla-monitor", description=__doc__)
+    """The whole command line: global options, then one sub-command (each with examples in its --help)."""
+    parser = argparse.ArgumentParser(
+        prog="sla-monitor", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Holds a SaaS provider to its SLA: probes each region, computes monthly availability, "
+                    "error budget and service credits, alerts, and writes the month's report and credit claim.",
+        epilog="examples:\n  sla-monitor init --service TrueEngage --region eu-west=https://eu.example.com "
+               "--output monitor.yaml\n  sla-monitor --config monitor.yaml probe --once\n"
+               "  sla-monitor --config monitor.yaml run\n  sla-monitor --config monitor.yaml report --month 2026-11\n\n"
+               "Exit codes: 0 ok, 1 runtime failure (or a probe failed), 2 bad input or config.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--config", help=f"config file (default: $SLA_MONITOR_CONFIG, then {DEFAULT_CONFIG})")
     parser.add_argument("--db", help="SQLite store (overrides storage.path)")
     parser.add_argument("--now", help="evaluate as of this ISO instant instead of the clock (reproducible reports)")
     parser.add_argument("--by", help="who is recording a change (default: $USER)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("check-config", help="validate the config and say what it defines")
-    p = sub.add_parser("import", help="import samples from JSONL or a Prometheus (one transaction: all or none)")
+    init_cmd.add_parser(sub)
+    rows_format(command(sub, "check-config", "validate the config and say what it defines",
+                        "sla-monitor --config monitor.yaml check-config"))
+    probe_cmd.add_parser(sub)
+    p = command(sub, "run", "the daemon: probe on schedule, serve /metrics, the API and the status page",
+                "sla-monitor --config monitor.yaml run", "sla-monitor run --listen 0.0.0.0:9465 --log-format json",
+                details="SIGTERM or Ctrl-C stops it after in-flight probes end; nothing committed is lost.")
+    p.add_argument("--listen", help="HOST:PORT (default: web.listen)")
+    p.add_argument("--log-format", choices=["text", "json"], default="text")
+    p = command(sub, "import", "import samples from JSONL or a Prometheus (one transaction: all or none)",
+                "sla-monitor import samples.jsonl",
+                "sla-monitor import --from-prometheus http://127.0.0.1:9090 --start 2026-10-01T00:00:00Z "
+                "--end 2026-11-01T00:00:00Z --match 'probe_success{job=\"blackbox\"}'")
     p.add_argument("file", nargs="?", help='JSONL file, or "-" for standard input')
     p.add_argument("--from-prometheus", metavar="URL", nargs="?", const="",
                    help="read probe_success (and probe_duration_seconds) from this Prometheus HTTP API instead "
@@ -46,19 +72,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", metavar="ISO", help="with --from-prometheus: read up to this instant (excluded)")
     p.add_argument("--match", metavar="SELECTOR",
                    help='with --from-prometheus: which series, e.g. probe_success{job="blackbox"} (default: all)')
-    p = sub.add_parser("prune", help="delete raw samples older than storage.sample_retention_days")
-    p = sub.add_parser("run", help="the daemon: probe on schedule, serve /metrics, the API and the status page")
-    p.add_argument("--listen", help="HOST:PORT (default: web.listen)")
-    p.add_argument("--log-format", choices=["text", "json"], default="text")
+    command(sub, "prune", "delete raw samples older than storage.sample_retention_days (state segments stay)",
+            "sla-monitor prune")
 
     record_cmds.add_parsers(sub)
     hook_cmds.add_parsers(sub)
 
-    p = sub.add_parser("outages", help="unavailability periods with their pieces and exclusions")
+    p = command(sub, "outages", "unavailability periods with their pieces and exclusions",
+                "sla-monitor outages --month 2026-11 --region eu-west")
     p.add_argument("--region")
     p.add_argument("--month", help="YYYY-MM (default: the current month)")
-    p.add_argument("--format", choices=["table", "json"], default="table")
-    p = sub.add_parser("report", help="monthly availability, error budget and credits per region")
+    rows_format(p)
+    p = command(sub, "report", "monthly availability, error budget and credits per region",
+                "sla-monitor report --month 2026-11", "sla-monitor report --month 2026-11 --format pdf --output nov.pdf",
+                "sla-monitor report --from 2026-01 --to 2026-12 --format html --output 2026.html")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--month", help="YYYY-MM, a calendar month in the config's timezone")
     which.add_argument("--from", dest="first", metavar="YYYY-MM",
@@ -66,15 +93,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="last", metavar="YYYY-MM")
     p.add_argument("--region")
     p.add_argument("--format", choices=FORMATS, default="table",
-                   help="table, json, csv; markdown, html, pdf: the document to send (pdf needs --output or a pipe)")
+                   help="table (default), json, csv; markdown, html, pdf: the document to send (pdf needs --output "
+                        "or a pipe)")
     p.add_argument("--output", metavar="FILE", help="write here (replaced whole) instead of standard output")
-    p = sub.add_parser("claim", help="the service credit claim letter for a month, with its evidence (SLA §9)")
+    p = command(sub, "claim", "the service credit claim letter for a month, with its evidence",
+                "sla-monitor claim --month 2026-10 --format pdf --output claim-2026-10.pdf",
+                details="Refused for a month not over, past its claim period, or with nothing to claim; --force "
+                        "prints it anyway, marked.")
     p.add_argument("--month", required=True, help="YYYY-MM: a month that is over, inside its claim period")
     p.add_argument("--region", help="claim for this region only")
     p.add_argument("--format", choices=["html", "pdf", "markdown"], default="html")
     p.add_argument("--output", metavar="FILE", help="write here (replaced whole) instead of standard output")
     p.add_argument("--force", action="store_true",
                    help="print it even for a month not over, past its claim period or with nothing to claim (marked)")
+    p = command(sub, "completion", "print a shell completion script",
+                "sla-monitor completion bash > ~/.local/share/bash-completion/completions/sla-monitor",
+                "sla-monitor completion zsh > ~/.zfunc/_sla-monitor")
+    p.add_argument("shell", choices=["bash", "zsh", "tcsh"])
     return parser
 
 
@@ -89,14 +124,21 @@ def _context(args: argparse.Namespace) -> Context:
 def cmd_check_config(ctx: Context, args) -> int:
     probes = list(ctx.cfg.all_probes())
     regions = ctx.cfg.regions
-    print(f"config OK: service {ctx.cfg.service!r}, {len(regions)} regions "
-          f"({sum(r.environment == 'production' for r in regions)} production), "
-          f"{sum(len(r.components) for r in regions)} components, {len(probes)} probes, "
-          f"{len(ctx.cfg.third_parties)} third parties, timezone {ctx.cfg.timezone}, store {ctx.db_path}")
     health = ctx.cfg.vantage_health
-    if health.probes:
-        print(f"vantage health: {len(health.probes)} control targets, healthy while {health.min_ok} pass")
+    summary = {"service": ctx.cfg.service, "regions": len(regions),
+               "production_regions": sum(r.environment == "production" for r in regions),
+               "components": sum(len(r.components) for r in regions), "probes": len(probes),
+               "third_parties": len(ctx.cfg.third_parties), "timezone": ctx.cfg.timezone, "store": ctx.db_path,
+               "vantage_health_probes": len(health.probes)}
+    if args.format == "json":
+        sys.stdout.write(as_json(summary))
     else:
+        print(f"{paint('config OK', 'green', sys.stdout)}: service {ctx.cfg.service!r}, {len(regions)} regions "
+              f"({summary['production_regions']} production), {summary['components']} components, {len(probes)} probes, "
+              f"{summary['third_parties']} third parties, timezone {ctx.cfg.timezone}, store {ctx.db_path}")
+        if health.probes:
+            print(f"vantage health: {len(health.probes)} control targets, healthy while {health.min_ok} pass")
+    if not health.probes:
         print("note: no vantage_health probes: when this host loses its network, only the failures listed as the "
               "monitor's own are unknown; add control targets (see config/example.yaml)", file=sys.stderr)
     return 0
@@ -239,32 +281,48 @@ def cmd_run(ctx: Context, args) -> int:
 
 
 COMMANDS = {
-    "run": cmd_run,
+    "run": cmd_run, "probe": probe_cmd.cmd_probe,
     "check-config": cmd_check_config, "import": cmd_import, "prune": cmd_prune,
     "report": cmd_report, "claim": cmd_claim, "outages": cmd_outages, **record_cmds.COMMANDS, **hook_cmds.COMMANDS,
 }
+# These need no config: they write one, or describe the command line itself.
+WITHOUT_CONFIG = {"init": init_cmd.cmd_init, "completion": lambda args: print_completion(args.shell)}
+
+
+def print_completion(shell: str) -> int:
+    """The completion script for ``shell``, generated from the parser (so it knows every command)."""
+    import shtab
+
+    print(shtab.complete(build_parser(), shell=shell))
+    return 0
+
+
+def _say(kind: str, message: str) -> None:
+    print(f"sla-monitor: {paint(kind, 'red', sys.stderr)}: {message}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `sla-monitor` console script."""
     args = build_parser().parse_args(argv)
     try:
+        if args.command in WITHOUT_CONFIG:
+            return WITHOUT_CONFIG[args.command](args)
         ctx = _context(args)
         grouped = args.command in record_cmds.GROUPS or args.command == "hooks"
         handler = COMMANDS[f"{args.command} {args.action}" if grouped else args.command]
         return handler(ctx, args)
     except ConfigError as exc:
         for problem in exc.problems:
-            print(f"sla-monitor: config error: {problem}", file=sys.stderr)
+            _say("config error", problem)
         return 2
     except (InputError, StoreError, MonthError) as exc:
-        print(f"sla-monitor: error: {exc}", file=sys.stderr)
+        _say("error", str(exc))
         return 2
     except (StoreUnavailable, PrometheusError) as exc:
-        print(f"sla-monitor: failed: {exc}", file=sys.stderr)
+        _say("failed", str(exc))
         return 1
     except (sqlite3.Error, OSError) as exc:
-        print(f"sla-monitor: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        _say("failed", f"{type(exc).__name__}: {exc}")
         return 1
 
 

@@ -8,15 +8,19 @@ from ..hooks.events import Event
 from ..sla.calendar import iso
 from ..storage import opened
 from .common import Context, emit_rows
+from .parsing import command, rows_format
 
 
 def add_parsers(sub) -> None:
-    hooks = sub.add_parser("hooks", help="alert hooks: the outbox, test sends").add_subparsers(dest="action",
-                                                                                               required=True)
-    p = hooks.add_parser("list", help="recent events and their deliveries")
-    p.add_argument("--format", choices=["table", "json"], default="table")
+    """Register ``hooks list`` and ``hooks test``."""
+    group = command(sub, "hooks", "alert hooks: the outbox of events and their deliveries, test sends",
+                    "sla-monitor hooks list", "sla-monitor hooks test ops-slack")
+    hooks = group.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = command(hooks, "list", "recent events and their deliveries", "sla-monitor hooks list --limit 20")
+    rows_format(p)
     p.add_argument("--limit", type=int, default=50)
-    hooks.add_parser("test", help="send a test event to a destination now").add_argument("name")
+    command(hooks, "test", "send a test event to a destination now",
+            "sla-monitor hooks test ops-slack").add_argument("name", help="a hooks.destinations[].name")
 
 
 def hooks_list(ctx: Context, args) -> int:

@@ -15,10 +15,10 @@ from ..sla.model import COUNTED, HAND_CAUSES, SEVERITIES, Incident, MaintenanceW
 from ..storage import opened
 from ..storage.records import is_hand_id, window_json
 from .common import Context, emit_rows
+from .parsing import command, rows_format
 from .reporting import report_for
 
 GROUPS = ("maintenance", "exclusion", "incident")
-FORMATS = ["table", "json"]
 
 
 def _regions_and_span(parser: argparse.ArgumentParser) -> None:
@@ -33,44 +33,63 @@ def _regions_and_span(parser: argparse.ArgumentParser) -> None:
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Register the three record groups and their actions."""
-    maint = sub.add_parser("maintenance", help="maintenance windows").add_subparsers(dest="action", required=True)
-    p = maint.add_parser("add", help="record a maintenance window")
+    group = command(sub, "maintenance", "maintenance windows: record, list, cancel, import and export them",
+                    "sla-monitor maintenance list", "sla-monitor maintenance import vendor-calendar.ics")
+    maint = group.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = command(maint, "add", "record a maintenance window the provider announced",
+                "sla-monitor maintenance add --region eu-west --start 2026-11-14T01:00:00Z --end 2026-11-14T02:00:00Z "
+                "--kind scheduled --announced-at 2026-11-10T09:00:00Z --reason \"database upgrade\"",
+                details="Scheduled maintenance excludes its time only when announced policy.maintenance_notice_hours "
+                        "(48) ahead; the verdict is printed.")
     _regions_and_span(p)
     p.add_argument("--kind", required=True, choices=["scheduled", "emergency"])
     p.add_argument("--announced-at", required=True, help="when customers were told (48 h notice for scheduled)")
     p.add_argument("--reason", required=True)
-    maint.add_parser("list").add_argument("--format", choices=FORMATS, default="table")
-    maint.add_parser("cancel").add_argument("id", type=int)
-    p = maint.add_parser("import", help="record the windows of an iCalendar file (all or none)")
+    rows_format(command(maint, "list", "every maintenance window with its verdict", "sla-monitor maintenance list "
+                        "--format json"))
+    command(maint, "cancel", "cancel a window (it then excludes nothing)",
+            "sla-monitor maintenance cancel 3").add_argument("id", type=int)
+    p = command(maint, "import", "record the windows of an iCalendar file (all or none)",
+                "sla-monitor maintenance import vendor-calendar.ics --region-property X-SLA-REGION")
     p.add_argument("file", help="an .ics file")
     p.add_argument("--region-property", default="X-SLA-REGION",
                    help="the event property naming the region (default X-SLA-REGION; else one category)")
-    p = maint.add_parser("export", help="upcoming and recent windows as an iCalendar file")
+    p = command(maint, "export", "upcoming and recent windows as an iCalendar file",
+                "sla-monitor maintenance export --region eu-west --output eu-west.ics")
     p.add_argument("--region", help="only this region's windows (and those of every region)")
     p.add_argument("--output", help="write to this file (default: standard output)")
 
-    excl = sub.add_parser("exclusion", help="hand-entered exclusions").add_subparsers(dest="action", required=True)
-    p = excl.add_parser("add", help="exclude an interval of a region (or dispute one with --cause counted)")
+    group = command(sub, "exclusion", "hand-entered exclusions: time the SLA does not count, with a reason",
+                    "sla-monitor exclusion list")
+    excl = group.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = command(excl, "add", "exclude an interval of a region (or dispute one with --cause counted)",
+                "sla-monitor exclusion add --region eu-west --start 2026-11-03T10:00:00Z --end 2026-11-03T10:40:00Z "
+                "--cause third_party:genesys-euw1 --note \"Genesys Cloud incident INC-123\"")
     _regions_and_span(p)
     p.add_argument("--cause", required=True, help=f"one of {', '.join(HAND_CAUSES)}, third_party:<name>, counted")
     p.add_argument("--note", required=True)
-    excl.add_parser("list").add_argument("--format", choices=FORMATS, default="table")
+    rows_format(command(excl, "list", "every hand-entered exclusion", "sla-monitor exclusion list --format json"))
 
-    inc = sub.add_parser("incident", help="incidents").add_subparsers(dest="action", required=True)
-    p = inc.add_parser("add", help="record an incident (a support ticket)")
+    group = command(sub, "incident", "incidents (support tickets) and their resolution times",
+                    "sla-monitor incident list --month 2026-11")
+    inc = group.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = command(inc, "add", "record an incident (a support ticket)",
+                "sla-monitor incident add --region eu-west --severity P2 --opened 2026-11-03T10:05:00Z "
+                "--title \"calls drop\"")
     p.add_argument("--region", required=True)
     p.add_argument("--component")
     p.add_argument("--severity", required=True, choices=SEVERITIES)
     p.add_argument("--opened", required=True)
     p.add_argument("--resolved")
     p.add_argument("--title", default="")
-    p = inc.add_parser("list", help="the month's incidents, automatic and hand-entered")
+    p = command(inc, "list", "the month's incidents, automatic and hand-entered", "sla-monitor incident list")
     p.add_argument("--month", help="YYYY-MM (default: the current month)")
-    p.add_argument("--format", choices=FORMATS, default="table")
-    p = inc.add_parser("resolve", help="set when an incident was resolved (a workaround, or an auto one's end)")
+    rows_format(p)
+    p = command(inc, "resolve", "set when an incident was resolved (a workaround, or an auto one's end)",
+                "sla-monitor incident resolve 7 --at 2026-11-03T12:00:00Z")
     p.add_argument("id")
     p.add_argument("--at", required=True)
-    p = inc.add_parser("classify", help="change an incident's severity")
+    p = command(inc, "classify", "change an incident's severity", "sla-monitor incident classify 7 --severity P1")
     p.add_argument("id")
     p.add_argument("--severity", required=True, choices=SEVERITIES)
 

@@ -14,15 +14,21 @@ URL = r"^https?://[^\s/?#]+\S*$"  # absolute http(s), with a host
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Attribute docstrings are the fields' descriptions: docs/config.md is generated from them.
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class _Destination(_Strict):
     name: Name
+    """The name routes and `hooks test` use."""
     url: str = Field(pattern=URL)
+    """Where events are POSTed."""
     headers: dict[str, str] = {}
+    """Extra request headers; values may use ${VAR}."""
     timeout: DurationMs = 10_000
-    max_age: DurationMs = 86_400_000  # an event not delivered by then is given up (and reported)
+    """A delivery that takes longer failed, and is retried with backoff."""
+    max_age: DurationMs = 86_400_000
+    """An event not delivered by then is given up (and reported)."""
 
 
 def webhook_key(secret: str) -> bytes:
@@ -42,7 +48,9 @@ class WebhookDestination(_Destination):
     """JSON signed per Standard Webhooks."""
 
     type: Literal["webhook"]
-    secret: str | None = None  # whsec_<base64> or <base64>; unset: unsigned
+    """JSON signed per Standard Webhooks."""
+    secret: str | None = None
+    """The signing secret: `whsec_` and base64, or base64 alone; unset: unsigned."""
 
     @field_validator("secret")
     @classmethod
@@ -56,14 +64,18 @@ class SlackDestination(_Destination):
     """A Slack incoming webhook."""
 
     type: Literal["slack"]
+    """A Slack incoming webhook (Block Kit)."""
 
 
 class PagerDutyDestination(_Destination):
     """PagerDuty Events API v2."""
 
     type: Literal["pagerduty"]
+    """PagerDuty Events API v2."""
     url: str = Field("https://events.pagerduty.com/v2/enqueue", pattern=URL)
+    """The Events API endpoint."""
     routing_key: str
+    """The integration key of an Events API v2 integration; use ${VAR}."""
 
     @field_validator("routing_key")
     @classmethod
@@ -78,12 +90,14 @@ class AlertmanagerDestination(_Destination):
     """Alertmanager's /api/v2/alerts."""
 
     type: Literal["alertmanager"]
-    # While a condition holds its alert is re-posted this often, with endsAt four intervals ahead.
+    """Alertmanager's /api/v2/alerts."""
     resend_interval: DurationMs = 60_000
+    """While a condition holds its alert is re-posted this often, with endsAt four intervals ahead."""
 
 
 Destination = Annotated[Union[WebhookDestination, SlackDestination, PagerDutyDestination, AlertmanagerDestination],
                         Field(discriminator="type")]
-DESTINATION_MODELS = {"webhook": WebhookDestination, "slack": SlackDestination, "pagerduty": PagerDutyDestination,
-                      "alertmanager": AlertmanagerDestination}
+DESTINATION_MODELS: dict[str, type[_Destination]] = {
+    "webhook": WebhookDestination, "slack": SlackDestination, "pagerduty": PagerDutyDestination,
+    "alertmanager": AlertmanagerDestination}
 DESTINATION_TYPES = tuple(DESTINATION_MODELS)

@@ -13,149 +13,216 @@ from .types import Currency, DurationMs, ExactDecimal, Name
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Attribute docstrings are the fields' descriptions: docs/config.md is generated from them.
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class CreditTier(_Strict):
     below_percent: ExactDecimal
+    """Availability below this percentage earns the tier."""
     credit_percent: int = Field(ge=0, le=100)
+    """The credit, in percent of the region's monthly fee."""
 
 
 class PolicyConfig(_Strict):
-    """SLA-SPEC's ``policy.*`` knobs with the spec's defaults."""
+    """The accounting's knobs, with the SLA's defaults."""
 
     target_percent: ExactDecimal = Decimal("99.9")
-    # Whole minutes in practice; fractions (to the millisecond) let tests and demos run in seconds.
+    """The monthly availability promised per region (99.9 %)."""
     downtime_threshold_minutes: ExactDecimal = Field(Decimal(15), gt=0)
+    """Whole minutes in practice; fractions (to the millisecond) let tests and demos run in seconds."""
     threshold_before_exclusions: bool = False
+    """Apply the 15-minute rule to the unavailability before exclusions are taken out (the other reading
+    of the rule); false: to what is left after them."""
     stale_after_factor: int = Field(3, ge=1)
+    """A sample stands for this many probe intervals; after that, with no newer sample, the time is unknown."""
     quorum: Literal["majority"] | int = "majority"
+    """How many vantages must see a probe down: `majority` of those reporting, or a number."""
     flap_merge_seconds: int = Field(0, ge=0)
+    """Failed periods separated by at most this many seconds of success are one period."""
     unknown_counts_as: Literal["up", "down"] = "up"
+    """How unknown time (no data) inside a failed period is counted."""
     maintenance_notice_hours: int = Field(48, ge=0)
+    """Scheduled maintenance announced less than this long before it starts excludes nothing."""
     maintenance_max_hours: int = Field(2, ge=1)
+    """Maintenance beyond this length is flagged `overrun`."""
     credit_cap_percent: int = Field(25, ge=0, le=100)
+    """The most a region's credits can add up to in a month, in percent of its fee."""
     availability_credits: list[CreditTier] = [
         CreditTier(below_percent=Decimal("99.9"), credit_percent=10),
         CreditTier(below_percent=Decimal("99.0"), credit_percent=15),
         CreditTier(below_percent=Decimal("98.0"), credit_percent=25),
     ]
+    """The credit tiers: the lowest `below_percent` the availability falls under gives its `credit_percent`."""
     claim_window_days: int = Field(30, ge=1)
-    # The daemon announces an outage after this many failed samples in a row (issue 3);
-    # accounting still starts at the first failed sample.
+    """A credit must be claimed within this many days after the month ends."""
     confirm_failures: int = Field(2, ge=1)
+    """The daemon announces an outage after this many failed samples in a row; accounting still
+    starts at the first failed sample."""
 
 
 class StorageConfig(_Strict):
     path: str = "data/sla-monitor.db"
-    # Raw samples older than this are pruned; state segments are kept for ever. null: keep all.
+    """The SQLite file (`--db` overrides it)."""
     sample_retention_days: int | None = Field(400, ge=1)
-    # A maintenance or exclusion window longer than this is refused unless asked for (--long, "long": true):
-    # a typo in a date would otherwise exclude months of the SLA.
+    """Raw samples older than this are pruned; state segments are kept for ever. null: keep all."""
     max_window_days: int = Field(31, ge=1, le=3660)
+    """A maintenance or exclusion window longer than this is refused unless asked for (--long, "long": true): a
+    typo in a date would otherwise exclude months of the SLA."""
 
 
 class WebConfig(_Strict):
     listen: str = Field("127.0.0.1:9465", pattern=r"^[^\s]+:(6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]?\d{1,4})$")
-    # Bearer token for POST/DELETE /api/v1/maintenance; unset: those are refused. Use ${VAR}.
+    """HOST:PORT the daemon serves on (`run --listen` overrides it)."""
     api_token: str | None = None
-    title: str | None = None  # status page title (default: the service name)
-    idle_timeout: DurationMs = 10_000  # a connection idle this long is closed (idle clients cannot hoard sockets)
-    # Where people reach this monitor (the status page, /runbooks): alerts link to <public_url>/runbooks.
-    # Default: http://<the address it listens on>; set it when that is not what people's browsers reach.
+    """Bearer token for POST/DELETE /api/v1/maintenance; unset: those are refused. Use ${VAR}."""
+    title: str | None = None
+    """Status page title (default: the service name)."""
+    idle_timeout: DurationMs = 10_000
+    """A connection idle this long is closed (idle clients cannot hoard sockets)."""
     public_url: str | None = Field(None, pattern=r"^https?://\S+$")
+    """Where people reach this monitor (the status page, /runbooks); alerts link to its /runbooks page.
+    Default: `http://` and the address it listens on; set it when that is not what people's browsers reach."""
 
 
 class DaemonConfig(_Strict):
-    max_connections: int = Field(200, ge=1)  # per HTTP settings group (fresh / keep-alive)
-    flush_interval: DurationMs = 1_000  # samples reach the store within this
-    refresh_interval: DurationMs = 15_000  # month-to-date figures are recomputed this often
-    shutdown_grace: DurationMs = 15_000  # in-flight probes get this long after SIGTERM
-    probe_process: bool = True  # probe in a process of its own, out of the engine's way (false: one process)
-    # probe: run the configured probes. aggregate: probe nothing; read every vantage's results from
-    # source.prometheus and compute the quorum's figures, gauges, alerts and pages from them.
+    max_connections: int = Field(200, ge=1)
+    """Most connections open at once, per HTTP settings group (fresh or keep-alive)."""
+    flush_interval: DurationMs = 1_000
+    """Probe samples reach the store within this."""
+    refresh_interval: DurationMs = 15_000
+    """Month-to-date figures are recomputed this often."""
+    shutdown_grace: DurationMs = 15_000
+    """In-flight probes get this long after SIGTERM."""
+    probe_process: bool = True
+    """Probe in a process of its own, out of the engine's way (false: one process)."""
     mode: Literal["probe", "aggregate"] = "probe"
+    """`probe`: run the configured probes. `aggregate`: probe nothing; read every vantage's results from
+    source.prometheus and compute the quorum's figures, gauges, alerts and pages from them."""
 
 
 class RouteConfig(_Strict):
     destination: Name
-    events: list[str] = ["*"]  # fnmatch patterns: "outage.*", "budget.consumed"
-    regions: list[Name] = []  # empty: every region (and events without one)
-    severities: list[Literal["critical", "warning", "info"]] = []  # empty: all
+    """The `name` of a destination in `hooks.destinations`."""
+    events: list[str] = ["*"]
+    """Event types, with shell-style wildcards: `outage.*`, `budget.consumed`."""
+    regions: list[Name] = []
+    """Only these regions' events (empty: every region, and events without one)."""
+    severities: list[Literal["critical", "warning", "info"]] = []
+    """Only these severities (empty: all)."""
 
 
 class HooksConfig(_Strict):
     destinations: list[Destination] = []
+    """Where alerts go: one entry per receiver, its settings chosen by `type` (webhook, slack, pagerduty, alertmanager)."""
     routes: list[RouteConfig] = []
-    budget_thresholds: list[int] = [50, 75, 90, 100]  # percent of the month's error budget consumed
-    at_risk_minutes: int = Field(30, ge=1)  # budget.at_risk: an open outage lasting this much longer exhausts it
+    """Which events go to which destination; an event matching no route goes nowhere."""
+    budget_thresholds: list[int] = [50, 75, 90, 100]
+    """`budget.consumed` fires as the month's error budget used passes each of these percentages."""
+    at_risk_minutes: int = Field(30, ge=1)
+    """`budget.at_risk` fires when an open outage lasting this much longer would exhaust the budget."""
 
 
 class ComponentConfig(_Strict):
     name: Name
+    """The component's name, unique in its region."""
     critical: bool = True
+    """A critical component down makes its region unavailable; a non-critical one is reported only."""
     probes: list[Probe] = Field(min_length=1)
+    """The probes that tell whether this component works (settings per `kind`)."""
 
 
 class RegionConfig(_Strict):
     name: Name
+    """The region's name, as reports and metrics label it."""
     environment: Literal["production", "non-production"] = "production"
-    support_plan: Literal["premium", "standard"] | None = None  # overrides the top-level plan
+    """Only production regions have an SLA figure that pages and earns credits."""
+    support_plan: Literal["premium", "standard"] | None = None
+    """This region's plan, if not the top-level `support_plan`."""
     monthly_fee: ExactDecimal | None = Field(None, ge=0)
+    """The region's monthly fee, for the credit's amount (write it as a string: "4100.00")."""
     currency: Currency | None = None
+    """ISO 4217 code of the fee (EUR, USD)."""
     depends_on: list[Name] = []
+    """Names of the third parties (`third_parties[].name`) whose outages are excluded for this region."""
     components: list[ComponentConfig] = Field(min_length=1)
+    """The parts of the Service in this region, each with its probes."""
 
 
 class ThirdPartyConfig(_Strict):
     name: Name
+    """The name regions' `depends_on` and exclusions use."""
     provider: str = Field(min_length=1)
-    status_page: str | None = None  # for people reading the report; feeds are probes (issue 4)
+    """Its name as reports show it (Genesys Cloud, Microsoft Azure, Vonage)."""
+    status_page: str | None = None
+    """Its status page, for people reading the report (feeds to read are probes)."""
     probes: list[Probe] = []
+    """Probes or status feeds (statuspage, rss) that tell when it is down."""
 
 
 class VantageHealthConfig(_Strict):
-    """Control targets that tell the monitor's own network outage from the Service's (issue 9).
+    """Control targets that tell the monitor's own network outage from the Service's.
 
     Pick targets that share nothing with the Service but this host's network: a public resolver's
     TCP port, a well-known site, the default gateway. At least one should use a host name through
     the system resolver, so that a failing resolver is noticed too."""
 
-    probes: list[Probe] = []  # no control targets: only the monitor's own errors (probes.faults) are unknown
-    min_ok: int = Field(1, ge=1)  # the vantage is healthy while at least this many control probes succeed
-    interval: DurationMs = 30_000  # a round every interval, and one after any failed target sample
+    probes: list[Probe] = []
+    """Control targets, any probe kind. None: only the monitor's own errors (a local socket or resolver
+    fault) are unknown."""
+    min_ok: int = Field(1, ge=1)
+    """The vantage is healthy while at least this many control probes succeed."""
+    interval: DurationMs = 30_000
+    """A round every interval, and one after any failed target sample."""
 
 
 class BasicAuth(_Strict):
     username: str = Field(min_length=1)
-    password: str  # use ${VAR}
+    """The user name."""
+    password: str
+    """The password; use ${VAR}."""
 
 
 class PrometheusSource(_Strict):
     """Where `import --from-prometheus` (and an aggregator) reads probe results: any Prometheus HTTP API
     (Prometheus, Thanos, Mimir, VictoriaMetrics). Secrets through ${VAR}."""
 
-    url: str | None = Field(None, pattern=r"^https?://\S+$")  # `import --from-prometheus URL` overrides it
+    url: str | None = Field(None, pattern=r"^https?://\S+$")
+    """The HTTP API's base URL (`http://prometheus:9090`); `import --from-prometheus URL` overrides it."""
     bearer_token: str | None = None
+    """Sent as `Authorization: Bearer …`; use ${VAR}."""
     basic_auth: BasicAuth | None = None
+    """HTTP basic authentication (`username`, `password`)."""
     headers: dict[str, str] = {}
-    timeout: DurationMs = 60_000  # per request
-    chunk: DurationMs = 3_600_000  # each query reads this much time (1 h): 5,000 series at 60 s are 300 k points
-    concurrency: int = Field(4, ge=1, le=64)  # queries in flight
-    poll: DurationMs = 15_000  # an aggregator reads what is new this often
-    lookback: DurationMs = 300_000  # an aggregator starting reads this far back (later: from where it left off)
-    retries: int = Field(4, ge=0, le=20)  # per query, with exponential backoff, on errors worth retrying
-    # Which label names the probe and which the vantage: the first label a series has wins. The defaults
-    # fit this monitor's own series (probe, vantage) and blackbox_exporter's (instance, job); an
-    # `instance` that is a probe's target (its URL, host:port or DNS name) maps to that probe.
-    # Which series to read, as a selector: {job="blackbox"}, or probe_success{env="prod"} (default: all
-    # of success_metric). `import --match` overrides it.
+    """Extra request headers (a tenant id for Mimir, say); values may use ${VAR}."""
+    timeout: DurationMs = 60_000
+    """A request that takes longer fails (and is retried)."""
+    chunk: DurationMs = 3_600_000
+    """Each query reads this much time (1 h): 5,000 series at 60 s are 300 k points."""
+    concurrency: int = Field(4, ge=1, le=64)
+    """Most queries in flight at once."""
+    poll: DurationMs = 15_000
+    """An aggregator reads what is new this often."""
+    lookback: DurationMs = 300_000
+    """An aggregator starting reads this far back (later: from where it left off)."""
+    retries: int = Field(4, ge=0, le=20)
+    """Per query, with exponential backoff, on errors worth retrying."""
     match: str | None = Field(None, pattern=r"^([a-zA-Z_:][a-zA-Z0-9_:]*)?(\{.*\})?$")
+    """Which series to read, as a selector: {job="blackbox"}, or probe_success{env="prod"} (default: all of
+    success_metric). `import --match` overrides it."""
     probe_labels: list[str] = Field(["probe", "instance"], min_length=1)
+    """The labels that name the probe, the first a series has wins. The defaults fit this monitor's own
+    series (probe) and blackbox_exporter's (instance): an `instance` that is a probe's target (its URL,
+    host:port or DNS name) maps to that probe."""
     vantage_labels: list[str] = Field(["vantage", "job"], min_length=1)
+    """The labels that name the vantage, the first a series has wins (this monitor's `vantage`, or
+    blackbox_exporter's `job`)."""
     success_metric: str = Field("probe_success", pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+    """1 when a probe passed, 0 when it failed."""
     duration_metric: str = Field("probe_duration_seconds", pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+    """A probe's latency in seconds."""
     health_metric: str = Field("monitor_vantage_healthy", pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+    """0 while a vantage says its own network is down: its samples are then unknown."""
 
     @model_validator(mode="after")
     def _one_auth(self) -> "PrometheusSource":
@@ -166,44 +233,71 @@ class PrometheusSource(_Strict):
 
 class SourceConfig(_Strict):
     prometheus: PrometheusSource = PrometheusSource()
+    """A Prometheus-compatible HTTP API holding probe results."""
 
 
 class Party(_Strict):
     """One side of the contract as a claim letter names it."""
 
     name: str = Field(min_length=1)
-    address: str | None = None  # several lines allowed (a YAML block)
-    contact: str | None = None  # the person who handles the claim
+    """The party's legal name."""
+    address: str | None = None
+    """Postal address; several lines allowed (a YAML block)."""
+    contact: str | None = None
+    """The person who handles the claim."""
     email: str | None = None
+    """E-mail address for the claim."""
     phone: str | None = None
+    """Telephone number for the claim."""
 
 
 class ContractConfig(_Strict):
     """The agreement a service credit claim (``sla-monitor claim``) cites, and its parties."""
 
-    reference: str = Field(min_length=1)  # the contract or order number
-    agreement: str = "Service Level Agreement"  # the SLA document's name as the contract cites it
+    reference: str = Field(min_length=1)
+    """The contract or order number."""
+    agreement: str = "Service Level Agreement"
+    """The SLA document's name as the contract cites it."""
     customer: Party
+    """You: the party claiming the credit."""
     provider: Party
+    """The vendor who owes the credit."""
 
 
 class Config(_Strict):
     service: str = Field(min_length=1)
+    """The Service's name, shown in reports and on the status page."""
     timezone: str = "UTC"
+    """IANA time zone; calendar months (and business days) are local to it."""
     support_plan: Literal["premium", "standard"] = "premium"
+    """`premium` earns credits; a region may override it."""
     vantage: Name = "local"
+    """This instance's name: the `vantage` label of its samples and metrics."""
     vantages: list[Name] = ["local"]
+    """Every vantage that may report samples; the quorum is taken among them."""
     holidays: list[dt.date] = []
+    """Local dates that are not business days (P3 incident targets)."""
     policy: PolicyConfig = PolicyConfig()
+    """The accounting's knobs; the defaults are the SLA's."""
     storage: StorageConfig = StorageConfig()
+    """The store."""
     web: WebConfig = WebConfig()
+    """The daemon's HTTP side: metrics, API, status page."""
     hooks: HooksConfig = HooksConfig()
+    """Alert destinations and routes."""
     daemon: DaemonConfig = DaemonConfig()
+    """The daemon's knobs."""
     vantage_health: VantageHealthConfig = VantageHealthConfig()
+    """This vantage's control targets: when they fail too, failures are the monitor's own (unknown), not the Service's."""
     third_parties: list[ThirdPartyConfig] = []
+    """Services the SLA excludes (Genesys Cloud, Azure, Vonage), each with the probes or status feeds that
+    tell when it is down."""
     regions: list[RegionConfig] = Field(min_length=1)
-    contract: ContractConfig | None = None  # needed by `claim` only
-    source: SourceConfig = SourceConfig()  # where samples come from besides this monitor's own probes
+    """The regional deployments the SLA covers, each accounted on its own."""
+    contract: ContractConfig | None = None
+    """Needed by `claim` only."""
+    source: SourceConfig = SourceConfig()
+    """Where samples come from besides this monitor's own probes."""
 
     def all_probes(self):
         """Every probe with the region/component or third party it belongs to."""

@@ -42,10 +42,8 @@ def parse_decimal(value: object) -> Decimal:
 
 DurationMs = Annotated[int, BeforeValidator(parse_duration_ms)]
 ExactDecimal = Annotated[Decimal, BeforeValidator(parse_decimal)]
-Name = Annotated[
-    str,
-    Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64),
-]
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
+Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
 
 
 def _check_currency(code: str) -> str:

@@ -1,0 +1,34 @@
+"""How every command is declared: a summary, a description and examples in its --help, and the same
+``--format`` choices wherever rows are printed."""
+from __future__ import annotations
+
+import argparse
+
+ROWS = ["table", "json"]  # what every command that prints rows offers; table is for people
+
+
+def command(sub: argparse._SubParsersAction, name: str, summary: str, *examples: str,
+            details: str = "") -> argparse.ArgumentParser:
+    """A (sub)command whose ``--help`` says what it does (``summary``, then ``details``) and shows
+    ``examples`` (whole command lines)."""
+    description = summary[0].upper() + summary[1:] + "." + (f"\n\n{details}" if details else "")
+    epilog = "examples:\n" + "\n".join(f"  {example}" for example in examples) if examples else None
+    return sub.add_parser(name, help=summary, description=description, epilog=epilog,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def rows_format(parser: argparse.ArgumentParser) -> None:
+    """``--format table|json`` (table by default), as every command that prints rows takes it."""
+    parser.add_argument("--format", choices=ROWS, default="table", help="table (default) or json")
+
+
+def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """Every command and sub-command under ``parser`` by its words (``"maintenance add"``): for the
+    CLI reference and the tests that read each one's --help."""
+    found: dict[str, argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                found[name] = child
+                found.update({f"{name} {words}": grandchild for words, grandchild in subcommands(child).items()})
+    return found
