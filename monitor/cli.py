@@ -6,6 +6,7 @@ import getpass
 import os
 import sqlite3
 import sys
+import textwrap
 from pathlib import Path
 from typing import Sequence
 
@@ -38,8 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The whole command line: global options, then one sub-command (each with examples in its --help)."""
     parser = argparse.ArgumentParser(
         prog="sla-monitor", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Holds a SaaS provider to its SLA: probes each region, computes monthly availability, "
-                    "error budget and service credits, alerts, and writes the month's report and credit claim.",
+        description=textwrap.fill("Holds a SaaS provider to its SLA: probes each region, computes monthly "
+                                  "availability, error budget and service credits, alerts, and writes the month's "
+                                  "report and credit claim.", 90),
         epilog="examples:\n  sla-monitor init --service TrueEngage --region eu-west=https://eu.example.com "
                "--output monitor.yaml\n  sla-monitor --config monitor.yaml probe --once\n"
                "  sla-monitor --config monitor.yaml run\n  sla-monitor --config monitor.yaml report --month 2026-11\n\n"

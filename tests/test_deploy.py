@@ -93,11 +93,42 @@ def test_compose_and_dockerfile_reference_files_that_exist():
     assert yaml.safe_load((DEPLOY / "alertmanager" / "alertmanager.yml").read_text())["route"]["receiver"]
 
 
+def _datasources(node) -> list[dict]:
+    if isinstance(node, dict):
+        found = [node["datasource"]] if isinstance(node.get("datasource"), dict) else []
+        return found + [d for key, value in node.items() if key != "datasource" for d in _datasources(value)]
+    return [d for item in node for d in _datasources(item)] if isinstance(node, list) else []
+
+
+def state_names() -> dict[str, str]:
+    timeline = next(p for p in DASHBOARD["panels"] if p["type"] == "state-timeline")
+    return {value: option["text"] for mapping in timeline["fieldConfig"]["defaults"]["mappings"]
+            for value, option in mapping["options"].items()}
+
+
+def test_the_dashboard_imports_into_any_grafana_with_ids_named_states_and_absolute_links():
+    variables = {v["name"]: v for v in DASHBOARD["templating"]["list"]}
+    # No fixed data source uid: a variable the importing Grafana fills with its own Prometheus.
+    assert variables["datasource"]["type"] == "datasource" and variables["datasource"]["query"] == "prometheus"
+    sources = _datasources(DASHBOARD)
+    assert sources and all(d == {"type": "prometheus", "uid": "${datasource}"} for d in sources), sources
+    ids = [p["id"] for p in DASHBOARD["panels"]]
+    assert all(isinstance(i, int) for i in ids) and len(set(ids)) == len(ids)
+    assert state_names() == {"0": "up", "1": "down", "2": "third party down", "3": "maintenance"}
+    # Links are absolute: the monitor's own address, from monitor_runbook_info (web.public_url).
+    assert "monitor_runbook_info" in variables["monitor"]["definition"]
+    links = DASHBOARD["links"] + [link for p in DASHBOARD["panels"] for link in p.get("links", [])]
+    assert links and all(link["url"].startswith("${monitor}/") for link in links)
+    for link in links:
+        if "#" in link["url"]:
+            assert f'id="{link["url"].split("#")[1]}"' in RUNBOOKS, link
+
+
 def referenced_metrics() -> set[str]:
     rules = [r["expr"] for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"]]
     texts = rules + [t["expr"] for p in DASHBOARD["panels"] for t in p["targets"]]
     texts += [a["expr"] for a in DASHBOARD["annotations"]["list"]]
-    texts += [v["definition"] for v in DASHBOARD["templating"]["list"]]
+    texts += [v.get("definition", "") for v in DASHBOARD["templating"]["list"]]
     # Metric names, not the recording rules' own "sla:probe_error:…" names.
     return {m for text in texts for m in re.findall(r"(?<![:\w])((?:sla|probe|monitor)_[a-z_]*[a-z])\b", text)}
 
@@ -186,6 +217,14 @@ async def test_real_prometheus_scrapes_fires_and_evaluates_the_dashboard(live, t
             for query in dashboard_queries():
                 data = await get("/api/v1/query", query=query)
                 assert data is not None and data["status"] == "success", query
+            # The state timeline names eu-west's state "down"; the monitor variable is its public URL.
+            timeline = next(p for p in DASHBOARD["panels"] if p["type"] == "state-timeline")
+            state = await value(timeline["targets"][0]["expr"].replace("$region", "eu-west"))
+            assert state is not None and state_names()[str(int(state))] == "down"
+            monitor = next(v for v in DASHBOARD["templating"]["list"] if v["name"] == "monitor")
+            urls = (await get("/api/v1/label/url/values"))["data"]
+            stripped = [m.group(1) for u in urls if (m := re.fullmatch(monitor["regex"].strip("/"), u))]
+            assert stripped == [f"http://127.0.0.1:{daemon.port}"]
             series = await get("/api/v1/series", **{"match[]": "sla_region_up"})
             assert {s["region"] for s in series["data"]} >= {"eu-west", "us-east"}  # the $region variable's values
     finally:

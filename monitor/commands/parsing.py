@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 
 ROWS = ["table", "json"]  # what every command that prints rows offers; table is for people
 
@@ -11,7 +12,8 @@ def command(sub: argparse._SubParsersAction, name: str, summary: str, *examples:
             details: str = "") -> argparse.ArgumentParser:
     """A (sub)command whose ``--help`` says what it does (``summary``, then ``details``) and shows
     ``examples`` (whole command lines)."""
-    description = summary[0].upper() + summary[1:] + "." + (f"\n\n{details}" if details else "")
+    description = "\n\n".join(textwrap.fill(text, 90) for text in (summary[0].upper() + summary[1:] + ".", details)
+                                if text)
     epilog = "examples:\n" + "\n".join(f"  {example}" for example in examples) if examples else None
     return sub.add_parser(name, help=summary, description=description, epilog=epilog,
                           formatter_class=argparse.RawDescriptionHelpFormatter)
