@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 
-.PHONY: run test lint bench bench-daemon bench-api bench-scale bench-prometheus demo-month clean
+.PHONY: run test lint docs bench bench-daemon bench-api bench-scale bench-prometheus demo-month clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check monitor
 	$(BIN)/mypy monitor
+
+# docs/config.md, docs/cli.md and docs/runbooks.md from the code (a test fails when they are stale).
+docs: $(STAMP)
+	$(BIN)/python -m monitor.docs
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --shared $(SHARED)

@@ -1,6 +1,5 @@
 """docs/config.md, generated from the config models (their fields, defaults and attribute docstrings), so
-the reference cannot drift from what the loader accepts. ``python -m monitor.config.reference`` prints it;
-a test fails when the committed file differs."""
+the reference cannot drift from what the loader accepts (``python -m monitor.docs`` writes it)."""
 from __future__ import annotations
 
 import types
@@ -19,8 +18,11 @@ from .types import NAME_PATTERN, parse_decimal, parse_duration_ms
 INTRO = """\
 # Config reference
 
-Generated from the config models by `python -m monitor.config.reference`; a test fails when this file
-is stale. Check a file with `sla-monitor --config FILE check-config`.
+Generated from the config models by `python -m monitor.docs`; a test fails when this file is stale.
+`sla-monitor init` writes a commented config to start from; `config/example.yaml` is a real-shaped
+TrueEngage fleet (eight production regions on Azure, each tied to its Genesys Cloud region, its Azure
+region and Vonage, a staging region, the Management Panel); `config/demo.yaml` is the fleet that
+`make run` simulates. Check a file with `sla-monitor --config FILE check-config`.
 
 - Unknown keys are errors, and so are duplicate names, references to names that do not exist, bad
   durations and unknown time zones. Each message names the file, line, key and value, and suggests
@@ -30,6 +32,13 @@ is stale. Check a file with `sla-monitor --config FILE check-config`.
 - **Names** are lower case: letters, digits, `_`, `.`, `-`, at most 64 characters.
 - **Secrets**: any string may use `${VAR}` or `${VAR:-default}`, filled from the environment when the
   file is loaded. A value that came from the environment is never echoed in a message.
+
+Errors look like this:
+
+```
+sla-monitor: config error: config/monitor.yaml:14: regions[0].components[0].probes[0].interval: '0s': must be > 0 (e.g. "30s")
+sla-monitor: config error: config/monitor.yaml:4: regions[0].nmae: unknown key (did you mean 'name'?)
+```
 """
 
 
@@ -176,6 +185,3 @@ def render() -> str:
         out += (lines + [""]) if extra else []
     return "\n".join(out).rstrip() + "\n"
 
-
-if __name__ == "__main__":
-    print(render(), end="")

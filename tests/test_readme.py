@@ -1,0 +1,153 @@
+"""The README, followed as a new user would, from its own text: every `sh` block's commands run here
+(in a scratch directory that links the repository's Makefile, config and .venv), except the two that
+need what this machine lacks (`pipx`, a container engine: tests/test_container.py runs the image's
+steps instead). `make run` serves the demo; `init` writes a config for two regions; `probe --once`
+reaches the demo fleet; the daemon starts on it; the minimal config passes check-config; the month-end
+walkthrough writes a report and a claim. The Prometheus and Grafana files are exercised against a real
+daemon by tests/test_deploy.py. And the README stays a front door: under 8 KB, links that resolve."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import need
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+NOT_HERE = ("pipx install", "docker ")  # no pipx, no container engine on this machine
+
+
+def blocks(lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", README, flags=re.S)
+
+
+def commands(block: str) -> list[str]:
+    """A block's command lines: continuations joined, comments dropped."""
+    joined = re.sub(r"\\\n\s*", " ", block)
+    found = []
+    for line in joined.splitlines():
+        words = shlex.split(line, comments=True)
+        if words:
+            found.append(line.split("  #")[0].strip())
+    return found
+
+
+@pytest.fixture
+def scratch(tmp_path):
+    for name in ("Makefile", "pyproject.toml", ".venv", "config", "monitor"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    env = {**os.environ, "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}"}
+    env.pop("SLA_MONITOR_CONFIG", None)
+    return tmp_path, env
+
+
+def sh(line: str, cwd: Path, env: dict, timeout: float = 300) -> subprocess.CompletedProcess:
+    done = subprocess.run(line, shell=True, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"{line}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    return done
+
+
+def get_json(url: str):
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        return json.load(answer)
+
+
+def until(check, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if found := check():
+                return found
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"not within {timeout} s: {what}")
+
+
+def background(line: str, cwd: Path, env: dict) -> subprocess.Popen:
+    return subprocess.Popen(line, shell=True, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(60)
+
+
+def test_the_readme_is_a_front_door():
+    assert len(README.encode()) <= 8 * 1024
+    first = blocks("sh")[0]
+    assert [c.split()[:2] for c in commands(first)] == [["make", "run"], ["make", "test"]]  # it starts with them
+    assert not re.search(r"[Ii]ssue \d|\.\./shared|SLA-SPEC|DESIGN\.md", README)
+    assert "docs/img/status-page.png" in README and (ROOT / "docs" / "img" / "status-page.png").exists()
+
+
+def test_every_link_in_the_readme_and_docs_resolves_and_none_leaves_the_repository():
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    for page in pages:
+        text = page.read_text()
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            assert not target.startswith(("http://", "https://")), f"{page.name}: {target} leaves the repository"
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            assert linked.exists(), f"{page.name}: {target}"
+            if anchor and linked.suffix == ".md":
+                headings = re.findall(r"^#+ (.+)$", linked.read_text(), flags=re.M)
+                slugs = {re.sub(r"[^\w\s-]", "", h.lower()).replace(" ", "-") for h in headings}
+                assert anchor in slugs, f"{page.name}: {target}: no such heading"
+
+
+def test_the_demo_first_config_probe_and_daemon_as_the_readme_says(scratch):
+    cwd, env = scratch
+    make_run, _ = commands(blocks("sh")[0])
+    install, first_config = blocks("sh")[1:3]
+    for line in commands(install):
+        if not line.startswith(NOT_HERE):
+            sh(line.replace("~/.local/share/bash-completion/completions/sla-monitor", "completion.bash"), cwd, env)
+    assert "sla-monitor" in (cwd / "completion.bash").read_text()
+    demo = background(make_run, cwd, env)
+    try:
+        status = until(lambda: get_json("http://127.0.0.1:9465/api/v1/status"), 120, "make run serves the demo")
+        assert {r["region"] for r in status["regions"]} >= {"eu-west", "us-east"}
+        *steps, run = commands(first_config)
+        for line in steps:
+            done = sh(line, cwd, env)
+        assert " ok " in done.stdout and "eu-west-health" in done.stdout and "us-east-health" in done.stdout
+        daemon = background(run, cwd, env)
+        try:
+            port = re.search(r"--listen \S+:(\d+)", run)
+            url = f"http://127.0.0.1:{port.group(1) if port else 9465}/api/v1/status"
+            mine = until(lambda: get_json(url), 120, "the new config's daemon serves its status")
+            assert mine["service"] == "TrueEngage" and {r["region"] for r in mine["regions"]} == {"eu-west", "us-east"}
+        finally:
+            stop(daemon)
+    finally:
+        stop(demo)
+    minimal = blocks("yaml")[0]
+    assert len(minimal.strip().splitlines()) <= 20
+    (cwd / "minimal.yaml").write_text(minimal)
+    assert "config OK" in sh("sla-monitor --config minimal.yaml check-config", cwd, env).stdout
+    assert yaml.safe_load(minimal)["regions"][0]["name"] == "eu-west"
+
+
+def test_the_month_end_walkthrough_writes_the_report_and_the_claim(scratch):
+    cwd, env = scratch
+    for line in commands(blocks("sh")[3]):
+        if line.startswith("export "):
+            name, _, value = line.removeprefix("export ").partition("=")
+            env[name] = value
+            continue
+        sh(line, cwd, env, timeout=600)
+    report, claim = (cwd / "october.pdf").read_bytes(), (cwd / "claim.pdf").read_bytes()
+    assert report.startswith(b"%PDF") and claim.startswith(b"%PDF")
+    text = subprocess.run([need("pdftotext"), str(cwd / "claim.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "Service credit claim for 2026-10" in text and "410.00" in text
