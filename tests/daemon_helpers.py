@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import inspect
 import json
+import time
 import urllib.request
 
 import aiohttp
@@ -153,3 +154,23 @@ async def running_daemon(fleet: Fleet, db: str, **config):
             yield daemon
     finally:
         await daemon.stop()
+
+
+def http_json(url: str):
+    """GET ``url`` and parse its JSON (from a test's own thread, outside any event loop)."""
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        return json.load(answer)
+
+
+def eventually(check, timeout: float, what: str):
+    """``check()``'s first truthy answer within ``timeout`` s (connection errors are "not yet"), or an
+    AssertionError saying ``what`` did not happen. For tests that drive processes, not an event loop."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if found := check():
+                return found
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"not within {timeout} s: {what}")

@@ -13,12 +13,12 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
+from daemon_helpers import eventually, http_json
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = (ROOT / "deploy" / "docker" / "Dockerfile").read_text()
@@ -56,23 +56,6 @@ def test_compose_runs_the_demo_config_against_the_simulated_fleet():
 def _free(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) != 0
-
-
-def _get_json(url: str):
-    with urllib.request.urlopen(url, timeout=5) as answer:
-        return json.load(answer)
-
-
-def _until(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if (found := check()):
-                return found
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"not within {timeout} s: {what}")
 
 
 @pytest.mark.timeout(900)
@@ -123,15 +106,15 @@ def test_the_dockerfile_steps_in_a_fresh_venv_and_the_demo_goes_green_then_red(t
 
         def healthy() -> bool:
             return subprocess.run([str(bin_dir / "python"), *health[1:]], env=env, timeout=10).returncode == 0
-        _until(healthy, 60, "the HEALTHCHECK command passes")
+        eventually(healthy, 60, "the HEALTHCHECK command passes")
 
         def regions() -> dict[str, str]:
-            return {r["region"]: r["state"] for r in _get_json("http://127.0.0.1:9465/api/v1/status")["regions"]}
-        _until(lambda: regions().get("eu-west") == "up" and regions().get("us-east") == "up", 60, "the demo is green")
+            return {r["region"]: r["state"] for r in http_json("http://127.0.0.1:9465/api/v1/status")["regions"]}
+        eventually(lambda: regions().get("eu-west") == "up" and regions().get("us-east") == "up", 60, "the demo is green")
         request = urllib.request.Request("http://127.0.0.1:18099/_sim/eu-west", data=b'{"mode": "down"}',
                                          headers={"Content-Type": "application/json"})
         urllib.request.urlopen(request, timeout=5).close()
-        _until(lambda: regions().get("eu-west") == "down", 60, "eu-west goes red")
+        eventually(lambda: regions().get("eu-west") == "down", 60, "eu-west goes red")
         assert regions().get("us-east") == "up"
     finally:
         monitor.terminate()

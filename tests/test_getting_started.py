@@ -8,6 +8,7 @@ import json
 import os
 import pty
 import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -167,6 +168,16 @@ regions:
         assert rows[0]["latency_ms"] > 0
         code, _, err = await run("no-such-probe")
         assert code == 2 and "no probe 'no-such-probe'" in err and "eu-widget" in err
+        # Without --once: a round every --every until Ctrl-C, which ends it quietly.
+        again = await asyncio.create_subprocess_exec(*base[:-1], "--every", "1s", "eu-widget", stdout=subprocess.PIPE,
+                                                     stderr=subprocess.PIPE)
+        tables = 0
+        while tables < 2:
+            line = await asyncio.wait_for(again.stdout.readline(), 30)
+            tables += line.startswith(b"probe ")
+        again.send_signal(signal.SIGINT)
+        out, err = await again.communicate()
+        assert again.returncode == 130 and b"Traceback" not in err
     finally:
         await runner.cleanup()
 

@@ -7,19 +7,17 @@ walkthrough writes a report and a claim. The Prometheus and Grafana files are ex
 daemon by tests/test_deploy.py. And the README stays a front door: under 8 KB, links that resolve."""
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
 import signal
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import need
+from daemon_helpers import eventually, http_json
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -54,23 +52,6 @@ def sh(line: str, cwd: Path, env: dict, timeout: float = 300) -> subprocess.Comp
     done = subprocess.run(line, shell=True, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, f"{line}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
     return done
-
-
-def get_json(url: str):
-    with urllib.request.urlopen(url, timeout=5) as answer:
-        return json.load(answer)
-
-
-def until(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if found := check():
-                return found
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"not within {timeout} s: {what}")
 
 
 def background(line: str, cwd: Path, env: dict) -> subprocess.Popen:
@@ -116,7 +97,7 @@ def test_the_demo_first_config_probe_and_daemon_as_the_readme_says(scratch):
     assert "sla-monitor" in (cwd / "completion.bash").read_text()
     demo = background(make_run, cwd, env)
     try:
-        status = until(lambda: get_json("http://127.0.0.1:9465/api/v1/status"), 120, "make run serves the demo")
+        status = eventually(lambda: http_json("http://127.0.0.1:9465/api/v1/status"), 120, "make run serves the demo")
         assert {r["region"] for r in status["regions"]} >= {"eu-west", "us-east"}
         *steps, run = commands(first_config)
         for line in steps:
@@ -126,7 +107,7 @@ def test_the_demo_first_config_probe_and_daemon_as_the_readme_says(scratch):
         try:
             port = re.search(r"--listen \S+:(\d+)", run)
             url = f"http://127.0.0.1:{port.group(1) if port else 9465}/api/v1/status"
-            mine = until(lambda: get_json(url), 120, "the new config's daemon serves its status")
+            mine = eventually(lambda: http_json(url), 120, "the new config's daemon serves its status")
             assert mine["service"] == "TrueEngage" and {r["region"] for r in mine["regions"]} == {"eu-west", "us-east"}
         finally:
             stop(daemon)

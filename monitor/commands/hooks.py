@@ -8,14 +8,13 @@ from ..hooks.events import Event
 from ..sla.calendar import iso
 from ..storage import opened
 from .common import Context, emit_rows
-from .parsing import command, rows_format
+from .parsing import command, group, rows_format
 
 
 def add_parsers(sub) -> None:
     """Register ``hooks list`` and ``hooks test``."""
-    group = command(sub, "hooks", "alert hooks: the outbox of events and their deliveries, test sends",
-                    "sla-monitor hooks list", "sla-monitor hooks test ops-slack")
-    hooks = group.add_subparsers(dest="action", required=True, metavar="ACTION")
+    hooks = group(sub, "hooks", "alert hooks: the outbox of events and their deliveries, test sends",
+                  "sla-monitor hooks list", "sla-monitor hooks test ops-slack")
     p = command(hooks, "list", "recent events and their deliveries", "sla-monitor hooks list --limit 20")
     rows_format(p)
     p.add_argument("--limit", type=int, default=50)

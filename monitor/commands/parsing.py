@@ -19,6 +19,11 @@ def command(sub: argparse._SubParsersAction, name: str, summary: str, *examples:
                           formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
+def group(sub: argparse._SubParsersAction, name: str, summary: str, *examples: str) -> argparse._SubParsersAction:
+    """A command made of actions (``maintenance add``, ``maintenance list``…): where its actions go."""
+    return command(sub, name, summary, *examples).add_subparsers(dest="action", required=True, metavar="ACTION")
+
+
 def rows_format(parser: argparse.ArgumentParser) -> None:
     """``--format table|json`` (table by default), as every command that prints rows takes it."""
     parser.add_argument("--format", choices=ROWS, default="table", help="table (default) or json")

@@ -50,7 +50,10 @@ def cmd_probe(ctx: Context, args) -> int:
         pause_s = parse_duration_ms(args.every) / 1000
     except ValueError as exc:
         raise InputError(f"--every {args.every!r}: {exc}") from None
-    return asyncio.run(_rounds(ctx, chosen, args.once, pause_s, args.format))
+    try:
+        return asyncio.run(_rounds(ctx, chosen, args.once, pause_s, args.format))
+    except KeyboardInterrupt:  # Ctrl-C ends the rounds: the shell's convention for it
+        return 130
 
 
 async def _rounds(ctx: Context, chosen, once: bool, pause_s: float, fmt: str) -> int:
@@ -68,8 +71,6 @@ async def _rounds(ctx: Context, chosen, once: bool, pause_s: float, fmt: str) ->
             if once:
                 return 0 if all(r["result"] == "ok" for r in rows) else 1
             await asyncio.sleep(pause_s)
-    except KeyboardInterrupt:  # pragma: no cover - asyncio.run turns Ctrl-C into this at the top
-        return 130
     finally:
         await probe_ctx.close()
 

@@ -15,7 +15,7 @@ from ..sla.model import COUNTED, HAND_CAUSES, SEVERITIES, Incident, MaintenanceW
 from ..storage import opened
 from ..storage.records import is_hand_id, window_json
 from .common import Context, emit_rows
-from .parsing import command, rows_format
+from .parsing import command, group, rows_format
 from .reporting import report_for
 
 GROUPS = ("maintenance", "exclusion", "incident")
@@ -33,9 +33,8 @@ def _regions_and_span(parser: argparse.ArgumentParser) -> None:
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Register the three record groups and their actions."""
-    group = command(sub, "maintenance", "maintenance windows: record, list, cancel, import and export them",
-                    "sla-monitor maintenance list", "sla-monitor maintenance import vendor-calendar.ics")
-    maint = group.add_subparsers(dest="action", required=True, metavar="ACTION")
+    maint = group(sub, "maintenance", "maintenance windows: record, list, cancel, import and export them",
+                  "sla-monitor maintenance list", "sla-monitor maintenance import vendor-calendar.ics")
     p = command(maint, "add", "record a maintenance window the provider announced",
                 "sla-monitor maintenance add --region eu-west --start 2026-11-14T01:00:00Z --end 2026-11-14T02:00:00Z "
                 "--kind scheduled --announced-at 2026-11-10T09:00:00Z --reason \"database upgrade\"",
@@ -59,9 +58,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--region", help="only this region's windows (and those of every region)")
     p.add_argument("--output", help="write to this file (default: standard output)")
 
-    group = command(sub, "exclusion", "hand-entered exclusions: time the SLA does not count, with a reason",
-                    "sla-monitor exclusion list")
-    excl = group.add_subparsers(dest="action", required=True, metavar="ACTION")
+    excl = group(sub, "exclusion", "hand-entered exclusions: time the SLA does not count, with a reason",
+                 "sla-monitor exclusion list")
     p = command(excl, "add", "exclude an interval of a region (or dispute one with --cause counted)",
                 "sla-monitor exclusion add --region eu-west --start 2026-11-03T10:00:00Z --end 2026-11-03T10:40:00Z "
                 "--cause third_party:genesys-euw1 --note \"Genesys Cloud incident INC-123\"")
@@ -70,9 +68,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--note", required=True)
     rows_format(command(excl, "list", "every hand-entered exclusion", "sla-monitor exclusion list --format json"))
 
-    group = command(sub, "incident", "incidents (support tickets) and their resolution times",
-                    "sla-monitor incident list --month 2026-11")
-    inc = group.add_subparsers(dest="action", required=True, metavar="ACTION")
+    inc = group(sub, "incident", "incidents (support tickets) and their resolution times",
+                "sla-monitor incident list --month 2026-11")
     p = command(inc, "add", "record an incident (a support ticket)",
                 "sla-monitor incident add --region eu-west --severity P2 --opened 2026-11-03T10:05:00Z "
                 "--title \"calls drop\"")
