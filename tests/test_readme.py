@@ -3,8 +3,10 @@
 need what this machine lacks (`pipx`, a container engine: tests/test_container.py runs the image's
 steps instead). `make run` serves the demo; `init` writes a config for two regions; `probe --once`
 reaches the demo fleet; the daemon starts on it; the minimal config passes check-config; the month-end
-walkthrough writes a report and a claim. The Prometheus and Grafana files are exercised against a real
-daemon by tests/test_deploy.py. And the README stays a front door: under 8 KB, links that resolve."""
+walkthrough writes a report and a claim; the shipped Prometheus config, run as the README says, scrapes
+the demo with the SLA rules, and every query of the Grafana dashboard runs on what it scraped (Grafana
+itself is not packaged for this machine: tests/test_deploy.py checks the dashboard's portability). And
+the README stays a front door: under 8 KB, links that resolve."""
 from __future__ import annotations
 
 import os
@@ -12,6 +14,7 @@ import re
 import shlex
 import signal
 import subprocess
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -99,6 +102,7 @@ def test_the_demo_first_config_probe_and_daemon_as_the_readme_says(scratch):
     try:
         status = eventually(lambda: http_json("http://127.0.0.1:9465/api/v1/status"), 120, "make run serves the demo")
         assert {r["region"] for r in status["regions"]} >= {"eu-west", "us-east"}
+        scrape_with_the_shipped_files(commands(blocks("sh")[3])[0], cwd, env)
         *steps, run = commands(first_config)
         for line in steps:
             done = sh(line, cwd, env)
@@ -120,9 +124,35 @@ def test_the_demo_first_config_probe_and_daemon_as_the_readme_says(scratch):
     assert yaml.safe_load(minimal)["regions"][0]["name"] == "eu-west"
 
 
+def scrape_with_the_shipped_files(line: str, cwd: Path, env: dict) -> None:
+    """The README's Prometheus line, verbatim but for where it keeps its data and listens (a test's own):
+    it scrapes the demo, loads the rules, and every dashboard query runs on what it scraped."""
+    from test_deploy import dashboard_queries, free_port
+
+    assert line.startswith("prometheus --config.file=deploy/prometheus/prometheus.yml")
+    (cwd / "deploy").symlink_to(ROOT / "deploy")
+    port = free_port()
+    binary = need("prometheus")
+    prom = background(f"{binary} {line.removeprefix('prometheus ')} --storage.tsdb.path={cwd / 'tsdb'} "
+                      f"--web.listen-address=127.0.0.1:{port}", cwd, env)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        def regions() -> set[str]:
+            data = http_json(f"{base}/query?query=sla_region_up")["data"]["result"]
+            return {r["metric"]["region"] for r in data}
+        assert eventually(lambda: {"eu-west", "us-east"} <= regions(), 90, "Prometheus scrapes the demo")
+        rules = http_json(f"{base}/rules")["data"]["groups"]
+        assert sum(len(g["rules"]) for g in rules) > 10  # the SLA rules, loaded from the shipped file
+        for query in dashboard_queries():
+            answer = http_json(f"{base}/query?{urllib.parse.urlencode({'query': query})}")
+            assert answer["status"] == "success", query
+    finally:
+        stop(prom)
+
+
 def test_the_month_end_walkthrough_writes_the_report_and_the_claim(scratch):
     cwd, env = scratch
-    for line in commands(blocks("sh")[3]):
+    for line in commands(blocks("sh")[4]):
         if line.startswith("export "):
             name, _, value = line.removeprefix("export ").partition("=")
             env[name] = value
