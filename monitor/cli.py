@@ -16,7 +16,7 @@ from .commands import hooks as hook_cmds
 from .commands import init as init_cmd
 from .commands import probe as probe_cmd
 from .commands import records as record_cmds
-from .commands.common import Context, emit_rows
+from .commands.common import DEFAULT_CONFIG, Context, emit_rows
 from .commands.parsing import command, rows_format
 from .commands.reporting import claim_for, range_for, report_for, terms_of, write_output
 from .commands.style import paint
@@ -31,8 +31,6 @@ from .reports.render import as_json
 from .reports.serialize import RANGE_COLUMNS, exclusion_reasons, outage_summary_rows, range_rows, report_json
 from .sla.calendar import MonthError, iso
 from .storage import StoreError, StoreUnavailable, opened
-
-DEFAULT_CONFIG = "config/monitor.yaml"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,6 +13,8 @@ from ..errors import InputError
 from ..reports.render import as_json
 from ..sla.model import Fleet
 
+DEFAULT_CONFIG = "config/monitor.yaml"  # where commands look without --config, and where init writes
+
 
 @dataclass(frozen=True)
 class Context:

@@ -18,11 +18,10 @@ from ..catalogue import CATALOGUE, CatalogueEntry
 from ..config import ConfigError, parse_config
 from ..config.types import NAME_PATTERN
 from ..errors import InputError
+from .common import DEFAULT_CONFIG
 from .parsing import command
 from .reporting import write_output
 from .style import paint
-
-DEFAULT_OUTPUT = "config/monitor.yaml"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -45,7 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="a third party from the catalogue that the regions (or REGION) depend on")
     p.add_argument("--fee", help="each region's monthly fee, for the credit's amount (e.g. 3200.00)")
     p.add_argument("--currency", help="ISO 4217 code of the fee (e.g. EUR)")
-    p.add_argument("--output", default=DEFAULT_OUTPUT, help=f"where to write it (default {DEFAULT_OUTPUT}); - for "
+    p.add_argument("--output", default=DEFAULT_CONFIG, help=f"where to write it (default {DEFAULT_CONFIG}); - for "
                                                              "standard output")
     p.add_argument("--force", action="store_true", help="replace an existing file")
     p.add_argument("--no-input", action="store_true", help="never ask, even on a terminal")
