@@ -16,7 +16,9 @@ import yaml
 
 from ..catalogue import CATALOGUE, CatalogueEntry
 from ..config import ConfigError, parse_config
+from ..config.destinations import URL
 from ..config.types import NAME_PATTERN
+from ..config.types import check_currency as currency_code
 from ..errors import InputError
 from .common import DEFAULT_CONFIG
 from .parsing import command
@@ -169,7 +171,7 @@ def parse_region(spec: str) -> tuple[str, str]:
         raise InputError(f"region {spec!r}: expected NAME=URL, e.g. eu-west=https://eu-west.example.com/health")
     if not re.fullmatch(NAME_PATTERN, name) or len(name) > 64:
         raise InputError(f"region {spec!r}: name {name!r} must be lower case letters, digits, _ . - (e.g. eu-west)")
-    if not re.fullmatch(r"https?://[^\s/?#]+\S*", url):
+    if not re.fullmatch(URL, url):  # the config's own pattern for an absolute http(s) URL
         raise InputError(f"region {spec!r}: {url!r} is not an http:// or https:// URL")
     return name, url
 
@@ -205,10 +207,11 @@ def check_fee(text: str, where: str) -> Decimal:
 
 
 def check_currency(text: str, where: str) -> str:
-    """An ISO 4217 code."""
-    if not re.fullmatch(r"[A-Z]{3}", text):
-        raise InputError(f"{where} {text!r}: must be an ISO 4217 code in capitals (e.g. EUR, USD)")
-    return text
+    """An ISO 4217 code, as the config's ``currency`` checks it."""
+    try:
+        return currency_code(text)
+    except ValueError:
+        raise InputError(f"{where} {text!r}: must be an ISO 4217 code in capitals (e.g. EUR, USD)") from None
 
 
 def _flow(value) -> str:

@@ -46,13 +46,14 @@ NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
 
 
-def _check_currency(code: str) -> str:
+def check_currency(code: str) -> str:
+    """An ISO 4217 code in capitals (ValueError otherwise): the config's check, and init's."""
     if not re.fullmatch(r"[A-Z]{3}", code):
         raise ValueError('must be an ISO 4217 code like "EUR"')
     return code
 
 
-Currency = Annotated[str, AfterValidator(_check_currency)]
+Currency = Annotated[str, AfterValidator(check_currency)]
 
 
 def linear_regex(pattern: str, ignore_case: bool = False):
