@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import sqlite3
+import subprocess
 import sys
 
 import aiohttp
@@ -274,3 +275,30 @@ async def test_a_probe_process_that_keeps_dying_takes_the_daemon_down(fleet, tmp
     assert proc.returncode == 1, log
     assert len(killed) == 6 and log.count("event=probe_process_died") == 5 and "event=probe_process_gave_up" in log
     assert "event=stopped" in log  # it stopped cleanly: web app closed, store closed
+
+
+async def test_a_probe_process_dead_before_its_start_message_counts_as_a_death(fleet, tmp_path, monkeypatch):
+    """The supervisor sends the config right after the child starts. A child killed in that instant (as
+    ``kill -9`` from an operator or the OOM killer may do) leaves a closed socket: the send fails, and that is
+    one more death to restart after, never an exception out of the start or out of a restart."""
+    from monitor.config.loader import load_config
+    from monitor.live import probe_process
+
+    class ExitedBeforeReturning(subprocess.Popen):
+        """A real child, already gone when the supervisor gets to send it anything."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.wait()
+
+    config = tmp_path / "x.yaml"
+    config.write_text(config_text(fleet, str(tmp_path / "x.db")))
+    monkeypatch.setattr(probe_process, "CHILD", "import sys; sys.exit(3)")
+    monkeypatch.setattr(probe_process.subprocess, "Popen", ExitedBeforeReturning)
+    monkeypatch.setattr(probe_process, "RESTART_DELAY_S", 0.01)
+    gave_up = asyncio.Event()
+    supervisor = probe_process.ProbeProcess(load_config(config), str(tmp_path / "x.db"), lambda report: None,
+                                            gave_up.set)
+    await supervisor.start("http://127.0.0.1:9", {})
+    await asyncio.wait_for(gave_up.wait(), 30)
+    assert supervisor.restarts == probe_process.MAX_DEATHS and supervisor.proc.returncode == 3

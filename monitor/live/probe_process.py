@@ -93,7 +93,9 @@ class ProbeProcess:
                                      pass_fds=(theirs.fileno(),), env=env)
         theirs.close()
         self.conn = Connection(ours.detach())
-        self.conn.send(ProbeStart(self.cfg, self.db_path, self.public_url, self.month))
+        # A child killed already (kill -9, the OOM killer) fails this send; its reader below sees the end
+        # of the socket and counts it as one more death, like any other.
+        self._send(ProbeStart(self.cfg, self.db_path, self.public_url, self.month))
         self._gone.clear()
         self._last_report, self._reported = self._loop.time(), False
         threading.Thread(target=self._receive, args=(self.conn, self.proc), name="probe-process-reports",
@@ -156,7 +158,7 @@ class ProbeProcess:
             log.error("event=probe_process_stalled pid=%d silent_s=%.0f (killing it)", self.proc.pid, silent)
             self.proc.kill()
 
-    def _send(self, message: tuple) -> None:
+    def _send(self, message: object) -> None:
         if self.conn is not None and not self.conn.closed:
             try:
                 self.conn.send(message)
