@@ -180,7 +180,7 @@ class SlaCollector(Collector):
         yield from (up, maintenance)
 
     def _sla(self):
-        availability = _gauge("sla_availability_ratio", "Availability per SLA-SPEC (0–1)", ["region", "window"])
+        availability = _gauge("sla_availability_ratio", "Availability under the SLA's rules (0–1)", ["region", "window"])
         downtime = _gauge("sla_downtime_seconds", "Counted downtime", ["region", "window"])
         excluded = _gauge("sla_excluded_seconds", "Down time excluded, by reason", ["region", "window", "reason"])
         coverage = _gauge("sla_monitoring_coverage_ratio", "Share of the window with known state",
