@@ -8,10 +8,17 @@ kind in ``X-SLA-KIND``; a cancelled window has STATUS:CANCELLED, so calendars dr
 Import: the same fields back. Announced-at is CREATED, or DTSTAMP without it; the region is the
 ``region_property`` (default ``X-SLA-REGION``), or the one category that names a region; the kind is
 ``X-SLA-KIND`` (default ``scheduled``). Every event is checked before anything is stored.
+
+A vendor's calendar changes: a window moves, is cancelled, or its text is corrected. Each stored window
+keeps its event's UID, so a later import of the same calendar (``plan_import``) replaces a moved window
+(the old one is cancelled, kept for the record) and cancels a cancelled one, instead of adding a second
+window beside the first; doubled windows would exclude time the vendor never took.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Iterable, Literal, Sequence, cast
 
 import icalendar
@@ -32,10 +39,80 @@ def calendar_rows(rows: Iterable[dict], now_ms: int, region: str | None = None) 
     return [r for r in rows if r["end_ms"] >= now_ms - RECENT_MS and (region is None or r["region"] in (None, region))]
 
 
+def _same(window: MaintenanceWindow, row: dict) -> bool:
+    """The stored ``row`` holds ``window``: same region, span, kind and reason."""
+    return ((row["region"], row["start_ms"], row["end_ms"], row["kind"], row["reason"])
+            == (window.region, window.start_ms, window.end_ms, window.kind, window.reason))
+
+
 def already_stored(window: MaintenanceWindow, rows: Iterable[dict]) -> bool:
     """An active stored window with the same region, span, kind and reason (an import run twice)."""
-    return any(not r["cancelled"] and (r["region"], r["start_ms"], r["end_ms"], r["kind"], r["reason"])
-               == (window.region, window.start_ms, window.end_ms, window.kind, window.reason) for r in rows)
+    return any(not r["cancelled"] and _same(window, r) for r in rows)
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """One VEVENT as the import reads it."""
+
+    uid: str | None  # None: the event has none, so only its content can tell it was recorded before
+    label: str  # how messages name it: its UID, or its number in the file
+    window: MaintenanceWindow | None  # None: STATUS:CANCELLED
+    changed_at_ms: int | None = None  # LAST-MODIFIED, else DTSTAMP: when its current form was published
+
+
+@dataclass
+class ImportPlan:
+    """What an import does to the stored windows, decided before anything is written."""
+
+    add: list[tuple[CalendarEvent, MaintenanceWindow]] = field(default_factory=list)
+    replace: list[tuple[dict, CalendarEvent, MaintenanceWindow]] = field(default_factory=list)  # old row, new
+    cancel: list[tuple[dict, CalendarEvent]] = field(default_factory=list)
+    unchanged: int = 0
+    nothing_to_cancel: int = 0  # cancelled events of windows never recorded, or cancelled already
+
+
+def plan_import(events: Iterable[CalendarEvent], rows: Sequence[dict]) -> ImportPlan:
+    """Match the calendar's events to the stored ``rows`` by UID (the newest window imported from it):
+
+    - an event not seen before is added, unless an active window already holds the same content;
+    - a changed event replaces its window. The new one keeps the old announced-at when it lies inside
+      the old window's region and span (that time was announced already); otherwise it was announced
+      when the change was published (LAST-MODIFIED, else DTSTAMP), which the notice rule then judges;
+    - a cancelled event cancels its window;
+    - a window cancelled here (by hand, or by an earlier import) stays cancelled while its event is
+      unchanged; a changed event after a cancellation is recorded anew.
+    """
+    latest: dict[str, dict] = {}
+    for row in rows:
+        uid = row.get("source_uid")
+        if uid and (uid not in latest or row["id"] > latest[uid]["id"]):
+            latest[uid] = row
+    plan = ImportPlan()
+    for event in events:
+        stored = latest.get(event.uid) if event.uid else None
+        window = event.window
+        if window is None:
+            if stored is not None and not stored["cancelled"]:
+                plan.cancel.append((stored, event))
+            else:
+                plan.nothing_to_cancel += 1
+        elif stored is None:
+            if already_stored(window, rows):
+                plan.unchanged += 1
+            else:
+                plan.add.append((event, window))
+        elif _same(window, stored):
+            plan.unchanged += 1
+        else:
+            announced_again = max(window.announced_at_ms or 0, event.changed_at_ms or 0)
+            if stored["cancelled"]:
+                plan.add.append((event, dataclasses.replace(window, announced_at_ms=announced_again)))
+                continue
+            inside = (window.region == stored["region"] and stored["start_ms"] <= window.start_ms
+                      and window.end_ms <= stored["end_ms"])
+            announced = stored["announced_at_ms"] if inside else announced_again
+            plan.replace.append((stored, event, dataclasses.replace(window, announced_at_ms=announced)))
+    return plan
 
 
 def _utc(ms: int) -> dt.datetime:
@@ -110,39 +187,57 @@ def _as_list(value) -> list:
 
 
 def parse_ics(data: bytes, source: str, regions: Sequence[str], region_property: str = REGION_PROPERTY,
-              max_window_ms: int | None = None) -> list[tuple[str, MaintenanceWindow]]:
-    """Every event of the calendar as its UID and a window to store (id 0: not stored yet). ``InputError``
+              max_window_ms: int | None = None) -> list[CalendarEvent]:
+    """Every event of the calendar, its window read and checked (id 0: not stored yet). ``InputError``
     names the event (its number and UID) and the property at fault for the first that is not valid."""
     try:
         calendar = icalendar.Calendar.from_ical(data)
     except ValueError as exc:
         raise InputError(f"{source}: not an iCalendar file ({exc})") from None
-    windows = []
+    events: list[CalendarEvent] = []
+    numbers: dict[str, int] = {}
     for number, event in enumerate(calendar.walk("VEVENT"), 1):
-        uid = str(event.get("uid", "")) or None
+        uid = str(event.get("uid", "")).strip() or None
         where = f"{source}: event {number}" + (f" (UID {uid})" if uid else "")
+        if uid is not None and uid in numbers:
+            raise InputError(f"{where}: UID {uid} is also event {numbers[uid]}'s; each window needs an event "
+                             "of its own (recurring events and their overrides are not expanded)")
+        if uid is not None:
+            numbers[uid] = number
+        if any(name in event for name in ("RRULE", "RDATE", "RECURRENCE-ID")):
+            raise InputError(f"{where}: a recurring event (RRULE, RDATE or RECURRENCE-ID); recurrences are not "
+                             "expanded: export each window as an event of its own")
+        label = uid or f"event {number}"
         if str(event.get("status", "")).upper() == "CANCELLED":
-            continue  # a cancelled window excludes nothing: nothing to record
-        start, end = _instant(event, "DTSTART", where), _instant(event, "DTEND", where)
-        assert start is not None and end is not None
-        if end <= start:
-            raise InputError(f"{where}: DTEND is not after DTSTART")
-        if max_window_ms is not None and end - start > max_window_ms:
-            raise InputError(f"{where}: the window lasts over {max_window_ms // 86_400_000} days "
-                             "(storage.max_window_days); split it or raise the limit")
-        announced = _instant(event, "CREATED", where, required=False)
-        if announced is None:
-            announced = _instant(event, "DTSTAMP", where)
-        kind = str(event.get("x-sla-kind", "scheduled")).strip().lower()
-        if kind not in KINDS:
-            raise InputError(f"{where}: X-SLA-KIND {kind!r} is not one of {', '.join(KINDS)}")
-        reason = str(event.get("summary", "")).strip()
-        if not reason:
-            raise InputError(f"{where}: no SUMMARY (what the maintenance is for: it is shown in the report)")
-        assert announced is not None
-        windows.append((uid or f"event-{number}", MaintenanceWindow(
-            0, _region(event, where, regions, region_property), start, end,
-            cast(Literal["scheduled", "emergency"], kind), announced, reason)))
-    if not windows:
-        raise InputError(f"{source}: no maintenance window in it (no VEVENT that is not cancelled)")
-    return windows
+            events.append(CalendarEvent(uid, label, None))  # it excludes nothing; it may cancel a stored one
+            continue
+        events.append(CalendarEvent(uid, label, _window(event, where, regions, region_property, max_window_ms),
+                                    _instant(event, "LAST-MODIFIED", where, required=False)
+                                    or _instant(event, "DTSTAMP", where, required=False)))
+    if not events:
+        raise InputError(f"{source}: no maintenance window in it (no VEVENT)")
+    return events
+
+
+def _window(event, where: str, regions: Sequence[str], region_property: str,
+            max_window_ms: int | None) -> MaintenanceWindow:
+    """The window an event that is not cancelled describes."""
+    start, end = _instant(event, "DTSTART", where), _instant(event, "DTEND", where)
+    assert start is not None and end is not None
+    if end <= start:
+        raise InputError(f"{where}: DTEND is not after DTSTART")
+    if max_window_ms is not None and end - start > max_window_ms:
+        raise InputError(f"{where}: the window lasts over {max_window_ms // 86_400_000} days "
+                         "(storage.max_window_days); split it or raise the limit")
+    announced = _instant(event, "CREATED", where, required=False)
+    if announced is None:
+        announced = _instant(event, "DTSTAMP", where)
+    kind = str(event.get("x-sla-kind", "scheduled")).strip().lower()
+    if kind not in KINDS:
+        raise InputError(f"{where}: X-SLA-KIND {kind!r} is not one of {', '.join(KINDS)}")
+    reason = str(event.get("summary", "")).strip()
+    if not reason:
+        raise InputError(f"{where}: no SUMMARY (what the maintenance is for: it is shown in the report)")
+    assert announced is not None
+    return MaintenanceWindow(0, _region(event, where, regions, region_property), start, end,
+                             cast(Literal["scheduled", "emergency"], kind), announced, reason)

@@ -3,6 +3,8 @@ read back with the icalendar library; bad calendars refused with the event and p
 nothing stored."""
 from __future__ import annotations
 
+import datetime as dt
+import json
 import sqlite3
 
 import icalendar
@@ -108,6 +110,10 @@ BAD = {
                   "no region: set X-SLA-REGION or give exactly one category naming a region"),
     "bad-kind": (calendar(EVENT.format(extra="X-SLA-KIND:whenever\n")), "X-SLA-KIND 'whenever' is not one of"),
     "no-summary": (calendar(EVENT.format(extra="").replace("SUMMARY:kernel patching\n", "")), "no SUMMARY"),
+    "recurring": (calendar(EVENT.format(extra="RRULE:FREQ=WEEKLY;COUNT=4\n")),
+                  "event 2 (UID w1@example.org): a recurring event (RRULE, RDATE or RECURRENCE-ID)"),
+    "same-uid": (calendar(EVENT.format(extra=""), EVENT.format(extra="")),
+                 "event 3 (UID w1@example.org): UID w1@example.org is also event 2's"),
 }
 
 
@@ -123,3 +129,77 @@ def test_a_bad_calendar_is_refused_whole_and_stores_nothing(name, recorded, tmp_
     assert result.code == 2, (result.out, result.err)
     assert needle in result.err and str(path) in result.err, result.err
     assert dump(recorded.db) == before
+
+
+def ms(instant: str) -> int:
+    return int(dt.datetime.fromisoformat(instant).timestamp() * 1000)
+
+
+def vendor_event(uid: str, start: str, end: str, extra: str = "") -> str:
+    return (f"BEGIN:VEVENT\nUID:{uid}\nDTSTAMP:20261110T080000Z\nCREATED:20261110T080000Z\nDTSTART:{start}\n"
+            f"DTEND:{end}\nSUMMARY:patching {uid}\nCATEGORIES:eu-west\n{extra}END:VEVENT\n")
+
+
+def test_a_changed_calendar_moves_and_cancels_its_windows_instead_of_doubling_them(run_cli, tmp_path):
+    """The vendor moves one window, shortens another, cancels a third and adds a fourth: the import
+    replaces, cancels and adds (the old windows kept, cancelled), and judges each new window's notice."""
+    first = tmp_path / "v1.ics"
+    first.write_text(calendar(vendor_event("a", "20261201T010000Z", "20261201T020000Z"),
+                              vendor_event("b", "20261205T010000Z", "20261205T023000Z"),
+                              vendor_event("c", "20261208T010000Z", "20261208T020000Z")))
+    assert run_cli("maintenance", "import", str(first), now=NOW).out.endswith("3 windows recorded\n")
+
+    changed = "LAST-MODIFIED:20261130T120000Z\n"
+    second = tmp_path / "v2.ics"
+    second.write_text(calendar(
+        vendor_event("a", "20261202T010000Z", "20261202T020000Z", changed),  # moved, told 37 h ahead
+        vendor_event("b", "20261205T013000Z", "20261205T023000Z", changed),  # shortened: inside what was told
+        vendor_event("c", "20261208T010000Z", "20261208T020000Z", "STATUS:CANCELLED\n"),
+        vendor_event("d", "20261210T010000Z", "20261210T020000Z")))
+    bad = tmp_path / "v2-bad.ics"  # the same changes and one bad event: nothing changes
+    bad.write_text(second.read_text().replace("END:VCALENDAR", vendor_event("e", "20261211T010000Z",
+                                                                            "20261211T000000Z") + "END:VCALENDAR"))
+    before = dump(run_cli.db)
+    refused = run_cli("maintenance", "import", str(bad), now="2026-11-30T13:00:00Z")
+    assert refused.code == 2 and "event 5 (UID e): DTEND is not after DTSTART" in refused.err
+    assert dump(run_cli.db) == before
+
+    result = run_cli("maintenance", "import", str(second), now="2026-11-30T13:00:00Z")
+    assert result.code == 0, result.err
+    assert result.out.splitlines() == [
+        "maintenance 3 cancelled: c is cancelled in the calendar",
+        "maintenance 1 changed in the calendar (a): replaced by maintenance 4: NOT excluded (late_notice)",
+        "maintenance 2 changed in the calendar (b): replaced by maintenance 5: excluded",
+        "maintenance 6 recorded from d: excluded",
+        "1 windows recorded, 2 changed, 1 cancelled",
+    ]
+    told, moved = ms("2026-11-10T08:00:00Z"), ms("2026-11-30T12:00:00Z")  # CREATED; the change's LAST-MODIFIED
+    assert windows(run_cli.db) == [
+        ("eu-west", ms("2026-12-02T01:00:00Z"), ms("2026-12-02T02:00:00Z"), "scheduled", moved, "patching a"),
+        ("eu-west", ms("2026-12-05T01:30:00Z"), ms("2026-12-05T02:30:00Z"), "scheduled", told, "patching b"),
+        ("eu-west", ms("2026-12-10T01:00:00Z"), ms("2026-12-10T02:00:00Z"), "scheduled", told, "patching d"),
+    ]
+    listed = json.loads(run_cli("maintenance", "list", "--format", "json", now="2026-11-30T13:00:00Z").out)
+    assert [(w["id"], w["cancelled"], w["excluded"]) for w in listed] == [
+        (1, True, False), (4, False, False), (2, True, False), (5, False, True), (3, True, False), (6, False, True)]
+
+    before = dump(run_cli.db)  # the same calendar again: nothing to do
+    again = run_cli("maintenance", "import", str(second), now="2026-11-30T14:00:00Z")
+    assert again.out.splitlines() == ["0 windows recorded, 3 already recorded"]
+    assert dump(run_cli.db) == before
+
+
+def test_a_window_cancelled_by_hand_stays_cancelled_until_its_event_changes(run_cli, tmp_path):
+    path = tmp_path / "v.ics"
+    path.write_text(calendar(vendor_event("a", "20261201T010000Z", "20261201T020000Z")))
+    assert run_cli("maintenance", "import", str(path), now=NOW).code == 0
+    assert run_cli("maintenance", "cancel", "1", now=NOW).code == 0  # the customer disputes it
+    assert run_cli("maintenance", "import", str(path), now=NOW).out.splitlines() == [
+        "0 windows recorded, 1 already recorded"]
+    assert windows(run_cli.db) == []
+    path.write_text(calendar(vendor_event("a", "20261203T010000Z", "20261203T020000Z",
+                                          "LAST-MODIFIED:20261121T000000Z\n")))
+    assert run_cli("maintenance", "import", str(path), now="2026-11-21T01:00:00Z").out.splitlines() == [
+        "maintenance 2 recorded from a: excluded", "1 windows recorded"]
+    assert windows(run_cli.db) == [("eu-west", ms("2026-12-03T01:00:00Z"), ms("2026-12-03T02:00:00Z"), "scheduled",
+                                    ms("2026-11-21T00:00:00Z"), "patching a")]  # announced when changed

@@ -73,7 +73,8 @@ def test_segments_and_history_agree_whatever_the_order_of_arrival(tmp_path_facto
 def test_records_agree_and_refuse_alike(both):
     for store in both:
         store.add_maintenance(region="eu-west", start_ms=NOV, end_ms=NOV + 60 * MIN, kind="scheduled",
-                              announced_at_ms=NOV - 72 * 60 * MIN, reason="upgrade", by="ops", now_ms=NOV)
+                              announced_at_ms=NOV - 72 * 60 * MIN, reason="upgrade", by="ops", now_ms=NOV,
+                              source_uid="w1@vendor.example")
         store.add_maintenance(region=None, start_ms=NOV - MIN, end_ms=NOV + MIN, kind="emergency",
                               announced_at_ms=None, reason="fire", by="ops", now_ms=NOV)
         store.cancel_maintenance(1, "ops", NOV + 1)

@@ -48,7 +48,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                         "--format json"))
     command(maint, "cancel", "cancel a window (it then excludes nothing)",
             "sla-monitor maintenance cancel 3").add_argument("id", type=int)
-    p = command(maint, "import", "record the windows of an iCalendar file (all or none)",
+    p = command(maint, "import", "record an iCalendar file's windows; a re-import applies its changes (all or none)",
                 "sla-monitor maintenance import vendor-calendar.ics --region-property X-SLA-REGION")
     p.add_argument("file", help="an .ics file")
     p.add_argument("--region-property", default="X-SLA-REGION",
@@ -131,25 +131,44 @@ def maintenance_cancel(ctx: Context, args) -> int:
 
 
 def maintenance_import(ctx: Context, args) -> int:
-    from ..maintenance_ics import already_stored, parse_ics
+    from ..maintenance_ics import parse_ics, plan_import
 
     try:
         data = Path(args.file).read_bytes()
     except OSError as exc:
         raise InputError(f"{args.file}: cannot read it ({exc.strerror})") from None
-    windows = parse_ics(data, args.file, [r.name for r in ctx.cfg.regions], args.region_property,
-                        ctx.cfg.storage.max_window_days * 86_400_000)
-    with opened(ctx.db_path) as store, store.atomic():  # every window, or none
-        stored = store.maintenance_rows()
-        new = [(uid, w) for uid, w in windows if not already_stored(w, stored)]
-        ids = [store.add_maintenance(region=w.region, start_ms=w.start_ms, end_ms=w.end_ms, kind=w.kind,
-                                     announced_at_ms=w.announced_at_ms, reason=w.reason, by=ctx.by, now_ms=ctx.now_ms)
-               for _, w in new]
-    for (uid, window), new_id in zip(new, ids, strict=True):
-        print(f"maintenance {new_id} recorded from {uid}: {_verdict(dataclasses.replace(window, id=new_id), ctx)}")
-    print(f"{len(ids)} windows recorded" + (f", {len(windows) - len(ids)} already recorded" if len(ids) < len(windows)
-                                            else ""))
+    events = parse_ics(data, args.file, [r.name for r in ctx.cfg.regions], args.region_property,
+                       ctx.cfg.storage.max_window_days * 86_400_000)
+    lines = []
+    with opened(ctx.db_path) as store, store.atomic():  # every change, or none
+        plan = plan_import(events, store.maintenance_rows())
+
+        def add(event, window) -> tuple[int, str]:
+            """Store ``window`` from ``event``: its id, and whether it excludes in words."""
+            new_id = store.add_maintenance(region=window.region, start_ms=window.start_ms, end_ms=window.end_ms,
+                                           kind=window.kind, announced_at_ms=window.announced_at_ms,
+                                           reason=window.reason, by=ctx.by, now_ms=ctx.now_ms, source_uid=event.uid)
+            return new_id, _verdict(dataclasses.replace(window, id=new_id), ctx)
+
+        for row, event in plan.cancel:
+            store.cancel_maintenance(row["id"], ctx.by, ctx.now_ms)
+            lines.append(f"maintenance {row['id']} cancelled: {event.label} is cancelled in the calendar")
+        for row, event, window in plan.replace:
+            store.cancel_maintenance(row["id"], ctx.by, ctx.now_ms)
+            new_id, verdict = add(event, window)
+            lines.append(f"maintenance {row['id']} changed in the calendar ({event.label}): replaced by "
+                         f"maintenance {new_id}: {verdict}")
+        for event, window in plan.add:
+            new_id, verdict = add(event, window)
+            lines.append(f"maintenance {new_id} recorded from {event.label}: {verdict}")
+    print("\n".join(lines + [_import_summary(plan)]))
     return 0
+
+
+def _import_summary(plan) -> str:
+    counts = [(len(plan.add), "windows recorded"), (len(plan.replace), "changed"), (len(plan.cancel), "cancelled"),
+              (plan.unchanged, "already recorded")]
+    return ", ".join([f"{counts[0][0]} {counts[0][1]}"] + [f"{n} {what}" for n, what in counts[1:] if n])
 
 
 def maintenance_export(ctx: Context, args) -> int:

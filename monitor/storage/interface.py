@@ -77,8 +77,9 @@ class Storage(Protocol):
         ...
 
     def add_maintenance(self, *, region: str | None, start_ms: int, end_ms: int, kind: str,
-                        announced_at_ms: int | None, reason: str, by: str, now_ms: int) -> int:
-        """Record a window; returns its id."""
+                        announced_at_ms: int | None, reason: str, by: str, now_ms: int,
+                        source_uid: str | None = None) -> int:
+        """Record a window (imported from the calendar event ``source_uid``); returns its id."""
         ...
 
     def cancel_maintenance(self, window_id: int, by: str, now_ms: int) -> None:

@@ -110,11 +110,12 @@ class MemoryStore:
         return [dict(r) for r in rows if window_id is None or r["id"] == window_id]
 
     def add_maintenance(self, *, region: str | None, start_ms: int, end_ms: int, kind: str,
-                        announced_at_ms: int | None, reason: str, by: str, now_ms: int) -> int:
+                        announced_at_ms: int | None, reason: str, by: str, now_ms: int,
+                        source_uid: str | None = None) -> int:
         return self._insert("maintenance", {
             "region": region, "start_ms": start_ms, "end_ms": end_ms, "kind": kind, "announced_at_ms": announced_at_ms,
             "reason": reason, "created_by": by, "created_at_ms": now_ms, "cancelled": 0, "cancelled_by": None,
-            "cancelled_at_ms": None})
+            "cancelled_at_ms": None, "source_uid": source_uid})
 
     def cancel_maintenance(self, window_id: int, by: str, now_ms: int) -> None:
         row = self._get("maintenance", window_id, "maintenance window")

@@ -24,13 +24,14 @@ class RecordsMixin:
         raise NotImplementedError  # Store.rows
 
     def add_maintenance(self, *, region: str | None, start_ms: int, end_ms: int, kind: str,
-                        announced_at_ms: int | None, reason: str, by: str, now_ms: int) -> int:
-        """Record a maintenance window; returns its id."""
+                        announced_at_ms: int | None, reason: str, by: str, now_ms: int,
+                        source_uid: str | None = None) -> int:
+        """Record a maintenance window (imported from the calendar event ``source_uid``); returns its id."""
         with self.atomic():
             return self._insert("maintenance", {
                 "region": region, "start_ms": start_ms, "end_ms": end_ms, "kind": kind,
                 "announced_at_ms": announced_at_ms, "reason": reason, "created_by": by, "created_at_ms": now_ms,
-                "cancelled": 0,
+                "cancelled": 0, "source_uid": source_uid,
             })
 
     def cancel_maintenance(self, window_id: int, by: str, now_ms: int) -> None:

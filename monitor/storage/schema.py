@@ -102,5 +102,12 @@ def _v4(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX segments_by_end ON segments (end_ms)")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+def _v5(db: sqlite_utils.Database) -> None:
+    # The UID of the calendar event a window was imported from: a later import of the same calendar
+    # moves or cancels that window instead of adding a second one beside it.
+    db.execute("ALTER TABLE maintenance ADD COLUMN source_uid TEXT")
+    db.execute("CREATE INDEX maintenance_by_source_uid ON maintenance (source_uid)")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
 SCHEMA_VERSION = len(MIGRATIONS)
