@@ -119,6 +119,12 @@ async def test_the_served_page_updates_itself_from_the_api_with_no_console_error
                 assert cell(dom, region["region"], u["window"], "sla") == f"{u['sla_percent']:.3f} %"
                 raw = "–" if u["raw_percent"] is None else f"{u['raw_percent']:.3f} %"
                 assert cell(dom, region["region"], u["window"], "raw") == raw
+        # Instants in the config's zone (Europe/Warsaw, +02:00 in October) with the ISO instant beside:
+        # the snapshot time and the open outage's banner are the script's, the outage list the server's.
+        assert f'<span id="as-of"><time datetime="{status["as_of"]}">2026-10-06 14:00 +02:00</time></span>' in dom
+        assert re.search(r'data-region="us-east".*?Unavailable since <time datetime="2026-10-06T11:40:00Z">'
+                         r'2026-10-06 13:40 \+02:00</time>', dom, re.S)
+        assert '<time datetime="2026-09-20T06:00:00Z">2026-09-20 08:00 +02:00</time> – ' in dom
         assert "mean 40 ms, slowest 40 ms over the last 24 hours" in dom
         assert "announced maintenance: database upgrade" in dom
         # every bar says in words what its colour says
@@ -175,6 +181,10 @@ async def test_the_script_replaces_an_older_snapshots_figures_without_a_reload(s
     assert "Unavailable since" not in section
     # the history (bars, charts, recent outages) came from the newer page: the outage is no longer open
     assert 'data-history="2026-10-06T12:30:00Z"' in dom
+    # the snapshot time the script wrote, in the page's zone as the server writes it
+    assert '<span id="as-of"><time datetime="2026-10-06T12:30:00Z">2026-10-06 14:30 +02:00</time></span>' in dom
+    assert '<span id="as-of"><time datetime="2026-10-06T12:00:00Z">2026-10-06 14:00 +02:00</time></span>' in page
     newer_outage = us["recent_outages"][0]
-    assert newer_outage["end"] is not None and f"{newer_outage['start']} – {newer_outage['end']}" in section
-    assert f"{newer_outage['start']} – now" not in section and f"{newer_outage['start']} – now" in page
+    since = rf'<time datetime="{newer_outage["start"]}">[^<]*</time> – '
+    assert newer_outage["end"] is not None and re.search(since + rf'<time datetime="{newer_outage["end"]}">', section)
+    assert not re.search(since + "now", section) and re.search(since + "now", page)

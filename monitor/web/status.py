@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Mapping
 
 import jinja2
+from markupsafe import Markup
 
 from ..config import Config
 from ..live.figures import LATENCY_BUCKET_MS, LATENCY_SPAN_MS, LiveFigures
-from ..reports.document import REASON_WORDS
+from ..reports.document import REASON_WORDS, LocalTimes
 from ..reports.serialize import exclusion_json, figures_json, minutes
 from ..sla.calendar import iso
 from ..sla.result import DayBar, Evidence, ExclusionSlice, MonthResult, RecentOutage, RegionResult, WindowUptime
@@ -222,7 +223,16 @@ def render_status_page(figures: LiveFigures, cfg: Config, now_ms: int) -> str:
             c["chart"] = latency_chart(figures.latency.get((region["region"], c["component"]), []),
                                        figures.history_ms, LATENCY_SPAN_MS)
     title = cfg.web.title or f"{cfg.service} status"
-    return _ENV.get_template("status.html").render(title=title, data=data, target=float(cfg.policy.target_percent))
+    times = LocalTimes(cfg.timezone)
+
+    def when(instant: str | None) -> Markup | str:
+        """An instant as people read it (the config's zone, with the offset), the ISO one for machines."""
+        if instant is None:
+            return ""
+        return Markup('<time datetime="{}">{}</time>').format(instant, times.at(instant))
+
+    return _ENV.get_template("status.html").render(title=title, data=data, target=float(cfg.policy.target_percent),
+                                                   when=when, timezone=cfg.timezone)
 
 
 def render_runbooks(service: str) -> str:

@@ -11,6 +11,23 @@
     if (text !== undefined) node.textContent = text;
     return node;
   }
+  // Instants as the server writes them: "2026-09-12 09:05 +02:00" in the config's zone (seconds when
+  // there are any), inside <time datetime="ISO"> for machines.
+  var CLOCK = new Intl.DateTimeFormat("en-CA", { timeZone: document.body.dataset.timezone, hourCycle: "h23",
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+    timeZoneName: "longOffset" });
+  function local(instant) {
+    var part = {};
+    CLOCK.formatToParts(new Date(instant)).forEach(function (p) { part[p.type] = p.value; });
+    var offset = part.timeZoneName.replace("GMT", "") || "+00:00";
+    return part.year + "-" + part.month + "-" + part.day + " " + part.hour + ":" + part.minute +
+      (part.second === "00" ? "" : ":" + part.second) + " " + offset;
+  }
+  function when(instant) {
+    var node = el("time", "", local(instant));
+    node.dateTime = instant;
+    return node;
+  }
   function fixed(x, places) { return x === null || x === undefined ? "–" : x.toFixed(places); }
   function find(root, selector, name, value) {
     return root.querySelector(selector + "[" + name + '="' + CSS.escape(value) + '"]');
@@ -27,7 +44,9 @@
     if (o) {
       node = el("div", "banner " + o.status);
       node.dataset.status = o.status;
-      node.appendChild(document.createTextNode("Unavailable since " + o.start + " (" + fixed(o.minutes, 1) + " min): "));
+      node.appendChild(document.createTextNode("Unavailable since "));
+      node.appendChild(when(o.start));
+      node.appendChild(document.createTextNode(" (" + fixed(o.minutes, 1) + " min): "));
       node.appendChild(el("span", "reason", o.reason));
       if (o.status === "excluded" && o.earlier_counted) {
         node.appendChild(document.createTextNode(" (earlier part counted: " + fixed(o.counted_minutes, 1) + " min)"));
@@ -129,7 +148,9 @@
       data.regions.forEach(function (r) { region(r, lost); });
       data.third_parties.forEach(thirdParty);
       vantage(data.vantage_health);
-      document.getElementById("as-of").textContent = data.as_of || "pending";
+      var asOf = document.getElementById("as-of");
+      asOf.textContent = "";
+      asOf.appendChild(data.as_of ? when(data.as_of) : document.createTextNode("pending"));
       history(data.history_as_of);
       document.getElementById("live-note").textContent = "live, updates every 30 s";
       document.body.dataset.live = "ok";
