@@ -68,11 +68,15 @@ class LocalTimes:
 
     def span(self, start: str, end: str) -> str:
         """``2026-09-12 09:05–09:40 +02:00``, the end's date and offset repeated only when they differ."""
+        return "".join(self.span_parts(start, end))
+
+    def span_parts(self, start: str, end: str) -> tuple[str, str, str]:
+        """``span``'s text as (the start's, the dash between, the end's), for markup around each end."""
         a, b = self.local(start), self.local(end)
         if a.date() == b.date() and a.utcoffset() == b.utcoffset():
             clock = "%H:%M:%S" if b.second else "%H:%M"
-            return f"{self.at(start).rsplit(' ', 1)[0]}–{b.strftime(clock)} {_offset(b)}"
-        return f"{self.at(start)} – {self.at(end)}"
+            return self.at(start).rsplit(" ", 1)[0], "–", f"{b.strftime(clock)} {_offset(b)}"
+        return self.at(start), " – ", self.at(end)
 
 
 def _offset(t: dt.datetime) -> str:

@@ -231,8 +231,16 @@ def render_status_page(figures: LiveFigures, cfg: Config, now_ms: int) -> str:
             return ""
         return Markup('<time datetime="{}">{}</time>').format(instant, times.at(instant))
 
+    def during(start: str, end: str | None) -> Markup:
+        """A span as the reports write it (``2026-09-12 09:05–09:40 +02:00``); an open one ends "now"."""
+        if end is None:
+            return Markup("{} – now").format(when(start))
+        first, dash, last = times.span_parts(start, end)
+        return Markup('<time datetime="{}">{}</time>{}<time datetime="{}">{}</time>').format(
+            start, first, dash, end, last)
+
     return _ENV.get_template("status.html").render(title=title, data=data, target=float(cfg.policy.target_percent),
-                                                   when=when, timezone=cfg.timezone)
+                                                   when=when, during=during, timezone=cfg.timezone)
 
 
 def render_runbooks(service: str) -> str:
