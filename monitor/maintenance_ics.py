@@ -68,7 +68,6 @@ class ImportPlan:
     replace: list[tuple[dict, CalendarEvent, MaintenanceWindow]] = field(default_factory=list)  # old row, new
     cancel: list[tuple[dict, CalendarEvent]] = field(default_factory=list)
     unchanged: int = 0
-    nothing_to_cancel: int = 0  # cancelled events of windows never recorded, or cancelled already
 
 
 def plan_import(events: Iterable[CalendarEvent], rows: Sequence[dict]) -> ImportPlan:
@@ -94,8 +93,7 @@ def plan_import(events: Iterable[CalendarEvent], rows: Sequence[dict]) -> Import
         if window is None:
             if stored is not None and not stored["cancelled"]:
                 plan.cancel.append((stored, event))
-            else:
-                plan.nothing_to_cancel += 1
+            # else: never recorded here, or cancelled already: nothing to do, as before UIDs were kept
         elif stored is None:
             if already_stored(window, rows):
                 plan.unchanged += 1
