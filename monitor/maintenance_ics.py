@@ -83,7 +83,7 @@ def plan_import(events: Iterable[CalendarEvent], rows: Sequence[dict]) -> Import
     """
     latest: dict[str, dict] = {}
     for row in rows:
-        uid = row.get("source_uid")
+        uid = row["source_uid"]
         if uid and (uid not in latest or row["id"] > latest[uid]["id"]):
             latest[uid] = row
     plan = ImportPlan()

@@ -166,9 +166,8 @@ def maintenance_import(ctx: Context, args) -> int:
 
 
 def _import_summary(plan) -> str:
-    counts = [(len(plan.add), "windows recorded"), (len(plan.replace), "changed"), (len(plan.cancel), "cancelled"),
-              (plan.unchanged, "already recorded")]
-    return ", ".join([f"{counts[0][0]} {counts[0][1]}"] + [f"{n} {what}" for n, what in counts[1:] if n])
+    others = ((len(plan.replace), "changed"), (len(plan.cancel), "cancelled"), (plan.unchanged, "already recorded"))
+    return ", ".join([f"{len(plan.add)} windows recorded"] + [f"{n} {what}" for n, what in others if n])
 
 
 def maintenance_export(ctx: Context, args) -> int:

@@ -225,19 +225,20 @@ def render_status_page(figures: LiveFigures, cfg: Config, now_ms: int) -> str:
     title = cfg.web.title or f"{cfg.service} status"
     times = LocalTimes(cfg.timezone)
 
-    def when(instant: str | None) -> Markup | str:
-        """An instant as people read it (the config's zone, with the offset), the ISO one for machines."""
-        if instant is None:
-            return ""
-        return Markup('<time datetime="{}">{}</time>').format(instant, times.at(instant))
+    def tag(instant: str, text: str) -> Markup:
+        """``text`` for people, the ISO ``instant`` for machines."""
+        return Markup('<time datetime="{}">{}</time>').format(instant, text)
+
+    def when(instant: str) -> Markup:
+        """An instant as people read it: the config's zone, with the offset."""
+        return tag(instant, times.at(instant))
 
     def during(start: str, end: str | None) -> Markup:
         """A span as the reports write it (``2026-09-12 09:05–09:40 +02:00``); an open one ends "now"."""
         if end is None:
             return Markup("{} – now").format(when(start))
         first, dash, last = times.span_parts(start, end)
-        return Markup('<time datetime="{}">{}</time>{}<time datetime="{}">{}</time>').format(
-            start, first, dash, end, last)
+        return tag(start, first) + dash + tag(end, last)
 
     return _ENV.get_template("status.html").render(title=title, data=data, target=float(cfg.policy.target_percent),
                                                    when=when, during=during, timezone=cfg.timezone)
