@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 
-.PHONY: run test lint docs bench bench-daemon bench-api bench-scale bench-prometheus demo-month clean
+.PHONY: run test test-dates lint docs bench bench-daemon bench-api bench-scale bench-prometheus demo-month clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,15 @@ demo-month: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The whole suite at fixed instants (month starts, DST changes, a leap day, New Year's Eve, a year
+# ahead) under Debian's libfaketime, installed here if missing; DATES="leap-day year-ahead" picks some
+# (`python tests/dates.py --list` names them all).
+DATES ?=
+test-dates: $(STAMP)
+	@ls /usr/lib/*/faketime/libfaketimeMT.so.1 >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends faketime)
+	$(BIN)/python tests/dates.py $(DATES)
 
 # Static checks of the package: ruff (pyflakes, pycodestyle, bugbear, import order) and mypy with
 # pydantic's plugin; settings in pyproject.toml.

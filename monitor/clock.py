@@ -38,4 +38,17 @@ class FixedClock:
         return self.now
 
 
+class TickingClock:
+    """A clock that starts at a chosen instant and then runs at the wall clock's pace (tests of a live
+    daemon that assert on its month, whatever today's date is)."""
+
+    def __init__(self, start_ms: int):
+        self.start_ms = start_ms
+        self._started_ns = time.monotonic_ns()
+
+    def now_ms(self) -> int:
+        """The start instant plus the time that has passed since the clock was made."""
+        return self.start_ms + (time.monotonic_ns() - self._started_ns) // 1_000_000
+
+
 SYSTEM = SystemClock()

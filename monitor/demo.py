@@ -1,6 +1,7 @@
 """`make demo-month`: generate a scripted month for config/demo-month.yaml, import it, report it.
 
-The month is the last complete one in the config's time zone. The script has a counted outage,
+The month is a named one (``--month``; by default October 2026, the month the README shows), so that
+its figures are the same on whatever day the demo is run. The script has a counted outage,
 a brief blip, an outage partly excused by Genesys Cloud, a maintenance window with notice, an
 outage that breaches 99.9 %, a Management Panel outage and a non-production outage.
 """
@@ -12,11 +13,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from .cli import main as cli
-from .clock import SYSTEM
 from .config import load_config
-from .sla.calendar import iso, month_bounds, month_of, previous_month
+from .sla.calendar import MonthError, iso, month_bounds, parse_month
 
 MIN = 60_000
+DEMO_MONTH = "2026-10"  # the README's walkthrough and its figures are of this month
 
 
 def script(month_start: int) -> tuple[dict[str, list[tuple[int, int]]], list[dict]]:
@@ -55,12 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--config", default="config/demo-month.yaml")
     parser.add_argument("--db", default="data/demo-month.db")
+    parser.add_argument("--month", default=DEMO_MONTH, help=f"YYYY-MM (default {DEMO_MONTH}, the README's)")
     args = parser.parse_args(argv)
     cfg = load_config(args.config)
     tz = ZoneInfo(cfg.timezone)
-    now = SYSTEM.now_ms()
-    year, month = month_of(now, tz)
-    year, month = previous_month(year, month)
+    try:
+        year, month = parse_month(args.month)
+    except MonthError as exc:
+        parser.error(str(exc))
     start, end = month_bounds(year, month, tz)
     db, samples = Path(args.db), Path(args.db).with_suffix(".jsonl")
     db.parent.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +63,27 @@ def need(tool: str) -> str:
             pytest.fail(f"{tool} is missing: .ci/run installs it")
         pytest.skip(f"{tool} not installed (see .ci/run for the Debian package)")
     return path
+
+
+def need_our_clock(tool: str) -> str:
+    """``need(tool)``, for a test in which ``tool``, one of Debian's Go programs (prometheus,
+    prometheus-alertmanager), must agree with our processes on the time: alert start and end instants,
+    the range an aggregator queries. Go reads the clock without libc, so under `make test-dates`
+    (libfaketime) it keeps the real time while ours is moved: such a test is skipped there, and runs in
+    every normal run."""
+    if os.environ.get("SLA_MONITOR_FAKED_INSTANT"):
+        pytest.skip(f"{tool} keeps the real clock under libfaketime; this test needs it to agree with ours")
+    return need(tool)
+
+
+def run_chromium(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Debian's Chromium, headless, with ``args`` (its output as text). It runs on the real clock, also
+    in `make test-dates`: under libfaketime it hangs, and its clock enters no assertion (every instant a
+    page shows comes from the server or the file)."""
+    real_clock = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "FAKETIME")}
+    return subprocess.run([need("chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                           "--disable-background-networking", *args], capture_output=True, text=True,
+                          timeout=timeout, env=real_clock)
 
 
 def write_jsonl(path: Path, rows) -> Path:

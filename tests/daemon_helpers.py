@@ -12,6 +12,7 @@ import aiohttp
 from prometheus_client import CollectorRegistry
 
 from monitor.app import Daemon
+from monitor.clock import SYSTEM, Clock
 from monitor.config import parse_config
 from monitor.simulate import Fleet, Target
 
@@ -142,11 +143,16 @@ def get(url: str, headers: dict | None = None, method: str = "GET", body: dict |
         return exc.code, exc.read().decode()
 
 
+# Where a daemon on a ``TickingClock`` starts: mid-month, so a test's few minutes stay inside one month.
+MID_NOVEMBER_MS = 1_795_000_000_000  # 2026-11-18T11:06:40Z
+
+
 @contextlib.asynccontextmanager
-async def running_daemon(fleet: Fleet, db: str, **config):
+async def running_daemon(fleet: Fleet, db: str, clock: Clock = SYSTEM, **config):
     """A started daemon on the fleet (``config_for`` options), with ``daemon.http`` a session on its
-    web port; stopped on the way out (a test may stop it earlier: stopping twice does nothing)."""
-    daemon = Daemon(config_for(fleet, db, **config), db, registry=CollectorRegistry())
+    web port; stopped on the way out (a test may stop it earlier: stopping twice does nothing). A test
+    that asserts on the month passes ``clock=TickingClock(MID_NOVEMBER_MS)`` and reads ``daemon.clock``."""
+    daemon = Daemon(config_for(fleet, db, **config), db, registry=CollectorRegistry(), clock=clock)
     await daemon.start()
     try:
         async with aiohttp.ClientSession(f"http://127.0.0.1:{daemon.port}") as http:

@@ -12,7 +12,7 @@ import time
 import aiohttp
 import pytest
 import yaml
-from conftest import need
+from conftest import need_our_clock
 from daemon_helpers import config_text, until
 from prometheus_client import CollectorRegistry
 from test_deploy import free_port
@@ -48,7 +48,7 @@ async def started(cfg, db: str) -> Daemon:
 
 @pytest.fixture
 async def setup(fleet, tmp_path):
-    binary = need("prometheus")
+    binary = need_our_clock("prometheus")
     vantages = [await started(vantage_config(fleet, str(tmp_path / f"{v}.db"), v), str(tmp_path / f"{v}.db"))
                 for v in VANTAGES]
     port = free_port()

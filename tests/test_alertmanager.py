@@ -9,7 +9,7 @@ import subprocess
 import aiohttp
 import yaml
 from aiohttp import web
-from conftest import need
+from conftest import need_our_clock
 from daemon_helpers import running_daemon, until
 from loopback import start_app
 from test_deploy import free_port
@@ -36,7 +36,7 @@ class Notifications:
 
 
 async def test_a_long_outage_stays_firing_and_a_window_is_one_alert(fleet, tmp_path):
-    binary = need("prometheus-alertmanager")
+    binary = need_our_clock("prometheus-alertmanager")
     notes = Notifications()
     app = web.Application()
     app.router.add_post("/", notes.handle)

@@ -231,3 +231,55 @@ def test_a_store_on_a_read_only_mount_is_a_runtime_failure_not_a_format_error(tm
         pytest.skip(f"mount namespaces not permitted here: {done.stderr.strip()}")
     assert done.returncode == 1, done.stderr
     assert "cannot read the database" in done.stderr and "not an SQLite database" not in done.stderr
+
+
+@pytest.mark.parametrize("argv", [["maintenance", "cancel", "99999999999999999999"],
+                                  ["hooks", "list", "--limit", "99999999999999999999"],
+                                  ["hooks", "list", "--limit", "0"]], ids=["cancel-huge-id", "huge-limit", "zero-limit"])
+def test_a_number_no_store_can_hold_is_a_usage_error(argv, seeded, run_cli, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(*argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{argv[-1]} is out of range: give a whole number from 1 to 9223372036854775807" in err, err
+    assert snapshot(run_cli.db) == seeded
+
+
+def hold_write_lock(db, seconds: float):
+    """Another process that holds the store's write lock for ``seconds``; returns once it has it."""
+    import subprocess
+    import sys
+
+    script = ("import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+              "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep(float(sys.argv[2])); "
+              "c.execute('COMMIT')")
+    holder = subprocess.Popen([sys.executable, "-c", script, str(db), str(seconds)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+ADD = ["maintenance", "add", "--all", "--start", "2026-11-06T01:00:00Z", "--end", "2026-11-06T02:00:00Z",
+       "--kind", "emergency", "--announced-at", "2026-11-06T00:30:00Z", "--reason", "hotfix"]
+
+
+def test_a_write_waits_for_another_process_holding_the_lock(seeded, run_cli):
+    """The other writer lets go after 1.5 s, inside the 5 s busy timeout: the write waits and succeeds
+    (a deferred transaction that read first used to fail at once with "database is locked")."""
+    holder = hold_write_lock(run_cli.db, 1.5)
+    try:
+        result = run_cli(*ADD)
+    finally:
+        holder.wait(30)
+    assert result.code == 0, result.err
+    assert "hotfix" in run_cli("maintenance", "list").out
+
+
+def test_a_write_blocked_past_the_busy_timeout_says_so_and_changes_nothing(seeded, run_cli):
+    holder = hold_write_lock(run_cli.db, 7)
+    try:
+        result = run_cli(*ADD)
+    finally:
+        holder.wait(30)
+    assert result.code == 1 and result.err.count("\n") == 1, result.err
+    assert "the database is locked: another writer" in result.err and "more than 5 s; nothing was changed" in result.err
+    assert snapshot(run_cli.db) == seeded

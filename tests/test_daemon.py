@@ -7,20 +7,20 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from monitor import clock
+from monitor.clock import TickingClock
 from monitor.accounting import month_report
 from monitor.reports.serialize import report_json
 from monitor.app import Daemon
 from monitor.config import to_fleet
 from monitor.sla.calendar import month_of
 from monitor.storage import Store
-from daemon_helpers import config_for, metric, running_daemon, until
+from daemon_helpers import MID_NOVEMBER_MS, config_for, metric, running_daemon, until
 from zoneinfo import ZoneInfo
 
 
 @pytest.fixture
 async def running(fleet, tmp_path):
-    async with running_daemon(fleet, str(tmp_path / "d.db")) as daemon:
+    async with running_daemon(fleet, str(tmp_path / "d.db"), clock=TickingClock(MID_NOVEMBER_MS)) as daemon:
         yield daemon
 
 
@@ -50,7 +50,7 @@ async def test_region_down_shows_in_metrics_and_is_counted(running, fleet, tmp_p
     await until(region_down_is_over := (lambda: daemon.tracker.region_state.get("eu-west") == "up"))
     await daemon.stop()
     store = Store.open(tmp_path / "d.db", create=False)
-    now = clock.SYSTEM.now_ms()
+    now = daemon.clock.now_ms()
     report = report_json(month_report(store, to_fleet(daemon.cfg), *month_of(now, ZoneInfo("UTC")), now))
     region = report["regions"][0]
     closed = [p for p in region["periods"] if not p["open"]]
@@ -148,6 +148,8 @@ async def test_maintenance_api_needs_the_bearer_token(running):
         assert (await r.json())[0]["cancelled"] is True
     async with daemon.http.delete("/api/v1/maintenance/7", headers=auth) as r:
         assert r.status == 404
+    async with daemon.http.delete("/api/v1/maintenance/99999999999999999999999", headers=auth) as r:
+        assert r.status == 404 and "no maintenance window with id 99999999999999999999999" in (await r.json())["error"]
 
 
 async def test_store_full_keeps_probing_and_catches_up(running):
@@ -199,16 +201,16 @@ async def test_third_party_outage_is_excluded_with_evidence_end_to_end(running, 
     await until(lambda: daemon.tracker.region_state.get("eu-west") == "down")
     await asyncio.sleep(1.0)
     fleet.set_mode("genesys", "down")
-    await until(lambda: daemon.tracker.third_party_state("genesys", clock.SYSTEM.now_ms()) == "down")
+    await until(lambda: daemon.tracker.third_party_state("genesys", daemon.clock.now_ms()) == "down")
     await asyncio.sleep(1.5)
     fleet.set_mode("genesys", "up")
-    await until(lambda: daemon.tracker.third_party_state("genesys", clock.SYSTEM.now_ms()) == "up")
+    await until(lambda: daemon.tracker.third_party_state("genesys", daemon.clock.now_ms()) == "up")
     await asyncio.sleep(1.0)
     fleet.set_mode("eu-west", "up")
     await until(lambda: daemon.tracker.region_state.get("eu-west") == "up")
     await daemon.stop()
     store = Store.open(tmp_path / "d.db", create=False)
-    now = clock.SYSTEM.now_ms()
+    now = daemon.clock.now_ms()
     report = report_json(month_report(store, to_fleet(daemon.cfg), *month_of(now, ZoneInfo("UTC")), now))
     store.close()
     region = report["regions"][0]
@@ -247,7 +249,6 @@ async def test_a_burst_of_report_requests_never_reaches_the_writer(running):
     """200 concurrent requests for a past month: the engine runs once, on the reader; the writer's thread
     runs no report (its flushes never queue behind one); 40 distinct months at once: 200 or 503 with
     Retry-After, never 500."""
-    from monitor.sla.calendar import month_of, previous_month
 
     daemon = running
     await until(lambda: daemon.figures.computed_ms is not None)
@@ -260,7 +261,7 @@ async def test_a_burst_of_report_requests_never_reaches_the_writer(running):
         return await original(fn, *args, **kwargs)
 
     writer.run = counting
-    year, month = previous_month(*month_of(clock.SYSTEM.now_ms(), ZoneInfo("UTC")))
+    year, month = 2026, 10  # the month before the daemon's clock
 
     async def ask():
         async with daemon.http.get(f"/api/v1/availability?month={year:04d}-{month:02d}") as r:
@@ -285,12 +286,10 @@ async def test_a_burst_of_report_requests_never_reaches_the_writer(running):
 
 async def test_the_availability_api_gives_a_range_overview(running):
     """``/api/v1/availability?from=&to=``: the CLI's range rows, each month's figures as its own report says."""
-    from monitor.sla.calendar import previous_month
 
     daemon = running
     await until(lambda: daemon.figures.computed_ms is not None)
-    this = month_of(clock.SYSTEM.now_ms(), ZoneInfo("UTC"))
-    last = previous_month(*this)
+    this, last = (2026, 11), (2026, 10)  # the daemon's clock is in November 2026
     first_text, last_text = f"{last[0]:04d}-{last[1]:02d}", f"{this[0]:04d}-{this[1]:02d}"
     async with daemon.http.get(f"/api/v1/availability?from={first_text}&to={last_text}") as r:
         assert r.status == 200

@@ -9,7 +9,7 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
-from conftest import need
+from conftest import need, run_chromium
 from test_golden import CONFIG, NOW, golden_store  # noqa: F401 - the fixture is used by name
 
 from monitor.cli import main
@@ -146,9 +146,7 @@ def test_the_pdf_holds_each_regions_figures(golden_store, capsys):  # noqa: F811
 
 def chromium_console(page: Path) -> tuple[str, list[str]]:
     """Chromium's DOM of ``page`` and the console messages it logged while loading it."""
-    run = subprocess.run([need("chromium"), "--headless", "--no-sandbox", "--disable-gpu",
-                          "--disable-background-networking", "--no-first-run", "--enable-logging=stderr", "--v=0",
-                          "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    run = run_chromium("--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri())
     assert run.returncode == 0 and "<body" in run.stdout, run.stderr[-2000:]
     return run.stdout, [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
 

@@ -7,13 +7,19 @@ import datetime as dt
 import json
 import random
 import re
+import string
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import TypeAdapter
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+from svix.webhooks import Webhook as SvixWebhook
 
 from monitor import clock
+from monitor.cli import main as cli_main
 from monitor.config import parse_config
+from monitor.config.destinations import webhook_key
 from monitor.config.models import RouteConfig
 from monitor.hooks import detect, events
 from monitor.hooks.events import routed
@@ -72,6 +78,60 @@ def test_a_fresh_signature_verifies_and_a_tampered_one_does_not(secret):
         official(secret, headers, body.replace(b"eu-west", b"us-east"))
     with pytest.raises(WebhookVerificationError):
         official("whsec_" + base64.b64encode(b"another secret key").decode(), headers, body)
+
+
+UNPADDED = "whsec_aW50ZXJvcC1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZiE"  # no "=": the official verifiers pad it themselves
+
+
+def test_an_unpadded_secret_passes_check_config_and_both_official_verifiers_verify_its_signatures(tmp_path, capsys):
+    config = tmp_path / "unpadded.yaml"
+    config.write_text((FIXTURES / "spec.yaml").read_text() + "hooks:\n  destinations:\n    - {name: ops, type: webhook, "
+                      f"url: 'http://127.0.0.1:9/hook', secret: {UNPADDED}}}\n")
+    assert cli_main(["--config", str(config), "check-config"]) == 0, capsys.readouterr().err
+    body, headers = DESTINATIONS["webhook"].build_payload(OPENED, destination("webhook", secret=UNPADDED),
+                                                          clock.SYSTEM.now_ms())
+    official(UNPADDED, headers, body)
+    SvixWebhook(UNPADDED).verify(body, {k.lower(): v for k, v in headers.items()})
+
+
+def verifiers_key(secret: str) -> bytes | None:
+    """The key both official verifiers sign with, or None when either refuses the secret."""
+    keys = set()
+    for verifier in (Webhook, SvixWebhook):
+        try:
+            keys.add(verifier(secret)._whsecret if verifier is Webhook else verifier(secret)._inner._whsecret)
+        except Exception:  # noqa: BLE001 — each refuses in its own way (binascii.Error, its own errors)
+            return None
+    assert len(keys) == 1
+    return keys.pop()
+
+
+@settings(max_examples=400, deadline=None)
+@given(body=st.text(alphabet=string.ascii_letters + string.digits + "+/", min_size=0, max_size=60),
+       padding=st.sampled_from(["", "=", "=="]), prefix=st.sampled_from(["whsec_", ""]))
+def test_a_secret_is_accepted_as_the_official_verifiers_accept_it_with_their_key(body, padding, prefix):
+    """Within the base64 alphabet, padded or not: the same key the verifiers use, or a refusal where they
+    refuse (keys under 16 bytes are refused on top, as too weak)."""
+    secret = prefix + body + padding
+    theirs = verifiers_key(secret)
+    try:
+        ours = webhook_key(secret)
+    except ValueError:
+        ours = None
+    if theirs is not None and len(theirs) >= 16:
+        assert ours == theirs
+    else:
+        assert ours is None
+
+
+@pytest.mark.parametrize("secret, says", [
+    ("whsec_" + "A" * 33, "33 characters leave one over"),
+    ("whsec_MfKQ9r8GKYqrTwjUPD8I-LPZIo2LaLaSw", "A-Z a-z 0-9 + /"),  # url-safe base64: another key
+    ("whsec_" + "A" * 20, "fewer than 16 bytes"),
+])
+def test_a_secret_the_verifiers_would_misread_or_refuse_is_refused_with_the_reason(secret, says):
+    with pytest.raises(ValueError, match=re.escape(says)):
+        webhook_key(secret)
 
 
 ROUTES = TypeAdapter(list[RouteConfig])

@@ -9,6 +9,7 @@ itself is not packaged for this machine: tests/test_deploy.py checks the dashboa
 the README stays a front door: under 8 KB, links that resolve."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shlex
@@ -151,15 +152,34 @@ def scrape_with_the_shipped_files(line: str, cwd: Path, env: dict) -> None:
         stop(prom)
 
 
-def test_the_month_end_walkthrough_writes_the_report_and_the_claim(scratch):
+def readme_report() -> tuple[str, list[list[str]]]:
+    """The month the README's report excerpt names, and that excerpt's rows as words."""
+    month, table = re.search(r"month-end report \(`report --month (\d{4}-\d{2})`.*?```\n(.*?)```", README, flags=re.S).groups()
+    return month, [line.split() for line in table.strip().splitlines()]
+
+
+def test_the_month_end_walkthrough_prints_what_the_readme_shows(scratch):
+    """The month-end block, run literally: `make demo-month` prints the very table the README shows (on
+    any day: the demo month is the README's), and the claim asks for the credit that table gives."""
     cwd, env = scratch
-    for line in commands(blocks("sh")[4]):
+    month, rows = readme_report()
+    walkthrough = blocks("sh")[4]
+    assert f"report --month {month}" in walkthrough and "# " + dt.date.fromisoformat(f"{month}-01").strftime("%B %Y") \
+        in walkthrough  # the block names the excerpt's month in words and in its commands
+    printed = []
+    for line in commands(walkthrough):
         if line.startswith("export "):
             name, _, value = line.removeprefix("export ").partition("=")
             env[name] = value
             continue
-        sh(line, cwd, env, timeout=600)
-    report, claim = (cwd / "october.pdf").read_bytes(), (cwd / "claim.pdf").read_bytes()
+        printed += [out.split() for out in sh(line, cwd, env, timeout=600).stdout.splitlines()]
+    for row in rows:
+        assert row in printed, f"the README shows {' '.join(row)!r}; the walkthrough printed no such line"
+    report_pdf = re.search(r"report --month \S+ --format pdf --output (\S+)", walkthrough).group(1)
+    report, claim = (cwd / report_pdf).read_bytes(), (cwd / "claim.pdf").read_bytes()
     assert report.startswith(b"%PDF") and claim.startswith(b"%PDF")
     text = subprocess.run([need("pdftotext"), str(cwd / "claim.pdf"), "-"], capture_output=True, text=True).stdout
-    assert "Service credit claim for 2026-10" in text and "410.00" in text
+    credited = [row for row in rows if re.fullmatch(r"[1-9]\d*%", row[-4]) and row[-3] == "="]  # "10% = 410.00 USD"
+    assert credited and f"Service credit claim for {month}" in text
+    for row in credited:
+        assert row[0] in text and row[-2] in text  # the region and its amount

@@ -8,14 +8,13 @@ import asyncio
 import html
 import json
 import re
-import subprocess
 from fractions import Fraction
 from pathlib import Path
 
 import aiohttp
 import pytest
 from aiohttp import web
-from conftest import need
+from conftest import run_chromium
 from prometheus_client import CollectorRegistry
 from test_golden import CONFIG, NOW, golden_store  # noqa: F401 - the fixture is used by name
 
@@ -86,15 +85,11 @@ async def test_uptime_windows_latency_and_recent_outages_follow_the_samples(serv
 def chromium_page(url: str, shot: Path, dark: bool = False) -> tuple[str, list[str]]:
     """Chromium's DOM of ``url`` after its scripts ran (virtual time lets the live update finish), the
     console messages it logged, and a screenshot."""
-    common = [need("chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-              "--disable-background-networking", "--no-first-run", "--virtual-time-budget=5000"]
-    if dark:
-        common.append("--force-dark-mode")
-    run = subprocess.run([*common, "--enable-logging=stderr", "--v=0", "--dump-dom", url],
-                         capture_output=True, text=True, timeout=120)
+    common = ["--hide-scrollbars", "--virtual-time-budget=5000", *(["--force-dark-mode"] if dark else [])]
+    run = run_chromium(*common, "--enable-logging=stderr", "--v=0", "--dump-dom", url)
     assert run.returncode == 0 and "<body" in run.stdout, run.stderr[-2000:]
-    subprocess.run([*common, f"--screenshot={shot}", "--window-size=1100,2400", url], capture_output=True,
-                   timeout=120, check=True)
+    shooting = run_chromium(*common, f"--screenshot={shot}", "--window-size=1100,2400", url)
+    assert shooting.returncode == 0, shooting.stderr[-2000:]
     return run.stdout, [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
 
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import need
+from conftest import run_chromium
 from daemon_helpers import running_daemon, until
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -18,11 +17,10 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 
 def browse(page: Path, shot: Path) -> str:
     """Chromium's DOM of the page, and a screenshot of it."""
-    common = [need("chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
-    dom = subprocess.run([*common, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    dom = run_chromium("--hide-scrollbars", "--dump-dom", page.as_uri())
     assert dom.returncode == 0 and "<body" in dom.stdout, dom.stderr[-2000:]
-    subprocess.run([*common, f"--screenshot={shot}", "--window-size=1100,1900", page.as_uri()],
-                   capture_output=True, timeout=120, check=True)
+    shooting = run_chromium("--hide-scrollbars", f"--screenshot={shot}", "--window-size=1100,1900", page.as_uri())
+    assert shooting.returncode == 0, shooting.stderr[-2000:]
     return dom.stdout
 
 

@@ -15,28 +15,28 @@ from pathlib import Path
 import pytest
 from zoneinfo import ZoneInfo
 
-from monitor import clock
+from monitor.clock import SYSTEM, TickingClock
 from monitor.accounting import month_report
 from monitor.reports.serialize import report_json
 from monitor.config import to_fleet
 from monitor.probes.faults import LOCAL, RESOLVER, own_fault
 from monitor.sla.calendar import month_of
 from monitor.storage import Store
-from daemon_helpers import metric, running_daemon, until
+from daemon_helpers import MID_NOVEMBER_MS, metric, running_daemon, until
 
 EVERYTHING = ("eu-west", "us-east", "panel", "genesys", "unlinked", "vonage")
 
 
 @pytest.fixture
 async def running(fleet, tmp_path):
-    async with running_daemon(fleet, str(tmp_path / "d.db"), control=True) as daemon:
+    async with running_daemon(fleet, str(tmp_path / "d.db"), clock=TickingClock(MID_NOVEMBER_MS), control=True) as daemon:
         yield daemon
 
 
 def report_of(daemon, path) -> dict:
     store = Store.open(path, create=False)
     try:
-        now = clock.SYSTEM.now_ms()
+        now = daemon.clock.now_ms()
         return report_json(month_report(store, to_fleet(daemon.cfg), *month_of(now, ZoneInfo("UTC")), now))
     finally:
         store.close()
@@ -54,7 +54,7 @@ async def test_the_monitor_losing_its_network_is_unknown_not_downtime(running, f
     daemon = running
     await until(lambda: daemon.tracker.region_state.get("eu-west") == "up"
                 and daemon.tracker.third_state.get("vonage") == "up")
-    spell_start = clock.SYSTEM.now_ms()
+    spell_start = daemon.clock.now_ms()
     # The network goes: the control target first (a round after each failure must see it), then all.
     fleet.set_mode("control", "refuse")
     await asyncio.sleep(0.15)
@@ -73,7 +73,7 @@ async def test_the_monitor_losing_its_network_is_unknown_not_downtime(running, f
     await asyncio.sleep(0.15)
     fleet.set_mode("control", "up")
     await until(lambda: daemon.vantage.healthy and daemon.tracker.region_state.get("eu-west") == "up")
-    spell_end = clock.SYSTEM.now_ms()
+    spell_end = daemon.clock.now_ms()
     await daemon.stop()
 
     db = tmp_path / "d.db"
@@ -146,7 +146,7 @@ async def test_too_many_open_files_is_the_monitors_fault_on_a_real_socket(fleet)
     from monitor.probes import ProbeContext, run_probe
 
     probe = HttpProbe(id="p", kind="http", url=f"http://127.0.0.1:{fleet.targets['eu-west'].port}/", timeout=2000)
-    ctx = ProbeContext(clock.SYSTEM)
+    ctx = ProbeContext(SYSTEM)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     held = []
     try:

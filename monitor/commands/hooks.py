@@ -8,7 +8,7 @@ from ..hooks.events import Event
 from ..sla.calendar import iso
 from ..storage import opened
 from .common import Context, emit_rows
-from .parsing import command, group, rows_format
+from .parsing import command, group, rows_format, whole_number
 
 
 def add_parsers(sub) -> None:
@@ -17,7 +17,7 @@ def add_parsers(sub) -> None:
                   "sla-monitor hooks list", "sla-monitor hooks test ops-slack")
     p = command(hooks, "list", "recent events and their deliveries", "sla-monitor hooks list --limit 20")
     rows_format(p)
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=whole_number, default=50, help="how many events (default 50)")
     command(hooks, "test", "send a test event to a destination now",
             "sla-monitor hooks test ops-slack").add_argument("name", help="a hooks.destinations[].name")
 

@@ -6,6 +6,19 @@ import argparse
 import textwrap
 
 ROWS = ["table", "json"]  # what every command that prints rows offers; table is for people
+LARGEST = 2**63 - 1  # SQLite's largest INTEGER: no record id or count a store holds is larger
+
+
+def whole_number(text: str) -> int:
+    """argparse type of record ids and counts: a whole number from 1 to SQLite's largest integer, else
+    a usage error (exit 2) that says so, instead of an overflow deep in the store."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= LARGEST:
+        raise argparse.ArgumentTypeError(f"{text} is out of range: give a whole number from 1 to {LARGEST}")
+    return value
 
 
 def command(sub: argparse._SubParsersAction, name: str, summary: str, *examples: str,

@@ -15,7 +15,7 @@ from ..sla.model import COUNTED, HAND_CAUSES, SEVERITIES, Incident, MaintenanceW
 from ..storage import opened
 from ..storage.records import is_hand_id, window_json
 from .common import Context, emit_rows
-from .parsing import command, group, rows_format
+from .parsing import command, group, rows_format, whole_number
 from .reporting import report_for
 
 GROUPS = ("maintenance", "exclusion", "incident")
@@ -47,7 +47,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     rows_format(command(maint, "list", "every maintenance window with its verdict", "sla-monitor maintenance list "
                         "--format json"))
     command(maint, "cancel", "cancel a window (it then excludes nothing)",
-            "sla-monitor maintenance cancel 3").add_argument("id", type=int)
+            "sla-monitor maintenance cancel 3").add_argument("id", type=whole_number)
     p = command(maint, "import", "record an iCalendar file's windows; a re-import applies its changes (all or none)",
                 "sla-monitor maintenance import vendor-calendar.ics --region-property X-SLA-REGION")
     p.add_argument("file", help="an .ics file")

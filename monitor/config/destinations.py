@@ -31,14 +31,24 @@ class _Destination(_Strict):
     """An event not delivered by then is given up (and reported)."""
 
 
+BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")  # the standard alphabet; the padding may be left out
+
+
 def webhook_key(secret: str) -> bytes:
-    """The HMAC key of a Standard Webhooks secret: base64, after an optional ``whsec_`` prefix (as the
-    official verifiers read it). ValueError when it is not valid base64."""
+    """The HMAC key of a Standard Webhooks secret: base64, padded or not, after an optional ``whsec_``
+    prefix, decoded exactly as the official verifiers decode it (they add the padding themselves).
+    ValueError for what they refuse (a length no base64 has, nothing at all), for characters outside the
+    base64 alphabet (Python's verifiers would drop them silently and sign with another key than the one
+    written; other languages' refuse them) and for keys under 16 bytes (too weak to sign with)."""
+    body = secret.removeprefix("whsec_")
+    if not BASE64.fullmatch(body):
+        raise ValueError("must be base64 (A-Z a-z 0-9 + /, padding optional), with or without the whsec_ prefix; "
+                         "e.g. whsec_ followed by `openssl rand -base64 32`")
     try:
-        key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError("must be base64 (padding included), with or without the whsec_ prefix, as Standard "
-                         "Webhooks verifiers decode it; e.g. whsec_ followed by `openssl rand -base64 32`") from None
+        key = base64.b64decode(body + "==")  # the verifiers' own decoding: extra padding is ignored
+    except binascii.Error:
+        raise ValueError(f"is not whole base64: {len(body.rstrip('='))} characters leave one over (base64 comes in "
+                         "groups of 4, the last of 2 or more); copy the whole secret") from None
     if len(key) < 16:
         raise ValueError("decodes to fewer than 16 bytes: use at least 24 random bytes (`openssl rand -base64 32`)")
     return key
@@ -50,7 +60,7 @@ class WebhookDestination(_Destination):
     type: Literal["webhook"]
     """JSON signed per Standard Webhooks."""
     secret: str | None = None
-    """The signing secret: `whsec_` and base64, or base64 alone; unset: unsigned."""
+    """The signing secret: `whsec_` and base64 (padded or not), or base64 alone; unset: unsigned."""
 
     @field_validator("secret")
     @classmethod

@@ -97,7 +97,8 @@ class RecordsMixin:
         return int(new_id)
 
     def _get(self, table: str, row_id: int, what: str) -> dict:
-        row = next(self.rows(f"SELECT * FROM {table} WHERE id = ?", [row_id]), None)
+        # An id past SQLite's integers (from the API's path) names no row; binding it would overflow.
+        row = next(self.rows(f"SELECT * FROM {table} WHERE id = ?", [row_id]), None) if 0 < row_id < 2**63 else None
         if row is None:
             raise no_such(what, table, row_id)
         return row

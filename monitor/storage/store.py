@@ -26,6 +26,7 @@ from .schema import MIGRATIONS, SCHEMA_VERSION
 
 # probe_id, vantage_id, ts, ok (1, 0, or None: unknown), latency, error, detail (JSON text or None),
 # cause (why unknown: vantage_unhealthy, monitor_fault, feed_unreadable; None when known)
+BUSY_TIMEOUT_MS = 5000  # how long a writer waits for another one's write lock before it gives up
 SampleRow = tuple[int, int, int, int | None, float | None, str | None, str | None, str | None]
 
 
@@ -48,7 +49,7 @@ class Store(RecordsMixin, OutboxMixin):
         if not exists:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path)
-        conn.execute("PRAGMA busy_timeout=5000")  # a second writer waits for the first, also while migrating
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # a second writer waits for the first, also while migrating
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.OperationalError as exc:  # the file is there but cannot be read: not a format problem
@@ -79,7 +80,7 @@ class Store(RecordsMixin, OutboxMixin):
                     migrate(db)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA busy_timeout=5000")
+        db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         return cls(db, path)
 
     def close(self) -> None:
@@ -88,12 +89,28 @@ class Store(RecordsMixin, OutboxMixin):
     @contextlib.contextmanager
     def atomic(self) -> Iterator[None]:
         """One transaction (nested calls become savepoints). A rollback forgets cached name ids,
-        since the rows behind new ones are gone."""
+        since the rows behind new ones are gone.
+
+        The outermost one takes the write lock first (BEGIN IMMEDIATE): a deferred transaction that has
+        read and then writes cannot wait for another writer (SQLite fails it at once to avoid a
+        deadlock), so it would fail with "database is locked" long before the busy timeout."""
+        outermost = not self.db.conn.in_transaction
         try:
-            with self.db.atomic():
+            if outermost:
+                self.db.execute("BEGIN IMMEDIATE")
+            with self.db.atomic():  # a savepoint inside ours
                 yield
-        except BaseException:
+            if outermost:
+                self.db.execute("COMMIT")
+        except BaseException as exc:
             self._ids.clear()
+            if outermost and self.db.conn.in_transaction:
+                self.db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise StoreUnavailable(
+                    f"{self.path}: the database is locked: another writer (the daemon, or another command) held "
+                    f"its write lock for more than {BUSY_TIMEOUT_MS // 1000} s; nothing was changed, try again"
+                ) from None
             raise
 
     # -- names ----------------------------------------------------------------------------------
