@@ -67,8 +67,8 @@ def need(tool: str) -> str:
 
 def need_our_clock(tool: str) -> str:
     """``need(tool)``, for a test in which ``tool``, one of Debian's Go programs (prometheus,
-    prometheus-alertmanager), must agree with our processes on the time: alert start and end instants,
-    the range an aggregator queries. Go reads the clock without libc, so under `make test-dates`
+    prometheus-alertmanager, prometheus-blackbox-exporter), must agree with our processes on the time:
+    alert start and end instants, the range an aggregator queries, whether a certificate has expired. Go reads the clock without libc, so under `make test-dates`
     (libfaketime) it keeps the real time while ours is moved: such a test is skipped there, and runs in
     every normal run."""
     if os.environ.get("SLA_MONITOR_FAKED_INSTANT"):

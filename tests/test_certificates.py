@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 from aiohttp import web
-from conftest import need
+from conftest import need_our_clock
 from daemon_helpers import metric, until
 from loopback import Certificates, start_app
 from prometheus_client import CollectorRegistry
@@ -89,7 +89,7 @@ async def test_blackbox_exporter_gives_the_same_verdict_on_the_same_targets(serv
     from monitor.config.probes import TlsProbe
     from monitor.probes import ProbeContext, run_probe
 
-    binary = need("prometheus-blackbox-exporter")
+    binary = need_our_clock("prometheus-blackbox-exporter")  # the certificates expire by our clock
     certs, soon_port, expired_port = servers
     (tmp_path / "blackbox.yml").write_text(yaml.safe_dump({"modules": {"tls": {
         "prober": "tcp", "timeout": "5s", "tcp": {"tls": True, "tls_config": {"ca_file": certs.ca_file}}}}}))
