@@ -191,8 +191,11 @@ def test_a_range_overview_has_each_months_own_figures(run_cli, tmp_path):
         assert row["credit_percent"] == month["credit"]["total_percent"]
         assert row["coverage_percent"] == month["coverage_percent"]
     assert rows[1]["downtime_minutes"] == 480.0 and rows[1]["credit_percent"] > 0 and not rows[1]["met"]
+    for empty in (rows[0], rows[2]):  # no sample in October or December: no figure, never 100 % met
+        assert empty["availability_percent"] is None and empty["met"] is None and empty["coverage_percent"] == 0
     table = csv.DictReader(io.StringIO(run_cli("report", "--from", "2026-10", "--to", "2026-12", "--format", "csv").out))
-    assert [float(r["availability_percent"]) for r in table] == [r["availability_percent"] for r in rows]
+    assert [float(r["availability_percent"]) if r["availability_percent"] else None for r in table] \
+        == [r["availability_percent"] for r in rows]
     markdown = run_cli("report", "--from", "2026-10", "--to", "2026-12", "--format", "markdown").out
     assert markdown.splitlines()[0].startswith("| month") and "| 2026-11 " in markdown
 

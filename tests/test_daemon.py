@@ -63,7 +63,8 @@ async def test_region_down_shows_in_metrics_and_is_counted(running, fleet, tmp_p
 async def test_metric_families_are_all_exported(running):
     # What is asserted below, waited for: every probe sampled (probe_success has a series per probe with a
     # fresh sample), every region known (an unknown region has no sla_region_up), the figures computed.
-    await until(lambda: running.figures.computed_ms is not None
+    await until(lambda: (region := running.figures.region("month_to_date", "eu-west")) is not None
+                and region.figures.assessable  # figures computed after the first samples were stored
                 and all(p.last is not None for p in running.tracker.probes.values())
                 and all(running.tracker.region_state.get(r) in ("up", "down") for r in ("eu-west", "us-east")))
     text = await scrape(running)
@@ -79,7 +80,11 @@ async def test_metric_families_are_all_exported(running):
     assert len(families["probe_success"].samples) == 5 and families["monitor_build_info"].samples
     assert "monitor_hook_deliveries" in families and families["monitor_hook_queue_depth"].samples[0].value == 0
     assert {s.labels["probe"] for s in families["probe_duration_seconds"].samples} >= {"eu-west-widget", "genesys-api"}
-    assert metric(text, "sla_availability_ratio", region="eu-west", window="previous_month") is not None
+    # October, before the daemon's first sample: no figure at all (never 100 %), and said so.
+    assert metric(text, "sla_availability_ratio", region="eu-west", window="previous_month") is None
+    assert metric(text, "sla_month_assessable", region="eu-west", window="previous_month") == 0
+    assert metric(text, "sla_month_assessable", region="eu-west", window="month_to_date") == 1
+    assert metric(text, "sla_availability_ratio", region="eu-west", window="month_to_date") is not None
     assert metric(text, "sla_component_availability_ratio", region="eu-west", component="panel",
                   window="month_to_date") is not None
 

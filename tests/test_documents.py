@@ -188,14 +188,15 @@ def test_the_range_overview_document_shows_each_months_own_figures(golden_store,
     charts = re.findall(r"<figure>.*?</figure>", page, re.S)
     assert len(charts) == 3
     us = next(c for c in charts if "<strong>us-east</strong>" in c)
-    assert "2 of 3 months missed; credits 820.00 USD" in us
-    assert us.count('fill="#c62828"') == 2 and us.count('fill="#2e9e5b"') == 1
+    # October is in progress (6 days in): its 20 open minutes are far inside the budget, so not missed
+    assert "1 of 3 months missed; credits 410.00 USD" in us
+    assert us.count('fill="#c62828"') == 1 and us.count('fill="#2e9e5b"') == 2
     assert not re.search(r"url\(|@import|https?://|src=|href=", page)
     pdf = tmp_path / "range.pdf"
     assert cli(golden_store, "report", "--from", "2026-08", "--to", "2026-10", "--format", "pdf", "--output", str(pdf)) == 0
     text = " ".join(subprocess.run([need("pdftotext"), str(pdf), "-"], capture_output=True, text=True,
                                    check=True).stdout.split())
-    assert "99.8380 %" in text and "820.00 USD" in text
+    assert "99.8380 %" in text and "410.00 USD" in text and "820.00 USD" not in text
 
 
 def test_a_third_party_exclusion_reads_as_the_providers_own_words():

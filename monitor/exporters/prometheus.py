@@ -180,7 +180,11 @@ class SlaCollector(Collector):
         yield from (up, maintenance)
 
     def _sla(self):
-        availability = _gauge("sla_availability_ratio", "Availability under the SLA's rules (0–1)", ["region", "window"])
+        availability = _gauge("sla_availability_ratio", "The month's availability under the SLA's rules (0–1), over "
+                              "the whole month also while it is in progress; absent where nothing was observed",
+                              ["region", "window"])
+        assessable = _gauge("sla_month_assessable", "1 where the window has an availability figure, 0 where "
+                            "nothing of it was observed (no figure: never 100 %)", ["region", "window"])
         downtime = _gauge("sla_downtime_seconds", "Counted downtime", ["region", "window"])
         excluded = _gauge("sla_excluded_seconds", "Down time excluded, by reason", ["region", "window", "reason"])
         coverage = _gauge("sla_monitoring_coverage_ratio", "Share of the window with known state",
@@ -194,7 +198,8 @@ class SlaCollector(Collector):
                           "and the threshold), else 0", ["region"])
         excluded_now = _gauge("sla_outage_excluded", "1 while the open outage is excluded now (maintenance, a third "
                               "party, a cause entered by hand), else 0", ["region"])
-        credit = _gauge("sla_service_credit_ratio", "Service credit earned so far this month (0–1)", ["region"])
+        credit = _gauge("sla_service_credit_ratio", "Service credit this month has certainly earned so far: "
+                        "0 until the downtime exceeds the budget (0–1)", ["region"])
         component = _gauge("sla_component_availability_ratio", "Component availability (0–1)",
                            ["region", "component", "window"])
         for window, result in (("month_to_date", self.figures.current), ("previous_month", self.figures.previous)):
@@ -203,7 +208,9 @@ class SlaCollector(Collector):
             for r in result.regions:
                 labels = [r.region, window]
                 f = r.figures
-                availability.add_metric(labels, percent_ratio(f.availability_percent))
+                assessable.add_metric(labels, 1 if f.availability_percent is not None else 0)
+                if f.availability_percent is not None:
+                    availability.add_metric(labels, percent_ratio(f.availability_percent))
                 downtime.add_metric(labels, f.downtime_ms / 1000)
                 for reason in REASONS:
                     excluded.add_metric(labels + [reason], r.excluded_ms[reason] / 1000)
@@ -212,8 +219,9 @@ class SlaCollector(Collector):
                     self._month_to_date(r, budget, remaining, remaining_ratio, open_outage, credit, counting,
                                         excluded_now)
             for c in result.components:
-                component.add_metric([c.region, c.component, window], percent_ratio(c.figures.availability_percent))
-        yield from (availability, downtime, excluded, coverage, budget, remaining, remaining_ratio, open_outage,
+                if c.figures.availability_percent is not None:
+                    component.add_metric([c.region, c.component, window], percent_ratio(c.figures.availability_percent))
+        yield from (availability, assessable, downtime, excluded, coverage, budget, remaining, remaining_ratio, open_outage,
                     counting, excluded_now, credit, component)
 
     @staticmethod

@@ -45,7 +45,8 @@ def with_context(event: Event, public_url: str, failing: Mapping[str, list[dict]
 def region_context(region: RegionResult) -> dict:
     """What an alert says of its region's month: ``availability_percent``, ``error_budget_remaining_minutes``
     and, when its open outage is excluded now, ``exclusion``."""
-    context: dict = {"availability_percent": round(float(region.figures.availability_percent), 4),
+    availability = region.figures.availability_percent  # the whole month's if nothing more happens
+    context: dict = {"availability_percent": None if availability is None else round(float(availability), 4),
                      "error_budget_remaining_minutes": round(minutes(region.figures.budget_remaining_ms), 1)}
     if (exclusion := _exclusion_now(region)) is not None:
         context["exclusion"] = exclusion
@@ -72,7 +73,8 @@ def detail_lines(event: Event, esc=str, code=str) -> list[str]:
     probe with its error. ``esc`` escapes text for the destination's markup, ``code`` marks a probe id."""
     data, lines = event.data, []
     if "error_budget_remaining_minutes" in data:
-        lines.append(f"availability this month {data['availability_percent']} %, "
+        availability = data["availability_percent"]
+        lines.append(f"availability this month {'no data' if availability is None else f'{availability} %'}, "
                      f"error budget left {data['error_budget_remaining_minutes']} min")
     if data.get("exclusion"):
         lines.append(f"excluded now: {esc(str(data['exclusion']))}")

@@ -40,7 +40,9 @@ def from_result(result: MonthResult, policy: Policy, thresholds, at_risk_minutes
                                f"{name}: an open outage exhausts the {month} error budget if it lasts "
                                f"{remaining:.1f} more minutes", {"remaining_minutes": remaining,
                                                                   "outage_start": iso(start)}))
-        if not figures.met:
+        # Over the whole month: False only once the downtime so far exceeds the budget, a certain miss
+        # (None, nothing observed, is no breach).
+        if figures.met is False and figures.availability_percent is not None:
             found.append(events.sla_breached(name, month, float(figures.availability_percent),
                                              region.credit.total_percent, now_ms))
     return found

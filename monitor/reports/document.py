@@ -97,6 +97,11 @@ def percent_text(value: float | None) -> str:
     return "–" if value is None else f"{value:.6f} %"
 
 
+def verdict_words(met: bool | None) -> str:
+    """Whether the month met its target, for people; None is a month with nothing observed."""
+    return "not assessable (no data)" if met is None else "yes" if met else "NO"
+
+
 def excluded_words(excluded_minutes: dict[str, float]) -> str:
     """Excluded time by reason, in words: ``third-party outage 35.00 min; …`` (or ``none``)."""
     parts = [f"{REASON_WORDS.get(reason, reason)} {minutes_text(m)}" for reason, m in excluded_minutes.items() if m]
@@ -273,7 +278,7 @@ def region_summary(r: Json) -> list[Json]:
     return [
         {"label": "Availability", **figure(r["availability_percent"], percent_text(r["availability_percent"]),
                                            "availability_percent")},
-        {"label": "Target met", **figure(r["met"], "yes" if r["met"] else "NO", "met")},
+        {"label": "Target met", **figure(r["met"], verdict_words(r["met"]), "met")},
         {"label": "Counted Downtime", **figure(r["downtime_minutes"], minutes_text(r["downtime_minutes"]),
                                                "downtime_minutes")},
         {"label": "Error budget", **figure(r["error_budget_minutes"], minutes_text(r["error_budget_minutes"]),

@@ -18,14 +18,17 @@ def report_markdown(report: Json, terms: Terms) -> str:
     out = [f"# {v['service']}: SLA report {v['month']}", "",
            f"Monthly availability per region against the {v['target']} % target, from {v['first']} to {v['last']}. "
            f"Times are {v['timezone']} local time, each with its offset from UTC. Generated {v['generated']}"
-           + (" (the month is not over: figures are month to date)" if v["month_to_date"] else "") + ".", "",
+           + (f" (the month is in progress, as of {v['generated']}: each availability is the whole month's if nothing "
+              "more happens; a target is missed only once the downtime so far exceeds the budget)"
+              if v["month_to_date"] else "") + ".", "",
            f"Unavailability that remains after exclusions counts as Downtime only where it lasts {v['threshold']} "
            "minutes or more in a row; unknown time counts as neither up nor down.", "", "## Summary", ""]
     regions = v["regions"]
     rows = [[row["label"], *(r["summary"][i]["text"] for r in regions)] for i, row in enumerate(regions[0]["summary"])]
     out.append(_table(rows, ["", *(f"{r['region']} ({r['environment']})" for r in regions)]))
     for r in regions:
-        out += ["", f"## {r['region']} ({r['environment']}): target {'met' if r['met'] else 'missed'}", "",
+        verdict = "not assessable (no data)" if r["met"] is None else "met" if r["met"] else "missed"
+        out += ["", f"## {r['region']} ({r['environment']}): target {verdict}", "",
                 "### Unavailability", ""]
         for p in r["periods"]:
             out.append(f"- **{p['span']}**: {p['minutes']}, {p['counted']} counted")

@@ -18,7 +18,8 @@ def range_view(rows: list[Json], terms: Terms, timezone: str, target: float, gen
     by_region: dict[str, dict[str, Json]] = defaultdict(dict)
     for row in rows:
         by_region[row["region"]][row["month"]] = row
-    lowest = min((row["availability_percent"] for row in rows), default=100.0)
+    assessed = [row for row in rows if row["availability_percent"] is not None]  # no data: no bar, no cell value
+    lowest = min((row["availability_percent"] for row in assessed), default=100.0)
     floor = float(max(0, min(98, math.floor(lowest) - 1)))  # a whole percent below the lowest month, 98 at most
     span = 100.0 - floor
     y = lambda percent: round((100.0 - percent) / span * CHART_H, 2)  # noqa: E731 - SVG y grows down
@@ -27,7 +28,7 @@ def range_view(rows: list[Json], terms: Terms, timezone: str, target: float, gen
         bars: list[Json] = []
         credits: dict[str, Decimal] = defaultdict(Decimal)
         for i, month in enumerate(months):
-            if month not in cells:
+            if month not in cells or cells[month]["availability_percent"] is None:
                 continue
             row = cells[month]
             top = y(row["availability_percent"])
@@ -39,7 +40,7 @@ def range_view(rows: list[Json], terms: Terms, timezone: str, target: float, gen
         regions.append({"region": region, "bars": bars, "cells": [cells.get(m) for m in months],
                         "credits": ", ".join(f"{amount} {currency}" for currency, amount in sorted(credits.items()))
                                    or "–",
-                        "missed": sum(not row["met"] for row in cells.values())})
+                        "missed": sum(row["met"] is False for row in cells.values())})
     return {"service": terms.service, "first": months[0] if months else "", "last": months[-1] if months else "",
             "months": months, "timezone": timezone, "generated": LocalTimes(timezone).at(generated),
             "target": target, "target_y": y(target), "floor": floor, "width": len(months) * BAR_W + 4,

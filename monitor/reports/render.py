@@ -14,8 +14,13 @@ from .markdown import report_markdown
 from .overview import range_view
 
 
-def _pct(value: float) -> str:
-    return f"{value:.6f}"
+def _pct(value: float | None) -> str:
+    return "no data" if value is None else f"{value:.6f}"
+
+
+def met_text(met: bool | None) -> str:
+    """The verdict in a table: "yes", "NO", or "n/a" when nothing was observed."""
+    return "n/a" if met is None else "yes" if met else "NO"
 
 
 def _min(value: float) -> str:
@@ -41,7 +46,7 @@ SUMMARY_HEADERS = ["region", "env", "availability %", "met", "downtime min", "bu
 
 def _summary_rows(report: dict) -> list[list]:
     return [
-        [r["region"], r["environment"], _pct(r["availability_percent"]), "yes" if r["met"] else "NO",
+        [r["region"], r["environment"], _pct(r["availability_percent"]), met_text(r["met"]),
          _min(r["downtime_minutes"]), _min(r["error_budget_remaining_minutes"]), _min(r["unknown_minutes"]),
          _excluded(r), _credit(r)]
         for r in report["regions"]
@@ -85,8 +90,9 @@ PERIOD_HEADERS = ["region", "start", "end", "minutes", "counted min", "exclusion
 def as_table(report: dict) -> str:
     """Summary per region, then the month's unavailability periods."""
     head = f"SLA report {report['month']} ({report['timezone']}), target {report['target_percent']}%"
-    if report["month_to_date"]:
-        head += f", month to date as of {report['generated_at']}"
+    if report["in_progress"]:
+        head += (f", in progress as of {report['as_of']}: each figure is the whole month's if nothing more "
+                 "happens; missed only once the downtime so far exceeds the budget")
     out = [head, "", tabulate(_summary_rows(report), SUMMARY_HEADERS, disable_numparse=True)]
     periods = _period_rows(report)
     if periods:
@@ -111,9 +117,9 @@ def as_csv(report: dict) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in report["regions"]:
-        c = r["credit"]
+        c, availability = r["credit"], r["availability_percent"]
         writer.writerow([report["month"], r["region"], r["environment"], r["total_minutes"], r["elapsed_minutes"],
-                         r["downtime_minutes"], repr(r["availability_percent"]), r["met"],
+                         r["downtime_minutes"], "" if availability is None else repr(availability), r["met"],
                          r["error_budget_minutes"], r["error_budget_remaining_minutes"], r["unknown_minutes"],
                          sum(r["excluded_minutes"].values()), c["total_percent"], c["amount"] or "",
                          c["currency"] or ""])

@@ -45,9 +45,16 @@ def _report_json(result: MonthResult, all_components: bool) -> Json:
         "target_percent": float(result.target_percent),
         "threshold_minutes": minutes(result.threshold_ms),
         "month_to_date": result.month_to_date,
+        # SLA-SPEC §7's names for the same fact: the figures are the whole month's as of this instant.
+        "in_progress": result.month_to_date,
+        "as_of": iso(result.generated_ms) if result.month_to_date else None,
         "regions": [region_json(r, result) for r in result.regions],
         "components": [component_json(c, result) for c in result.components if all_components or not c.critical],
     }
+
+
+def _float(value: Fraction | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def figures_json(f: Figures) -> Json:
@@ -58,7 +65,8 @@ def figures_json(f: Figures) -> Json:
         "elapsed_minutes": minutes(f.elapsed_ms),
         "downtime_minutes": minutes(f.downtime_ms),
         "downtime_ms": f.downtime_ms,
-        "availability_percent": float(f.availability_percent),
+        "availability_percent": _float(f.availability_percent),  # null: nothing observed, not assessable
+        "elapsed_availability_percent": _float(f.elapsed_availability_percent),  # over the time so far
         "met": f.met,
         "error_budget_minutes": minutes(f.budget_ms),
         "error_budget_remaining_minutes": minutes(f.budget_remaining_ms),

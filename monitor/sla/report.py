@@ -92,13 +92,16 @@ class _MonthContext:
     def figures(self, periods: Sequence[Period], unknown: Intervals) -> Figures:
         down = downtime_ms(periods, self.start, self.until)
         target = self.fleet.policy.target_percent
+        unknown_ms = overlap_ms(unknown, self.start, self.until)
+        # Over the whole month, also while it is in progress (SLA-SPEC §7): missed only once certain.
+        assessable = self.until - self.start > unknown_ms
         return Figures(
             total_ms=self.end - self.start,
             elapsed_ms=self.until - self.start,
             downtime_ms=down,
-            met=not credits.below(down, self.until - self.start, target),
+            met=not credits.below(down, self.end - self.start, target) if assessable else None,
             budget_ms=Fraction(self.end - self.start) * (100 - target) / 100,
-            unknown_ms=overlap_ms(unknown, self.start, self.until),
+            unknown_ms=unknown_ms,
         )
 
     def region(self, t: RegionTimeline) -> RegionResult:
@@ -160,8 +163,11 @@ class _MonthContext:
         policy = self.fleet.policy
         if why_not is not None:
             return CreditResult(eligible=False, reason=why_not)
-        availability = credits.availability_credit(down, self.until - self.start, policy.availability_tiers)
+        # The tier the whole month has already reached: it can only rise as the month goes on.
+        availability = credits.availability_credit(down, self.end - self.start, policy.availability_tiers)
         resolution = credits.resolution_credit(assessments)
+        if self.now < self.end:  # later incidents of the month can still dilute the missed share
+            resolution = credits.ResolutionCredit(0, resolution.counted, resolution.missed, resolution.mean_delay_percent)
         same = credits.same_event(assessments, counted_pieces(t.periods), self.now)
         total = credits.combine(availability, resolution.percent, same, policy)
         money = credits.amount(total, t.region.monthly_fee)

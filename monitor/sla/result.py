@@ -59,19 +59,33 @@ def last_open(periods: tuple[PeriodResult, ...]) -> PeriodResult | None:
 
 
 class Figures(NamedTuple):
-    """Availability of a region or a component over the month so far."""
+    """Availability of a region or a component: the whole month's figure as of the report's instant.
+
+    In a month in progress the figure is still over the whole month (SLA-SPEC §7): the month's
+    availability if nothing more happens. It can only fall as the month goes on, so ``met`` is False
+    only once the downtime so far exceeds the budget, a miss that no later day can undo."""
 
     total_ms: int  # the whole month
     elapsed_ms: int  # the month so far
     downtime_ms: int  # counted Downtime so far
-    met: bool  # availability not below the target (exact)
+    met: bool | None  # availability not below the target (exact); None: not assessable (no observation)
     budget_ms: Fraction  # the month's error budget
     unknown_ms: int  # time whose state nobody knows
 
     @property
-    def availability_percent(self) -> Fraction:
-        """Availability so far, in percent (100 before the month starts)."""
-        return percent_of(self.elapsed_ms - self.downtime_ms, self.elapsed_ms)
+    def assessable(self) -> bool:
+        """Whether anything of the month so far was observed (coverage above 0)."""
+        return self.elapsed_ms > self.unknown_ms
+
+    @property
+    def availability_percent(self) -> Fraction | None:
+        """The month's availability in percent, over the whole month; None when not assessable."""
+        return percent_of(self.total_ms - self.downtime_ms, self.total_ms) if self.assessable else None
+
+    @property
+    def elapsed_availability_percent(self) -> Fraction | None:
+        """Availability over the time elapsed so far: shown beside the SLA's figure, never as it."""
+        return percent_of(self.elapsed_ms - self.downtime_ms, self.elapsed_ms) if self.assessable else None
 
     @property
     def budget_remaining_ms(self) -> Fraction:
@@ -185,9 +199,10 @@ class WindowUptime(NamedTuple):
         return percent_of(known - self.down_ms, known) if known > 0 else None
 
     @property
-    def sla_percent(self) -> Fraction:
-        """As the SLA counts: counted Downtime over the whole span (unknown time counts as up)."""
-        return percent_of(self.span_ms - self.counted_ms, self.span_ms)
+    def sla_percent(self) -> Fraction | None:
+        """As the SLA counts: counted Downtime over the whole span (unknown time counts as up); None
+        when nothing of the span was observed."""
+        return percent_of(self.span_ms - self.counted_ms, self.span_ms) if self.span_ms > self.unknown_ms else None
 
 
 class RecentOutage(NamedTuple):

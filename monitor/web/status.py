@@ -6,6 +6,7 @@ are both read off the report's open period, so they cannot disagree.
 """
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Mapping
 
 import jinja2
@@ -71,15 +72,20 @@ def status_json(figures: LiveFigures, cfg: Config, now_ms: int) -> dict:
 def _uptime(figures: LiveFigures, region: str, mtd: RegionResult | None) -> list[dict]:
     """Uptime over the rolling windows and this calendar month: the SLA's figure (counted Downtime over
     the whole span) beside the raw one (every unavailability over the known time)."""
-    windows = list(figures.history.uptime.get(region, []))
+    rows = [_uptime_row(w, w.sla_percent) for w in figures.history.uptime.get(region, [])]
     if mtd is not None:  # the month so far as one more window: its SLA figure is the month's availability
         f = mtd.figures
-        windows.append(WindowUptime("month", f.elapsed_ms, sum(p.end_ms - p.start_ms for p in mtd.periods),
-                                    f.downtime_ms, f.unknown_ms))
-    return [{"window": w.label, "sla_percent": float(w.sla_percent),
-             "raw_percent": None if w.raw_percent is None else float(w.raw_percent),
-             "counted_minutes": minutes(w.counted_ms), "down_minutes": minutes(w.down_ms),
-             "unknown_minutes": minutes(w.unknown_ms)} for w in windows]
+        month = WindowUptime("month", f.elapsed_ms, sum(p.end_ms - p.start_ms for p in mtd.periods),
+                             f.downtime_ms, f.unknown_ms)
+        rows.append(_uptime_row(month, f.availability_percent))
+    return rows
+
+
+def _uptime_row(w: WindowUptime, sla_percent: Fraction | None) -> dict:
+    return {"window": w.label, "sla_percent": None if sla_percent is None else float(sla_percent),
+            "raw_percent": None if w.raw_percent is None else float(w.raw_percent),
+            "counted_minutes": minutes(w.counted_ms), "down_minutes": minutes(w.down_ms),
+            "unknown_minutes": minutes(w.unknown_ms)}
 
 
 def _recent(o: RecentOutage) -> dict:
