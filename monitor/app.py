@@ -31,6 +31,7 @@ from .live.probe_process import ProbeProcess
 from .live.reports import ReportService
 from .live.tracker import Tracker
 from .storage import Store
+from .storage.daemon_lock import DaemonLock
 from .web.app import WebDeps, build_app
 from .web.status import probe_json
 
@@ -274,6 +275,15 @@ def raise_file_limit() -> None:
 async def serve(cfg: Config, db_path: str, listen: str | None = None, log_format: str = "text") -> int:
     """Run until SIGTERM or SIGINT, then stop cleanly; 1 when the probe process kept dying, else 0."""
     raise_file_limit()
+    lock = DaemonLock(db_path)
+    lock.acquire(SYSTEM.now_ms())  # before anything opens the store: a second daemon is refused
+    try:
+        return await _serve_locked(cfg, db_path, listen, log_format)
+    finally:
+        lock.release()
+
+
+async def _serve_locked(cfg: Config, db_path: str, listen: str | None, log_format: str) -> int:
     daemon = Daemon(cfg, db_path, probe_process=cfg.daemon.probe_process, log_format=log_format)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

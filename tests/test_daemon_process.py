@@ -302,3 +302,36 @@ async def test_a_probe_process_dead_before_its_start_message_counts_as_a_death(f
     await supervisor.start("http://127.0.0.1:9", {})
     await asyncio.wait_for(gave_up.wait(), 30)
     assert supervisor.restarts == probe_process.MAX_DEATHS and supervisor.proc.returncode == 3
+
+
+async def test_a_second_daemon_on_the_same_store_is_refused_naming_the_first(fleet, tmp_path):
+    """An OS lock, not a guess: the second daemon exits 1 naming the first's PID and host; a short CLI
+    write works beside the running one; after kill -9 of the first, the kernel has let go and a new
+    daemon starts on the same store."""
+    db = tmp_path / "one.db"
+    config = tmp_path / "one.yaml"
+    config.write_text(config_text(fleet, str(db)))
+    first = await spawn(config, db)
+    try:
+        await until(lambda: sample_count(db) > 0, timeout=30)
+        second = await spawn(config, db)
+        out, _ = await asyncio.wait_for(second.communicate(), 30)
+        assert second.returncode == 1, out.decode()
+        assert f"another sla-monitor daemon already runs on this store: pid {first.pid} on {socket.gethostname()}, " \
+               "since " in out.decode() and "one.db.daemon.lock" in out.decode()
+        add = subprocess.run([sys.executable, "-m", "monitor", "--config", str(config), "--db", str(db), "maintenance",
+                              "add", "--all", "--start", "2030-01-05T01:00:00Z", "--end", "2030-01-05T02:00:00Z",
+                              "--kind", "emergency", "--announced-at", "2030-01-01T00:00:00Z", "--reason", "beside"],
+                             capture_output=True, text=True, timeout=60)
+        assert add.returncode == 0, add.stderr
+    finally:
+        first.kill()
+        await first.wait()
+    third = await spawn(config, db)
+    try:
+        before = sample_count(db)
+        await until(lambda: sample_count(db) > before, timeout=30)  # it runs: its samples arrive
+    finally:
+        third.send_signal(signal.SIGTERM)
+        out, _ = await asyncio.wait_for(third.communicate(), 30)
+    assert third.returncode == 0, out.decode()
