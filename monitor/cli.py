@@ -115,7 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _context(args: argparse.Namespace) -> Context:
     config_path = args.config or os.environ.get("SLA_MONITOR_CONFIG") or DEFAULT_CONFIG
-    cfg = load_config(config_path)
+    # Only the commands that send alerts need the destinations' secrets (a report needs no webhook key).
+    sends = args.command == "run" or (args.command == "hooks" and args.action == "test")
+    cfg = load_config(config_path, sends=sends)
     now = parse_instant(args.now, "--now") if args.now else SYSTEM.now_ms()
     return Context(cfg=cfg, fleet=to_fleet(cfg), db_path=args.db or cfg.storage.path, now_ms=now,
                    by=args.by or os.environ.get("USER") or getpass.getuser(), clock=SYSTEM)
@@ -138,6 +140,9 @@ def cmd_check_config(ctx: Context, args) -> int:
               f"{summary['third_parties']} third parties, timezone {ctx.cfg.timezone}, store {ctx.db_path}")
         if health.probes:
             print(f"vantage health: {len(health.probes)} control targets, healthy while {health.min_ok} pass")
+    for unset in ctx.cfg.unchecked_hooks:
+        print(f"warning: {unset}: `run` and `hooks test` refuse to start without it; the hooks section was "
+              "not checked", file=sys.stderr)
     if not health.probes:
         print("note: no vantage_health probes: when this host loses its network, only the failures listed as the "
               "monitor's own are unknown; add control targets (see config/example.yaml)", file=sys.stderr)

@@ -93,3 +93,24 @@ def test_a_fleet_of_20000_probes_is_not_taken_for_an_alias_bomb():
     assert sum(1 for _ in cfg.all_probes()) == 20_000
     with pytest.raises(ConfigError, match="expands to more than 200,000 values through aliases"):
         load_config(str(FIXTURES / "bad_config" / "alias_bomb.yaml"))
+
+
+def test_commands_that_send_nothing_need_no_destination_secret(tmp_path, spec_config, capsys):
+    """${WEBHOOK_SECRET} unset: report and probe-free commands run, check-config warns (exit 0), and `run`
+    refuses with one line naming the variable (not a second one about the empty value)."""
+    from monitor.cli import main
+
+    config = tmp_path / "hooked.yaml"
+    config.write_text(spec_config.read_text() + "hooks:\n  destinations:\n    - {name: ops, type: webhook, "
+                      "url: 'http://127.0.0.1:9/hook', secret: '${WEBHOOK_SECRET_UNSET_HERE}'}\n"
+                      "  routes:\n    - {destination: ops}\n")
+    base = ["--config", str(config), "--db", str(tmp_path / "s.db")]
+    assert main(base + ["import", "/dev/null"]) == 0
+    assert main(base + ["--now", "2026-11-20T00:00:00Z", "report", "--month", "2026-11"]) == 0
+    capsys.readouterr()
+    assert main(base + ["check-config"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: " in err and "${WEBHOOK_SECRET_UNSET_HERE} is not set" in err and "`run` and `hooks test`" in err
+    assert main(base + ["run", "--listen", "127.0.0.1:0"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "${WEBHOOK_SECRET_UNSET_HERE} is not set" in lines[0], lines

@@ -321,8 +321,12 @@ def _unique(items: list[tuple[Loc, str]], what: str) -> Iterator[tuple[Loc, str]
             first[value] = loc
 
 
-def parse_config(text: str, path: str = "<config>", env: dict[str, str] | None = None) -> Config:
-    """Validate config text; raise ConfigError listing every problem with file:line and path."""
+def parse_config(text: str, path: str = "<config>", env: dict[str, str] | None = None, sends: bool = True) -> Config:
+    """Validate config text; raise ConfigError listing every problem with file:line and path.
+
+    ``sends`` False (a command that sends no alert: reports, probes, records): a ``${VAR}`` of the
+    ``hooks`` section that is not set is no error; that section is then left out (no destinations,
+    no routes) and the config's ``unchecked_hooks`` says why, for check-config to warn."""
     source = _Source(path, text)
     try:
         data = _load_yaml(text)
@@ -335,20 +339,27 @@ def parse_config(text: str, path: str = "<config>", env: dict[str, str] | None =
     problems: list[tuple[Loc, str]] = []
     secrets: set = set()
     data = _interpolate(data, (), dict(os.environ) if env is None else env, problems, secrets)
+    unset_in_hooks = [(loc, msg) for loc, msg in problems if loc[:1] == ("hooks",)]
+    if not sends and unset_in_hooks:
+        problems = [p for p in problems if p not in unset_in_hooks]
+        data.pop("hooks")
     cfg = None
     try:
         cfg = Config.model_validate(data)
     except ValidationError as exc:
-        problems += [_describe(err, secrets) for err in exc.errors()]
+        unset = {loc for loc, _ in problems}  # their value is "" now: a second complaint about it would mislead
+        problems += [found for found in (_describe(err, secrets) for err in exc.errors()) if found[0] not in unset]
     if cfg is not None:
         problems += list(_cross_checks(cfg))
     if problems or cfg is None:
         raise ConfigError([f"{source.where(loc)}: {dotted(loc)}: {msg}" for loc, msg in problems])
+    if not sends:
+        cfg._unchecked_hooks = tuple(f"{source.where(loc)}: {dotted(loc)}: {msg}" for loc, msg in unset_in_hooks)
     return cfg
 
 
-def load_config(path: str | os.PathLike, env: dict[str, str] | None = None) -> Config:
-    """Read and validate a config file."""
+def load_config(path: str | os.PathLike, env: dict[str, str] | None = None, sends: bool = True) -> Config:
+    """Read and validate a config file (``sends``: as ``parse_config``)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -356,4 +367,4 @@ def load_config(path: str | os.PathLike, env: dict[str, str] | None = None) -> C
         raise ConfigError([f"{p}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"]) from None
     except OSError as exc:
         raise ConfigError([f"{p}: cannot read config: {exc.strerror} (pass --config PATH or set SLA_MONITOR_CONFIG)"]) from None
-    return parse_config(text, str(p), env)
+    return parse_config(text, str(p), env, sends)

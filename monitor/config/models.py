@@ -5,7 +5,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from .destinations import Destination
 from .probes import Probe
@@ -265,6 +265,9 @@ class ContractConfig(_Strict):
 
 
 class Config(_Strict):
+    # What a command that sends nothing left unchecked of the hooks section (its unset ${VAR}s).
+    _unchecked_hooks: tuple[str, ...] = PrivateAttr(default=())
+
     service: str = Field(min_length=1)
     """The Service's name, shown in reports and on the status page."""
     timezone: str = "UTC"
@@ -298,6 +301,11 @@ class Config(_Strict):
     """Needed by `claim` only."""
     source: SourceConfig = SourceConfig()
     """Where samples come from besides this monitor's own probes."""
+
+    @property
+    def unchecked_hooks(self) -> tuple[str, ...]:
+        """The unset ``${VAR}``s for which a command that sends nothing left the hooks section out."""
+        return self._unchecked_hooks
 
     def all_probes(self):
         """Every probe with the region/component or third party it belongs to."""

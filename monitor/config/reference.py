@@ -31,7 +31,9 @@ region and Vonage, a staging region, the Management Panel); `config/demo.yaml` i
 - **Decimals** (money, percentages) are exact: write a fee as a string (`"1200.00"`).
 - **Names** are lower case: letters, digits, `_`, `.`, `-`, at most 64 characters.
 - **Secrets**: any string may use `${VAR}` or `${VAR:-default}`, filled from the environment when the
-  file is loaded. A value that came from the environment is never echoed in a message.
+  file is loaded. A value that came from the environment is never echoed in a message. The
+  `hooks` section's variables are needed only by the commands that send alerts (`run`, `hooks test`):
+  the others leave that section out when one is unset, and `check-config` warns.
 
 Errors look like this:
 
