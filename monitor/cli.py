@@ -311,11 +311,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command in WITHOUT_CONFIG:
-            return WITHOUT_CONFIG[args.command](args)
-        ctx = _context(args)
-        grouped = args.command in record_cmds.GROUPS or args.command == "hooks"
-        handler = COMMANDS[f"{args.command} {args.action}" if grouped else args.command]
-        return handler(ctx, args)
+            code = WITHOUT_CONFIG[args.command](args)
+        else:
+            ctx = _context(args)
+            grouped = args.command in record_cmds.GROUPS or args.command == "hooks"
+            code = COMMANDS[f"{args.command} {args.action}" if grouped else args.command](ctx, args)
+        sys.stdout.flush()  # here, where a closed pipe is caught, rather than at the interpreter's exit
+        return code
     except ConfigError as exc:
         for problem in exc.problems:
             _say("config error", problem)
@@ -326,6 +328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StoreUnavailable, PrometheusError) as exc:
         _say("failed", str(exc))
         return 1
+    except BrokenPipeError:  # `sla-monitor … | head`: the reader has had enough, which is no error to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        return 141  # as a shell reports a command ended by SIGPIPE
     except (sqlite3.Error, OSError) as exc:
         _say("failed", f"{type(exc).__name__}: {exc}")
         return 1

@@ -53,6 +53,17 @@ def test_outages_and_region_filter(run_cli, tmp_path):
     assert "2026-11-03T12:00:00Z" in run_cli("outages", "--month", "2026-11", "--region", "eu-west").out
 
 
+def test_the_outages_table_prints_minutes_to_two_places(run_cli, tmp_path):
+    """A period that ends between samples (down from 10:00, up at 10:04:08.362): 4.139366… minutes in
+    the JSON, 4.14 in the table."""
+    rows = [{"ts": iso(ts), "probe": "w", "ok": ok} for ts, ok in samples([(day3("10:00"), day3("10:04") + 8362)],
+                                                                             (day3("09:00"), day3("11:00")))]
+    assert run_cli("import", str(write_jsonl(tmp_path / "odd.jsonl", rows))).code == 0
+    assert round(json.loads(run_cli("outages", "--month", "2026-11", "--format", "json").out)[0]["minutes"], 6) == 4.139367
+    table = run_cli("outages", "--month", "2026-11").out
+    assert " 4.14 " in table and "4.1393" not in table, table
+
+
 def test_incident_resolve_overrides_an_automatic_incident(run_cli, tmp_path):
     _import_outage(run_cli, tmp_path, [(day3("10:00"), day3("18:00"))])
     incidents = json.loads(run_cli("incident", "list", "--month", "2026-11", "--format", "json").out)

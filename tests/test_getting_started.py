@@ -228,3 +228,25 @@ def test_colour_on_a_terminal_only_and_never_with_no_color(tmp_path, spec_config
     assert "\033[" not in cli(*args).stdout  # a pipe
     error = on_a_terminal(["--config", str(tmp_path / "missing.yaml"), "check-config"])
     assert "\033[31m" in error and "missing.yaml" in error
+
+
+def test_init_on_a_terminal_refuses_a_region_given_twice_as_the_flags_do(tmp_path):
+    out = on_a_terminal(["init", "--output", "twice.yaml"], [
+        "S", "", "eu-west=https://eu.example.com/health", "", "y", "eu-west=https://other.example.com/health",
+        "us-east=https://us.example.com/health", "", "n", "n"], cwd=tmp_path)
+    assert "region 'eu-west' is already there" in out
+    cfg = load_config(str(tmp_path / "twice.yaml"))
+    assert [r.name for r in cfg.regions] == ["eu-west", "us-east"]
+    assert cfg.regions[0].components[0].probes[0].url == "https://eu.example.com/health"  # the first one kept
+
+
+def test_init_cancelled_at_a_question_says_so_and_writes_nothing(tmp_path):
+    out = on_a_terminal(["init", "--output", "never.yaml"], ["\x04"], cwd=tmp_path)  # Ctrl-D at the first question
+    assert "init: cancelled; nothing was written" in out and "Traceback" not in out
+    assert not (tmp_path / "never.yaml").exists()
+
+
+def test_a_reader_that_stops_early_is_no_error():
+    done = subprocess.run(" ".join([*CLI, "init", "--catalogue"]) + " | head -1", shell=True, capture_output=True,
+                          text=True, timeout=60)
+    assert done.stdout.count("\n") == 1 and done.stderr == "", done.stderr

@@ -38,6 +38,12 @@ class Context:
             raise InputError(f"--component {name!r} is not a component of {region} (known: {', '.join(names)})")
 
 
+def _cell(value):
+    """A table cell: minutes and other fractional figures to two places, as the reports print them (the
+    JSON keeps them whole)."""
+    return f"{value:.2f}" if isinstance(value, float) else value
+
+
 def emit_rows(rows: list[dict], fmt: str, columns: list[str],
               extra: Callable[[dict], str] | None = None, extra_header: str = "") -> None:
     """Print rows as JSON, or as a table of ``columns`` (plus one computed column)."""
@@ -48,5 +54,5 @@ def emit_rows(rows: list[dict], fmt: str, columns: list[str],
         print("(none)")
         return
     headers = columns + ([extra_header] if extra else [])
-    table = [[row.get(c) for c in columns] + ([extra(row)] if extra else []) for row in rows]
+    table = [[_cell(row.get(c)) for c in columns] + ([extra(row)] if extra else []) for row in rows]
     print(tabulate(table, headers, disable_numparse=True))

@@ -75,7 +75,11 @@ def cmd_init(args) -> int:
     asking = sys.stdin.isatty() and not args.no_input
     answers = from_flags(args)
     if asking:
-        ask_missing(answers, input)
+        try:
+            ask_missing(answers, input)
+        except (EOFError, KeyboardInterrupt):  # Ctrl-D or Ctrl-C at a question
+            print("\ninit: cancelled; nothing was written", file=sys.stderr)
+            return 130
     if not answers.service or not answers.regions:
         raise InputError("init needs --service NAME and at least one --region NAME=URL (or run it on a terminal "
                          "to be asked)")
@@ -133,7 +137,7 @@ def ask_missing(answers: Answers, ask: Callable[[str], str]) -> None:
         answers.timezone = _retry(ask, "Time zone [UTC]: ", lambda t: check_timezone(t or "UTC", "time zone"))
     while not answers.regions or _yes(ask("Add another region? [y/N] ")):
         name, url = _retry(ask, "Region (NAME=URL of its health check, e.g. eu-west=https://eu.example.com/health): ",
-                           parse_region)
+                           lambda spec: _new_region(spec, answers.regions))
         answers.regions[name] = url
         known = ", ".join(CATALOGUE)
         print(f"Third parties it depends on, from: {known}", file=sys.stderr)
@@ -142,6 +146,14 @@ def ask_missing(answers: Answers, ask: Callable[[str], str]) -> None:
     if answers.fee is None and _yes(ask("Set a monthly fee per region, for the credits' amounts? [y/N] ")):
         answers.fee = _retry(ask, "Monthly fee (e.g. 3200.00): ", lambda t: check_fee(t, "fee"))
         answers.currency = _retry(ask, "Currency (e.g. EUR): ", lambda t: check_currency(t, "currency"))
+
+
+def _new_region(spec: str, regions: dict[str, str]) -> tuple[str, str]:
+    """``parse_region``, refusing a name already given (as the flags refuse it)."""
+    name, url = parse_region(spec)
+    if name in regions:
+        raise InputError(f"region {name!r} is already there; give another name")
+    return name, url
 
 
 def _retry(ask: Callable[[str], str], prompt: str, parse: Callable[[str], object]):
