@@ -135,7 +135,7 @@ class Daemon:
         await self.reader.start()  # after the writer: the schema is migrated by then
         history, since = await self.db.live_history(self.cfg.vantage, self.cfg.policy.confirm_failures)
         self.tracker.restore(history, self.cfg.vantage, since)
-        self.tracker.update_regions(self.clock.now_ms())
+        self.tracker.resume(self.clock.now_ms())
         await self.figures.refresh()
         self.month = month_context(self.figures.current)
         host, _, port = (listen or self.cfg.web.listen).rpartition(":")

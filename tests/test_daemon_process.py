@@ -335,3 +335,39 @@ async def test_a_second_daemon_on_the_same_store_is_refused_naming_the_first(fle
         third.send_signal(signal.SIGTERM)
         out, _ = await asyncio.wait_for(third.communicate(), 30)
     assert third.returncode == 0, out.decode()
+
+
+@pytest.mark.parametrize("how", ["sigterm", "kill-9"])
+async def test_a_third_partys_recovery_after_a_restart_is_announced_once(fleet, tmp_path, how):
+    """Genesys down → the daemon stops (SIGTERM, or kill -9) → Genesys up → the daemon starts again and
+    its first sample finds Genesys up: one third_party.down and one third_party.up, under the same key
+    (the receiver's incident is resolved)."""
+    from hook_helpers import Receiver
+    from loopback import start_app
+
+    receiver = Receiver()
+    runner, port = await start_app(receiver.app())
+    db, config = tmp_path / "t.db", tmp_path / "t.yaml"
+    config.write_text(config_text(fleet, str(db), interval="300ms", stale_after="20s",
+                                  hook_url=f"http://127.0.0.1:{port}/hook").replace('["outage.*"]', '["third_party.*"]'))
+
+    def sent(kind: str) -> list[dict]:
+        return [r["body"] for r in receiver.received if r["body"]["type"] == kind]
+    fleet.set_mode("genesys", "down")
+    proc = await spawn(config, db)
+    try:
+        await until(lambda: sent("third_party.down"), timeout=30)
+    finally:
+        proc.kill() if how == "kill-9" else proc.send_signal(signal.SIGTERM)
+        await proc.wait()
+    fleet.set_mode("genesys", "up")  # while no daemon runs
+    proc = await spawn(config, db)
+    try:
+        await until(lambda: sent("third_party.up"), timeout=30)
+        await asyncio.sleep(1.0)  # a second announcement would arrive within this
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.communicate(), 30)
+        await runner.cleanup()
+    (down,), (up,) = sent("third_party.down"), sent("third_party.up")
+    assert up["data"]["start"] == down["data"]["start"] and up["data"]["third_party"] == "genesys"

@@ -110,7 +110,7 @@ class PrometheusFeed:
                     needed = self._needed(by_vantage, now, self.stale_ms[probe])
                     down_since[probe] = starts[min(needed, len(starts)) - 1]
         self.tracker.restore(history, self.cfg.vantage, down_since)
-        self.tracker.update_regions(now)
+        self.tracker.resume(now)
         self._take_events()  # an outage open before the restart: the same id, recorded once
         return max((s.ts_ms for by_vantage in self.latest.values() for s in by_vantage.values()), default=0)
 

@@ -56,7 +56,7 @@ class ProbeSide:
         await self.db.start()
         history, since = await self.db.live_history(self.cfg.vantage, self.cfg.policy.confirm_failures)
         self.tracker.restore(history, self.cfg.vantage, since)
-        self.tracker.update_regions(self.clock.now_ms())
+        self.tracker.resume(self.clock.now_ms())
         self._take_events()  # an outage open before a restart keeps its id: recorded once
         self.scheduler.start()
         self._tasks = [asyncio.create_task(self._flush_loop()), asyncio.create_task(self.vantage_health.run())]

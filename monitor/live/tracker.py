@@ -96,6 +96,15 @@ class Tracker:
             if ok is False and down_since and probe_id in down_since:
                 state.streak_start_ms = down_since[probe_id]
 
+    def resume(self, now_ms: int) -> None:
+        """After ``restore``: the regions' and the third parties' states as the restored samples give
+        them. An outage or a third party's failure still going on is detected again with the start it
+        had, so its event has the id it had (the outbox takes it once) and its recovery is announced
+        under the same key: a restart loses no ``third_party.up``."""
+        self.update_regions(now_ms)
+        for third in self.cfg.third_parties:
+            self.update_third_party(third.name, now_ms)
+
     def record(self, sample: Sample, now_ms: int) -> None:
         """One new sample: its probe's streak, then its region's (or third party's) state and events."""
         state = self._advance(sample, now_ms)
