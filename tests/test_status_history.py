@@ -185,3 +185,15 @@ async def test_the_script_replaces_an_older_snapshots_figures_without_a_reload(s
     since = rf'<time datetime="{newer_outage["start"]}">[^<]*</time> ?– ?'
     assert newer_outage["end"] is not None and re.search(since + rf'<time datetime="{newer_outage["end"]}">', section)
     assert not re.search(since + "now", section) and re.search(since + "now", page)
+
+
+def test_the_overall_line_names_the_regions_down_first_then_the_unknown():
+    from monitor.web.status import overall
+
+    def of(**states):
+        return overall([{"region": name.replace("_", "-"), "state": state} for name, state in states.items()])
+    assert of(eu_west="up", us_east="up", staging="up") == {"state": "up", "text": "All 3 regions up"}
+    assert of(eu_west="up") == {"state": "up", "text": "The region is up"}
+    assert of(eu_west="down", us_east="unknown", staging="up") == {
+        "state": "down", "text": "1 of 3 regions down: eu-west; 1 unknown"}
+    assert of(eu_west="up", us_east="unknown") == {"state": "unknown", "text": "1 of 2 regions up, 1 unknown: us-east"}

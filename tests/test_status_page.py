@@ -81,7 +81,8 @@ async def test_each_phase_of_an_outage_reads_right_on_the_page(running, tmp_path
                 assert region["badge"] == "unknown", region
             else:
                 assert region["badge"] in ("up", "unknown") and not region["badge"].startswith("down"), region
-        return {"regions": shown, "third": third_parties(dom), "dom": dom}
+        overall = re.search(r'<div class="overall" id="overall" data-state="(\w+)"[^>]*>(.*?)</div>', dom, re.S)
+        return {"regions": shown, "third": third_parties(dom), "dom": dom, "overall": overall.groups()}
 
     # 1. Everything up. The monitor started seconds ago: the month is barely covered, so the
     #    availability is not shown as a figure but as "–" with the reason.
@@ -108,8 +109,12 @@ async def test_each_phase_of_an_outage_reads_right_on_the_page(running, tmp_path
                                              widget), widget
 
     # 3. Past the threshold: counted.
-    counted = (await page_when("eu-west", 'data-state="down-counted"'))["regions"]["eu-west"]
+    counted_page = await page_when("eu-west", 'data-state="down-counted"')
+    counted = counted_page["regions"]["eu-west"]
     assert counted["badge_text"] == "down · counted" and "counts against the SLA" in counted["banner_text"]
+    state, line = counted_page["overall"]  # one line over every region, above them
+    assert state == "down" and re.fullmatch(rf"1 of {len(counted_page['regions'])} regions down: eu-west(; \d unknown)?",
+                                            text(line)), line
     assert counted["banner_text"].startswith("Unavailable since ")
     fleet.set_mode("eu-west", "up")
     await page_when("eu-west", 'data-state="up"')

@@ -65,8 +65,25 @@ def status_json(figures: LiveFigures, cfg: Config, now_ms: int) -> dict:
               "probes": [live.get("probes", {}).get(p.id) for p in t.probes]}
              for t in cfg.third_parties]
     return {"service": cfg.service, "vantage": cfg.vantage, "now": iso(now_ms), "as_of": iso(figures.computed_ms),
+            "overall": overall(regions),
             "history_as_of": iso(figures.history_ms), "latency_bucket_minutes": LATENCY_BUCKET_MS // 60_000,
             "vantage_health": live.get("vantage"), "regions": regions, "third_parties": third}
+
+
+def overall(regions: list[dict]) -> dict:
+    """One line over every region, as of the snapshot: its state (down over unknown over up) and words
+    ("All 3 regions up", "1 of 3 regions down: us-east", "2 of 3 regions up, 1 unknown: eu-west")."""
+    by_state: dict[str, list[str]] = {"down": [], "unknown": [], "up": []}
+    for r in regions:
+        by_state[r["state"]].append(r["region"])
+    total, down, unknown = len(regions), by_state["down"], by_state["unknown"]
+    if down:
+        return {"state": "down", "text": f"{len(down)} of {total} regions down: {', '.join(down)}"
+                                          + (f"; {len(unknown)} unknown" if unknown else "")}
+    if unknown:
+        return {"state": "unknown", "text": f"{total - len(unknown)} of {total} regions up, {len(unknown)} unknown: "
+                                             + ", ".join(unknown)}
+    return {"state": "up", "text": f"All {total} regions up" if total != 1 else "The region is up"}
 
 
 def _uptime(figures: LiveFigures, region: str, mtd: RegionResult | None) -> list[dict]:

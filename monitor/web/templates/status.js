@@ -148,6 +148,9 @@
       data.regions.forEach(function (r) { region(r, lost); });
       data.third_parties.forEach(thirdParty);
       vantage(data.vantage_health);
+      var overall = document.getElementById("overall");
+      overall.textContent = data.overall.text;
+      overall.dataset.state = data.overall.state;
       var asOf = document.getElementById("as-of");
       asOf.textContent = "";
       asOf.appendChild(data.as_of ? when(data.as_of) : document.createTextNode("pending"));
