@@ -132,11 +132,12 @@ def scrape_with_the_shipped_files(line: str, cwd: Path, env: dict) -> None:
     from test_deploy import dashboard_queries, free_port
 
     assert line.startswith("prometheus --config.file=deploy/prometheus/prometheus.yml")
+    # As a user runs it: its own data directory (not Debian's) and loopback only, the port a free one here.
+    assert " --storage.tsdb.path=data/prometheus " in line and line.endswith(" --web.listen-address=127.0.0.1:9090")
     (cwd / "deploy").symlink_to(ROOT / "deploy")
     port = free_port()
     binary = need("prometheus")
-    prom = background(f"{binary} {line.removeprefix('prometheus ')} --storage.tsdb.path={cwd / 'tsdb'} "
-                      f"--web.listen-address=127.0.0.1:{port}", cwd, env)
+    prom = background(f"{binary} {line.removeprefix('prometheus ').replace(':9090', f':{port}')}", cwd, env)
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
         def regions() -> set[str]:
