@@ -197,3 +197,18 @@ def test_the_overall_line_names_the_regions_down_first_then_the_unknown():
     assert of(eu_west="down", us_east="unknown", staging="up") == {
         "state": "down", "text": "1 of 3 regions down: eu-west; 1 unknown"}
     assert of(eu_west="up", us_east="unknown") == {"state": "unknown", "text": "1 of 2 regions up, 1 unknown: us-east"}
+
+
+def test_a_day_bar_shows_its_downtime_whatever_share_of_it_is_unknown():
+    import datetime as dt
+
+    from monitor.sla.result import DayBar
+    from monitor.web.status import _bar_class
+
+    day, hour = dt.date(2026, 12, 3), 3_600_000
+    mostly_unknown = {"unknown_ms": 20 * hour, "span_ms": 24 * hour}
+    assert _bar_class(DayBar(day, counted_ms=1_350_000, down_ms=1_350_000, excluded_ms=0, **mostly_unknown)) == "down"
+    assert _bar_class(DayBar(day, counted_ms=0, down_ms=600_000, excluded_ms=0, **mostly_unknown)) == "brief"
+    assert _bar_class(DayBar(day, counted_ms=0, down_ms=600_000, excluded_ms=600_000, **mostly_unknown)) == "excluded"
+    assert _bar_class(DayBar(day, counted_ms=0, down_ms=0, excluded_ms=0, **mostly_unknown)) == "unknown"
+    assert _bar_class(DayBar(day, counted_ms=0, down_ms=0, excluded_ms=0, unknown_ms=hour, span_ms=24 * hour)) == "up"

@@ -197,13 +197,13 @@ def _window(w) -> dict:
 
 
 def _bar_class(day: DayBar) -> str:
-    if day.span_ms and day.unknown_ms * 2 > day.span_ms:
-        return "unknown"
+    """What a day's bar shows: its counted downtime whatever share of the day is unknown, then down
+    time that did not count; grey (mostly unknown) only when the day has nothing else to show."""
     if day.counted_ms:
         return "down"
-    if day.down_ms and day.excluded_ms >= day.down_ms:
-        return "excluded"
-    return "brief" if day.down_ms else "up"
+    if day.down_ms:
+        return "excluded" if day.excluded_ms >= day.down_ms else "brief"
+    return "unknown" if day.span_ms and day.unknown_ms * 2 > day.span_ms else "up"
 
 
 BAR_WORDS = {"up": "up", "down": "counted downtime", "excluded": "down, excluded", "brief": "brief, not counted",
