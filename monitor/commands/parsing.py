@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import textwrap
 
+from ..storage.errors import LARGEST_INTEGER
+
 ROWS = ["table", "json"]  # what every command that prints rows offers; table is for people
-LARGEST = 2**63 - 1  # SQLite's largest INTEGER: no record id or count a store holds is larger
 
 
 def whole_number(text: str) -> int:
@@ -16,8 +17,8 @@ def whole_number(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= LARGEST:
-        raise argparse.ArgumentTypeError(f"{text} is out of range: give a whole number from 1 to {LARGEST}")
+    if not 1 <= value <= LARGEST_INTEGER:
+        raise argparse.ArgumentTypeError(f"{text} is out of range: give a whole number from 1 to {LARGEST_INTEGER}")
     return value
 
 

@@ -208,7 +208,7 @@ class SlaCollector(Collector):
             for r in result.regions:
                 labels = [r.region, window]
                 f = r.figures
-                assessable.add_metric(labels, 1 if f.availability_percent is not None else 0)
+                assessable.add_metric(labels, 1 if f.assessable else 0)
                 if f.availability_percent is not None:
                     availability.add_metric(labels, percent_ratio(f.availability_percent))
                 downtime.add_metric(labels, f.downtime_ms / 1000)

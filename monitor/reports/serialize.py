@@ -53,25 +53,25 @@ def _report_json(result: MonthResult, all_components: bool) -> Json:
     }
 
 
-def _float(value: Fraction | None) -> float | None:
+def float_or_none(value: Fraction | None) -> float | None:
+    """An exact share as a JSON number, or null where there is none."""
     return None if value is None else float(value)
 
 
 def figures_json(f: Figures) -> Json:
-    coverage = f.coverage_percent
     return {
         "total_minutes": minutes(f.total_ms),
         "total_ms": f.total_ms,
         "elapsed_minutes": minutes(f.elapsed_ms),
         "downtime_minutes": minutes(f.downtime_ms),
         "downtime_ms": f.downtime_ms,
-        "availability_percent": _float(f.availability_percent),  # null: nothing observed, not assessable
-        "elapsed_availability_percent": _float(f.elapsed_availability_percent),  # over the time so far
+        "availability_percent": float_or_none(f.availability_percent),  # null: nothing observed, not assessable
+        "elapsed_availability_percent": float_or_none(f.elapsed_availability_percent),  # over the time so far
         "met": f.met,
         "error_budget_minutes": minutes(f.budget_ms),
         "error_budget_remaining_minutes": minutes(f.budget_remaining_ms),
         "unknown_minutes": minutes(f.unknown_ms),
-        "coverage_percent": None if coverage is None else float(coverage),
+        "coverage_percent": float_or_none(f.coverage_percent),
     }
 
 

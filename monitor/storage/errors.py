@@ -1,6 +1,8 @@
 """What the stores raise."""
 from __future__ import annotations
 
+LARGEST_INTEGER = 2**63 - 1  # SQLite's largest INTEGER: no row id or count a store holds is larger
+
 
 class StoreError(Exception):
     """The store cannot be used as asked (not SQLite, too new, missing, pruned range, no such record)."""

@@ -9,7 +9,7 @@ import sqlite_utils
 from ..sla.calendar import iso
 from ..sla.exclusions import assess_maintenance
 from ..sla.model import HandExclusion, Incident, IncidentOverride, MaintenanceWindow, Records
-from .errors import StoreError, already_cancelled, no_such, resolved_before_opened
+from .errors import LARGEST_INTEGER, StoreError, already_cancelled, no_such, resolved_before_opened
 
 
 class RecordsMixin:
@@ -98,7 +98,8 @@ class RecordsMixin:
 
     def _get(self, table: str, row_id: int, what: str) -> dict:
         # An id past SQLite's integers (from the API's path) names no row; binding it would overflow.
-        row = next(self.rows(f"SELECT * FROM {table} WHERE id = ?", [row_id]), None) if 0 < row_id < 2**63 else None
+        row = next(self.rows(f"SELECT * FROM {table} WHERE id = ?", [row_id]), None) \
+            if 0 < row_id <= LARGEST_INTEGER else None
         if row is None:
             raise no_such(what, table, row_id)
         return row

@@ -15,7 +15,7 @@ from markupsafe import Markup
 from ..config import Config
 from ..live.figures import LATENCY_BUCKET_MS, LATENCY_SPAN_MS, LiveFigures
 from ..reports.document import REASON_WORDS, LocalTimes
-from ..reports.serialize import exclusion_json, figures_json, minutes
+from ..reports.serialize import exclusion_json, figures_json, float_or_none, minutes
 from ..sla.calendar import iso
 from ..sla.result import DayBar, Evidence, ExclusionSlice, MonthResult, RecentOutage, RegionResult, WindowUptime
 from ..storage.interface import LatencyBucket
@@ -99,8 +99,7 @@ def _uptime(figures: LiveFigures, region: str, mtd: RegionResult | None) -> list
 
 
 def _uptime_row(w: WindowUptime, sla_percent: Fraction | None) -> dict:
-    return {"window": w.label, "sla_percent": None if sla_percent is None else float(sla_percent),
-            "raw_percent": None if w.raw_percent is None else float(w.raw_percent),
+    return {"window": w.label, "sla_percent": float_or_none(sla_percent), "raw_percent": float_or_none(w.raw_percent),
             "counted_minutes": minutes(w.counted_ms), "down_minutes": minutes(w.down_ms),
             "unknown_minutes": minutes(w.unknown_ms)}
 
