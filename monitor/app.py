@@ -17,7 +17,7 @@ from .clock import SYSTEM, Clock
 from .config import Config, to_fleet
 from .config.fleet import stale_ms_by_probe
 from .exporters.prometheus import GaugeText, ProbeExposition, SlaCollector
-from .hooks import detect
+from .hooks import alertmanager, detect
 from .hooks.context import month_context, with_context
 from .hooks.delivery import Deliverer
 from .hooks.events import routed
@@ -66,9 +66,11 @@ class Daemon:
         self.deliverer = Deliverer(self.db, cfg.hooks, clock,
                                    on_result=lambda d, r: self.hook_results.labels(d, r).inc())
         self.resender = Resender(cfg.hooks, lambda now: active_conditions(
-            self.tracker, self.vantage, self.figures.maintenance, self.fleet.policy, now), clock)
+            self.tracker, self.vantage, self.figures, self.fleet.policy, now), clock)
         # The SLA collector is exposed through the fast text path (GaugeText) rather than the registry.
-        self.sla_collector = SlaCollector(self.tracker, self.figures, cfg.vantage, "", clock)  # runbook URL: on start
+        posted = frozenset(r.name for r in cfg.regions if alertmanager.posts_outages(cfg.hooks, r.name))
+        self.sla_collector = SlaCollector(self.tracker, self.figures, cfg.vantage, "", clock,  # runbook URL: on start
+                                          posted)
         self.gauge_text = GaugeText()
         self.probe_exposition = ProbeExposition(self.tracker, cfg.vantage)
         self.registry.register(_MonitorCollector(self))

@@ -2,7 +2,6 @@
 the daemon, firing the region-down rule and evaluating every dashboard expression."""
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import shutil
@@ -230,77 +229,3 @@ async def test_real_prometheus_scrapes_fires_and_evaluates_the_dashboard(live, t
     finally:
         proc.terminate()
         proc.wait(30)
-
-
-async def test_one_page_per_outage_in_a_real_alertmanager(tmp_path):
-    """deploy/alertmanager/alertmanager.yml's routes and inhibitions in Debian's Alertmanager: the
-    daemon's own SlaOutage (built by its alertmanager destination) mutes Prometheus's SlaRegionDown and
-    the budget burn page for the same region; another region's SlaRegionDown still pages."""
-    from aiohttp import web
-    from loopback import start_app
-
-    from monitor.config.destinations import AlertmanagerDestination
-    from monitor.hooks import alertmanager, events
-
-    binary = need("prometheus-alertmanager")
-    received: list[tuple[str, dict]] = []
-
-    async def receive(request):
-        received.append((request.match_info["name"], await request.json()))
-        return web.Response(text="ok")
-
-    app = web.Application()
-    app.router.add_post("/{name}", receive)
-    runner, hook_port = await start_app(app)
-    shipped = yaml.safe_load((DEPLOY / "alertmanager" / "alertmanager.yml").read_text())
-    # The shipped routes and inhibitions as they are; receivers are this test's, and groups go out at once.
-    config = {"route": {**shipped["route"], "group_wait": "1s", "group_interval": "1s"},
-              "inhibit_rules": shipped["inhibit_rules"],
-              "receivers": [{"name": r["name"], "webhook_configs": [{"url": f"http://127.0.0.1:{hook_port}/{r['name']}"}]}
-                            for r in shipped["receivers"]]}
-    (tmp_path / "am.yml").write_text(yaml.safe_dump(config))
-    port = free_port()
-    proc = subprocess.Popen([binary, f"--config.file={tmp_path / 'am.yml'}", f"--storage.path={tmp_path / 'am'}",
-                             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}/api/v2"
-    try:
-        async with aiohttp.ClientSession() as http:
-            async def ready():
-                try:
-                    async with http.get(f"{base}/status") as r:
-                        return r.status == 200
-                except aiohttp.ClientError:
-                    return False
-            await until(ready, timeout=30)
-            destination = AlertmanagerDestination(name="am", type="alertmanager", url=f"http://127.0.0.1:{port}")
-            from monitor import clock
-            now = clock.SYSTEM.now_ms()  # endsAt lies ahead of now, as the daemon posts it
-            opened = events.outage_opened("eu-west", now - 60_000, now)
-            body, _ = alertmanager.build_payload(opened, destination, now)
-            from_rules = [{"labels": {"alertname": name, "severity": "critical", "region": region}}
-                          for name, region in (("SlaRegionDown", "eu-west"), ("SlaErrorBudgetBurnPage", "eu-west"),
-                                               ("SlaRegionDown", "us-east"))]
-            for payload in (json.loads(body), from_rules):
-                async with http.post(f"{base}/alerts", json=payload) as r:
-                    assert r.status == 200
-
-            async def settled():
-                async with http.get(f"{base}/alerts") as r:
-                    alerts = await r.json()
-                inhibited = {(a["labels"]["alertname"], a["labels"]["region"]) for a in alerts
-                             if a["status"]["inhibitedBy"]}
-                return inhibited if len(inhibited) == 2 else None
-            inhibited = await until(settled, timeout=30)
-            assert inhibited == {("SlaRegionDown", "eu-west"), ("SlaErrorBudgetBurnPage", "eu-west")}
-            await until(lambda: {a["labels"]["alertname"] + "/" + a["labels"]["region"]
-                                 for name, n in received if name == "pager" for a in n["alerts"]}
-                        >= {"SlaOutage/eu-west", "SlaRegionDown/us-east"}, timeout=30)
-            await asyncio.sleep(2)  # a muted alert would have gone out in the same group interval
-            paged = [a["labels"]["alertname"] + "/" + a["labels"]["region"]
-                     for name, n in received if name == "pager" for a in n["alerts"]]
-            assert sorted(set(paged)) == ["SlaOutage/eu-west", "SlaRegionDown/us-east"]
-    finally:
-        proc.terminate()
-        proc.wait(30)
-        await runner.cleanup()

@@ -43,12 +43,15 @@ def test_every_pagerduty_trigger_has_a_resolve_and_the_rest_never_page():
         if body.get("event_action") == "trigger":
             assert body["dedup_key"] in resolved, f"{event.type} triggers an incident nothing resolves"
         elif "event_action" not in body:  # a Change Event: never pages
-            assert event.type in ("budget.consumed", "sla.breached", "incident.update_due"), event.type
+            assert event.type in ("outage.opened", "budget.consumed", "sla.breached", "incident.update_due"), event.type
+        if event.type.startswith("outage."):  # one outage, one page: only its counting triggers
+            assert body.get("event_action") == {"outage.counted": "trigger", "outage.resolved": "resolve"}.get(
+                event.type), event.type
 
 
 def test_pagerduty_limits_cut_with_an_ellipsis():
     from monitor.hooks.events import Event
-    long = Event("x", "outage.opened", "k" * 300, "critical", 0, "eu-west", "s" * 2000)
+    long = Event("x", "outage.counted", "k" * 300, "critical", 0, "eu-west", "s" * 2000)
     body = json.loads(DESTINATIONS["pagerduty"].build_payload(long, PD, 0)[0])
     assert len(body["payload"]["summary"]) == 1024 and body["payload"]["summary"].endswith("…")
     assert len(body["dedup_key"]) == 255

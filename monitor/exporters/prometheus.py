@@ -120,8 +120,11 @@ class GaugeText:
 
 
 class SlaCollector(Collector):
-    def __init__(self, tracker: Tracker, figures: LiveFigures, vantage: str, runbook_url: str, clock: Clock):
+    def __init__(self, tracker: Tracker, figures: LiveFigures, vantage: str, runbook_url: str, clock: Clock,
+                 outage_alerts_posted: frozenset[str] = frozenset()):
         self.tracker = tracker
+        # Regions whose outage alerts this daemon posts to Alertmanager itself (the rules stay silent).
+        self.outage_alerts_posted = outage_alerts_posted
         self.clock = clock
         self.figures = figures
         self.vantage = vantage
@@ -160,14 +163,17 @@ class SlaCollector(Collector):
         component = _gauge("sla_component_info", "Whether a component decides its region's availability (always 1)",
                            ["region", "component", "critical"])
         target = _gauge("sla_target_ratio", "The availability target (0–1)", ["region"])
+        posted = _gauge("sla_outage_alerts_posted", "1 where this daemon posts the region's outage alerts "
+                        "(SlaRegionDown, SlaOutage) to Alertmanager itself: the rules' copies stay silent", ["region"])
         for r in cfg.regions:
             region.add_metric([r.name, r.environment, r.support_plan or cfg.support_plan], 1)
             target.add_metric([r.name], float(cfg.policy.target_percent) / 100)
+            posted.add_metric([r.name], 1 if r.name in self.outage_alerts_posted else 0)
             for c in r.components:
                 component.add_metric([r.name, c.name, "true" if c.critical else "false"], 1)
         runbooks = _gauge("monitor_runbook_info", "Base URL of the runbooks alerts link to (always 1)", ["url"])
         runbooks.add_metric([self.runbook_url], 1)
-        yield from (region, component, target, runbooks)
+        yield from (region, component, target, posted, runbooks)
 
     def _regions(self, now: int):
         up = _gauge("sla_region_up", "1 if the region is up now, 0 if down (after confirm_failures)", ["region"])

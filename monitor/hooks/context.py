@@ -11,7 +11,7 @@ from ..sla.result import MonthResult, RegionResult
 from .events import Event
 
 # The runbook entry (monitor/web/templates/runbooks.html) for each event type that has one.
-RUNBOOK = {"outage.opened": "slaregiondown", "outage.counted": "slaoutagecounting", "outage.resolved": "slaregiondown",
+RUNBOOK = {"outage.opened": "slaregiondown", "outage.counted": "slaoutage", "outage.resolved": "slaregiondown",
            "budget.at_risk": "slaerrorbudgetbelow10", "budget.consumed": "slaerrorbudgetbelow50",
            "sla.breached": "slabreached", "monitor.degraded": "slavantageunhealthy",
            "monitor.recovered": "slavantageunhealthy", "certificate.expiring": "slacertificateexpiring",

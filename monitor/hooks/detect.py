@@ -13,17 +13,20 @@ from . import events
 from .events import Event
 
 
+def counting_outages(result: MonthResult, policy: Policy, now_ms: int) -> list[Event]:
+    """outage.counted for every open outage that counts now (after exclusions and the threshold)."""
+    return [events.outage_counted(region.region, period.start_ms, now_ms, policy.downtime_threshold_ms / 60_000)
+            for region in result.regions for period in region.periods if period.open and period.counting]
+
+
 def from_result(result: MonthResult, policy: Policy, thresholds, at_risk_minutes: int, now_ms: int) -> list[Event]:
     """Events of the month-to-date result: outages counting, budget thresholds crossed, the budget at
     risk from an open outage, the SLA breached."""
-    found: list[Event] = []
+    found: list[Event] = counting_outages(result, policy, now_ms)
     month = result.label
     for region in result.regions:
         name, figures = region.region, region.figures
         open_periods = [p for p in region.periods if p.open]
-        for period in open_periods:
-            if period.counting:
-                found.append(events.outage_counted(name, period.start_ms, now_ms, policy.downtime_threshold_ms / 60_000))
         if region.environment != "production":
             continue  # no budget, no breach: the SLA applies to production (§8)
         used = figures.budget_used_percent

@@ -1,16 +1,17 @@
 """PagerDuty Events API v2. Every trigger has a resolve on the same ``dedup_key``; facts that have no
-end are Change Events, which never page and need no resolve.
+end are Change Events, which never page and need no resolve. One outage, one page: its opening is
+a Change Event (a brief or wholly excluded outage pages nobody); it triggers once it counts.
 
 | trigger (pages, by its severity) | resolved by |
 | --- | --- |
-| outage.opened, outage.counted, budget.at_risk | outage.resolved (one incident per outage) |
+| outage.counted, budget.at_risk | outage.resolved (one incident per outage) |
 | third_party.down | third_party.up |
 | monitor.degraded | monitor.recovered |
 | maintenance.started | maintenance.ended |
 | certificate.expiring | certificate.renewed |
 | test (`hooks test`) | test.resolved, sent right after |
 
-Change Events (``/v2/change/enqueue``): budget.consumed, sla.breached, incident.update_due."""
+Change Events (``/v2/change/enqueue``): outage.opened, budget.consumed, sla.breached, incident.update_due."""
 from __future__ import annotations
 
 import json
@@ -21,7 +22,7 @@ from .events import Event
 from .transport import Result, post
 
 SEVERITY = {"critical": "critical", "warning": "warning", "info": "info"}
-CHANGE_EVENTS = frozenset({"budget.consumed", "sla.breached", "incident.update_due"})
+CHANGE_EVENTS = frozenset({"outage.opened", "budget.consumed", "sla.breached", "incident.update_due"})
 SUMMARY_MAX, DEDUP_MAX = 1024, 255  # the Events API's limits
 
 

@@ -20,9 +20,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("sla_monitor.hooks")
 
 
-def active_conditions(tracker, vantage: VantageStatus, maintenance, policy, now_ms: int) -> list[Event]:
-    """The opening event of every condition that holds now (same ids and labels as when it opened)."""
+def active_conditions(tracker, vantage: VantageStatus, figures, policy, now_ms: int) -> list[Event]:
+    """The opening event of every condition that holds now (same ids and labels as when it opened):
+    each open outage, and its counting once it counts (from the month-to-date figures)."""
     found = [events.outage_opened(region, start, now_ms) for region, start in tracker.outage_start.items()]
+    if figures.current is not None:
+        found += [e for e in detect.counting_outages(figures.current, policy, now_ms) if e.region in tracker.outage_start]
+    maintenance = figures.maintenance
     providers = {t.name: t.provider for t in tracker.cfg.third_parties}
     found += [events.third_party(name, providers[name], True, now_ms, since)
               for name, since in tracker.third_down_since.items()]
