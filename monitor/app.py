@@ -136,7 +136,7 @@ class Daemon:
         await self.db.start()
         await self.reader.start()  # after the writer: the schema is migrated by then
         history, since = await self.db.live_history(self.cfg.vantage, self.cfg.policy.confirm_failures)
-        self.tracker.restore(history, self.cfg.vantage, since)
+        self.tracker.restore(history, self.cfg.vantage, since, await self.db.open_conditions())
         self.tracker.resume(self.clock.now_ms())
         await self.figures.refresh()
         self.month = month_context(self.figures.current)

@@ -337,39 +337,103 @@ async def test_a_second_daemon_on_the_same_store_is_refused_naming_the_first(fle
     assert third.returncode == 0, out.decode()
 
 
+class Condition:
+    """A condition that holds across a restart: how to make it hold and end, the events of both, and
+    what the daemon's config needs for it."""
+
+    def __init__(self, fleet, tmp_path, kind: str):
+        self.kind, self.fleet, self.tmp_path = kind, fleet, tmp_path
+        self.opens, self.ends = {"third_party": ("third_party.down", "third_party.up"),
+                                 "vantage": ("monitor.degraded", "monitor.recovered"),
+                                 "certificate": ("certificate.expiring", "certificate.renewed"),
+                                 "maintenance": ("maintenance.started", "maintenance.ended")}[kind]
+        self.tls_context = self.tls_site = None
+
+    async def config(self, db, hook_url: str) -> str:
+        text = config_text(self.fleet, str(db), interval="300ms", stale_after="20s", hook_url=hook_url,
+                           control=self.kind == "vantage")
+        text = text.replace('["outage.*"]', f'["{self.opens}", "{self.ends}"]')
+        if self.kind == "certificate":  # a TLS endpoint whose certificate is renewed while no daemon runs
+            from loopback import Certificates, start_app
+            from aiohttp import web
+            self.certs = Certificates(self.tmp_path)
+            self.tls_context = self.certs.server_context(self.certs.soon)
+            self.tls_site, port = await start_app(web.Application(), self.tls_context)
+            text += f"""
+  - name: renewing
+    components:
+      - name: api
+        probes:
+          - {{id: renewing-tls, kind: tls, host: 127.0.0.1, port: {port}, ca_file: "{self.certs.ca_file}", interval: 300ms, timeout: 250ms}}"""
+        return text
+
+    def begin(self, db) -> None:
+        if self.kind == "third_party":
+            self.fleet.set_mode("genesys", "down")
+        elif self.kind == "vantage":
+            self.fleet.set_mode("control", "down")
+        elif self.kind == "maintenance":  # on now, over a few seconds later, while no daemon runs
+            from monitor.clock import SYSTEM
+            from monitor.storage.store import opened
+            now = SYSTEM.now_ms()
+            self.window_end_ms = now + 4_000
+            with opened(db) as store:
+                store.add_maintenance(region="eu-west", start_ms=now - 1_000, end_ms=self.window_end_ms,
+                                      kind="emergency", announced_at_ms=None, reason="restart test", by="test",
+                                      now_ms=now)
+
+    async def finish(self) -> None:
+        if self.kind == "third_party":
+            self.fleet.set_mode("genesys", "up")
+        elif self.kind == "vantage":
+            self.fleet.set_mode("control", "up")
+        elif self.kind == "certificate":
+            self.certs.valid.configure_cert(self.tls_context)  # new handshakes get the renewed one
+        elif self.kind == "maintenance":
+            from monitor.clock import SYSTEM
+            await asyncio.sleep(max(0.0, (self.window_end_ms - SYSTEM.now_ms()) / 1000 + 0.5))
+
+    async def cleanup(self) -> None:
+        if self.tls_site is not None:
+            await self.tls_site.cleanup()
+
+
+@pytest.mark.parametrize("kind", ["third_party", "vantage", "certificate", "maintenance"])
 @pytest.mark.parametrize("how", ["sigterm", "kill-9"])
-async def test_a_third_partys_recovery_after_a_restart_is_announced_once(fleet, tmp_path, how):
-    """Genesys down → the daemon stops (SIGTERM, or kill -9) → Genesys up → the daemon starts again and
-    its first sample finds Genesys up: one third_party.down and one third_party.up, under the same key
-    (the receiver's incident is resolved)."""
+async def test_a_condition_ended_across_a_restart_is_announced_once(fleet, tmp_path, how, kind):
+    """A condition holds (Genesys down, this vantage's control target failing, a certificate near its
+    end, a maintenance window on) → the daemon stops (SIGTERM, or kill -9) → the condition ends while
+    no daemon runs → the daemon starts again: the opening event once and its end once, under the same
+    key (the receiver's incident is resolved, nothing is opened again)."""
     from hook_helpers import Receiver
     from loopback import start_app
 
     receiver = Receiver()
     runner, port = await start_app(receiver.app())
+    condition = Condition(fleet, tmp_path, kind)
     db, config = tmp_path / "t.db", tmp_path / "t.yaml"
-    config.write_text(config_text(fleet, str(db), interval="300ms", stale_after="20s",
-                                  hook_url=f"http://127.0.0.1:{port}/hook").replace('["outage.*"]', '["third_party.*"]'))
+    config.write_text(await condition.config(db, f"http://127.0.0.1:{port}/hook"))
 
     def sent(kind: str) -> list[dict]:
         """Each event of ``kind`` once: a kill -9 between the receiver's 200 and the commit of that
         delivery sends it again after the restart, with the same webhook-id, which receivers dedupe by."""
         return list({r["body"]["id"]: r["body"] for r in receiver.received if r["body"]["type"] == kind}.values())
-    fleet.set_mode("genesys", "down")
+    condition.begin(db)
     proc = await spawn(config, db)
     try:
-        await until(lambda: sent("third_party.down"), timeout=30)
+        await until(lambda: sent(condition.opens), timeout=30)
     finally:
         proc.kill() if how == "kill-9" else proc.send_signal(signal.SIGTERM)
         await proc.wait()
-    fleet.set_mode("genesys", "up")  # while no daemon runs
+    await condition.finish()  # while no daemon runs
     proc = await spawn(config, db)
     try:
-        await until(lambda: sent("third_party.up"), timeout=30)
-        await asyncio.sleep(1.0)  # a second announcement would arrive within this
+        await until(lambda: sent(condition.ends), timeout=30)
+        await asyncio.sleep(1.5)  # a second announcement would arrive within this
     finally:
         proc.send_signal(signal.SIGTERM)
         await asyncio.wait_for(proc.communicate(), 30)
         await runner.cleanup()
-    (down,), (up,) = sent("third_party.down"), sent("third_party.up")
-    assert up["data"]["start"] == down["data"]["start"] and up["data"]["third_party"] == "genesys"
+        await condition.cleanup()
+    (opened,), (ended,) = sent(condition.opens), sent(condition.ends)
+    assert opened["dedup_key"] == ended["dedup_key"]

@@ -117,6 +117,21 @@ def test_outbox_agrees(both):
     same(both, lambda s: s.event_log(10))
 
 
+def test_the_conditions_a_restart_picks_up_agree(both):
+    """Still open: a certificate warned about (its renewal never came) and the vantage's second
+    degraded spell; ended: the first spell, and another certificate renewed."""
+    spell = events.vantage_health("local", False, NOV, NOV, "0/1 control targets ok")
+    recovered = events.vantage_health("local", True, NOV, NOV + MIN, "1/1 control targets ok")
+    spell_again = events.vantage_health("local", False, NOV + 9 * MIN, NOV + 9 * MIN, "0/1 control targets ok")
+    expiring = events.certificate("edge-tls", "eu-west", NOV + 5 * 1440 * MIN, True, NOV, "5 days left", NOV)
+    renewed_one = events.certificate("old-tls", "eu-west", NOV + 3 * 1440 * MIN, True, NOV, "3 days left", NOV)
+    renewal = events.certificate("old-tls", "eu-west", NOV + 3 * 1440 * MIN, False, NOV + 2 * MIN, "valid", NOV)
+    for store in both:
+        store.record_events([(e, []) for e in (spell, expiring, renewed_one, recovered, renewal, spell_again)])
+    still = same(both, lambda s: s.open_conditions())
+    assert [e.id for e in still] == [expiring.id, spell_again.id]
+
+
 def test_the_month_agrees_on_both_stores(both):
     """The engine through the interface: the same report, evidence and daily bars from either store."""
     fleet = to_fleet(load_config(FIXTURES / "spec.yaml"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from ..sla.calendar import iso
 
@@ -110,6 +110,24 @@ def certificate(probe: str, region: str | None, expiry_ms: int, expiring: bool, 
                  "warning" if expiring else "info", now_ms, region,
                  f"{probe}: {detail}" if expiring else f"{probe}: certificate renewed ({detail})",
                  {"probe": probe, "expires": iso(expiry_ms), "start": iso(since_ms)})
+
+
+# Conditions whose state lives only in the outbox (not in the samples): the event that opens each,
+# and the one that ends it. A restart picks up those still open, so their end is announced once.
+RESTORED_CONDITIONS = {"monitor.degraded": "monitor.recovered", "certificate.expiring": "certificate.renewed"}
+
+
+def still_open(recorded: Iterable[Event], ends: Mapping[str, str] = RESTORED_CONDITIONS) -> list[Event]:
+    """Of events in recording order, the latest opening event of each dedup key that nothing ended
+    since (``ends``: opening type → ending type)."""
+    open_by_key: dict[str, Event] = {}
+    endings = set(ends.values())
+    for event in recorded:
+        if event.type in ends:
+            open_by_key[event.dedup_key] = event
+        elif event.type in endings:
+            open_by_key.pop(event.dedup_key, None)
+    return list(open_by_key.values())
 
 
 def routed(events: Iterable[Event], routes) -> list[tuple[Event, list[str]]]:

@@ -82,6 +82,9 @@ class DbThread:
     async def expire_deliveries(self, destination: str, before_ms: int, now_ms: int) -> list[str]:
         return await self.run(lambda s: s.expire_deliveries(destination, before_ms, now_ms))
 
+    async def open_conditions(self) -> list:
+        return await self.run(lambda s: s.open_conditions())
+
     async def pending_deliveries(self) -> int:
         return await self.run(lambda s: s.pending_deliveries())
 

@@ -55,7 +55,9 @@ class ProbeSide:
         """Open the store, pick up the live state where the store left it, start probing."""
         await self.db.start()
         history, since = await self.db.live_history(self.cfg.vantage, self.cfg.policy.confirm_failures)
-        self.tracker.restore(history, self.cfg.vantage, since)
+        conditions = await self.db.open_conditions()
+        self.tracker.restore(history, self.cfg.vantage, since, conditions)
+        self.vantage_health.restore(conditions)
         self.tracker.resume(self.clock.now_ms())
         self._take_events()  # an outage open before a restart keeps its id: recorded once
         self.scheduler.start()

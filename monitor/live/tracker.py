@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
 from ..config import Config
 from ..hooks import events
+from ..hooks.events import Event
 from ..samples import Sample
-from ..sla.calendar import iso
+from ..sla.calendar import iso, parse_iso_ms
 
 log = logging.getLogger("sla_monitor.state")
 UP, DOWN, UNKNOWN = "up", "down", "unknown"
@@ -78,9 +79,15 @@ class Tracker:
         return self.cfg.policy.confirm_failures
 
     def restore(self, history: dict[str, list[tuple[int, bool | None]]], vantage: str,
-                down_since: dict[str, int] | None = None) -> None:
-        """Pick up where a previous run stopped: last samples (newest first) from the store, and where
-        each probe's current down segment began (so an outage keeps its start, and its event id)."""
+                down_since: dict[str, int] | None = None, conditions: Iterable[Event] = ()) -> None:
+        """Pick up where a previous run stopped: last samples (newest first) from the store, where
+        each probe's current down segment began (so an outage keeps its start, and its event id), and
+        the certificates warned about that no renewal ended yet (``conditions``, the outbox's open
+        ones): a renewal seen after a restart is announced, under the warning's key."""
+        for warned in conditions:
+            probe = warned.data.get("probe")
+            if warned.type == "certificate.expiring" and probe in self.probes:
+                self.cert_warned[probe] = (parse_iso_ms(warned.data["expires"]), parse_iso_ms(warned.data["start"]))
         for probe_id, rows in history.items():
             state = self.probes.get(probe_id)
             if state is None or not rows:

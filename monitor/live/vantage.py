@@ -21,6 +21,7 @@ from ..hooks import events
 from ..probes import ProbeContext, Sample, run_probe
 from ..probes.faults import LOCAL, RESOLVER
 from ..probes.registry import FEED_KINDS
+from ..sla.calendar import parse_iso_ms
 from .handoff import NO_CONTROLS as NO_CONTROLS_DETAIL
 from .handoff import VantageStatus
 
@@ -70,6 +71,15 @@ class VantageHealth:
         self.events: list = []  # transitions not yet handed to the writer
         self._round: asyncio.Task | None = None
         self._resolver_probes = {p.id for p in cfg.probes if uses_system_resolver(p)}
+
+    def restore(self, conditions) -> None:
+        """This vantage's degraded spell still open in the outbox before a restart (``conditions``):
+        degraded since its start until the first round says otherwise, so a recovery is announced
+        under the spell's key and a spell still going on is not announced again."""
+        for spell in conditions:
+            if spell.type == "monitor.degraded" and spell.data.get("vantage") == self.vantage and self.cfg.probes:
+                self.degraded_since_ms = parse_iso_ms(spell.data["since"])
+                self.last = Verdict(self.degraded_since_ms, False, None, spell.data.get("detail") or "degraded")
 
     @property
     def healthy(self) -> bool:

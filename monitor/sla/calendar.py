@@ -71,6 +71,14 @@ def iso(ms: int | None) -> str | None:
     return f"{text}.{milli:03d}Z" if milli else f"{text}Z"
 
 
+def parse_iso_ms(text: str) -> int:
+    """The instant ``iso`` wrote (an offset is required: a naive time is an error)."""
+    moment = dt.datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset")
+    return to_ms(moment)
+
+
 def local_midnight_ms(day: dt.date, tz: ZoneInfo) -> int:
     """The instant local ``day`` begins in ``tz``."""
     wall = dt.datetime(day.year, day.month, day.day)

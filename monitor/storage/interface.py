@@ -123,6 +123,11 @@ class Storage(Protocol):
         """Give up the destination's deliveries of events older than ``before_ms``; returns their ids."""
         ...
 
+    def open_conditions(self) -> list[Event]:
+        """The outbox's conditions still open that a restart must pick up (a vantage degraded, a
+        certificate near its end): the latest opening event of each, in recording order."""
+        ...
+
     def pending_deliveries(self) -> int:
         """How many deliveries wait."""
         ...

@@ -11,7 +11,7 @@ import math
 import operator
 from typing import Any, Mapping, Sequence
 
-from ..hooks.events import Event
+from ..hooks.events import Event, still_open
 from ..samples import Sample
 from ..sla.calendar import iso
 from ..sla.model import Records, Segment
@@ -180,6 +180,9 @@ class MemoryStore:
                                                         "next_attempt_ms": event.occurred_at_ms, "last_error": None,
                                                         "delivered_at_ms": None}
         return new
+
+    def open_conditions(self) -> list[Event]:
+        return still_open(event for _, event in self._events)
 
     def due_deliveries(self, now_ms: int) -> DueDeliveries:
         queue: DueDeliveries = {}
