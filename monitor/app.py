@@ -204,7 +204,7 @@ class Daemon:
         if current is None:
             return
         found = (detect.from_result(current, self.fleet.policy, hooks.budget_thresholds, hooks.at_risk_minutes, now)
-                 + detect.from_maintenance(self.figures.maintenance, self.fleet.policy, now)
+                 + detect.from_maintenance(self.figures.maintenance, self.fleet.policy, now, self.tracker.zone)
                  + detect.incident_updates(current, now))
         failing = self.tracker.failing()
         found = [with_context(e, self.public_url, failing, self.month) for e in found]

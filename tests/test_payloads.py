@@ -124,3 +124,18 @@ def test_a_window_that_excludes_nothing_does_not_cover_an_open_outage():
     assert open_now.exclusion_now() is None
     assert open_now._replace(exclusions=(late, genesys)).exclusion_now() is genesys
     assert closed.exclusion_now() is None and not closed.counting and open_now.counting
+
+
+def test_alert_texts_give_times_in_the_configs_zone_as_the_status_page_does():
+    from zoneinfo import ZoneInfo
+
+    from monitor.hooks import detect, events
+    from monitor.sla.model import MaintenanceWindow, Policy
+
+    warsaw = ZoneInfo("Europe/Warsaw")
+    winter, summer = 1_794_000_000_000, 1_785_000_000_000  # 2026-11-06T21:20Z, 2026-07-25T17:20Z
+    assert events.outage_opened("eu-west", winter, winter, warsaw).summary == "eu-west is down (since 2026-11-06 22:20 CET)"
+    assert events.outage_opened("eu-west", summer, summer, warsaw).summary == "eu-west is down (since 2026-07-25 19:20 CEST)"
+    window = MaintenanceWindow(7, "eu-west", winter - 60_000, winter + 3_600_000 + 30_000, "emergency", None, "db")
+    (started,) = detect.from_maintenance([window], Policy(), winter, warsaw)
+    assert "until 2026-11-06 23:20:30 CET: db" in started.summary

@@ -3,8 +3,10 @@ threshold, error-budget thresholds, the budget at risk, the SLA breached. Ids ar
 recomputing every refresh records each one once per region and month (also across restarts)."""
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from ..reports.serialize import minutes
-from ..sla.calendar import iso
+from ..sla.calendar import iso, local_text
 from ..sla.exclusions import assess_maintenance
 from ..sla.incidents import UPDATE_INTERVAL_MS
 from ..sla.model import MINUTE_MS, Policy
@@ -54,7 +56,7 @@ def from_result(result: MonthResult, policy: Policy, thresholds, at_risk_minutes
 DAY_MS = 86_400_000
 
 
-def from_maintenance(windows, policy: Policy, now_ms: int) -> list[Event]:
+def from_maintenance(windows, policy: Policy, now_ms: int, tz: ZoneInfo | None = None) -> list[Event]:
     """maintenance.started while a window is on (warning when it lacked the 48 h notice or runs past
     the 2 h limit), maintenance.ended in the day after it ends."""
     found = []
@@ -68,7 +70,7 @@ def from_maintenance(windows, policy: Policy, now_ms: int) -> list[Event]:
         if w.start_ms <= now_ms < w.end_ms:
             found.append(Event(f"maintenance.started:{w.id}", "maintenance.started", key,
                                "warning" if warning else "info", now_ms, w.region,
-                               f"{w.kind} maintenance started in {where} until {iso(w.end_ms)}: {w.reason}"
+                               f"{w.kind} maintenance started in {where} until {local_text(w.end_ms, tz)}: {w.reason}"
                                + (f" (warning: {', '.join(warning)})" if warning else ""),
                                {"id": w.id, "kind": w.kind, "start": iso(w.start_ms), "end": iso(w.end_ms),
                                 "flags": list(flags)}))

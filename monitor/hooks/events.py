@@ -5,8 +5,9 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
+from zoneinfo import ZoneInfo
 
-from ..sla.calendar import iso
+from ..sla.calendar import iso, local_text
 
 SEVERITIES = ("critical", "warning", "info")
 # Every event type the daemon and `hooks test` produce (routes are checked against it).
@@ -48,9 +49,10 @@ def outage_key(region: str, start_ms: int) -> str:
     return f"sla-monitor/{region}/outage/{iso(start_ms)}"
 
 
-def outage_opened(region: str, start_ms: int, now_ms: int) -> Event:
+def outage_opened(region: str, start_ms: int, now_ms: int, tz: ZoneInfo | None = None) -> Event:
+    """The summary gives the start in ``tz``, the config's zone, as the status page does."""
     return Event(f"outage.opened:{region}:{iso(start_ms)}", "outage.opened", outage_key(region, start_ms), "critical",
-                 now_ms, region, f"{region} is down (since {iso(start_ms)})", {"start": iso(start_ms)})
+                 now_ms, region, f"{region} is down (since {local_text(start_ms, tz)})", {"start": iso(start_ms)})
 
 
 def outage_resolved(region: str, start_ms: int, now_ms: int) -> Event:

@@ -23,7 +23,7 @@ log = logging.getLogger("sla_monitor.hooks")
 def active_conditions(tracker, vantage: VantageStatus, figures, policy, now_ms: int) -> list[Event]:
     """The opening event of every condition that holds now (same ids and labels as when it opened):
     each open outage, and its counting once it counts (from the month-to-date figures)."""
-    found = [events.outage_opened(region, start, now_ms) for region, start in tracker.outage_start.items()]
+    found = [events.outage_opened(region, start, now_ms, tracker.zone) for region, start in tracker.outage_start.items()]
     if figures.current is not None:
         found += [e for e in detect.counting_outages(figures.current, policy, now_ms) if e.region in tracker.outage_start]
     maintenance = figures.maintenance
@@ -33,7 +33,7 @@ def active_conditions(tracker, vantage: VantageStatus, figures, policy, now_ms: 
     if vantage.degraded_since_ms is not None:
         found.append(events.vantage_health(vantage.vantage, False, vantage.degraded_since_ms, now_ms,
                                            vantage.detail or ""))
-    found += [e for e in detect.from_maintenance(maintenance, policy, now_ms) if e.type == "maintenance.started"]
+    found += [e for e in detect.from_maintenance(maintenance, policy, now_ms, tracker.zone) if e.type == "maintenance.started"]
     for probe, (expiry, since) in tracker.cert_warned.items():
         state = tracker.probes[probe]
         warning = ((state.last.detail or {}).get("warning") if state.last is not None else None) or "expiring"

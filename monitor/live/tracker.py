@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
+from zoneinfo import ZoneInfo
 
 from ..config import Config
 from ..hooks import events
@@ -73,6 +74,7 @@ class Tracker:
             self.probes[probe.id] = state
             self.groups.setdefault((region, owner), []).append(state)
         self.regions = {r.name: r for r in self.cfg.regions}
+        self.zone = ZoneInfo(self.cfg.timezone)  # event texts give times as the status page does
 
     @property
     def confirm(self) -> int:
@@ -190,7 +192,7 @@ class Tracker:
                       and p.streak_start_ms is not None]
             start = min(starts, default=now_ms)
             self.outage_start[name] = start
-            self._emit(events.outage_opened(name, start, now_ms))
+            self._emit(events.outage_opened(name, start, now_ms, self.zone))
             if not self.mirror:
                 log.warning("event=outage_opened region=%s since=%s", name, iso(start))
         elif after == UP and name in self.outage_start:

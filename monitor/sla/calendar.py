@@ -71,6 +71,15 @@ def iso(ms: int | None) -> str | None:
     return f"{text}.{milli:03d}Z" if milli else f"{text}Z"
 
 
+def local_text(ms: int, tz: ZoneInfo | None) -> str:
+    """An instant as people read it in the config's zone ("2026-11-03 11:00 CET"); ``iso`` without one."""
+    if tz is None:
+        return iso(ms)
+    moment = from_ms(ms).astimezone(tz)
+    clock = "%H:%M:%S" if moment.second else "%H:%M"
+    return f"{moment.strftime('%Y-%m-%d ' + clock)} {moment.tzname()}"
+
+
 def parse_iso_ms(text: str) -> int:
     """The instant ``iso`` wrote (an offset is required: a naive time is an error)."""
     moment = dt.datetime.fromisoformat(text)
