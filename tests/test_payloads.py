@@ -134,8 +134,8 @@ def test_alert_texts_give_times_in_the_configs_zone_as_the_status_page_does():
 
     warsaw = ZoneInfo("Europe/Warsaw")
     winter, summer = 1_794_000_000_000, 1_785_000_000_000  # 2026-11-06T21:20Z, 2026-07-25T17:20Z
-    assert events.outage_opened("eu-west", winter, winter, warsaw).summary == "eu-west is down (since 2026-11-06 22:20 CET)"
-    assert events.outage_opened("eu-west", summer, summer, warsaw).summary == "eu-west is down (since 2026-07-25 19:20 CEST)"
+    assert events.outage_opened("eu-west", winter, winter, warsaw).summary == "eu-west is down (since 2026-11-06 22:20 +01:00)"
+    assert events.outage_opened("eu-west", summer, summer, warsaw).summary == "eu-west is down (since 2026-07-25 19:20 +02:00)"
     window = MaintenanceWindow(7, "eu-west", winter - 60_000, winter + 3_600_000 + 30_000, "emergency", None, "db")
     (started,) = detect.from_maintenance([window], Policy(), winter, warsaw)
-    assert "until 2026-11-06 23:20:30 CET: db" in started.summary
+    assert "until 2026-11-06 23:20:30 +01:00: db" in started.summary

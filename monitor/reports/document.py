@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..sla.calendar import month_bounds, parse_month
+from ..sla.calendar import local_text, month_bounds, parse_iso_ms, parse_month, utc_offset
 
 Json = dict[str, Any]
 
@@ -60,11 +60,7 @@ class LocalTimes:
 
     def at(self, text: str | None) -> str:
         """``2026-09-12 09:05 +02:00`` (seconds when there are any)."""
-        if text is None:
-            return "–"
-        t = self.local(text)
-        clock = t.strftime("%H:%M:%S" if t.second else "%H:%M")
-        return f"{t:%Y-%m-%d} {clock} {_offset(t)}"
+        return "–" if text is None else local_text(parse_iso_ms(text), self.tz)
 
     def span(self, start: str, end: str) -> str:
         """``2026-09-12 09:05–09:40 +02:00``, the end's date and offset repeated only when they differ."""
@@ -75,13 +71,8 @@ class LocalTimes:
         a, b = self.local(start), self.local(end)
         if a.date() == b.date() and a.utcoffset() == b.utcoffset():
             clock = "%H:%M:%S" if b.second else "%H:%M"
-            return self.at(start).rsplit(" ", 1)[0], "–", f"{b.strftime(clock)} {_offset(b)}"
+            return self.at(start).rsplit(" ", 1)[0], "–", f"{b.strftime(clock)} {utc_offset(b)}"
         return self.at(start), " – ", self.at(end)
-
-
-def _offset(t: dt.datetime) -> str:
-    text = t.strftime("%z")
-    return f"{text[:3]}:{text[3:]}"
 
 
 def figure(value: Any, text: str, key: str) -> Json:

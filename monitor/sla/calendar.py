@@ -72,12 +72,19 @@ def iso(ms: int | None) -> str | None:
 
 
 def local_text(ms: int, tz: ZoneInfo | None) -> str:
-    """An instant as people read it in the config's zone ("2026-11-03 11:00 CET"); ``iso`` without one."""
+    """An instant as people read it in the config's zone, with its offset ("2026-11-03 11:00 +01:00",
+    seconds when there are any): as the status page and the reports write it; ``iso`` without a zone."""
     if tz is None:
         return iso(ms)
     moment = from_ms(ms).astimezone(tz)
     clock = "%H:%M:%S" if moment.second else "%H:%M"
-    return f"{moment.strftime('%Y-%m-%d ' + clock)} {moment.tzname()}"
+    return f"{moment.strftime('%Y-%m-%d ' + clock)} {utc_offset(moment)}"
+
+
+def utc_offset(moment: dt.datetime) -> str:
+    """``+02:00``."""
+    text = moment.strftime("%z")
+    return f"{text[:3]}:{text[3:]}"
 
 
 def parse_iso_ms(text: str) -> int:
