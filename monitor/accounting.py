@@ -13,7 +13,7 @@ from .gcpause import gc_paused
 from .sla.calendar import from_ms, local_midnight_ms, month_bounds, month_of, months_between, parse_month
 from .sla.downtime import counted_pieces
 from .sla.engine import RegionTimeline, evaluate, touches_edge
-from .sla.intervals import intersect, overlap_ms
+from .sla.intervals import Intervals, intersect, overlap_ms
 from .sla.model import Fleet, ProbeSpec, Records
 from .sla.report import build_month
 from .sla.result import (
@@ -23,6 +23,7 @@ from .sla.result import (
     EvidenceKey,
     MonthResult,
     RecentOutage,
+    RegionResult,
     WindowUptime,
     evidence_key,
 )
@@ -150,11 +151,20 @@ UPTIME_WINDOWS = (("24h", DAY_MS), ("7d", 7 * DAY_MS), ("30d", 30 * DAY_MS), ("9
 RECENT_OUTAGES = 10
 
 
+class RegionIntervals(NamedTuple):
+    """A region's unavailability (brief and excluded included), counted Downtime and unknown time."""
+
+    down: Intervals
+    counted: Intervals
+    unknown: Intervals
+
+
 class History(NamedTuple):
-    """A region's last days for the status page: daily bars, rolling uptime and recent outages."""
+    """A region's last days for the status page: daily bars, recent outages, and the intervals the
+    rolling windows are taken from (``rolling_uptime``)."""
 
     bars: dict[str, list[DayBar]]
-    uptime: dict[str, list[WindowUptime]]
+    intervals: dict[str, RegionIntervals]
     outages: dict[str, list[RecentOutage]]
 
 
@@ -195,13 +205,33 @@ def _history(store: Storage, fleet: Fleet, now_ms: int, days: int, windows: Sequ
                    span_ms=max(0, min(hi, now_ms) - lo))
             for lo, hi in itertools.pairwise(starts)
         ]
-        history.uptime[name] = [
-            WindowUptime(label, span, overlap_ms(down, now_ms - span, now_ms), overlap_ms(counted, now_ms - span, now_ms),
-                         overlap_ms(t.states.unknown, now_ms - span, now_ms))
-            for label, span in windows]
         if windows:
+            history.intervals[name] = RegionIntervals(down, counted, t.states.unknown)
             history.outages[name] = _recent_outages(t, since, now_ms)
     return history
+
+
+def rolling_uptime(before: RegionIntervals | None, month: RegionResult, month_start_ms: int,
+                   now_ms: int) -> list[WindowUptime]:
+    """The region over each of UPTIME_WINDOWS ending at ``now_ms``, the month-to-date snapshot's
+    instant: the month so far from that snapshot itself (so the windows agree with the banner and the
+    month's figures), what lies before the month from the last history evaluation (``before``; all
+    unknown without one)."""
+    def before_month(intervals: Intervals) -> Intervals:
+        return [(a, min(b, month_start_ms)) for a, b in intervals if a < month_start_ms]
+
+    def in_month(intervals) -> Intervals:
+        return [(max(a, month_start_ms), b) for a, b in intervals if b > month_start_ms]
+
+    earliest = now_ms - max(span for _, span in UPTIME_WINDOWS)
+    past = before or RegionIntervals([], [], [(earliest, month_start_ms)])
+    down = before_month(past.down) + in_month((p.start_ms, p.end_ms) for p in month.periods)
+    counted = before_month(past.counted) + in_month(
+        (piece.start_ms, piece.end_ms) for p in month.periods for piece in p.pieces if piece.counted)
+    unknown = before_month(past.unknown) + in_month((u.start_ms, u.end_ms) for u in month.unknown_spells)
+    return [WindowUptime(label, span, overlap_ms(down, now_ms - span, now_ms), overlap_ms(counted, now_ms - span, now_ms),
+                         overlap_ms(unknown, now_ms - span, now_ms))
+            for label, span in UPTIME_WINDOWS]
 
 
 def _recent_outages(t: RegionTimeline, since_ms: int, now_ms: int) -> list[RecentOutage]:
@@ -215,6 +245,7 @@ def _recent_outages(t: RegionTimeline, since_ms: int, now_ms: int) -> list[Recen
         counted_ms = sum(p.end_ms - p.start_ms for p in period.pieces if p.counted)
         if not (counted_ms or reasons or period.open):
             continue
-        status = "counted" if counted_ms else "excluded" if reasons else "brief"  # brief: open, not counting yet
+        # Excluded: wholly (no piece left after the exclusions); brief: pieces left, none long enough.
+        status = "counted" if counted_ms else "excluded" if not period.pieces else "brief"
         out.append(RecentOutage(period.start_ms, min(period.end_ms, now_ms), period.open, counted_ms, status, reasons))
     return out

@@ -212,3 +212,30 @@ def test_a_day_bar_shows_its_downtime_whatever_share_of_it_is_unknown():
     assert _bar_class(DayBar(day, counted_ms=0, down_ms=600_000, excluded_ms=600_000, **mostly_unknown)) == "excluded"
     assert _bar_class(DayBar(day, counted_ms=0, down_ms=0, excluded_ms=0, **mostly_unknown)) == "unknown"
     assert _bar_class(DayBar(day, counted_ms=0, down_ms=0, excluded_ms=0, unknown_ms=hour, span_ms=24 * hour)) == "up"
+
+
+async def test_the_rolling_windows_come_from_the_banners_snapshot_between_history_evaluations(served):
+    """The history (bars, outage list) is evaluated now and then; the rolling windows are not left
+    behind by it: at every snapshot they equal a full evaluation at that snapshot's instant, so the
+    open outage's minutes agree with the banner and the month's figures."""
+    from monitor.accounting import UPTIME_WINDOWS, recent_history
+    from monitor.config import to_fleet
+    from monitor.sla.intervals import overlap_ms
+
+    daemon, _ = served
+    evaluated = daemon.figures.history_ms
+    daemon.clock.advance(25_000)  # under the next history evaluation's interval
+    await daemon.figures.refresh()
+    now = daemon.figures.computed_ms
+    assert daemon.figures.history_ms == evaluated and now == evaluated + 25_000
+    full = await daemon.figures.db.run(lambda store: recent_history(store, to_fleet(daemon.cfg), now))
+    for region, windows in daemon.figures.uptime.items():
+        down, counted, unknown = full.intervals[region]
+        assert [(w.label, w.down_ms, w.counted_ms, w.unknown_ms) for w in windows] == [
+            (label, overlap_ms(down, now - span, now), overlap_ms(counted, now - span, now),
+             overlap_ms(unknown, now - span, now)) for label, span in UPTIME_WINDOWS], region
+    us = daemon.figures.current.region("us-east")
+    assert us.open_period() is not None  # the open outage grew by the 25 s, in the windows too
+    day = next(w for w in daemon.figures.uptime["us-east"] if w.label == "24h")
+    assert day.counted_ms == sum(p.end_ms - max(p.start_ms, now - 86_400_000) for period in us.periods
+                                 for p in period.pieces if p.counted and p.end_ms > now - 86_400_000)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -96,13 +97,22 @@ async def test_each_phase_of_an_outage_reads_right_on_the_page(running, tmp_path
     assert "of the month so far was monitored" in up["regions"]["eu-west"]["coverage_warning"]
     assert up["third"]["genesys"].startswith("Genesys Cloud (genesys) up eu-west")
 
+    def local_instant(text: str) -> dt.datetime:
+        """An instant as the page writes it (seconds only when there are any)."""
+        return dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S %z" if text.count(":") == 3 else "%Y-%m-%d %H:%M %z")
+
     # 2. eu-west down, shorter than the threshold so far: brief, not counted.
     fleet.set_mode("eu-west", "refuse")
     # The figures read the store just after taking the live probe states, so on a loaded machine one
     # snapshot can show the region down from a failure its probe row does not show yet: wait for both.
     brief = (await page_when("eu-west", 'data-state="down-brief"',
                              '<td>eu-west-widget</td><td class="state">failing</td>'))["regions"]["eu-west"]
-    assert brief["badge_text"] == "down · brief" and "not counted: counts once it lasts 0.05 minutes" in brief["banner_text"]
+    assert brief["badge_text"] == "down · brief"
+    # What it is now, and from when it would count: its start plus the threshold, in local time.
+    since, counts_from = re.fullmatch(r"Unavailable since (.+?) \(\d+\.\d min\): brief, not counted yet: it counts "
+                                      r"against the SLA from (.+?) if still down then \(0\.05 minutes in a row, "
+                                      r"after exclusions\)", brief["banner_text"]).groups()
+    assert local_instant(counts_from) - local_instant(since) == dt.timedelta(seconds=3)
     # refused; or reset or cut, when the connection or the request came as the port closed
     widget = brief["probes"]["eu-west-widget"]
     assert "failing" in widget and re.search(r"connect: Connection (refused|reset by peer)|server closed the connection",
@@ -126,8 +136,8 @@ async def test_each_phase_of_an_outage_reads_right_on_the_page(running, tmp_path
     excluded_page = await page_when("eu-west", 'data-state="down-excluded"')
     excluded = excluded_page["regions"]["eu-west"]
     assert excluded["badge_text"] == "down · excluded"
-    assert "excluded: Genesys Cloud is down (third party); incident genesys unavailable; seen by genesys-api" \
-        in excluded["banner_text"]
+    assert "excluded: Genesys Cloud is down (third party); incident genesys unavailable; seen by genesys-api; not " \
+        "counted now; if it goes on, it counts once down 0.05 minutes after the exclusion ends" in excluded["banner_text"]
     assert excluded_page["third"]["genesys"].startswith("Genesys Cloud (genesys) down eu-west")
     fleet.set_mode("eu-west", "up")
     fleet.set_mode("genesys", "up")

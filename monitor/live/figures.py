@@ -6,11 +6,11 @@ import logging
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from ..accounting import History, daily_bars, month_report, recent_history
+from ..accounting import History, daily_bars, month_report, recent_history, rolling_uptime
 from ..clock import Clock
-from ..sla.calendar import month_of, previous_month
+from ..sla.calendar import month_bounds, month_of, previous_month
 from ..sla.model import Fleet, MaintenanceWindow
-from ..sla.result import DayBar, MonthResult, RegionResult
+from ..sla.result import DayBar, MonthResult, RegionResult, WindowUptime
 from ..storage.interface import LatencyBucket
 from .dbthread import DbThread
 
@@ -36,6 +36,7 @@ class LiveFigures:
         self.bars: dict[str, list[DayBar]] = {}
         self.history = History({}, {}, {})
         self.history_ms: int | None = None
+        self.uptime: dict[str, list[WindowUptime]] = {}  # the rolling windows, from this snapshot
         self.latency: dict[tuple[str, str], list[LatencyBucket]] = {}  # by (region, component)
         self.maintenance: tuple[MaintenanceWindow, ...] = ()
         self.computed_ms: int | None = None
@@ -65,6 +66,9 @@ class LiveFigures:
             self._bars_every_ms = min(2 * self._bars_every_ms, BARS_EVERY_MS)
         # Today's bar from this snapshot (the 90 days behind it change only at midnight).
         self.bars = {name: days[:-1] + today.get(name, days[-1:]) for name, days in self.bars.items()}
+        month_start = month_bounds(year, month, ZoneInfo(self.fleet.timezone))[0]
+        self.uptime = {r.region: rolling_uptime(self.history.intervals.get(r.region), r, month_start, now)
+                       for r in current.regions}
         self.current, self.live, self.computed_ms = current, live, now
 
     def _latencies(self, store, now_ms: int) -> dict[tuple[str, str], list[LatencyBucket]]:

@@ -33,17 +33,18 @@ UNKNOWN_CAUSE_WORDS = {"vantage_unhealthy": "this monitor lost its network", "mo
 def status_json(figures: LiveFigures, cfg: Config, now_ms: int) -> dict:
     """Every region, component, probe and third party as of the figures' snapshot."""
     at = figures.computed_ms if figures.computed_ms is not None else now_ms
+    times = LocalTimes(cfg.timezone)
     live = figures.live
     current = figures.current
     regions = []
     for region in cfg.regions:
         mtd = current.region(region.name) if current is not None else None
-        outage = (_outage(mtd, current, cfg.policy.downtime_threshold_minutes)
-                  if mtd is not None and current is not None else None)
+        outage = (_outage(mtd, current, cfg.policy, times) if mtd is not None and current is not None else None)
         regions.append({
             "region": region.name,
             "uptime": _uptime(figures, region.name, mtd),
-            "recent_outages": [_recent(o) for o in figures.history.outages.get(region.name, [])],
+            "recent_outages": [_recent(o, cfg.policy.downtime_threshold_minutes)
+                               for o in figures.history.outages.get(region.name, [])],
             "environment": region.environment,
             "state": _state(mtd, outage, current.generated_ms if current is not None else None),
             "outage": outage,
@@ -89,7 +90,7 @@ def overall(regions: list[dict]) -> dict:
 def _uptime(figures: LiveFigures, region: str, mtd: RegionResult | None) -> list[dict]:
     """Uptime over the rolling windows and this calendar month: the SLA's figure (counted Downtime over
     the whole span) beside the raw one (every unavailability over the known time)."""
-    rows = [_uptime_row(w, w.sla_percent) for w in figures.history.uptime.get(region, [])]
+    rows = [_uptime_row(w, w.sla_percent) for w in figures.uptime.get(region, [])]
     if mtd is not None:  # the month so far as one more window: its SLA figure is the month's availability
         f = mtd.figures
         month = WindowUptime("month", f.elapsed_ms, sum(p.end_ms - p.start_ms for p in mtd.periods),
@@ -104,11 +105,23 @@ def _uptime_row(w: WindowUptime, sla_percent: Fraction | None) -> dict:
             "unknown_minutes": minutes(w.unknown_ms)}
 
 
-def _recent(o: RecentOutage) -> dict:
+def _recent(o: RecentOutage, threshold_minutes) -> dict:
     reasons = [f"{REASON_WORDS.get(reason, reason)}" + (f": {detail}" if detail else "") for reason, detail in o.reasons]
     return {"start": iso(o.start_ms), "end": None if o.open else iso(o.end_ms), "open": o.open,
             "minutes": minutes(o.end_ms - o.start_ms), "counted_minutes": minutes(o.counted_ms), "status": o.status,
-            "reasons": reasons}
+            "reasons": reasons, "words": _recent_words(o, threshold_minutes)}
+
+
+def _recent_words(o: RecentOutage, threshold_minutes) -> str:
+    """What the outage counted as, in words: never "brief" and "excluded" unexplained side by side."""
+    if o.status == "counted":
+        return f"counted {minutes(o.counted_ms):.1f} min"
+    if o.status == "excluded":
+        return "excluded: not counted"
+    part = " (the rest excluded)" if o.reasons else ""
+    if o.open:
+        return f"not counted yet: counts once {float(threshold_minutes):g} minutes in a row are not excluded{part}"
+    return f"not counted: never {float(threshold_minutes):g} minutes in a row that were not excluded{part}"
 
 
 def probe_json(p, now_ms: int, confirm: int) -> dict:
@@ -132,23 +145,34 @@ def _state(mtd: RegionResult | None, outage: dict | None, at_ms: int | None) -> 
     return "unknown" if spells and spells[-1].end_ms == at_ms else "up"
 
 
-def _outage(mtd: RegionResult, result: MonthResult, threshold_minutes) -> dict | None:
-    """The open outage: counted (costs budget), excluded now (with its reason and evidence), or brief."""
+def _outage(mtd: RegionResult, result: MonthResult, policy, times: LocalTimes) -> dict | None:
+    """The open outage: counted (costs budget), excluded now (with its reason and evidence), or brief;
+    in words, what it is now and from when it would count (``counts_from``, when that is known)."""
     period = mtd.open_period()
     if period is None:
         return None
     exclusion = period.exclusion_now()
     counted = period.counting
+    threshold_ms = int(policy.downtime_threshold_minutes * 60_000)
+    threshold = f"{float(policy.downtime_threshold_minutes):g} minutes"
     base = {"start": iso(period.start_ms), "minutes": minutes(period.end_ms - period.start_ms),
-            "counted_minutes": sum(minutes(p.end_ms - p.start_ms) for p in period.pieces if p.counted)}
+            "counted_minutes": sum(minutes(p.end_ms - p.start_ms) for p in period.pieces if p.counted),
+            "counts_from": None}
     if exclusion is not None:
         evidence = result.evidence_of(exclusion)
-        return {**base, "status": "excluded", "reason": _exclusion_words(exclusion, evidence),
+        later = ("" if counted else f"; not counted now; if it goes on, it counts once down {threshold} "
+                                    "after the exclusion ends")
+        return {**base, "status": "excluded", "reason": _exclusion_words(exclusion, evidence) + later,
                 "exclusion": exclusion_json(exclusion, result), "earlier_counted": counted}
     if counted:
         return {**base, "status": "counted", "reason": "counts against the SLA (Downtime)", "exclusion": None}
-    return {**base, "status": "brief", "exclusion": None,
-            "reason": f"not counted: counts once it lasts {float(threshold_minutes):g} minutes (after exclusions)"}
+    # Brief: its last piece (after the latest exclusion) counts once it reaches the threshold; under the
+    # other reading of the rule, the whole period does.
+    since = period.start_ms if policy.threshold_before_exclusions or not period.pieces else period.pieces[-1].start_ms
+    counts_from = iso(since + threshold_ms)
+    return {**base, "status": "brief", "exclusion": None, "counts_from": counts_from,
+            "reason": f"brief, not counted yet: it counts against the SLA from {times.at(counts_from)} if still "
+                      f"down then ({threshold} in a row, after exclusions)"}
 
 
 def _exclusion_words(e: ExclusionSlice, evidence: Evidence | None) -> str:
