@@ -238,8 +238,8 @@ def incident_add(ctx: Context, args) -> int:
 
 def incident_list(ctx: Context, args) -> int:
     rows = incident_rows(report_for(ctx, args.month, None))
-    emit_rows(rows, args.format, ["id", "region", "severity", "opened", "resolved", "resolution_minutes", "met",
-                                  "counts"])
+    emit_rows(rows, args.format, ["id", "region", "severity", "opened", "resolved", "resolution_minutes",
+                                  "excluded_minutes", "met", "counts"])
     return 0
 
 

@@ -312,7 +312,8 @@ def incident_view(i: Json, times: LocalTimes) -> Json:
     delay = None if target is None else max(0.0, i["resolution_minutes"] - target)
     return {"id": i["id"], "severity": i["severity"], "component": i["component"] or "–", "title": i["title"] or "",
             "source": i["source"], "opened": times.at(i["opened"]), "resolved": times.at(i["resolved"]),
-            "resolution": minutes_text(i["resolution_minutes"]),
+            "resolution": minutes_text(i["resolution_minutes"]) + (
+                f" ({minutes_text(i['excluded_minutes'])} excluded)" if i.get("excluded_minutes") else ""),
             "target": "–" if target is None else minutes_text(target),
             "delay": "–" if delay is None else minutes_text(delay),
             "result": {True: "met", False: "missed", None: "no target"}[i["met"]]}

@@ -149,6 +149,7 @@ def incident_json(a: Assessment) -> Json:
         "resolved": iso(i.resolved_ms),
         "target_minutes": None if a.target_ms is None else a.target_ms / MINUTE_MS,
         "resolution_minutes": a.resolution_ms / MINUTE_MS,
+        "excluded_minutes": a.excluded_ms / MINUTE_MS,
         "met": a.met,
         "counts": a.counts,
         "response_target_minutes": _RESPONSE_MINUTES[i.severity],
@@ -221,8 +222,8 @@ def outage_summary_rows(result: MonthResult) -> list[Json]:
         for p in r.periods:
             full = period_json(p, result)
             rows.append({"region": r.region, "start": full["start"], "end": full["end"], "minutes": full["minutes"],
-                         "open": p.open, "counted_minutes": sum(minutes(x.end_ms - x.start_ms) for x in p.pieces
-                                                                if x.counted),
+                         "open": p.open, "counted_minutes": sum((minutes(x.end_ms - x.start_ms) for x in p.pieces
+                                                                 if x.counted), 0.0),
                          "exclusions": full["exclusions"], "pieces": full["pieces"]})
     return rows
 

@@ -68,6 +68,7 @@ class Assessment(NamedTuple):
     resolution_ms: int  # less excluded time; business time for P3
     met: bool | None
     counts: bool  # counts towards the resolution credit (P1/P2, not wholly excluded)
+    excluded_ms: int = 0  # taken out of the resolution time (of business time for P3)
 
 
 def assess(
@@ -86,9 +87,11 @@ def assess(
         target = policy.p3_business_days * 24 * HOUR_MS
         business = intersect(span, business_days(incident.opened_ms, end, tz, holidays)) if span else []
         resolution = total(subtract(business, excluded))
+        taken_out = total(business) - resolution
     else:
         target = _targets(policy.resolution_target_ms).get(incident.severity)
-        resolution = max(0, end - incident.opened_ms) - overlap_ms(excluded, incident.opened_ms, end)
+        taken_out = overlap_ms(excluded, incident.opened_ms, end)
+        resolution = max(0, end - incident.opened_ms) - taken_out
     wholly_excluded = bool(span) and bool(excluded) and not subtract(span, excluded)
     return Assessment(
         incident=incident,
@@ -96,4 +99,5 @@ def assess(
         resolution_ms=resolution,
         met=None if target is None else resolution <= target,
         counts=incident.severity in CREDIT_SEVERITIES and not wholly_excluded,
+        excluded_ms=taken_out,
     )

@@ -156,7 +156,7 @@ def _outage(mtd: RegionResult, result: MonthResult, policy, times: LocalTimes) -
     threshold_ms = int(policy.downtime_threshold_minutes * 60_000)
     threshold = f"{float(policy.downtime_threshold_minutes):g} minutes"
     base = {"start": iso(period.start_ms), "minutes": minutes(period.end_ms - period.start_ms),
-            "counted_minutes": sum(minutes(p.end_ms - p.start_ms) for p in period.pieces if p.counted),
+            "counted_minutes": sum((minutes(p.end_ms - p.start_ms) for p in period.pieces if p.counted), 0.0),
             "counts_from": None}
     if exclusion is not None:
         evidence = result.evidence_of(exclusion)
