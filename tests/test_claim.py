@@ -74,6 +74,12 @@ def test_the_claim_pdf_holds_the_amount_and_deadline(month_of, tmp_path):
     text = " ".join(subprocess.run([need("pdftotext"), str(pdf), "-"], capture_output=True, text=True,
                                    check=True).stdout.split())
     assert "100.00 EUR" in text and "2026-12-30" in text and "TE-SPEC-1" in text
+    # The letter's layout: its contact block on the letter's page, and a row's figures unbroken.
+    first_page = subprocess.run([need("pdftotext"), "-f", "1", "-l", "1", "-layout", str(pdf), "-"],
+                                capture_output=True, text=True, check=True).stdout
+    assert "Credits claimed" in first_page and "Contact" in first_page
+    row = next(line for line in first_page.splitlines() if line.lstrip().startswith("eu-west"))
+    assert all(figure in row for figure in ("99.861111 %", "60.00 min", "1000.00 EUR", "100.00 EUR")), row
 
 
 def test_a_claim_is_refused_when_the_month_is_not_over_or_its_period_ended(month_of, tmp_path):
