@@ -120,6 +120,19 @@ def test_the_html_is_self_contained_and_speaks_local_time(golden_store, capsys):
     assert "[announced late: excludes nothing]" in page
 
 
+def test_the_burn_down_has_a_y_axis_in_minutes_of_budget(golden_store, capsys):  # noqa: F811
+    """Each region's burn-down is labelled: the whole budget, half of it, zero, and the overspend."""
+    page = output(golden_store, capsys, "report", "--month", "2026-09", "--format", "html")
+    report = json.loads(output(golden_store, capsys, "report", "--month", "2026-09", "--format", "json"))
+    axes = re.findall(r'<div class="yaxis" aria-hidden="true">(.*?)</div>', page)
+    assert len(axes) == len(report["regions"])
+    for region, axis in zip(report["regions"], axes, strict=True):
+        labels = re.findall(r">(-?\d+\.\d) min<", axis)
+        budget, left = region["error_budget_minutes"], region["error_budget_remaining_minutes"]
+        expected = [f"{budget:.1f}", f"{budget / 2:.1f}", "0.0"] + ([f"{left:.1f}"] if left < 0 else [])
+        assert labels == expected, (region["region"], labels)
+
+
 def test_the_pdf_holds_each_regions_figures(golden_store, capsys):  # noqa: F811
     ARTIFACTS.mkdir(exist_ok=True)
     pdf = ARTIFACTS / "report-2026-09.pdf"

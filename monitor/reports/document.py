@@ -237,8 +237,11 @@ def burn_down(region: Json, report: Json) -> Json:
     top, bottom = max(budget, 0.0), min(left, 0.0)
     scale = (BURN_HEIGHT - 10) / ((top - bottom) or 1.0)
     y = lambda v: round(5 + (top - v) * scale, 2)  # noqa: E731
+    # The y axis: the whole budget, half of it, zero, and how far it was overspent (percent of the height).
+    marks = dict.fromkeys([budget, budget / 2, 0.0] + ([left] if left < 0 else []))
+    axis = [{"y": y(v), "at": round(y(v) / BURN_HEIGHT * 100, 2), "text": f"{v:.1f} min"} for v in marks]
     return {"points": " ".join(f"{round(x, 2)},{y(v)}" for x, v in steps), "zero": y(0.0), "top": y(budget),
-            "overspent": left < 0, "left": left, "budget": budget}
+            "overspent": left < 0, "left": left, "budget": budget, "axis": axis}
 
 
 def day_ticks(report: Json) -> list[Json]:
