@@ -119,7 +119,7 @@ def test_init_keeps_an_existing_file_unless_forced(tmp_path):
 def test_init_on_a_terminal_asks_and_asks_again_after_a_bad_answer(tmp_path):
     out = on_a_terminal(["init", "--output", "asked.yaml"], [
         "Asked Service", "Europe/Nowhere", "Europe/Warsaw", "eu-west=https://eu.example.com/health",
-        "genesys-euw1, vonage", "n", "y", "1200.50", "PLN"], cwd=tmp_path)
+        "genesys-euw1, vonage", "n", "y", "1200.50", "PLN", "", ""], cwd=tmp_path)
     assert "not an IANA time zone" in out  # the bad zone was refused, then asked again
     cfg = load_config(str(tmp_path / "asked.yaml"))
     assert cfg.service == "Asked Service" and cfg.timezone == "Europe/Warsaw"
@@ -233,11 +233,41 @@ def test_colour_on_a_terminal_only_and_never_with_no_color(tmp_path, spec_config
 def test_init_on_a_terminal_refuses_a_region_given_twice_as_the_flags_do(tmp_path):
     out = on_a_terminal(["init", "--output", "twice.yaml"], [
         "S", "", "eu-west=https://eu.example.com/health", "", "y", "eu-west=https://other.example.com/health",
-        "us-east=https://us.example.com/health", "", "n", "n"], cwd=tmp_path)
+        "us-east=https://us.example.com/health", "", "n", "n", "", ""], cwd=tmp_path)
     assert "region 'eu-west' is already there" in out
     cfg = load_config(str(tmp_path / "twice.yaml"))
     assert [r.name for r in cfg.regions] == ["eu-west", "us-east"]
     assert cfg.regions[0].components[0].probes[0].url == "https://eu.example.com/health"  # the first one kept
+
+
+def test_init_on_a_terminal_asks_for_the_contract_a_destination_and_where_to_write(tmp_path):
+    out = on_a_terminal(["init"], [
+        "S", "", "eu-west=https://eu.example.com/health", "", "n", "n",
+        "TE-2026-0042", "Example Retail S.A.", "claims@example.org", "", "",  # the vendor: the service's name
+        "pager", "alertmanager", "",  # a kind it does not know is asked again; the URL's default taken
+        "config/asked.yaml"], cwd=tmp_path)
+    assert "'pager': one of slack, pagerduty, alertmanager, webhook" in out
+    cfg = load_config(str(tmp_path / "config" / "asked.yaml"))
+    assert (cfg.contract.reference, cfg.contract.customer.name, cfg.contract.customer.email, cfg.contract.provider.name) \
+        == ("TE-2026-0042", "Example Retail S.A.", "claims@example.org", "S")
+    (am,) = cfg.hooks.destinations
+    assert (am.type, am.url) == ("alertmanager", "http://127.0.0.1:9093")
+    assert cfg.hooks.routes[0].destination == am.name and "outage.*" in cfg.hooks.routes[0].events
+
+
+def test_init_names_a_destinations_secret_and_never_writes_it(tmp_path):
+    done = cli("init", "--service", "S", "--region", "r=https://x.example", "--alerts", "slack", "--contract", "C-1",
+               "--customer", "Me Ltd", "--output", "m.yaml", cwd=tmp_path, env={"SLACK_WEBHOOK_URL": "not a url"})
+    assert done.returncode == 0, done.stderr
+    assert "export SLACK_WEBHOOK_URL=" in done.stdout
+    text = (tmp_path / "m.yaml").read_text()
+    assert 'url: "${SLACK_WEBHOOK_URL}"' in text
+    hook = "https://hooks.slack.com/services/T000/B000/XXXX"
+    cfg = load_config(str(tmp_path / "m.yaml"), env={"SLACK_WEBHOOK_URL": hook})
+    assert cfg.hooks.destinations[0].url == hook and cfg.contract.provider.name == "S"
+    given = cli("init", "--service", "S", "--region", "r=https://x.example", "--alerts", f"slack={hook}",
+                "--output", "n.yaml", cwd=tmp_path)
+    assert given.returncode == 2 and "is a secret" in given.stderr and not (tmp_path / "n.yaml").exists()
 
 
 def test_init_cancelled_at_a_question_says_so_and_writes_nothing(tmp_path):

@@ -46,8 +46,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="a third party from the catalogue that the regions (or REGION) depend on")
     p.add_argument("--fee", help="each region's monthly fee, for the credit's amount (e.g. 3200.00)")
     p.add_argument("--currency", help="ISO 4217 code of the fee (e.g. EUR)")
-    p.add_argument("--output", default=DEFAULT_CONFIG, help=f"where to write it (default {DEFAULT_CONFIG}); - for "
-                                                             "standard output")
+    p.add_argument("--contract", metavar="REFERENCE", help="the contract's reference, for credit claims "
+                                                           "(with --customer; --provider defaults to --service)")
+    p.add_argument("--customer", help="your company's legal name, as the claim letter names it")
+    p.add_argument("--customer-email", help="your claims contact's e-mail")
+    p.add_argument("--provider", help="the vendor's legal name (default: the --service name)")
+    p.add_argument("--provider-email", help="the vendor's e-mail for claims")
+    p.add_argument("--alerts", metavar="KIND[=URL]",
+                   help="one alert destination: slack, pagerduty, alertmanager=URL or webhook=URL (its secret, "
+                        "if any, is read from the environment: the file names the variable)")
+    p.add_argument("--output", help=f"where to write it (default {DEFAULT_CONFIG}; asked on a terminal); - for "
+                                    "standard output")
     p.add_argument("--force", action="store_true", help="replace an existing file")
     p.add_argument("--no-input", action="store_true", help="never ask, even on a terminal")
     p.add_argument("--catalogue", action="store_true", help="list the third parties it knows, and exit")
@@ -61,6 +70,8 @@ class Answers:
     depends_on: dict[str, list[str]] = field(default_factory=dict)  # region → catalogue names
     fee: Decimal | None = None
     currency: str | None = None
+    contract: dict | None = None  # reference, customer and provider as the config's contract section
+    alerts: tuple[str, str] | None = None  # (kind, URL or "") of the one destination
 
 
 def cmd_init(args) -> int:
@@ -69,23 +80,27 @@ def cmd_init(args) -> int:
         for entry in CATALOGUE.values():
             print(f"{entry.name:28} {entry.provider:16} {entry.where}")
         return 0
-    output = None if args.output == "-" else Path(args.output)
-    if output is not None and output.exists() and not args.force:
-        raise InputError(f"--output {output}: the file exists; choose another path or add --force to replace it")
     asking = sys.stdin.isatty() and not args.no_input
     answers = from_flags(args)
+    if args.output is not None:
+        _check_output(args.output, args.force)
     if asking:
         try:
             ask_missing(answers, input)
+            if args.output is None:
+                args.output = _retry(input, f"Write the config to [{DEFAULT_CONFIG}]: ",
+                                     lambda t: _check_output(t or DEFAULT_CONFIG, args.force))
         except (EOFError, KeyboardInterrupt):  # Ctrl-D or Ctrl-C at a question
             print("\ninit: cancelled; nothing was written", file=sys.stderr)
             return 130
+    output_arg = _check_output(args.output or DEFAULT_CONFIG, args.force)
+    output = None if output_arg == "-" else Path(output_arg)
     if not answers.service or not answers.regions:
         raise InputError("init needs --service NAME and at least one --region NAME=URL (or run it on a terminal "
                          "to be asked)")
     text = render(answers)
-    try:
-        parse_config(text, str(output or "<init>"))
+    try:  # secrets are named, not known, here: the file must parse without them
+        parse_config(text, str(output or "<init>"), env={}, sends=False)
     except ConfigError as exc:  # a value that passed the checks above but not the config's: say which
         raise InputError("; ".join(exc.problems)) from None
     if output is None:
@@ -96,7 +111,16 @@ def cmd_init(args) -> int:
     third = sorted({name for names in answers.depends_on.values() for name in names})
     print(f"{paint('wrote', 'green', sys.stdout)} {output}: service {answers.service!r}, {len(answers.regions)} "
           f"regions, {len(third)} third parties. Next:\n  sla-monitor --config {output} probe --once")
+    if answers.alerts and (variable := SECRET_VARIABLE.get(answers.alerts[0])):
+        print(f"  export {variable}=…   # the {answers.alerts[0]} destination's secret, before `run` and `hooks test`")
     return 0
+
+
+def _check_output(text: str, force: bool) -> str:
+    """The output path, refused when the file exists (unless ``force``)."""
+    if text != "-" and Path(text).exists() and not force:
+        raise InputError(f"--output {text}: the file exists; choose another path or add --force to replace it")
+    return text
 
 
 def from_flags(args) -> Answers:
@@ -126,7 +150,42 @@ def from_flags(args) -> Answers:
         answers.currency = check_currency(args.currency, "--currency")
     if (answers.fee is None) != (answers.currency is None):
         raise InputError("--fee and --currency go together (e.g. --fee 3200.00 --currency EUR)")
+    if args.contract or args.customer:
+        if not (args.contract and args.customer):
+            raise InputError("--contract and --customer go together (e.g. --contract TE-2026-0042 "
+                             "--customer 'Example Retail S.A.')")
+        answers.contract = contract(args.contract, args.customer, args.customer_email,
+                                    args.provider or answers.service, args.provider_email)
+    if args.alerts:
+        answers.alerts = parse_alerts(args.alerts, "--alerts")
     return answers
+
+
+# The environment variable each destination's secret is read from (the file names it, never holds it).
+SECRET_VARIABLE = {"slack": "SLACK_WEBHOOK_URL", "pagerduty": "PAGERDUTY_ROUTING_KEY", "webhook": "WEBHOOK_SECRET"}
+ALERT_KINDS = ("slack", "pagerduty", "alertmanager", "webhook")
+
+
+def parse_alerts(text: str, where: str) -> tuple[str, str]:
+    """``slack``, ``pagerduty``, ``alertmanager=URL`` or ``webhook=URL``."""
+    kind, _, url = text.strip().partition("=")
+    if kind not in ALERT_KINDS:
+        raise InputError(f"{where} {text!r}: one of slack, pagerduty, alertmanager=URL, webhook=URL")
+    if kind in ("alertmanager", "webhook") and not re.fullmatch(URL, url):
+        raise InputError(f"{where} {text!r}: {kind} needs its http(s) URL (e.g. {kind}=http://127.0.0.1:9093)")
+    if kind in ("slack", "pagerduty") and url:
+        raise InputError(f"{where} {text!r}: {kind}'s URL or key is a secret: it is read from "
+                         f"${{{SECRET_VARIABLE[kind]}}}, not given here")
+    return kind, url
+
+
+def contract(reference: str, customer: str, customer_email: str | None, provider: str,
+             provider_email: str | None) -> dict:
+    """The config's contract section (for `claim`)."""
+    def party(name: str, email: str | None) -> dict:
+        return {"name": name.strip(), **({"email": email.strip()} if email and email.strip() else {})}
+    return {"reference": reference.strip(), "customer": party(customer, customer_email),
+            "provider": party(provider, provider_email)}
 
 
 def ask_missing(answers: Answers, ask: Callable[[str], str]) -> None:
@@ -146,6 +205,34 @@ def ask_missing(answers: Answers, ask: Callable[[str], str]) -> None:
     if answers.fee is None and _yes(ask("Set a monthly fee per region, for the credits' amounts? [y/N] ")):
         answers.fee = _retry(ask, "Monthly fee (e.g. 3200.00): ", lambda t: check_fee(t, "fee"))
         answers.currency = _retry(ask, "Currency (e.g. EUR): ", lambda t: check_currency(t, "currency"))
+    if answers.contract is None:
+        reference = ask("Contract reference, for credit claims (empty to skip): ").strip()
+        if reference:
+            customer = _retry(ask, "Your company's legal name: ", _required)
+            email = ask("Your claims contact's e-mail (empty for none): ")
+            provider = ask(f"The vendor's legal name [{answers.service}]: ").strip() or answers.service
+            answers.contract = contract(reference, customer, email, provider,
+                                        ask("The vendor's e-mail for claims (empty for none): "))
+    if answers.alerts is None:
+        kind = _retry(ask, "Send alerts to (slack, pagerduty, alertmanager, webhook; empty for none): ",
+                      lambda t: t if t in ("", *ALERT_KINDS) else _refuse(t, "one of " + ", ".join(ALERT_KINDS)))
+        if kind in ("alertmanager", "webhook"):
+            default = "http://127.0.0.1:9093" if kind == "alertmanager" else ""
+            answers.alerts = _retry(ask, f"{kind.capitalize()} URL{f' [{default}]' if default else ''}: ",
+                                    lambda t: parse_alerts(f"{kind}={t or default}", kind))
+        elif kind:
+            answers.alerts = (kind, "")
+            print(f"Its secret is read from ${{{SECRET_VARIABLE[kind]}}} in the environment.", file=sys.stderr)
+
+
+def _required(text: str) -> str:
+    if not text.strip():
+        raise InputError("an answer is needed here")
+    return text.strip()
+
+
+def _refuse(text: str, expected: str) -> str:
+    raise InputError(f"{text!r}: {expected}")
 
 
 def _new_region(spec: str, regions: dict[str, str]) -> tuple[str, str]:
@@ -232,6 +319,37 @@ def _flow(value) -> str:
     return text.removesuffix("...").strip()
 
 
+# What each destination gets: chat and webhooks every event; a pager or Alertmanager the conditions and
+# the month's facts (Alertmanager pages only a counted outage; PagerDuty triggers only then too).
+PAGING_EVENTS = ["outage.*", "third_party.*", "monitor.*", "maintenance.*", "certificate.*", "budget.*", "sla.*"]
+DESTINATION = {"slack": ("chat", 'url: "${SLACK_WEBHOOK_URL}"', ["*"]),
+               "pagerduty": ("pager", 'routing_key: "${PAGERDUTY_ROUTING_KEY}"', PAGING_EVENTS),
+               "alertmanager": ("alertmanager", "url: {url}", PAGING_EVENTS),
+               "webhook": ("receiver", 'url: {url}, secret: "${WEBHOOK_SECRET}"', ["*"])}
+
+
+def _hooks(alerts: tuple[str, str] | None) -> list[str]:
+    if alerts is None:
+        return ["# Alerts: add destinations (slack, pagerduty, alertmanager, webhook) and routes; see docs/config.md.",
+                "hooks:", "  destinations: []", "  routes: []"]
+    kind, url = alerts
+    name, settings, events = DESTINATION[kind]
+    return ["# Alerts (docs/alerts.md): secrets come from the environment, never from this file.",
+            "hooks:", "  destinations:",
+            f"    - {{name: {name}, type: {kind}, {settings.replace('{url}', _flow(url))}}}",
+            "  routes:", f"    - {{destination: {name}, events: {_flow(events)}}}"]
+
+
+def _contract(parties: dict | None) -> list[str]:
+    if parties is None:
+        return []
+    lines = ["# The contract a service credit claim (`sla-monitor claim`) cites, and its parties.", "contract:",
+             f"  reference: {_flow(parties['reference'])}"]
+    for side in ("customer", "provider"):
+        lines.append(f"  {side}: {_flow(parties[side])}")
+    return lines + [""]
+
+
 def render(answers: Answers) -> str:
     """The config file's text, with comments that say what each part is for."""
     used = [CATALOGUE[n] for n in dict.fromkeys(n for names in answers.depends_on.values() for n in names)]
@@ -256,11 +374,9 @@ def render(answers: Answers) -> str:
         "    - {id: control-cloudflare-dns, kind: tcp, host: 1.1.1.1, port: 53, timeout: 3s}",
         "    - {id: control-quad9-dns, kind: tcp, host: 9.9.9.9, port: 53, timeout: 3s}",
         "",
-        "# Alerts: add destinations (slack, pagerduty, alertmanager, webhook) and routes; see docs/config.md.",
-        "hooks:",
-        "  destinations: []",
-        "  routes: []",
+        *_hooks(answers.alerts),
         "",
+        *_contract(answers.contract),
     ]
     if used:
         lines += ["# Outages of these are excluded from the SLA (a region lists its own in depends_on). Status",
