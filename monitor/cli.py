@@ -14,6 +14,7 @@ from . import __version__
 from .clock import SYSTEM
 from .commands import hooks as hook_cmds
 from .commands import init as init_cmd
+from .commands import listen as listen_cmd
 from .commands import probe as probe_cmd
 from .commands import records as record_cmds
 from .commands.common import DEFAULT_CONFIG, Context, emit_rows
@@ -291,7 +292,8 @@ COMMANDS = {
     "report": cmd_report, "claim": cmd_claim, "outages": cmd_outages, **record_cmds.COMMANDS, **hook_cmds.COMMANDS,
 }
 # These need no config: they write one, or describe the command line itself.
-WITHOUT_CONFIG = {"init": init_cmd.cmd_init, "completion": lambda args: print_completion(args.shell)}
+WITHOUT_CONFIG = {"init": init_cmd.cmd_init, "completion": lambda args: print_completion(args.shell),
+                  "hooks listen": listen_cmd.cmd_listen}
 
 
 def print_completion(shell: str) -> int:
@@ -310,8 +312,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `sla-monitor` console script."""
     args = build_parser().parse_args(argv)
     try:
-        if args.command in WITHOUT_CONFIG:
-            code = WITHOUT_CONFIG[args.command](args)
+        without = WITHOUT_CONFIG.get(f"{args.command} {getattr(args, 'action', '')}".strip()) or WITHOUT_CONFIG.get(
+            args.command)
+        if without is not None:
+            code = without(args)
         else:
             ctx = _context(args)
             grouped = args.command in record_cmds.GROUPS or args.command == "hooks"

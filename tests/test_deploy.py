@@ -229,3 +229,25 @@ async def test_real_prometheus_scrapes_fires_and_evaluates_the_dashboard(live, t
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_the_local_alertmanager_config_routes_as_the_shipped_one():
+    """alertmanager.local.yml (the README's try on one's own machine) is the shipped routing with local
+    receivers: the same route tree, the same receiver names, no inhibitions in either."""
+    shipped = yaml.safe_load((DEPLOY / "alertmanager" / "alertmanager.yml").read_text())
+    local = yaml.safe_load((DEPLOY / "alertmanager" / "alertmanager.local.yml").read_text())
+    assert local["route"] == shipped["route"]
+    assert [r["name"] for r in local["receivers"]] == [r["name"] for r in shipped["receivers"]]
+    assert "inhibit_rules" not in local and "inhibit_rules" not in shipped
+    assert all(r["webhook_configs"][0]["url"] == f"http://127.0.0.1:9099/{r['name']}" for r in local["receivers"])
+
+
+def test_the_local_receiver_prints_any_body_without_failing():
+    from monitor.commands.listen import lines
+
+    assert lines("/chat", {"alerts": [{"status": "resolved", "labels": {"alertname": "SlaRegionDown"}}]}) == [
+        "/chat resolved SlaRegionDown ? severity=?: ?"]
+    assert lines("/hook", {"type": "outage.opened", "summary": "eu-west is down", "region": "eu-west",
+                           "severity": "critical"}) == ["/hook event outage.opened eu-west severity=critical: eu-west is down"]
+    for garbage in ([1, 2], "text", {"alerts": [None, 3, {"labels": "x"}]}, None):
+        assert all(isinstance(line, str) for line in lines("/x", garbage))

@@ -14,8 +14,11 @@ import os
 import re
 import shlex
 import signal
+import json
 import subprocess
+import threading
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -109,6 +112,7 @@ def test_the_demo_first_config_probe_and_daemon_as_the_readme_says(scratch):
             done = sh(line, cwd, env)
         assert " ok " in done.stdout and "eu-west-health" in done.stdout and "us-east-health" in done.stdout
         scrape_with_the_shipped_files(commands(blocks("sh")[3])[0], cwd, env)
+        alert_with_the_shipped_routes(commands(blocks("sh")[4]), cwd, env)
         daemon = background(run, cwd, env)
         try:
             port = re.search(r"--listen \S+:(\d+)", run)
@@ -151,6 +155,45 @@ def scrape_with_the_shipped_files(line: str, cwd: Path, env: dict) -> None:
             assert answer["status"] == "success", query
     finally:
         stop(prom)
+
+
+def alert_with_the_shipped_routes(lines: list[str], cwd: Path, env: dict) -> None:
+    """The README's local receiver and Alertmanager lines, verbatim but for their ports (a test's own):
+    a critical alert posted to that Alertmanager reaches the receiver's /pager after the shipped
+    group_wait, and the receiver prints it."""
+    from test_deploy import free_port
+
+    listen, alertmanager = lines
+    assert listen == "sla-monitor hooks listen --listen 127.0.0.1:9099"
+    assert alertmanager.startswith("prometheus-alertmanager --config.file=deploy/alertmanager/alertmanager.local.yml")
+    assert " --storage.path=data/alertmanager " in alertmanager and "--web.listen-address=127.0.0.1:9093" in alertmanager
+    hook_port, am_port = free_port(), free_port()
+    local = (ROOT / "deploy" / "alertmanager" / "alertmanager.local.yml").read_text()
+    (cwd / "alertmanager.local.yml").write_text(local.replace(":9099/", f":{hook_port}/"))
+    receiver = subprocess.Popen(listen.replace(":9099", f":{hook_port}"), shell=True, cwd=cwd, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    binary = need("prometheus-alertmanager")
+    am = background(alertmanager.replace("prometheus-alertmanager ", f"{binary} ", 1).replace(
+        "deploy/alertmanager/alertmanager.local.yml", "alertmanager.local.yml").replace(":9093", f":{am_port}"), cwd, env)
+    printed: list[str] = []
+    threading.Thread(target=lambda: printed.extend(receiver.stdout), daemon=True).start()
+    try:
+        alert = [{"labels": {"alertname": "SlaOutage", "region": "eu-west", "severity": "critical"},
+                  "annotations": {"summary": "eu-west: the open outage now counts against the SLA"}}]
+
+        def posted() -> bool:
+            request = urllib.request.Request(f"http://127.0.0.1:{am_port}/api/v2/alerts", json.dumps(alert).encode(),
+                                             {"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                return answer.status == 200
+        eventually(posted, 60, "the README's Alertmanager takes an alert")
+        eventually(lambda: len(printed) >= 2, 90, "the receiver prints the page (after the shipped group_wait)")
+        assert printed[0].startswith(f"listening on http://127.0.0.1:{hook_port}/"), printed
+        assert printed[1].strip() == ("/pager firing SlaOutage eu-west severity=critical: eu-west: the open outage now "
+                                      "counts against the SLA"), printed
+    finally:
+        stop(am)
+        stop(receiver)
 
 
 def readme_report() -> tuple[str, list[list[str]]]:

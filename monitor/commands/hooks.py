@@ -1,4 +1,5 @@
-"""`hooks list` (the outbox) and `hooks test NAME` (send a test event to one destination)."""
+"""`hooks list` (the outbox), `hooks test NAME` (send a test event to one destination) and `hooks
+listen` (a local receiver, ``listen.py``)."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -7,6 +8,7 @@ from ..errors import InputError
 from ..hooks.events import Event
 from ..sla.calendar import iso
 from ..storage import opened
+from . import listen
 from .common import Context, emit_rows
 from .parsing import command, group, rows_format, whole_number
 
@@ -20,6 +22,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--limit", type=whole_number, default=50, help="how many events (default 50)")
     command(hooks, "test", "send a test event to a destination now",
             "sla-monitor hooks test ops-slack").add_argument("name", help="a hooks.destinations[].name")
+    listen.add_arguments(command(hooks, "listen", "a local receiver: print the alerts and events posted to it",
+                                 "sla-monitor hooks listen --listen 127.0.0.1:9099"))
 
 
 def hooks_list(ctx: Context, args) -> int:
