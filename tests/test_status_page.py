@@ -61,9 +61,9 @@ async def test_each_phase_of_an_outage_reads_right_on_the_page(running, tmp_path
     fleet, daemon = running
     ARTIFACTS.mkdir(exist_ok=True)
 
-    async def page_when(name: str, marker: str, *more: str) -> dict:
+    async def page_when(name: str, marker: str, *more: str, shot: str | None = None) -> dict:
         """Serve the page until the region's section carries ``marker`` (and ``more``), then read it
-        through Chromium."""
+        through Chromium (its screenshot named ``shot``, or after the marker)."""
         async def served():
             async with daemon.http.get("/") as response:
                 body = await response.text()
@@ -72,8 +72,7 @@ async def test_each_phase_of_an_outage_reads_right_on_the_page(running, tmp_path
         body = await until(served, timeout=20)
         page = tmp_path / f"{name}-{marker.split('=')[-1].strip(chr(34))}.html"
         page.write_text(body)
-        shot = ARTIFACTS / f"status-{page.stem}.png"
-        dom = await asyncio.to_thread(browse, page, shot)
+        dom = await asyncio.to_thread(browse, page, ARTIFACTS / f"status-{shot or page.stem}.png")
         shown = regions(dom)
         for region in shown.values():  # badge and banner never disagree
             if region["banner"] in ("counted", "brief", "excluded"):
@@ -91,9 +90,12 @@ async def test_each_phase_of_an_outage_reads_right_on_the_page(running, tmp_path
                 and daemon.tracker.third_state.get("genesys") == "up")
     seen = daemon_now()  # the page is a snapshot of the figures' refresh: one after the live state is up
     await until(lambda: daemon.figures.computed_ms is not None and daemon.figures.computed_ms >= seen)
-    up = await page_when("eu-west", 'data-state="up"')
+    up = await page_when("eu-west", 'data-state="up"', shot="new-install-first-hour")
     assert up["regions"]["eu-west"]["badge_text"] == "up" and up["regions"]["eu-west"]["banner"] is None
     assert up["regions"]["eu-west"]["availability"] == "–"
+    # Nor is any rolling window's: minutes of data are no 100 % over a day or 90 days ("this month" too).
+    section = re.search(r'data-region="eu-west".*?</section>', up["dom"], re.S).group(0)
+    assert re.findall(r'data-kind="(?:sla|raw)"[^>]*>([^<]*)<', section) == ["–"] * 10
     assert "of the month so far was monitored" in up["regions"]["eu-west"]["coverage_warning"]
     assert up["third"]["genesys"].startswith("Genesys Cloud (genesys) up eu-west")
 
@@ -119,7 +121,7 @@ async def test_each_phase_of_an_outage_reads_right_on_the_page(running, tmp_path
                                              widget), widget
 
     # 3. Past the threshold: counted.
-    counted_page = await page_when("eu-west", 'data-state="down-counted"')
+    counted_page = await page_when("eu-west", 'data-state="down-counted"', shot="counted-outage")
     counted = counted_page["regions"]["eu-west"]
     assert counted["badge_text"] == "down · counted" and "counts against the SLA" in counted["banner_text"]
     state, line = counted_page["overall"]  # one line over every region, above them
@@ -133,7 +135,7 @@ async def test_each_phase_of_an_outage_reads_right_on_the_page(running, tmp_path
     fleet.set_mode("genesys", "down")
     await until(lambda: daemon.tracker.third_state.get("genesys") == "down")
     fleet.set_mode("eu-west", "refuse")
-    excluded_page = await page_when("eu-west", 'data-state="down-excluded"')
+    excluded_page = await page_when("eu-west", 'data-state="down-excluded"', shot="brief-excluded-outage")
     excluded = excluded_page["regions"]["eu-west"]
     assert excluded["badge_text"] == "down · excluded"
     assert "excluded: Genesys Cloud is down (third party); incident genesys unavailable; seen by genesys-api; not " \
@@ -141,7 +143,9 @@ async def test_each_phase_of_an_outage_reads_right_on_the_page(running, tmp_path
     assert excluded_page["third"]["genesys"].startswith("Genesys Cloud (genesys) down eu-west")
     fleet.set_mode("eu-west", "up")
     fleet.set_mode("genesys", "up")
-    await page_when("eu-west", 'data-state="up"')
+    await until(lambda: daemon.tracker.third_state.get("genesys") == "up")
+    healthy = await page_when("eu-west", 'data-state="up"', shot="healthy")
+    assert healthy["overall"][0] == "up" and re.fullmatch(r"All \d+ regions up", text(healthy["overall"][1]))
 
     # 5. The non-critical Management Panel down: the region stays up, the probe shows its error.
     fleet.set_mode("panel", "down")
@@ -168,3 +172,46 @@ async def test_each_phase_of_an_outage_reads_right_on_the_page(running, tmp_path
 def daemon_now() -> int:
     from monitor import clock
     return clock.SYSTEM.now_ms()
+
+
+async def test_a_healthy_month_reads_right(tmp_path, capsys):
+    """The demo's October 2026 (make demo-month) seen on its last day at noon, every region up: the
+    month's figures, the rolling windows and the bars read as a month of data does; a screenshot for a
+    person to look at (status-healthy.png)."""
+    from prometheus_client import CollectorRegistry
+
+    from monitor import demo
+    from monitor.app import Daemon
+    from monitor.clock import FixedClock
+    from monitor.config import load_config
+    from monitor.errors import parse_instant
+
+    root = Path(__file__).parent.parent
+    config, db = str(root / "config" / "demo-month.yaml"), tmp_path / "october.db"
+    assert demo.main(["--config", config, "--db", str(db)]) == 0
+    capsys.readouterr()
+    daemon = Daemon(load_config(config), str(db), registry=CollectorRegistry(),
+                    clock=FixedClock(parse_instant("2026-10-31T12:00:00Z", "now")))
+    await daemon.start("127.0.0.1:0", probing=False)
+    try:
+        page = tmp_path / "healthy.html"
+        page.write_text(await asyncio.to_thread(lambda: run_page(daemon.port)))
+        dom = await asyncio.to_thread(browse, page, ARTIFACTS / "status-healthy.png")
+    finally:
+        await daemon.stop()
+    overall = text(re.search(r'<div class="overall" id="overall"[^>]*>(.*?)</div>', dom, re.S).group(1))
+    assert overall == "All 3 regions up"
+    shown = regions(dom)
+    for name in ("eu-west", "us-east"):
+        region = shown[name]
+        assert region["badge"] == "up" and region["banner"] is None and region["coverage_warning"] == ""
+        assert re.fullmatch(r"\d{2}\.\d{4} %", region["availability"]), region
+        section = re.search(rf'data-region="{name}".*?</section>', dom, re.S).group(0)
+        assert "–" not in re.findall(r'data-kind="(?:sla|raw)"[^>]*>([^<]*)<', section)[:3]  # 24 h, 7 d, 30 d shown
+
+
+def run_page(port: int) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as answer:
+        return answer.read().decode()

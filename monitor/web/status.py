@@ -100,7 +100,12 @@ def _uptime(figures: LiveFigures, region: str, mtd: RegionResult | None) -> list
 
 
 def _uptime_row(w: WindowUptime, sla_percent: Fraction | None) -> dict:
+    """One window; its figures are shown (``trusted``) only where half of it or more was observed, as
+    the month's availability is: minutes of data are no 100 % over 90 days."""
+    coverage = Fraction(w.span_ms - w.unknown_ms, w.span_ms) * 100 if w.span_ms > 0 else None
     return {"window": w.label, "sla_percent": float_or_none(sla_percent), "raw_percent": float_or_none(w.raw_percent),
+            "coverage_percent": float_or_none(coverage),
+            "trusted": sla_percent is not None and coverage is not None and coverage >= MIN_COVERAGE_PERCENT,
             "counted_minutes": minutes(w.counted_ms), "down_minutes": minutes(w.down_ms),
             "unknown_minutes": minutes(w.unknown_ms)}
 

@@ -83,8 +83,8 @@
     r.uptime.forEach(function (u) {
       var sla = section.querySelector('td[data-window="' + u.window + '"][data-kind="sla"]');
       var raw = section.querySelector('td[data-window="' + u.window + '"][data-kind="raw"]');
-      if (sla) sla.textContent = u.sla_percent === null ? "–" : fixed(u.sla_percent, 3) + " %";
-      if (raw) raw.textContent = u.raw_percent === null ? "–" : fixed(u.raw_percent, 3) + " %";
+      if (sla) sla.textContent = u.trusted ? fixed(u.sla_percent, 3) + " %" : "–";
+      if (raw) raw.textContent = u.trusted && u.raw_percent !== null ? fixed(u.raw_percent, 3) + " %" : "–";
     });
     r.components.forEach(function (c) {
       c.probes.forEach(function (p) {
