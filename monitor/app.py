@@ -21,7 +21,8 @@ from .hooks import alertmanager, detect
 from .hooks.context import month_context, with_context
 from .hooks.delivery import Deliverer
 from .hooks.events import routed
-from .hooks.resend import Resender, active_conditions
+from .hooks.resend import Resender
+from .live.conditions import active_conditions
 from .live.dbthread import DbThread
 from .live.figures import LiveFigures
 from .live.handoff import ProbeReport, ProbeStatus, VantageStatus, before_first_round

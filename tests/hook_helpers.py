@@ -7,6 +7,7 @@ from aiohttp import web
 from pydantic import TypeAdapter
 
 from monitor.config.destinations import Destination
+from monitor.event import Event
 from monitor.hooks import events
 
 import results
@@ -70,8 +71,8 @@ def catalogue(now: int = NOW, reason: str = "database upgrade") -> list:
     found += detect.incident_updates(report, now)
     found += detect.from_maintenance([window], Policy(), now)
     found += detect.from_maintenance([window], Policy(), now + 700_000)
-    found += [events.Event(f"test:{now}", "test", f"sla-monitor/test/{now}", "info", now, None, "test event"),
-              events.Event(f"test.resolved:{now}", "test.resolved", f"sla-monitor/test/{now}", "info", now, None,
+    found += [Event(f"test:{now}", "test", f"sla-monitor/test/{now}", "info", now, None, "test event"),
+              Event(f"test.resolved:{now}", "test.resolved", f"sla-monitor/test/{now}", "info", now, None,
                            "test event: resolved")]
     return found
 

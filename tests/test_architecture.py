@@ -84,3 +84,40 @@ def test_the_daemons_side_loads_no_probes():
             "'monitor.scheduler', 'monitor.live.probing', 'apscheduler', 'dns', 'cryptography'))))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == "[]", loaded
+
+
+def imports_of(name: str, tree) -> set[str]:
+    """The monitor modules ``name`` imports, as package-relative paths (``hooks/events``)."""
+    package = name.rsplit("/", 1)[0].split("/") if "/" in name else []
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
+                target = "/".join([*base, *(node.module or "").split(".")]).strip("/")
+                found |= {target} if node.module else {"/".join([*base, a.name]) for a in node.names}
+            elif (node.module or "").startswith("monitor."):
+                found.add(node.module.removeprefix("monitor.").replace(".", "/"))
+        elif isinstance(node, ast.Import):
+            found |= {a.name.removeprefix("monitor.").replace(".", "/") for a in node.names
+                      if a.name.startswith("monitor.")}
+    return found
+
+
+# What each layer must not import: the arrows point down only (the event model, monitor/event.py, is
+# below all of them; the engine, sla/, below everything).
+FORBIDDEN = {"sla/": ("storage", "hooks", "live", "config", "web", "reports", "commands", "probes"),
+             "storage/": ("hooks", "live", "web", "commands"),
+             "config/": ("hooks", "live", "storage", "web", "commands"),
+             "hooks/": ("live", "web", "commands", "storage"),
+             "event.py": ("hooks", "live", "storage", "config", "web", "commands")}
+
+
+def test_no_import_runs_back_up_a_layer():
+    found = []
+    for name, tree in modules():
+        for layer, banned in FORBIDDEN.items():
+            if name.startswith(layer):
+                found += [(name, target) for target in imports_of(name, tree)
+                          if target.split("/")[0] in banned]
+    assert found == []

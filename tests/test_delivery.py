@@ -14,7 +14,7 @@ from monitor.config.models import RouteConfig
 from monitor.hooks import events
 from monitor.hooks.events import routed
 from monitor.hooks.delivery import Deliverer
-from monitor.hooks.events import Event
+from monitor.event import Event
 from monitor.live.dbthread import DbThread
 from monitor.storage import Store
 from conftest import FIXTURES

@@ -50,7 +50,7 @@ def test_every_pagerduty_trigger_has_a_resolve_and_the_rest_never_page():
 
 
 def test_pagerduty_limits_cut_with_an_ellipsis():
-    from monitor.hooks.events import Event
+    from monitor.event import Event
     long = Event("x", "outage.counted", "k" * 300, "critical", 0, "eu-west", "s" * 2000)
     body = json.loads(DESTINATIONS["pagerduty"].build_payload(long, PD, 0)[0])
     assert len(body["payload"]["summary"]) == 1024 and body["payload"]["summary"].endswith("…")

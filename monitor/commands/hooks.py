@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from ..errors import InputError
-from ..hooks.events import Event
+from ..event import Event
 from ..sla.calendar import iso
 from ..storage import opened
 from . import listen

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ..hooks.events import EVENT_TYPES
+from ..event import EVENT_TYPES
 from .destinations import DESTINATION_MODELS, DESTINATION_TYPES
 from .models import Config
 from .probes import PROBE_KINDS, PROBE_MODELS

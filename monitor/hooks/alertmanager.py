@@ -18,9 +18,10 @@ import json
 
 import aiohttp
 
+from ..event import Event
 from ..sla.calendar import iso
 from .context import detail_lines
-from .events import Event, routes_for
+from .events import routes_for
 from .transport import Result, post
 
 # The alert name of each condition, by event type; one-off events get "Sla" + their type in CamelCase.

@@ -6,9 +6,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Mapping
 
+from ..event import Event
 from ..reports.serialize import minutes
 from ..sla.result import MonthResult, RegionResult
-from .events import Event
 
 # The runbook entry (monitor/web/templates/runbooks.html) for each event type that has one.
 RUNBOOK = {"outage.opened": "slaregiondown", "outage.counted": "slaoutage", "outage.resolved": "slaregiondown",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from ..event import Event
 from ..reports.serialize import minutes
 from ..sla.calendar import iso, local_text
 from ..sla.exclusions import assess_maintenance
@@ -12,7 +13,6 @@ from ..sla.incidents import UPDATE_INTERVAL_MS
 from ..sla.model import MINUTE_MS, Policy
 from ..sla.result import MonthResult
 from . import events
-from .events import Event
 
 
 def counting_outages(result: MonthResult, policy: Policy, now_ms: int) -> list[Event]:

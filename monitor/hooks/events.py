@@ -1,48 +1,13 @@
-"""The event model: every alert is an Event with a stable id (fires once) and a dedup key (pairs a
-trigger with its resolve, e.g. one outage's opened/counted/resolved)."""
+"""The events the monitor makes (outages, third parties, vantage health, certificates, budget) and
+the routes that choose their destinations. The model itself is ``monitor/event.py``."""
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Iterable
 from zoneinfo import ZoneInfo
 
+from ..event import Event
 from ..sla.calendar import iso, local_text
-
-SEVERITIES = ("critical", "warning", "info")
-# Every event type the daemon and `hooks test` produce (routes are checked against it).
-EVENT_TYPES = ("outage.opened", "outage.counted", "outage.resolved", "budget.consumed", "budget.at_risk",
-               "sla.breached", "maintenance.started", "maintenance.ended", "third_party.down", "third_party.up",
-               "incident.update_due", "monitor.degraded", "monitor.recovered", "certificate.expiring",
-               "certificate.renewed", "test", "test.resolved")
-
-
-@dataclass(frozen=True)
-class Event:
-    id: str  # stable: the same happening always has the same id, so it is recorded once
-    type: str  # outage.opened, outage.counted, outage.resolved, budget.consumed, sla.breached, …
-    dedup_key: str
-    severity: str
-    occurred_at_ms: int
-    region: str | None = None
-    summary: str = ""
-    data: dict = field(default_factory=dict)
-
-    @property
-    def resolves(self) -> bool:
-        """Whether this event ends what its dedup key opened (PagerDuty resolve, Alertmanager endsAt)."""
-        return self.type in ("outage.resolved", "third_party.up", "maintenance.ended", "monitor.recovered",
-                             "certificate.renewed", "test.resolved")
-
-    def as_json(self) -> dict:
-        return {"id": self.id, "type": self.type, "dedup_key": self.dedup_key, "severity": self.severity,
-                "occurred_at": iso(self.occurred_at_ms), "region": self.region, "summary": self.summary,
-                "data": self.data}
-
-    @classmethod
-    def from_json(cls, d: dict, occurred_at_ms: int) -> "Event":
-        return cls(d["id"], d["type"], d["dedup_key"], d["severity"], occurred_at_ms, d.get("region"),
-                   d.get("summary", ""), d.get("data", {}))
 
 
 def outage_key(region: str, start_ms: int) -> str:
@@ -112,24 +77,6 @@ def certificate(probe: str, region: str | None, expiry_ms: int, expiring: bool, 
                  "warning" if expiring else "info", now_ms, region,
                  f"{probe}: {detail}" if expiring else f"{probe}: certificate renewed ({detail})",
                  {"probe": probe, "expires": iso(expiry_ms), "start": iso(since_ms)})
-
-
-# Conditions whose state lives only in the outbox (not in the samples): the event that opens each,
-# and the one that ends it. A restart picks up those still open, so their end is announced once.
-RESTORED_CONDITIONS = {"monitor.degraded": "monitor.recovered", "certificate.expiring": "certificate.renewed"}
-
-
-def still_open(recorded: Iterable[Event], ends: Mapping[str, str] = RESTORED_CONDITIONS) -> list[Event]:
-    """Of events in recording order, the latest opening event of each dedup key that nothing ended
-    since (``ends``: opening type → ending type)."""
-    open_by_key: dict[str, Event] = {}
-    endings = set(ends.values())
-    for event in recorded:
-        if event.type in ends:
-            open_by_key[event.dedup_key] = event
-        elif event.type in endings:
-            open_by_key.pop(event.dedup_key, None)
-    return list(open_by_key.values())
 
 
 def routed(events: Iterable[Event], routes) -> list[tuple[Event, list[str]]]:

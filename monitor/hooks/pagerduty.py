@@ -18,7 +18,7 @@ import json
 
 import aiohttp
 
-from .events import Event
+from ..event import Event
 from .transport import Result, post
 
 SEVERITY = {"critical": "critical", "warning": "warning", "info": "info"}

@@ -7,8 +7,8 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from ..event import Event
 from . import alertmanager, pagerduty, slack, webhook
-from .events import Event
 from .transport import Result
 
 

@@ -1,44 +1,22 @@
 """Alertmanager resends: while a condition holds, its alert is re-posted every ``resend_interval``
 with ``endsAt`` ahead, as Prometheus does, so that Alertmanager's ``resolve_timeout`` never ends a
-live outage. The conditions come from the live state (restored on start), not from the outbox: after
-a restart the alerts of what still holds are re-posted with their original labels and start."""
+live outage. The conditions come from the live state (restored on start, ``live/conditions.py``), not from the
+outbox: after a restart the alerts of what still holds are re-posted with their original labels and
+start."""
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import aiohttp
 
 from ..clock import Clock
-from . import alertmanager, detect, events
-from .events import Event, routes_for
-
-if TYPE_CHECKING:
-    from ..live.handoff import VantageStatus
+from ..event import Event
+from . import alertmanager
+from .events import routes_for
 
 log = logging.getLogger("sla_monitor.hooks")
-
-
-def active_conditions(tracker, vantage: VantageStatus, figures, policy, now_ms: int) -> list[Event]:
-    """The opening event of every condition that holds now (same ids and labels as when it opened):
-    each open outage, and its counting once it counts (from the month-to-date figures)."""
-    found = [events.outage_opened(region, start, now_ms, tracker.zone) for region, start in tracker.outage_start.items()]
-    if figures.current is not None:
-        found += [e for e in detect.counting_outages(figures.current, policy, now_ms) if e.region in tracker.outage_start]
-    maintenance = figures.maintenance
-    providers = {t.name: t.provider for t in tracker.cfg.third_parties}
-    found += [events.third_party(name, providers[name], True, now_ms, since)
-              for name, since in tracker.third_down_since.items()]
-    if vantage.degraded_since_ms is not None:
-        found.append(events.vantage_health(vantage.vantage, False, vantage.degraded_since_ms, now_ms,
-                                           vantage.detail or ""))
-    found += [e for e in detect.from_maintenance(maintenance, policy, now_ms, tracker.zone) if e.type == "maintenance.started"]
-    for probe, (expiry, since) in tracker.cert_warned.items():
-        state = tracker.probes[probe]
-        warning = ((state.last.detail or {}).get("warning") if state.last is not None else None) or "expiring"
-        found.append(events.certificate(probe, state.region, expiry, True, now_ms, warning, since))
-    return found
 
 
 class Resender:

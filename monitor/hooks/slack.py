@@ -6,8 +6,8 @@ from typing import Any
 
 import aiohttp
 
+from ..event import Event
 from .context import detail_lines
-from .events import Event
 from .transport import Result, classify, post
 
 ICONS = {"critical": ":red_circle:", "warning": ":large_orange_circle:", "info": ":large_green_circle:"}

@@ -10,7 +10,7 @@ import json
 import aiohttp
 
 from ..config.destinations import webhook_key
-from .events import Event
+from ..event import Event
 from .transport import Result, post
 
 

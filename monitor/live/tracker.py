@@ -12,8 +12,8 @@ from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from ..config import Config
+from ..event import Event
 from ..hooks import events
-from ..hooks.events import Event
 from ..samples import Sample
 from ..sla.calendar import iso, parse_iso_ms
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Mapping, NamedTuple, Protocol, Sequence
 
-from ..hooks.events import Event
+from ..event import Event
 from ..samples import Sample
 from ..sla.model import Records
 from ..sla.timeline import SegmentMap

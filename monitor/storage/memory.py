@@ -11,7 +11,7 @@ import math
 import operator
 from typing import Any, Mapping, Sequence
 
-from ..hooks.events import Event, still_open
+from ..event import Event, still_open
 from ..samples import Sample
 from ..sla.calendar import iso
 from ..sla.model import Records, Segment

@@ -11,7 +11,7 @@ from typing import Sequence
 
 import sqlite_utils
 
-from ..hooks.events import RESTORED_CONDITIONS, Event, still_open
+from ..event import RESTORED_CONDITIONS, Event, still_open
 from .interface import DueDeliveries, Routed
 
 GIVEN_UP = "gave up: not delivered within max_age"
@@ -87,7 +87,7 @@ class OutboxMixin:
         return [event_id for _, event_id in rows]
 
     def open_conditions(self) -> list[Event]:
-        """The conditions a restart must pick up (``events.RESTORED_CONDITIONS``) still open in the outbox."""
+        """The conditions a restart must pick up (``event.RESTORED_CONDITIONS``) still open in the outbox."""
         types = [*RESTORED_CONDITIONS, *RESTORED_CONDITIONS.values()]
         rows = self.db.execute(f"SELECT payload, occurred_at_ms FROM events WHERE type IN ({', '.join('?' * len(types))})"
                                " ORDER BY seq", types).fetchall()
