@@ -31,7 +31,7 @@ from .live.maintenance import MaintenanceService
 from .live.probe_process import ProbeProcess
 from .live.reports import ReportService
 from .live.tracker import Tracker
-from .storage import Store
+from .storage import open_store, sqlite_path
 from .storage.daemon_lock import DaemonLock
 from .web.app import WebDeps, build_app
 from .web.status import probe_json
@@ -49,10 +49,10 @@ class Daemon:
         self.cfg = cfg
         self.clock = clock  # every component below reads time through it
         self.fleet = to_fleet(cfg)
-        self.db = DbThread(lambda: Store.open(db_path))  # records and the outbox; the samples are the probe side's
+        self.db = DbThread(lambda: open_store(db_path))  # records and the outbox; the samples are the probe side's
         # The engine's reads (figures and API reports), never in a writer's way; opened after the writer
         # has migrated the schema.
-        self.reader = DbThread(lambda: Store.open(db_path))
+        self.reader = DbThread(lambda: open_store(db_path))
         # What the probe side has committed, as the gauges, the status page and the resends show it.
         self.tracker = Tracker(cfg, stale_ms_by_probe(cfg), mirror=True)
         self.probe_status: ProbeStatus | None = None  # None until the probe side's first report
@@ -80,13 +80,13 @@ class Daemon:
         if cfg.daemon.mode == "aggregate":  # probes nothing: reads the vantages' results from Prometheus
             from .live.aggregating import PrometheusFeed
 
-            self.probes = InLoop(PrometheusFeed(cfg, lambda: Store.open(db_path), clock, self.on_report))
+            self.probes = InLoop(PrometheusFeed(cfg, lambda: open_store(db_path), clock, self.on_report))
         elif probe_process:
             self.probes = ProbeProcess(cfg, db_path, self.on_report, self._give_up, log_format)
         else:
             from .live.probing import ProbeSide  # only here: the daemon's side loads no probes
 
-            self.probes = self.probing = InLoop(ProbeSide(cfg, lambda: Store.open(db_path), clock, self.on_report))
+            self.probes = self.probing = InLoop(ProbeSide(cfg, lambda: open_store(db_path), clock, self.on_report))
         self.started_probing = False
         self.runner: web.AppRunner | None = None
         self.public_url = (cfg.web.public_url or f"http://{cfg.web.listen}").rstrip("/")  # the bound port on start
@@ -278,7 +278,7 @@ def raise_file_limit() -> None:
 async def serve(cfg: Config, db_path: str, listen: str | None = None, log_format: str = "text") -> int:
     """Run until SIGTERM or SIGINT, then stop cleanly; 1 when the probe process kept dying, else 0."""
     raise_file_limit()
-    lock = DaemonLock(db_path)
+    lock = DaemonLock(sqlite_path(db_path))
     lock.acquire(SYSTEM.now_ms())  # before anything opens the store: a second daemon is refused
     try:
         return await _serve_locked(cfg, db_path, listen, log_format)

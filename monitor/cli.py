@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
                "Exit codes: 0 ok, 1 runtime failure (or a probe failed), 2 bad input or config.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--config", help=f"config file (default: $SLA_MONITOR_CONFIG, then {DEFAULT_CONFIG})")
-    parser.add_argument("--db", help="SQLite store (overrides storage.path)")
+    parser.add_argument("--db", help="the store: a SQLite path or sqlite:///PATH (overrides storage.path and url)")
     parser.add_argument("--now", help="evaluate as of this ISO instant instead of the clock (reproducible reports)")
     parser.add_argument("--by", help="who is recording a change (default: $USER)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -120,7 +120,7 @@ def _context(args: argparse.Namespace) -> Context:
     sends = args.command == "run" or (args.command == "hooks" and args.action == "test")
     cfg = load_config(config_path, sends=sends)
     now = parse_instant(args.now, "--now") if args.now else SYSTEM.now_ms()
-    return Context(cfg=cfg, fleet=to_fleet(cfg), db_path=args.db or cfg.storage.path, now_ms=now,
+    return Context(cfg=cfg, fleet=to_fleet(cfg), db_path=args.db or cfg.storage.location, now_ms=now,
                    by=args.by or os.environ.get("USER") or getpass.getuser(), clock=SYSTEM)
 
 

@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from conftest import write_jsonl
 from spec_examples import samples, day3
 from monitor.sla.calendar import iso
@@ -220,3 +222,41 @@ def test_a_bad_range_is_refused(run_cli):
                          (["--from", "2026-1", "--to", "2026-03"], "is not YYYY-MM")):
         result = run_cli("report", *args)
         assert result.code == 2 and needle in result.err, (args, result.err)
+
+
+def test_the_store_is_a_path_or_a_sqlite_url_and_another_backend_is_refused(tmp_path, capsys, spec_config):
+    """storage.url (or --db) names the store as a URL: sqlite:///RELATIVE or sqlite:////ABSOLUTE open the
+    same file as the path would; a backend this version does not have is refused, naming the value,
+    and creates nothing; path and url together are a config error."""
+    import os
+
+    from monitor.cli import main
+    from monitor.config import ConfigError, parse_config
+
+    jsonl = write_jsonl(tmp_path / "s.jsonl", [{"probe": "w", "vantage": "local", "ts": "2026-11-03T10:00:00Z",
+                                                "ok": True}])
+    import yaml
+
+    def config_with(**storage) -> str:
+        loaded = yaml.safe_load(spec_config.read_text())
+        loaded["storage"] = {k: v for k, v in loaded.get("storage", {}).items() if k != "path"} | storage
+        return yaml.safe_dump(loaded)
+    with_url = tmp_path / "url.yaml"
+    with_url.write_text(config_with(url=f"sqlite:///{tmp_path}/by-url.db"))  # 4 slashes: absolute
+    assert main(["--config", str(with_url), "import", str(jsonl)]) == 0
+    assert (tmp_path / "by-url.db").exists()
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        assert main(["--config", str(spec_config), "--db", "sqlite:///relative.db", "import", str(jsonl)]) == 0
+    finally:
+        os.chdir(cwd)
+    assert (tmp_path / "relative.db").exists()
+    capsys.readouterr()
+    assert main(["--config", str(spec_config), "--db", "postgresql://db.example/sla", "import", str(jsonl)]) == 2
+    err = capsys.readouterr().err
+    assert "storage 'postgresql://db.example/sla': postgresql:// is not a backend this version has" in err
+    assert not list(tmp_path.glob("postgresql*"))
+    with pytest.raises(ConfigError) as both:
+        parse_config(config_with(path="a.db", url="sqlite:///b.db"))
+    assert "give path or url, not both" in str(both.value.problems)

@@ -64,6 +64,20 @@ class PolicyConfig(_Strict):
 class StorageConfig(_Strict):
     path: str = "data/sla-monitor.db"
     """The SQLite file (`--db` overrides it)."""
+    url: str | None = Field(None, pattern=r"^sqlite:///.")
+    """The store as a URL instead of `path`: `sqlite:///data/x.db` (relative), `sqlite:////var/lib/x.db`
+    (absolute). Give `path` or `url`, not both (`--db` overrides either)."""
+
+    @model_validator(mode="after")
+    def _one_location(self) -> "StorageConfig":
+        if self.url is not None and "path" in self.model_fields_set:
+            raise ValueError(f"give path or url, not both (path {self.path!r}, url {self.url!r})")
+        return self
+
+    @property
+    def location(self) -> str:
+        """Where the store is: the URL if given, else the path."""
+        return self.url or self.path
     sample_retention_days: int | None = Field(400, ge=1)
     """Raw samples older than this are pruned; state segments are kept for ever. null: keep all."""
     max_window_days: int = Field(31, ge=1, le=3660)

@@ -205,7 +205,7 @@ def _receive_commands(conn: Connection, loop: asyncio.AbstractEventLoop, side: P
 
 async def _run_child(conn: Connection, start: ProbeStart) -> None:
     from ..clock import SYSTEM
-    from ..storage import Store
+    from ..storage import open_store
     from .probing import ProbeSide
 
     loop = asyncio.get_running_loop()
@@ -215,7 +215,7 @@ async def _run_child(conn: Connection, start: ProbeStart) -> None:
     outgoing: queue.SimpleQueue = queue.SimpleQueue()
     sender = threading.Thread(target=_send_reports, args=(conn, outgoing), name="reports", daemon=True)
     sender.start()
-    side = ProbeSide(start.cfg, lambda: Store.open(start.db_path), SYSTEM, outgoing.put, start.public_url, start.month)
+    side = ProbeSide(start.cfg, lambda: open_store(start.db_path), SYSTEM, outgoing.put, start.public_url, start.month)
     threading.Thread(target=_receive_commands, args=(conn, loop, side, stop), name="commands", daemon=True).start()
     await side.start()
     await stop.wait()

@@ -5,12 +5,13 @@ from typing import TYPE_CHECKING
 
 from .errors import StoreError, StoreUnavailable
 from .interface import Storage, StoredSample
+from .location import open_store, sqlite_path
 from .store import Store, opened
 
 if TYPE_CHECKING:
     from .memory import MemoryStore
 
-__all__ = ["Storage", "Store", "StoreError", "StoreUnavailable", "StoredSample", "opened"]
+__all__ = ["Storage", "Store", "StoreError", "StoreUnavailable", "StoredSample", "open_store", "opened", "sqlite_path"]
 
 
 def _implements(sqlite: Store, memory: "MemoryStore") -> tuple[Storage, Storage]:

@@ -346,9 +346,11 @@ def _is_ours(conn: sqlite3.Connection) -> bool:
 
 
 @contextlib.contextmanager
-def opened(path: str | Path, create: bool = True) -> Iterator[Store]:
-    """Open a store for the length of a block."""
-    store = Store.open(path, create=create)
+def opened(location: str | Path, create: bool = True) -> Iterator[Store]:
+    """Open the store at ``location`` (a path or a ``sqlite:///`` URL) for the length of a block."""
+    from .location import open_store  # it builds on Store
+
+    store = open_store(str(location), create=create)
     try:
         yield store
     finally:
