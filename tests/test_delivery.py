@@ -127,3 +127,31 @@ async def test_a_stop_that_comes_with_a_wake_up_still_stops_the_delivery_loop():
     task.cancel()
     done, _ = await asyncio.wait({task}, timeout=5)
     assert done and task.cancelled()
+
+
+def test_a_destinations_secret_settings_are_redacted_by_their_mark_alone():
+    """Redaction reads the models' marks: every shipped secret setting is in it, and a new destination
+    type's new secret field is redacted by declaring it so, with no other file touched."""
+    from typing import Literal
+
+    from pydantic import Field
+
+    from monitor.config.destinations import SECRET, PagerDutyDestination, WebhookDestination, _Destination
+    from monitor.hooks.delivery import destination_secrets
+    from monitor.redact import safe_error
+
+    hook = WebhookDestination(name="w", type="webhook", url="https://h.example/hooks/T0K3N",
+                              secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", headers={"X-Key": "h3ader"})
+    assert set(destination_secrets(hook)) == {"https://h.example/hooks/T0K3N", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                                              "h3ader"}
+    pager = PagerDutyDestination(name="p", type="pagerduty", routing_key="R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12")
+    assert "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12" in destination_secrets(pager)
+
+    class ChatDestination(_Destination):  # a throwaway type with a token of its own
+        type: Literal["chat"]
+        token: str = Field(json_schema_extra=SECRET)
+        room: str = "ops"
+
+    chat = ChatDestination(name="c", type="chat", url="https://chat.example/api", token="tok-123")
+    error = safe_error("401 from https://chat.example/api with token tok-123 in room ops", destination_secrets(chat))
+    assert "tok-123" not in error and "chat.example/api" not in error and "room ops" in error

@@ -7,10 +7,14 @@ import re
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import JsonDict
 
 from .types import DurationMs, Name
 
 URL = r"^https?://[^\s/?#]+\S*$"  # absolute http(s), with a host
+# Marks a setting as a secret: never logged, printed or put in an error (``secrets_of`` reads the marks,
+# so a destination's new secret field is redacted by declaring it so, nowhere else).
+SECRET: JsonDict = {"secret": True}
 
 
 class _Strict(BaseModel):
@@ -21,9 +25,9 @@ class _Strict(BaseModel):
 class _Destination(_Strict):
     name: Name
     """The name routes and `hooks test` use."""
-    url: str = Field(pattern=URL)
+    url: str = Field(pattern=URL, json_schema_extra=SECRET)  # a Slack or webhook path is often the secret
     """Where events are POSTed."""
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = Field({}, json_schema_extra=SECRET)
     """Extra request headers; values may use ${VAR}."""
     timeout: DurationMs = 10_000
     """A delivery that takes longer failed, and is retried with backoff."""
@@ -59,7 +63,7 @@ class WebhookDestination(_Destination):
 
     type: Literal["webhook"]
     """JSON signed per Standard Webhooks."""
-    secret: str | None = None
+    secret: str | None = Field(None, json_schema_extra=SECRET)
     """The signing secret: `whsec_` and base64 (padded or not), or base64 alone; unset: unsigned."""
 
     @field_validator("secret")
@@ -82,9 +86,9 @@ class PagerDutyDestination(_Destination):
 
     type: Literal["pagerduty"]
     """PagerDuty Events API v2."""
-    url: str = Field("https://events.pagerduty.com/v2/enqueue", pattern=URL)
+    url: str = Field("https://events.pagerduty.com/v2/enqueue", pattern=URL, json_schema_extra=SECRET)
     """The Events API endpoint."""
-    routing_key: str
+    routing_key: str = Field(json_schema_extra=SECRET)
     """The integration key of an Events API v2 integration; use ${VAR}."""
 
     @field_validator("routing_key")
@@ -111,3 +115,14 @@ DESTINATION_MODELS: dict[str, type[_Destination]] = {
     "webhook": WebhookDestination, "slack": SlackDestination, "pagerduty": PagerDutyDestination,
     "alertmanager": AlertmanagerDestination}
 DESTINATION_TYPES = tuple(DESTINATION_MODELS)
+
+
+def secrets_of(dest: BaseModel) -> list[str]:
+    """The values of a destination's settings marked ``SECRET`` (a mapping's values), to keep out of
+    every log line and error."""
+    found: list[str] = []
+    for name, field in type(dest).model_fields.items():
+        if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("secret"):
+            value = getattr(dest, name)
+            found += [str(v) for v in value.values()] if isinstance(value, dict) else [value] if value else []
+    return found

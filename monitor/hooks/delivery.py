@@ -11,6 +11,7 @@ import random
 import aiohttp
 
 from ..clock import Clock
+from ..config.destinations import secrets_of
 from ..redact import safe_error
 from .registry import DESTINATIONS
 
@@ -118,7 +119,7 @@ class Deliverer:
 
 
 def destination_secrets(dest) -> list[str]:
-    """What of a destination's settings must never appear in an error: its URL (a Slack or webhook
-    path is often the secret), its signing secret, its routing key, its header values."""
-    return [dest.url, getattr(dest, "secret", None) or "", getattr(dest, "routing_key", None) or "",
-            *dest.headers.values()]
+    """What of a destination's settings must never appear in an error: the settings its model marks
+    secret (its URL, a Slack or webhook path often being the secret; its signing secret, its routing
+    key, its header values)."""
+    return secrets_of(dest)
