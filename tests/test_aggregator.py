@@ -12,6 +12,8 @@ import time
 import aiohttp
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from conftest import need_our_clock
 from daemon_helpers import config_text, until
 from prometheus_client import CollectorRegistry
@@ -253,3 +255,20 @@ async def test_an_aggregator_restarted_mid_outage_keeps_the_outages_start(setup,
     finally:
         fleet.set_mode("eu-west", "up")
         await again.stop()
+
+
+@given(states=st.lists(st.sampled_from([True, False, None, "-"]), min_size=1, max_size=5),
+       rule=st.sampled_from(["majority", 1, 2, 3]))
+def test_the_live_verdict_and_the_engines_quorum_agree_on_any_votes(states, rule):
+    """One instant, any vantages up, down, unknown or silent: the aggregator's live verdict is the
+    engine's quorum over the same votes (one rule, sla.timeline.voted_down)."""
+    from monitor.sla.timeline import StateSets, quorum
+
+    vantages = [f"v{i}" for i in range(len(states))]
+    latest = {v: Sample("p", v, 1_000, ok, None) for v, ok in zip(vantages, states, strict=True) if ok != "-"}
+    live = verdict(latest, vantages, rule, 1_500, 3_000)
+    per_vantage = [StateSets([(0, 10)] if ok is False else [], [(0, 10)] if ok in (None, "-") else [])
+                   for ok in states]
+    engine = quorum(per_vantage, rule, 0, 10)
+    expected = None if engine.unknown == [(0, 10)] else not engine.down
+    assert live == expected

@@ -23,6 +23,7 @@ from ..config.fleet import stale_ms_by_probe
 from ..errors import InputError, PrometheusError
 from ..hooks.context import with_context
 from ..samples import Sample
+from ..sla.timeline import voted_down
 from ..sources.backfill import selectors
 from ..sources.prometheus import PrometheusClient
 from ..sources.series import Health, SeriesMapper, as_sample, sample_records
@@ -44,8 +45,7 @@ def verdict(latest: Mapping[str, Sample], vantages: list[str], rule: str | int, 
              and now_ms < s.ts_ms + stale_ms]
     if not votes:
         return None
-    down = votes.count(False)
-    return not (down >= rule if isinstance(rule, int) else 2 * down > len(votes))
+    return not voted_down(votes.count(False), len(votes), rule)
 
 
 class PrometheusFeed:

@@ -101,6 +101,12 @@ def any_down(states: Sequence[StateSets]) -> StateSets:
     return StateSets(down, subtract(union(*(s.unknown for s in states)), down))
 
 
+def voted_down(down: int, voters: int, rule: str | int) -> bool:
+    """The quorum rule (SLA-SPEC §3) for one instant: ``down`` of the ``voters`` (the vantages that know
+    the state) saw it down; down with a majority of them, or with ``rule`` of them when it is a number."""
+    return down >= rule if isinstance(rule, int) else 2 * down > voters
+
+
 def quorum(per_vantage: Sequence[StateSets], rule: str | int, lo: int, hi: int) -> StateSets:
     """Combine one entity's state at each vantage (SLA-SPEC §3): unknown vantages do not vote."""
     if len(per_vantage) == 1 and rule in ("majority", 1):
@@ -122,7 +128,7 @@ def quorum(per_vantage: Sequence[StateSets], rule: str | int, lo: int, hi: int) 
             known = voters - n_unknown
             if known == 0:
                 unknown.append((cursor, t))
-            elif (n_down >= rule) if isinstance(rule, int) else (2 * n_down > known):
+            elif voted_down(n_down, known, rule):
                 down.append((cursor, t))
             cursor = t
         n_down += d_down
