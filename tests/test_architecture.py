@@ -121,3 +121,12 @@ def test_no_import_runs_back_up_a_layer():
                 found += [(name, target) for target in imports_of(name, tree)
                           if target.split("/")[0] in banned]
     assert found == []
+
+
+def test_events_are_made_in_one_module():
+    """Every alert event is built by monitor/hooks/events.py (the model itself is monitor/event.py):
+    no other module calls Event(...)."""
+    found = [(name, node.lineno) for name, tree in modules() if name not in ("event.py", "hooks/events.py")
+             for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+             and node.func.id == "Event"]
+    assert found == []

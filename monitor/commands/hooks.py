@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from ..errors import InputError
-from ..event import Event
+from ..hooks import events
 from ..sla.calendar import iso
 from ..storage import opened
 from . import listen
@@ -52,12 +52,9 @@ def hooks_test(ctx: Context, args) -> int:
         known = ", ".join(d.name for d in ctx.cfg.hooks.destinations) or "none configured"
         raise InputError(f"no hook destination {args.name!r} (known: {known})")
     now = ctx.clock.now_ms()  # the wall clock, whatever --now says: receivers check timestamps against theirs
-    key = f"sla-monitor/test/{now}"
-    event = Event(f"test:{now}", "test", key, "info", now, None,
-                  "sla-monitor test event: this destination is reachable", {"by": ctx.by})
+    event = events.trial_event(now, ctx.by)
     # Where a test opens something (a PagerDuty incident, an Alertmanager alert), it is closed at once.
-    closing = Event(f"test.resolved:{now}", "test.resolved", key, "info", now, None,
-                    "sla-monitor test event: resolved", {"by": ctx.by}) if dest.type in STATEFUL else None
+    closing = events.trial_event(now, ctx.by, resolved=True) if dest.type in STATEFUL else None
     module = DESTINATIONS[dest.type]
 
     async def send():

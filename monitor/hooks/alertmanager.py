@@ -20,6 +20,7 @@ import aiohttp
 
 from ..event import Event
 from ..sla.calendar import iso
+from . import events
 from .context import detail_lines
 from .events import routes_for
 from .transport import Result, post
@@ -47,7 +48,7 @@ ENDS_AHEAD = 4  # endsAt this many resend intervals ahead, as Prometheus does
 def posts_outages(hooks_cfg, region: str) -> bool:
     """Whether an alertmanager destination receives this region's outage alerts (the page, and the
     notice before it): the rules' copies of them then stay silent (``sla_outage_alerts_posted``)."""
-    posted = Event("", "outage.counted", "", "critical", 0, region)
+    posted = events.outage_counted(region, 0, 0, 15)  # what matters to the routes: type, region, severity
     return any(d.type == "alertmanager" and d.name in routes_for(posted, hooks_cfg.routes)
                for d in hooks_cfg.destinations)
 

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 from ..event import Event
 from ..reports.serialize import minutes
-from ..sla.calendar import iso, local_text
 from ..sla.exclusions import assess_maintenance
 from ..sla.incidents import UPDATE_INTERVAL_MS
 from ..sla.model import MINUTE_MS, Policy
@@ -37,14 +36,7 @@ def from_result(result: MonthResult, policy: Policy, thresholds, at_risk_minutes
                 found.append(events.budget_consumed(name, month, threshold, float(used), now_ms))
         left_ms = figures.budget_remaining_ms
         if open_periods and 0 < left_ms <= at_risk_minutes * MINUTE_MS:
-            start = open_periods[-1].start_ms
-            remaining = minutes(left_ms)
-            # The outage's own dedup key: one incident per outage, resolved when the outage is.
-            found.append(Event(f"budget.at_risk:{name}:{iso(start)}", "budget.at_risk",
-                               events.outage_key(name, start), "warning", now_ms, name,
-                               f"{name}: an open outage exhausts the {month} error budget if it lasts "
-                               f"{remaining:.1f} more minutes", {"remaining_minutes": remaining,
-                                                                  "outage_start": iso(start)}))
+            found.append(events.budget_at_risk(name, month, open_periods[-1].start_ms, minutes(left_ms), now_ms))
         # Over the whole month: False only once the downtime so far exceeds the budget, a certain miss
         # (None, nothing observed, is no breach).
         if figures.met is False and figures.availability_percent is not None:
@@ -64,22 +56,10 @@ def from_maintenance(windows, policy: Policy, now_ms: int, tz: ZoneInfo | None =
         if w.cancelled:
             continue
         _, flags = assess_maintenance(w, policy)
-        where = w.region or "all regions"
-        key = f"sla-monitor/maintenance/{w.id}"
-        warning = [f for f in flags if f in ("late_notice", "overrun")]
         if w.start_ms <= now_ms < w.end_ms:
-            found.append(Event(f"maintenance.started:{w.id}", "maintenance.started", key,
-                               "warning" if warning else "info", now_ms, w.region,
-                               f"{w.kind} maintenance started in {where} until {local_text(w.end_ms, tz)}: {w.reason}"
-                               + (f" (warning: {', '.join(warning)})" if warning else ""),
-                               {"id": w.id, "kind": w.kind, "start": iso(w.start_ms), "end": iso(w.end_ms),
-                                "flags": list(flags)}))
+            found.append(events.maintenance(w, flags, True, now_ms, tz))
         elif w.end_ms <= now_ms < w.end_ms + DAY_MS:
-            # The same severity as its start: for Alertmanager, one window is one alert with one label set.
-            found.append(Event(f"maintenance.ended:{w.id}", "maintenance.ended", key,
-                               "warning" if warning else "info", now_ms, w.region,
-                               f"maintenance in {where} ended: {w.reason}",
-                               {"id": w.id, "start": iso(w.start_ms), "end": iso(w.end_ms)}))
+            found.append(events.maintenance(w, flags, False, now_ms, tz))
     return found
 
 
@@ -93,8 +73,5 @@ def incident_updates(result: MonthResult, now_ms: int) -> list[Event]:
                 continue
             due = (now_ms - incident.opened_ms) // UPDATE_INTERVAL_MS[incident.severity]
             if due >= 1:
-                found.append(Event(f"incident.update_due:{incident.id}:{due}", "incident.update_due",
-                                   f"sla-monitor/incident/{incident.id}", "warning", now_ms, region.region,
-                                   f"{incident.severity} incident {incident.id} is open: status update "
-                                   f"#{due} is due", {"incident": incident.id, "update": due}))
+                found.append(events.incident_update_due(region.region, incident.id, incident.severity, due, now_ms))
     return found

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from ..event import Event
 from ..sla.calendar import iso, local_text
+from ..sla.model import MaintenanceWindow
 
 
 def outage_key(region: str, start_ms: int) -> str:
@@ -49,6 +50,42 @@ def sla_breached(region: str, month: str, availability: float, credit_percent: i
                  {"month": month, "availability_percent": availability, "credit_percent": credit_percent})
 
 
+def budget_at_risk(region: str, month: str, outage_start_ms: int, remaining_minutes: float, now_ms: int) -> Event:
+    """The open outage exhausts the month's budget if it lasts ``remaining_minutes`` more; under the
+    outage's own dedup key (one incident per outage, resolved when the outage is)."""
+    return Event(f"budget.at_risk:{region}:{iso(outage_start_ms)}", "budget.at_risk",
+                 outage_key(region, outage_start_ms), "warning", now_ms, region,
+                 f"{region}: an open outage exhausts the {month} error budget if it lasts "
+                 f"{remaining_minutes:.1f} more minutes",
+                 {"remaining_minutes": remaining_minutes, "outage_start": iso(outage_start_ms)})
+
+
+def maintenance(window: MaintenanceWindow, flags: Iterable[str], started: bool, now_ms: int,
+                tz: ZoneInfo | None = None) -> Event:
+    """maintenance.started (warning when it lacked the notice or overran) or .ended, with the same
+    severity as its start: for Alertmanager, one window is one alert with one label set."""
+    w, flags = window, list(flags)
+    where = w.region or "all regions"
+    warning = [f for f in flags if f in ("late_notice", "overrun")]
+    severity = "warning" if warning else "info"
+    kind = "maintenance.started" if started else "maintenance.ended"
+    if started:
+        summary = (f"{w.kind} maintenance started in {where} until {local_text(w.end_ms, tz)}: {w.reason}"
+                   + (f" (warning: {', '.join(warning)})" if warning else ""))
+        data = {"id": w.id, "kind": w.kind, "start": iso(w.start_ms), "end": iso(w.end_ms), "flags": flags}
+    else:
+        summary = f"maintenance in {where} ended: {w.reason}"
+        data = {"id": w.id, "start": iso(w.start_ms), "end": iso(w.end_ms)}
+    return Event(f"{kind}:{w.id}", kind, f"sla-monitor/maintenance/{w.id}", severity, now_ms, w.region, summary, data)
+
+
+def incident_update_due(region: str, incident: str, severity: str, update: int, now_ms: int) -> Event:
+    """Status update number ``update`` of an open P1/P2 incident is due (SLA §7)."""
+    return Event(f"incident.update_due:{incident}:{update}", "incident.update_due", f"sla-monitor/incident/{incident}",
+                 "warning", now_ms, region, f"{severity} incident {incident} is open: status update #{update} is due",
+                 {"incident": incident, "update": update})
+
+
 def third_party(name: str, provider: str, down: bool, now_ms: int, since_ms: int) -> Event:
     kind = "third_party.down" if down else "third_party.up"
     return Event(f"{kind}:{name}:{iso(since_ms)}", kind, f"sla-monitor/third-party/{name}/{iso(since_ms)}",
@@ -77,6 +114,16 @@ def certificate(probe: str, region: str | None, expiry_ms: int, expiring: bool, 
                  "warning" if expiring else "info", now_ms, region,
                  f"{probe}: {detail}" if expiring else f"{probe}: certificate renewed ({detail})",
                  {"probe": probe, "expires": iso(expiry_ms), "start": iso(since_ms)})
+
+
+def trial_event(now_ms: int, by: str, resolved: bool = False) -> Event:
+    """`hooks test`'s event, or its resolve (same dedup key) where the test opened something."""
+    key = f"sla-monitor/test/{now_ms}"
+    if resolved:
+        return Event(f"test.resolved:{now_ms}", "test.resolved", key, "info", now_ms, None,
+                     "sla-monitor test event: resolved", {"by": by})
+    return Event(f"test:{now_ms}", "test", key, "info", now_ms, None,
+                 "sla-monitor test event: this destination is reachable", {"by": by})
 
 
 def routed(events: Iterable[Event], routes) -> list[tuple[Event, list[str]]]:
