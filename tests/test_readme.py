@@ -207,7 +207,7 @@ def test_the_month_end_walkthrough_prints_what_the_readme_shows(scratch):
     any day: the demo month is the README's), and the claim asks for the credit that table gives."""
     cwd, env = scratch
     month, rows = readme_report()
-    walkthrough = blocks("sh")[4]
+    walkthrough = next(b for b in blocks("sh") if "report --month" in b)
     assert f"report --month {month}" in walkthrough and "# " + dt.date.fromisoformat(f"{month}-01").strftime("%B %Y") \
         in walkthrough  # the block names the excerpt's month in words and in its commands
     printed = []
