@@ -16,8 +16,9 @@ def outage_key(region: str, start_ms: int) -> str:
 
 
 def outage_opened(region: str, start_ms: int, now_ms: int, tz: ZoneInfo | None = None) -> Event:
-    """The summary gives the start in ``tz``, the config's zone, as the status page does."""
-    return Event(f"outage.opened:{region}:{iso(start_ms)}", "outage.opened", outage_key(region, start_ms), "critical",
+    """A region down: a notice (warning); the page is ``outage_counted``, once it counts. The summary
+    gives the start in ``tz``, the config's zone, as the status page does."""
+    return Event(f"outage.opened:{region}:{iso(start_ms)}", "outage.opened", outage_key(region, start_ms), "warning",
                  now_ms, region, f"{region} is down (since {local_text(start_ms, tz)})", {"start": iso(start_ms)})
 
 
