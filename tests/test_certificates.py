@@ -121,3 +121,38 @@ async def test_blackbox_exporter_gives_the_same_verdict_on_the_same_targets(serv
     assert metric(theirs["soon"], "probe_success") == 1.0 and ours["soon"].ok is True
     assert metric(theirs["soon"], "probe_ssl_earliest_cert_expiry") == ours["soon"].cert_expiry_ms / 1000
     assert metric(theirs["expired"], "probe_success") == 0.0 and ours["expired"].ok is False
+
+
+def test_every_certificate_warning_is_ended_also_when_a_near_one_replaces_it():
+    """A certificate near its end replaced by another near its end: the first warning is ended
+    (certificate.renewed, its own key) before the second opens; a valid one ends the second."""
+    from daemon_helpers import config_text
+
+    from monitor.config import parse_config
+    from monitor.config.fleet import stale_ms_by_probe
+    from monitor.live.tracker import Tracker
+    from monitor.probes import Sample
+
+    cfg = parse_config(config_text(fleet_stub(), "unused.db"))
+    tracker = Tracker(cfg, stale_ms_by_probe(cfg))
+    day = 86_400_000
+
+    def seen(ts: int, expiry: int, warning: str | None) -> None:
+        tracker.record(Sample("eu-west-widget", "local", ts, True, 5.0, cert_expiry_ms=expiry,
+                              detail={"warning": warning} if warning else None), ts)
+
+    seen(1_000, 5 * day, "certificate expires in 5.0 days")
+    seen(2_000, 6 * day, "certificate expires in 6.0 days")  # replaced, still near its end
+    seen(3_000, 90 * day, None)  # a valid one
+    got = [(e.type, e.dedup_key.rsplit("/", 1)[1]) for e in tracker.drain_events()]
+    first, second = "1970-01-06T00:00:00Z", "1970-01-07T00:00:00Z"
+    assert got == [("certificate.expiring", first), ("certificate.renewed", first),
+                   ("certificate.expiring", second), ("certificate.renewed", second)]
+
+
+def fleet_stub():
+    """Ports for config_text: nothing is probed here."""
+    from types import SimpleNamespace
+
+    names = ("eu-west", "us-east", "panel", "genesys", "unlinked", "hang", "control", "vonage")
+    return SimpleNamespace(targets={name: SimpleNamespace(port=9) for name in names})

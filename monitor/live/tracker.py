@@ -167,20 +167,22 @@ class Tracker:
 
     def _certificate_events(self, state: ProbeState, sample: Sample, now_ms: int) -> None:
         """certificate.expiring once per certificate that is valid but near its end; certificate.renewed
-        (same dedup key) when the probe sees one that is not."""
+        (same dedup key) when the probe sees another one: not near its end, or near its end too (then its
+        own certificate.expiring follows, under its own key), so every warning is ended."""
         warning = (sample.detail or {}).get("warning")
         warned = self.cert_warned.get(state.id)
-        if warning and sample.cert_expiry_ms is not None and (warned is None or warned[0] != sample.cert_expiry_ms):
-            self.cert_warned[state.id] = (sample.cert_expiry_ms, sample.ts_ms)
-            self._emit(events.certificate(state.id, state.region, sample.cert_expiry_ms, True, now_ms, warning,
-                                                  sample.ts_ms))
-            if not self.mirror:
-                log.warning("event=certificate_expiring probe=%s expires=%s", state.id, iso(sample.cert_expiry_ms))
-        elif not warning and warned is not None:
+        replaced = warned is not None and sample.cert_expiry_ms is not None and warned[0] != sample.cert_expiry_ms
+        if warned is not None and (not warning or replaced):
             expiry, since = warned
             del self.cert_warned[state.id]
             self._emit(events.certificate(state.id, state.region, expiry, False, now_ms,
-                                                  f"now valid until {iso(sample.cert_expiry_ms)}", since))
+                                          f"now valid until {iso(sample.cert_expiry_ms)}", since))
+        if warning and sample.cert_expiry_ms is not None and state.id not in self.cert_warned:
+            self.cert_warned[state.id] = (sample.cert_expiry_ms, sample.ts_ms)
+            self._emit(events.certificate(state.id, state.region, sample.cert_expiry_ms, True, now_ms, warning,
+                                          sample.ts_ms))
+            if not self.mirror:
+                log.warning("event=certificate_expiring probe=%s expires=%s", state.id, iso(sample.cert_expiry_ms))
 
     def _outage_events(self, region, after: str, now_ms: int) -> None:
         """outage.opened when a region turns down (once per outage, also across unknown spells and
