@@ -208,6 +208,14 @@ async def test_a_healthy_month_reads_right(tmp_path, capsys):
         assert re.fullmatch(r"\d{2}\.\d{4} %", region["availability"]), region
         section = re.search(rf'data-region="{name}".*?</section>', dom, re.S).group(0)
         assert "–" not in re.findall(r'data-kind="(?:sla|raw)"[^>]*>([^<]*)<', section)[:3]  # 24 h, 7 d, 30 d shown
+    # us-east's 70 counted minutes are past its 44.7-minute budget: missed, whatever October's last
+    # hours bring; eu-west's 25 are not. Staging, not production, has no budget to show.
+    def verdict(name: str) -> str:
+        section = re.search(rf'data-region="{name}".*?</section>', dom, re.S).group(0)
+        return text(re.search(r'<small class="verdict">(.*?)</small>', section, re.S).group(1))
+    assert verdict("us-east") == "target missed: a service credit is owed" and verdict("eu-west") == ""
+    staging = re.search(r'data-region="staging".*?</section>', dom, re.S).group(0)
+    assert re.search(r'<b class="budget">–</b><small>no SLA budget: non-production</small>', staging)
 
 
 def run_page(port: int) -> str:

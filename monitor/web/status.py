@@ -47,6 +47,7 @@ def status_json(figures: LiveFigures, cfg: Config, now_ms: int) -> dict:
                                for o in figures.history.outages.get(region.name, [])],
             "environment": region.environment,
             "state": _state(mtd, outage, current.generated_ms if current is not None else None),
+            "verdict": _verdict(region.environment, mtd),
             "outage": outage,
             "components": [
                 {"component": c.name, "critical": c.critical,
@@ -137,6 +138,14 @@ def probe_json(p, now_ms: int, confirm: int) -> dict:
                 "ts": iso(last.ts_ms), "ok": last.ok, "latency_ms": last.latency_ms, "error": last.error,
                 "cause": last.cause, "warning": (last.detail or {}).get("warning")},
             "consecutive_failures": p.consecutive_failures}
+
+
+def _verdict(environment: str, mtd: RegionResult | None) -> str:
+    """The month's outcome in words where it is already certain: a production region whose downtime so
+    far exceeds the budget has missed its target, whatever the rest of the month brings (SLA §7)."""
+    if environment == "production" and mtd is not None and mtd.figures.met is False:
+        return "target missed: a service credit is owed"
+    return ""
 
 
 def _state(mtd: RegionResult | None, outage: dict | None, at_ms: int | None) -> str:

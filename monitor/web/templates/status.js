@@ -71,8 +71,10 @@
     section.querySelector("b.availability").textContent =
       m.availability_percent !== null && m.availability_trusted ? fixed(m.availability_percent, 4) + " %" : "–";
     section.querySelector("b.coverage").textContent = m.coverage_percent === null ? "–" : fixed(m.coverage_percent, 1) + " %";
-    section.querySelector("b.budget").textContent = m.error_budget_remaining_minutes === null ? "–" :
+    section.querySelector("b.budget").textContent =
+      r.environment !== "production" || m.error_budget_remaining_minutes === null ? "–" :
       fixed(m.error_budget_remaining_minutes, 1) + " of " + fixed(m.error_budget_minutes, 1) + " min";
+    section.querySelector("small.verdict").textContent = r.verdict;
     section.querySelector("b.downtime").textContent = m.downtime_minutes === null ? "–" : fixed(m.downtime_minutes, 1) + " min";
     var coverage = section.querySelector(".coverage-slot");
     coverage.textContent = "";
