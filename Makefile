@@ -37,7 +37,7 @@ test-dates: $(STAMP)
 # pydantic's plugin; settings in pyproject.toml.
 lint: $(STAMP)
 	$(BIN)/ruff check monitor
-	$(BIN)/mypy monitor
+	$(BIN)/mypy --disallow-untyped-defs monitor
 
 # docs/config.md, docs/cli.md and docs/runbooks.md from the code (a test fails when they are stale).
 docs: $(STAMP)

@@ -5,7 +5,7 @@ import collections
 import datetime as dt
 import itertools
 import json
-from typing import NamedTuple, Sequence
+from typing import Iterable, NamedTuple, Sequence
 from zoneinfo import ZoneInfo
 
 from .errors import InputError
@@ -220,7 +220,7 @@ def rolling_uptime(before: RegionIntervals | None, month: RegionResult, month_st
     def before_month(intervals: Intervals) -> Intervals:
         return [(a, min(b, month_start_ms)) for a, b in intervals if a < month_start_ms]
 
-    def in_month(intervals) -> Intervals:
+    def in_month(intervals: Iterable[tuple[int, int]]) -> Intervals:
         return [(max(a, month_start_ms), b) for a, b in intervals if b > month_start_ms]
 
     earliest = now_ms - max(span for _, span in UPTIME_WINDOWS)

@@ -6,10 +6,11 @@ import contextlib
 import logging
 import resource
 import signal
+from typing import Iterator
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from . import sdnotify
@@ -243,7 +244,7 @@ class _MonitorCollector(Collector):
     def __init__(self, daemon: Daemon):
         self.daemon = daemon
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         daemon, status = self.daemon, self.daemon.probe_status
         pending = GaugeMetricFamily("monitor_store_pending_samples", "Samples not yet in the store")
         pending.add_metric([], status.pending if status is not None else 0)

@@ -124,7 +124,7 @@ def _context(args: argparse.Namespace) -> Context:
                    by=args.by or os.environ.get("USER") or getpass.getuser(), clock=SYSTEM)
 
 
-def cmd_check_config(ctx: Context, args) -> int:
+def cmd_check_config(ctx: Context, args: argparse.Namespace) -> int:
     probes = list(ctx.cfg.all_probes())
     regions = ctx.cfg.regions
     health = ctx.cfg.vantage_health
@@ -150,7 +150,7 @@ def cmd_check_config(ctx: Context, args) -> int:
     return 0
 
 
-def cmd_import(ctx: Context, args) -> int:
+def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
     if args.from_prometheus is not None:
         return cmd_import_prometheus(ctx, args)
     if args.file is None:
@@ -176,7 +176,7 @@ def cmd_import(ctx: Context, args) -> int:
     return 0
 
 
-def cmd_import_prometheus(ctx: Context, args) -> int:
+def cmd_import_prometheus(ctx: Context, args: argparse.Namespace) -> int:
     from .sources.backfill import backfill
 
     url = args.from_prometheus or ctx.cfg.source.prometheus.url
@@ -217,7 +217,7 @@ def cmd_import_prometheus(ctx: Context, args) -> int:
     return 0
 
 
-def cmd_prune(ctx: Context, args) -> int:
+def cmd_prune(ctx: Context, args: argparse.Namespace) -> int:
     days = ctx.cfg.storage.sample_retention_days
     if days is None:
         print("storage.sample_retention_days is null: raw samples are kept for ever; nothing pruned")
@@ -231,7 +231,7 @@ def cmd_prune(ctx: Context, args) -> int:
     return 0
 
 
-def cmd_report(ctx: Context, args) -> int:
+def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
     if args.first is None:
         if args.last is not None:
             raise InputError("--to goes with --from (a range of months); for one month use --month")
@@ -246,7 +246,7 @@ def cmd_report(ctx: Context, args) -> int:
     return 0
 
 
-def cmd_claim(ctx: Context, args) -> int:
+def cmd_claim(ctx: Context, args: argparse.Namespace) -> int:
     view = claim_for(ctx, args.month, args.region, args.force)
     if args.format == "markdown":
         document: str | bytes = claim_markdown(view)
@@ -259,7 +259,7 @@ def cmd_claim(ctx: Context, args) -> int:
     return 0
 
 
-def cmd_outages(ctx: Context, args) -> int:
+def cmd_outages(ctx: Context, args: argparse.Namespace) -> int:
     rows = outage_summary_rows(report_for(ctx, args.month, args.region))
     emit_rows(rows, args.format, ["region", "start", "end", "minutes", "counted_minutes", "open"],
               extra=exclusion_reasons,
@@ -272,7 +272,7 @@ def _valid_listen(text: str) -> bool:
     return bool(host) and port.isdigit() and int(port) <= 65535 and not any(c.isspace() for c in host)
 
 
-def cmd_run(ctx: Context, args) -> int:
+def cmd_run(ctx: Context, args: argparse.Namespace) -> int:
     import asyncio
 
     from . import logs

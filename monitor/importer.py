@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, NoReturn
 
 import orjson
 
@@ -170,11 +170,11 @@ class Writer:
             self.store.refold(probe_id, vantage_id, lo, hi, stale)
 
 
-def _missing(where: str, key: str):
+def _missing(where: str, key: str) -> NoReturn:
     raise InputError(f"{where}: {key} is missing (each line needs ts, probe and ok)")
 
 
-def _known(names) -> str:
+def _known(names: Iterable[str]) -> str:
     names = sorted(names)
     shown = ", ".join(names[:8]) + (f", … ({len(names)} in all)" if len(names) > 8 else "")
     return f"known: {shown}" if names else "none configured"

@@ -141,7 +141,7 @@ def to_ics(rows: Iterable[dict], host: str = "sla-monitor") -> bytes:
     return calendar.to_ical()
 
 
-def _instant(event, name: str, where: str, required: bool = True) -> int | None:
+def _instant(event: icalendar.cal.Component, name: str, where: str, required: bool = True) -> int | None:
     """A DATE-TIME property as UTC ms: a date without a time, or a floating time, is refused."""
     prop = event.get(name)
     if prop is None:
@@ -161,7 +161,7 @@ def _instant(event, name: str, where: str, required: bool = True) -> int | None:
     return int(value.timestamp() * 1000)
 
 
-def _region(event, where: str, regions: Sequence[str], region_property: str) -> str | None:
+def _region(event: icalendar.cal.Component, where: str, regions: Sequence[str], region_property: str) -> str | None:
     value = event.get(region_property)
     if value is not None:
         name = str(value).strip()
@@ -180,7 +180,7 @@ def _region(event, where: str, regions: Sequence[str], region_property: str) -> 
     return name
 
 
-def _as_list(value) -> list:
+def _as_list(value: object) -> list:
     return [] if value is None else value if isinstance(value, list) else [value]
 
 
@@ -217,7 +217,7 @@ def parse_ics(data: bytes, source: str, regions: Sequence[str], region_property:
     return events
 
 
-def _window(event, where: str, regions: Sequence[str], region_property: str,
+def _window(event: icalendar.cal.Component, where: str, regions: Sequence[str], region_property: str,
             max_window_ms: int | None) -> MaintenanceWindow:
     """The window an event that is not cancelled describes."""
     start, end = _instant(event, "DTSTART", where), _instant(event, "DTEND", where)

@@ -12,10 +12,11 @@ import datetime as dt
 import logging
 from typing import Awaitable, Callable
 
-from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from .config.probes import Probe
 from .probes import ProbeContext, Sample, run_probe
 from .probes.base import REQUEST_SENT
 
@@ -33,9 +34,9 @@ def spread_offsets(probes: list, now_ms: int) -> dict[str, int]:
 
 
 class ProbeScheduler:
-    def __init__(self, probes: list, ctx: ProbeContext, vantage: str, on_sample: Callable[[Sample], None],
+    def __init__(self, probes: list[Probe], ctx: ProbeContext, vantage: str, on_sample: Callable[[Sample], None],
                  on_drift: Callable[[float], None],
-                 review: Callable[[object, Sample], Awaitable[Sample]] | None = None):
+                 review: Callable[[Probe, Sample], Awaitable[Sample]] | None = None):
         self.probes = probes
         self.ctx = ctx
         self.vantage = vantage
@@ -48,7 +49,7 @@ class ProbeScheduler:
         self.skipped = {"missed": 0, "still_running": 0}  # runs APScheduler did not start on time
         self.scheduler.add_listener(self._skip, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
 
-    def _skip(self, event) -> None:
+    def _skip(self, event: JobExecutionEvent) -> None:
         self.skipped["missed" if event.code == EVENT_JOB_MISSED else "still_running"] += 1
 
     def start(self) -> None:
@@ -66,7 +67,7 @@ class ProbeScheduler:
     def running(self) -> bool:
         return self.scheduler.running
 
-    async def _run(self, probe, first_ms: int) -> None:
+    async def _run(self, probe: Probe, first_ms: int) -> None:
         started = self.ctx.clock.now_ms()
         planned = first_ms + round((started - first_ms) / probe.interval) * probe.interval
         # The job's own task runs the probe (one task per run, no wrapper). ``stop`` waits for the tasks in

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from aiohttp import web
 
@@ -81,7 +82,7 @@ class Fleet:
         site: web.TCPSite | None = first  # None while the target refuses connections
         self.runners.append(runner)
 
-        async def follow_mode():
+        async def follow_mode() -> None:
             nonlocal site
             while True:
                 if target.mode == "refuse" and site is not None:
@@ -96,13 +97,13 @@ class Fleet:
 
     async def _tcp(self, target: Target) -> None:
         """TCP targets are up by listening and down by not listening (connection refused)."""
-        async def handler(reader, writer):
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             target.hits += 1
             if target.mode == "hang":
                 await asyncio.sleep(3600)
             writer.close()
 
-        async def follow_mode():
+        async def follow_mode() -> None:
             while True:
                 listening = target.name in self.servers
                 if target.is_down() and listening:
@@ -233,7 +234,7 @@ DEMO_SCRIPT = [
 CYCLE_MINUTES = 15.0
 
 
-async def run_script(fleet: Fleet, script=DEMO_SCRIPT, cycle_minutes: float = CYCLE_MINUTES,
+async def run_script(fleet: Fleet, script: Sequence[tuple[float, str, str]] = DEMO_SCRIPT, cycle_minutes: float = CYCLE_MINUTES,
                      minute_s: float = 60.0) -> None:
     """Apply the script's modes at their offsets, cycle after cycle, until cancelled."""
     while True:

@@ -38,7 +38,7 @@ class Context:
             raise InputError(f"--component {name!r} is not a component of {region} (known: {', '.join(names)})")
 
 
-def _cell(value):
+def _cell(value: object) -> object:
     """A table cell: minutes and other fractional figures to two places, as the reports print them (the
     JSON keeps them whole)."""
     return f"{value:.2f}" if isinstance(value, float) else value

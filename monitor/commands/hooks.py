@@ -2,10 +2,12 @@
 listen` (a local receiver, ``listen.py``)."""
 from __future__ import annotations
 
+import argparse
 from urllib.parse import urlsplit
 
 from ..errors import InputError
 from ..hooks import events
+from ..hooks.transport import Result
 from ..sla.calendar import iso
 from ..storage import opened
 from . import listen
@@ -13,7 +15,7 @@ from .common import Context, emit_rows
 from .parsing import command, group, rows_format, whole_number
 
 
-def add_parsers(sub) -> None:
+def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Register ``hooks list`` and ``hooks test``."""
     hooks = group(sub, "hooks", "alert hooks: the outbox of events and their deliveries, test sends",
                   "sla-monitor hooks list", "sla-monitor hooks test ops-slack")
@@ -26,7 +28,7 @@ def add_parsers(sub) -> None:
                                  "sla-monitor hooks listen --listen 127.0.0.1:9099"))
 
 
-def hooks_list(ctx: Context, args) -> int:
+def hooks_list(ctx: Context, args: argparse.Namespace) -> int:
     with opened(ctx.db_path, create=False) as store:
         rows = store.event_log(args.limit)
     for row in rows:
@@ -37,7 +39,7 @@ def hooks_list(ctx: Context, args) -> int:
     return 0
 
 
-def hooks_test(ctx: Context, args) -> int:
+def hooks_test(ctx: Context, args: argparse.Namespace) -> int:
     # aiohttp only here: every other command starts without it (it costs ~0.2 s of imports).
     import asyncio
 
@@ -57,7 +59,7 @@ def hooks_test(ctx: Context, args) -> int:
     closing = events.trial_event(now, ctx.by, resolved=True) if dest.type in STATEFUL else None
     module = DESTINATIONS[dest.type]
 
-    async def send():
+    async def send() -> Result:
         async with aiohttp.ClientSession() as session:
             result = await module.send(session, dest, *module.build_payload(event, dest, now))
             if result.ok and closing is not None:

@@ -10,7 +10,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 import yaml
 
@@ -24,6 +24,8 @@ from .common import DEFAULT_CONFIG
 from .parsing import command
 from .reporting import write_output
 from .style import paint
+
+T = TypeVar("T")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -74,7 +76,7 @@ class Answers:
     alerts: tuple[str, str] | None = None  # (kind, URL or "") of the one destination
 
 
-def cmd_init(args) -> int:
+def cmd_init(args: argparse.Namespace) -> int:
     """Write the config (or list the catalogue)."""
     if args.catalogue:
         for entry in CATALOGUE.values():
@@ -123,7 +125,7 @@ def _check_output(text: str, force: bool) -> str:
     return text
 
 
-def from_flags(args) -> Answers:
+def from_flags(args: argparse.Namespace) -> Answers:
     """The answers the flags give, each checked (InputError names the flag, the value and a fix)."""
     answers = Answers(service=(args.service or "").strip())
     if args.timezone:
@@ -243,7 +245,7 @@ def _new_region(spec: str, regions: dict[str, str]) -> tuple[str, str]:
     return name, url
 
 
-def _retry(ask: Callable[[str], str], prompt: str, parse: Callable[[str], object]):
+def _retry(ask: Callable[[str], str], prompt: str, parse: Callable[[str], T]) -> T:
     while True:
         try:
             return parse(ask(prompt).strip())
@@ -313,7 +315,7 @@ def check_currency(text: str, where: str) -> str:
         raise InputError(f"{where} {text!r}: must be an ISO 4217 code in capitals (e.g. EUR, USD)") from None
 
 
-def _flow(value) -> str:
+def _flow(value: object) -> str:
     """``value`` as one line of YAML (a bare scalar's dump ends with a document end marker: dropped)."""
     text = yaml.safe_dump(value, default_flow_style=True, width=10_000, sort_keys=False).strip()
     return text.removesuffix("...").strip()

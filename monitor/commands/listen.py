@@ -4,12 +4,13 @@ posts (a `webhook` destination), with the path it came to (``/pager``, ``/chat``
 and answers 200. It checks nothing and keeps nothing: a tool for a first try on one's own machine."""
 from __future__ import annotations
 
+import argparse
 import json
 
 from ..errors import InputError
 
 
-def add_arguments(p) -> None:
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--listen", default="127.0.0.1:9099", metavar="HOST:PORT",
                    help="where to listen (default 127.0.0.1:9099)")
 
@@ -33,7 +34,7 @@ def lines(path: str, body: object) -> list[str]:
     return [f"{path} {len(json.dumps(body))} bytes of JSON"]
 
 
-def cmd_listen(args) -> int:
+def cmd_listen(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C, printing what arrives."""
     from aiohttp import web  # only here: other commands start without aiohttp
 

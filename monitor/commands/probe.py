@@ -8,6 +8,7 @@ import sys
 
 from tabulate import tabulate
 
+from ..config.probes import Probe
 from ..errors import InputError
 from ..probes.base import ProbeContext
 from ..probes.runner import run_probe
@@ -34,7 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     rows_format(p)
 
 
-def cmd_probe(ctx: Context, args) -> int:
+def cmd_probe(ctx: Context, args: argparse.Namespace) -> int:
     """Run the chosen probes (once, or round after round) and print a table or JSON."""
     from ..config.types import parse_duration_ms
 
@@ -56,11 +57,11 @@ def cmd_probe(ctx: Context, args) -> int:
         return 130
 
 
-async def _rounds(ctx: Context, chosen, once: bool, pause_s: float, fmt: str) -> int:
+async def _rounds(ctx: Context, chosen: list[tuple[Probe, str, str]], once: bool, pause_s: float, fmt: str) -> int:
     probe_ctx = ProbeContext(ctx.clock, user_agent=f"sla-monitor (vantage {ctx.cfg.vantage})")
     limit = asyncio.Semaphore(MAX_AT_ONCE)
 
-    async def one(probe) -> Sample:
+    async def one(probe: Probe) -> Sample:
         async with limit:
             return await run_probe(probe, probe_ctx, ctx.cfg.vantage)
     try:

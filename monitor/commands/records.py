@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..errors import InputError, parse_instant, span
+from ..maintenance_ics import CalendarEvent, ImportPlan
 from ..reports.serialize import incident_rows
 from ..sla.calendar import iso, month_of
 from ..sla.exclusions import THIRD_PARTY_PREFIX, assess_maintenance
@@ -91,7 +92,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--severity", required=True, choices=SEVERITIES)
 
 
-def maintenance_add(ctx: Context, args) -> int:
+def maintenance_add(ctx: Context, args: argparse.Namespace) -> int:
     if args.region:
         ctx.check_region(args.region)
     start_ms, end_ms = span(args.start, args.end, args.long, ctx.cfg.storage.max_window_days)
@@ -113,7 +114,7 @@ def _verdict(window: MaintenanceWindow, ctx: Context) -> str:
     return ("excluded" if reason else "NOT excluded") + (f" ({', '.join(flags)})" if flags else "")
 
 
-def maintenance_list(ctx: Context, args) -> int:
+def maintenance_list(ctx: Context, args: argparse.Namespace) -> int:
     with opened(ctx.db_path, create=False) as store:
         rows = store.maintenance_rows()
     out = [{**window_json(r, ctx.fleet.policy), "region": r["region"] or "(all)",
@@ -123,14 +124,14 @@ def maintenance_list(ctx: Context, args) -> int:
     return 0
 
 
-def maintenance_cancel(ctx: Context, args) -> int:
+def maintenance_cancel(ctx: Context, args: argparse.Namespace) -> int:
     with opened(ctx.db_path, create=False) as store:
         store.cancel_maintenance(args.id, ctx.by, ctx.now_ms)
     print(f"maintenance {args.id} cancelled: it excludes nothing now")
     return 0
 
 
-def maintenance_import(ctx: Context, args) -> int:
+def maintenance_import(ctx: Context, args: argparse.Namespace) -> int:
     from ..maintenance_ics import parse_ics, plan_import
 
     try:
@@ -143,7 +144,7 @@ def maintenance_import(ctx: Context, args) -> int:
     with opened(ctx.db_path) as store, store.atomic():  # every change, or none
         plan = plan_import(events, store.maintenance_rows())
 
-        def add(event, window) -> tuple[int, str]:
+        def add(event: CalendarEvent, window: MaintenanceWindow) -> tuple[int, str]:
             """Store ``window`` from ``event``: its id, and whether it excludes in words."""
             new_id = store.add_maintenance(region=window.region, start_ms=window.start_ms, end_ms=window.end_ms,
                                            kind=window.kind, announced_at_ms=window.announced_at_ms,
@@ -165,12 +166,12 @@ def maintenance_import(ctx: Context, args) -> int:
     return 0
 
 
-def _import_summary(plan) -> str:
+def _import_summary(plan: ImportPlan) -> str:
     others = ((len(plan.replace), "changed"), (len(plan.cancel), "cancelled"), (plan.unchanged, "already recorded"))
     return ", ".join([f"{len(plan.add)} windows recorded"] + [f"{n} {what}" for n, what in others if n])
 
 
-def maintenance_export(ctx: Context, args) -> int:
+def maintenance_export(ctx: Context, args: argparse.Namespace) -> int:
     from ..maintenance_ics import calendar_rows, to_ics
 
     if args.region:
@@ -197,7 +198,7 @@ def _check_cause(ctx: Context, cause: str) -> None:
                      f"third_party:<name> or counted (to dispute an automatic third-party exclusion)")
 
 
-def exclusion_add(ctx: Context, args) -> int:
+def exclusion_add(ctx: Context, args: argparse.Namespace) -> int:
     if args.region:
         ctx.check_region(args.region)
     start_ms, end_ms = span(args.start, args.end, args.long, ctx.cfg.storage.max_window_days)
@@ -211,7 +212,7 @@ def exclusion_add(ctx: Context, args) -> int:
     return 0
 
 
-def exclusion_list(ctx: Context, args) -> int:
+def exclusion_list(ctx: Context, args: argparse.Namespace) -> int:
     with opened(ctx.db_path, create=False) as store:
         rows = [{"id": r["id"], "region": r["region"] or "(all)", "start": iso(r["start_ms"]), "end": iso(r["end_ms"]),
                  "cause": r["cause"], "note": r["note"], "created_by": r["created_by"]}
@@ -220,7 +221,7 @@ def exclusion_list(ctx: Context, args) -> int:
     return 0
 
 
-def incident_add(ctx: Context, args) -> int:
+def incident_add(ctx: Context, args: argparse.Namespace) -> int:
     ctx.check_region(args.region)
     if args.component:
         ctx.check_component(args.region, args.component)
@@ -236,7 +237,7 @@ def incident_add(ctx: Context, args) -> int:
     return 0
 
 
-def incident_list(ctx: Context, args) -> int:
+def incident_list(ctx: Context, args: argparse.Namespace) -> int:
     rows = incident_rows(report_for(ctx, args.month, None))
     emit_rows(rows, args.format, ["id", "region", "severity", "opened", "resolved", "resolution_minutes",
                                   "excluded_minutes", "met", "counts"])
@@ -264,7 +265,7 @@ def _existing_incident(ctx: Context, incident_id: str) -> Incident | None:
     return found
 
 
-def incident_resolve(ctx: Context, args) -> int:
+def incident_resolve(ctx: Context, args: argparse.Namespace) -> int:
     at = parse_instant(args.at, "--at")
     incident = _existing_incident(ctx, args.id)
     if incident is not None and at <= incident.opened_ms:
@@ -275,7 +276,7 @@ def incident_resolve(ctx: Context, args) -> int:
     return 0
 
 
-def incident_classify(ctx: Context, args) -> int:
+def incident_classify(ctx: Context, args: argparse.Namespace) -> int:
     _existing_incident(ctx, args.id)
     with opened(ctx.db_path, create=False) as store:
         store.resolve_incident(args.id, severity=args.severity, by=ctx.by, now_ms=ctx.now_ms)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Iterable
 
 from ..sla.model import (
     AvailabilityTier,
@@ -13,6 +14,7 @@ from ..sla.model import (
     ThirdPartySpec,
 )
 from .models import Config
+from .probes import Probe
 
 
 def policy_of(cfg: Config) -> Policy:
@@ -36,7 +38,7 @@ def policy_of(cfg: Config) -> Policy:
     )
 
 
-def _probe_specs(probes, factor: int) -> tuple[ProbeSpec, ...]:
+def _probe_specs(probes: Iterable[Probe], factor: int) -> tuple[ProbeSpec, ...]:
     return tuple(ProbeSpec(p.id, p.stale_after or factor * p.interval) for p in probes)
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from ..event import EVENT_TYPES
 from .destinations import DESTINATION_MODELS, DESTINATION_TYPES
 from .models import Config
-from .probes import PROBE_KINDS, PROBE_MODELS
+from .probes import PROBE_KINDS, PROBE_MODELS, Probe
 
 # Models chosen by a tag (a probe's kind, a destination's type): pydantic puts the tag in error paths.
 TAGGED_MODELS = {**PROBE_MODELS, **DESTINATION_MODELS}
@@ -34,7 +34,7 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]  # chosen at import
     """The safe loader, refusing a mapping with the same key twice (YAML would keep the last one
     silently: a whole region could vanish)."""
 
-    def construct_mapping(self, node, deep=False):
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         first: dict = {}
         for key_node, _ in node.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.value != "<<":
@@ -46,13 +46,13 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]  # chosen at import
         return super().construct_mapping(node, deep)
 
 
-def _children(node) -> list:
+def _children(node: yaml.Node) -> list:
     if isinstance(node, yaml.SequenceNode):
         return node.value
     return [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) else []
 
 
-def _written_values(root) -> int:
+def _written_values(root: yaml.Node) -> int:
     """How many values the document writes out: each node once, aliases not expanded."""
     seen, todo = set(), [root]
     while todo:
@@ -63,7 +63,7 @@ def _written_values(root) -> int:
     return len(seen)
 
 
-def _expanded_values(node, seen: dict, budget: int) -> int:
+def _expanded_values(node: yaml.Node, seen: dict, budget: int) -> int:
     """How many values the node stands for once its aliases are expanded (stops past ``budget``;
     a node that contains itself counts as over it)."""
     key = id(node)
@@ -81,7 +81,7 @@ def _expanded_values(node, seen: dict, budget: int) -> int:
     return count
 
 
-def _load_yaml(text: str):
+def _load_yaml(text: str) -> Any:
     """The document as Python values: duplicate keys refused, alias expansion within MAX_VALUES."""
     loader = _Loader(text)
     try:
@@ -120,7 +120,7 @@ class _Source:
         self.path, self.text = path, text
 
     @functools.cached_property
-    def root(self):
+    def root(self) -> yaml.Node | None:
         # Composed only when an error needs its line: a valid config never pays for the node tree.
         try:
             return yaml.compose(self.text, Loader=_Loader)
@@ -299,7 +299,7 @@ def _probes_with_locs(cfg: Config) -> Iterator[tuple[Loc, Any]]:
         yield ("vantage_health", "probes", k), probe
 
 
-def _probe_checks(loc: Loc, probe) -> Iterator[tuple[Loc, str]]:
+def _probe_checks(loc: Loc, probe: Probe) -> Iterator[tuple[Loc, str]]:
     """Settings that would silently do nothing."""
     if probe.timeout > probe.interval:
         yield loc + ("timeout",), (f"{probe.timeout} ms is longer than interval {probe.interval} ms: runs would "

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Iterator, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
@@ -321,7 +321,7 @@ class Config(_Strict):
         """The unset ``${VAR}``s for which a command that sends nothing left the hooks section out."""
         return self._unchecked_hooks
 
-    def all_probes(self):
+    def all_probes(self) -> Iterator[tuple[Probe, str | None, str]]:
         """Every probe with the region/component or third party it belongs to."""
         for region in self.regions:
             for component in region.components:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import types
 import typing
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
@@ -83,7 +83,7 @@ def type_text(annotation: Any, metadata: list[Any] = ()) -> str:  # type: ignore
         annotation, getattr(annotation, "__name__", str(annotation)))
 
 
-def _flat(metadata) -> Iterator[Any]:
+def _flat(metadata: Iterable[Any]) -> Iterator[Any]:
     for meta in metadata:
         yield meta
         yield from getattr(meta, "metadata", ())

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
@@ -56,7 +56,7 @@ def check_currency(code: str) -> str:
 Currency = Annotated[str, AfterValidator(check_currency)]
 
 
-def linear_regex(pattern: str, ignore_case: bool = False):
+def linear_regex(pattern: str, ignore_case: bool = False) -> Any:
     """``pattern`` compiled by RE2, whose matching time is linear in the text: a target's body can never
     stall the event loop however the pattern is written (``(a+)+$`` included). ValueError for syntax
     RE2 does not have (backreferences, look-arounds)."""

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import platform
 from fractions import Fraction
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator, Sequence
 
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from .. import __version__
@@ -52,7 +52,7 @@ def _label_value(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
-def label_set(names, values) -> str:
+def label_set(names: Sequence[str], values: Sequence[str]) -> str:
     """``{k="v",…}`` with values escaped as the text exposition format requires."""
     return "{" + ",".join(f'{k}="{_label_value(v)}"' for k, v in zip(names, values, strict=True)) + "}"
 
@@ -109,7 +109,7 @@ class GaugeText:
             text = self.cache[key] = label_set(names, values)
         return text
 
-    def render(self, families) -> str:
+    def render(self, families: Iterable[Metric]) -> str:
         out = []
         for family in families:
             out += header(family.name, family.documentation, family.type)
@@ -132,7 +132,7 @@ class SlaCollector(Collector):
         self._sla_text: str | None = None
         self._sla_of: tuple = (None, None)  # the results it was rendered from
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         now = self.clock.now_ms()
         yield from self._info()
         yield from self._regions(now)
@@ -154,7 +154,7 @@ class SlaCollector(Collector):
         info.add_metric([__version__, platform.python_version()], 1)
         return info
 
-    def _info(self):
+    def _info(self) -> Iterator[Metric]:
         """What the rules join on: a region's environment and plan, a component's criticality, where
         the runbooks are. Non-production regions and non-critical components never page."""
         cfg = self.tracker.cfg
@@ -175,7 +175,7 @@ class SlaCollector(Collector):
         runbooks.add_metric([self.runbook_url], 1)
         yield from (region, component, target, posted, runbooks)
 
-    def _regions(self, now: int):
+    def _regions(self, now: int) -> Iterator[Metric]:
         up = _gauge("sla_region_up", "1 if the region is up now, 0 if down (after confirm_failures)", ["region"])
         maintenance = _gauge("sla_maintenance_active", "1 while a maintenance window covers the region", ["region"])
         for region in self.tracker.cfg.regions:
@@ -185,7 +185,7 @@ class SlaCollector(Collector):
             maintenance.add_metric([region.name], 1 if self.figures.active_maintenance(region.name, now) else 0)
         yield from (up, maintenance)
 
-    def _sla(self):
+    def _sla(self) -> Iterator[Metric]:
         availability = _gauge("sla_availability_ratio", "The month's availability under the SLA's rules (0–1), over "
                               "the whole month also while it is in progress; absent where nothing was observed",
                               ["region", "window"])
@@ -231,8 +231,9 @@ class SlaCollector(Collector):
                     counting, excluded_now, credit, component)
 
     @staticmethod
-    def _month_to_date(r: RegionResult, budget, remaining, remaining_ratio, open_outage, credit, counting,
-                       excluded_now) -> None:
+    def _month_to_date(r: RegionResult, budget: GaugeMetricFamily, remaining: GaugeMetricFamily,
+                       remaining_ratio: GaugeMetricFamily, open_outage: GaugeMetricFamily, credit: GaugeMetricFamily,
+                       counting: GaugeMetricFamily, excluded_now: GaugeMetricFamily) -> None:
         name = [r.region]
         f = r.figures
         budget.add_metric(name, float(f.budget_ms / 1000))

@@ -18,6 +18,8 @@ import json
 
 import aiohttp
 
+from ..config.destinations import AlertmanagerDestination
+from ..config.models import HooksConfig
 from ..event import Event
 from ..sla.calendar import iso
 from . import events
@@ -45,7 +47,7 @@ ONE_OFF_SEVERITY_CAP = "warning"  # a fact with no end (budget, breach) is never
 ENDS_AHEAD = 4  # endsAt this many resend intervals ahead, as Prometheus does
 
 
-def posts_outages(hooks_cfg, region: str) -> bool:
+def posts_outages(hooks_cfg: HooksConfig, region: str) -> bool:
     """Whether an alertmanager destination receives this region's outage alerts (the page, and the
     notice before it): the rules' copies of them then stay silent (``sla_outage_alerts_posted``)."""
     posted = events.outage_counted(region, 0, 0, 15)  # what matters to the routes: type, region, severity
@@ -99,17 +101,17 @@ def alert(event: Event, now_ms: int, resend_ms: int, name: str | None = None) ->
             "endsAt": iso(ends)}
 
 
-def build_payload(event: Event, dest, now_ms: int) -> tuple[bytes, dict]:
+def build_payload(event: Event, dest: AlertmanagerDestination, now_ms: int) -> tuple[bytes, dict]:
     return json.dumps(alerts(event, now_ms, dest.resend_interval), separators=(",", ":")).encode(), dict(dest.headers)
 
 
-def build_resend(conditions: list[Event], dest, now_ms: int) -> bytes:
+def build_resend(conditions: list[Event], dest: AlertmanagerDestination, now_ms: int) -> bytes:
     """Every condition that still holds, in one post."""
     return json.dumps([a for e in conditions for a in alerts(e, now_ms, dest.resend_interval)],
                       separators=(",", ":")).encode()
 
 
-async def send(session: aiohttp.ClientSession, dest, body: bytes, headers: dict) -> Result:
+async def send(session: aiohttp.ClientSession, dest: AlertmanagerDestination, body: bytes, headers: dict) -> Result:
     url = dest.url.rstrip("/")
     return await post(session, url if url.endswith("/api/v2/alerts") else f"{url}/api/v2/alerts", body, headers,
                       dest.timeout)

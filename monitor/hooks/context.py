@@ -4,7 +4,7 @@ budget left, and links to the status page and the runbook. Pure: the daemon pass
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping
+from typing import Callable, Mapping
 
 from ..event import Event
 from ..reports.serialize import minutes
@@ -68,7 +68,7 @@ def _exclusion_now(region: RegionResult) -> str | None:
     return f"{e.reason.replace('_', ' ')}: {e.detail}" if e.detail else e.reason
 
 
-def detail_lines(event: Event, esc=str, code=str) -> list[str]:
+def detail_lines(event: Event, esc: Callable[[str], str] = str, code: Callable[[str], str] = str) -> list[str]:
     """The event's details as lines for a person: the month's figures, the exclusion now, each failing
     probe with its error. ``esc`` escapes text for the destination's markup, ``code`` marks a probe id."""
     data, lines = event.data, []

@@ -7,11 +7,15 @@ import contextlib
 import dataclasses
 import logging
 import random
+from typing import Callable, Protocol
 
 import aiohttp
+from pydantic import BaseModel
 
 from ..clock import Clock
 from ..config.destinations import secrets_of
+from ..config.models import HooksConfig
+from ..event import Event
 from ..redact import safe_error
 from .registry import DESTINATIONS
 
@@ -24,8 +28,22 @@ def backoff_ms(attempts: int, rng: random.Random) -> int:
     return int(min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempts - 1)) * rng.uniform(0.8, 1.2))
 
 
+class Outbox(Protocol):
+    """What the worker needs of the store (the daemon's store thread gives it, asynchronously)."""
+
+    async def due_deliveries(self, now_ms: int) -> dict[str, list[tuple[int, Event, int]]]: ...
+
+    async def mark_delivery(self, seq: int, destination: str, status: str, attempts: int, next_attempt_ms: int,
+                            error: str | None, now_ms: int) -> None: ...
+
+    async def expire_deliveries(self, destination: str, before_ms: int, now_ms: int) -> list[str]: ...
+
+    async def pending_deliveries(self) -> int: ...
+
+
 class Deliverer:
-    def __init__(self, db, hooks_cfg, clock: Clock, on_result=None, rng: random.Random | None = None,
+    def __init__(self, db: Outbox, hooks_cfg: HooksConfig, clock: Clock,
+                 on_result: Callable[[str, str], None] | None = None, rng: random.Random | None = None,
                  poll_ms: int = 1000):
         self.db = db
         self.clock = clock
@@ -73,7 +91,8 @@ class Deliverer:
                 log.error("event=hook_failed destination=%s event_id=%s error=%r", name, event_id,
                           "not delivered within max_age")
 
-    async def _destination(self, session: aiohttp.ClientSession, name: str, items) -> None:
+    async def _destination(self, session: aiohttp.ClientSession, name: str,
+                           items: list[tuple[int, Event, int]]) -> None:
         dest = self.destinations.get(name)
         for seq, event, attempts in items:
             now = self.clock.now_ms()
@@ -118,7 +137,7 @@ class Deliverer:
             self._session = None
 
 
-def destination_secrets(dest) -> list[str]:
+def destination_secrets(dest: BaseModel) -> list[str]:
     """What of a destination's settings must never appear in an error: the settings its model marks
     secret (its URL, a Slack or webhook path often being the secret; its signing secret, its routing
     key, its header values)."""

@@ -3,13 +3,14 @@ threshold, error-budget thresholds, the budget at risk, the SLA breached. Ids ar
 recomputing every refresh records each one once per region and month (also across restarts)."""
 from __future__ import annotations
 
+from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from ..event import Event
 from ..reports.serialize import minutes
 from ..sla.exclusions import assess_maintenance
 from ..sla.incidents import UPDATE_INTERVAL_MS
-from ..sla.model import MINUTE_MS, Policy
+from ..sla.model import MINUTE_MS, MaintenanceWindow, Policy
 from ..sla.result import MonthResult
 from . import events
 
@@ -20,7 +21,8 @@ def counting_outages(result: MonthResult, policy: Policy, now_ms: int) -> list[E
             for region in result.regions for period in region.periods if period.open and period.counting]
 
 
-def from_result(result: MonthResult, policy: Policy, thresholds, at_risk_minutes: int, now_ms: int) -> list[Event]:
+def from_result(result: MonthResult, policy: Policy, thresholds: Iterable[int], at_risk_minutes: int,
+                now_ms: int) -> list[Event]:
     """Events of the month-to-date result: outages counting, budget thresholds crossed, the budget at
     risk from an open outage, the SLA breached."""
     found: list[Event] = counting_outages(result, policy, now_ms)
@@ -48,7 +50,8 @@ def from_result(result: MonthResult, policy: Policy, thresholds, at_risk_minutes
 DAY_MS = 86_400_000
 
 
-def from_maintenance(windows, policy: Policy, now_ms: int, tz: ZoneInfo | None = None) -> list[Event]:
+def from_maintenance(windows: Iterable[MaintenanceWindow], policy: Policy, now_ms: int,
+                     tz: ZoneInfo | None = None) -> list[Event]:
     """maintenance.started while a window is on (warning when it lacked the 48 h notice or runs past
     the 2 h limit), maintenance.ended in the day after it ends."""
     found = []

@@ -3,9 +3,10 @@ the routes that choose their destinations. The model itself is ``monitor/event.p
 from __future__ import annotations
 
 import fnmatch
-from typing import Iterable
+from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
+from ..config.models import RouteConfig
 from ..event import Event
 from ..sla.calendar import iso, local_text
 from ..sla.model import MaintenanceWindow
@@ -127,12 +128,12 @@ def trial_event(now_ms: int, by: str, resolved: bool = False) -> Event:
                  "sla-monitor test event: this destination is reachable", {"by": by})
 
 
-def routed(events: Iterable[Event], routes) -> list[tuple[Event, list[str]]]:
+def routed(events: Iterable[Event], routes: Sequence[RouteConfig]) -> list[tuple[Event, list[str]]]:
     """Each event with the destinations its routes choose (what the outbox records)."""
     return [(event, routes_for(event, routes)) for event in events]
 
 
-def routes_for(event: Event, routes) -> list[str]:
+def routes_for(event: Event, routes: Sequence[RouteConfig]) -> list[str]:
     """The destinations whose routes accept the event (a destination once, in route order)."""
     chosen: list[str] = []
     for route in routes:

@@ -18,6 +18,7 @@ import json
 
 import aiohttp
 
+from ..config.destinations import PagerDutyDestination
 from ..event import Event
 from .transport import Result, post
 
@@ -35,7 +36,7 @@ def _links(event: Event) -> list[dict]:
     return [{"href": href, "text": text} for text, href in links.items()]
 
 
-def build_payload(event: Event, dest, now_ms: int) -> tuple[bytes, dict]:
+def build_payload(event: Event, dest: PagerDutyDestination, now_ms: int) -> tuple[bytes, dict]:
     details = {"event_id": event.id, "type": event.type, **{k: v for k, v in event.data.items() if k != "links"}}
     if event.type in CHANGE_EVENTS:
         body: dict = {"routing_key": dest.routing_key,
@@ -61,7 +62,7 @@ def change_url(url: str) -> str:
     return url.removesuffix("/v2/enqueue") + "/v2/change/enqueue" if url.endswith("/v2/enqueue") else url
 
 
-async def send(session: aiohttp.ClientSession, dest, body: bytes, headers: dict) -> Result:
+async def send(session: aiohttp.ClientSession, dest: PagerDutyDestination, body: bytes, headers: dict) -> Result:
     """POST to the Events or the Change Events endpoint. The shared classification fits PagerDuty's
     answers: 202 accepted, 400 an invalid event (permanent), 429 throttled and 5xx retried."""
     change = b'"dedup_key"' not in body and b'"event_action"' not in body

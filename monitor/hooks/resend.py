@@ -12,6 +12,7 @@ from typing import Callable
 import aiohttp
 
 from ..clock import Clock
+from ..config.models import HooksConfig
 from ..event import Event
 from . import alertmanager
 from .events import routes_for
@@ -20,7 +21,7 @@ log = logging.getLogger("sla_monitor.hooks")
 
 
 class Resender:
-    def __init__(self, hooks_cfg, conditions: Callable[[int], list[Event]], clock: Clock):
+    def __init__(self, hooks_cfg: HooksConfig, conditions: Callable[[int], list[Event]], clock: Clock):
         self.clock = clock
         self.destinations = [d for d in hooks_cfg.destinations if d.type == "alertmanager"]
         self.routes = hooks_cfg.routes

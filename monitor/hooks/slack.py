@@ -6,6 +6,7 @@ from typing import Any
 
 import aiohttp
 
+from ..config.destinations import SlackDestination
 from ..event import Event
 from .context import detail_lines
 from .transport import Result, classify, post
@@ -24,7 +25,7 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def build_payload(event: Event, dest, now_ms: int) -> tuple[bytes, dict]:
+def build_payload(event: Event, dest: SlackDestination, now_ms: int) -> tuple[bytes, dict]:
     headline = cut(f"{ICONS[event.severity]} *{event.type}*: {escape(event.summary)}", SECTION_MAX)
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": headline}}]
     details = detail_lines(event, escape, lambda probe: f"`{probe}`")
@@ -55,5 +56,5 @@ def judge(status: int, text: str, location: str | None = None) -> Result:
     return result
 
 
-async def send(session: aiohttp.ClientSession, dest, body: bytes, headers: dict) -> Result:
+async def send(session: aiohttp.ClientSession, dest: SlackDestination, body: bytes, headers: dict) -> Result:
     return await post(session, dest.url, body, headers, dest.timeout, judge)

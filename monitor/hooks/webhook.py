@@ -9,7 +9,7 @@ import json
 
 import aiohttp
 
-from ..config.destinations import webhook_key
+from ..config.destinations import WebhookDestination, webhook_key
 from ..event import Event
 from .transport import Result, post
 
@@ -26,7 +26,7 @@ def signature(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(hmac.new(webhook_key(secret), signed, hashlib.sha256).digest()).decode()
 
 
-def build_payload(event: Event, dest, now_ms: int) -> tuple[bytes, dict]:
+def build_payload(event: Event, dest: WebhookDestination, now_ms: int) -> tuple[bytes, dict]:
     """The body and signed headers; ``now_ms`` is the send time (verifiers reject old timestamps), so
     each attempt is signed anew."""
     body = json.dumps(event.as_json(), separators=(",", ":"), sort_keys=True).encode()
@@ -38,5 +38,5 @@ def build_payload(event: Event, dest, now_ms: int) -> tuple[bytes, dict]:
     return body, headers
 
 
-async def send(session: aiohttp.ClientSession, dest, body: bytes, headers: dict) -> Result:
+async def send(session: aiohttp.ClientSession, dest: WebhookDestination, body: bytes, headers: dict) -> Result:
     return await post(session, dest.url, body, headers, dest.timeout)

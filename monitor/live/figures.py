@@ -11,7 +11,7 @@ from ..clock import Clock
 from ..sla.calendar import month_bounds, month_of, previous_month
 from ..sla.model import Fleet, MaintenanceWindow
 from ..sla.result import DayBar, MonthResult, RegionResult, WindowUptime
-from ..storage.interface import LatencyBucket
+from ..storage.interface import LatencyBucket, Storage
 from .dbthread import DbThread
 
 log = logging.getLogger("sla_monitor.figures")
@@ -71,7 +71,7 @@ class LiveFigures:
                        for r in current.regions}
         self.current, self.live, self.computed_ms = current, live, now
 
-    def _latencies(self, store, now_ms: int) -> dict[tuple[str, str], list[LatencyBucket]]:
+    def _latencies(self, store: Storage, now_ms: int) -> dict[tuple[str, str], list[LatencyBucket]]:
         return {(region.name, c.name): store.latency_series([p.id for p in c.probes], now_ms - LATENCY_SPAN_MS, now_ms,
                                                               LATENCY_BUCKET_MS)
                 for region in self.fleet.regions for c in region.components}

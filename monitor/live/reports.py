@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 from ..accounting import month_report, resolve_month
 from ..clock import Clock
 from ..sla.calendar import month_of
+from ..sla.model import Fleet
 from ..sla.result import MonthResult
 from .dbthread import DbThread
+from .figures import LiveFigures
 
 MAX_RUNNING, MAX_WAITING, MAX_CACHED = 2, 16, 24
 
@@ -22,7 +24,7 @@ class Busy(Exception):
 
 
 class ReportService:
-    def __init__(self, reader: DbThread, figures, fleet, ttl_ms: int, clock: Clock):
+    def __init__(self, reader: DbThread, figures: LiveFigures, fleet: Fleet, ttl_ms: int, clock: Clock):
         self.reader, self.figures, self.fleet, self.ttl_ms, self.clock = reader, figures, fleet, ttl_ms, clock
         self.cache: dict[tuple[int, int], tuple[int, MonthResult]] = {}
         self.running = asyncio.Semaphore(MAX_RUNNING)

@@ -12,6 +12,7 @@ from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from ..config import Config
+from ..config.models import RegionConfig
 from ..event import Event
 from ..hooks import events
 from ..samples import Sample
@@ -68,7 +69,7 @@ class Tracker:
     # (region or None, component or third party) → its probes: a sample touches only its own group.
     groups: dict[tuple[str | None, str], list[ProbeState]] = field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for probe, region, owner in self.cfg.all_probes():
             state = ProbeState(probe.id, probe.kind, region, owner, self.stale_ms[probe.id])
             self.probes[probe.id] = state
@@ -184,7 +185,7 @@ class Tracker:
             if not self.mirror:
                 log.warning("event=certificate_expiring probe=%s expires=%s", state.id, iso(sample.cert_expiry_ms))
 
-    def _outage_events(self, region, after: str, now_ms: int) -> None:
+    def _outage_events(self, region: RegionConfig, after: str, now_ms: int) -> None:
         """outage.opened when a region turns down (once per outage, also across unknown spells and
         restarts: the id carries the outage's start); outage.resolved when it is up again."""
         name = region.name
@@ -211,7 +212,7 @@ class Tracker:
                 found.setdefault(p.region, []).append({"component": p.owner, "probe": p.id, "error": p.last.error})
         return found
 
-    def _emit(self, event) -> None:
+    def _emit(self, event: Event) -> None:
         if not self.mirror:
             self.events.append(event)
 
@@ -226,18 +227,18 @@ class Tracker:
         """Unknown third parties are not down (they exclude nothing)."""
         return combine([p.state(now_ms, self.confirm) for p in self.groups.get((None, name), ())])
 
-    def compute_region(self, region_cfg, now_ms: int) -> str:
+    def compute_region(self, region_cfg: RegionConfig, now_ms: int) -> str:
         states = {c.name: self.component_state(region_cfg.name, c.name, now_ms) for c in region_cfg.components}
         self.component_states.update({(region_cfg.name, name): state for name, state in states.items()})
         return self._region_of(region_cfg, states.__getitem__)
 
     @staticmethod
-    def _region_of(region_cfg, state_of: Callable[[str], str]) -> str:
+    def _region_of(region_cfg: RegionConfig, state_of: Callable[[str], str]) -> str:
         """A region's state from its critical components' (``state_of`` a component name); up without any."""
         critical = [state_of(c.name) for c in region_cfg.components if c.critical]
         return combine(critical) if critical else UP
 
-    def update_regions(self, now_ms: int, regions=None) -> list[tuple[str, str, str]]:
+    def update_regions(self, now_ms: int, regions: Iterable[RegionConfig] | None = None) -> list[tuple[str, str, str]]:
         """Recompute region states (all, or those given); log and return the transitions."""
         changes = []
         for region in regions if regions is not None else self.cfg.regions:
@@ -245,7 +246,7 @@ class Tracker:
                 changes.append(change)
         return changes
 
-    def _set_region(self, region, after: str, now_ms: int) -> tuple[str, str, str] | None:
+    def _set_region(self, region: RegionConfig, after: str, now_ms: int) -> tuple[str, str, str] | None:
         before = self.region_state.get(region.name, UNKNOWN)
         if after == before:
             return None

@@ -14,9 +14,12 @@ import dataclasses
 import ipaddress
 import logging
 from dataclasses import dataclass
+from typing import Iterable
 from urllib.parse import urlsplit
 
 from ..config.models import VantageHealthConfig
+from ..config.probes import Probe
+from ..event import Event
 from ..hooks import events
 from ..probes import ProbeContext, Sample, run_probe
 from ..probes.faults import LOCAL, RESOLVER
@@ -44,7 +47,7 @@ class Verdict:
 NO_CONTROLS = Verdict(0, True, None, NO_CONTROLS_DETAIL)
 
 
-def uses_system_resolver(probe) -> bool:
+def uses_system_resolver(probe: Probe) -> bool:
     """Whether the probe looks its host name up through this host's resolver."""
     if probe.kind == "dns":
         return probe.server is None
@@ -72,7 +75,7 @@ class VantageHealth:
         self._round: asyncio.Task | None = None
         self._resolver_probes = {p.id for p in cfg.probes if uses_system_resolver(p)}
 
-    def restore(self, conditions) -> None:
+    def restore(self, conditions: Iterable[Event]) -> None:
         """This vantage's degraded spell still open in the outbox before a restart (``conditions``):
         degraded since its start until the first round says otherwise, so a recovery is announced
         under the spell's key and a spell still going on is not announced again."""
@@ -91,7 +94,7 @@ class VantageHealth:
         return VantageStatus(self.vantage, self.healthy, self.degraded_since_ms,
                              self.last.detail if self.last is not None else None)
 
-    async def review(self, probe, sample: Sample) -> Sample:
+    async def review(self, probe: Probe, sample: Sample) -> Sample:
         """The sample as it should be stored: a failure that is the monitor's own becomes unknown."""
         if sample.ok and not self.healthy and self._round is None:
             self._start_round()  # a target answered: the network may be back, ask the controls now

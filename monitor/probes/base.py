@@ -61,7 +61,7 @@ class SendTimingConnector(aiohttp.TCPConnector):
         super().__init__(**kwargs)
         self._clock = clock
 
-    async def connect(self, req, traces, timeout):
+    async def connect(self, req: Any, traces: Any, timeout: Any) -> Any:  # aiohttp's own, untyped
         connection = await super().connect(req, traces, timeout)
         mark_sent(self._clock.now_ms())
         return connection

@@ -22,6 +22,7 @@ from __future__ import annotations
 import errno
 import socket
 import ssl
+from typing import Iterator
 
 LOCAL = "local"
 RESOLVER = "resolver"
@@ -47,7 +48,7 @@ def own_fault(exc: BaseException) -> str | None:
     return None
 
 
-def _chain(exc: BaseException):
+def _chain(exc: BaseException) -> Iterator[BaseException]:
     """The exception, the OS error aiohttp wraps in it, and its causes (bounded: chains can loop)."""
     seen = 0
     current: BaseException | None = exc

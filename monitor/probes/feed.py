@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import aiohttp
 
+from ..config.probes import RssProbe, StatuspageProbe
 from .base import ProbeContext, Unknown
 from .http import read_body
 
 
-async def fetch(ctx: ProbeContext, cfg, url: str) -> bytes:
+async def fetch(ctx: ProbeContext, cfg: StatuspageProbe | RssProbe, url: str) -> bytes:
     """The body of ``url`` (at most ``cfg.max_body_bytes``); Unknown on a bad status or an oversized body."""
     ssl = ctx.ssl_context(cfg.verify_tls, cfg.ca_file) if url.startswith("https:") else True
     try:

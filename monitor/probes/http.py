@@ -5,6 +5,8 @@ import functools
 import json
 import time
 
+import aiohttp
+
 from ..config.probes import HttpProbe
 from ..config.types import linear_regex
 from .base import Failed, Outcome, ProbeContext
@@ -25,7 +27,7 @@ def json_path_value(document: object, path: str) -> object:
     return current
 
 
-async def read_body(response, limit: int) -> bytes:
+async def read_body(response: aiohttp.ClientResponse, limit: int) -> bytes:
     """The body up to ``limit`` bytes; a connection lost before the declared length raises (cut short)."""
     body = bytearray()
     while len(body) < limit:

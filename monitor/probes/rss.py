@@ -3,7 +3,7 @@ does not say it is resolved. An item counts from when the monitor first sees it 
 from __future__ import annotations
 
 import functools
-from xml.etree.ElementTree import ParseError
+from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
@@ -28,7 +28,7 @@ async def check(cfg: RssProbe, ctx: ProbeContext) -> Outcome:
     return judge(cfg, [_item(i) for i in channel.findall("item")])
 
 
-def _item(element) -> dict:
+def _item(element: Element) -> dict:
     return {key: (element.findtext(key) or "").strip() for key in ("title", "description", "link", "guid", "pubDate")}
 
 

@@ -15,6 +15,7 @@ import time
 import aiohttp
 import dns.exception
 
+from ..config.probes import Probe
 from ..redact import safe_error
 from .base import Failed, Outcome, ProbeContext, Sample, Unknown, mark_sent
 from .faults import own_fault
@@ -74,7 +75,7 @@ def _ssl_text(exc: BaseException) -> str:
     return getattr(inner, "reason", None) or str(inner or exc)
 
 
-def _failed(cfg) -> bool | None:
+def _failed(cfg: Probe) -> bool | None:
     """What a transport failure means: down for a target, unknown for a status feed (SLA-SPEC §3:
     a third party that cannot be read is not down)."""
     return None if cfg.kind in FEED_KINDS else False
@@ -85,7 +86,7 @@ def _os_reason(error: OSError) -> str:
     return os.strerror(error.errno) if error.errno else str(error)
 
 
-async def attempt(cfg, ctx: ProbeContext) -> Outcome:
+async def attempt(cfg: Probe, ctx: ProbeContext) -> Outcome:
     """One attempt of the check under the probe's timeout."""
     try:
         async with asyncio.timeout(cfg.timeout / 1000):
@@ -100,7 +101,7 @@ async def attempt(cfg, ctx: ProbeContext) -> Outcome:
         return Outcome(ok=_failed(cfg), error=describe(exc), fault=own_fault(exc))
 
 
-async def run_probe(cfg, ctx: ProbeContext, vantage: str) -> Sample:
+async def run_probe(cfg: Probe, ctx: ProbeContext, vantage: str) -> Sample:
     """A sample of ``cfg``: down only after ``retries`` more attempts failed; unknown (the monitor's fault)
     on an internal error."""
     ts = ctx.clock.now_ms()

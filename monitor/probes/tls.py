@@ -12,7 +12,7 @@ from .base import Outcome, ProbeContext
 DAY_MS = 86_400_000
 
 
-def expiry_from_transport(transport) -> int | None:
+def expiry_from_transport(transport: asyncio.BaseTransport | None) -> int | None:
     """The peer certificate's notAfter in UTC ms, read from an open TLS transport (None if not TLS)."""
     ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
     der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None

@@ -2,6 +2,8 @@
 and as PDF through WeasyPrint. Pure but for WeasyPrint's own work: data in, a document out."""
 from __future__ import annotations
 
+from typing import Any, NoReturn
+
 import jinja2
 
 from .document import Json, Terms, report_view
@@ -16,7 +18,7 @@ def report_html(report: Json, terms: Terms) -> str:
     return _ENV.get_template("report.html").render(v=report_view(report, terms))
 
 
-def render_template(name: str, **values) -> str:
+def render_template(name: str, **values: Any) -> str:
     """One of the document templates (the claim letter) with ``values``."""
     return _ENV.get_template(name).render(**values)
 
@@ -31,5 +33,5 @@ def to_pdf(html: str) -> bytes:
     return weasyprint.HTML(string=html, url_fetcher=_refuse).write_pdf()
 
 
-def _refuse(url: str, *args, **kwargs):
+def _refuse(url: str, *args: Any, **kwargs: Any) -> NoReturn:
     raise ValueError(f"the document refers to {url}: reports are self-contained")

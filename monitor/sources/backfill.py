@@ -10,7 +10,7 @@ import re
 import sys
 import threading
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Iterator
 
 import aiohttp
 
@@ -108,14 +108,14 @@ def backfill(store: Store, cfg: Config, url: str, start_ms: int, end_ms: int, ma
     return result
 
 
-async def _chunked(client: PrometheusClient, selector: str, start_ms: int, end_ms: int, chunk: int):
+async def _chunked(client: PrometheusClient, selector: str, start_ms: int, end_ms: int, chunk: int) -> list:
     out = []
     for lo in range(start_ms, end_ms, chunk):
         out += await client.raw(selector, lo, min(lo + chunk, end_ms))
     return out
 
 
-def _put(handoff: queue.Queue, item, stop: threading.Event) -> None:
+def _put(handoff: queue.Queue, item: object, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
             handoff.put(item, timeout=0.2)
@@ -124,7 +124,7 @@ def _put(handoff: queue.Queue, item, stop: threading.Event) -> None:
             continue
 
 
-def _progress(total: int):
+def _progress(total: int) -> Any:
     """A progress bar on a terminal (standard error), nothing otherwise."""
     from tqdm import tqdm
 

@@ -8,16 +8,17 @@ from typing import Iterable, Iterator
 import orjson
 
 from ..config.models import Config, PrometheusSource
+from ..config.probes import Probe, TcpProbe, TlsProbe
 from ..errors import InputError
 from ..samples import Sample
 from ..sla.calendar import iso
 from .prometheus import Series
 
 
-def probe_targets(probe) -> list[str]:
+def probe_targets(probe: Probe) -> list[str]:
     """What a probe checks, as blackbox_exporter's `instance` label would name it."""
     targets = [getattr(probe, "url", None), getattr(probe, "name", None) if probe.kind == "dns" else None]
-    if getattr(probe, "host", None) is not None:
+    if isinstance(probe, (TcpProbe, TlsProbe)):
         targets += [f"{probe.host}:{probe.port}", probe.host]
     return [t for t in targets if t]
 

@@ -8,7 +8,7 @@ import sqlite_utils
 
 from ..sla.calendar import iso
 from ..sla.exclusions import assess_maintenance
-from ..sla.model import HandExclusion, Incident, IncidentOverride, MaintenanceWindow, Records
+from ..sla.model import HandExclusion, Incident, IncidentOverride, MaintenanceWindow, Policy, Records
 from .errors import LARGEST_INTEGER, StoreError, already_cancelled, no_such, resolved_before_opened
 
 
@@ -135,7 +135,7 @@ def window_of(row: dict) -> MaintenanceWindow:
                              row["announced_at_ms"], row["reason"] or "", bool(row["cancelled"]))
 
 
-def window_json(row: dict, policy) -> dict:
+def window_json(row: dict, policy: Policy) -> dict:
     """A stored maintenance row for people and the API, with whether and why it excludes."""
     reason, flags = assess_maintenance(window_of(row), policy)
     return {"id": row["id"], "region": row["region"], "kind": row["kind"], "start": iso(row["start_ms"]),

@@ -9,6 +9,7 @@ from typing import Callable
 
 import orjson
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from ..accounting import range_months
@@ -42,7 +43,7 @@ DEPS = web.AppKey("deps", WebDeps)
 log = logging.getLogger("sla_monitor.web")
 
 
-def json_response(data, status: int = 200) -> web.Response:
+def json_response(data: object, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(data, option=orjson.OPT_INDENT_2), status=status,
                         content_type="application/json")
 
@@ -172,7 +173,7 @@ async def status_page(request: web.Request) -> web.Response:
 
 
 @web.middleware
-async def error_boundary(request: web.Request, handler) -> web.StreamResponse:
+async def error_boundary(request: web.Request, handler: Handler) -> web.StreamResponse:
     """One place for what a request can go wrong with: bad input is a 400 with the reason, a busy or
     unavailable store a 503, and only a bug a 500 (logged with its traceback, its text not shown)."""
     try:

@@ -6,6 +6,7 @@ are both read off the report's open period, so they cannot disagree.
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from fractions import Fraction
 from typing import Mapping
 
@@ -13,10 +14,13 @@ import jinja2
 from markupsafe import Markup
 
 from ..config import Config
+from ..config.models import PolicyConfig
 from ..live.figures import LATENCY_BUCKET_MS, LATENCY_SPAN_MS, LiveFigures
+from ..live.tracker import ProbeState
 from ..reports.document import REASON_WORDS, LocalTimes
 from ..reports.serialize import exclusion_json, figures_json, float_or_none, minutes
 from ..sla.calendar import iso
+from ..sla.model import MaintenanceWindow
 from ..sla.result import DayBar, Evidence, ExclusionSlice, MonthResult, RecentOutage, RegionResult, WindowUptime
 from ..storage.interface import LatencyBucket
 
@@ -111,14 +115,14 @@ def _uptime_row(w: WindowUptime, sla_percent: Fraction | None) -> dict:
             "unknown_minutes": minutes(w.unknown_ms)}
 
 
-def _recent(o: RecentOutage, threshold_minutes) -> dict:
+def _recent(o: RecentOutage, threshold_minutes: Decimal) -> dict:
     reasons = [f"{REASON_WORDS.get(reason, reason)}" + (f": {detail}" if detail else "") for reason, detail in o.reasons]
     return {"start": iso(o.start_ms), "end": None if o.open else iso(o.end_ms), "open": o.open,
             "minutes": minutes(o.end_ms - o.start_ms), "counted_minutes": minutes(o.counted_ms), "status": o.status,
             "reasons": reasons, "words": _recent_words(o, threshold_minutes)}
 
 
-def _recent_words(o: RecentOutage, threshold_minutes) -> str:
+def _recent_words(o: RecentOutage, threshold_minutes: Decimal) -> str:
     """What the outage counted as, in words: never "brief" and "excluded" unexplained side by side."""
     if o.status == "counted":
         return f"counted {minutes(o.counted_ms):.1f} min"
@@ -130,7 +134,7 @@ def _recent_words(o: RecentOutage, threshold_minutes) -> str:
     return f"not counted: never {float(threshold_minutes):g} minutes in a row that were not excluded{part}"
 
 
-def probe_json(p, now_ms: int, confirm: int) -> dict:
+def probe_json(p: ProbeState, now_ms: int, confirm: int) -> dict:
     """One probe's live state and last sample (its error, or its warning when up)."""
     last = p.last
     return {"probe": p.id, "kind": p.kind, "state": p.state(now_ms, confirm),
@@ -159,7 +163,7 @@ def _state(mtd: RegionResult | None, outage: dict | None, at_ms: int | None) -> 
     return "unknown" if spells and spells[-1].end_ms == at_ms else "up"
 
 
-def _outage(mtd: RegionResult, result: MonthResult, policy, times: LocalTimes) -> dict | None:
+def _outage(mtd: RegionResult, result: MonthResult, policy: PolicyConfig, times: LocalTimes) -> dict | None:
     """The open outage: counted (costs budget), excluded now (with its reason and evidence), or brief;
     in words, what it is now and from when it would count (``counts_from``, when that is known)."""
     period = mtd.open_period()
@@ -229,7 +233,7 @@ def _unknown_words(by_cause: Mapping[str, int]) -> str:
     return f" (unknown: {'; '.join(parts)})" if parts else ""
 
 
-def _window(w) -> dict:
+def _window(w: MaintenanceWindow) -> dict:
     return {"id": w.id, "kind": w.kind, "start": iso(w.start_ms), "end": iso(w.end_ms), "reason": w.reason}
 
 
