@@ -18,7 +18,7 @@ from .commands import listen as listen_cmd
 from .commands import probe as probe_cmd
 from .commands import records as record_cmds
 from .commands.common import DEFAULT_CONFIG, Context, emit_rows
-from .commands.parsing import command, rows_format
+from .commands.parsing import command, rows_format, valid_listen
 from .commands.reporting import claim_for, range_for, report_for, terms_of, write_output
 from .commands.style import paint
 from .config import ConfigError, load_config, to_fleet
@@ -267,11 +267,6 @@ def cmd_outages(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def _valid_listen(text: str) -> bool:
-    host, _, port = text.rpartition(":")
-    return bool(host) and port.isdigit() and int(port) <= 65535 and not any(c.isspace() for c in host)
-
-
 def cmd_run(ctx: Context, args: argparse.Namespace) -> int:
     import asyncio
 
@@ -280,7 +275,7 @@ def cmd_run(ctx: Context, args: argparse.Namespace) -> int:
 
     if args.now:
         raise InputError("--now is for reports; the daemon runs on the clock")
-    if args.listen is not None and not _valid_listen(args.listen):
+    if args.listen is not None and not valid_listen(args.listen):
         raise InputError(f"--listen {args.listen!r} must be HOST:PORT with a port 0–65535 (e.g. 127.0.0.1:9465)")
     logs.setup(args.log_format)
     return asyncio.run(serve(ctx.cfg, ctx.db_path, args.listen, args.log_format))

@@ -8,6 +8,7 @@ import argparse
 import json
 
 from ..errors import InputError
+from .parsing import valid_listen
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -38,8 +39,8 @@ def cmd_listen(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C, printing what arrives."""
     from aiohttp import web  # only here: other commands start without aiohttp
 
-    host, sep, port = args.listen.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+    host, _, port = args.listen.rpartition(":")
+    if not valid_listen(args.listen) or int(port) == 0:  # a port of its own: the printed address must be it
         raise InputError(f"--listen {args.listen!r}: expected HOST:PORT, e.g. 127.0.0.1:9099")
 
     async def receive(request: web.Request) -> web.Response:
@@ -54,9 +55,9 @@ def cmd_listen(args: argparse.Namespace) -> int:
 
     app = web.Application()
     app.router.add_post("/{tail:.*}", receive)
-    print(f"listening on http://{host or '127.0.0.1'}:{port}/ (Ctrl-C to stop)", flush=True)
+    print(f"listening on http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
     try:
-        web.run_app(app, host=host or "127.0.0.1", port=int(port), print=None, handle_signals=True)
+        web.run_app(app, host=host, port=int(port), print=None, handle_signals=True)
     except OSError as exc:
         raise InputError(f"--listen {args.listen}: {exc.strerror or exc}") from None
     return 0

@@ -22,6 +22,12 @@ def whole_number(text: str) -> int:
     return value
 
 
+def valid_listen(text: str) -> bool:
+    """``HOST:PORT`` with a host and a port 0–65535 (what ``run --listen`` and ``hooks listen`` take)."""
+    host, _, port = text.rpartition(":")
+    return bool(host) and port.isdigit() and int(port) <= 65535 and not any(c.isspace() for c in host)
+
+
 def command(sub: argparse._SubParsersAction, name: str, summary: str, *examples: str,
             details: str = "") -> argparse.ArgumentParser:
     """A (sub)command whose ``--help`` says what it does (``summary``, then ``details``) and shows
