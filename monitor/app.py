@@ -23,6 +23,7 @@ from .hooks.context import month_context, with_context
 from .hooks.delivery import Deliverer
 from .hooks.events import routed
 from .hooks.resend import Resender
+from .live.alerts import AlertMaker
 from .live.conditions import active_conditions
 from .live.dbthread import DbThread
 from .live.figures import LiveFigures
@@ -30,8 +31,9 @@ from .live.handoff import ProbeReport, ProbeStatus, VantageStatus, before_first_
 from .live.inloop import InLoop
 from .live.maintenance import MaintenanceService
 from .live.probe_process import ProbeProcess
+from .live.recorder import certificates_warned
 from .live.reports import ReportService
-from .live.tracker import Tracker
+from .live.state import LiveState
 from .storage import open_store, sqlite_path
 from .storage.daemon_lock import DaemonLock
 from .web.app import WebDeps, build_app
@@ -54,8 +56,9 @@ class Daemon:
         # The engine's reads (figures and API reports), never in a writer's way; opened after the writer
         # has migrated the schema.
         self.reader = DbThread(lambda: open_store(db_path))
-        # What the probe side has committed, as the gauges, the status page and the resends show it.
-        self.tracker = Tracker(cfg, stale_ms_by_probe(cfg), mirror=True)
+        # What the probe side has committed, as the gauges, the status page and the resends show it: it
+        # follows the probe side's reports and computes no transitions of its own.
+        self.live = LiveState(cfg, stale_ms_by_probe(cfg))
         self.probe_status: ProbeStatus | None = None  # None until the probe side's first report
         self.failed = False  # the probe process kept dying: serve() exits non-zero
         self.figures = LiveFigures(self.reader, self.fleet, clock, capture=self.capture_live)
@@ -68,13 +71,13 @@ class Daemon:
         self.deliverer = Deliverer(self.db, cfg.hooks, clock,
                                    on_result=lambda d, r: self.hook_results.labels(d, r).inc())
         self.resender = Resender(cfg.hooks, lambda now: active_conditions(
-            self.tracker, self.vantage, self.figures, self.fleet.policy, now), clock)
+            self.live, AlertMaker(cfg), self.vantage, self.figures, self.fleet.policy, now), clock)
         # The SLA collector is exposed through the fast text path (GaugeText) rather than the registry.
         posted = frozenset(r.name for r in cfg.regions if alertmanager.posts_outages(cfg.hooks, r.name))
-        self.sla_collector = SlaCollector(self.tracker, self.figures, cfg.vantage, "", clock,  # runbook URL: on start
+        self.sla_collector = SlaCollector(self.live, self.figures, cfg.vantage, "", clock,  # runbook URL: on start
                                           posted)
         self.gauge_text = GaugeText()
-        self.probe_exposition = ProbeExposition(self.tracker, cfg.vantage)
+        self.probe_exposition = ProbeExposition(self.live, cfg.vantage)
         self.registry.register(_MonitorCollector(self))
         self.probing: InLoop | None = None  # the probe side, when it shares this loop
         self.probes: InLoop | ProbeProcess
@@ -105,12 +108,12 @@ class Daemon:
 
     def capture_live(self, now_ms: int) -> dict:
         """The live states the status page shows beside the figures, taken at the figures' instant."""
-        tracker, vantage = self.tracker, self.vantage
+        live, vantage = self.live, self.vantage
         return {
-            "probes": {p.id: probe_json(p, now_ms, tracker.confirm) for p in tracker.probes.values()},
-            "components": {(r.name, c.name): tracker.component_state(r.name, c.name, now_ms)
+            "probes": {p.id: probe_json(p, now_ms, live.confirm) for p in live.probes.values()},
+            "components": {(r.name, c.name): live.component_state(r.name, c.name, now_ms)
                            for r in self.cfg.regions for c in r.components},
-            "third_parties": {t.name: tracker.third_party_state(t.name, now_ms) for t in self.cfg.third_parties},
+            "third_parties": {t.name: live.third_party_state(t.name, now_ms) for t in self.cfg.third_parties},
             "vantage": {"vantage": self.cfg.vantage, "healthy": vantage.healthy, "detail": vantage.detail},
         }
 
@@ -120,8 +123,8 @@ class Daemon:
                 + self.probe_exposition.text(self.clock.now_ms()).encode())
 
     def on_report(self, report: ProbeReport) -> None:
-        """What the probe side committed: into the live state, the drift histogram, the deliverer's wake."""
-        self.tracker.replay(report.samples, self.clock.now_ms())
+        """What the probe side committed: the live state it left, the drift histogram, the deliverer's wake."""
+        self.live.adopt(report.live.progress, report.live.conditions)
         for drift in report.drift_s:
             self.drift.observe(drift)
         self.probe_status = report.status
@@ -138,8 +141,9 @@ class Daemon:
         await self.db.start()
         await self.reader.start()  # after the writer: the schema is migrated by then
         history, since = await self.db.live_history(self.cfg.vantage, self.cfg.policy.confirm_failures)
-        self.tracker.restore(history, self.cfg.vantage, since, await self.db.open_conditions())
-        self.tracker.resume(self.clock.now_ms())
+        # Until the probe side's first report: the state the store gives (its transitions are the probe side's to announce).
+        self.live.restore(history, self.cfg.vantage, since, certificates_warned(await self.db.open_conditions()))
+        self.live.resume(self.clock.now_ms())
         await self.figures.refresh()
         self.month = month_context(self.figures.current)
         host, _, port = (listen or self.cfg.web.listen).rpartition(":")
@@ -162,7 +166,7 @@ class Daemon:
             self._tasks.append(asyncio.create_task(self._watchdog(interval)))
         sdnotify.notify("READY=1")
         log.info("event=started listen=%s:%s probes=%d regions=%d vantage=%s", host, self.port,
-                 len(self.tracker.probes), len(self.cfg.regions), self.cfg.vantage)
+                 len(self.live.probes), len(self.cfg.regions), self.cfg.vantage)
 
     async def stop(self) -> None:
         """Stop probing (the probe side flushes everything probed), then the engine side. A second call
@@ -189,7 +193,6 @@ class Daemon:
         interval = self.cfg.daemon.refresh_interval / 1000
         while True:
             await asyncio.sleep(min(interval, 1.0))
-            self.tracker.update_regions(self.clock.now_ms())  # notices probes going stale
             self.probes.check()
             if self.figures.computed_ms is None or self.clock.now_ms() - self.figures.computed_ms >= interval * 1000:
                 try:
@@ -206,9 +209,9 @@ class Daemon:
         if current is None:
             return
         found = (detect.from_result(current, self.fleet.policy, hooks.budget_thresholds, hooks.at_risk_minutes, now)
-                 + detect.from_maintenance(self.figures.maintenance, self.fleet.policy, now, self.tracker.zone)
+                 + detect.from_maintenance(self.figures.maintenance, self.fleet.policy, now, self.live.zone)
                  + detect.incident_updates(current, now))
-        failing = self.tracker.failing()
+        failing = self.live.failing()
         found = [with_context(e, self.public_url, failing, self.month) for e in found]
         if found and await self.db.record_events(routed(found, hooks.routes)):
             self.deliverer.wake.set()

@@ -82,16 +82,16 @@ async def downtime_s(daemon: Daemon, name: str) -> float:
 
 async def test_one_vantage_cut_off_is_no_downtime_everyone_cut_off_counts(setup):
     fleet, vantages, aggregator, _ = setup
-    await until(lambda: aggregator.tracker.region_state.get("eu-west") == "up", timeout=60)
+    await until(lambda: aggregator.live.region_state.get("eu-west") == "up", timeout=60)
     await asyncio.sleep(3)
 
     # 1. eu-west refuses vantage a only: a sees an outage, the quorum does not.
     fleet.targets["eu-west"].refused_vantages.add("a")
-    await until(lambda: vantages[0].tracker.region_state.get("eu-west") == "down", timeout=20)
+    await until(lambda: vantages[0].live.region_state.get("eu-west") == "down", timeout=20)
     await asyncio.sleep(8)
-    assert aggregator.tracker.region_state.get("eu-west") == "up"
+    assert aggregator.live.region_state.get("eu-west") == "up"
     fleet.targets["eu-west"].refused_vantages.clear()
-    await until(lambda: vantages[0].tracker.region_state.get("eu-west") == "up", timeout=20)
+    await until(lambda: vantages[0].live.region_state.get("eu-west") == "up", timeout=20)
     assert await downtime_s(vantages[0], "eu-west") > 0  # a alone counted it
     await asyncio.sleep(4)  # the aggregator has read past it
     assert await downtime_s(aggregator, "eu-west") == 0
@@ -99,11 +99,11 @@ async def test_one_vantage_cut_off_is_no_downtime_everyone_cut_off_counts(setup)
     # 2. eu-west down for everyone for about 10 s: counted at the aggregator, as long as it lasted.
     fleet.set_mode("eu-west", "down")
     began = time.monotonic()
-    await until(lambda: aggregator.tracker.region_state.get("eu-west") == "down", timeout=20)
+    await until(lambda: aggregator.live.region_state.get("eu-west") == "down", timeout=20)
     await asyncio.sleep(10)
     fleet.set_mode("eu-west", "up")
     lasted = time.monotonic() - began
-    await until(lambda: aggregator.tracker.region_state.get("eu-west") == "up", timeout=20)
+    await until(lambda: aggregator.live.region_state.get("eu-west") == "up", timeout=20)
     await asyncio.sleep(3)
     counted_s = await downtime_s(aggregator, "eu-west")
     # Within a scrape interval (1 s) and a probe interval (0.2 s) at each end.
@@ -113,7 +113,7 @@ async def test_one_vantage_cut_off_is_no_downtime_everyone_cut_off_counts(setup)
 
 async def test_prometheus_gone_is_unknown_never_down_and_the_aggregator_catches_up(setup):
     fleet, vantages, aggregator, prom = setup
-    await until(lambda: aggregator.tracker.region_state.get("eu-west") == "up", timeout=60)
+    await until(lambda: aggregator.live.region_state.get("eu-west") == "up", timeout=60)
     prom["proc"].terminate()
     prom["proc"].wait(30)
     fleet.set_mode("us-east", "down")  # the vantages see it; the aggregator cannot, for now
@@ -124,14 +124,14 @@ async def test_prometheus_gone_is_unknown_never_down_and_the_aggregator_catches_
     text = await until(not_ready, timeout=20)
     assert "source unreadable" in text
     await asyncio.sleep(6)
-    assert aggregator.tracker.region_state.get("us-east") != "down"  # unknown (stale), never down
+    assert aggregator.live.region_state.get("us-east") != "down"  # unknown (stale), never down
     assert await downtime_s(aggregator, "us-east") == 0
     gap = (await aggregator.reports.month(None)).region("us-east").figures.unknown_ms
     assert gap >= 4_000  # nothing read: unknown
 
     prom["proc"] = subprocess.Popen(prom["args"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # Prometheus kept what it scraped before it stopped; the outage goes on and is read once it is back.
-    await until(lambda: aggregator.tracker.region_state.get("us-east") == "down", timeout=60)
+    await until(lambda: aggregator.live.region_state.get("us-east") == "down", timeout=60)
     assert not [p for p in aggregator.readiness() if "source" in p]
     await asyncio.sleep(4)
     assert await downtime_s(aggregator, "us-east") > 0  # read again: the outage counts from when it was seen
@@ -166,13 +166,13 @@ async def test_two_aggregators_send_each_event_with_the_same_id(setup, tmp_path)
         db = str(tmp_path / f"{name}.db")
         pair.append(await started(aggregator_config(fleet, db, url, f"http://127.0.0.1:{port}/hook"), db))
     try:
-        await until(lambda: all(a.tracker.region_state.get("eu-west") == "up" for a in pair), timeout=60)
+        await until(lambda: all(a.live.region_state.get("eu-west") == "up" for a in pair), timeout=60)
         await asyncio.sleep(2)
         fleet.set_mode("eu-west", "down")
-        await until(lambda: all(a.tracker.region_state.get("eu-west") == "down" for a in pair), timeout=30)
+        await until(lambda: all(a.live.region_state.get("eu-west") == "down" for a in pair), timeout=30)
         await asyncio.sleep(5)
         fleet.set_mode("eu-west", "up")
-        await until(lambda: all(a.tracker.region_state.get("eu-west") == "up" for a in pair), timeout=30)
+        await until(lambda: all(a.live.region_state.get("eu-west") == "up" for a in pair), timeout=30)
 
         def by_type():
             seen: dict[str, set[str]] = {}
@@ -225,10 +225,10 @@ async def test_partial_data_and_errors_are_read_again_never_taken_as_down(fleet,
         assert "source unreadable" in await until(lambda: feed.source_error and readyz(), timeout=10)
         answers["mode"] = "partial"
         await until(lambda: feed.source_error and "partial data" in feed.source_error, timeout=10)
-        assert feed.writer.written == 0 and feed.reads == 0
+        assert feed.recorder.writer.written == 0 and feed.reads == 0
         first_unread = feed.read_until
         answers["mode"] = "whole"
-        await until(lambda: feed.source_error is None and feed.writer.written > 0, timeout=10)
+        await until(lambda: feed.source_error is None and feed.recorder.writer.written > 0, timeout=10)
         assert feed.read_until > first_unread and (await readyz()).startswith("200")
     finally:
         await aggregator.stop()
@@ -239,16 +239,16 @@ async def test_an_aggregator_restarted_mid_outage_keeps_the_outages_start(setup,
     """Stopped and started again on its store while a region is down for everyone: the restored
     quorum state puts the outage's start where it was, so its event id (which carries it) is unchanged."""
     fleet, _, aggregator, _ = setup
-    await until(lambda: aggregator.tracker.region_state.get("eu-west") == "up", timeout=60)
+    await until(lambda: aggregator.live.region_state.get("eu-west") == "up", timeout=60)
     fleet.set_mode("eu-west", "down")
     feed = aggregator.probes.side
-    await until(lambda: "eu-west" in feed.tracker.outage_start, timeout=30)
-    started_at = feed.tracker.outage_start["eu-west"]
+    await until(lambda: "eu-west" in feed.recorder.state.outage_start, timeout=30)
+    started_at = feed.recorder.state.outage_start["eu-west"]
     await asyncio.sleep(2)
     await aggregator.stop()
     again = await started(aggregator.cfg, str(tmp_path / "agg.db"))
     try:
-        restored = again.probes.side.tracker
+        restored = again.probes.side.recorder.state
         assert restored.outage_start.get("eu-west") == started_at
         await asyncio.sleep(3)  # reading on: still the same outage
         assert restored.outage_start.get("eu-west") == started_at

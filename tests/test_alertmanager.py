@@ -64,7 +64,7 @@ async def test_a_long_outage_stays_firing_and_a_window_is_one_alert(fleet, tmp_p
             await until(lambda: _ready(http, port), timeout=30)
             async with running_daemon(fleet, str(tmp_path / "d.db"), threshold_minutes="0.05",
                                       alertmanager_url=f"http://127.0.0.1:{port}") as daemon:
-                await until(lambda: daemon.tracker.region_state.get("eu-west") == "up")
+                await until(lambda: daemon.live.region_state.get("eu-west") == "up")
                 fleet.set_mode("eu-west", "refuse")
                 firing = await until(lambda: active("SlaOutage"), timeout=30)
                 starts_at = firing[0]["startsAt"]

@@ -50,9 +50,9 @@ regions:{region("renewing", soon_port, certs.ca_file)}{region("lapsed", expired_
     daemon = Daemon(cfg, db, registry=CollectorRegistry())
     await daemon.start()
     try:
-        await until(lambda: daemon.tracker.region_state.get("renewing") == "up"
-                    and daemon.tracker.region_state.get("lapsed") == "down")
-        await until(lambda: daemon.probing.side.writer.written > 4 and not daemon.probing.side.writer.pending_events)
+        await until(lambda: daemon.live.region_state.get("renewing") == "up"
+                    and daemon.live.region_state.get("lapsed") == "down")
+        await until(lambda: (w := daemon.probing.side.recorder.writer).written > 4 and not w.pending_events)
         async with aiohttp.ClientSession() as http:
             async with http.get(f"http://127.0.0.1:{daemon.port}/metrics") as response:
                 text = await response.text()
@@ -130,21 +130,22 @@ def test_every_certificate_warning_is_ended_also_when_a_near_one_replaces_it():
 
     from monitor.config import parse_config
     from monitor.config.fleet import stale_ms_by_probe
-    from monitor.live.tracker import Tracker
+    from monitor.live.alerts import AlertMaker
+    from monitor.live.state import LiveState
     from monitor.probes import Sample
 
     cfg = parse_config(config_text(fleet_stub(), "unused.db"))
-    tracker = Tracker(cfg, stale_ms_by_probe(cfg))
+    state, transitions = LiveState(cfg, stale_ms_by_probe(cfg)), []
     day = 86_400_000
 
     def seen(ts: int, expiry: int, warning: str | None) -> None:
-        tracker.record(Sample("eu-west-widget", "local", ts, True, 5.0, cert_expiry_ms=expiry,
-                              detail={"warning": warning} if warning else None), ts)
+        transitions.extend(state.apply([Sample("eu-west-widget", "local", ts, True, 5.0, cert_expiry_ms=expiry,
+                                               detail={"warning": warning} if warning else None)], ts))
 
     seen(1_000, 5 * day, "certificate expires in 5.0 days")
     seen(2_000, 6 * day, "certificate expires in 6.0 days")  # replaced, still near its end
     seen(3_000, 90 * day, None)  # a valid one
-    got = [(e.type, e.dedup_key.rsplit("/", 1)[1]) for e in tracker.drain_events()]
+    got = [(e.type, e.dedup_key.rsplit("/", 1)[1]) for e in AlertMaker(cfg).events(transitions)]
     first, second = "1970-01-06T00:00:00Z", "1970-01-07T00:00:00Z"
     assert got == [("certificate.expiring", first), ("certificate.renewed", first),
                    ("certificate.expiring", second), ("certificate.renewed", second)]

@@ -32,7 +32,7 @@ async def scrape(daemon) -> str:
 
 async def test_region_down_shows_in_metrics_and_is_counted(running, fleet, tmp_path):
     daemon = running
-    await until(lambda: daemon.tracker.region_state.get("eu-west") == "up")
+    await until(lambda: daemon.live.region_state.get("eu-west") == "up")
     assert metric(await scrape(daemon), "sla_region_up", region="eu-west") == 1.0
     fleet.set_mode("eu-west", "down")
 
@@ -47,7 +47,7 @@ async def test_region_down_shows_in_metrics_and_is_counted(running, fleet, tmp_p
     text = await scrape(daemon)
     assert metric(text, "sla_outage_open_seconds", region="eu-west") > 0
     fleet.set_mode("eu-west", "up")
-    await until(region_down_is_over := (lambda: daemon.tracker.region_state.get("eu-west") == "up"))
+    await until(region_down_is_over := (lambda: daemon.live.region_state.get("eu-west") == "up"))
     await daemon.stop()
     store = Store.open(tmp_path / "d.db", create=False)
     now = daemon.clock.now_ms()
@@ -65,8 +65,8 @@ async def test_metric_families_are_all_exported(running):
     # fresh sample), every region known (an unknown region has no sla_region_up), the figures computed.
     await until(lambda: (region := running.figures.region("month_to_date", "eu-west")) is not None
                 and region.figures.assessable  # figures computed after the first samples were stored
-                and all(p.last is not None for p in running.tracker.probes.values())
-                and all(running.tracker.region_state.get(r) in ("up", "down") for r in ("eu-west", "us-east")))
+                and all(p.last is not None for p in running.live.probes.values())
+                and all(running.live.region_state.get(r) in ("up", "down") for r in ("eu-west", "us-east")))
     text = await scrape(running)
     for name in ("probe_success", "probe_duration_seconds", "probe_http_status_code", "sla_region_up",
                  "sla_availability_ratio", "sla_downtime_seconds", "sla_excluded_seconds", "sla_error_budget_seconds",
@@ -159,20 +159,20 @@ async def test_maintenance_api_needs_the_bearer_token(running):
 
 async def test_store_full_keeps_probing_and_catches_up(running):
     daemon, side = running, running.probing.side  # the probe side writes the samples
-    await until(lambda: side.writer.written > 0)
+    await until(lambda: side.recorder.writer.written > 0)
     pages = await side.db.run(lambda s: s.db.execute("PRAGMA page_count").fetchone()[0])
     # The one seam: SQLite's own page limit makes the file "full" (SQLITE_FULL), as a full disk would.
     await side.db.run(lambda s: s.db.execute(f"PRAGMA max_page_count = {pages}"))
-    await until(lambda: side.writer.last_error is not None)
+    await until(lambda: side.recorder.writer.last_error is not None)
     async with daemon.http.get("/readyz") as r:
         body = await r.json()
     assert r.status == 503 and "full" in body["problems"][0]
     runs = side.scheduler.runs
     await until(lambda: side.scheduler.runs > runs + 10)  # probing goes on
-    waiting = len(side.writer.pending)
+    waiting = len(side.recorder.writer.pending)
     assert waiting > 0
     await side.db.run(lambda s: s.db.execute("PRAGMA max_page_count = 1073741823"))
-    await until(lambda: side.writer.last_error is None and not daemon.readiness())
+    await until(lambda: side.recorder.writer.last_error is None and not daemon.readiness())
     count = await side.db.run(lambda s: s.db.execute("SELECT count(*) FROM samples").fetchone()[0])
     assert count >= waiting  # the backlog reached the store
 
@@ -182,10 +182,10 @@ async def test_a_hanging_target_does_not_delay_the_others(fleet, tmp_path):
     daemon = Daemon(cfg, str(tmp_path / "h.db"), registry=CollectorRegistry())
     await daemon.start()
     try:
-        await until(lambda: daemon.tracker.probes["us-east-widget"].last is not None)
-        first = daemon.tracker.probes["us-east-widget"].last.ts_ms
-        await until(lambda: daemon.tracker.probes["hang-probe"].last is not None)  # it timed out at 2 s
-        hung = daemon.tracker.probes["hang-probe"].last
+        await until(lambda: daemon.live.probes["us-east-widget"].last is not None)
+        first = daemon.live.probes["us-east-widget"].last.ts_ms
+        await until(lambda: daemon.live.probes["hang-probe"].last is not None)  # it timed out at 2 s
+        hung = daemon.live.probes["hang-probe"].last
         assert not hung.ok and "timeout" in hung.error
         # Meanwhile the healthy probes kept their 200 ms cadence: many samples, not one per hang.
         later = await daemon.db.run(lambda s: s.db.execute(
@@ -200,19 +200,19 @@ async def test_third_party_outage_is_excluded_with_evidence_end_to_end(running, 
     """Example 8's shape live: eu-west down, its Genesys Cloud (a Statuspage feed) down for part of it,
     and an unlinked provider down the whole time, which must exclude nothing."""
     daemon = running
-    await until(lambda: daemon.tracker.region_state.get("eu-west") == "up")
+    await until(lambda: daemon.live.region_state.get("eu-west") == "up")
     fleet.set_mode("unlinked", "down")
     fleet.set_mode("eu-west", "down")
-    await until(lambda: daemon.tracker.region_state.get("eu-west") == "down")
+    await until(lambda: daemon.live.region_state.get("eu-west") == "down")
     await asyncio.sleep(1.0)
     fleet.set_mode("genesys", "down")
-    await until(lambda: daemon.tracker.third_party_state("genesys", daemon.clock.now_ms()) == "down")
+    await until(lambda: daemon.live.third_party_state("genesys", daemon.clock.now_ms()) == "down")
     await asyncio.sleep(1.5)
     fleet.set_mode("genesys", "up")
-    await until(lambda: daemon.tracker.third_party_state("genesys", daemon.clock.now_ms()) == "up")
+    await until(lambda: daemon.live.third_party_state("genesys", daemon.clock.now_ms()) == "up")
     await asyncio.sleep(1.0)
     fleet.set_mode("eu-west", "up")
-    await until(lambda: daemon.tracker.region_state.get("eu-west") == "up")
+    await until(lambda: daemon.live.region_state.get("eu-west") == "up")
     await daemon.stop()
     store = Store.open(tmp_path / "d.db", create=False)
     now = daemon.clock.now_ms()

@@ -151,7 +151,7 @@ async def live(tmp_path):
 async def test_every_metric_the_rules_and_dashboard_use_is_exported(live):
     fleet, daemon = live
     await until(lambda: daemon.figures.computed_ms is not None and all(
-        p.last is not None for p in daemon.tracker.probes.values() if p.kind != "http" or p.region))
+        p.last is not None for p in daemon.live.probes.values() if p.kind != "http" or p.region))
     families = {f.name for f in text_string_to_metric_families(daemon.metrics_text().decode())}
     exported = families | {f"{name}_total" for name in families} | {f"{name}_bucket" for name in families}
     missing = sorted(referenced_metrics() - exported)
@@ -192,7 +192,7 @@ async def test_real_prometheus_scrapes_fires_and_evaluates_the_dashboard(live, t
                 result = (data or {}).get("data", {}).get("result", [])
                 return float(result[0]["value"][1]) if result else None
 
-            await until(lambda: daemon.tracker.region_state.get("eu-west") == "up")
+            await until(lambda: daemon.live.region_state.get("eu-west") == "up")
             async def scraped_up():
                 return await value('sla_region_up{region="eu-west"}') == 1.0
             await until(scraped_up, timeout=60)

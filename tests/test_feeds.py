@@ -159,16 +159,16 @@ def test_an_unreadable_feed_is_stored_as_unknown_and_ends_the_down_reading(tmp_p
     """An unreadable feed's sample is stored as unknown (cause feed_unreadable): the third party's
     earlier "down" reading stops there instead of holding for stale_after, and nothing is down after it."""
     from monitor.config import parse_config
-    from monitor.live.tracker import Tracker
+    from monitor.live.state import LiveState
     from monitor.probes import Sample
     from monitor.storage import Store
 
     cfg = parse_config((FIXTURES / "spec.yaml").read_text())
-    tracker = Tracker(cfg, {p.id: 180_000 for p, _, _ in cfg.all_probes()})
+    tracker = LiveState(cfg, {p.id: 180_000 for p, _, _ in cfg.all_probes()})
     down = [Sample("g", "local", ts, False, 12.0, "statuspage: major_outage") for ts in (0, 60_000)]
     unreadable = Sample("g", "local", 120_000, None, 12.0, "feed: HTTP 500", cause="feed_unreadable")
     for sample in (*down, unreadable):
-        tracker.record(sample, sample.ts_ms)
+        tracker.apply([sample], sample.ts_ms)
     assert tracker.third_party_state("genesys-euw1", 120_000) == "unknown"
     store = Store.open(tmp_path / "s.db")
     store.append_samples([*down, unreadable], {"g": 180_000})
@@ -176,6 +176,6 @@ def test_an_unreadable_feed_is_stored_as_unknown_and_ends_the_down_reading(tmp_p
     assert [tuple(r.values()) for r in rows] == [(0, 120_000, 0, None), (120_000, 300_000, None, "feed_unreadable")]
     stored = list(store.rows("SELECT ts, ok, cause, error FROM samples WHERE ts = 120000"))
     assert stored == [{"ts": 120_000, "ok": None, "cause": "feed_unreadable", "error": "feed: HTTP 500"}]
-    tracker.record(Sample("g", "local", 180_000, False, 12.0, "statuspage: major_outage"), 180_000)
-    tracker.record(Sample("g", "local", 240_000, False, 12.0, "statuspage: major_outage"), 240_000)
+    tracker.apply([Sample("g", "local", 180_000, False, 12.0, "statuspage: major_outage")], 180_000)
+    tracker.apply([Sample("g", "local", 240_000, False, 12.0, "statuspage: major_outage")], 240_000)
     assert tracker.third_party_state("genesys-euw1", 240_000) == "down"

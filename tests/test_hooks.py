@@ -26,7 +26,8 @@ from monitor.hooks.events import routed
 from monitor.hooks.delivery import Deliverer
 from monitor.hooks.registry import DESTINATIONS
 from monitor.live.dbthread import DbThread
-from monitor.live.tracker import Tracker
+from monitor.live.alerts import AlertMaker
+from monitor.live.state import LiveState
 from monitor.probes import Sample
 from monitor.sla.model import Policy
 from monitor.storage import Store
@@ -220,17 +221,15 @@ def test_budget_thresholds_fire_once_per_region_and_month_across_restarts(tmp_pa
 
 def test_an_outage_shorter_than_confirm_failures_fires_nothing():
     cfg = parse_config((FIXTURES / "spec.yaml").read_text())  # confirm_failures: 2
-    tracker = Tracker(cfg, {p.id: 180_000 for p, _, _ in cfg.all_probes()})
-    tracker.record(Sample("w", "local", 0, True, 1.0), 0)
-    tracker.record(Sample("w", "local", 60_000, False, 1.0), 60_000)
-    tracker.record(Sample("w", "local", 120_000, True, 1.0), 120_000)
-    assert tracker.drain_events() == []
-    tracker.record(Sample("w", "local", 180_000, False, 1.0), 180_000)
-    tracker.record(Sample("w", "local", 240_000, False, 1.0), 240_000)
-    opened = tracker.drain_events()
+    state, alerts = LiveState(cfg, {p.id: 180_000 for p, _, _ in cfg.all_probes()}), AlertMaker(cfg)
+
+    def seen(*samples: tuple[int, bool]) -> list:
+        return alerts.events(state.apply([Sample("w", "local", ts, ok, 1.0) for ts, ok in samples], samples[-1][0]))
+
+    assert seen((0, True)) + seen((60_000, False)) + seen((120_000, True)) == []
+    opened = seen((180_000, False)) + seen((240_000, False))
     assert [e.type for e in opened] == ["outage.opened"] and opened[0].data["start"] == "1970-01-01T00:03:00Z"
-    tracker.record(Sample("w", "local", 300_000, True, 1.0), 300_000)
-    resolved = tracker.drain_events()
+    resolved = seen((300_000, True))
     assert [e.type for e in resolved] == ["outage.resolved"] and resolved[0].dedup_key == opened[0].dedup_key
 
 
@@ -257,10 +256,10 @@ def test_update_due_for_open_p1_every_hour():
 
 def test_third_party_transitions():
     cfg = parse_config((FIXTURES / "spec.yaml").read_text())
-    tracker = Tracker(cfg, {p.id: 180_000 for p, _, _ in cfg.all_probes()})
-    for ts, ok in ((0, True), (60_000, False), (120_000, False), (180_000, True)):
-        tracker.record(Sample("g", "local", ts, ok, 1.0), ts)
-    assert [(e.type, e.data["provider"]) for e in tracker.drain_events()] == \
+    state = LiveState(cfg, {p.id: 180_000 for p, _, _ in cfg.all_probes()})
+    transitions = [t for ts, ok in ((0, True), (60_000, False), (120_000, False), (180_000, True))
+                   for t in state.apply([Sample("g", "local", ts, ok, 1.0)], ts)]
+    assert [(e.type, e.data["provider"]) for e in AlertMaker(cfg).events(transitions)] == \
         [("third_party.down", "Genesys Cloud"), ("third_party.up", "Genesys Cloud")]
 
 

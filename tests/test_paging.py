@@ -151,10 +151,10 @@ async def test_one_outage_pages_once_and_excluded_or_brief_ones_page_nobody(tmp_
                 return {s["metric"]["region"]: float(s["value"][1]) for s in result}
             # Prometheus scrapes the daemon: it posts the outage alerts of all regions but solo.
             assert await until(posted, timeout=60) == {"us-east": 1.0, "eu-west": 1.0, "ap": 1.0, "solo": 0.0}
-            await until(lambda: all(daemon.tracker.region_state.get(r) == "up" for r in REGIONS), timeout=30)
+            await until(lambda: all(daemon.live.region_state.get(r) == "up" for r in REGIONS), timeout=30)
 
             fleet.set_mode("genesys", "down")
-            await until(lambda: daemon.tracker.third_state.get("genesys") == "down")
+            await until(lambda: daemon.live.third_state.get("genesys") == "down")
             loop = asyncio.get_running_loop()
             down_at = loop.time()
             for name in REGIONS:
@@ -169,7 +169,7 @@ async def test_one_outage_pages_once_and_excluded_or_brief_ones_page_nobody(tmp_
             await asyncio.sleep(max(0.0, down_at + COUNTED_S - loop.time()))
             for name in ("us-east", "solo", "eu-west"):
                 fleet.set_mode(name, "up")
-            await until(lambda: all(daemon.tracker.region_state.get(r) == "up" for r in REGIONS))
+            await until(lambda: all(daemon.live.region_state.get(r) == "up" for r in REGIONS))
             fleet.set_mode("genesys", "up")
 
             def resolved() -> bool:

@@ -86,8 +86,8 @@ async def test_each_phase_of_an_outage_reads_right_on_the_page(running, tmp_path
 
     # 1. Everything up. The monitor started seconds ago: the month is barely covered, so the
     #    availability is not shown as a figure but as "–" with the reason.
-    await until(lambda: daemon.tracker.region_state.get("eu-west") == "up" and daemon.tracker.third_state.get("vonage") == "up"
-                and daemon.tracker.third_state.get("genesys") == "up")
+    await until(lambda: daemon.live.region_state.get("eu-west") == "up" and daemon.live.third_state.get("vonage") == "up"
+                and daemon.live.third_state.get("genesys") == "up")
     seen = daemon_now()  # the page is a snapshot of the figures' refresh: one after the live state is up
     await until(lambda: daemon.figures.computed_ms is not None and daemon.figures.computed_ms >= seen)
     up = await page_when("eu-west", 'data-state="up"', shot="new-install-first-hour")
@@ -133,7 +133,7 @@ async def test_each_phase_of_an_outage_reads_right_on_the_page(running, tmp_path
 
     # 4. Genesys Cloud down first, then eu-west: excluded, with the provider, its incident and the probe.
     fleet.set_mode("genesys", "down")
-    await until(lambda: daemon.tracker.third_state.get("genesys") == "down")
+    await until(lambda: daemon.live.third_state.get("genesys") == "down")
     fleet.set_mode("eu-west", "refuse")
     excluded_page = await page_when("eu-west", 'data-state="down-excluded"', shot="brief-excluded-outage")
     excluded = excluded_page["regions"]["eu-west"]
@@ -143,13 +143,13 @@ async def test_each_phase_of_an_outage_reads_right_on_the_page(running, tmp_path
     assert excluded_page["third"]["genesys"].startswith("Genesys Cloud (genesys) down eu-west")
     fleet.set_mode("eu-west", "up")
     fleet.set_mode("genesys", "up")
-    await until(lambda: daemon.tracker.third_state.get("genesys") == "up")
+    await until(lambda: daemon.live.third_state.get("genesys") == "up")
     healthy = await page_when("eu-west", 'data-state="up"', shot="healthy")
     assert healthy["overall"][0] == "up" and re.fullmatch(r"All \d+ regions up", text(healthy["overall"][1]))
 
     # 5. The non-critical Management Panel down: the region stays up, the probe shows its error.
     fleet.set_mode("panel", "down")
-    await until(lambda: daemon.tracker.component_state("eu-west", "panel", daemon_now()) == "down")
+    await until(lambda: daemon.live.component_state("eu-west", "panel", daemon_now()) == "down")
     panel = await page_when("eu-west", 'HTTP 503 (expected 200)')
     assert panel["regions"]["eu-west"]["badge"] == "up" and panel["regions"]["eu-west"]["banner"] is None
     assert "HTTP 503 (expected 200)" in panel["regions"]["eu-west"]["probes"]["eu-west-panel"]

@@ -52,8 +52,8 @@ def rows(path, sql: str, params=()) -> list[tuple]:
 
 async def test_the_monitor_losing_its_network_is_unknown_not_downtime(running, fleet, tmp_path):
     daemon = running
-    await until(lambda: daemon.tracker.region_state.get("eu-west") == "up"
-                and daemon.tracker.third_state.get("vonage") == "up")
+    await until(lambda: daemon.live.region_state.get("eu-west") == "up"
+                and daemon.live.third_state.get("vonage") == "up")
     spell_start = daemon.clock.now_ms()
     # The network goes: the control target first (a round after each failure must see it), then all.
     fleet.set_mode("control", "refuse")
@@ -67,12 +67,12 @@ async def test_the_monitor_losing_its_network_is_unknown_not_downtime(running, f
     async with daemon.http.get("/metrics") as response:
         assert metric(await response.text(), "monitor_vantage_healthy", vantage="local") == 0.0
     await asyncio.sleep(2.5)  # twice the test's 1.2 s threshold: a counted outage if it were downtime
-    assert daemon.tracker.region_state["eu-west"] == "unknown"
+    assert daemon.live.region_state["eu-west"] == "unknown"
     for name in EVERYTHING:  # the network comes back: the targets answer, and then the control target
         fleet.set_mode(name, "up")
     await asyncio.sleep(0.15)
     fleet.set_mode("control", "up")
-    await until(lambda: daemon.vantage.healthy and daemon.tracker.region_state.get("eu-west") == "up")
+    await until(lambda: daemon.vantage.healthy and daemon.live.region_state.get("eu-west") == "up")
     spell_end = daemon.clock.now_ms()
     await daemon.stop()
 
@@ -106,12 +106,12 @@ async def test_the_monitor_losing_its_network_is_unknown_not_downtime(running, f
 
 async def test_a_region_outage_seen_from_a_healthy_vantage_still_counts(running, fleet, tmp_path):
     daemon = running
-    await until(lambda: daemon.tracker.region_state.get("eu-west") == "up")
+    await until(lambda: daemon.live.region_state.get("eu-west") == "up")
     fleet.set_mode("eu-west", "refuse")
-    await until(lambda: daemon.tracker.region_state.get("eu-west") == "down")
+    await until(lambda: daemon.live.region_state.get("eu-west") == "down")
     await asyncio.sleep(2.0)
     fleet.set_mode("eu-west", "up")
-    await until(lambda: daemon.tracker.region_state.get("eu-west") == "up")
+    await until(lambda: daemon.live.region_state.get("eu-west") == "up")
     assert daemon.vantage.healthy and daemon.vantage.detail == "1/1 control targets ok"
     await daemon.stop()
     region = report_of(daemon, tmp_path / "d.db")["regions"][0]

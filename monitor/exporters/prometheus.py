@@ -21,7 +21,7 @@ from prometheus_client.registry import Collector
 from .. import __version__
 from ..clock import Clock
 from ..live.figures import LiveFigures
-from ..live.tracker import DOWN, UNKNOWN, Tracker
+from ..live.state import DOWN, UNKNOWN, LiveState
 from ..reports.serialize import minutes
 from ..sla.model import REASONS
 from ..sla.result import RegionResult
@@ -62,17 +62,17 @@ def header(name: str, doc: str, kind: str = "gauge") -> list[str]:
 
 
 class ProbeExposition:
-    """The probe families in the text exposition format, from the tracker's last samples."""
+    """The probe families in the text exposition format, from the live state's last samples."""
 
-    def __init__(self, tracker: Tracker, vantage: str):
-        self.tracker = tracker
+    def __init__(self, live: LiveState, vantage: str):
+        self.live = live
         self.labels = {p.id: label_set(PROBE_LABELS, (p.id, p.region or "", p.owner, vantage))
-                       for p in tracker.probes.values()}
+                       for p in live.probes.values()}
 
     def text(self, now_ms: int) -> str:
         lines: dict[str, list[str]] = {name: [] for name, _ in PROBE_FAMILIES}
         success, duration, status, expiry = (lines[name] for name, _ in PROBE_FAMILIES)
-        for p in self.tracker.probes.values():
+        for p in self.live.probes.values():
             last = p.last
             if last is None or last.ok is None or now_ms >= last.ts_ms + p.stale_ms:
                 continue
@@ -120,9 +120,9 @@ class GaugeText:
 
 
 class SlaCollector(Collector):
-    def __init__(self, tracker: Tracker, figures: LiveFigures, vantage: str, runbook_url: str, clock: Clock,
+    def __init__(self, live: LiveState, figures: LiveFigures, vantage: str, runbook_url: str, clock: Clock,
                  outage_alerts_posted: frozenset[str] = frozenset()):
-        self.tracker = tracker
+        self.live = live
         # Regions whose outage alerts this daemon posts to Alertmanager itself (the rules stay silent).
         self.outage_alerts_posted = outage_alerts_posted
         self.clock = clock
@@ -157,7 +157,7 @@ class SlaCollector(Collector):
     def _info(self) -> Iterator[Metric]:
         """What the rules join on: a region's environment and plan, a component's criticality, where
         the runbooks are. Non-production regions and non-critical components never page."""
-        cfg = self.tracker.cfg
+        cfg = self.live.cfg
         region = _gauge("sla_region_info", "A region's environment and support plan (always 1)",
                         ["region", "environment", "support_plan"])
         component = _gauge("sla_component_info", "Whether a component decides its region's availability (always 1)",
@@ -178,8 +178,8 @@ class SlaCollector(Collector):
     def _regions(self, now: int) -> Iterator[Metric]:
         up = _gauge("sla_region_up", "1 if the region is up now, 0 if down (after confirm_failures)", ["region"])
         maintenance = _gauge("sla_maintenance_active", "1 while a maintenance window covers the region", ["region"])
-        for region in self.tracker.cfg.regions:
-            state = self.tracker.compute_region(region, now)
+        for region in self.live.cfg.regions:
+            state = self.live.compute_region(region, now)
             if state != UNKNOWN:
                 up.add_metric([region.name], 0 if state == DOWN else 1)
             maintenance.add_metric([region.name], 1 if self.figures.active_maintenance(region.name, now) else 0)

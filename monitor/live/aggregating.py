@@ -1,7 +1,7 @@
 """The aggregator's side of the daemon (``daemon.mode: aggregate``): it probes nothing. Every
 ``source.prometheus.poll`` it reads the vantages' results from Prometheus since its last read, commits
 every vantage's samples to the store (the engine computes the quorum from them, as for an import), and
-feeds the live tracker each probe's quorum verdict, so that gauges, the status page and alerts follow
+tracks each probe's quorum verdict in the live state, so that gauges, the status page and alerts follow
 the vantages together.
 
 When Prometheus cannot be read, or answers with partial data (its warnings), nothing is stored for
@@ -21,7 +21,6 @@ from ..clock import Clock
 from ..config import Config
 from ..config.fleet import stale_ms_by_probe
 from ..errors import InputError, PrometheusError
-from ..hooks.context import with_context
 from ..samples import Sample
 from ..sla.timeline import voted_down
 from ..sources.backfill import selectors
@@ -30,8 +29,7 @@ from ..sources.series import Health, SeriesMapper, as_sample, sample_records
 from ..storage.interface import Storage
 from .dbthread import DbThread
 from .handoff import ProbeReport, ProbeStatus, VantageStatus
-from .tracker import Tracker
-from .writer import SampleWriter
+from .recorder import Recorder
 
 log = logging.getLogger("sla_monitor.aggregating")
 
@@ -57,9 +55,7 @@ class PrometheusFeed:
         self.source = cfg.source.prometheus
         self.stale_ms = stale_ms_by_probe(cfg)
         self.db = DbThread(open_store)
-        self.tracker = Tracker(cfg, self.stale_ms)
-        self.writer = SampleWriter(self.db, self.stale_ms, cfg.daemon.flush_interval)
-        self.writer.routes = cfg.hooks.routes
+        self.recorder = Recorder(cfg, self.db, self.stale_ms)
         self.mapper = SeriesMapper(cfg, self.source)
         self.success, self.duration = selectors(self.source.match, self.source.success_metric,
                                                 self.source.duration_metric)
@@ -68,9 +64,6 @@ class PrometheusFeed:
         self.source_error: str | None = None
         self.reads = 0
         self.running = False
-        self.public_url = ""
-        self.month: dict = {}
-        self._tracked: list[Sample] = []  # quorum verdicts fed to the tracker since the last report
         self._session: aiohttp.ClientSession | None = None
         self._task: asyncio.Task | None = None
 
@@ -102,23 +95,21 @@ class PrometheusFeed:
             if ok is None:
                 continue
             ts = max(s.ts_ms for s in by_vantage.values())
-            history[probe] = [(ts, ok)] * (1 if ok else self.tracker.confirm)
+            history[probe] = [(ts, ok)] * (1 if ok else self.cfg.policy.confirm_failures)
             if not ok:  # down since the quorum-th vantage went down
                 starts = sorted(since_by_vantage[v][probe] for v, s in by_vantage.items()
                                 if s.ok is False and probe in since_by_vantage[v])
                 if starts:
                     needed = self._needed(by_vantage, now, self.stale_ms[probe])
                     down_since[probe] = starts[min(needed, len(starts)) - 1]
-        self.tracker.restore(history, self.cfg.vantage, down_since)
-        self.tracker.resume(now)
-        self._take_events()  # an outage open before the restart: the same id, recorded once
+        # An outage open before the restart: the same id, recorded once.
+        self.recorder.restore(history, self.cfg.vantage, down_since, (), now)
         return max((s.ts_ms for by_vantage in self.latest.values() for s in by_vantage.values()), default=0)
 
     def _needed(self, by_vantage: Mapping[str, Sample], now: int, stale_ms: int) -> int:
-        """How many down vantages make the quorum now (the voters as ``verdict`` counts them)."""
-        rule = self.cfg.policy.quorum
+        """How many down vantages make the quorum now (the voters as ``verdict`` counts them, the rule the engine's)."""
         voters = sum(s.ok is not None and now < s.ts_ms + stale_ms for s in by_vantage.values())
-        return rule if isinstance(rule, int) else voters // 2 + 1
+        return next((k for k in range(1, voters + 1) if voted_down(k, voters, self.cfg.policy.quorum)), voters)
 
     async def _loop(self) -> None:
         while True:
@@ -149,13 +140,12 @@ class PrometheusFeed:
                 log.info("event=source_readable again_from=%d", lo)
             self.source_error, self.read_until, self.reads = None, hi, self.reads + 1
             self._take(records)
-        self.tracker.update_regions(now)
-        self._take_events()
-        await self.writer.flush()
+        self.recorder.take(self.recorder.state.sweep(now))
+        await self.recorder.flush()
         self.report()
 
     def _take(self, records: list[dict]) -> None:
-        """Store every vantage's new samples and, after each, give the tracker the probe's quorum verdict
+        """Store every vantage's new samples and, after each, track the probe's quorum verdict
         at that sample's instant. Driven by the data alone (never by when it was read), so two
         aggregators reading the same Prometheus see the same outages start at the same instant, and
         their events carry the same ids."""
@@ -164,31 +154,23 @@ class PrometheusFeed:
             if sample.vantage in newest and sample.ts_ms <= newest[sample.vantage].ts_ms:
                 continue  # read before
             newest[sample.vantage] = sample
-            self.writer.add(sample)
+            self.recorder.store(sample)
             ok = verdict(newest, list(self.cfg.vantages), self.cfg.policy.quorum, sample.ts_ms,
                          self.stale_ms[sample.probe])
             if ok is not None:
                 combined = Sample(sample.probe, self.cfg.vantage, sample.ts_ms, ok, sample.latency_ms if ok else None,
                                   error=None if ok else "down at a quorum of vantages")
-                self.tracker.record(combined, sample.ts_ms)
-                self._tracked.append(combined)
-
-    def _take_events(self) -> None:
-        events = self.tracker.drain_events()
-        if events:
-            failing = self.tracker.failing()
-            self.writer.pending_events.extend(with_context(e, self.public_url, failing, self.month) for e in events)
+                self.recorder.track(combined, sample.ts_ms)
 
     def report(self) -> None:
-        """The quorum verdicts (the engine side's live state follows them) and the status. The stored
+        """The live state of the quorum verdicts (the engine side's follows it) and the status. The stored
         samples are every vantage's: the engine reads those from the store."""
-        self.writer.committed = []
-        samples, self._tracked = self._tracked, []
-        events, self.writer.events_committed = self.writer.events_committed, 0
-        self.publish(ProbeReport(samples, [], events, self.status()))
+        self.publish(self.recorder.report([], self.status()))
 
     def status(self) -> ProbeStatus:
-        return ProbeStatus(self.running, self.writer.written, len(self.writer.pending), self.writer.last_error, {},
+        """The feed's health now."""
+        writer = self.recorder.writer
+        return ProbeStatus(self.running, writer.written, len(writer.pending), writer.last_error, {},
                            VantageStatus(self.cfg.vantage, True, None, None), self.source_error)
 
     async def stop(self) -> None:
@@ -198,10 +180,9 @@ class PrometheusFeed:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        self._take_events()
-        await self.writer.flush()
+        await self.recorder.flush()
         self.report()
         if self._session is not None:
             await self._session.close()
         await self.db.close()
-        log.info("event=aggregating_stopped samples_written=%d", self.writer.written)
+        log.info("event=aggregating_stopped samples_written=%d", self.recorder.writer.written)

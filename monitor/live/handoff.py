@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping
 
-from ..samples import Sample
+from .state import Conditions, Progress
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -53,10 +53,19 @@ class ProbeStatus:
 
 
 @dataclass(frozen=True)
+class LiveUpdate:
+    """The live state the committed samples left: the probes whose progress changed since the previous
+    update, and the conditions (None: unchanged, nothing was committed)."""
+
+    progress: Mapping[str, Progress]
+    conditions: Conditions | None
+
+
+@dataclass(frozen=True)
 class ProbeReport:
     """What the probe side hands the engine side after a flush: nothing in it is uncommitted."""
 
-    samples: list[Sample]  # committed since the previous report, in the order probed
+    live: LiveUpdate  # the state the samples committed since the previous report left
     drift_s: list[float]  # schedule drift of the probes run since the previous report
     events_committed: int  # events recorded in the outbox with them (the deliverer has work)
     status: ProbeStatus

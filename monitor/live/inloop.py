@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Mapping, Protocol
 
+from .recorder import Recorder
+
 
 class Side(Protocol):
-    public_url: str
-    month: dict
+    recorder: Recorder  # its events link to the status page and carry the month's figures
 
     async def start(self) -> None: ...
 
@@ -24,12 +25,12 @@ class InLoop:
 
     async def start(self, public_url: str, month: Mapping[str, dict]) -> None:
         """Start it; the events it records link to ``public_url`` and carry ``month``'s figures."""
-        self.side.public_url, self.side.month = public_url, dict(month)
+        self.side.recorder.public_url, self.side.recorder.month = public_url, dict(month)
         await self.side.start()
 
     def set_month(self, month: Mapping[str, dict]) -> None:
         """The engine's latest month-to-date context, for the events recorded from now on."""
-        self.side.month = dict(month)
+        self.side.recorder.month = dict(month)
 
     def check(self) -> None:
         """Nothing to supervise: it shares the daemon's loop."""

@@ -195,7 +195,7 @@ def _receive_commands(conn: Connection, loop: asyncio.AbstractEventLoop, side: P
         while True:
             command = conn.recv()
             if command[0] == "month":
-                loop.call_soon_threadsafe(setattr, side, "month", command[1])
+                loop.call_soon_threadsafe(setattr, side.recorder, "month", command[1])
             elif command[0] == "stop":
                 break
     except (EOFError, OSError):  # the daemon is gone: stop probing and flush

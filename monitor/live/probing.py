@@ -16,15 +16,13 @@ from typing import Callable, Mapping
 from ..clock import Clock
 from ..config import Config
 from ..config.fleet import stale_ms_by_probe
-from ..hooks.context import with_context
 from ..probes import ProbeContext, Sample
 from ..scheduler import ProbeScheduler
 from ..storage.interface import Storage
 from .dbthread import DbThread
 from .handoff import ProbeReport, ProbeStatus
-from .tracker import Tracker
+from .recorder import Recorder
 from .vantage import VantageHealth
-from .writer import SampleWriter
 
 log = logging.getLogger("sla_monitor.probing")
 SWEEP_REGIONS = 10  # regions recomputed between two turns of the loop (about 500 probes: under 1 ms)
@@ -36,13 +34,9 @@ class ProbeSide:
         self.cfg = cfg
         self.clock = clock
         self.publish = publish
-        self.public_url = public_url  # for the links in the events it records
-        self.month = dict(month or {})  # hooks.context.month_context of the engine's latest figures
-        stale_ms = stale_ms_by_probe(cfg)
         self.db = DbThread(open_store)  # the writer: samples, segments and the events they cause
-        self.tracker = Tracker(cfg, stale_ms)
-        self.writer = SampleWriter(self.db, stale_ms, cfg.daemon.flush_interval)
-        self.writer.routes = cfg.hooks.routes
+        self.recorder = Recorder(cfg, self.db, stale_ms_by_probe(cfg))
+        self.recorder.public_url, self.recorder.month = public_url, dict(month or {})
         self.ctx = ProbeContext(clock, max_connections=cfg.daemon.max_connections,
                                 user_agent=f"sla-monitor (vantage {cfg.vantage})")
         self.vantage_health = VantageHealth(cfg.vantage_health, self.ctx, cfg.vantage)
@@ -56,31 +50,23 @@ class ProbeSide:
         await self.db.start()
         history, since = await self.db.live_history(self.cfg.vantage, self.cfg.policy.confirm_failures)
         conditions = await self.db.open_conditions()
-        self.tracker.restore(history, self.cfg.vantage, since, conditions)
         self.vantage_health.restore(conditions)
-        self.tracker.resume(self.clock.now_ms())
-        self._take_events()  # an outage open before a restart keeps its id: recorded once
+        # An outage open before a restart keeps its id: recorded once.
+        self.recorder.restore(history, self.cfg.vantage, since, conditions, self.clock.now_ms())
         self.scheduler.start()
         self._tasks = [asyncio.create_task(self._flush_loop()), asyncio.create_task(self.vantage_health.run())]
 
     def on_sample(self, sample: Sample) -> None:
-        self.tracker.record(sample, self.clock.now_ms())
-        self.writer.add(sample)
-        self._take_events()
-
-    def _take_events(self) -> None:
-        """Transitions go to the outbox with the samples that caused them (one transaction)."""
-        events = self.tracker.drain_events() + self.vantage_health.drain_events()
-        if events:
-            failing = self.tracker.failing()
-            self.writer.pending_events.extend(with_context(e, self.public_url, failing, self.month) for e in events)
+        """A probe's result: committed with the next flush, and into the live state now."""
+        self.recorder.store(sample)
+        self.recorder.track(sample, self.clock.now_ms())
 
     async def _flush_loop(self) -> None:
         while True:
-            await asyncio.sleep(self.writer.flush_interval_ms / 1000)
+            await asyncio.sleep(self.recorder.writer.flush_interval_ms / 1000)
             await self._sweep()
-            self._take_events()
-            await self.writer.flush()
+            self.recorder.take((), self.vantage_health.drain_events())
+            await self.recorder.flush()
             self.report()
 
     async def _sweep(self) -> None:
@@ -89,21 +75,20 @@ class ProbeSide:
         due then were sent that much late)."""
         regions = self.cfg.regions
         for first in range(0, len(regions), SWEEP_REGIONS):
-            self.tracker.update_regions(self.clock.now_ms(), regions[first:first + SWEEP_REGIONS])
+            self.recorder.take(self.recorder.state.sweep(self.clock.now_ms(), regions[first:first + SWEEP_REGIONS]))
             await asyncio.sleep(0)
 
     def report(self) -> None:
         """Hand the engine side what was committed since the last report (also when nothing was: a heartbeat)."""
-        samples, self.writer.committed = self.writer.committed, []
-        events, self.writer.events_committed = self.writer.events_committed, 0
         drift = self.drift_s[:]
         self.drift_s.clear()
-        self.publish(ProbeReport(samples, drift, events, self.status()))
+        self.publish(self.recorder.report(drift, self.status()))
 
     def status(self) -> ProbeStatus:
         """The probe side's health now."""
-        return ProbeStatus(self.scheduler.running, self.writer.written, len(self.writer.pending),
-                           self.writer.last_error, dict(self.scheduler.skipped), self.vantage_health.status())
+        writer = self.recorder.writer
+        return ProbeStatus(self.scheduler.running, writer.written, len(writer.pending), writer.last_error,
+                           dict(self.scheduler.skipped), self.vantage_health.status())
 
     async def stop(self) -> None:
         """Stop scheduling, let in-flight probes finish, flush everything probed, report it, close."""
@@ -113,10 +98,11 @@ class ProbeSide:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._take_events()  # transitions since the last sample (a control round's) are not lost
-        if not await self.writer.flush():
-            log.error("event=unflushed_samples count=%d error=%r", len(self.writer.pending), self.writer.last_error)
+        self.recorder.take((), self.vantage_health.drain_events())  # a control round's since the last tick
+        writer = self.recorder.writer
+        if not await self.recorder.flush():
+            log.error("event=unflushed_samples count=%d error=%r", len(writer.pending), writer.last_error)
         await self.ctx.close()
         self.report()  # the last: the scheduler is shut down, so it says not running
         await self.db.close()
-        log.info("event=probing_stopped samples_written=%d", self.writer.written)
+        log.info("event=probing_stopped samples_written=%d", writer.written)

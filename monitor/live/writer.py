@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from typing import Sequence
+from typing import Iterable, Mapping, Sequence
 
 from ..config.models import RouteConfig
+from ..event import Event
 from ..hooks.events import routed
 from ..samples import Sample
 from .dbthread import DbThread
@@ -19,17 +20,17 @@ log = logging.getLogger("sla_monitor.writer")
 
 
 class SampleWriter:
-    def __init__(self, db: DbThread, stale_ms: dict[str, int], flush_interval_ms: int, max_pending: int = 1_000_000):
+    def __init__(self, db: DbThread, stale_ms: Mapping[str, int], flush_interval_ms: int,
+                 routes: Sequence[RouteConfig], max_pending: int = 1_000_000):
         self.db = db
         self.stale_ms = stale_ms
         self.flush_interval_ms = flush_interval_ms
         self.max_pending = max_pending
         self.pending: list[Sample] = []
-        self.pending_events: list = []  # committed in the same transaction as the samples behind them
-        self.routes: Sequence[RouteConfig] = ()  # where the events of a batch are delivered
+        self.pending_events: list[Event] = []  # committed in the same transaction as the samples behind them
+        self.routes = routes  # where the events of a batch are delivered
         self.dropped = 0
         self.written = 0
-        self.committed: list[Sample] = []  # in the store since the probe side last reported them
         self.events_committed = 0
         self.last_error: str | None = None
 
@@ -39,6 +40,10 @@ class SampleWriter:
             excess = len(self.pending) - self.max_pending
             del self.pending[:excess]
             self.dropped += excess
+
+    def add_events(self, events: Iterable[Event]) -> None:
+        """Events to commit with the next batch of samples."""
+        self.pending_events.extend(events)
 
     async def flush(self) -> bool:
         """Write what is pending; True when the store took it (or nothing was pending)."""
@@ -61,7 +66,6 @@ class SampleWriter:
             log.info("event=store_write_recovered written=%d", len(batch))
         self.last_error = None
         self.written += len(batch)
-        self.committed += batch
         self.events_committed += len(events)
         return True
 

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from ..config import Config
 from ..config.models import PolicyConfig
 from ..live.figures import LATENCY_BUCKET_MS, LATENCY_SPAN_MS, LiveFigures
-from ..live.tracker import ProbeState
+from ..live.state import ProbeState
 from ..reports.document import REASON_WORDS, LocalTimes
 from ..reports.serialize import exclusion_json, figures_json, float_or_none, minutes
 from ..sla.calendar import iso
