@@ -18,11 +18,11 @@ from .clock import SYSTEM, Clock
 from .config import Config, to_fleet
 from .config.fleet import stale_ms_by_probe
 from .exporters.prometheus import GaugeText, ProbeExposition, SlaCollector
-from .hooks import alertmanager, detect
+from .hooks import detect
 from .hooks.context import month_context, with_context
 from .hooks.delivery import Deliverer
 from .hooks.events import routed
-from .hooks.resend import Resender
+from .hooks.resend import Resender, posts_outages
 from .live.alerts import AlertMaker
 from .live.conditions import active_conditions
 from .live.dbthread import DbThread
@@ -73,7 +73,7 @@ class Daemon:
         self.resender = Resender(cfg.hooks, lambda now: active_conditions(
             self.live, AlertMaker(cfg), self.vantage, self.figures, self.fleet.policy, now), clock)
         # The SLA collector is exposed through the fast text path (GaugeText) rather than the registry.
-        posted = frozenset(r.name for r in cfg.regions if alertmanager.posts_outages(cfg.hooks, r.name))
+        posted = frozenset(r.name for r in cfg.regions if posts_outages(cfg.hooks, r.name))
         self.sla_collector = SlaCollector(self.live, self.figures, cfg.vantage, "", clock,  # runbook URL: on start
                                           posted)
         self.gauge_text = GaugeText()

@@ -16,7 +16,7 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExe
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from .config.probes import Probe
+from .checks import Probe
 from .probes import ProbeContext, Sample, run_probe
 from .probes.base import REQUEST_SENT
 

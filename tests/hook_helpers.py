@@ -6,7 +6,7 @@ import json
 from aiohttp import web
 from pydantic import TypeAdapter
 
-from monitor.config.destinations import Destination
+from monitor.destinations import Destination
 from monitor.event import Event
 from monitor.hooks import events
 

@@ -16,7 +16,7 @@ from aiohttp import web
 from loopback import DnsStub  # this script's folder (tests/) is on sys.path
 from monitor import clock
 from monitor.config.models import VantageHealthConfig
-from monitor.config.probes import HttpProbe
+from monitor.checks.http import HttpProbe
 from monitor.live.vantage import VantageHealth
 from monitor.probes import ProbeContext, run_probe
 

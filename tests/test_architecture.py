@@ -106,7 +106,10 @@ def imports_of(name: str, tree) -> set[str]:
 
 # What each layer must not import: the arrows point down only (the event model, monitor/event.py, is
 # below all of them; the engine, sla/, below everything).
+# The plug-ins (a destination, a probe kind) sit below the config that names them: they import none of it.
+PLUGIN_ABOVE = ("config", "hooks", "live", "storage", "web", "reports", "commands", "probes", "app.py", "cli.py")
 FORBIDDEN = {"sla/": ("storage", "hooks", "live", "config", "web", "reports", "commands", "probes"),
+             "destinations/": PLUGIN_ABOVE, "checks/": PLUGIN_ABOVE,
              "storage/": ("hooks", "live", "web", "commands"),
              "config/": ("hooks", "live", "storage", "web", "commands"),
              "hooks/": ("live", "web", "commands", "storage"),
@@ -121,6 +124,39 @@ def test_no_import_runs_back_up_a_layer():
                 found += [(name, target) for target in imports_of(name, tree)
                           if target.split("/")[0] in banned]
     assert found == []
+
+
+def test_no_cycle_between_packages():
+    """Package by package (``hooks``, ``live``, ``event.py``…), the imports form no cycle."""
+    edges: dict[str, set[str]] = {}
+    for name, tree in modules():
+        edges.setdefault(name.split("/")[0], set()).update(
+            target.split("/")[0] for target in imports_of(name, tree) if target.split("/")[0] != name.split("/")[0])
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), [start]
+        while todo:
+            for nxt in edges.get(todo.pop(), set()) - seen:
+                if nxt == goal:
+                    return True
+                seen.add(nxt)
+                todo.append(nxt)
+        return False
+
+    assert [package for package in sorted(edges) if reaches(package, package)] == []
+
+
+def test_plugin_contracts_are_typed_without_any():
+    """What a destination and a probe kind implement is typed all through, without ``Any`` (mypy checks
+    each plug-in against it)."""
+    from monitor.checks.base import ProbeSettings, Resources
+    from monitor.destinations.base import DestinationSettings
+
+    methods = [(contract.__name__, name, member.__annotations__) for contract in (DestinationSettings, ProbeSettings,
+                                                                                  Resources)
+               for name, member in vars(contract).items() if callable(member) and not name.startswith("_")]
+    assert len(methods) >= 12
+    assert [m for m in methods if "return" not in m[2] or any("Any" in str(t) for t in m[2].values())] == []
 
 
 def test_events_are_made_in_one_module():

@@ -86,7 +86,7 @@ async def test_blackbox_exporter_gives_the_same_verdict_on_the_same_targets(serv
 
     import yaml
 
-    from monitor.config.probes import TlsProbe
+    from monitor.checks.tls import TlsProbe
     from monitor.probes import ProbeContext, run_probe
 
     binary = need_our_clock("prometheus-blackbox-exporter")  # the certificates expire by our clock

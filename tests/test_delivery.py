@@ -136,22 +136,23 @@ def test_a_destinations_secret_settings_are_redacted_by_their_mark_alone():
 
     from pydantic import Field
 
-    from monitor.config.destinations import SECRET, PagerDutyDestination, WebhookDestination, _Destination
-    from monitor.hooks.delivery import destination_secrets
+    from monitor.destinations import SECRET, DestinationSettings
+    from monitor.destinations.pagerduty import PagerDutyDestination
+    from monitor.destinations.webhook import WebhookDestination
     from monitor.redact import safe_error
 
     hook = WebhookDestination(name="w", type="webhook", url="https://h.example/hooks/T0K3N",
                               secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", headers={"X-Key": "h3ader"})
-    assert set(destination_secrets(hook)) == {"https://h.example/hooks/T0K3N", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    assert set(hook.secrets()) == {"https://h.example/hooks/T0K3N", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
                                               "h3ader"}
     pager = PagerDutyDestination(name="p", type="pagerduty", routing_key="R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12")
-    assert "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12" in destination_secrets(pager)
+    assert "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12" in pager.secrets()
 
-    class ChatDestination(_Destination):  # a throwaway type with a token of its own
+    class ChatDestination(DestinationSettings):  # a throwaway type with a token of its own
         type: Literal["chat"]
         token: str = Field(json_schema_extra=SECRET)
         room: str = "ops"
 
     chat = ChatDestination(name="c", type="chat", url="https://chat.example/api", token="tok-123")
-    error = safe_error("401 from https://chat.example/api with token tok-123 in room ops", destination_secrets(chat))
+    error = safe_error("401 from https://chat.example/api with token tok-123 in room ops", chat.secrets())
     assert "tok-123" not in error and "chat.example/api" not in error and "room ops" in error

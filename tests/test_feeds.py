@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 from pydantic import TypeAdapter
 
-from monitor.config.probes import Probe
+from monitor.checks import Probe
 from monitor.probes import run_probe
 from conftest import FIXTURES
 from loopback import start_app

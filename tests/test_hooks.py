@@ -19,12 +19,12 @@ from svix.webhooks import Webhook as SvixWebhook
 from monitor import clock
 from monitor.cli import main as cli_main
 from monitor.config import parse_config
-from monitor.config.destinations import webhook_key
+from monitor.destinations.webhook import webhook_key
 from monitor.config.models import RouteConfig
 from monitor.hooks import detect, events
 from monitor.hooks.events import routed
 from monitor.hooks.delivery import Deliverer
-from monitor.hooks.registry import DESTINATIONS
+from monitor.destinations import DESTINATIONS
 from monitor.live.dbthread import DbThread
 from monitor.live.alerts import AlertMaker
 from monitor.live.state import LiveState
@@ -45,7 +45,7 @@ def test_build_payload_matches_fixture(kind):
     fixture = json.loads((FIXTURES / "hooks" / f"{kind}.json").read_text())
     dest = destination(kind, **EXTRA[kind])
     for name, event in (("opened", OPENED), ("resolved", RESOLVED)):
-        body, headers = DESTINATIONS[kind].build_payload(event, dest, NOW)
+        body, headers = dest.build_payload(event, NOW)
         assert {"headers": headers, "body": json.loads(body)} == fixture[name], name
 
 
@@ -60,20 +60,19 @@ def official(secret: str, headers: dict, body: bytes) -> None:
 @pytest.mark.parametrize("secret", [SECRET, RAW_SECRET], ids=["whsec", "raw-base64"])
 def test_webhook_signature_is_the_official_one(secret):
     dest = destination("webhook", secret=secret)
-    body, headers = DESTINATIONS["webhook"].build_payload(OPENED, dest, NOW)
+    body, headers = dest.build_payload(OPENED, NOW)
     signed_at = dt.datetime.fromtimestamp(int(headers["webhook-timestamp"]), dt.timezone.utc)
     assert headers["webhook-signature"] == Webhook(secret).sign(headers["webhook-id"], signed_at, body.decode())
     assert re.fullmatch(r"msg_[0-9a-f]{32}", headers["webhook-id"])
     # A retry keeps the id and is signed anew at its own time.
-    again_body, again = DESTINATIONS["webhook"].build_payload(OPENED, dest, NOW + 90_000)
+    again_body, again = dest.build_payload(OPENED, NOW + 90_000)
     assert again["webhook-id"] == headers["webhook-id"] and again["webhook-timestamp"] == str(NOW // 1000 + 90)
     assert again["webhook-signature"] != headers["webhook-signature"] and again_body == body
 
 
 @pytest.mark.parametrize("secret", [SECRET, RAW_SECRET], ids=["whsec", "raw-base64"])
 def test_a_fresh_signature_verifies_and_a_tampered_one_does_not(secret):
-    body, headers = DESTINATIONS["webhook"].build_payload(OPENED, destination("webhook", secret=secret),
-                                                          clock.SYSTEM.now_ms())
+    body, headers = destination("webhook", secret=secret).build_payload(OPENED, clock.SYSTEM.now_ms())
     official(secret, headers, body)
     with pytest.raises(WebhookVerificationError):
         official(secret, headers, body.replace(b"eu-west", b"us-east"))
@@ -89,8 +88,7 @@ def test_an_unpadded_secret_passes_check_config_and_both_official_verifiers_veri
     config.write_text((FIXTURES / "spec.yaml").read_text() + "hooks:\n  destinations:\n    - {name: ops, type: webhook, "
                       f"url: 'http://127.0.0.1:9/hook', secret: {UNPADDED}}}\n")
     assert cli_main(["--config", str(config), "check-config"]) == 0, capsys.readouterr().err
-    body, headers = DESTINATIONS["webhook"].build_payload(OPENED, destination("webhook", secret=UNPADDED),
-                                                          clock.SYSTEM.now_ms())
+    body, headers = destination("webhook", secret=UNPADDED).build_payload(OPENED, clock.SYSTEM.now_ms())
     official(UNPADDED, headers, body)
     SvixWebhook(UNPADDED).verify(body, {k.lower(): v for k, v in headers.items()})
 

@@ -7,7 +7,8 @@ import json
 import pytest
 from aiohttp import web
 
-from monitor.config.probes import HttpProbe, StatuspageProbe
+from monitor.checks.http import HttpProbe
+from monitor.checks.statuspage import StatuspageProbe
 from monitor.probes import run_probe
 from monitor.redact import MAX_ERROR_CHARS, redact, safe_error
 from conftest import write_jsonl
@@ -79,7 +80,7 @@ async def test_a_bug_in_a_check_is_an_unknown_sample_of_the_monitors_fault(ctx, 
     async def broken(cfg, context):
         return 1 / 0
 
-    monkeypatch.setitem(__import__("monitor.probes.registry", fromlist=["CHECKS"]).CHECKS, "http", broken)
+    monkeypatch.setattr(HttpProbe, "check", broken)
     sample = await run_probe(http("http://127.0.0.1:9/"), ctx, "local")
     assert sample.ok is None and sample.cause == "monitor_fault"
     assert sample.error == "internal error: ZeroDivisionError: division by zero"
@@ -121,7 +122,8 @@ def test_a_catastrophic_regex_cannot_stall_the_probe_loop(tmp_path):
 import asyncio
 from aiohttp import web
 from monitor import clock
-from monitor.config.probes import HttpProbe, RssProbe
+from monitor.checks.http import HttpProbe
+from monitor.checks.rss import RssProbe
 from monitor.probes import ProbeContext, run_probe
 
 async def main():

@@ -6,7 +6,6 @@ import json
 
 import jsonschema
 
-from monitor.hooks.registry import DESTINATIONS
 from conftest import FIXTURES
 from hook_helpers import catalogue, destination
 import results
@@ -29,7 +28,7 @@ def test_the_catalogue_has_every_event_type():
 def test_every_pagerduty_payload_follows_the_events_api_rules():
     validator = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
     for event in catalogue():
-        body = json.loads(DESTINATIONS["pagerduty"].build_payload(event, PD, 0)[0])
+        body = json.loads(PD.build_payload(event, 0)[0])
         errors = sorted(e.message for e in validator.iter_errors(body))
         assert not errors, (event.type, errors)
         payload = body.get("payload", {})
@@ -37,7 +36,7 @@ def test_every_pagerduty_payload_follows_the_events_api_rules():
 
 
 def test_every_pagerduty_trigger_has_a_resolve_and_the_rest_never_page():
-    bodies = [(e, json.loads(DESTINATIONS["pagerduty"].build_payload(e, PD, 0)[0])) for e in catalogue()]
+    bodies = [(e, json.loads(PD.build_payload(e, 0)[0])) for e in catalogue()]
     resolved = {b["dedup_key"] for _, b in bodies if b.get("event_action") == "resolve"}
     for event, body in bodies:
         if body.get("event_action") == "trigger":
@@ -52,7 +51,7 @@ def test_every_pagerduty_trigger_has_a_resolve_and_the_rest_never_page():
 def test_pagerduty_limits_cut_with_an_ellipsis():
     from monitor.event import Event
     long = Event("x", "outage.counted", "k" * 300, "critical", 0, "eu-west", "s" * 2000)
-    body = json.loads(DESTINATIONS["pagerduty"].build_payload(long, PD, 0)[0])
+    body = json.loads(PD.build_payload(long, 0)[0])
     assert len(body["payload"]["summary"]) == 1024 and body["payload"]["summary"].endswith("…")
     assert len(body["dedup_key"]) == 255
 
@@ -63,7 +62,7 @@ def test_every_slack_payload_is_valid_block_kit_even_with_a_hostile_4000_charact
     hostile = "<!channel> & <x|y> " + "r" * 4000
     dest = destination("slack", url="https://hooks.slack.com/services/T000/B000/XXXX")
     for event in catalogue(reason=hostile):
-        body = json.loads(DESTINATIONS["slack"].build_payload(event, dest, 0)[0])
+        body = json.loads(dest.build_payload(event, 0)[0])
         for block in body["blocks"]:
             Block.parse(block).validate_json()  # raises SlackObjectFormationError past Slack's limits
         assert len(body["text"]) <= 3000
@@ -88,13 +87,13 @@ def test_context_names_failing_probes_the_month_and_links():
     assert rich.data["failing"] == failing["eu-west"] and rich.data["exclusion"] == "third party: Genesys Cloud"
     assert rich.data["links"] == {"Status page": "https://sla.example.org/#region-eu-west",
                                   "Runbook": "https://sla.example.org/runbooks#runbook-slaregiondown"}
-    slack = json.loads(DESTINATIONS["slack"].build_payload(rich, destination("slack"), 0)[0])
+    slack = json.loads(destination("slack").build_payload(rich, 0)[0])
     assert "`eu-west-api`: HTTP 503 (expected 200)" in slack["blocks"][1]["text"]["text"]
     assert "<https://sla.example.org/runbooks#runbook-slaregiondown|Runbook>" in slack["blocks"][2]["elements"][0]["text"]
-    am = json.loads(DESTINATIONS["alertmanager"].build_payload(rich, destination("alertmanager"), 0)[0])[0]
+    am = json.loads(destination("alertmanager").build_payload(rich, 0)[0])[0]
     assert am["annotations"]["runbook_url"] == "https://sla.example.org/runbooks#runbook-slaregiondown"
     assert "api/eu-west-api: HTTP 503 (expected 200)" in am["annotations"]["description"]
-    pd = json.loads(DESTINATIONS["pagerduty"].build_payload(rich, PD, 0)[0])
+    pd = json.loads(PD.build_payload(rich, 0)[0])
     assert pd["links"][1] == {"href": "https://sla.example.org/runbooks#runbook-slaregiondown", "text": "Runbook"}
     assert pd["payload"]["custom_details"]["failing"] == failing["eu-west"]
 

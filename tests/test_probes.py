@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import TypeAdapter
 
 from monitor import clock
-from monitor.config.probes import Probe
+from monitor.checks import Probe
 from monitor.probes import run_probe
 from loopback import (Certificates, answers_garbage, closes_mid_body, dns_stub, never_answers, raw_server,
                       start_app)

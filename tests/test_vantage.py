@@ -142,7 +142,7 @@ async def test_too_many_open_files_is_the_monitors_fault_on_a_real_socket(fleet)
     """EMFILE from a real connect, through aiohttp, classified as the monitor's own."""
     import resource
 
-    from monitor.config.probes import HttpProbe
+    from monitor.checks.http import HttpProbe
     from monitor.probes import ProbeContext, run_probe
 
     probe = HttpProbe(id="p", kind="http", url=f"http://127.0.0.1:{fleet.targets['eu-west'].port}/", timeout=2000)

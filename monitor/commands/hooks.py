@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from urllib.parse import urlsplit
 
+from ..destinations.transport import Result
 from ..errors import InputError
 from ..hooks import events
-from ..hooks.transport import Result
 from ..sla.calendar import iso
 from ..storage import opened
 from . import listen
@@ -45,8 +45,6 @@ def hooks_test(ctx: Context, args: argparse.Namespace) -> int:
 
     import aiohttp
 
-    from ..hooks.delivery import destination_secrets
-    from ..hooks.registry import DESTINATIONS
     from ..redact import safe_error
 
     dest = next((d for d in ctx.cfg.hooks.destinations if d.name == args.name), None)
@@ -56,25 +54,22 @@ def hooks_test(ctx: Context, args: argparse.Namespace) -> int:
     now = ctx.clock.now_ms()  # the wall clock, whatever --now says: receivers check timestamps against theirs
     event = events.trial_event(now, ctx.by)
     # Where a test opens something (a PagerDuty incident, an Alertmanager alert), it is closed at once.
-    closing = events.trial_event(now, ctx.by, resolved=True) if dest.type in STATEFUL else None
-    module = DESTINATIONS[dest.type]
+    closing = events.trial_event(now, ctx.by, resolved=True) if dest.stateful else None
 
     async def send() -> Result:
         async with aiohttp.ClientSession() as session:
-            result = await module.send(session, dest, *module.build_payload(event, dest, now))
+            result = await dest.send(session, *dest.build_payload(event, now))
             if result.ok and closing is not None:
-                result = await module.send(session, dest, *module.build_payload(closing, dest, ctx.clock.now_ms()))
+                result = await dest.send(session, *dest.build_payload(closing, ctx.clock.now_ms()))
             return result
 
     result = asyncio.run(send())
     if not result.ok:
-        error = safe_error(result.error, destination_secrets(dest))
+        error = safe_error(result.error, dest.secrets())
         print(f"hooks test {dest.name}: FAILED ({'permanent' if result.permanent else 'transient'}): {error}")
         return 1
     # The host only: a Slack or webhook URL's path is often the secret itself.
     print(f"hooks test {dest.name}: delivered ({dest.type} at {urlsplit(dest.url).hostname})")
     return 0
 
-
-STATEFUL = frozenset({"pagerduty", "alertmanager"})  # destinations where a test opens an incident or alert
 COMMANDS = {"hooks list": hooks_list, "hooks test": hooks_test}

@@ -16,10 +16,10 @@ import yaml
 
 from ..catalogue import CATALOGUE, CatalogueEntry
 from ..config import ConfigError, parse_config
-from ..config.destinations import URL
-from ..config.types import NAME_PATTERN
-from ..config.types import check_currency as currency_code
+from ..destinations import URL
 from ..errors import InputError
+from ..values import NAME_PATTERN
+from ..values import check_currency as currency_code
 from .common import DEFAULT_CONFIG
 from .parsing import command
 from .reporting import write_output

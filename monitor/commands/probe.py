@@ -8,7 +8,7 @@ import sys
 
 from tabulate import tabulate
 
-from ..config.probes import Probe
+from ..checks import Probe
 from ..errors import InputError
 from ..probes.base import ProbeContext
 from ..probes.runner import run_probe
@@ -37,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_probe(ctx: Context, args: argparse.Namespace) -> int:
     """Run the chosen probes (once, or round after round) and print a table or JSON."""
-    from ..config.types import parse_duration_ms
+    from ..values import parse_duration_ms
 
     everything = {p.id: (p, region or "third party", component)
                   for p, region, component in ctx.cfg.all_probes()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Iterable
 
+from ..checks import Probe
 from ..sla.model import (
     AvailabilityTier,
     ComponentSpec,
@@ -14,7 +15,6 @@ from ..sla.model import (
     ThirdPartySpec,
 )
 from .models import Config
-from .probes import Probe
 
 
 def policy_of(cfg: Config) -> Policy:

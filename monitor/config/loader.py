@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from ..checks import PROBE_KINDS, PROBE_MODELS, Probe
+from ..destinations import DESTINATION_TYPES
+from ..destinations import DESTINATIONS as DESTINATION_MODELS
 from ..event import EVENT_TYPES
-from .destinations import DESTINATION_MODELS, DESTINATION_TYPES
 from .models import Config
-from .probes import PROBE_KINDS, PROBE_MODELS, Probe
 
 # Models chosen by a tag (a probe's kind, a destination's type): pydantic puts the tag in error paths.
 TAGGED_MODELS = {**PROBE_MODELS, **DESTINATION_MODELS}
@@ -262,9 +263,10 @@ def _cross_checks(cfg: Config) -> Iterator[tuple[Loc, str]]:
             yield ("regions", i, "currency"), "is required with monthly_fee (e.g. \"EUR\")"
     health = cfg.vantage_health
     for k, probe in enumerate(health.probes):
-        if probe.kind in ("statuspage", "rss"):
+        if probe.is_feed:
+            *others, last = [kind for kind, model in PROBE_MODELS.items() if not model.is_feed]
             yield ("vantage_health", "probes", k, "kind"), (f"{probe.kind!r}: a status feed says nothing of this "
-                                                            "host's network (use http, tcp, tls, dns or websocket)")
+                                                            f"host's network (use {', '.join(others)} or {last})")
     if health.probes and health.min_ok > len(health.probes):
         yield ("vantage_health", "min_ok"), f"{health.min_ok} is more than the {len(health.probes)} control probes"
     yield from _unique([(loc + ("id",), probe.id) for loc, probe in probes], "probe id")

@@ -7,9 +7,9 @@ from typing import Iterator, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-from .destinations import Destination
-from .probes import Probe
-from .types import Currency, DurationMs, ExactDecimal, Name
+from ..checks import Probe
+from ..destinations import Destination
+from ..values import Currency, DurationMs, ExactDecimal, Name
 
 
 class _Strict(BaseModel):

@@ -10,10 +10,12 @@ from typing import Any, Iterable, Iterator
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from .destinations import DESTINATION_MODELS
+from ..checks import PROBE_MODELS
+from ..checks import ProbeSettings as ProbeBase
+from ..destinations import DESTINATIONS as DESTINATION_MODELS
+from ..destinations import DestinationSettings
+from ..values import NAME_PATTERN, parse_decimal, parse_duration_ms
 from .models import Config
-from .probes import PROBE_MODELS, ProbeBase
-from .types import NAME_PATTERN, parse_decimal, parse_duration_ms
 
 INTRO = """\
 # Config reference
@@ -173,13 +175,13 @@ def render() -> str:
     base = set(ProbeBase.model_fields)
     out += ["## Probes", "", "Every probe (`regions[].components[].probes[]`, `third_parties[].probes[]`, "
             "`vantage_health.probes[]`) has these keys, and those of its `kind`:", ""]
-    out += table(ProbeBase) + [""]
+    out += table(ProbeBase, skip=("kind",)) + [""]
     for kind, probe_model in PROBE_MODELS.items():
         out += [f"### `kind: {kind}`", ""] + table(probe_model, skip=(*base, "kind")) + [""]
-    common = set(DESTINATION_MODELS["slack"].model_fields) - {"type"}
+    common = set(DestinationSettings.model_fields) - {"type"}
     out += ["## Alert destinations", "", "Every `hooks.destinations[]` entry has these keys, and those of its "
             "`type`:", ""]
-    out += table(DESTINATION_MODELS["slack"], skip=("type",)) + [""]
+    out += table(DestinationSettings, skip=("type",)) + [""]
     for kind, destination in DESTINATION_MODELS.items():
         extra = [name for name in destination.model_fields if name not in common and name != "type"]
         lines = table(destination, skip=tuple(n for n in destination.model_fields if n not in extra))

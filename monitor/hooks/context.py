@@ -4,7 +4,7 @@ budget left, and links to the status page and the runbook. Pure: the daemon pass
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Mapping
+from typing import Mapping
 
 from ..event import Event
 from ..reports.serialize import minutes
@@ -66,17 +66,3 @@ def _exclusion_now(region: RegionResult) -> str | None:
     if e is None or e.reason is None:
         return None
     return f"{e.reason.replace('_', ' ')}: {e.detail}" if e.detail else e.reason
-
-
-def detail_lines(event: Event, esc: Callable[[str], str] = str, code: Callable[[str], str] = str) -> list[str]:
-    """The event's details as lines for a person: the month's figures, the exclusion now, each failing
-    probe with its error. ``esc`` escapes text for the destination's markup, ``code`` marks a probe id."""
-    data, lines = event.data, []
-    if "error_budget_remaining_minutes" in data:
-        availability = data["availability_percent"]
-        lines.append(f"availability this month {'no data' if availability is None else f'{availability} %'}, "
-                     f"error budget left {data['error_budget_remaining_minutes']} min")
-    if data.get("exclusion"):
-        lines.append(f"excluded now: {esc(str(data['exclusion']))}")
-    lines += [f"{esc(p['component'])}/{code(esc(p['probe']))}: {esc(str(p['error']))}" for p in data.get("failing", [])]
-    return lines

@@ -10,14 +10,11 @@ import random
 from typing import Callable, Protocol
 
 import aiohttp
-from pydantic import BaseModel
 
 from ..clock import Clock
-from ..config.destinations import secrets_of
 from ..config.models import HooksConfig
 from ..event import Event
 from ..redact import safe_error
-from .registry import DESTINATIONS
 
 log = logging.getLogger("sla_monitor.hooks")
 BASE_DELAY_MS, MAX_DELAY_MS = 2_000, 600_000
@@ -99,18 +96,17 @@ class Deliverer:
             if dest is None:
                 await self.db.mark_delivery(seq, name, "failed", attempts, now, "destination no longer configured", now)
                 continue
-            module = DESTINATIONS[dest.type]
             try:
-                body, headers = module.build_payload(event, dest, now)
+                body, headers = dest.build_payload(event, now)
             except Exception as exc:  # a bug or a bad event: fail this one alone, the queue moves on
                 error = f"payload could not be built: {type(exc).__name__}: {exc}"[:300]
                 await self.db.mark_delivery(seq, name, "failed", attempts, now, error, now)
                 self.on_result(name, "failed")
                 log.exception("event=hook_failed destination=%s event_id=%s error=%r", name, event.id, error)
                 continue
-            result = await module.send(session, dest, body, headers)
+            result = await dest.send(session, body, headers)
             if result.error is not None:  # library errors carry the URL, whose path may be the secret
-                result = dataclasses.replace(result, error=safe_error(result.error, destination_secrets(dest)))
+                result = dataclasses.replace(result, error=safe_error(result.error, dest.secrets()))
             attempts += 1
             now = self.clock.now_ms()
             if result.ok:
@@ -136,9 +132,3 @@ class Deliverer:
             await self._session.close()
             self._session = None
 
-
-def destination_secrets(dest: BaseModel) -> list[str]:
-    """What of a destination's settings must never appear in an error: the settings its model marks
-    secret (its URL, a Slack or webhook path often being the secret; its signing secret, its routing
-    key, its header values)."""
-    return secrets_of(dest)

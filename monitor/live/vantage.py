@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import ipaddress
 import logging
 from dataclasses import dataclass
 from typing import Iterable
-from urllib.parse import urlsplit
 
+from ..checks import Probe
 from ..config.models import VantageHealthConfig
-from ..config.probes import Probe
 from ..event import Event
 from ..hooks import events
 from ..probes import ProbeContext, Sample, run_probe
 from ..probes.faults import LOCAL, RESOLVER
-from ..probes.registry import FEED_KINDS
 from ..sla.calendar import parse_iso_ms
 from .handoff import NO_CONTROLS as NO_CONTROLS_DETAIL
 from .handoff import VantageStatus
@@ -47,18 +44,6 @@ class Verdict:
 NO_CONTROLS = Verdict(0, True, None, NO_CONTROLS_DETAIL)
 
 
-def uses_system_resolver(probe: Probe) -> bool:
-    """Whether the probe looks its host name up through this host's resolver."""
-    if probe.kind == "dns":
-        return probe.server is None
-    host = urlsplit(probe.url).hostname if hasattr(probe, "url") else probe.host
-    try:
-        ipaddress.ip_address(host or "")
-    except ValueError:
-        return True
-    return False
-
-
 def unknown(sample: Sample, cause: str, why: str) -> Sample:
     """The sample as unknown for ``cause``, keeping what the probe saw in its error."""
     return dataclasses.replace(sample, ok=None, cause=cause, fault=None, error=f"{why}; probe saw: {sample.error}")
@@ -73,7 +58,7 @@ class VantageHealth:
         self.degraded_since_ms: int | None = None
         self.events: list = []  # transitions not yet handed to the writer
         self._round: asyncio.Task | None = None
-        self._resolver_probes = {p.id for p in cfg.probes if uses_system_resolver(p)}
+        self._resolver_probes = {p.id for p in cfg.probes if p.uses_system_resolver()}
 
     def restore(self, conditions: Iterable[Event]) -> None:
         """This vantage's degraded spell still open in the outbox before a restart (``conditions``):
@@ -98,7 +83,7 @@ class VantageHealth:
         """The sample as it should be stored: a failure that is the monitor's own becomes unknown."""
         if sample.ok and not self.healthy and self._round is None:
             self._start_round()  # a target answered: the network may be back, ask the controls now
-        if sample.ok is not False or probe.kind in FEED_KINDS:
+        if sample.ok is not False or probe.is_feed:
             return sample
         if sample.fault == LOCAL:
             return unknown(sample, MONITOR_FAULT, "the monitor's own fault")

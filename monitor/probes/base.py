@@ -1,18 +1,20 @@
-"""What every probe kind shares: the outcome of an attempt, the context it runs in, the contract of a check.
-The sample a probe produces is ``monitor.samples.Sample`` (re-exported here)."""
+"""The context probes run in (``ProbeContext``: the ``checks.base.Resources`` a check is given) and when
+a probe's request left. The kinds and their contract are ``monitor/checks/``; the outcome of an attempt
+and the sample a probe produces are re-exported here."""
 from __future__ import annotations
 
 import contextvars
 import ssl
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Protocol
+from typing import Any
 
 import aiohttp
 
+from ..checks.base import Failed, Outcome, Unknown
 from ..clock import Clock
 from ..samples import Sample
 
-__all__ = ["Check", "Failed", "Outcome", "ProbeContext", "REQUEST_SENT", "Sample", "Unknown", "mark_sent"]
+__all__ = ["Failed", "Outcome", "ProbeContext", "REQUEST_SENT", "Sample", "Unknown", "mark_sent"]
 
 # When the probe running in this task sent its first request (epoch ms), for the schedule drift: the
 # scheduler sets an empty list, the first send appends to it. The HTTP connector marks the moment it
@@ -26,31 +28,6 @@ def mark_sent(now_ms: int) -> None:
     sent = REQUEST_SENT.get()
     if sent is not None and not sent:
         sent.append(now_ms)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one attempt of a check found; the runner adds timing, retries and identity."""
-
-    ok: bool | None
-    error: str | None = None
-    status_code: int | None = None
-    cert_expiry_ms: int | None = None
-    detail: dict | None = None
-    fault: str | None = None  # the failure may be the monitor's own: "local" (always) or "resolver" (unless verified)
-
-
-class Failed(Exception):
-    """A check found the target wanting: becomes ``Outcome(ok=False, error=str(exc))``. ``fault`` says
-    when the failure may be the monitor's own (``probes.faults``)."""
-
-    def __init__(self, message: str, fault: str | None = None):
-        super().__init__(message)
-        self.fault = fault
-
-
-class Unknown(Exception):
-    """A check could not tell (a status feed unreadable): ``Outcome(ok=None)``, no sample stored."""
 
 
 class SendTimingConnector(aiohttp.TCPConnector):
@@ -107,12 +84,3 @@ class ProbeContext:
         for session in self._sessions.values():
             await session.close()
         self._sessions.clear()
-
-
-class Check(Protocol):
-    """The contract of a probe kind (one file per kind, listed in ``registry.CHECKS``): one attempt
-    against ``cfg``'s target, under the runner's timeout. It returns an ``Outcome``, raises ``Failed``
-    when the target is wanting and ``Unknown`` when it cannot tell; any other target error (aiohttp,
-    OSError, TLS, DNS) is the runner's to describe."""
-
-    def __call__(self, cfg: Any, ctx: ProbeContext, /) -> Awaitable[Outcome]: ...

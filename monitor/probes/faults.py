@@ -24,8 +24,7 @@ import socket
 import ssl
 from typing import Iterator
 
-LOCAL = "local"
-RESOLVER = "resolver"
+from ..checks.base import LOCAL, RESOLVER
 
 LOCAL_ERRNOS = frozenset({errno.ENETUNREACH, errno.ENETDOWN, errno.EADDRNOTAVAIL, errno.EMFILE, errno.ENFILE,
                           errno.ENOBUFS, errno.ENOMEM, errno.EPERM, errno.EACCES})

@@ -7,98 +7,68 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import socket
 import ssl
 import time
 
-import aiohttp
-import dns.exception
-
-from ..config.probes import Probe
+from ..checks import Probe
+from ..checks.base import os_reason, tls_reason
 from ..redact import safe_error
 from .base import Failed, Outcome, ProbeContext, Sample, Unknown, mark_sent
 from .faults import own_fault
-from .registry import CHECKS, FEED_KINDS
 
 log = logging.getLogger("sla_monitor.probes")
 FEED_UNREADABLE = "feed_unreadable"
 MONITOR_FAULT = "monitor_fault"
-TARGET_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError, ssl.SSLError, ValueError, UnicodeError,
-                 dns.exception.DNSException)
+TARGET_ERRORS = (OSError, asyncio.TimeoutError, ssl.SSLError, ValueError, UnicodeError)  # and each kind's own
 
 
-def describe(exc: BaseException) -> str:
-    """A failing target's exception as a short readable error (never raises: an exception the table
-    below does not foresee is named by its type and text)."""
+def describe(exc: BaseException, cfg: Probe | None = None) -> str:
+    """A failing target's exception as a short readable error: the kind's naming of its library's
+    errors first, then the standard library's. Never raises: an exception the table below does not
+    foresee is named by its type and text."""
     try:
-        return _describe(exc)
+        return _describe(exc, cfg)
     except Exception:  # an exception object without the attributes its type promises
         return f"{type(exc).__name__}: {exc}"
 
 
-def _describe(exc: BaseException) -> str:
+def _describe(exc: BaseException, cfg: Probe | None) -> str:
     if isinstance(exc, Failed):
         return str(exc)
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError) or isinstance(exc, ssl.SSLCertVerificationError):
-        cert_error = getattr(exc, "certificate_error", exc)
-        return f"tls: {getattr(cert_error, 'verify_message', None) or cert_error}"
+    if cfg is not None and (named := cfg.describe(exc)) is not None:
+        return named
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"tls: {exc.verify_message or exc}"
     if isinstance(exc, ssl.SSLError):
-        return f"tls: {getattr(exc, 'reason', None) or _ssl_text(exc)}"
-    if isinstance(exc, aiohttp.ClientConnectorError) and isinstance(exc.os_error, socket.gaierror):
-        return f"dns: cannot resolve {exc.host}: {exc.os_error.strerror}"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return f"connect: {_os_reason(exc.os_error)}"
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return "http: server closed the connection before answering"
-    if isinstance(exc, aiohttp.ClientPayloadError):
-        return f"http: response body cut short ({exc})"
-    if isinstance(exc, aiohttp.TooManyRedirects):
-        return f"http: too many redirects ({len(exc.history)})"
-    if isinstance(exc, aiohttp.ClientResponseError) and not isinstance(exc, aiohttp.WSServerHandshakeError) \
-            and exc.status == 0:  # aiohttp could not parse the answer: not HTTP
-        return f"http: not an HTTP answer ({(exc.message or '').splitlines()[0] if exc.message else 'unreadable'})"
-    if isinstance(exc, aiohttp.WSServerHandshakeError):  # a ClientResponseError too: test it first
-        return f"websocket: handshake refused (HTTP {exc.status}: {exc.message})"
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return f"http: {exc.message or exc}"
+        return f"tls: {tls_reason(exc)}"
     if isinstance(exc, socket.gaierror):
         return f"dns: {exc.strerror}"
     if isinstance(exc, OSError):
-        return f"connect: {_os_reason(exc)}"
+        return f"connect: {os_reason(exc)}"
     return f"{type(exc).__name__}: {exc}"[:300]
-
-
-def _ssl_text(exc: BaseException) -> str:
-    """aiohttp's TLS connector errors wrap the ssl error: its own text, without the connection key."""
-    inner = getattr(exc, "os_error", None) or getattr(exc, "__cause__", None)
-    return getattr(inner, "reason", None) or str(inner or exc)
 
 
 def _failed(cfg: Probe) -> bool | None:
     """What a transport failure means: down for a target, unknown for a status feed (SLA-SPEC §3:
     a third party that cannot be read is not down)."""
-    return None if cfg.kind in FEED_KINDS else False
-
-
-def _os_reason(error: OSError) -> str:
-    """"Connection refused" rather than asyncio's "Connect call failed ('127.0.0.1', 80)"."""
-    return os.strerror(error.errno) if error.errno else str(error)
+    return None if cfg.is_feed else False
 
 
 async def attempt(cfg: Probe, ctx: ProbeContext) -> Outcome:
     """One attempt of the check under the probe's timeout."""
+    target_errors = TARGET_ERRORS + cfg.target_errors()
     try:
         async with asyncio.timeout(cfg.timeout / 1000):
-            return await CHECKS[cfg.kind](cfg, ctx)
+            return await cfg.check(ctx)
     except Unknown as exc:
         return Outcome(ok=None, error=str(exc))
     except TimeoutError:
         return Outcome(ok=_failed(cfg), error=f"timeout after {cfg.timeout / 1000:g} s")
     except Failed as exc:
         return Outcome(ok=_failed(cfg), error=str(exc), fault=exc.fault)
-    except TARGET_ERRORS as exc:
-        return Outcome(ok=_failed(cfg), error=describe(exc), fault=own_fault(exc))
+    except target_errors as exc:
+        return Outcome(ok=_failed(cfg), error=describe(exc, cfg), fault=own_fault(exc))
 
 
 async def run_probe(cfg: Probe, ctx: ProbeContext, vantage: str) -> Sample:

@@ -7,8 +7,10 @@ from typing import Iterable, Iterator
 
 import orjson
 
+from ..checks import Probe
+from ..checks.tcp import TcpProbe
+from ..checks.tls import TlsProbe
 from ..config.models import Config, PrometheusSource
-from ..config.probes import Probe, TcpProbe, TlsProbe
 from ..errors import InputError
 from ..samples import Sample
 from ..sla.calendar import iso

@@ -3,20 +3,23 @@ does not say it is resolved. An item counts from when the monitor first sees it 
 from __future__ import annotations
 
 import functools
+from typing import ClassVar, Literal
+from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
+from pydantic import Field
 
-from ..config.probes import RssProbe
-from ..config.types import linear_regex
-from .base import Outcome, ProbeContext, Unknown
+from ..values import Regex, linear_regex
+from . import http
+from .base import Outcome, ProbeSettings, Resources, Unknown
 from .feed import fetch
 
 _regex = functools.lru_cache(maxsize=1024)(linear_regex)  # compiled once per pattern
 
 
-async def check(cfg: RssProbe, ctx: ProbeContext) -> Outcome:
+async def attempt(cfg: RssProbe, ctx: Resources) -> Outcome:
     body = await fetch(ctx, cfg, cfg.url)
     try:
         root = ElementTree.fromstring(body)
@@ -47,3 +50,36 @@ def judge(cfg: RssProbe, items: list[dict]) -> Outcome:
         return Outcome(ok=True, detail=detail)
     return Outcome(ok=False, error=f"rss: {active[0]['name']}" + (f" (+{len(active) - 1} more)" if len(active) > 1 else ""),
                    detail=detail)
+
+
+class RssProbe(ProbeSettings):
+    """An RSS 2.0 status feed (Azure's): down while an item matching ``match`` is listed and not resolved."""
+
+    is_feed: ClassVar[bool] = True
+
+    kind: Literal["rss"]
+    """An RSS 2.0 status feed."""
+    url: str = Field(pattern=r"^https?://\S+$")
+    """The feed's URL."""
+    match: list[Regex] = Field(min_length=1)
+    """RE2 regular expressions (case-insensitive) on title + description."""
+    resolved_match: Regex = r"\b(resolved|mitigated|mitigation complete|final update)\b"
+    """An item matching this (RE2, case-insensitive) is resolved."""
+    verify_tls: bool = True
+    """Check the server's certificate."""
+    ca_file: str | None = None
+    """Extra CA bundle (a private CA)."""
+    max_body_bytes: int = Field(5_242_880, ge=1)
+    """A larger feed fails."""
+
+    async def check(self, ctx: Resources) -> Outcome:
+        return await attempt(self, ctx)
+
+    def target_host(self) -> str | None:
+        return urlsplit(self.url).hostname
+
+    def target_errors(self) -> tuple[type[BaseException], ...]:
+        return http.aiohttp_errors()
+
+    def describe(self, exc: BaseException) -> str | None:
+        return http.describe_aiohttp(exc)

@@ -1,4 +1,5 @@
-"""Scalar types shared by the config models: durations, identifiers, money."""
+"""Scalar setting types shared by the config models and the plug-ins' own settings: durations, identifiers,
+money. Below config and every plug-in (destinations, probe kinds), so that each can declare its settings."""
 from __future__ import annotations
 
 import re

@@ -15,17 +15,17 @@ no end never page either (as PagerDuty change events): their severity label stop
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, ClassVar, Literal
 
-import aiohttp
-
-from ..config.destinations import AlertmanagerDestination
-from ..config.models import HooksConfig
 from ..event import Event
 from ..sla.calendar import iso
-from . import events
-from .context import detail_lines
-from .events import routes_for
+from ..values import DurationMs
+from .base import DestinationSettings
+from .text import detail_lines
 from .transport import Result, post
+
+if TYPE_CHECKING:  # aiohttp is imported where a post is made: loading the config needs none of it
+    import aiohttp
 
 # The alert name of each condition, by event type; one-off events get "Sla" + their type in CamelCase.
 CONDITIONS = {
@@ -46,25 +46,14 @@ OUTAGE_ALERTS = ("SlaRegionDown", "SlaOutage")
 ONE_OFF_SEVERITY_CAP = "warning"  # a fact with no end (budget, breach) is never a page
 ENDS_AHEAD = 4  # endsAt this many resend intervals ahead, as Prometheus does
 
-
-def posts_outages(hooks_cfg: HooksConfig, region: str) -> bool:
-    """Whether an alertmanager destination receives this region's outage alerts (the page, and the
-    notice before it): the rules' copies of them then stay silent (``sla_outage_alerts_posted``)."""
-    posted = events.outage_counted(region, 0, 0, 15)  # what matters to the routes: type, region, severity
-    return any(d.type == "alertmanager" and d.name in routes_for(posted, hooks_cfg.routes)
-               for d in hooks_cfg.destinations)
-
-
 def alertname(event: Event) -> str:
     return CONDITIONS.get(event.type) or "Sla" + "".join(
         part.capitalize() for part in event.type.replace("_", ".").split("."))
-
 
 def _severity(name: str, event: Event) -> str:
     if name in CONDITION_SEVERITY:
         return CONDITION_SEVERITY[name]
     return ONE_OFF_SEVERITY_CAP if event.severity == "critical" and name not in CONDITIONS.values() else event.severity
-
 
 def labels(event: Event, name: str | None = None) -> dict:
     """The alert's identity: the same for every event of one condition."""
@@ -75,12 +64,10 @@ def labels(event: Event, name: str | None = None) -> dict:
         found["region"] = event.region
     return found
 
-
 def alerts(event: Event, now_ms: int, resend_ms: int) -> list[dict]:
     """The event's alerts: one, or both of an outage's at its recovery."""
     names = OUTAGE_ALERTS if event.type == "outage.resolved" else (alertname(event),)
     return [alert(event, now_ms, resend_ms, name) for name in names]
-
 
 def alert(event: Event, now_ms: int, resend_ms: int, name: str | None = None) -> dict:
     """One alert: ``endsAt`` when the condition ended for an event that ends it (even if delivered
@@ -100,18 +87,29 @@ def alert(event: Event, now_ms: int, resend_ms: int, name: str | None = None) ->
             "startsAt": event.data.get("start") or event.data.get("since") or event.as_json()["occurred_at"],
             "endsAt": iso(ends)}
 
+class AlertmanagerDestination(DestinationSettings):
+    """Alertmanager's /api/v2/alerts."""
 
-def build_payload(event: Event, dest: AlertmanagerDestination, now_ms: int) -> tuple[bytes, dict]:
-    return json.dumps(alerts(event, now_ms, dest.resend_interval), separators=(",", ":")).encode(), dict(dest.headers)
+    stateful: ClassVar[bool] = True
+    posts_rule_alerts: ClassVar[bool] = True  # SlaRegionDown and SlaOutage, as the rules name them
 
+    type: Literal["alertmanager"]
+    """Alertmanager's /api/v2/alerts."""
+    resend_interval: DurationMs = 60_000
+    """While a condition holds its alert is re-posted this often, with endsAt four intervals ahead."""
 
-def build_resend(conditions: list[Event], dest: AlertmanagerDestination, now_ms: int) -> bytes:
-    """Every condition that still holds, in one post."""
-    return json.dumps([a for e in conditions for a in alerts(e, now_ms, dest.resend_interval)],
-                      separators=(",", ":")).encode()
+    def build_payload(self, event: Event, now_ms: int) -> tuple[bytes, dict]:
+        return json.dumps(alerts(event, now_ms, self.resend_interval), separators=(",", ":")).encode(), dict(self.headers)
 
+    def resend_interval_ms(self) -> int | None:
+        return self.resend_interval
 
-async def send(session: aiohttp.ClientSession, dest: AlertmanagerDestination, body: bytes, headers: dict) -> Result:
-    url = dest.url.rstrip("/")
-    return await post(session, url if url.endswith("/api/v2/alerts") else f"{url}/api/v2/alerts", body, headers,
-                      dest.timeout)
+    def build_resend(self, conditions: list[Event], now_ms: int) -> bytes:
+        """Every condition that still holds, in one post."""
+        return json.dumps([a for e in conditions for a in alerts(e, now_ms, self.resend_interval)],
+                          separators=(",", ":")).encode()
+
+    async def send(self, session: aiohttp.ClientSession, body: bytes, headers: dict) -> Result:
+        url = self.url.rstrip("/")
+        return await post(session, url if url.endswith("/api/v2/alerts") else f"{url}/api/v2/alerts", body, headers,
+                          self.timeout, self.judge)

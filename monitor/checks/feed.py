@@ -1,15 +1,20 @@
 """Fetching a status feed: any failure to read it is Unknown (the provider's state is then unknown)."""
 from __future__ import annotations
 
-import aiohttp
+from typing import TYPE_CHECKING
 
-from ..config.probes import RssProbe, StatuspageProbe
-from .base import ProbeContext, Unknown
+from .base import Resources, Unknown
 from .http import read_body
 
+if TYPE_CHECKING:
+    from .rss import RssProbe
+    from .statuspage import StatuspageProbe
 
-async def fetch(ctx: ProbeContext, cfg: StatuspageProbe | RssProbe, url: str) -> bytes:
+
+async def fetch(ctx: Resources, cfg: StatuspageProbe | RssProbe, url: str) -> bytes:
     """The body of ``url`` (at most ``cfg.max_body_bytes``); Unknown on a bad status or an oversized body."""
+    import aiohttp  # here: loading the config (which names the feed kinds) needs none of it
+
     ssl = ctx.ssl_context(cfg.verify_tls, cfg.ca_file) if url.startswith("https:") else True
     try:
         async with ctx.session(keepalive=True).get(url, ssl=ssl) as response:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+from typing import Literal
 
-from ..config.probes import TlsProbe
-from .base import Outcome, ProbeContext
+from pydantic import Field
+
+from .base import Outcome, ProbeSettings, Resources
 
 DAY_MS = 86_400_000
 
@@ -26,7 +28,7 @@ def expiry_from_transport(transport: asyncio.BaseTransport | None) -> int | None
     return int(not_after.timestamp()) * 1000
 
 
-async def check(cfg: TlsProbe, ctx: ProbeContext) -> Outcome:
+async def attempt(cfg: TlsProbe, ctx: Resources) -> Outcome:
     """Handshake (verified unless ``verify: false``), then judge the certificate's remaining days."""
     _, writer = await asyncio.open_connection(
         cfg.host, cfg.port, ssl=ctx.ssl_context(cfg.verify, cfg.ca_file), server_hostname=cfg.server_name or cfg.host)
@@ -46,3 +48,26 @@ async def check(cfg: TlsProbe, ctx: ProbeContext) -> Outcome:
         return Outcome(ok=True, cert_expiry_ms=expiry, detail={
             "warning": f"tls: certificate expires in {days_left:.1f} days (min_cert_days {cfg.min_cert_days})"})
     return Outcome(ok=True, cert_expiry_ms=expiry)
+
+
+class TlsProbe(ProbeSettings):
+    kind: Literal["tls"]
+    """A TLS handshake and the certificate's validity."""
+    host: str = Field(min_length=1)
+    """Host name or address."""
+    port: int = Field(443, ge=1, le=65535)
+    """Port."""
+    server_name: str | None = None
+    """SNI and the name checked (default: `host`)."""
+    min_cert_days: int = Field(14, ge=0)
+    """A valid certificate expiring sooner is a warning (never downtime)."""
+    verify: bool = True
+    """Check the certificate chain and name."""
+    ca_file: str | None = None
+    """Extra CA bundle (a private CA)."""
+
+    async def check(self, ctx: Resources) -> Outcome:
+        return await attempt(self, ctx)
+
+    def target_host(self) -> str | None:
+        return self.host

@@ -2,16 +2,19 @@
 the expected addresses."""
 from __future__ import annotations
 
-import dns.asyncresolver
-import dns.exception
-import dns.resolver
+from typing import TYPE_CHECKING, Literal
 
-from ..config.probes import DnsProbe
-from .base import Failed, Outcome, ProbeContext
-from .faults import LOCAL, RESOLVER
+from pydantic import Field
+
+from .base import LOCAL, RESOLVER, Failed, Outcome, ProbeSettings, Resources
+
+if TYPE_CHECKING:  # dnspython is imported where a lookup is made: loading the config needs none of it
+    import dns.asyncresolver
 
 
 def _resolver(server: str | None) -> dns.asyncresolver.Resolver:
+    import dns.asyncresolver
+
     if server is None:
         return dns.asyncresolver.Resolver()
     if server.startswith("["):  # [::1] or [::1]:5353
@@ -25,8 +28,11 @@ def _resolver(server: str | None) -> dns.asyncresolver.Resolver:
     return resolver
 
 
-async def check(cfg: DnsProbe, ctx: ProbeContext) -> Outcome:
+async def attempt(cfg: DnsProbe, ctx: Resources) -> Outcome:
     """Resolve ``name``; every expected address must be among the answers."""
+    import dns.exception
+    import dns.resolver
+
     try:
         answer = await _resolver(cfg.server).resolve(cfg.name, cfg.record_type, lifetime=cfg.timeout / 1000,
                                                      search=False)
@@ -49,3 +55,27 @@ async def check(cfg: DnsProbe, ctx: ProbeContext) -> Outcome:
         return Outcome(ok=False, error=f"dns: {cfg.name} resolved to {', '.join(sorted(found))}, "
                                        f"missing {', '.join(missing)}")
     return Outcome(ok=True)
+
+
+class DnsProbe(ProbeSettings):
+    kind: Literal["dns"]
+    """A DNS lookup."""
+    name: str = Field(min_length=1)
+    """The name to resolve."""
+    record_type: Literal["A", "AAAA", "CNAME", "TXT", "MX", "NS"] = "A"
+    """The record type."""
+    server: str | None = Field(None, pattern=r"^[^\s:]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$")
+    """Resolver to ask, HOST[:PORT] (default: the system's)."""
+    expect_addresses: list[str] = []
+    """Answers that must be among the records (empty: any answer)."""
+
+    async def check(self, ctx: Resources) -> Outcome:
+        return await attempt(self, ctx)
+
+    def uses_system_resolver(self) -> bool:
+        return self.server is None
+
+    def target_errors(self) -> tuple[type[BaseException], ...]:
+        import dns.exception
+
+        return (dns.exception.DNSException,)

@@ -8,9 +8,13 @@ touching them (name, id, link).
 from __future__ import annotations
 
 import json
+from typing import ClassVar, Literal
+from urllib.parse import urlsplit
 
-from ..config.probes import StatuspageProbe
-from .base import Outcome, ProbeContext, Unknown
+from pydantic import Field
+
+from . import http
+from .base import Outcome, ProbeSettings, Resources, Unknown
 from .feed import fetch
 
 
@@ -26,7 +30,7 @@ def _json(body: bytes, url: str) -> dict:
     return document
 
 
-async def check(cfg: StatuspageProbe, ctx: ProbeContext) -> Outcome:
+async def attempt(cfg: StatuspageProbe, ctx: Resources) -> Outcome:
     base = cfg.url.rstrip("/")
     if cfg.api == "summary":
         url = f"{base}/api/v2/summary.json"
@@ -73,3 +77,45 @@ def _judge(cfg: StatuspageProbe, components: object, incidents: object, base: st
     names = ", ".join(f"{c.get('name')}: {c.get('status')}" for c in down)
     incident = f"; incident {touching[0]['name']!r}" if touching else ""
     return Outcome(ok=False, error=f"statuspage: {names}{incident}", detail=detail)
+
+
+StatuspageStatus = Literal["operational", "degraded_performance", "partial_outage", "major_outage",
+                           "under_maintenance"]
+
+
+class StatuspageProbe(ProbeSettings):
+    """An Atlassian Statuspage feed: the third party is down while one of ``components`` is down.
+
+    A feed that cannot be read gives no sample: the third party is then unknown, never down."""
+
+    is_feed: ClassVar[bool] = True
+
+    kind: Literal["statuspage"]
+    """An Atlassian Statuspage feed."""
+    url: str = Field(pattern=r"^https?://\S+$")
+    """The page's base URL, e.g. https://status.mypurecloud.com."""
+    api: Literal["summary", "components"] = "summary"
+    """Read `summary.json`, or `components.json` and `incidents/unresolved.json`."""
+    components: list[str] = Field(min_length=1)
+    """Names or ids of the components that stand for this third party."""
+    down_statuses: list[StatuspageStatus] = ["partial_outage", "major_outage", "under_maintenance"]
+    """Component statuses that make the third party down (`under_maintenance` is the provider's maintenance:
+    down for attribution)."""
+    verify_tls: bool = True
+    """Check the server's certificate."""
+    ca_file: str | None = None
+    """Extra CA bundle (a private CA)."""
+    max_body_bytes: int = Field(5_242_880, ge=1)
+    """A larger feed fails."""
+
+    async def check(self, ctx: Resources) -> Outcome:
+        return await attempt(self, ctx)
+
+    def target_host(self) -> str | None:
+        return urlsplit(self.url).hostname
+
+    def target_errors(self) -> tuple[type[BaseException], ...]:
+        return http.aiohttp_errors()
+
+    def describe(self, exc: BaseException) -> str | None:
+        return http.describe_aiohttp(exc)

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit
 
-import aiohttp
-
+if TYPE_CHECKING:  # aiohttp is imported where a post is made: loading the config needs none of it
+    import aiohttp
 
 @dataclass(frozen=True)
 class Result:
     ok: bool
     permanent: bool = False
     error: str | None = None
-
 
 def classify(status: int, text: str, location: str | None = None) -> Result:
     """2xx delivered; 3xx permanent (fix the URL); 408, 429 and 5xx transient; other 4xx permanent."""
@@ -30,13 +29,13 @@ def classify(status: int, text: str, location: str | None = None) -> Result:
     permanent = 400 <= status < 500 and status not in (408, 429)
     return Result(False, permanent=permanent, error=f"HTTP {status}: {text[:200]}")
 
-
 Classify = Callable[[int, str, "str | None"], Result]
-
 
 async def post(session: aiohttp.ClientSession, url: str, body: bytes, headers: dict, timeout_ms: int,
                judge: Classify = classify) -> Result:
     """One POST, no redirects followed; the answer judged by ``judge`` (the destination's rules)."""
+    import aiohttp  # here: the config, which names the destinations, loads without it
+
     try:
         async with asyncio.timeout(timeout_ms / 1000):
             async with session.post(url, data=body, allow_redirects=False,
@@ -48,7 +47,6 @@ async def post(session: aiohttp.ClientSession, url: str, body: bytes, headers: d
     except (aiohttp.ClientError, OSError) as exc:
         return Result(False, error=f"{type(exc).__name__}: {exc}"[:300])
     return judge(status, text, _host_of(location))
-
 
 def _host_of(location: str | None) -> str | None:
     """Only the host of a redirect target: a Slack or webhook path is often a secret."""

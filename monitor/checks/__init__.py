@@ -1,0 +1,29 @@
+"""The probe kinds: one module each (``base.py`` says what a module holds), registered here with one
+line. The config takes its probes' settings from ``Probe``; the runner calls the settings' own check."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Union, get_args
+
+from pydantic import Field
+
+from .base import ProbeSettings
+from .dns import DnsProbe
+from .http import HttpProbe
+from .rss import RssProbe
+from .statuspage import StatuspageProbe
+from .tcp import TcpProbe
+from .tls import TlsProbe
+from .websocket import WebSocketProbe
+
+# The registry: a new probe kind is one more member here.
+Kinds = Union[HttpProbe, TcpProbe, TlsProbe, DnsProbe, WebSocketProbe, StatuspageProbe, RssProbe]
+
+PROBE_MODELS: dict[str, type[ProbeSettings]] = {
+    get_args(kind.model_fields["kind"].annotation)[0]: kind for kind in get_args(Kinds)}
+PROBE_KINDS = tuple(PROBE_MODELS)
+if TYPE_CHECKING:
+    Probe = ProbeSettings
+else:  # validated as the member its ``kind`` names
+    Probe = Annotated[Kinds, Field(discriminator="kind")]
+
+__all__ = ["PROBE_KINDS", "PROBE_MODELS", "Probe", "ProbeSettings"]

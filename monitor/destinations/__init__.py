@@ -1,0 +1,27 @@
+"""The hook destinations: one module each (``base.py`` says what a module holds), registered here with
+one line. The config takes its ``hooks.destinations`` from ``Destination``; delivery, resends, ``hooks
+test`` and the docs look a type up in ``DESTINATIONS``."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Union, get_args
+
+from pydantic import Field
+
+from .alertmanager import AlertmanagerDestination
+from .base import SECRET, URL, DestinationSettings
+from .pagerduty import PagerDutyDestination
+from .slack import SlackDestination
+from .webhook import WebhookDestination
+
+# The registry: a new destination is one more member here.
+Kinds = Union[WebhookDestination, SlackDestination, PagerDutyDestination, AlertmanagerDestination]
+
+DESTINATIONS: dict[str, type[DestinationSettings]] = {
+    get_args(kind.model_fields["type"].annotation)[0]: kind for kind in get_args(Kinds)}
+DESTINATION_TYPES = tuple(DESTINATIONS)
+if TYPE_CHECKING:
+    Destination = DestinationSettings
+else:  # validated as the member its ``type`` names
+    Destination = Annotated[Kinds, Field(discriminator="type")]
+
+__all__ = ["DESTINATIONS", "DESTINATION_TYPES", "Destination", "DestinationSettings", "SECRET", "URL"]
