@@ -102,7 +102,7 @@ def generate() -> None:
         down = down_at(spells[region], lo, hi)
         rows = [(pid, vantage, ts, 0, None, "HTTP 503 (expected 200)") if ts in down else (pid, vantage, ts, 1, 5.0, None)
                 for ts in range(lo, hi, STEP_MS)]
-        with store.atomic():
+        with store.transaction():
             store.insert_plain_samples(rows)
             store.refold(pid, vantage, lo, hi - STEP_MS, stale_ms[probe])
         if n % 50 == 49:

@@ -36,6 +36,7 @@ from .live.reports import ReportService
 from .live.state import LiveState
 from .storage import open_store, sqlite_path
 from .storage.daemon_lock import DaemonLock
+from .storage.interface import Storage
 from .web.app import WebDeps, build_app
 from .web.status import probe_json
 
@@ -140,9 +141,9 @@ class Daemon:
         ``probing`` is False: a read-only daemon that serves what the store holds) start probing."""
         await self.db.start()
         await self.reader.start()  # after the writer: the schema is migrated by then
-        history, since = await self.db.live_history(self.cfg.vantage, self.cfg.policy.confirm_failures)
+        history, since = await self.db.call(Storage.live_history, self.cfg.vantage, self.cfg.policy.confirm_failures)
         # Until the probe side's first report: the state the store gives (its transitions are the probe side's to announce).
-        self.live.restore(history, self.cfg.vantage, since, certificates_warned(await self.db.open_conditions()))
+        self.live.restore(history, self.cfg.vantage, since, certificates_warned(await self.db.call(Storage.open_conditions)))
         self.live.resume(self.clock.now_ms())
         await self.figures.refresh()
         self.month = month_context(self.figures.current)
@@ -213,7 +214,8 @@ class Daemon:
                  + detect.incident_updates(current, now))
         failing = self.live.failing()
         found = [with_context(e, self.public_url, failing, self.month) for e in found]
-        if found and await self.db.record_events(routed(found, hooks.routes)):
+        recorded = await self.db.call(Storage.record_events, routed(found, hooks.routes)) if found else 0
+        if recorded:
             self.deliverer.wake.set()
 
     async def _watchdog(self, interval: float) -> None:

@@ -25,6 +25,7 @@ import icalendar
 
 from .errors import InputError
 from .sla.model import MaintenanceWindow
+from .storage.interface import MaintenanceRow
 
 REGION_PROPERTY = "X-SLA-REGION"
 ALL_REGIONS = "all"
@@ -34,18 +35,18 @@ KINDS = ("scheduled", "emergency")
 RECENT_MS = 30 * 86_400_000  # the calendar lists windows that ended at most this long ago, and all to come
 
 
-def calendar_rows(rows: Iterable[dict], now_ms: int, region: str | None = None) -> list[dict]:
+def calendar_rows(rows: Iterable[MaintenanceRow], now_ms: int, region: str | None = None) -> list[MaintenanceRow]:
     """The rows a calendar lists: upcoming and recent windows (of ``region`` and of every region, if given)."""
     return [r for r in rows if r["end_ms"] >= now_ms - RECENT_MS and (region is None or r["region"] in (None, region))]
 
 
-def _same(window: MaintenanceWindow, row: dict) -> bool:
+def _same(window: MaintenanceWindow, row: MaintenanceRow) -> bool:
     """The stored ``row`` holds ``window``: same region, span, kind and reason."""
     return ((row["region"], row["start_ms"], row["end_ms"], row["kind"], row["reason"])
             == (window.region, window.start_ms, window.end_ms, window.kind, window.reason))
 
 
-def already_stored(window: MaintenanceWindow, rows: Iterable[dict]) -> bool:
+def already_stored(window: MaintenanceWindow, rows: Iterable[MaintenanceRow]) -> bool:
     """An active stored window with the same region, span, kind and reason (an import run twice)."""
     return any(not r["cancelled"] and _same(window, r) for r in rows)
 
@@ -65,12 +66,12 @@ class ImportPlan:
     """What an import does to the stored windows, decided before anything is written."""
 
     add: list[tuple[CalendarEvent, MaintenanceWindow]] = field(default_factory=list)
-    replace: list[tuple[dict, CalendarEvent, MaintenanceWindow]] = field(default_factory=list)  # old row, new
-    cancel: list[tuple[dict, CalendarEvent]] = field(default_factory=list)
+    replace: list[tuple[MaintenanceRow, CalendarEvent, MaintenanceWindow]] = field(default_factory=list)  # old row, new
+    cancel: list[tuple[MaintenanceRow, CalendarEvent]] = field(default_factory=list)
     unchanged: int = 0
 
 
-def plan_import(events: Iterable[CalendarEvent], rows: Sequence[dict]) -> ImportPlan:
+def plan_import(events: Iterable[CalendarEvent], rows: Sequence[MaintenanceRow]) -> ImportPlan:
     """Match the calendar's events to the stored ``rows`` by UID (the newest window imported from it):
 
     - an event not seen before is added, unless an active window already holds the same content;
@@ -81,7 +82,7 @@ def plan_import(events: Iterable[CalendarEvent], rows: Sequence[dict]) -> Import
     - a window cancelled here (by hand, or by an earlier import) stays cancelled while its event is
       unchanged; a changed event after a cancellation is recorded anew.
     """
-    latest: dict[str, dict] = {}
+    latest: dict[str, MaintenanceRow] = {}
     for row in rows:
         uid = row["source_uid"]
         if uid and (uid not in latest or row["id"] > latest[uid]["id"]):
@@ -117,7 +118,7 @@ def _utc(ms: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc)
 
 
-def to_ics(rows: Iterable[dict], host: str = "sla-monitor") -> bytes:
+def to_ics(rows: Iterable[MaintenanceRow], host: str = "sla-monitor") -> bytes:
     """The stored maintenance ``rows`` as one calendar."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//sla-monitor//maintenance windows//EN")

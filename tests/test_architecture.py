@@ -113,7 +113,8 @@ FORBIDDEN = {"sla/": ("storage", "hooks", "live", "config", "web", "reports", "c
              "storage/": ("hooks", "live", "web", "commands"),
              "config/": ("hooks", "live", "storage", "web", "commands"),
              "hooks/": ("live", "web", "commands", "storage"),
-             "event.py": ("hooks", "live", "storage", "config", "web", "commands")}
+             "event.py": ("hooks", "live", "storage", "config", "web", "commands"),
+             "outbox.py": ("hooks", "live", "storage", "config", "web", "commands")}
 
 
 def test_no_import_runs_back_up_a_layer():

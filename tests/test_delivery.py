@@ -17,6 +17,7 @@ from monitor.hooks.delivery import Deliverer
 from monitor.event import Event
 from monitor.live.dbthread import DbThread
 from monitor.storage import Store
+from monitor.storage.interface import Storage
 from conftest import FIXTURES
 from hook_helpers import Receiver, destination
 from loopback import start_app
@@ -54,9 +55,9 @@ async def test_a_redirect_is_not_followed_and_not_delivered(tmp_path):
     runner, port = await start_app(app)
     db, hooks, deliverer, results = await deliverer_for(tmp_path, f"http://127.0.0.1:{port}/hook")
     now = FIXED.now_ms()
-    await db.record_events(routed([events.outage_opened("eu-west", now - 60_000, now)], hooks.routes))
+    await db.call(Storage.record_events, routed([events.outage_opened("eu-west", now - 60_000, now)], hooks.routes))
     await deliverer.deliver_due()
-    listed = await db.event_log()
+    listed = await db.call(Storage.event_log)
     await deliverer.close()
     await db.close()
     await runner.cleanup()
@@ -73,9 +74,9 @@ async def test_a_poison_event_fails_alone_and_the_queue_moves_on(tmp_path):
     good = events.outage_opened("eu-west", now - 60_000, now - 3)  # all due now
     poison = Event("poison:1", "outage.opened", "sla-monitor/poison", "no-such-severity", now - 2, "eu-west", "x")
     after = events.outage_resolved("eu-west", now - 60_000, now - 1)
-    await db.record_events(routed([good, poison, after], hooks.routes))
+    await db.call(Storage.record_events, routed([good, poison, after], hooks.routes))
     await deliverer.deliver_due()
-    listed = {row["id"]: row for row in await db.event_log()}
+    listed = {row["id"]: row for row in await db.call(Storage.event_log)}
     await deliverer.close()
     await db.close()
     await runner.cleanup()
@@ -92,10 +93,10 @@ async def test_max_age_applies_to_deliveries_waiting_behind_a_retry(tmp_path):
     now = FIXED.now_ms()
     fresh = events.outage_opened("eu-west", now - 60_000, now)
     old = events.outage_opened("us-east", now - 3 * 3_600_000, now - 2 * 3_600_000)
-    await db.record_events(routed([fresh], hooks.routes))
-    await db.record_events(routed([old], hooks.routes))  # queued behind the fresh one
+    await db.call(Storage.record_events, routed([fresh], hooks.routes))
+    await db.call(Storage.record_events, routed([old], hooks.routes))  # queued behind the fresh one
     await deliverer.deliver_due()  # the fresh one fails (503) and waits for its retry; the old one expires
-    listed = {row["id"]: row for row in await db.event_log()}
+    listed = {row["id"]: row for row in await db.call(Storage.event_log)}
     await deliverer.close()
     await db.close()
     await runner.cleanup()
@@ -108,9 +109,9 @@ async def test_a_library_error_carrying_the_url_never_stores_its_secret_path(tmp
     url = "http://127.0.0.1:99999/services/T000/B000/t0ps3cretPath"  # port out of range: aiohttp names the URL
     db, hooks, deliverer, results = await deliverer_for(tmp_path, url, kind="slack")
     now = FIXED.now_ms()
-    await db.record_events(routed([events.outage_opened("eu-west", now - 60_000, now - 1)], hooks.routes))
+    await db.call(Storage.record_events, routed([events.outage_opened("eu-west", now - 60_000, now - 1)], hooks.routes))
     await deliverer.deliver_due()
-    listed = await db.event_log()
+    listed = await db.call(Storage.event_log)
     await deliverer.close()
     await db.close()
     assert listed[0]["last_error"] == "InvalidUrlClientError: http://127.0.0.1/***"  # the host, never the path

@@ -31,6 +31,7 @@ from monitor.live.state import LiveState
 from monitor.probes import Sample
 from monitor.sla.model import Policy
 from monitor.storage import Store
+from monitor.storage.interface import Storage
 from conftest import FIXTURES
 from hook_helpers import NOW, OPENED, RESOLVED, Receiver, destination, hooks_test_via_cli
 from loopback import start_app
@@ -156,8 +157,8 @@ async def test_receiver_down_then_up_gets_each_event_once_in_order(tmp_path, mon
     sequence = [events.outage_opened("eu-west", now - 600_000, now),
                 events.outage_counted("eu-west", now - 600_000, now + 1, 15),
                 events.outage_resolved("eu-west", now - 600_000, now + 2)]
-    assert await db.record_events(routed(sequence, hooks.routes)) == 3
-    assert await db.record_events(routed(sequence, hooks.routes)) == 0  # recorded once, whatever happens
+    assert await db.call(Storage.record_events, routed(sequence, hooks.routes)) == 3
+    assert await db.call(Storage.record_events, routed(sequence, hooks.routes)) == 0  # recorded once, whatever happens
     for _ in range(200):
         await deliverer.deliver_due()
         if len(receiver.received) == 3:
@@ -168,7 +169,7 @@ async def test_receiver_down_then_up_gets_each_event_once_in_order(tmp_path, mon
     for delivery in receiver.received:  # each as sent, checked by the official verifier
         official(SECRET, delivery["headers"], delivery["raw"])
     await deliverer.deliver_due()
-    assert len(receiver.received) == 3 and await db.pending_deliveries() == 0  # never again
+    assert len(receiver.received) == 3 and await db.call(Storage.pending_deliveries) == 0  # never again
     await deliverer.close()
     await db.close()
     await runner.cleanup()
@@ -179,11 +180,11 @@ async def test_a_400_is_permanent_and_reported(tmp_path):
     runner, db, hooks = await outbox_with(tmp_path, receiver, "slack")
     deliverer = Deliverer(db, hooks, clock.SYSTEM)
     now = clock.SYSTEM.now_ms()  # within max_age (older ones are given up unsent)
-    await db.record_events(routed([events.outage_opened("eu-west", now - 60_000, now - 2),
+    await db.call(Storage.record_events, routed([events.outage_opened("eu-west", now - 60_000, now - 2),
                                    events.outage_resolved("eu-west", now - 60_000, now - 1)], hooks.routes))
     await deliverer.deliver_due()
     await deliverer.deliver_due()
-    rows = await db.event_log()
+    rows = await db.call(Storage.event_log)
     assert [r["status"] for r in rows] == ["failed", "failed"] and "HTTP 400" in rows[0]["last_error"]
     assert receiver.attempts == 2  # once each, not retried
     await deliverer.close()

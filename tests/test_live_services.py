@@ -11,6 +11,7 @@ from monitor.live.maintenance import MaintenanceService
 from monitor.live.reports import ReportService
 from monitor.probes import Sample
 from monitor.storage.memory import MemoryStore
+from monitor.storage.interface import Storage
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MIN = 60_000
@@ -23,7 +24,7 @@ async def services(now_ms: int):
     await db.start()
     samples = [Sample("w", "local", t, not (NOV - 5 * 1440 * MIN <= t < NOV - 5 * 1440 * MIN + 30 * MIN), 5.0, None)
                for t in range(NOV - 10 * 1440 * MIN, now_ms, MIN)]
-    await db.append_samples(samples, {"w": 3 * MIN, "g": 3 * MIN})
+    await db.call(Storage.append_samples, samples, {"w": 3 * MIN, "g": 3 * MIN})
     clock = FixedClock(now_ms)
     figures = LiveFigures(db, fleet, clock)
     return db, clock, figures, ReportService(db, figures, fleet, 60_000, clock), MaintenanceService(

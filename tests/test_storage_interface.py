@@ -70,6 +70,54 @@ def test_segments_and_history_agree_whatever_the_order_of_arrival(tmp_path_facto
             store.close()
 
 
+class Refused(Exception):
+    """A line the importer refuses, half-way through an import."""
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(before=st.lists(sample, max_size=10), rows=st.lists(sample, min_size=1, max_size=40),
+       refused_at=st.none() | st.integers(0, 39))
+def test_bulk_import_agrees_and_a_refused_one_leaves_nothing(tmp_path_factory, before, rows, refused_at):
+    """Through the protocol alone: samples imported in one transaction fold into the same segments on
+    both stores (the later of two at one instant wins), and an import refused half-way changes nothing."""
+    stores = [open_store(kind, tmp_path_factory.mktemp(kind)) for kind in KINDS]
+    stale = {"w": 3 * MIN, "g": 3 * MIN}
+
+    def stream(first: int, end: int):
+        for i, (minute, probe, (ok, cause)) in enumerate(rows[first:end], first):
+            if i == refused_at:
+                raise Refused(f"line {i + 1}")
+            yield probe, "local", NOV + minute * MIN, ok, 5.0 if ok else None, None if ok else "HTTP 503", cause
+
+    def segments(store):
+        return {k: [tuple(x) for x in v] for k, v in store.segments_between(NOV - MIN, NOV + 400 * MIN).items()}
+
+    try:
+        for store in stores:
+            store.append_samples([Sample(probe, "local", NOV + minute * MIN, ok, None, cause=cause)
+                                  for minute, probe, (ok, cause) in before], stale)
+        unchanged = same(stores, segments)
+        counts = []
+        for store in stores:
+            half = len(rows) // 2
+            try:
+                with store.transaction():  # two imports in one transaction: the first is undone too
+                    counts.append([store.import_samples(stream(0, half), stale)[0],
+                                   store.import_samples(stream(half, len(rows)), stale)[0]])
+            except Refused:
+                counts.append(None)
+        assert counts[0] == counts[1]
+        assert counts[0] == (None if refused_at is not None and refused_at < len(rows)
+                             else [len(rows) // 2, len(rows) - len(rows) // 2])
+        after = same(stores, segments)
+        if counts[0] is None:
+            assert after == unchanged
+        same(stores, lambda s: s.live_history("local", 3))
+    finally:
+        for store in stores:
+            store.close()
+
+
 def test_records_agree_and_refuse_alike(both):
     for store in both:
         store.add_maintenance(region="eu-west", start_ms=NOV, end_ms=NOV + 60 * MIN, kind="scheduled",
@@ -158,10 +206,11 @@ async def test_the_daemons_store_thread_runs_on_either_store(tmp_path):
         db = DbThread(lambda kind=kind: open_store(kind, tmp_path))
         await db.start()
         sample = Sample("w", "local", NOV, False, None, "HTTP 503")
-        await db.append_samples([sample], {"w": 3 * MIN}, routed([events.outage_opened("eu-west", NOV, NOV)], []))
-        new_id = await db.add_maintenance(region=None, start_ms=NOV, end_ms=NOV + MIN, kind="emergency",
-                                          announced_at_ms=None, reason="fire", by="api", now_ms=NOV)
-        answers.append((await db.live_history("local", 3), await db.maintenance_rows(new_id),
-                        await db.event_log(), await db.load_records()))
+        await db.call(Storage.append_samples, [sample], {"w": 3 * MIN},
+                      routed([events.outage_opened("eu-west", NOV, NOV)], []))
+        new_id = await db.call(Storage.add_maintenance, region=None, start_ms=NOV, end_ms=NOV + MIN,
+                               kind="emergency", announced_at_ms=None, reason="fire", by="api", now_ms=NOV)
+        answers.append((await db.call(Storage.live_history, "local", 3), await db.call(Storage.maintenance_rows, new_id),
+                        await db.call(Storage.event_log), await db.call(Storage.load_records)))
         await db.close()
     assert answers[0] == answers[1]

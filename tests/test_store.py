@@ -21,7 +21,7 @@ def stored_segments(store: Store, probe_id: int, vantage_id: int):
 
 def insert_batch(store: Store, pid: int, vid: int, batch):
     """Samples ``(ts, ok)`` or ``(ts, None, cause)`` (unknown)."""
-    with store.atomic():
+    with store.transaction():
         store.insert_samples([(pid, vid, ts, ok, None, None, None, cause[0] if cause else None)
                               for ts, ok, *cause in batch])
         store.refold(pid, vid, min(s[0] for s in batch), max(s[0] for s in batch), STALE)
@@ -123,7 +123,7 @@ def test_a_version_1_store_migrates_forward_keeping_its_data(tmp_path):
         (60000, 0, "HTTP 503", None, None)]
     assert store.segments_between(0, 10**9) == {("p", "local"): [(60000, 240000, 0, None)]}
     # Version 4 stores unknown: ok NULL with its cause, in both tables, and keeps the clustered keys.
-    with store.atomic():
+    with store.transaction():
         store.insert_samples([(1, 1, 120000, None, None, "vantage unhealthy", None, "vantage_unhealthy")])
         store.refold(1, 1, 120000, 120000, 180000)
     assert store.segments_between(0, 10**9)[("p", "local")] == [(60000, 120000, 0, None),

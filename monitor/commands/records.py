@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 from ..errors import InputError, parse_instant, span
 from ..maintenance_ics import CalendarEvent, ImportPlan
-from ..reports.serialize import incident_rows
+from ..reports.serialize import incident_rows, record_window_json
 from ..sla.calendar import iso, month_of
 from ..sla.exclusions import THIRD_PARTY_PREFIX, assess_maintenance
 from ..sla.model import COUNTED, HAND_CAUSES, SEVERITIES, Incident, MaintenanceWindow
 from ..storage import opened
-from ..storage.records import is_hand_id, window_json
+from ..storage.records import is_hand_id, window_of
 from .common import Context, emit_rows
 from .parsing import command, group, rows_format, whole_number
 from .reporting import report_for
@@ -117,7 +117,7 @@ def _verdict(window: MaintenanceWindow, ctx: Context) -> str:
 def maintenance_list(ctx: Context, args: argparse.Namespace) -> int:
     with opened(ctx.db_path, create=False) as store:
         rows = store.maintenance_rows()
-    out = [{**window_json(r, ctx.fleet.policy), "region": r["region"] or "(all)",
+    out = [{**record_window_json(window_of(r), ctx.fleet.policy), "region": r["region"] or "(all)",
             "created_by": r["created_by"], "cancelled_by": r["cancelled_by"]} for r in rows]
     emit_rows(out, args.format, ["id", "region", "kind", "start", "end", "announced_at", "excluded", "reason"],
               extra=lambda row: ", ".join(row["flags"]) or "-", extra_header="flags")
@@ -141,7 +141,7 @@ def maintenance_import(ctx: Context, args: argparse.Namespace) -> int:
     events = parse_ics(data, args.file, [r.name for r in ctx.cfg.regions], args.region_property,
                        ctx.cfg.storage.max_window_days * 86_400_000)
     lines = []
-    with opened(ctx.db_path) as store, store.atomic():  # every change, or none
+    with opened(ctx.db_path) as store, store.transaction():  # every change, or none
         plan = plan_import(events, store.maintenance_rows())
 
         def add(event: CalendarEvent, window: MaintenanceWindow) -> tuple[int, str]:

@@ -7,13 +7,14 @@ import contextlib
 import dataclasses
 import logging
 import random
-from typing import Callable, Protocol
+from typing import Callable
 
 import aiohttp
 
 from ..clock import Clock
 from ..config.models import HooksConfig
 from ..event import Event
+from ..outbox import OutboxStore, OutboxThread
 from ..redact import safe_error
 
 log = logging.getLogger("sla_monitor.hooks")
@@ -25,21 +26,8 @@ def backoff_ms(attempts: int, rng: random.Random) -> int:
     return int(min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempts - 1)) * rng.uniform(0.8, 1.2))
 
 
-class Outbox(Protocol):
-    """What the worker needs of the store (the daemon's store thread gives it, asynchronously)."""
-
-    async def due_deliveries(self, now_ms: int) -> dict[str, list[tuple[int, Event, int]]]: ...
-
-    async def mark_delivery(self, seq: int, destination: str, status: str, attempts: int, next_attempt_ms: int,
-                            error: str | None, now_ms: int) -> None: ...
-
-    async def expire_deliveries(self, destination: str, before_ms: int, now_ms: int) -> list[str]: ...
-
-    async def pending_deliveries(self) -> int: ...
-
-
 class Deliverer:
-    def __init__(self, db: Outbox, hooks_cfg: HooksConfig, clock: Clock,
+    def __init__(self, db: OutboxThread, hooks_cfg: HooksConfig, clock: Clock,
                  on_result: Callable[[str, str], None] | None = None, rng: random.Random | None = None,
                  poll_ms: int = 1000):
         self.db = db
@@ -73,17 +61,17 @@ class Deliverer:
         session = self._session
         try:
             await self._expire()
-            queue = await self.db.due_deliveries(self.clock.now_ms())
+            queue = await self.db.call(OutboxStore.due_deliveries, self.clock.now_ms())
             await asyncio.gather(*(self._destination(session, name, items) for name, items in queue.items()))
         finally:
-            self.depth = await self.db.pending_deliveries()
+            self.depth = await self.db.call(OutboxStore.pending_deliveries)
 
     async def _expire(self) -> None:
         """Give up every pending delivery older than its destination's ``max_age``, also those queued
         behind one that is waiting for a retry (each is logged and counted)."""
         now = self.clock.now_ms()
         for name, dest in self.destinations.items():
-            for event_id in await self.db.expire_deliveries(name, now - dest.max_age, now):
+            for event_id in await self.db.call(OutboxStore.expire_deliveries, name, now - dest.max_age, now):
                 self.on_result(name, "failed")
                 log.error("event=hook_failed destination=%s event_id=%s error=%r", name, event_id,
                           "not delivered within max_age")
@@ -94,13 +82,14 @@ class Deliverer:
         for seq, event, attempts in items:
             now = self.clock.now_ms()
             if dest is None:
-                await self.db.mark_delivery(seq, name, "failed", attempts, now, "destination no longer configured", now)
+                await self.db.call(OutboxStore.mark_delivery, seq, name, "failed", attempts, now,
+                                   "destination no longer configured", now)
                 continue
             try:
                 body, headers = dest.build_payload(event, now)
             except Exception as exc:  # a bug or a bad event: fail this one alone, the queue moves on
                 error = f"payload could not be built: {type(exc).__name__}: {exc}"[:300]
-                await self.db.mark_delivery(seq, name, "failed", attempts, now, error, now)
+                await self.db.call(OutboxStore.mark_delivery, seq, name, "failed", attempts, now, error, now)
                 self.on_result(name, "failed")
                 log.exception("event=hook_failed destination=%s event_id=%s error=%r", name, event.id, error)
                 continue
@@ -110,17 +99,17 @@ class Deliverer:
             attempts += 1
             now = self.clock.now_ms()
             if result.ok:
-                await self.db.mark_delivery(seq, name, "delivered", attempts, now, None, now)
+                await self.db.call(OutboxStore.mark_delivery, seq, name, "delivered", attempts, now, None, now)
                 self.on_result(name, "delivered")
                 continue
             too_old = now - event.occurred_at_ms > dest.max_age
             if result.permanent or too_old:
                 reason = result.error if result.permanent else f"gave up after max_age: {result.error}"
-                await self.db.mark_delivery(seq, name, "failed", attempts, now, reason, now)
+                await self.db.call(OutboxStore.mark_delivery, seq, name, "failed", attempts, now, reason, now)
                 self.on_result(name, "failed")
                 log.error("event=hook_failed destination=%s event_id=%s error=%r", name, event.id, reason)
                 continue
-            await self.db.mark_delivery(seq, name, "pending", attempts, now + backoff_ms(attempts, self.rng),
+            await self.db.call(OutboxStore.mark_delivery, seq, name, "pending", attempts, now + backoff_ms(attempts, self.rng),
                                result.error, now)
             self.on_result(name, "retry")
             log.warning("event=hook_retry destination=%s event_id=%s attempts=%d error=%r", name, event.id, attempts,

@@ -83,7 +83,7 @@ class PrometheusFeed:
         outage that was open keeps its start, hence its event id. Returns the newest stored instant."""
         since_by_vantage: dict[str, dict[str, int]] = {}
         for vantage in self.cfg.vantages:
-            history, since = await self.db.live_history(vantage, 1)
+            history, since = await self.db.call(Storage.live_history, vantage, 1)
             since_by_vantage[vantage] = since
             for probe, rows in history.items():
                 if rows and probe in self.stale_ms:

@@ -49,7 +49,7 @@ class LiveFigures:
         now = self.clock.now_ms()
         year, month = month_of(now, ZoneInfo(self.fleet.timezone))
         live = self.capture(now) if self.capture is not None else {}
-        records = await self.db.load_records()  # once per refresh, for every figure below
+        records = await self.db.call(Storage.load_records)  # once per refresh, for every figure below
         current = await self.db.run(
             lambda store: month_report(store, self.fleet, year, month, now, all_components=True, records=records))
         today = await self.db.run(lambda store: daily_bars(store, self.fleet, now, days=1, records=records))

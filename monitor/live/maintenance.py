@@ -3,8 +3,10 @@ after each change so the status page and the alerts see it at once."""
 from __future__ import annotations
 
 from ..clock import Clock
+from ..reports.serialize import record_window_json
 from ..sla.model import Policy
-from ..storage.records import window_json
+from ..storage.interface import Storage
+from ..storage.records import window_of
 from .dbthread import DbThread
 from .figures import LiveFigures
 
@@ -15,26 +17,26 @@ class MaintenanceService:
 
     async def windows(self) -> list[dict]:
         """Every window, by start, with whether and why it excludes."""
-        rows = await self.db.maintenance_rows()
-        return [window_json(r, self.policy) for r in rows]
+        rows = await self.db.call(Storage.maintenance_rows)
+        return [record_window_json(window_of(r), self.policy) for r in rows]
 
     async def calendar(self, region: str | None = None) -> bytes:
         """Upcoming and recent windows (of ``region`` and of every region, if given) as iCalendar."""
         from ..maintenance_ics import calendar_rows, to_ics
 
-        return to_ics(calendar_rows(await self.db.maintenance_rows(), self.clock.now_ms(), region))
+        return to_ics(calendar_rows(await self.db.call(Storage.maintenance_rows), self.clock.now_ms(), region))
 
     async def add(self, *, region: str | None, start_ms: int, end_ms: int, kind: str, announced_at_ms: int | None,
                   reason: str, by: str) -> dict:
         """Record a window (input already validated) and return it as ``windows`` lists it."""
         now = self.clock.now_ms()
-        new_id = await self.db.add_maintenance(region=region, start_ms=start_ms, end_ms=end_ms, kind=kind,
+        new_id = await self.db.call(Storage.add_maintenance, region=region, start_ms=start_ms, end_ms=end_ms, kind=kind,
                                                announced_at_ms=announced_at_ms, reason=reason, by=by, now_ms=now)
         await self.figures.refresh()
-        rows = await self.db.maintenance_rows(new_id)
-        return window_json(rows[0], self.policy)
+        rows = await self.db.call(Storage.maintenance_rows, new_id)
+        return record_window_json(window_of(rows[0]), self.policy)
 
     async def cancel(self, window_id: int, by: str) -> None:
         """Cancel a window (``StoreError`` when there is none or it is cancelled already)."""
-        await self.db.cancel_maintenance(window_id, by, self.clock.now_ms())
+        await self.db.call(Storage.cancel_maintenance, window_id, by, self.clock.now_ms())
         await self.figures.refresh()

@@ -48,8 +48,8 @@ class ProbeSide:
     async def start(self) -> None:
         """Open the store, pick up the live state where the store left it, start probing."""
         await self.db.start()
-        history, since = await self.db.live_history(self.cfg.vantage, self.cfg.policy.confirm_failures)
-        conditions = await self.db.open_conditions()
+        history, since = await self.db.call(Storage.live_history, self.cfg.vantage, self.cfg.policy.confirm_failures)
+        conditions = await self.db.call(Storage.open_conditions)
         self.vantage_health.restore(conditions)
         # An outage open before a restart keeps its id: recorded once.
         self.recorder.restore(history, self.cfg.vantage, since, conditions, self.clock.now_ms())

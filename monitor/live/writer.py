@@ -14,6 +14,7 @@ from ..config.models import RouteConfig
 from ..event import Event
 from ..hooks.events import routed
 from ..samples import Sample
+from ..storage.interface import Storage
 from .dbthread import DbThread
 
 log = logging.getLogger("sla_monitor.writer")
@@ -52,7 +53,7 @@ class SampleWriter:
         batch, self.pending = self.pending, []
         events, self.pending_events = self.pending_events, []
         try:
-            await self.db.append_samples(batch, self.stale_ms, routed(events, self.routes))
+            await self.db.call(Storage.append_samples, batch, self.stale_ms, routed(events, self.routes))
         except Exception as exc:  # supervised: whatever the store raises, the batch is kept and retried
             self.pending = batch + self.pending  # keep order; retry next tick
             self.pending_events = events + self.pending_events

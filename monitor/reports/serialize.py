@@ -4,12 +4,13 @@ instants, float minutes and percents are made here and only here; the text rende
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any
+from typing import Any, Sequence
 
 from ..gcpause import gc_paused
 from ..sla.calendar import iso
+from ..sla.exclusions import assess_maintenance
 from ..sla.incidents import RESPONSE_TARGET_MS, UPDATE_INTERVAL_MS, Assessment
-from ..sla.model import MINUTE_MS
+from ..sla.model import MINUTE_MS, MaintenanceWindow, Policy
 from ..sla.result import (
     ComponentResult,
     CreditResult,
@@ -161,11 +162,32 @@ _RESPONSE_MINUTES = {severity: ms / MINUTE_MS for severity, ms in RESPONSE_TARGE
 _UPDATE_MINUTES = {severity: ms / MINUTE_MS for severity, ms in UPDATE_INTERVAL_MS.items()}
 
 
+# A maintenance window's keys in each of its forms, in order: a stored record's (the API and the CLI:
+# with whether it excludes and whether it was cancelled), a month's report's, the status page's.
+WINDOW_FORMS = {
+    "record": ("id", "region", "kind", "start", "end", "announced_at", "reason", "excluded", "flags", "cancelled"),
+    "report": ("id", "kind", "start", "end", "announced_at", "excluded", "flags", "reason", "all_regions"),
+    "status": ("id", "kind", "start", "end", "reason"),
+}
+
+
+def window_json(w: MaintenanceWindow, form: str, excluded: bool = False, flags: Sequence[str] = ()) -> Json:
+    """A maintenance window in one of its ``WINDOW_FORMS``: every value made here, once."""
+    every = {"id": w.id, "region": w.region, "kind": w.kind, "start": iso(w.start_ms), "end": iso(w.end_ms),
+             "announced_at": iso(w.announced_at_ms), "reason": w.reason, "excluded": excluded,
+             "flags": list(flags), "cancelled": w.cancelled, "all_regions": w.region is None}
+    return {key: every[key] for key in WINDOW_FORMS[form]}
+
+
+def record_window_json(w: MaintenanceWindow, policy: Policy) -> Json:
+    """A stored window for people and the API, with whether and why it excludes."""
+    reason, flags = assess_maintenance(w, policy)
+    return window_json(w, "record", reason is not None, flags)
+
+
 def maintenance_json(m: MaintenanceResult) -> Json:
-    w = m.window
-    return {"id": w.id, "kind": w.kind, "start": iso(w.start_ms), "end": iso(w.end_ms),
-            "announced_at": iso(w.announced_at_ms), "excluded": m.excluded, "flags": list(m.flags),
-            "reason": w.reason, "all_regions": w.region is None}
+    """A month's window in its report."""
+    return window_json(m.window, "report", m.excluded, m.flags)
 
 
 def credit_json(c: CreditResult) -> Json:

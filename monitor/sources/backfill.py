@@ -17,7 +17,7 @@ import aiohttp
 from ..config.models import Config
 from ..errors import InputError
 from ..importer import ImportResult, import_samples
-from ..storage import Store
+from ..storage import Storage
 from .prometheus import PrometheusClient
 from .series import Health, SeriesMapper, jsonl, sample_records
 
@@ -46,7 +46,7 @@ def selectors(match: str | None, success_metric: str, duration_metric: str) -> t
     return match, duration_metric + match[name.end():]
 
 
-def backfill(store: Store, cfg: Config, url: str, start_ms: int, end_ms: int, match: str | None,
+def backfill(store: Storage, cfg: Config, url: str, start_ms: int, end_ms: int, match: str | None,
              stale_ms: dict[str, int], now_ms: int) -> BackfillResult:
     """Read ``[start_ms, end_ms)`` from the Prometheus at ``url`` and import it; all or nothing."""
     source = cfg.source.prometheus

@@ -5,8 +5,8 @@ from typing import TYPE_CHECKING
 
 from .errors import StoreError, StoreUnavailable
 from .interface import Storage, StoredSample
-from .location import open_store, sqlite_path
-from .store import Store, opened
+from .location import open_store, opened, sqlite_path
+from .store import Store
 
 if TYPE_CHECKING:
     from .memory import MemoryStore

@@ -3,21 +3,21 @@ store, by name. ``Store`` (SQLite, ``store.py``) implements it; ``MemoryStore`` 
 second implementation, for tests. A new store is a new file implementing this Protocol; mypy checks
 both against it (``storage/__init__.py``).
 
-Instants are integer UTC milliseconds. Record rows are dicts with the columns of ``schema.py``
-(``id``, ``region``, ``start_ms``, …), as the commands print them."""
+Instants are integer UTC milliseconds. Record rows are typed dicts with the columns of ``schema.py``
+(``MaintenanceRow``, ``ExclusionRow``), as the commands print them."""
 from __future__ import annotations
 
-from typing import Mapping, NamedTuple, Protocol, Sequence
+from contextlib import AbstractContextManager
+from typing import Iterable, Literal, Mapping, NamedTuple, Protocol, Sequence, TypedDict
 
-from ..event import Event
+from ..outbox import OutboxStore, Routed
 from ..samples import Sample
 from ..sla.model import Records
 from ..sla.timeline import SegmentMap
 
-# An event with the destinations its routes chose (hooks.events.routed).
-Routed = tuple[Event, Sequence[str]]
-# Per destination, its due deliveries in event order: (event seq, event, attempts so far).
-DueDeliveries = dict[str, list[tuple[int, Event, int]]]
+# A sample to import by name: probe, vantage, ts, ok (None: unknown, with its cause), latency_ms, error,
+# cause. A plain tuple: an import takes millions of them.
+ImportRow = tuple[str, str, int, "bool | None", "float | None", "str | None", "str | None"]
 
 
 class StoredSample(NamedTuple):
@@ -30,6 +30,37 @@ class StoredSample(NamedTuple):
     vantage: str
 
 
+class MaintenanceRow(TypedDict):
+    """A stored maintenance window (the ``maintenance`` table's columns)."""
+
+    id: int
+    region: str | None  # None: every region
+    start_ms: int
+    end_ms: int
+    kind: Literal["scheduled", "emergency"]
+    announced_at_ms: int | None
+    reason: str
+    created_by: str  # who recorded it (always written)
+    created_at_ms: int
+    cancelled: int  # 1 when cancelled
+    cancelled_by: str | None
+    cancelled_at_ms: int | None
+    source_uid: str | None  # the calendar event it was imported from
+
+
+class ExclusionRow(TypedDict):
+    """A stored hand exclusion (the ``exclusions`` table's columns)."""
+
+    id: int
+    region: str | None  # None: every region
+    start_ms: int
+    end_ms: int
+    cause: str
+    note: str | None
+    created_by: str
+    created_at_ms: int
+
+
 class LatencyBucket(NamedTuple):
     start_ms: int
     mean_ms: float
@@ -37,11 +68,21 @@ class LatencyBucket(NamedTuple):
     samples: int
 
 
-class Storage(Protocol):
+class Storage(OutboxStore, Protocol):
     # -- samples and state segments -------------------------------------------------------------
     def append_samples(self, samples: Sequence[Sample], stale_ms: Mapping[str, int],
                        routed: Sequence[Routed] = ()) -> None:
         """Store samples, fold them into state segments and record the events they caused, atomically."""
+        ...
+
+    def import_samples(self, rows: Iterable[ImportRow], stale_ms: Mapping[str, int]) -> tuple[int, int]:
+        """Store samples given by name, in order (the later of two at one instant wins), and fold each
+        touched timeline once at the end; inside the caller's ``transaction`` (a row that raises leaves
+        nothing behind). Returns (samples, timelines touched)."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Every write inside happens, or none (a nested one is a part that can fail alone)."""
         ...
 
     def segments_between(self, lo: int, hi: int) -> SegmentMap:
@@ -72,7 +113,7 @@ class Storage(Protocol):
         """Every record, as the engine's frozen inputs."""
         ...
 
-    def maintenance_rows(self, window_id: int | None = None) -> list[dict]:
+    def maintenance_rows(self, window_id: int | None = None) -> list[MaintenanceRow]:
         """Maintenance windows by start (or the one with ``window_id``)."""
         ...
 
@@ -91,7 +132,7 @@ class Storage(Protocol):
         """Record a hand exclusion; returns its id."""
         ...
 
-    def exclusion_rows(self) -> list[dict]:
+    def exclusion_rows(self) -> list[ExclusionRow]:
         """Hand exclusions by start."""
         ...
 
@@ -105,36 +146,7 @@ class Storage(Protocol):
         """Resolve or re-classify an incident (a hand one by number, an automatic one by its id)."""
         ...
 
-    # -- the alert outbox -----------------------------------------------------------------------
-    def record_events(self, routed: Sequence[Routed]) -> int:
-        """Record new events with a pending delivery per destination; returns how many were new."""
-        ...
-
-    def due_deliveries(self, now_ms: int) -> DueDeliveries:
-        """Per destination, its due deliveries in order, up to the first one not due yet."""
-        ...
-
-    def mark_delivery(self, seq: int, destination: str, status: str, attempts: int, next_attempt_ms: int,
-                      error: str | None, now_ms: int) -> None:
-        """Record an attempt's outcome: delivered, failed, or pending until ``next_attempt_ms``."""
-        ...
-
-    def expire_deliveries(self, destination: str, before_ms: int, now_ms: int) -> list[str]:
-        """Give up the destination's deliveries of events older than ``before_ms``; returns their ids."""
-        ...
-
-    def open_conditions(self) -> list[Event]:
-        """The outbox's conditions still open that a restart must pick up (a vantage degraded, a
-        certificate near its end): the latest opening event of each, in recording order."""
-        ...
-
-    def pending_deliveries(self) -> int:
-        """How many deliveries wait."""
-        ...
-
-    def event_log(self, limit: int = 200) -> list[dict]:
-        """The newest events with each delivery's state, newest first."""
-        ...
+    # -- the alert outbox: ``outbox.OutboxStore`` ----------------------------------------------
 
     def close(self) -> None:
         """Release the store."""

@@ -3,7 +3,12 @@ location is a SQLite file's path, or a URL naming its backend: ``sqlite:///data/
 ``sqlite:////var/lib/sla-monitor/x.db`` (absolute), as SQLAlchemy writes them."""
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
+from typing import Iterator
+
 from .errors import StoreError
+from .interface import Storage
 from .store import Store
 
 SCHEMES = ("sqlite",)
@@ -22,6 +27,16 @@ def sqlite_path(location: str) -> str:
     return rest[1:]
 
 
-def open_store(location: str, create: bool = True) -> Store:
+def open_store(location: str, create: bool = True) -> Storage:
     """The store at ``location``, opened (and created when allowed and missing)."""
     return Store.open(sqlite_path(location), create=create)
+
+
+@contextlib.contextmanager
+def opened(location: str | Path, create: bool = True) -> Iterator[Storage]:
+    """Open the store at ``location`` (a path or a URL) for the length of a block."""
+    store = open_store(str(location), create=create)
+    try:
+        yield store
+    finally:
+        store.close()

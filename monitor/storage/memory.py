@@ -6,18 +6,21 @@ the result is the same, which ``tests/test_storage.py`` checks). Pruned samples 
 forgotten, so their segments stay, as they do in SQLite."""
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
 import math
 import operator
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence, cast
 
 from ..event import Event, still_open
+from ..outbox import DueDeliveries, Routed
 from ..samples import Sample
 from ..sla.calendar import iso
 from ..sla.model import Records, Segment
 from ..sla.timeline import SegmentMap, fold_segments
 from .errors import already_cancelled, no_such, pruned, resolved_before_opened
-from .interface import DueDeliveries, LatencyBucket, Routed, StoredSample
+from .interface import ExclusionRow, ImportRow, LatencyBucket, MaintenanceRow, StoredSample
 from .outbox import EVENT_LOG_KEYS, GIVEN_UP
 from .records import is_hand_id, records_of
 
@@ -48,6 +51,22 @@ class MemoryStore:
         self._stale_ms.update(stale)
         for s in samples:  # the later of two samples at one instant wins, as in SQLite
             self._samples.setdefault((s.probe, s.vantage), {})[s.ts_ms] = s
+
+    def import_samples(self, rows: Iterable[ImportRow], stale_ms: Mapping[str, int]) -> tuple[int, int]:
+        samples = [Sample(probe, vantage, ts, ok, latency, error, cause=cause)
+                   for probe, vantage, ts, ok, latency, error, cause in rows]
+        self.append_samples(samples, stale_ms)
+        return len(samples), len({(s.probe, s.vantage) for s in samples})
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A snapshot of everything, put back when the block raises."""
+        saved = copy.deepcopy(self.__dict__)
+        try:
+            yield
+        except BaseException:
+            self.__dict__.update(saved)
+            raise
 
     def segments_between(self, lo: int, hi: int) -> SegmentMap:
         found: dict[tuple[str, str], list[Segment]] = {}
@@ -99,15 +118,13 @@ class MemoryStore:
     # -- hand-kept records ----------------------------------------------------------------------
 
     def load_records(self) -> Records:
-        by_start = operator.itemgetter("start_ms", "id")
-        return records_of(sorted(self._tables["maintenance"], key=by_start),
-                          sorted(self._tables["exclusions"], key=by_start),
+        return records_of(self.maintenance_rows(), self.exclusion_rows(),
                           sorted(self._tables["incidents"], key=operator.itemgetter("opened_ms", "id")),
                           list(self._overrides.values()))
 
-    def maintenance_rows(self, window_id: int | None = None) -> list[dict]:
+    def maintenance_rows(self, window_id: int | None = None) -> list[MaintenanceRow]:
         rows = sorted(self._tables["maintenance"], key=operator.itemgetter("start_ms", "id"))
-        return [dict(r) for r in rows if window_id is None or r["id"] == window_id]
+        return [cast(MaintenanceRow, dict(r)) for r in rows if window_id is None or r["id"] == window_id]
 
     def add_maintenance(self, *, region: str | None, start_ms: int, end_ms: int, kind: str,
                         announced_at_ms: int | None, reason: str, by: str, now_ms: int,
@@ -128,8 +145,9 @@ class MemoryStore:
         return self._insert("exclusions", {"region": region, "start_ms": start_ms, "end_ms": end_ms, "cause": cause,
                                            "note": note, "created_by": by, "created_at_ms": now_ms})
 
-    def exclusion_rows(self) -> list[dict]:
-        return [dict(r) for r in sorted(self._tables["exclusions"], key=operator.itemgetter("start_ms", "id"))]
+    def exclusion_rows(self) -> list[ExclusionRow]:
+        return [cast(ExclusionRow, dict(r)) for r in sorted(self._tables["exclusions"],
+                                                             key=operator.itemgetter("start_ms", "id"))]
 
     def add_incident(self, *, region: str, component: str | None, severity: str, opened_ms: int,
                      resolved_ms: int | None, title: str, by: str, now_ms: int) -> int:

@@ -12,7 +12,7 @@ from typing import Sequence
 import sqlite_utils
 
 from ..event import RESTORED_CONDITIONS, Event, still_open
-from .interface import DueDeliveries, Routed
+from ..outbox import DueDeliveries, Routed
 
 GIVEN_UP = "gave up: not delivered within max_age"
 
@@ -22,14 +22,14 @@ class OutboxMixin:
 
     db: sqlite_utils.Database
 
-    def atomic(self) -> contextlib.AbstractContextManager[None]:
-        raise NotImplementedError  # Store.atomic: one transaction
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        raise NotImplementedError  # Store.transaction: one transaction
 
     def record_events(self, routed: Sequence[Routed]) -> int:
         """Insert new events and a pending delivery per destination; returns how many were new. Call
         inside the transaction that made the state change, where there is one."""
         new = 0
-        with self.atomic():
+        with self.transaction():
             for event, destinations in routed:
                 cursor = self.db.execute(
                     "INSERT OR IGNORE INTO events (id, type, dedup_key, region, severity, occurred_at_ms, payload)"
@@ -66,7 +66,7 @@ class OutboxMixin:
     def mark_delivery(self, seq: int, destination: str, status: str, attempts: int, next_attempt_ms: int,
                       error: str | None, now_ms: int) -> None:
         """Record an attempt's outcome: ``delivered``, ``failed`` (given up) or ``pending`` (retry at ``next_attempt_ms``)."""
-        with self.atomic():
+        with self.transaction():
             self.db.execute(
                 "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_ms = ?, last_error = ?, delivered_at_ms = ?"
                 " WHERE event_seq = ? AND destination = ?",
@@ -75,7 +75,7 @@ class OutboxMixin:
     def expire_deliveries(self, destination: str, before_ms: int, now_ms: int) -> list[str]:
         """Mark failed the destination's pending deliveries of events that occurred before ``before_ms``;
         returns their event ids."""
-        with self.atomic():
+        with self.transaction():
             rows = self.db.execute(
                 "SELECT d.event_seq, e.id FROM deliveries d JOIN events e ON e.seq = d.event_seq"
                 " WHERE d.destination = ? AND d.status = 'pending' AND e.occurred_at_ms < ?",

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, cast
 
 import sqlite_utils
 
-from ..sla.calendar import iso
-from ..sla.exclusions import assess_maintenance
-from ..sla.model import HandExclusion, Incident, IncidentOverride, MaintenanceWindow, Policy, Records
+from ..sla.model import HandExclusion, Incident, IncidentOverride, MaintenanceWindow, Records
 from .errors import LARGEST_INTEGER, StoreError, already_cancelled, no_such, resolved_before_opened
+from .interface import ExclusionRow, MaintenanceRow
 
 
 class RecordsMixin:
@@ -17,8 +16,8 @@ class RecordsMixin:
 
     db: sqlite_utils.Database
 
-    def atomic(self) -> contextlib.AbstractContextManager[None]:
-        raise NotImplementedError  # Store.atomic: one transaction
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        raise NotImplementedError  # Store.transaction: one transaction
 
     def rows(self, sql: str, params: Iterable = ()) -> Iterator[dict]:
         raise NotImplementedError  # Store.rows
@@ -27,7 +26,7 @@ class RecordsMixin:
                         announced_at_ms: int | None, reason: str, by: str, now_ms: int,
                         source_uid: str | None = None) -> int:
         """Record a maintenance window (imported from the calendar event ``source_uid``); returns its id."""
-        with self.atomic():
+        with self.transaction():
             return self._insert("maintenance", {
                 "region": region, "start_ms": start_ms, "end_ms": end_ms, "kind": kind,
                 "announced_at_ms": announced_at_ms, "reason": reason, "created_by": by, "created_at_ms": now_ms,
@@ -39,13 +38,13 @@ class RecordsMixin:
         row = self._get("maintenance", window_id, "maintenance window")
         if row["cancelled"]:
             raise already_cancelled(window_id)
-        with self.atomic():
+        with self.transaction():
             self.db.table("maintenance").update(window_id, {"cancelled": 1, "cancelled_by": by, "cancelled_at_ms": now_ms})
 
     def add_exclusion(self, *, region: str | None, start_ms: int, end_ms: int, cause: str, note: str,
                       by: str, now_ms: int) -> int:
         """Record a hand-entered exclusion (or a `counted` override); returns its id."""
-        with self.atomic():
+        with self.transaction():
             return self._insert("exclusions", {
                 "region": region, "start_ms": start_ms, "end_ms": end_ms, "cause": cause, "note": note,
                 "created_by": by, "created_at_ms": now_ms,
@@ -54,7 +53,7 @@ class RecordsMixin:
     def add_incident(self, *, region: str, component: str | None, severity: str, opened_ms: int,
                      resolved_ms: int | None, title: str, by: str, now_ms: int) -> int:
         """Record a hand-entered incident (a support ticket); returns its id."""
-        with self.atomic():
+        with self.transaction():
             return self._insert("incidents", {
                 "region": region, "component": component, "severity": severity, "opened_ms": opened_ms,
                 "resolved_ms": resolved_ms, "title": title, "created_by": by, "created_at_ms": now_ms,
@@ -63,7 +62,7 @@ class RecordsMixin:
     def resolve_incident(self, incident_id: str, *, resolved_ms: int | None = None,
                          severity: str | None = None, by: str, now_ms: int) -> None:
         """Resolve or re-classify an incident: a hand one by its number, an automatic one by its stable id."""
-        with self.atomic():
+        with self.transaction():
             if is_hand_id(incident_id):
                 row = self._get("incidents", int(incident_id), "incident")
                 if resolved_ms is not None and resolved_ms <= row["opened_ms"]:
@@ -79,15 +78,15 @@ class RecordsMixin:
                 "updated_by": by, "updated_at_ms": now_ms,
             }, pk="incident_id")
 
-    def maintenance_rows(self, window_id: int | None = None) -> list[dict]:
+    def maintenance_rows(self, window_id: int | None = None) -> list[MaintenanceRow]:
         """Stored maintenance windows (all, by start; or the one with ``window_id``) as rows."""
         if window_id is not None:
-            return list(self.rows("SELECT * FROM maintenance WHERE id = ?", [window_id]))
-        return list(self.rows("SELECT * FROM maintenance ORDER BY start_ms, id"))
+            return cast(list[MaintenanceRow], list(self.rows("SELECT * FROM maintenance WHERE id = ?", [window_id])))
+        return cast(list[MaintenanceRow], list(self.rows("SELECT * FROM maintenance ORDER BY start_ms, id")))
 
-    def exclusion_rows(self) -> list[dict]:
+    def exclusion_rows(self) -> list[ExclusionRow]:
         """Stored hand exclusions, by start, as rows."""
-        return list(self.rows("SELECT * FROM exclusions ORDER BY start_ms, id"))
+        return cast(list[ExclusionRow], list(self.rows("SELECT * FROM exclusions ORDER BY start_ms, id")))
 
     def _insert(self, table: str, row: dict) -> int:
         """Insert ``row`` and return its new id."""
@@ -111,7 +110,7 @@ class RecordsMixin:
                           list(self.rows("SELECT * FROM incident_overrides")))
 
 
-def records_of(maintenance: list[dict], exclusions: list[dict], incidents: list[dict],
+def records_of(maintenance: list[MaintenanceRow], exclusions: list[ExclusionRow], incidents: list[dict],
                overrides: list[dict]) -> Records:
     """Record rows (each kind in its order) as the engine's frozen records."""
     return Records(
@@ -129,15 +128,7 @@ def is_hand_id(incident_id: str) -> bool:
     return incident_id.isascii() and incident_id.isdigit() and len(incident_id) <= 18
 
 
-def window_of(row: dict) -> MaintenanceWindow:
+def window_of(row: MaintenanceRow) -> MaintenanceWindow:
     """A stored maintenance row as the engine's window."""
     return MaintenanceWindow(row["id"], row["region"], row["start_ms"], row["end_ms"], row["kind"],
                              row["announced_at_ms"], row["reason"] or "", bool(row["cancelled"]))
-
-
-def window_json(row: dict, policy: Policy) -> dict:
-    """A stored maintenance row for people and the API, with whether and why it excludes."""
-    reason, flags = assess_maintenance(window_of(row), policy)
-    return {"id": row["id"], "region": row["region"], "kind": row["kind"], "start": iso(row["start_ms"]),
-            "end": iso(row["end_ms"]), "announced_at": iso(row["announced_at_ms"]), "reason": row["reason"],
-            "excluded": reason is not None, "flags": list(flags), "cancelled": bool(row["cancelled"])}

@@ -1,6 +1,6 @@
 """The SQLite store: samples, state segments and hand-kept records.
 
-Writes happen inside ``store.atomic()``; a failed command leaves the file as
+Writes happen inside ``store.transaction()``; a failed command leaves the file as
 it was. Instants are integer UTC milliseconds throughout.
 """
 from __future__ import annotations
@@ -14,12 +14,14 @@ from typing import Iterable, Iterator, Mapping, Sequence, cast
 
 import sqlite_utils
 
+from ..outbox import Routed
 from ..samples import Sample
 from ..sla.calendar import iso
 from ..sla.model import Segment
 from ..sla.timeline import SegmentMap, fold_segments
+from . import bulk
 from .errors import StoreError, StoreUnavailable, pruned
-from .interface import LatencyBucket, Routed, StoredSample
+from .interface import ImportRow, LatencyBucket, StoredSample
 from .outbox import OutboxMixin
 from .records import RecordsMixin
 from .schema import MIGRATIONS, SCHEMA_VERSION
@@ -87,7 +89,7 @@ class Store(RecordsMixin, OutboxMixin):
         self.db.close()
 
     @contextlib.contextmanager
-    def atomic(self) -> Iterator[None]:
+    def transaction(self) -> Iterator[None]:
         """One transaction (nested calls become savepoints). A rollback forgets cached name ids,
         since the rows behind new ones are gone.
 
@@ -131,6 +133,9 @@ class Store(RecordsMixin, OutboxMixin):
 
     # -- samples and segments ---------------------------------------------------------------------
 
+    def import_samples(self, rows: Iterable[ImportRow], stale_ms: Mapping[str, int]) -> tuple[int, int]:
+        return bulk.import_samples(self, rows, stale_ms)
+
     def insert_samples(self, rows: Sequence[SampleRow]) -> None:
         """Insert or replace samples (same probe, vantage and ts: the later one wins). Call refold after."""
         self.db.conn.executemany(
@@ -153,7 +158,7 @@ class Store(RecordsMixin, OutboxMixin):
         for row in rows:
             timelines.setdefault((row[0], row[1]), {})[row[2]] = row  # of equal ts, the later row wins
         before = self.pruned_before()
-        with self.atomic():
+        with self.transaction():
             tails = {key: self._tail(key) for key in timelines}  # as the store was before this batch
             self.insert_samples(rows)
             for key, by_ts in timelines.items():
@@ -191,7 +196,7 @@ class Store(RecordsMixin, OutboxMixin):
     def append_samples(self, samples: Sequence[Sample], stale_ms: Mapping[str, int], routed: Sequence[Routed] = ()) -> None:
         """Store samples, fold them into segments, and record the events they caused, in one transaction
         (names, samples, segments and events commit together or not at all)."""
-        with self.atomic():
+        with self.transaction():
             if routed:
                 self.record_events(routed)
             rows, stale = [], {}
@@ -324,7 +329,7 @@ class Store(RecordsMixin, OutboxMixin):
 
     def prune_samples(self, before_ms: int) -> int:
         """Delete raw samples older than ``before_ms`` (segments stay); returns how many."""
-        with self.atomic():
+        with self.transaction():
             count = self.db.execute("DELETE FROM samples WHERE ts < ?", [before_ms]).rowcount
             current = self.pruned_before()
             if current is None or before_ms > current:
@@ -343,15 +348,3 @@ class Store(RecordsMixin, OutboxMixin):
 def _is_ours(conn: sqlite3.Connection) -> bool:
     names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     return {"samples", "segments", "meta"} <= names
-
-
-@contextlib.contextmanager
-def opened(location: str | Path, create: bool = True) -> Iterator[Store]:
-    """Open the store at ``location`` (a path or a ``sqlite:///`` URL) for the length of a block."""
-    from .location import open_store  # it builds on Store
-
-    store = open_store(str(location), create=create)
-    try:
-        yield store
-    finally:
-        store.close()

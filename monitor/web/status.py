@@ -18,9 +18,8 @@ from ..config.models import PolicyConfig
 from ..live.figures import LATENCY_BUCKET_MS, LATENCY_SPAN_MS, LiveFigures
 from ..live.state import ProbeState
 from ..reports.document import REASON_WORDS, LocalTimes
-from ..reports.serialize import exclusion_json, figures_json, float_or_none, minutes
+from ..reports.serialize import exclusion_json, figures_json, float_or_none, minutes, window_json
 from ..sla.calendar import iso
-from ..sla.model import MaintenanceWindow
 from ..sla.result import DayBar, Evidence, ExclusionSlice, MonthResult, RecentOutage, RegionResult, WindowUptime
 from ..storage.interface import LatencyBucket
 
@@ -62,8 +61,8 @@ def status_json(figures: LiveFigures, cfg: Config, now_ms: int) -> dict:
                             for p in c.probes]}
                 for c in region.components],
             "month_to_date": _month_to_date(mtd),
-            "maintenance_active": [_window(w) for w in figures.active_maintenance(region.name, at)],
-            "maintenance_upcoming": [_window(w) for w in figures.upcoming_maintenance(region.name, at)[:5]],
+            "maintenance_active": [window_json(w, "status") for w in figures.active_maintenance(region.name, at)],
+            "maintenance_upcoming": [window_json(w, "status") for w in figures.upcoming_maintenance(region.name, at)[:5]],
         })
     third = [{"third_party": t.name, "provider": t.provider, "status_page": t.status_page,
               "state": live.get("third_parties", {}).get(t.name, "unknown"),
@@ -231,10 +230,6 @@ def _unknown_words(by_cause: Mapping[str, int]) -> str:
     parts = [f"{UNKNOWN_CAUSE_WORDS.get(cause, cause)} {minutes(ms):.0f} min" for cause, ms in by_cause.items()
              if ms >= 30_000]
     return f" (unknown: {'; '.join(parts)})" if parts else ""
-
-
-def _window(w: MaintenanceWindow) -> dict:
-    return {"id": w.id, "kind": w.kind, "start": iso(w.start_ms), "end": iso(w.end_ms), "reason": w.reason}
 
 
 def _bar_class(day: DayBar) -> str:
