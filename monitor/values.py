@@ -7,6 +7,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic.fields import FieldInfo
+from pydantic.json_schema import JsonDict
 
 _DURATION = re.compile(r"(\d+)\s*(ms|s|m|h|d)")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
@@ -80,3 +82,13 @@ def _check_regex(pattern: str) -> str:
 
 
 Regex = Annotated[str, AfterValidator(_check_regex)]
+
+
+# Marks a setting as a secret (``Field(json_schema_extra=SECRET)``): never logged, printed, or shown in
+# an error, the config's own included. Declaring it is all a new secret setting needs.
+SECRET: JsonDict = {"secret": True}
+
+
+def is_secret(field: FieldInfo) -> bool:
+    """Whether the setting is marked ``SECRET``."""
+    return isinstance(field.json_schema_extra, dict) and bool(field.json_schema_extra.get("secret"))

@@ -17,12 +17,12 @@ from ..checks import PROBE_KINDS, PROBE_MODELS, Probe
 from ..destinations import DESTINATION_TYPES
 from ..destinations import DESTINATIONS as DESTINATION_MODELS
 from ..event import EVENT_TYPES
+from ..values import is_secret
 from .models import Config
 
 # Models chosen by a tag (a probe's kind, a destination's type): pydantic puts the tag in error paths.
 TAGGED_MODELS = {**PROBE_MODELS, **DESTINATION_MODELS}
 # Values never echoed in an error message, wherever they come from.
-SECRET_KEYS = frozenset({"secret", "routing_key", "api_token"})
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
 # Values the document may expand to through aliases: 200,000, or ten times what it writes out (a fleet of
@@ -172,6 +172,24 @@ def _interpolate(value: Any, loc: Loc, env: dict[str, str], problems: list, secr
     return _VAR.sub(replace, value)
 
 
+def _secret_at(loc: Loc) -> bool:
+    """Whether the location is a setting marked secret (``values.SECRET``), or inside one."""
+    model: Any = Config
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        if part in TAGGED_MODELS:
+            model = TAGGED_MODELS[part]
+            continue
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        if field is None:
+            return False
+        if is_secret(field):
+            return True
+        model = _inner_model(field.annotation)
+    return False
+
+
 def _model_at(loc: Loc) -> type[BaseModel] | None:
     """The model class a validation error's location points into (for 'did you mean')."""
     model: Any = Config
@@ -218,7 +236,7 @@ def _describe(err: Mapping[str, Any], secrets: set) -> tuple[Loc, str]:
     message = err["msg"].removeprefix("Value error, ")
     shown = ("(from environment)" if loc in secrets
              else "(hidden: holds values from the environment)" if any(s[:len(loc)] == loc for s in secrets)
-             else "(hidden)" if loc and loc[-1] in SECRET_KEYS else repr(err.get("input")))
+             else "(hidden)" if _secret_at(raw_loc) else repr(err.get("input")))
     if kind == "union_tag_invalid":
         tag = err.get("ctx", {}).get("tag")
         if "destinations" in loc:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from ..checks import Probe
 from ..destinations import Destination
-from ..values import Currency, DurationMs, ExactDecimal, Name
+from ..values import SECRET, Currency, DurationMs, ExactDecimal, Name
 
 
 class _Strict(BaseModel):
@@ -88,7 +88,7 @@ class StorageConfig(_Strict):
 class WebConfig(_Strict):
     listen: str = Field("127.0.0.1:9465", pattern=r"^[^\s]+:(6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]?\d{1,4})$")
     """HOST:PORT the daemon serves on (`run --listen` overrides it)."""
-    api_token: str | None = None
+    api_token: str | None = Field(None, json_schema_extra=SECRET)
     """Bearer token for POST/DELETE /api/v1/maintenance; unset: those are refused. Use ${VAR}."""
     title: str | None = None
     """Status page title (default: the service name)."""

@@ -14,19 +14,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.json_schema import JsonDict
 
 from ..event import Event
-from ..values import DurationMs, Name
+from ..values import SECRET, DurationMs, Name, is_secret
 from .transport import Result, classify, post
 
 if TYPE_CHECKING:  # aiohttp is imported where a post is made: loading the config needs none of it
     import aiohttp
 
 URL = r"^https?://[^\s/?#]+\S*$"  # absolute http(s), with a host
-# Marks a setting as a secret: never logged, printed or put in an error (``secrets`` reads the marks,
-# so a destination's new secret field is redacted by declaring it so, nowhere else).
-SECRET: JsonDict = {"secret": True}
 
 class DestinationSettings(BaseModel):
     # Attribute docstrings are the fields' descriptions: docs/config.md is generated from them.
@@ -72,7 +68,7 @@ class DestinationSettings(BaseModel):
         line and error."""
         found: list[str] = []
         for name, field in type(self).model_fields.items():
-            if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("secret"):
+            if is_secret(field):
                 value = getattr(self, name)
                 found += [str(v) for v in value.values()] if isinstance(value, dict) else [value] if value else []
         return found
