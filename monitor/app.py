@@ -38,7 +38,7 @@ from .storage import open_store, sqlite_path
 from .storage.daemon_lock import DaemonLock
 from .storage.interface import Storage
 from .web.app import WebDeps, build_app
-from .web.status import probe_json
+from .web.status import capture_probe
 
 log = logging.getLogger("sla_monitor.daemon")
 DRIFT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -111,7 +111,7 @@ class Daemon:
         """The live states the status page shows beside the figures, taken at the figures' instant."""
         live, vantage = self.live, self.vantage
         return {
-            "probes": {p.id: probe_json(p, now_ms, live.confirm) for p in live.probes.values()},
+            "probes": {p.id: capture_probe(p, now_ms, live.confirm) for p in live.probes.values()},
             "components": {(r.name, c.name): live.component_state(r.name, c.name, now_ms)
                            for r in self.cfg.regions for c in r.components},
             "third_parties": {t.name: live.third_party_state(t.name, now_ms) for t in self.cfg.third_parties},
@@ -198,6 +198,7 @@ class Daemon:
             if self.figures.computed_ms is None or self.clock.now_ms() - self.figures.computed_ms >= interval * 1000:
                 try:
                     await self.figures.refresh()
+                    self.sla_collector.prepare(self.gauge_text.render)  # now, not in the next scrape
                     self.month = month_context(self.figures.current)
                     self.probes.set_month(self.month)
                     await self._figure_events()

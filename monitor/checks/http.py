@@ -130,7 +130,24 @@ def _expectations(cfg: HttpProbe, status: int, body: bytes, elapsed_ms: float) -
     return None
 
 
-class HttpProbe(ProbeSettings):
+class SpeaksHttp(ProbeSettings):
+    """A kind whose check speaks HTTP through aiohttp (http, websocket, the status feeds): the host is
+    its ``url``'s, the target's errors are aiohttp's, named by ``describe_aiohttp``."""
+
+    if TYPE_CHECKING:
+        url: str  # each such kind declares its own, with its own pattern
+
+    def target_host(self) -> str | None:
+        return urlsplit(self.url).hostname
+
+    def target_errors(self) -> tuple[type[BaseException], ...]:
+        return aiohttp_errors()
+
+    def describe(self, exc: BaseException) -> str | None:
+        return describe_aiohttp(exc)
+
+
+class HttpProbe(SpeaksHttp):
     kind: Literal["http"]
     """An HTTP(S) request and checks on its answer."""
     url: str = Field(pattern=r"^https?://\S+$")
@@ -167,11 +184,3 @@ class HttpProbe(ProbeSettings):
     async def check(self, ctx: Resources) -> Outcome:
         return await attempt(self, ctx)
 
-    def target_host(self) -> str | None:
-        return urlsplit(self.url).hostname
-
-    def target_errors(self) -> tuple[type[BaseException], ...]:
-        return aiohttp_errors()
-
-    def describe(self, exc: BaseException) -> str | None:
-        return describe_aiohttp(exc)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from typing import ClassVar, Literal
-from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import ElementTree
@@ -13,7 +12,7 @@ from pydantic import Field
 
 from ..values import Regex, linear_regex
 from . import http
-from .base import Outcome, ProbeSettings, Resources, Unknown
+from .base import Outcome, Resources, Unknown
 from .feed import fetch
 
 _regex = functools.lru_cache(maxsize=1024)(linear_regex)  # compiled once per pattern
@@ -52,7 +51,7 @@ def judge(cfg: RssProbe, items: list[dict]) -> Outcome:
                    detail=detail)
 
 
-class RssProbe(ProbeSettings):
+class RssProbe(http.SpeaksHttp):
     """An RSS 2.0 status feed (Azure's): down while an item matching ``match`` is listed and not resolved."""
 
     is_feed: ClassVar[bool] = True
@@ -75,11 +74,3 @@ class RssProbe(ProbeSettings):
     async def check(self, ctx: Resources) -> Outcome:
         return await attempt(self, ctx)
 
-    def target_host(self) -> str | None:
-        return urlsplit(self.url).hostname
-
-    def target_errors(self) -> tuple[type[BaseException], ...]:
-        return http.aiohttp_errors()
-
-    def describe(self, exc: BaseException) -> str | None:
-        return http.describe_aiohttp(exc)

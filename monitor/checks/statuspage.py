@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 from typing import ClassVar, Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field
 
 from . import http
-from .base import Outcome, ProbeSettings, Resources, Unknown
+from .base import Outcome, Resources, Unknown
 from .feed import fetch
 
 
@@ -83,7 +82,7 @@ StatuspageStatus = Literal["operational", "degraded_performance", "partial_outag
                            "under_maintenance"]
 
 
-class StatuspageProbe(ProbeSettings):
+class StatuspageProbe(http.SpeaksHttp):
     """An Atlassian Statuspage feed: the third party is down while one of ``components`` is down.
 
     A feed that cannot be read gives no sample: the third party is then unknown, never down."""
@@ -111,11 +110,3 @@ class StatuspageProbe(ProbeSettings):
     async def check(self, ctx: Resources) -> Outcome:
         return await attempt(self, ctx)
 
-    def target_host(self) -> str | None:
-        return urlsplit(self.url).hostname
-
-    def target_errors(self) -> tuple[type[BaseException], ...]:
-        return http.aiohttp_errors()
-
-    def describe(self, exc: BaseException) -> str | None:
-        return http.describe_aiohttp(exc)

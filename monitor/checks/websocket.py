@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from typing import Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field
 
 from . import http
-from .base import Failed, Outcome, ProbeSettings, Resources
+from .base import Failed, Outcome, Resources
 
 
 async def attempt(cfg: WebSocketProbe, ctx: Resources) -> Outcome:
@@ -29,7 +28,7 @@ async def attempt(cfg: WebSocketProbe, ctx: Resources) -> Outcome:
     return Outcome(ok=True)
 
 
-class WebSocketProbe(ProbeSettings):
+class WebSocketProbe(http.SpeaksHttp):
     kind: Literal["websocket"]
     """A WebSocket handshake, optionally a message and its reply."""
     url: str = Field(pattern=r"^wss?://\S+$")
@@ -48,11 +47,3 @@ class WebSocketProbe(ProbeSettings):
     async def check(self, ctx: Resources) -> Outcome:
         return await attempt(self, ctx)
 
-    def target_host(self) -> str | None:
-        return urlsplit(self.url).hostname
-
-    def target_errors(self) -> tuple[type[BaseException], ...]:
-        return http.aiohttp_errors()
-
-    def describe(self, exc: BaseException) -> str | None:
-        return http.describe_aiohttp(exc)

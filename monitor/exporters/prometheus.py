@@ -23,6 +23,7 @@ from ..clock import Clock
 from ..live.figures import LiveFigures
 from ..live.state import DOWN, UNKNOWN, LiveState
 from ..reports.serialize import minutes
+from ..samples import Sample
 from ..sla.model import REASONS
 from ..sla.result import RegionResult
 
@@ -62,31 +63,41 @@ def header(name: str, doc: str, kind: str = "gauge") -> list[str]:
 
 
 class ProbeExposition:
-    """The probe families in the text exposition format, from the live state's last samples."""
+    """The probe families in the text exposition format, from the live state's last samples. Each
+    probe's lines are made once per sample (a scrape of 20,000 probes reuses all but the few new ones)."""
 
     def __init__(self, live: LiveState, vantage: str):
         self.live = live
         self.labels = {p.id: label_set(PROBE_LABELS, (p.id, p.region or "", p.owner, vantage))
                        for p in live.probes.values()}
+        # probe → (the sample its lines were made from, its lines: success, duration, status, expiry)
+        self._lines: dict[str, tuple[object, tuple[str | None, ...]]] = {}
+
+    def _of(self, probe: str, last: Sample) -> tuple[str | None, ...]:
+        labels = self.labels[probe]
+        lines = (f"probe_success{labels} {1.0 if last.ok else 0.0}",
+                 None if last.latency_ms is None else f"probe_duration_seconds{labels} {last.latency_ms / 1000!r}",
+                 None if last.status_code is None else f"probe_http_status_code{labels} {float(last.status_code)!r}",
+                 None if last.cert_expiry_ms is None
+                 else f"probe_ssl_earliest_cert_expiry{labels} {last.cert_expiry_ms / 1000!r}")
+        self._lines[probe] = (last, lines)
+        return lines
 
     def text(self, now_ms: int) -> str:
-        lines: dict[str, list[str]] = {name: [] for name, _ in PROBE_FAMILIES}
-        success, duration, status, expiry = (lines[name] for name, _ in PROBE_FAMILIES)
+        families: tuple[list[str], ...] = ([], [], [], [])
+        cached = self._lines
         for p in self.live.probes.values():
             last = p.last
             if last is None or last.ok is None or now_ms >= last.ts_ms + p.stale_ms:
                 continue
-            labels = self.labels[p.id]
-            success.append(f"probe_success{labels} {1.0 if last.ok else 0.0}")
-            if last.latency_ms is not None:
-                duration.append(f"probe_duration_seconds{labels} {last.latency_ms / 1000!r}")
-            if last.status_code is not None:
-                status.append(f"probe_http_status_code{labels} {float(last.status_code)!r}")
-            if last.cert_expiry_ms is not None:
-                expiry.append(f"probe_ssl_earliest_cert_expiry{labels} {last.cert_expiry_ms / 1000!r}")
-        out = []
-        for name, doc in PROBE_FAMILIES:
-            out += [*header(name, doc), *lines[name]]
+            made = cached.get(p.id)
+            lines = made[1] if made is not None and made[0] is last else self._of(p.id, last)
+            for family, line in zip(families, lines, strict=True):
+                if line is not None:
+                    family.append(line)
+        out: list[str] = []
+        for (name, doc), found in zip(PROBE_FAMILIES, families, strict=True):
+            out += [*header(name, doc), *found]
         return "\n".join(out) + "\n"
 
 
@@ -131,6 +142,8 @@ class SlaCollector(Collector):
         self.runbook_url = runbook_url
         self._sla_text: str | None = None
         self._sla_of: tuple = (None, None)  # the results it was rendered from
+        self._info_text, self._info_of = "", ""  # the config's families, and the runbook URL they show
+        self._build_text = ""
 
     def collect(self) -> Iterator[Metric]:
         now = self.clock.now_ms()
@@ -139,14 +152,22 @@ class SlaCollector(Collector):
         yield from self._sla()
         yield self._build()
 
-    def text(self, render: Callable[[Iterable], str]) -> str:
-        """``collect()`` as text through ``render``, the figures' families rendered once per refresh: they
-        change only when the figures do (a refresh makes new results), and are most of the text."""
+    def prepare(self, render: Callable[[Iterable], str]) -> str:
+        """The figures' families as text, rendered once per refresh (they change only when the figures
+        do, and are most of the text); the daemon calls it after each refresh, so no scrape waits for it."""
         figures = (self.figures.current, self.figures.previous)
         if self._sla_text is None or self._sla_of[0] is not figures[0] or self._sla_of[1] is not figures[1]:
             self._sla_text, self._sla_of = render(self._sla()), figures
-        now = self.clock.now_ms()
-        return render([*self._info(), *self._regions(now)]) + self._sla_text + render([self._build()])
+        return self._sla_text
+
+    def text(self, render: Callable[[Iterable], str]) -> str:
+        """``collect()`` as text through ``render``: the config's families made once (per runbook URL), the
+        figures' once per refresh, the live ones now."""
+        if not self._info_text or self._info_of != self.runbook_url:
+            self._info_text, self._info_of = render(self._info()), self.runbook_url
+            self._build_text = render([self._build()])
+        sla = self.prepare(render)
+        return self._info_text + render(self._regions(self.clock.now_ms())) + sla + self._build_text
 
     @staticmethod
     def _build() -> GaugeMetricFamily:

@@ -19,6 +19,7 @@ from ..live.figures import LATENCY_BUCKET_MS, LATENCY_SPAN_MS, LiveFigures
 from ..live.state import ProbeState
 from ..reports.document import REASON_WORDS, LocalTimes
 from ..reports.serialize import exclusion_json, figures_json, float_or_none, minutes, window_json
+from ..samples import Sample
 from ..sla.calendar import iso
 from ..sla.result import DayBar, Evidence, ExclusionSlice, MonthResult, RecentOutage, RegionResult, WindowUptime
 from ..storage.interface import LatencyBucket
@@ -57,8 +58,7 @@ def status_json(figures: LiveFigures, cfg: Config, now_ms: int) -> dict:
                  "latency": [{"start": iso(b.start_ms), "mean_ms": round(b.mean_ms, 3), "max_ms": round(b.max_ms, 3),
                               "samples": b.samples} for b in figures.latency.get((region.name, c.name), [])],
                  "state": live.get("components", {}).get((region.name, c.name), "unknown"),
-                 "probes": [live.get("probes", {}).get(p.id) or {"probe": p.id, "state": "unknown", "last": None}
-                            for p in c.probes]}
+                 "probes": [probe_json(p.id, live.get("probes", {}).get(p.id)) for p in c.probes]}
                 for c in region.components],
             "month_to_date": _month_to_date(mtd),
             "maintenance_active": [window_json(w, "status") for w in figures.active_maintenance(region.name, at)],
@@ -67,7 +67,7 @@ def status_json(figures: LiveFigures, cfg: Config, now_ms: int) -> dict:
     third = [{"third_party": t.name, "provider": t.provider, "status_page": t.status_page,
               "state": live.get("third_parties", {}).get(t.name, "unknown"),
               "regions": [r.name for r in cfg.regions if t.name in r.depends_on],
-              "probes": [live.get("probes", {}).get(p.id) for p in t.probes]}
+              "probes": [_captured_or_none(p.id, live.get("probes", {}).get(p.id)) for p in t.probes]}
              for t in cfg.third_parties]
     return {"service": cfg.service, "vantage": cfg.vantage, "now": iso(now_ms), "as_of": iso(figures.computed_ms),
             "overall": overall(regions),
@@ -133,14 +133,32 @@ def _recent_words(o: RecentOutage, threshold_minutes: Decimal) -> str:
     return f"not counted: never {float(threshold_minutes):g} minutes in a row that were not excluded{part}"
 
 
-def probe_json(p: ProbeState, now_ms: int, confirm: int) -> dict:
-    """One probe's live state and last sample (its error, or its warning when up)."""
-    last = p.last
-    return {"probe": p.id, "kind": p.kind, "state": p.state(now_ms, confirm),
+def probe_json(probe: str, captured: CapturedProbe | None) -> dict:
+    """One probe's live state and last sample (its error, or its warning when up), as captured with the
+    figures (``capture_probe``); unknown when it was not."""
+    if captured is None:
+        return {"probe": probe, "state": "unknown", "last": None}
+    kind, state, last, failures = captured
+    return {"probe": probe, "kind": kind, "state": state,
             "last": None if last is None else {
                 "ts": iso(last.ts_ms), "ok": last.ok, "latency_ms": last.latency_ms, "error": last.error,
                 "cause": last.cause, "warning": (last.detail or {}).get("warning")},
-            "consecutive_failures": p.consecutive_failures}
+            "consecutive_failures": failures}
+
+
+# What the figures' snapshot keeps of a probe: its kind, its state then, its last sample, its run of
+# failures. A tuple: the snapshot holds every probe, and the page's JSON is made only when asked for.
+CapturedProbe = tuple[str, str, "Sample | None", int]
+
+
+def _captured_or_none(probe: str, captured: CapturedProbe | None) -> dict | None:
+    """A third party's probe: null until captured (as the page has always shown it)."""
+    return None if captured is None else probe_json(probe, captured)
+
+
+def capture_probe(p: ProbeState, now_ms: int, confirm: int) -> CapturedProbe:
+    """A probe as the figures' snapshot keeps it."""
+    return p.kind, p.state(now_ms, confirm), p.last, p.consecutive_failures
 
 
 def _verdict(environment: str, mtd: RegionResult | None) -> str:
