@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic.fields import FieldInfo
@@ -92,3 +92,9 @@ SECRET: JsonDict = {"secret": True}
 def is_secret(field: FieldInfo) -> bool:
     """Whether the setting is marked ``SECRET``."""
     return isinstance(field.json_schema_extra, dict) and bool(field.json_schema_extra.get("secret"))
+
+
+def by_tag(kinds: Any, tag: str) -> dict[str, Any]:
+    """A plug-in registry's table: each member of the ``kinds`` Union by the literal value of its ``tag``
+    field (a probe's ``kind``, a destination's ``type``), in the Union's order."""
+    return {get_args(model.model_fields[tag].annotation)[0]: model for model in get_args(kinds)}

@@ -374,7 +374,7 @@ class Condition:
             self.fleet.set_mode("control", "down")
         elif self.kind == "maintenance":  # on now, over a few seconds later, while no daemon runs
             from monitor.clock import SYSTEM
-            from monitor.storage.store import opened
+            from monitor.storage import opened
             now = SYSTEM.now_ms()
             self.window_end_ms = now + 4_000
             with opened(db) as store:

@@ -2,10 +2,11 @@
 line. The config takes its probes' settings from ``Probe``; the runner calls the settings' own check."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Union, get_args
+from typing import TYPE_CHECKING, Annotated, Union
 
 from pydantic import Field
 
+from ..values import by_tag
 from .base import ProbeSettings
 from .dns import DnsProbe
 from .http import HttpProbe
@@ -18,8 +19,7 @@ from .websocket import WebSocketProbe
 # The registry: a new probe kind is one more member here.
 Kinds = Union[HttpProbe, TcpProbe, TlsProbe, DnsProbe, WebSocketProbe, StatuspageProbe, RssProbe]
 
-PROBE_MODELS: dict[str, type[ProbeSettings]] = {
-    get_args(kind.model_fields["kind"].annotation)[0]: kind for kind in get_args(Kinds)}
+PROBE_MODELS: dict[str, type[ProbeSettings]] = by_tag(Kinds, "kind")
 PROBE_KINDS = tuple(PROBE_MODELS)
 if TYPE_CHECKING:
     Probe = ProbeSettings

@@ -3,10 +3,11 @@ one line. The config takes its ``hooks.destinations`` from ``Destination``; deli
 test`` and the docs look a type up in ``DESTINATIONS``."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Union, get_args
+from typing import TYPE_CHECKING, Annotated, Union
 
 from pydantic import Field
 
+from ..values import by_tag
 from .alertmanager import AlertmanagerDestination
 from .base import SECRET, URL, DestinationSettings
 from .pagerduty import PagerDutyDestination
@@ -16,8 +17,7 @@ from .webhook import WebhookDestination
 # The registry: a new destination is one more member here.
 Kinds = Union[WebhookDestination, SlackDestination, PagerDutyDestination, AlertmanagerDestination]
 
-DESTINATIONS: dict[str, type[DestinationSettings]] = {
-    get_args(kind.model_fields["type"].annotation)[0]: kind for kind in get_args(Kinds)}
+DESTINATIONS: dict[str, type[DestinationSettings]] = by_tag(Kinds, "type")
 DESTINATION_TYPES = tuple(DESTINATIONS)
 if TYPE_CHECKING:
     Destination = DestinationSettings
