@@ -131,21 +131,21 @@ def as_json(data: Any) -> str:
     return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode()
 
 
-RENDERERS: dict[str, Callable[[dict], str]] = {"json": as_json, "table": as_table, "csv": as_csv}
-# Documents for people: they also say what the contract's terms are (Terms).
-DOCUMENTS = ("markdown", "html", "pdf")
-FORMATS = (*RENDERERS, *DOCUMENTS)
+def as_pdf(report: dict, terms: Terms) -> bytes:
+    """The HTML document, printed."""
+    return to_pdf(report_html(report, terms))
+
+
+# Every format of a report, one registry: those for machines and terminals read the report alone;
+# the documents for people also say what the contract's terms are (Terms). PDF is bytes.
+FORMATS: dict[str, Callable[[dict, Terms], str | bytes]] = {
+    "json": lambda report, terms: as_json(report), "table": lambda report, terms: as_table(report),
+    "csv": lambda report, terms: as_csv(report), "markdown": report_markdown, "html": report_html, "pdf": as_pdf}
 
 
 def render(report: dict, fmt: str, terms: Terms) -> str | bytes:
-    """The report in one of FORMATS (PDF as bytes)."""
-    if fmt == "markdown":
-        return report_markdown(report, terms)
-    if fmt == "html":
-        return report_html(report, terms)
-    if fmt == "pdf":
-        return to_pdf(report_html(report, terms))
-    return RENDERERS[fmt](report)
+    """The report in one of FORMATS."""
+    return FORMATS[fmt](report, terms)
 
 
 def render_range(rows: list[dict], columns: list[str], fmt: str, terms: Terms, timezone: str, target: float,
@@ -158,7 +158,7 @@ def render_range(rows: list[dict], columns: list[str], fmt: str, terms: Terms, t
 
 
 def render_rows(rows: list[dict], columns: list[str], fmt: str) -> str:
-    """Flat rows (a range overview) in one of RENDERERS' formats: the same figures in each."""
+    """Flat rows (a range overview) as JSON, CSV, Markdown or a table: the same figures in each."""
     if fmt == "json":
         return as_json(rows)
     if fmt == "csv":
