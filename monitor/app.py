@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import resource
 import signal
@@ -299,6 +300,10 @@ async def _serve_locked(cfg: Config, db_path: str, listen: str | None, log_forma
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, daemon.stopped.set)
     await daemon.start(listen)
+    # The config, the live state, the routes: built once, kept for good. Out of the cyclic collector's
+    # sight, a full collection takes well under a millisecond instead of ~90 ms at 20,000 probes, time
+    # in which no scrape is answered and (in the probe process) no probe is sent.
+    gc.freeze()
     print(f"sla-monitor: status page http://{(listen or cfg.web.listen).rpartition(':')[0]}:{daemon.port}/", flush=True)
     try:
         await daemon.stopped.wait()

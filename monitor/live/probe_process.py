@@ -24,6 +24,7 @@ command line).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import queue
@@ -218,6 +219,7 @@ async def _run_child(conn: Connection, start: ProbeStart) -> None:
     side = ProbeSide(start.cfg, lambda: open_store(start.db_path), SYSTEM, outgoing.put, start.public_url, start.month)
     threading.Thread(target=_receive_commands, args=(conn, loop, side, stop), name="commands", daemon=True).start()
     await side.start()
+    gc.freeze()  # what start built lives as long as the process: see monitor.app.serve
     await stop.wait()
     await side.stop()
     outgoing.put(None)
