@@ -62,6 +62,10 @@ def header(name: str, doc: str, kind: str = "gauge") -> list[str]:
     return [f"# HELP {name} {doc}", f"# TYPE {name} {kind}"]
 
 
+# A probe's lines: success, and duration, HTTP status and certificate expiry where the sample has them.
+Lines = tuple[str, "str | None", "str | None", "str | None"]
+
+
 class ProbeExposition:
     """The probe families in the text exposition format, from the live state's last samples. Each
     probe's lines are made once per sample (a scrape of 20,000 probes reuses all but the few new ones)."""
@@ -71,9 +75,9 @@ class ProbeExposition:
         self.labels = {p.id: label_set(PROBE_LABELS, (p.id, p.region or "", p.owner, vantage))
                        for p in live.probes.values()}
         # probe → (the sample its lines were made from, its lines: success, duration, status, expiry)
-        self._lines: dict[str, tuple[object, tuple[str | None, ...]]] = {}
+        self._lines: dict[str, tuple[object, Lines]] = {}
 
-    def _of(self, probe: str, last: Sample) -> tuple[str | None, ...]:
+    def _of(self, probe: str, last: Sample) -> Lines:
         labels = self.labels[probe]
         lines = (f"probe_success{labels} {1.0 if last.ok else 0.0}",
                  None if last.latency_ms is None else f"probe_duration_seconds{labels} {last.latency_ms / 1000!r}",
@@ -84,19 +88,27 @@ class ProbeExposition:
         return lines
 
     def text(self, now_ms: int) -> str:
-        families: tuple[list[str], ...] = ([], [], [], [])
+        success: list[str] = []
+        duration: list[str] = []
+        status: list[str] = []
+        expiry: list[str] = []
         cached = self._lines
         for p in self.live.probes.values():
             last = p.last
             if last is None or last.ok is None or now_ms >= last.ts_ms + p.stale_ms:
                 continue
             made = cached.get(p.id)
-            lines = made[1] if made is not None and made[0] is last else self._of(p.id, last)
-            for family, line in zip(families, lines, strict=True):
-                if line is not None:
-                    family.append(line)
+            ok_line, duration_line, status_line, expiry_line = (
+                made[1] if made is not None and made[0] is last else self._of(p.id, last))
+            success.append(ok_line)  # the hot loop of a scrape: no inner loop, no zip
+            if duration_line is not None:
+                duration.append(duration_line)
+            if status_line is not None:
+                status.append(status_line)
+            if expiry_line is not None:
+                expiry.append(expiry_line)
         out: list[str] = []
-        for (name, doc), found in zip(PROBE_FAMILIES, families, strict=True):
+        for (name, doc), found in zip(PROBE_FAMILIES, (success, duration, status, expiry), strict=True):
             out += [*header(name, doc), *found]
         return "\n".join(out) + "\n"
 
