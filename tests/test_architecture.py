@@ -86,6 +86,20 @@ def test_the_daemons_side_loads_no_probes():
     assert loaded == "[]", loaded
 
 
+def test_the_config_loads_no_plugin_library():
+    """The config names every probe kind and destination, yet loading it loads none of their libraries
+    (each imports its own where a check or a post runs): a command that only reads the config starts fast."""
+    import subprocess
+    import sys
+
+    spec = Path(__file__).parent / "fixtures" / "spec.yaml"
+    code = (f"import sys; from monitor.config import load_config; load_config({str(spec)!r}); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aiohttp', 'dns', 'defusedxml', "
+            "'cryptography', 'apscheduler')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]", loaded
+
+
 def imports_of(name: str, tree) -> set[str]:
     """The monitor modules ``name`` imports, as package-relative paths (``hooks/events``)."""
     package = name.rsplit("/", 1)[0].split("/") if "/" in name else []

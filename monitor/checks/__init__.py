@@ -1,5 +1,5 @@
-"""The probe kinds: one module each (``base.py`` says what a module holds), registered here with one
-line. The config takes its probes' settings from ``Probe``; the runner calls the settings' own check."""
+"""The probe kinds: one module each (``base.py`` says what a module holds), registered here: its import,
+and its name in ``Kinds``. The config takes its probes' settings from ``Probe``; the runner calls the settings' own check."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Union

@@ -8,8 +8,9 @@ its check. A probe kind module subclasses ``ProbeSettings`` once:
   and their names in words (the runner names what the standard library raises: OS, TLS, DNS errors);
 - ``is_feed``: a status feed reports on someone else, so one it cannot read is unknown, not down.
 
-Registered with one line in ``checks/__init__.py``; config, the runner and the docs take it from there.
-A check's libraries are imported where it runs: the config, which names every kind, loads none of them."""
+Registered in ``checks/__init__.py`` (its import, and its name in ``Kinds``); config, the runner and the
+docs take it from there. A check's libraries are imported where it runs: the config, which names every
+kind, loads none of them."""
 from __future__ import annotations
 
 import ipaddress

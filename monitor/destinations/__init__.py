@@ -1,5 +1,5 @@
-"""The hook destinations: one module each (``base.py`` says what a module holds), registered here with
-one line. The config takes its ``hooks.destinations`` from ``Destination``; delivery, resends, ``hooks
+"""The hook destinations: one module each (``base.py`` says what a module holds), registered here: its
+import, and its name in ``Kinds``. The config takes its ``hooks.destinations`` from ``Destination``; delivery, resends, ``hooks
 test`` and the docs look a type up in ``DESTINATIONS``."""
 from __future__ import annotations
 

@@ -7,8 +7,8 @@ class, what it does with an event. A destination module subclasses ``Destination
 - ``stateful`` (a test event opens something that must be closed) and ``resend_interval_ms``/``build_resend``
   (it re-posts the conditions that hold, as Alertmanager needs).
 
-Registered with one line in ``destinations/__init__.py``; config, delivery, ``hooks test`` and the docs
-take it from there."""
+Registered in ``destinations/__init__.py`` (its import, and its name in ``Kinds``); config, delivery,
+``hooks test`` and the docs take it from there."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
