@@ -72,8 +72,9 @@ class Daemon:
                                     ["destination", "result"], registry=self.registry)
         self.deliverer = Deliverer(self.db, cfg.hooks, clock,
                                    on_result=lambda d, r: self.hook_results.labels(d, r).inc())
+        alerts = AlertMaker(cfg)  # the resends' events, made as the probe side made them
         self.resender = Resender(cfg.hooks, lambda now: active_conditions(
-            self.live, AlertMaker(cfg), self.vantage, self.figures, self.fleet.policy, now), clock)
+            self.live, alerts, self.vantage, self.figures, self.fleet.policy, now), clock)
         # The SLA collector is exposed through the fast text path (GaugeText) rather than the registry.
         posted = frozenset(r.name for r in cfg.regions if posts_outages(cfg.hooks, r.name))
         self.sla_collector = SlaCollector(self.live, self.figures, cfg.vantage, "", clock,  # runbook URL: on start

@@ -179,19 +179,11 @@ def _interpolate(value: Any, loc: Loc, env: dict[str, str], problems: list, secr
 
 def _secret_at(loc: Loc) -> bool:
     """Whether the location is a setting marked secret (``values.SECRET``), or inside one."""
-    model: Any = Config
-    for part in loc:
-        if isinstance(part, int) or model is None:
-            continue
-        if part in TAGGED_MODELS:
-            model = TAGGED_MODELS[part]
-            continue
-        field = model.model_fields.get(part) if isinstance(part, str) else None
-        if field is None:
-            return False
-        if is_secret(field):
+    for end, part in enumerate(loc, 1):
+        model = _model_at(loc[:end]) if isinstance(part, str) else None
+        field = model.model_fields.get(part) if model is not None else None
+        if field is not None and is_secret(field):
             return True
-        model = _inner_model(field.annotation)
     return False
 
 

@@ -75,7 +75,7 @@ class ProbeExposition:
         self.labels = {p.id: label_set(PROBE_LABELS, (p.id, p.region or "", p.owner, vantage))
                        for p in live.probes.values()}
         # probe → (the sample its lines were made from, its lines: success, duration, status, expiry)
-        self._lines: dict[str, tuple[object, Lines]] = {}
+        self._lines: dict[str, tuple[Sample, Lines]] = {}
 
     def _of(self, probe: str, last: Sample) -> Lines:
         labels = self.labels[probe]
@@ -154,8 +154,8 @@ class SlaCollector(Collector):
         self.runbook_url = runbook_url
         self._sla_text: str | None = None
         self._sla_of: tuple = (None, None)  # the results it was rendered from
-        self._info_text, self._info_of = "", ""  # the config's families, and the runbook URL they show
-        self._build_text = ""
+        self._info_text, self._build_text = "", ""  # the config's families, and the build's
+        self._info_of: str | None = None  # the runbook URL they were rendered with
 
     def collect(self) -> Iterator[Metric]:
         now = self.clock.now_ms()
@@ -175,7 +175,7 @@ class SlaCollector(Collector):
     def text(self, render: Callable[[Iterable], str]) -> str:
         """``collect()`` as text through ``render``: the config's families made once (per runbook URL), the
         figures' once per refresh, the live ones now."""
-        if not self._info_text or self._info_of != self.runbook_url:
+        if self._info_of != self.runbook_url:
             self._info_text, self._info_of = render(self._info()), self.runbook_url
             self._build_text = render([self._build()])
         sla = self.prepare(render)
