@@ -212,7 +212,8 @@ class Daemon:
         now, current = self.clock.now_ms(), self.figures.current
         if current is None:
             return
-        found = (detect.from_result(current, self.fleet.policy, hooks.budget_thresholds, hooks.at_risk_minutes, now)
+        found = (detect.from_result(current, self.fleet.policy, hooks.budget_thresholds, hooks.at_risk_minutes, now,
+                                    self.live.outage_start)
                  + detect.from_maintenance(self.figures.maintenance, self.fleet.policy, now, self.live.zone)
                  + detect.incident_updates(current, now))
         failing = self.live.failing()

@@ -29,7 +29,7 @@ from .reports import FORMATS, render, render_range
 from .reports.html import render_template, to_pdf
 from .reports.markdown import claim_markdown
 from .reports.render import as_json
-from .reports.serialize import RANGE_COLUMNS, exclusion_reasons, outage_summary_rows, range_rows, report_json
+from .reports.serialize import RANGE_COLUMNS, exclusion_reasons, outage_summary_rows, range_rows
 from .sla.calendar import MonthError, iso
 from .storage import StoreError, StoreUnavailable, opened
 
@@ -235,14 +235,13 @@ def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
     if args.first is None:
         if args.last is not None:
             raise InputError("--to goes with --from (a range of months); for one month use --month")
-        report = report_json(report_for(ctx, args.month, args.region))
-        write_output(render(report, args.format, terms_of(ctx.cfg)), args.output)
+        write_output(render(report_for(ctx, args.month, args.region), args.format, terms_of(ctx.cfg)), args.output)
         return 0
     if args.last is None:
         raise InputError("--from needs --to (the last month of the range, e.g. --from 2026-01 --to 2026-12)")
     rows = range_rows(range_for(ctx, args.first, args.last, args.region))
     write_output(render_range(rows, RANGE_COLUMNS, args.format, terms_of(ctx.cfg), ctx.fleet.timezone,
-                              float(ctx.cfg.policy.target_percent), iso(ctx.now_ms)), args.output)
+                              float(ctx.cfg.policy.target_percent), ctx.now_ms), args.output)
     return 0
 
 

@@ -215,16 +215,18 @@ def test_the_range_overview_document_shows_each_months_own_figures(golden_store,
 def test_a_third_party_exclusion_reads_as_the_providers_own_words():
     """The feed's component and incident, the span in local time with its offset, and who saw it."""
     from monitor.reports.document import LocalTimes, exclusion_sentence
+    from monitor.sla.calendar import parse_iso_ms
+    from monitor.sla.result import Evidence, ExclusionSlice
 
-    e = {"start": "2026-03-04T09:30:00Z", "end": "2026-03-04T10:00:00Z", "reason": "third_party", "flags": [],
-         "source": "third_party:genesys-euw1", "detail": "Genesys Cloud",
-         "evidence": {"probes": ["genesys-euw1-status"], "samples": 30, "first_sample": "2026-03-04T09:30:00Z",
-                      "last_sample": "2026-03-04T09:59:00Z", "error": "component major_outage",
-                      "components": [{"id": "c1", "name": "EMEA (Dublin)", "status": "major_outage"}],
-                      "incidents": [{"id": "i1", "name": "Calls failing in EMEA"}]}}
-    assert exclusion_sentence(e, LocalTimes("Europe/Warsaw")) == (
+    e = ExclusionSlice(parse_iso_ms("2026-03-04T09:30:00Z"), parse_iso_ms("2026-03-04T10:00:00Z"), "third_party", (),
+                       "third_party:genesys-euw1", "Genesys Cloud")
+    evidence = Evidence(("genesys-euw1-status",), 30, parse_iso_ms("2026-03-04T09:30:00Z"),
+                        parse_iso_ms("2026-03-04T09:59:00Z"), "component major_outage",
+                        ({"id": "c1", "name": "EMEA (Dublin)", "status": "major_outage"},),
+                        ({"id": "i1", "name": "Calls failing in EMEA"},))
+    assert exclusion_sentence(e, evidence, LocalTimes("Europe/Warsaw")) == (
         "Genesys Cloud (genesys-euw1) unavailable: EMEA (Dublin) major outage, incident Calls failing in EMEA, "
         "2026-03-04 10:30–11:00 +01:00, seen by genesys-euw1-status (30 failed samples, first 2026-03-04 10:30 "
         "+01:00, last 2026-03-04 10:59 +01:00: component major_outage)")
-    e["evidence"] = None  # the samples are past retention
-    assert exclusion_sentence(e, LocalTimes("UTC")).endswith("09:30–10:00 +00:00, its samples are past retention")
+    # the samples are past retention
+    assert exclusion_sentence(e, None, LocalTimes("UTC")).endswith("09:30–10:00 +00:00, its samples are past retention")

@@ -271,6 +271,30 @@ def test_counted_and_at_risk_from_an_open_outage():
     assert found[1].data["threshold_percent"] == 50 and found[2].data["remaining_minutes"] == 21.2
 
 
+def test_an_unknown_spell_inside_an_outage_does_not_page_its_counting_twice():
+    """The monitor's loop stalls past stale_after while eu-west is down: the figures' open period restarts
+    after the unknown spell, the live outage does not. Its counting keeps the outage's key and id."""
+    cfg = parse_config((FIXTURES / "spec.yaml").read_text())
+    state = LiveState(cfg, {p.id: 180_000 for p, _, _ in cfg.all_probes()})
+    start, back = results.ms("2026-11-03T09:50:00Z"), results.ms("2026-11-03T09:58:00Z")
+    transitions = [t for ts in (start, start + 60_000, start + 120_000)
+                   for t in state.apply([Sample("w", "local", ts, False, 1.0)], ts)]
+    transitions += state.sweep(start + 330_000)  # no sample for 3.5 min: eu-west is unknown
+    assert state.region_state["eu-west"] == "unknown"
+    transitions += state.apply([Sample("w", "local", back, False, 1.0)], back)  # down again, the same outage
+    opened = [e for e in AlertMaker(cfg).events(transitions) if e.type == "outage.opened"]
+    assert len(opened) == 1 and state.outage_start == {"eu-west": start}
+    split = results.region("eu-west", downtime_ms=17 * 60_000,
+                           periods=(results.open_period("2026-11-03T09:58:00Z", "2026-11-03T10:15:00Z"),))
+    keyed = detect.from_result(results.month(split), Policy(), [], 30, NOW, state.outage_start)
+    assert [(e.type, e.dedup_key) for e in keyed] == [("outage.counted", opened[0].dedup_key),
+                                                      ("budget.at_risk", opened[0].dedup_key)]
+    assert keyed[0].id == "outage.counted:eu-west:2026-11-03T09:50:00Z"
+    # Keyed on the figures' period alone, it would be a second outage to the pager.
+    alone = detect.counting_outages(results.month(split), Policy(), NOW)
+    assert alone[0].dedup_key != opened[0].dedup_key
+
+
 @pytest.mark.parametrize("secret", [SECRET, RAW_SECRET], ids=["whsec", "raw-base64"])
 async def test_hooks_test_and_list_through_the_cli(tmp_path, run_cli, capsys, secret):
     result, receiver, config = await hooks_test_via_cli(

@@ -13,8 +13,7 @@ from ..errors import InputError
 from ..reports import Terms
 from ..reports.claim import claim_view, claimed_regions
 from ..reports.document import LocalTimes
-from ..reports.serialize import down_samples_json, report_json
-from ..sla.calendar import claim_deadline, from_ms, iso, month_bounds
+from ..sla.calendar import claim_deadline, from_ms, month_bounds
 from ..sla.result import MonthResult
 from ..storage import opened
 from .common import Context
@@ -55,25 +54,23 @@ def claim_for(ctx: Context, month_text: str, region: str | None, force: bool) ->
     deadline = claim_deadline(year, month, ctx.fleet.policy.claim_window_days)
     problems = []
     if ctx.now_ms < month_end:
-        problems.append(f"DRAFT: {label} is not over until {LocalTimes(ctx.fleet.timezone).at(iso(month_end))}: "
+        problems.append(f"DRAFT: {label} is not over until {LocalTimes(ctx.fleet.timezone).at(month_end)}: "
                         "its figures are month to date")
     if today > deadline:
         problems.append(f"LATE: the claim period for {label} ended {deadline.isoformat()} "
                         f"({ctx.fleet.policy.claim_window_days} days after the month, SLA §9.4)")
     with opened(ctx.db_path, create=False) as store:
         result = month_report(store, ctx.fleet, year, month, ctx.now_ms, None if region is None else [region])
-        report = report_json(result)
-        claimed = [r["region"] for r in claimed_regions(report)]
+        claimed = [r.region for r in claimed_regions(result)]
         if not claimed:
             who = "no region earned a" if region is None else f"{region} earned no"
             problems.append(f"NOTHING TO CLAIM: {who} service credit in {label}")
-        evidence = {name: {iso(start): down_samples_json(found)
-                           for (start, _), found in counted_evidence(store, ctx.fleet, result, name).items()}
+        evidence = {name: {start: found for (start, _), found in counted_evidence(store, ctx.fleet, result, name).items()}
                     for name in claimed}
     if problems and not force:
         raise InputError("; ".join(p.split(": ", 1)[1] for p in problems)
                          + " (--force prints the claim anyway, marked)")
-    return claim_view(report, evidence, contract.model_dump(), terms_of(ctx.cfg), today.isoformat(), problems)
+    return claim_view(result, evidence, contract.model_dump(), terms_of(ctx.cfg), today.isoformat(), problems)
 
 
 def terms_of(cfg: Config) -> Terms:

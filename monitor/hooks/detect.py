@@ -3,7 +3,8 @@ threshold, error-budget thresholds, the budget at risk, the SLA breached. Ids ar
 recomputing every refresh records each one once per region and month (also across restarts)."""
 from __future__ import annotations
 
-from typing import Iterable
+from types import MappingProxyType
+from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from ..event import Event
@@ -11,21 +12,34 @@ from ..reports.serialize import minutes
 from ..sla.exclusions import assess_maintenance
 from ..sla.incidents import UPDATE_INTERVAL_MS
 from ..sla.model import MINUTE_MS, MaintenanceWindow, Policy
-from ..sla.result import MonthResult
+from ..sla.result import MonthResult, PeriodResult
 from . import events
 
+NO_OUTAGES: Mapping[str, int] = MappingProxyType({})
 
-def counting_outages(result: MonthResult, policy: Policy, now_ms: int) -> list[Event]:
+
+def outage_identity(region: str, period: PeriodResult, outage_start: Mapping[str, int]) -> int:
+    """The start an open period's events are keyed on: the live outage's (``outage_start``: region →
+    the start of the outage announced as opened) when it began no later. A spell of unknown inside an
+    outage (the monitor's loop stalled past ``stale_after``) restarts the figures' period after it, but
+    not the outage the pager knows: keyed on the period, its counting would page a second time."""
+    live = outage_start.get(region)
+    return live if live is not None and live <= period.start_ms else period.start_ms
+
+
+def counting_outages(result: MonthResult, policy: Policy, now_ms: int,
+                     outage_start: Mapping[str, int] = NO_OUTAGES) -> list[Event]:
     """outage.counted for every open outage that counts now (after exclusions and the threshold)."""
-    return [events.outage_counted(region.region, period.start_ms, now_ms, policy.downtime_threshold_ms / 60_000)
+    return [events.outage_counted(region.region, outage_identity(region.region, period, outage_start), now_ms,
+                                  policy.downtime_threshold_ms / 60_000)
             for region in result.regions for period in region.periods if period.open and period.counting]
 
 
 def from_result(result: MonthResult, policy: Policy, thresholds: Iterable[int], at_risk_minutes: int,
-                now_ms: int) -> list[Event]:
+                now_ms: int, outage_start: Mapping[str, int] = NO_OUTAGES) -> list[Event]:
     """Events of the month-to-date result: outages counting, budget thresholds crossed, the budget at
-    risk from an open outage, the SLA breached."""
-    found: list[Event] = counting_outages(result, policy, now_ms)
+    risk from an open outage, the SLA breached. Outage events are keyed as ``outage_identity`` says."""
+    found: list[Event] = counting_outages(result, policy, now_ms, outage_start)
     month = result.label
     for region in result.regions:
         name, figures = region.region, region.figures
@@ -38,7 +52,8 @@ def from_result(result: MonthResult, policy: Policy, thresholds: Iterable[int], 
                 found.append(events.budget_consumed(name, month, threshold, float(used), now_ms))
         left_ms = figures.budget_remaining_ms
         if open_periods and 0 < left_ms <= at_risk_minutes * MINUTE_MS:
-            found.append(events.budget_at_risk(name, month, open_periods[-1].start_ms, minutes(left_ms), now_ms))
+            start = outage_identity(name, open_periods[-1], outage_start)
+            found.append(events.budget_at_risk(name, month, start, minutes(left_ms), now_ms))
         # Over the whole month: False only once the downtime so far exceeds the budget, a certain miss
         # (None, nothing observed, is no breach).
         if figures.met is False and figures.availability_percent is not None:

@@ -18,7 +18,7 @@ def active_conditions(live: LiveState, alerts: AlertMaker, vantage: VantageStatu
     outage's counting once it counts (from the month-to-date figures), a degraded vantage, maintenance."""
     found = alerts.events(live.standing(now_ms))
     if figures.current is not None:
-        found += [e for e in detect.counting_outages(figures.current, policy, now_ms)
+        found += [e for e in detect.counting_outages(figures.current, policy, now_ms, live.outage_start)
                   if e.region in live.outage_start]
     if vantage.degraded_since_ms is not None:
         found.append(events.vantage_health(vantage.vantage, False, vantage.degraded_since_ms, now_ms,

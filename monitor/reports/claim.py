@@ -1,5 +1,5 @@
 """The service credit claim: a letter to the provider built from the month's report (SLA §8, §9). Pure:
-the report object, the evidence of the counted periods, the contract and the terms in; a view for the
+the month's typed result, the evidence of the counted periods, the contract and the terms in; a view for the
 claim templates out."""
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Mapping
 
+from ..sla.result import DownSamples, MonthResult, RegionResult
 from .document import (
     Json,
     LocalTimes,
@@ -14,28 +15,31 @@ from .document import (
     excluded_words,
     incident_view,
     minutes_text,
+    money_text,
     month_span,
     percent_text,
     period_view,
+    threshold_text,
 )
+from .serialize import credit_json, down_samples_json, figures_json
 
 
-def claimed_regions(report: Json) -> list[Json]:
+def claimed_regions(result: MonthResult) -> list[RegionResult]:
     """The regions that earned a credit."""
-    return [r for r in report["regions"] if r["credit"]["eligible"] and r["credit"]["total_percent"] > 0]
+    return [r for r in result.regions if r.credit.eligible and r.credit.total_percent > 0]
 
 
-def _clauses(report: Json, terms: Terms, deadline: str | None, dated: str) -> list[Json]:
+def _clauses(result: MonthResult, terms: Terms, deadline: str | None, dated: str) -> list[Json]:
     """The SLA clauses the claim applies, each with what they say, in this contract's figures."""
     third = ", ".join(terms.third_parties) or "the third parties the Service depends on"
     tiers = "; ".join(f"below {below} %: {credit} % of the monthly fee" for below, credit in terms.availability_tiers)
     return [
         {"clause": "§8 Downtime", "text": (
             f"The Service is unavailable in a region while a critical component fails. Such time counts as Downtime "
-            f"only where it lasts {report['threshold_minutes']:g} or more consecutive minutes, after excluding "
+            f"only where it lasts {threshold_text(result)} or more consecutive minutes, after excluding "
             f"maintenance announced at least {terms.maintenance_notice_hours} hours ahead, emergency maintenance, "
             f"failures of {third}, and the Agreement's other exclusions. Monthly availability is the month's minutes "
-            f"less Downtime, over the month's minutes; the commitment is {report['target_percent']} % per region.")},
+            f"less Downtime, over the month's minutes; the commitment is {float(result.target_percent)} % per region.")},
         {"clause": "§9.1 Availability credits", "text": f"Monthly availability {tiers}."},
         {"clause": "§9.2 Resolution credits", "text": (
             "When more than 10 % of a month's P1 and P2 incidents miss their resolution targets, a credit by the "
@@ -49,44 +53,44 @@ def _clauses(report: Json, terms: Terms, deadline: str | None, dated: str) -> li
     ]
 
 
-def claim_view(report: Json, evidence: Mapping[str, Mapping[str, Json | None]], contract: Json, terms: Terms,
-               dated: str, marks: list[str]) -> Json:
+def claim_view(result: MonthResult, evidence: Mapping[str, Mapping[int, DownSamples | None]], contract: Json,
+               terms: Terms, dated: str, marks: list[str]) -> Json:
     """Everything the claim letter shows. ``evidence``: per region, each counted period's failed samples
-    by its start (ISO); ``dated``: the letter's local date; ``marks``: why it is printed anyway (--force)."""
-    times = LocalTimes(report["timezone"])
-    lo, hi, _ = month_span(report)
-    claimed = claimed_regions(report)
+    by its start (ms); ``dated``: the letter's local date; ``marks``: why it is printed anyway (--force)."""
+    times = LocalTimes(result.timezone)
+    month = month_span(result)
+    claimed = claimed_regions(result)
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for r in claimed:
-        if r["credit"]["amount"] is not None:
-            totals[r["credit"]["currency"]] += Decimal(r["credit"]["amount"])
-    deadline = next((r["credit"]["claim_deadline"] for r in claimed), None)
+        if r.credit.amount is not None and r.credit.currency is not None:
+            totals[r.credit.currency] += r.credit.amount
+    deadline = next((r.credit.claim_deadline.isoformat() for r in claimed if r.credit.claim_deadline), None)
     rows, appendix = [], []
     for r in claimed:
-        c = r["credit"]
-        rows.append({"region": r["region"], "availability": percent_text(r["availability_percent"]),
-                     "downtime": minutes_text(r["downtime_minutes"]),
-                     "availability_credit": f"{c['availability_percent']} %",
-                     "resolution_credit": f"{c['resolution_percent']} %", "same_event": "yes" if c["same_event"] else "no",
-                     "total": f"{c['total_percent']} %",
-                     "fee": "–" if c["monthly_fee"] is None else f"{c['monthly_fee']} {c['currency']}",
-                     "amount": "–" if c["amount"] is None else f"{c['amount']} {c['currency']}",
-                     "values": {"total_percent": c["total_percent"], "amount": c["amount"],
-                                "monthly_fee": c["monthly_fee"], "currency": c["currency"]}})
+        c, f = r.credit, figures_json(r.figures)
+        rows.append({"region": r.region, "availability": percent_text(f["availability_percent"]),
+                     "downtime": minutes_text(f["downtime_minutes"]),
+                     "availability_credit": f"{c.availability_percent} %",
+                     "resolution_credit": f"{c.resolution_percent} %", "same_event": "yes" if c.same_event else "no",
+                     "total": f"{c.total_percent} %", "fee": money_text(c.monthly_fee, c.currency),
+                     "amount": money_text(c.amount, c.currency),
+                     "values": {key: credit_json(c)[key] for key in ("total_percent", "amount", "monthly_fee",
+                                                                      "currency")}})
         periods = []
-        for p in r["periods"]:
-            if any(x["counted"] for x in p["pieces"]):
-                found = evidence.get(r["region"], {}).get(p["start"])
-                periods.append({**period_view(p, times), "samples": None if found is None else {
-                    **found, "first": times.at(found["first_sample"]), "last": times.at(found["last_sample"])}})
-        appendix.append({"region": r["region"], "periods": periods,
-                         "missed": [incident_view(i, times) for i in r["incidents"] if i["met"] is False and i["counts"]],
-                         "excluded": excluded_words(r["excluded_minutes"]), "unknown": minutes_text(r["unknown_minutes"])})
+        for p in r.periods:
+            if p.counting:
+                found = evidence.get(r.region, {}).get(p.start_ms)
+                periods.append({**period_view(p, result, times), "samples": None if found is None else {
+                    **down_samples_json(found), "first": times.at(found.first_sample_ms),
+                    "last": times.at(found.last_sample_ms)}})
+        appendix.append({"region": r.region, "periods": periods,
+                         "missed": [incident_view(a, times) for a in r.incidents if a.met is False and a.counts],
+                         "excluded": excluded_words(r.excluded_ms), "unknown": minutes_text(f["unknown_minutes"])})
     return {
-        "service": terms.service, "month": report["month"], "timezone": report["timezone"],
-        "first": times.at(lo.isoformat()), "last": times.at(hi.isoformat()), "dated": dated,
+        "service": terms.service, "month": result.label, "timezone": result.timezone,
+        "first": times.at(month.lo_ms), "last": times.at(month.hi_ms), "dated": dated,
         "contract": contract, "marks": marks, "deadline": deadline,
-        "clauses": _clauses(report, terms, deadline, dated),
+        "clauses": _clauses(result, terms, deadline, dated),
         "rows": rows, "totals": [f"{amount} {currency}" for currency, amount in sorted(totals.items())],
-        "appendix": appendix, "threshold": f"{report['threshold_minutes']:g}", "target": report["target_percent"],
+        "appendix": appendix, "threshold": threshold_text(result), "target": float(result.target_percent),
     }

@@ -6,16 +6,17 @@ from typing import Any, NoReturn
 
 import jinja2
 
-from .document import Json, Terms, report_view
+from ..sla.result import MonthResult
+from .document import Terms, report_view
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("monitor.reports", "templates"),
                           autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
 
 
-def report_html(report: Json, terms: Terms) -> str:
+def report_html(result: MonthResult, terms: Terms) -> str:
     """The month's report: summary, then per region its timeline, error budget, periods with their
     exclusions in words, incidents, maintenance and credit."""
-    return _ENV.get_template("report.html").render(v=report_view(report, terms))
+    return _ENV.get_template("report.html").render(v=report_view(result, terms))
 
 
 def render_template(name: str, **values: Any) -> str:

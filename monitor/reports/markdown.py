@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
+from ..sla.result import MonthResult
 from .document import Json, Terms, report_view
 
 
@@ -11,10 +12,10 @@ def _table(rows: list[list], headers: list[str]) -> str:
     return tabulate(rows, headers, tablefmt="github", disable_numparse=True)
 
 
-def report_markdown(report: Json, terms: Terms) -> str:
+def report_markdown(result: MonthResult, terms: Terms) -> str:
     """Summary per region, then per region its periods with their exclusions in words, incidents,
     maintenance and credit."""
-    v = report_view(report, terms)
+    v = report_view(result, terms)
     out = [f"# {v['service']}: SLA report {v['month']}", "",
            f"Monthly availability per region against the {v['target']} % target, from {v['first']} to {v['last']}. "
            f"Times are {v['timezone']} local time, each with its offset from UTC. Generated {v['generated']}"

@@ -11,7 +11,7 @@ from .document import Json, LocalTimes, Terms
 BAR_W, CHART_H = 24, 90
 
 
-def range_view(rows: list[Json], terms: Terms, timezone: str, target: float, generated: str) -> Json:
+def range_view(rows: list[Json], terms: Terms, timezone: str, target: float, generated_ms: int) -> Json:
     """Per region: its months as bars (height: availability between the chart's floor and 100 %), the
     target line, and the table cells, each with the row's JSON values."""
     months = list(dict.fromkeys(row["month"] for row in rows))
@@ -42,6 +42,6 @@ def range_view(rows: list[Json], terms: Terms, timezone: str, target: float, gen
                                    or "–",
                         "missed": sum(row["met"] is False for row in cells.values())})
     return {"service": terms.service, "first": months[0] if months else "", "last": months[-1] if months else "",
-            "months": months, "timezone": timezone, "generated": LocalTimes(timezone).at(generated),
+            "months": months, "timezone": timezone, "generated": LocalTimes(timezone).at(generated_ms),
             "target": target, "target_y": y(target), "floor": floor, "width": len(months) * BAR_W + 4,
             "height": CHART_H, "bar_w": BAR_W - 4, "regions": regions}

@@ -1,4 +1,4 @@
-"""Render a report object in each output format. Pure: data in, text out."""
+"""Render a month's typed result in each output format. Pure: data in, text out."""
 from __future__ import annotations
 
 import csv
@@ -8,10 +8,13 @@ from typing import Any, Callable
 import orjson
 from tabulate import tabulate
 
-from .document import UNKNOWN_WORDS, Terms, notable
+from ..sla.calendar import iso
+from ..sla.result import MonthResult, RegionResult
+from .document import UNKNOWN_WORDS, Terms, counted_minutes, notable, span_minutes, threshold_text
 from .html import render_template, report_html, to_pdf
 from .markdown import report_markdown
 from .overview import range_view
+from .serialize import credit_json, figures_json, float_or_none, minutes, report_json
 
 
 def _pct(value: float | None) -> str:
@@ -27,82 +30,78 @@ def _min(value: float) -> str:
     return f"{value:.2f}"
 
 
-def _excluded(region: dict) -> str:
-    parts = [f"{k} {_min(v)}" for k, v in region["excluded_minutes"].items() if v]
+def _excluded(region: RegionResult) -> str:
+    parts = [f"{k} {_min(minutes(ms))}" for k, ms in region.excluded_ms.items() if ms]
     return ", ".join(parts) or "-"
 
 
-def _credit(region: dict) -> str:
-    c = region["credit"]
-    if not c["eligible"]:
+def _credit(region: RegionResult) -> str:
+    c = region.credit
+    if not c.eligible:
         return "n/a"
-    money = f" = {c['amount']} {c['currency']}" if c["amount"] is not None else ""
-    return f"{c['total_percent']}%{money}"
+    money = f" = {c.amount} {c.currency}" if c.amount is not None else ""
+    return f"{c.total_percent}%{money}"
 
 
 SUMMARY_HEADERS = ["region", "env", "availability %", "met", "downtime min", "budget left min",
                    "unknown min", "excluded min", "credit"]
 
 
-def _summary_rows(report: dict) -> list[list]:
+def _summary_rows(result: MonthResult) -> list[list]:
     return [
-        [r["region"], r["environment"], _pct(r["availability_percent"]), met_text(r["met"]),
-         _min(r["downtime_minutes"]), _min(r["error_budget_remaining_minutes"]), _min(r["unknown_minutes"]),
+        [r.region, r.environment, _pct(float_or_none(f.availability_percent)), met_text(f.met),
+         _min(minutes(f.downtime_ms)), _min(minutes(f.budget_remaining_ms)), _min(minutes(f.unknown_ms)),
          _excluded(r), _credit(r)]
-        for r in report["regions"]
+        for r in result.regions for f in (r.figures,)
     ]
 
 
-def unknown_line(region: dict) -> str:
+def unknown_line(region: RegionResult) -> str:
     """Unknown time (neither up nor down: it counts nothing) with its causes, or ""."""
-    if not region["unknown_minutes"]:
+    f = region.figures
+    if not f.unknown_ms:
         return ""
-    causes = "; ".join(f"{UNKNOWN_WORDS.get(cause, cause)} {_min(minutes)} min"
-                       for cause, minutes in region.get("unknown_by_cause", {}).items() if minutes)
-    return (f"Unknown (not monitored, counts nothing): {_min(region['unknown_minutes'])} min"
-            + (f" ({causes})" if causes else "") + f"; coverage {_pct(region['coverage_percent'])} %.")
+    causes = "; ".join(f"{UNKNOWN_WORDS.get(cause, cause)} {_min(minutes(ms))} min"
+                       for cause, ms in region.unknown_by_cause.items() if ms)
+    return (f"Unknown (not monitored, counts nothing): {_min(minutes(f.unknown_ms))} min"
+            + (f" ({causes})" if causes else "") + f"; coverage {_pct(float_or_none(f.coverage_percent))} %.")
 
 
-def _brief_note(report: dict) -> str:
-    hidden = sum(not notable(p) for r in report["regions"] for p in r["periods"])
+def _brief_note(result: MonthResult) -> str:
+    hidden = sum(not notable(p) for r in result.regions for p in r.periods)
     if not hidden:
         return ""
-    return (f"(+ {hidden} brief unavailability periods under the {report['threshold_minutes']:g}-minute threshold, "
+    return (f"(+ {hidden} brief unavailability periods under the {threshold_text(result)}-minute threshold, "
             "nothing excluded: not listed; see `sla-monitor outages` or --format json)")
 
 
-def _period_rows(report: dict, notable_only: bool = True) -> list[list]:
-    rows = []
-    for r in report["regions"]:
-        for p in r["periods"]:
-            if notable_only and not notable(p):
-                continue
-            counted = sum(x["minutes"] for x in p["pieces"] if x["counted"])
-            reasons = sorted({e["reason"] for e in p["exclusions"]})
-            rows.append([r["region"], p["start"], p["end"] + (" (open)" if p["open"] else ""),
-                         _min(p["minutes"]), _min(counted), ", ".join(reasons) or "-"])
-    return rows
+def _period_rows(result: MonthResult) -> list[list]:
+    return [[r.region, iso(p.start_ms), iso(p.end_ms) + (" (open)" if p.open else ""),
+             _min(span_minutes(p.start_ms, p.end_ms)), _min(counted_minutes(p)),
+             ", ".join(sorted({e.reason or "none" for e in p.exclusions})) or "-"]
+            for r in result.regions for p in r.periods if notable(p)]
 
 
 PERIOD_HEADERS = ["region", "start", "end", "minutes", "counted min", "exclusions"]
 
 
-def as_table(report: dict) -> str:
+def as_table(result: MonthResult) -> str:
     """Summary per region, then the month's unavailability periods."""
-    head = f"SLA report {report['month']} ({report['timezone']}), target {report['target_percent']}%"
-    if report["in_progress"]:
-        head += (f", in progress as of {report['as_of']}: each figure is the whole month's if nothing more "
+    head = f"SLA report {result.label} ({result.timezone}), target {float(result.target_percent)}%"
+    if result.month_to_date:
+        head += (f", in progress as of {iso(result.generated_ms)}: each figure is the whole month's if nothing more "
                  "happens; missed only once the downtime so far exceeds the budget")
-    out = [head, "", tabulate(_summary_rows(report), SUMMARY_HEADERS, disable_numparse=True)]
-    periods = _period_rows(report)
+    out = [head, "", tabulate(_summary_rows(result), SUMMARY_HEADERS, disable_numparse=True)]
+    periods = _period_rows(result)
     if periods:
         out += ["", "Unavailability periods:", tabulate(periods, PERIOD_HEADERS, disable_numparse=True)]
-    if _brief_note(report):
-        out.append(_brief_note(report))
-    out += [f"{r['region']}: {unknown_line(r)}" for r in report["regions"] if unknown_line(r)]
-    for c in report["components"]:
-        out.append(f"\ncomponent {c['region']}/{c['component']}: {_pct(c['availability_percent'])}% "
-                   f"(downtime {_min(c['downtime_minutes'])} min)")
+    if _brief_note(result):
+        out.append(_brief_note(result))
+    out += [f"{r.region}: {unknown_line(r)}" for r in result.regions if unknown_line(r)]
+    for c in result.components:
+        if not c.critical:  # the critical ones make the regions' figures above
+            out.append(f"\ncomponent {c.region}/{c.component}: {_pct(float_or_none(c.figures.availability_percent))}% "
+                       f"(downtime {_min(minutes(c.figures.downtime_ms))} min)")
     return "\n".join(out) + "\n"
 
 
@@ -111,17 +110,18 @@ CSV_COLUMNS = ["month", "region", "environment", "total_minutes", "elapsed_minut
                "unknown_minutes", "excluded_minutes", "credit_total_percent", "credit_amount", "currency"]
 
 
-def as_csv(report: dict) -> str:
-    """One row per region, machine-friendly."""
+def as_csv(result: MonthResult) -> str:
+    """One row per region, machine-friendly: the report JSON's values."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for r in report["regions"]:
-        c, availability = r["credit"], r["availability_percent"]
-        writer.writerow([report["month"], r["region"], r["environment"], r["total_minutes"], r["elapsed_minutes"],
-                         r["downtime_minutes"], "" if availability is None else repr(availability), r["met"],
-                         r["error_budget_minutes"], r["error_budget_remaining_minutes"], r["unknown_minutes"],
-                         sum(r["excluded_minutes"].values()), c["total_percent"], c["amount"] or "",
+    for r in result.regions:
+        f, c = figures_json(r.figures), credit_json(r.credit)
+        availability = f["availability_percent"]
+        writer.writerow([result.label, r.region, r.environment, f["total_minutes"], f["elapsed_minutes"],
+                         f["downtime_minutes"], "" if availability is None else repr(availability), f["met"],
+                         f["error_budget_minutes"], f["error_budget_remaining_minutes"], f["unknown_minutes"],
+                         sum(minutes(ms) for ms in r.excluded_ms.values()), c["total_percent"], c["amount"] or "",
                          c["currency"] or ""])
     return buf.getvalue()
 
@@ -131,28 +131,29 @@ def as_json(data: Any) -> str:
     return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode()
 
 
-def as_pdf(report: dict, terms: Terms) -> bytes:
+def as_pdf(result: MonthResult, terms: Terms) -> bytes:
     """The HTML document, printed."""
-    return to_pdf(report_html(report, terms))
+    return to_pdf(report_html(result, terms))
 
 
-# Every format of a report, one registry: those for machines and terminals read the report alone;
-# the documents for people also say what the contract's terms are (Terms). PDF is bytes.
-FORMATS: dict[str, Callable[[dict, Terms], str | bytes]] = {
-    "json": lambda report, terms: as_json(report), "table": lambda report, terms: as_table(report),
-    "csv": lambda report, terms: as_csv(report), "markdown": report_markdown, "html": report_html, "pdf": as_pdf}
+# Every format of a month's report, one registry, each reading the typed result: those for machines
+# and terminals read it alone; the documents for people also say what the contract's terms are (Terms).
+# PDF is bytes.
+FORMATS: dict[str, Callable[[MonthResult, Terms], str | bytes]] = {
+    "json": lambda result, terms: as_json(report_json(result)), "table": lambda result, terms: as_table(result),
+    "csv": lambda result, terms: as_csv(result), "markdown": report_markdown, "html": report_html, "pdf": as_pdf}
 
 
-def render(report: dict, fmt: str, terms: Terms) -> str | bytes:
-    """The report in one of FORMATS."""
-    return FORMATS[fmt](report, terms)
+def render(result: MonthResult, fmt: str, terms: Terms) -> str | bytes:
+    """The month's report in one of FORMATS."""
+    return FORMATS[fmt](result, terms)
 
 
 def render_range(rows: list[dict], columns: list[str], fmt: str, terms: Terms, timezone: str, target: float,
-                 generated: str) -> str | bytes:
+                 generated_ms: int) -> str | bytes:
     """The range overview in one of FORMATS: flat rows, or (html, pdf) small multiples and a table."""
     if fmt in ("html", "pdf"):
-        html = render_template("range.html", v=range_view(rows, terms, timezone, target, generated))
+        html = render_template("range.html", v=range_view(rows, terms, timezone, target, generated_ms))
         return to_pdf(html) if fmt == "pdf" else html
     return render_rows(rows, columns, fmt)
 

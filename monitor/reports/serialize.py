@@ -129,10 +129,8 @@ def evidence_json(found: Evidence | None) -> Json | None:
             "incidents": list(found.incidents)}
 
 
-def down_samples_json(found: DownSamples | None) -> Json | None:
+def down_samples_json(found: DownSamples) -> Json:
     """A counted period's failed samples, summed up (a claim's evidence)."""
-    if found is None:
-        return None
     return {"probes": list(found.probes), "vantages": list(found.vantages), "samples": found.samples,
             "first_sample": iso(found.first_sample_ms), "last_sample": iso(found.last_sample_ms),
             "errors": [{"error": error, "samples": count} for error, count in found.errors]}

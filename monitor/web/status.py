@@ -20,7 +20,7 @@ from ..live.state import ProbeState
 from ..reports.document import REASON_WORDS, LocalTimes
 from ..reports.serialize import exclusion_json, figures_json, float_or_none, minutes, window_json
 from ..samples import Sample
-from ..sla.calendar import iso
+from ..sla.calendar import iso, parse_iso_ms
 from ..sla.result import DayBar, Evidence, ExclusionSlice, MonthResult, RecentOutage, RegionResult, WindowUptime
 from ..storage.interface import LatencyBucket
 
@@ -206,7 +206,7 @@ def _outage(mtd: RegionResult, result: MonthResult, policy: PolicyConfig, times:
     since = period.start_ms if policy.threshold_before_exclusions or not period.pieces else period.pieces[-1].start_ms
     counts_from = iso(since + threshold_ms)
     return {**base, "status": "brief", "exclusion": None, "counts_from": counts_from,
-            "reason": f"brief, not counted yet: it counts against the SLA from {times.at(counts_from)} if still "
+            "reason": f"brief, not counted yet: it counts against the SLA from {times.at(since + threshold_ms)} if still "
                       f"down then ({threshold} in a row, after exclusions)"}
 
 
@@ -308,13 +308,13 @@ def render_status_page(figures: LiveFigures, cfg: Config, now_ms: int) -> str:
 
     def when(instant: str) -> Markup:
         """An instant as people read it: the config's zone, with the offset."""
-        return tag(instant, times.at(instant))
+        return tag(instant, times.at(parse_iso_ms(instant)))
 
     def during(start: str, end: str | None) -> Markup:
         """A span as the reports write it (``2026-09-12 09:05–09:40 +02:00``); an open one ends "now"."""
         if end is None:
             return Markup("{} – now").format(when(start))
-        first, dash, last = times.span_parts(start, end)
+        first, dash, last = times.span_parts(parse_iso_ms(start), parse_iso_ms(end))
         return tag(start, first) + dash + tag(end, last)
 
     return _ENV.get_template("status.html").render(title=title, data=data, target=float(cfg.policy.target_percent),
