@@ -35,9 +35,9 @@ from .live.probe_process import ProbeProcess
 from .live.recorder import certificates_warned
 from .live.reports import ReportService
 from .live.state import LiveState
-from .storage import open_store, sqlite_path
-from .storage.daemon_lock import DaemonLock
+from .storage import open_store
 from .storage.interface import Storage
+from .storage.location import daemon_lock
 from .web.app import WebDeps, build_app
 from .web.status import capture_probe
 
@@ -288,7 +288,7 @@ def raise_file_limit() -> None:
 async def serve(cfg: Config, db_path: str, listen: str | None = None, log_format: str = "text") -> int:
     """Run until SIGTERM or SIGINT, then stop cleanly; 1 when the probe process kept dying, else 0."""
     raise_file_limit()
-    lock = DaemonLock(sqlite_path(db_path))
+    lock = daemon_lock(db_path)
     lock.acquire(SYSTEM.now_ms())  # before anything opens the store: a second daemon is refused
     try:
         return await _serve_locked(cfg, db_path, listen, log_format)

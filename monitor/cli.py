@@ -18,7 +18,7 @@ from .commands import listen as listen_cmd
 from .commands import probe as probe_cmd
 from .commands import records as record_cmds
 from .commands.common import DEFAULT_CONFIG, Context, emit_rows
-from .commands.parsing import command, rows_format, valid_listen
+from .commands.parsing import command, group, rows_format, valid_listen
 from .commands.reporting import claim_for, range_for, report_for, terms_of, write_output
 from .commands.style import paint
 from .config import ConfigError, load_config, to_fleet
@@ -32,6 +32,8 @@ from .reports.render import as_json
 from .reports.serialize import RANGE_COLUMNS, exclusion_reasons, outage_summary_rows, range_rows
 from .sla.calendar import MonthError, iso
 from .storage import StoreError, StoreUnavailable, opened
+from .storage.location import migrate, new_file, shown
+from .storage.schema import SCHEMA_VERSION
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help='with --from-prometheus: which series, e.g. probe_success{job="blackbox"} (default: all)')
     command(sub, "prune", "delete raw samples older than storage.sample_retention_days (state segments stay)",
             "sla-monitor prune")
+    store = group(sub, "store", "the store itself: its schema",
+                  "sla-monitor store migrate", "sla-monitor --db postgresql://sla@db.internal/sla store migrate")
+    command(store, "migrate", "create the store's schema, or bring it to this version's (it refuses a newer one)",
+            "sla-monitor store migrate",
+            details="The daemon and every command migrate the store when they open it; this does it on its own, "
+                    "before the daemons of a shared PostgreSQL database are upgraded.")
 
     record_cmds.add_parsers(sub)
     hook_cmds.add_parsers(sub)
@@ -131,14 +139,14 @@ def cmd_check_config(ctx: Context, args: argparse.Namespace) -> int:
     summary = {"service": ctx.cfg.service, "regions": len(regions),
                "production_regions": sum(r.environment == "production" for r in regions),
                "components": sum(len(r.components) for r in regions), "probes": len(probes),
-               "third_parties": len(ctx.cfg.third_parties), "timezone": ctx.cfg.timezone, "store": ctx.db_path,
+               "third_parties": len(ctx.cfg.third_parties), "timezone": ctx.cfg.timezone, "store": shown(ctx.db_path),
                "vantage_health_probes": len(health.probes)}
     if args.format == "json":
         sys.stdout.write(as_json(summary))
     else:
         print(f"{paint('config OK', 'green', sys.stdout)}: service {ctx.cfg.service!r}, {len(regions)} regions "
               f"({summary['production_regions']} production), {summary['components']} components, {len(probes)} probes, "
-              f"{summary['third_parties']} third parties, timezone {ctx.cfg.timezone}, store {ctx.db_path}")
+              f"{summary['third_parties']} third parties, timezone {ctx.cfg.timezone}, store {shown(ctx.db_path)}")
         if health.probes:
             print(f"vantage health: {len(health.probes)} control targets, healthy while {health.min_ok} pass")
     for unset in ctx.cfg.unchecked_hooks:
@@ -162,7 +170,7 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
         stream = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
     except OSError as exc:
         raise InputError(f"{args.file}: cannot read: {exc.strerror}") from None
-    new_store = not Path(ctx.db_path).exists()
+    new_store = new_file(ctx.db_path)
     try:
         with stream, opened(ctx.db_path) as store:
             result = import_samples(store, stream, name, stale_ms_by_probe(ctx.cfg), list(ctx.cfg.vantages),
@@ -172,7 +180,7 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{ctx.db_path}{suffix}").unlink(missing_ok=True)
         raise
-    print(f"imported {result.samples} samples from {name} ({result.keys} probe/vantage timelines) into {ctx.db_path}")
+    print(f"imported {result.samples} samples from {name} ({result.keys} probe/vantage timelines) into {shown(ctx.db_path)}")
     return 0
 
 
@@ -195,7 +203,7 @@ def cmd_import_prometheus(ctx: Context, args: argparse.Namespace) -> int:
         raise InputError(f"--end {args.end} is not after --start {args.start}")
     if end > ctx.now_ms:
         raise InputError(f"--end {args.end} is in the future (now is {iso(ctx.now_ms)}); samples record what was seen")
-    new_store = not Path(ctx.db_path).exists()
+    new_store = new_file(ctx.db_path)
     try:
         with opened(ctx.db_path) as store:
             result = backfill(store, ctx.cfg, url, start, end, args.match, stale_ms_by_probe(ctx.cfg), ctx.now_ms)
@@ -206,11 +214,11 @@ def cmd_import_prometheus(ctx: Context, args: argparse.Namespace) -> int:
         raise
     imported = result.imported
     print(f"imported {imported.samples} samples from {url} ({imported.keys} probe/vantage timelines, "
-          f"{result.requests} queries) into {ctx.db_path}")
+          f"{result.requests} queries) into {shown(ctx.db_path)}")
     if result.skipped:
-        shown = sorted(result.skipped)[:5]
+        first = sorted(result.skipped)[:5]
         print(f"skipped {len(result.skipped)} series that are no configured probe (set source.prometheus.probe_labels "
-              f"or the probes' targets if they should be): {'; '.join(shown)}"
+              f"or the probes' targets if they should be): {'; '.join(first)}"
               + (" …" if len(result.skipped) > 5 else ""), file=sys.stderr)
     for warning in result.warnings[:5]:
         print(f"sla-monitor: warning: Prometheus said: {warning}", file=sys.stderr)
@@ -228,6 +236,16 @@ def cmd_prune(ctx: Context, args: argparse.Namespace) -> int:
     with opened(ctx.db_path, create=False) as store:
         removed = store.prune_samples(ctx.now_ms - days * 86_400_000)
     print(f"pruned {removed} raw samples older than {days} days (state segments kept)")
+    return 0
+
+
+def cmd_store_migrate(ctx: Context, args: argparse.Namespace) -> int:
+    where, before = migrate(ctx.db_path)
+    if before == SCHEMA_VERSION:
+        print(f"store {where}: schema version {SCHEMA_VERSION}, already current")
+    else:
+        print(f"store {where}: schema " + (f"created at version {SCHEMA_VERSION}" if before == 0 else
+                                           f"migrated from version {before} to {SCHEMA_VERSION}"))
     return 0
 
 
@@ -283,7 +301,8 @@ def cmd_run(ctx: Context, args: argparse.Namespace) -> int:
 COMMANDS = {
     "run": cmd_run, "probe": probe_cmd.cmd_probe,
     "check-config": cmd_check_config, "import": cmd_import, "prune": cmd_prune,
-    "report": cmd_report, "claim": cmd_claim, "outages": cmd_outages, **record_cmds.COMMANDS, **hook_cmds.COMMANDS,
+    "report": cmd_report, "claim": cmd_claim, "outages": cmd_outages, "store migrate": cmd_store_migrate,
+    **record_cmds.COMMANDS, **hook_cmds.COMMANDS,
 }
 # These need no config: they write one, or describe the command line itself.
 WITHOUT_CONFIG = {"init": init_cmd.cmd_init, "completion": lambda args: print_completion(args.shell),
@@ -312,7 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = without(args)
         else:
             ctx = _context(args)
-            grouped = args.command in record_cmds.GROUPS or args.command == "hooks"
+            grouped = args.command in record_cmds.GROUPS or args.command in ("hooks", "store")
             code = COMMANDS[f"{args.command} {args.action}" if grouped else args.command](ctx, args)
         sys.stdout.flush()  # here, where a closed pipe is caught, rather than at the interpreter's exit
         return code

@@ -26,6 +26,20 @@ class Result:
         return json.loads(self.out)
 
 
+@pytest.fixture(scope="session")
+def pg_server():
+    """One real PostgreSQL server for the run (see pg_server.py), installed by `.ci/run` (as ``need`` says:
+    missing in CI fails, elsewhere skips)."""
+    from pg_server import PgServer, binaries
+
+    bindir = binaries()
+    if bindir is None:
+        need("initdb")
+    server = PgServer(bindir).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def spec_config(tmp_path: Path) -> Path:
     path = tmp_path / "spec.yaml"

@@ -70,7 +70,28 @@ def samples(end_ms: int):
 def golden_store(tmp_path_factory) -> Path:
     """The store every golden file is read from, built through the CLI as a user would."""
     tmp = tmp_path_factory.mktemp("golden")
-    db, jsonl = tmp / "golden.db", tmp / "samples.jsonl"
+    db = tmp / "golden.db"
+    build(str(db), tmp)
+    return db
+
+
+@pytest.fixture(scope="module")
+def golden_pg(tmp_path_factory, pg_server) -> str:
+    """The same store built the same way in PostgreSQL: its URL."""
+    url = pg_server.fresh_url()
+    build(url, tmp_path_factory.mktemp("golden-pg"))
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def golden_location(request) -> str:
+    """The golden store in each backend: every golden file must come out of either, byte for byte."""
+    return str(request.getfixturevalue("golden_store" if request.param == "sqlite" else "golden_pg"))
+
+
+def build(db: str, tmp: Path) -> None:
+    """The golden store's samples and records, through the CLI, at ``db``."""
+    jsonl = tmp / "samples.jsonl"
     jsonl.write_text("\n".join(samples(parse_instant(NOW, "now"))) + "\n")
     for args in (
         ["import", str(jsonl)],
@@ -83,8 +104,7 @@ def golden_store(tmp_path_factory) -> Path:
         ["incident", "add", "--region", "us-east", "--component", "widget", "--severity", "P2",
          "--opened", iso(at(20, 8, 5)), "--resolved", iso(at(20, 22)), "--title", "widget down"],
     ):
-        assert main(["--config", str(CONFIG), "--db", str(db), "--now", NOW, "--by", "golden", *args]) == 0
-    return db
+        assert main(["--config", str(CONFIG), "--db", db, "--now", NOW, "--by", "golden", *args]) == 0
 
 
 def check(name: str, text: str) -> None:
@@ -106,9 +126,9 @@ def check(name: str, text: str) -> None:
     (["report", "--format", "markdown", "--month", "2026-10"], "report-2026-10.md"),
     (["outages", "--format", "json", "--month", "2026-09"], "outages-2026-09.json"),
 ])
-def test_cli_output_is_golden(golden_store, capsys, args, name):
+def test_cli_output_is_golden(golden_location, capsys, args, name):
     capsys.readouterr()
-    assert main(["--config", str(CONFIG), "--db", str(golden_store), "--now", NOW, *args]) == 0
+    assert main(["--config", str(CONFIG), "--db", golden_location, "--now", NOW, *args]) == 0
     check(name, capsys.readouterr().out)
 
 
@@ -119,10 +139,12 @@ def exposition(text: str) -> str:
     return "".join(line + "\n" for line in text.splitlines() if not re.match(r"\w+_created[{ ]", line))
 
 
-async def test_api_bodies_and_metrics_are_golden(golden_store, tmp_path):
-    db = tmp_path / "served.db"
-    db.write_bytes(golden_store.read_bytes())  # the daemon migrates nothing, but keep the fixture pristine
-    daemon = Daemon(load_config(str(CONFIG)), str(db), registry=CollectorRegistry(),
+async def test_api_bodies_and_metrics_are_golden(golden_location, tmp_path):
+    db = golden_location
+    if not db.startswith("postgresql:"):  # the daemon migrates nothing, but keep the fixture pristine
+        db = str(tmp_path / "served.db")
+        Path(db).write_bytes(Path(golden_location).read_bytes())
+    daemon = Daemon(load_config(str(CONFIG)), db, registry=CollectorRegistry(),
                     clock=FixedClock(parse_instant(NOW, "now")))
     await daemon.start("127.0.0.1:0", probing=False)
     try:

@@ -1,6 +1,6 @@
-"""The storage interface has two implementations, SQLite (``Store``) and memory (``MemoryStore``): the
-same operations give the same answers on both, down to the month's report, and the daemon's writer and
-reader run on either."""
+"""The storage interface has three implementations, SQLite (``Store``), PostgreSQL (``PgStore``, on a
+real server) and memory (``MemoryStore``): the same operations give the same answers on each, down to
+the month's report, and the daemon's writer and reader run on any."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,21 +16,24 @@ from monitor.live.dbthread import DbThread
 from monitor.probes import Sample
 from monitor.reports.serialize import report_json
 from monitor.storage import Storage, Store, StoreError
+from monitor.storage import open_store as open_url
 from monitor.storage.memory import MemoryStore
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MIN = 60_000
 NOV = 1_793_491_200_000  # 2026-11-01T00:00:00Z
-KINDS = ["sqlite", "memory"]
+KINDS = ["sqlite", "memory", "postgresql"]
 
 
-def open_store(kind: str, tmp_path: Path) -> Storage:
+def open_store(kind: str, tmp_path: Path, pg_server) -> Storage:
+    if kind == "postgresql":
+        return open_url(pg_server.fresh_url())
     return Store.open(tmp_path / f"{kind}.db") if kind == "sqlite" else MemoryStore()
 
 
 @pytest.fixture
-def both(tmp_path):
-    stores = [open_store(kind, tmp_path) for kind in KINDS]
+def both(tmp_path, pg_server):
+    stores = [open_store(kind, tmp_path, pg_server) for kind in KINDS]
     yield stores
     for store in stores:
         store.close()
@@ -50,8 +53,8 @@ sample = st.tuples(st.integers(0, 300), st.sampled_from(["w", "g"]), state)
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batches=st.lists(st.lists(sample, min_size=1, max_size=15), min_size=1, max_size=5))
-def test_segments_and_history_agree_whatever_the_order_of_arrival(tmp_path_factory, batches):
-    stores = [open_store(kind, tmp_path_factory.mktemp(kind)) for kind in KINDS]
+def test_segments_and_history_agree_whatever_the_order_of_arrival(tmp_path_factory, pg_server, batches):
+    stores = [open_store(kind, tmp_path_factory.mktemp(kind), pg_server) for kind in KINDS]
     try:
         for batch in batches:
             samples = [Sample(probe, "local", NOV + minute * MIN, ok, float(5 + minute % 7) if ok else None,
@@ -77,10 +80,10 @@ class Refused(Exception):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(before=st.lists(sample, max_size=10), rows=st.lists(sample, min_size=1, max_size=40),
        refused_at=st.none() | st.integers(0, 39))
-def test_bulk_import_agrees_and_a_refused_one_leaves_nothing(tmp_path_factory, before, rows, refused_at):
+def test_bulk_import_agrees_and_a_refused_one_leaves_nothing(tmp_path_factory, pg_server, before, rows, refused_at):
     """Through the protocol alone: samples imported in one transaction fold into the same segments on
     both stores (the later of two at one instant wins), and an import refused half-way changes nothing."""
-    stores = [open_store(kind, tmp_path_factory.mktemp(kind)) for kind in KINDS]
+    stores = [open_store(kind, tmp_path_factory.mktemp(kind), pg_server) for kind in KINDS]
     stale = {"w": 3 * MIN, "g": 3 * MIN}
 
     def stream(first: int, end: int):
@@ -180,7 +183,7 @@ def test_the_conditions_a_restart_picks_up_agree(both):
     assert [e.id for e in still] == [expiring.id, spell_again.id]
 
 
-def test_the_month_agrees_on_both_stores(both):
+def test_the_month_agrees_on_every_store(both):
     """The engine through the interface: the same report, evidence and daily bars from either store."""
     fleet = to_fleet(load_config(FIXTURES / "spec.yaml"))
     down = {"w": [(NOV + 3 * 1440 * MIN, NOV + 3 * 1440 * MIN + 80 * MIN)],
@@ -199,11 +202,11 @@ def test_the_month_agrees_on_both_stores(both):
     same(both, lambda s: daily_bars(s, fleet, now, days=7))
 
 
-async def test_the_daemons_store_thread_runs_on_either_store(tmp_path):
-    """The writer's named operations through DbThread, on the SQLite file and in memory."""
+async def test_the_daemons_store_thread_runs_on_every_store(tmp_path, pg_server):
+    """The writer's named operations through DbThread, on the SQLite file, in memory and on PostgreSQL."""
     answers = []
     for kind in KINDS:
-        db = DbThread(lambda kind=kind: open_store(kind, tmp_path))
+        db = DbThread(lambda kind=kind: open_store(kind, tmp_path, pg_server))
         await db.start()
         sample = Sample("w", "local", NOV, False, None, "HTTP 503")
         await db.call(Storage.append_samples, [sample], {"w": 3 * MIN},
@@ -213,4 +216,4 @@ async def test_the_daemons_store_thread_runs_on_either_store(tmp_path):
         answers.append((await db.call(Storage.live_history, "local", 3), await db.call(Storage.maintenance_rows, new_id),
                         await db.call(Storage.event_log), await db.call(Storage.load_records)))
         await db.close()
-    assert answers[0] == answers[1]
+    assert answers[0] == answers[1] == answers[2]

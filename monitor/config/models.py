@@ -64,14 +64,16 @@ class PolicyConfig(_Strict):
 class StorageConfig(_Strict):
     path: str = "data/sla-monitor.db"
     """The SQLite file (`--db` overrides it)."""
-    url: str | None = Field(None, pattern=r"^sqlite:///.")
+    url: str | None = Field(None, pattern=r"^(sqlite:///.|postgres(ql)?://)", json_schema_extra=SECRET)
     """The store as a URL instead of `path`: `sqlite:///data/x.db` (relative), `sqlite:////var/lib/x.db`
-    (absolute). Give `path` or `url`, not both (`--db` overrides either)."""
+    (absolute), or a PostgreSQL database that several instances share:
+    `postgresql://sla:${SLA_DB_PASSWORD}@db.internal:5432/sla` (any libpq URL; without a password there,
+    libpq's ~/.pgpass or `?service=NAME` supply it). Give `path` or `url`, not both (`--db` overrides either)."""
 
     @model_validator(mode="after")
     def _one_location(self) -> "StorageConfig":
         if self.url is not None and "path" in self.model_fields_set:
-            raise ValueError(f"give path or url, not both (path {self.path!r}, url {self.url!r})")
+            raise ValueError(f"give path or url, not both (path {self.path!r} and a url)")
         return self
 
     @property

@@ -1,4 +1,4 @@
-"""The SQLite store's bulk import (``Storage.import_samples``): samples by name in large batches, each
+"""The SQL stores' bulk import (``Storage.import_samples``): samples by name in large batches, each
 touched timeline folded once at the end, inside the caller's transaction."""
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Iterable, Mapping
 from .interface import ImportRow
 
 if TYPE_CHECKING:
-    from .store import Store
+    from .sqlstore import SqlStore
 
 BATCH = 20_000  # rows a statement binds
 
 
-def import_samples(store: Store, rows: Iterable[ImportRow], stale_ms: Mapping[str, int]) -> tuple[int, int]:
+def import_samples(store: SqlStore, rows: Iterable[ImportRow], stale_ms: Mapping[str, int]) -> tuple[int, int]:
     """Insert ``rows`` in order (the later of two at one instant wins) and refold each touched
     timeline's span; returns (samples, timelines)."""
     probe_ids: dict[str, int] = {}

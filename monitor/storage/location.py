@@ -1,17 +1,46 @@
 """Where a store is: one factory for every opener (the daemon, its probe side, the commands). A
 location is a SQLite file's path, or a URL naming its backend: ``sqlite:///data/x.db`` (relative),
-``sqlite:////var/lib/sla-monitor/x.db`` (absolute), as SQLAlchemy writes them."""
+``sqlite:////var/lib/sla-monitor/x.db`` (absolute), as SQLAlchemy writes them, or
+``postgresql://user:password@host:5432/dbname`` (any libpq URL: ``?service=…``, ``?sslmode=…``)."""
 from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
+from .daemon_lock import DaemonLock
 from .errors import StoreError
 from .interface import Storage
+from .sqlstore import SqlStore
 from .store import Store
 
-SCHEMES = ("sqlite",)
+SCHEMES = ("sqlite", "postgresql", "postgres")
+
+
+def is_postgres(location: str) -> bool:
+    """Whether ``location`` names a PostgreSQL database."""
+    return location.partition("://")[0] in ("postgresql", "postgres") and "://" in location
+
+
+def shown(location: str) -> str:
+    """``location`` fit for a message or a log: a URL's password replaced by ``***`` (also in a URL too
+    broken to parse, where everything between the scheme and the host is hidden)."""
+    try:
+        parts = urlsplit(location)
+        password = parts.password
+    except ValueError:
+        scheme, _, rest = location.partition("://")
+        return f"{scheme}://***@{rest.rpartition('@')[2]}" if "@" in rest else location
+    if password is None:
+        return location
+    user, _, host = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=f"{user.partition(':')[0]}:***@{host}"))
+
+
+def new_file(location: str) -> bool:
+    """Whether ``location`` is a SQLite file that does not exist yet (a failed import removes it again)."""
+    return not is_postgres(location) and not Path(sqlite_path(location)).exists()
 
 
 def sqlite_path(location: str) -> str:
@@ -21,7 +50,9 @@ def sqlite_path(location: str) -> str:
     scheme, _, rest = location.partition("://")
     if scheme not in SCHEMES:
         raise StoreError(f"storage {location!r}: {scheme}:// is not a backend this version has; give a SQLite "
-                         "path or sqlite:///PATH")
+                         "path, sqlite:///PATH or postgresql://USER@HOST/DBNAME")
+    if is_postgres(location):
+        raise StoreError(f"storage: {scheme}:// is a PostgreSQL database, not a file")
     if not rest.startswith("/") or len(rest) < 2:
         raise StoreError(f"storage {location!r}: expected sqlite:///RELATIVE/PATH or sqlite:////ABSOLUTE/PATH")
     return rest[1:]
@@ -29,7 +60,40 @@ def sqlite_path(location: str) -> str:
 
 def open_store(location: str, create: bool = True) -> Storage:
     """The store at ``location``, opened (and created when allowed and missing)."""
+    return _open_sql(location, create)
+
+
+def _open_sql(location: str, create: bool) -> SqlStore:
+    if is_postgres(location):
+        from .postgres import PgStore  # psycopg is loaded only for a PostgreSQL store
+
+        return PgStore.open(location, create=create)
     return Store.open(sqlite_path(location), create=create)
+
+
+def migrate(location: str) -> tuple[str, int]:
+    """Create or migrate forward the store at ``location``: how it names itself in messages (never a
+    password) and its schema's version before (0: it had none)."""
+    store = _open_sql(location, create=True)
+    try:
+        return store.path, store.migrated_from
+    finally:
+        store.close()
+
+
+class DaemonLocking(Protocol):
+    def acquire(self, now_ms: int) -> None: ...
+
+    def release(self) -> None: ...
+
+
+def daemon_lock(location: str) -> DaemonLocking:
+    """The lock that keeps a second daemon off the store at ``location``."""
+    if is_postgres(location):
+        from .postgres import PgDaemonLock
+
+        return PgDaemonLock(location)
+    return DaemonLock(sqlite_path(location))
 
 
 @contextlib.contextmanager

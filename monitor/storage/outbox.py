@@ -9,18 +9,17 @@ import contextlib
 import json
 from typing import Sequence
 
-import sqlite_utils
-
 from ..event import RESTORED_CONDITIONS, Event, still_open
 from ..outbox import DueDeliveries, Routed
+from .sql import Sql
 
 GIVEN_UP = "gave up: not delivered within max_age"
 
 
 class OutboxMixin:
-    """The outbox operations of the SQLite store."""
+    """The outbox operations of the SQL stores."""
 
-    db: sqlite_utils.Database
+    sql: Sql
 
     def transaction(self) -> contextlib.AbstractContextManager[None]:
         raise NotImplementedError  # Store.transaction: one transaction
@@ -31,18 +30,18 @@ class OutboxMixin:
         new = 0
         with self.transaction():
             for event, destinations in routed:
-                cursor = self.db.execute(
-                    "INSERT OR IGNORE INTO events (id, type, dedup_key, region, severity, occurred_at_ms, payload)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                # Recorded once, however many instances detect it: the id is the key.
+                inserted = self.sql.one(
+                    "INSERT INTO events (id, type, dedup_key, region, severity, occurred_at_ms, payload)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq",
                     [event.id, event.type, event.dedup_key, event.region, event.severity, event.occurred_at_ms,
                      json.dumps(event.as_json())])
-                if cursor.rowcount == 0:
+                if inserted is None:
                     continue
                 new += 1
                 for destination in destinations:
-                    self.db.execute("INSERT INTO deliveries (event_seq, destination, status, attempts, next_attempt_ms)"
-                                    " VALUES (?, ?, 'pending', 0, ?)", [cursor.lastrowid, destination,
-                                                                        event.occurred_at_ms])
+                    self.sql.run("INSERT INTO deliveries (event_seq, destination, status, attempts, next_attempt_ms)"
+                                 " VALUES (?, ?, 'pending', 0, ?)", [inserted[0], destination, event.occurred_at_ms])
         return new
 
     def due_deliveries(self, now_ms: int) -> DueDeliveries:
@@ -50,10 +49,10 @@ class OutboxMixin:
         delivery that is not due yet, so order per destination is kept."""
         queue: DueDeliveries = {}
         blocked: set[str] = set()
-        rows = self.db.execute(
+        rows = self.sql.all(
             "SELECT d.destination, d.event_seq, d.attempts, d.next_attempt_ms, e.payload, e.occurred_at_ms"
             " FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.status = 'pending'"
-            " ORDER BY d.destination, d.event_seq").fetchall()
+            " ORDER BY d.destination, d.event_seq")
         for destination, seq, attempts, next_at, payload, occurred in rows:
             if destination in blocked:
                 continue
@@ -67,7 +66,7 @@ class OutboxMixin:
                       error: str | None, now_ms: int) -> None:
         """Record an attempt's outcome: ``delivered``, ``failed`` (given up) or ``pending`` (retry at ``next_attempt_ms``)."""
         with self.transaction():
-            self.db.execute(
+            self.sql.run(
                 "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_ms = ?, last_error = ?, delivered_at_ms = ?"
                 " WHERE event_seq = ? AND destination = ?",
                 [status, attempts, next_attempt_ms, error, now_ms if status == "delivered" else None, seq, destination])
@@ -76,12 +75,12 @@ class OutboxMixin:
         """Mark failed the destination's pending deliveries of events that occurred before ``before_ms``;
         returns their event ids."""
         with self.transaction():
-            rows = self.db.execute(
+            rows = self.sql.all(
                 "SELECT d.event_seq, e.id FROM deliveries d JOIN events e ON e.seq = d.event_seq"
-                " WHERE d.destination = ? AND d.status = 'pending' AND e.occurred_at_ms < ?",
-                [destination, before_ms]).fetchall()
+                " WHERE d.destination = ? AND d.status = 'pending' AND e.occurred_at_ms < ? ORDER BY d.event_seq",
+                [destination, before_ms])
             for seq, _ in rows:
-                self.db.execute("UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_ms = ?"
+                self.sql.run("UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_ms = ?"
                                 " WHERE event_seq = ? AND destination = ?",
                                 [GIVEN_UP, now_ms, seq, destination])
         return [event_id for _, event_id in rows]
@@ -89,20 +88,21 @@ class OutboxMixin:
     def open_conditions(self) -> list[Event]:
         """The conditions a restart must pick up (``event.RESTORED_CONDITIONS``) still open in the outbox."""
         types = [*RESTORED_CONDITIONS, *RESTORED_CONDITIONS.values()]
-        rows = self.db.execute(f"SELECT payload, occurred_at_ms FROM events WHERE type IN ({', '.join('?' * len(types))})"
-                               " ORDER BY seq", types).fetchall()
+        rows = self.sql.all(f"SELECT payload, occurred_at_ms FROM events WHERE type IN ({', '.join('?' * len(types))})"
+                            " ORDER BY seq", types)
         return still_open(Event.from_json(json.loads(payload), occurred) for payload, occurred in rows)
 
     def pending_deliveries(self) -> int:
         """How many deliveries wait (the hook queue's depth)."""
-        return self.db.execute("SELECT count(*) FROM deliveries WHERE status = 'pending'").fetchone()[0]
+        row = self.sql.one("SELECT count(*) FROM deliveries WHERE status = 'pending'")
+        return 0 if row is None else int(row[0])
 
     def event_log(self, limit: int = 200) -> list[dict]:
         """The newest events with each delivery's state, newest first (`hooks list`)."""
-        rows = self.db.execute(
+        rows = self.sql.all(
             "SELECT e.seq, e.id, e.type, e.region, e.severity, e.occurred_at_ms, d.destination, d.status, d.attempts,"
             " d.last_error, d.delivered_at_ms FROM events e LEFT JOIN deliveries d ON d.event_seq = e.seq"
-            " ORDER BY e.seq DESC LIMIT ?", [limit]).fetchall()
+            " ORDER BY e.seq DESC, d.destination LIMIT ?", [limit])
         return [dict(zip(EVENT_LOG_KEYS, row, strict=True)) for row in rows]
 
 

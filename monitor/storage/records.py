@@ -4,17 +4,16 @@ from __future__ import annotations
 import contextlib
 from typing import Iterable, Iterator, cast
 
-import sqlite_utils
-
 from ..sla.model import HandExclusion, Incident, IncidentOverride, MaintenanceWindow, Records
 from .errors import LARGEST_INTEGER, StoreError, already_cancelled, no_such, resolved_before_opened
 from .interface import ExclusionRow, MaintenanceRow
+from .sql import Sql
 
 
 class RecordsMixin:
-    """The hand-kept records of the SQLite store."""
+    """The hand-kept records of the SQL stores."""
 
-    db: sqlite_utils.Database
+    sql: Sql
 
     def transaction(self) -> contextlib.AbstractContextManager[None]:
         raise NotImplementedError  # Store.transaction: one transaction
@@ -39,7 +38,8 @@ class RecordsMixin:
         if row["cancelled"]:
             raise already_cancelled(window_id)
         with self.transaction():
-            self.db.table("maintenance").update(window_id, {"cancelled": 1, "cancelled_by": by, "cancelled_at_ms": now_ms})
+            self.sql.run("UPDATE maintenance SET cancelled = 1, cancelled_by = ?, cancelled_at_ms = ? WHERE id = ?",
+                         [by, now_ms, window_id])
 
     def add_exclusion(self, *, region: str | None, start_ms: int, end_ms: int, cause: str, note: str,
                       by: str, now_ms: int) -> int:
@@ -68,15 +68,17 @@ class RecordsMixin:
                 if resolved_ms is not None and resolved_ms <= row["opened_ms"]:
                     raise resolved_before_opened(incident_id)
                 changes = {k: v for k, v in (("resolved_ms", resolved_ms), ("severity", severity)) if v is not None}
-                self.db.table("incidents").update(int(incident_id), changes)
+                if changes:
+                    self.sql.run(f"UPDATE incidents SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?",
+                                 [*changes.values(), int(incident_id)])
                 return
             current = next(self.rows("SELECT * FROM incident_overrides WHERE incident_id = ?", [incident_id]), {})
-            self.db.table("incident_overrides").upsert({
-                "incident_id": incident_id,
-                "resolved_ms": resolved_ms if resolved_ms is not None else current.get("resolved_ms"),
-                "severity": severity or current.get("severity"),
-                "updated_by": by, "updated_at_ms": now_ms,
-            }, pk="incident_id")
+            self.sql.run(
+                "INSERT INTO incident_overrides (incident_id, resolved_ms, severity, updated_by, updated_at_ms)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (incident_id) DO UPDATE SET resolved_ms = excluded.resolved_ms,"
+                " severity = excluded.severity, updated_by = excluded.updated_by, updated_at_ms = excluded.updated_at_ms",
+                [incident_id, resolved_ms if resolved_ms is not None else current.get("resolved_ms"),
+                 severity or current.get("severity"), by, now_ms])
 
     def maintenance_rows(self, window_id: int | None = None) -> list[MaintenanceRow]:
         """Stored maintenance windows (all, by start; or the one with ``window_id``) as rows."""
@@ -90,10 +92,11 @@ class RecordsMixin:
 
     def _insert(self, table: str, row: dict) -> int:
         """Insert ``row`` and return its new id."""
-        new_id = self.db.table(table).insert(row).last_pk
-        if new_id is None:  # an integer primary key always gets one; never a silent 0
+        found = self.sql.one(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))}) RETURNING id",
+                             list(row.values()))
+        if found is None or found[0] is None:  # an integer primary key always gets one; never a silent 0
             raise StoreError(f"{table}: the store gave the new row no id")
-        return int(new_id)
+        return int(found[0])
 
     def _get(self, table: str, row_id: int, what: str) -> dict:
         # An id past SQLite's integers (from the API's path) names no row; binding it would overflow.

@@ -1,0 +1,282 @@
+"""What the SQL stores share: samples, state segments, records and the outbox written once, in the SQL
+that SQLite and PostgreSQL both speak (``sql.Sql`` runs it). A store of an engine subclasses
+``SqlStore`` with how it opens, migrates and makes a transaction (``store.Store`` for SQLite,
+``postgres.PgStore``). Instants are integer UTC milliseconds throughout."""
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+from typing import Any, Iterable, Iterator, Mapping, Sequence, cast
+
+from ..outbox import Routed
+from ..samples import Sample
+from ..sla.calendar import iso
+from ..sla.model import Segment
+from ..sla.timeline import SegmentMap, fold_segments
+from . import bulk
+from .errors import pruned
+from .interface import ImportRow, LatencyBucket, StoredSample
+from .outbox import OutboxMixin
+from .records import RecordsMixin
+from .schema import SCHEMA_VERSION
+from .sql import Sql
+
+# probe_id, vantage_id, ts, ok (1, 0, or None: unknown), latency, error, detail (JSON text or None),
+# cause (why unknown: vantage_unhealthy, monitor_fault, feed_unreadable; None when known)
+SampleRow = tuple[int, int, int, int | None, float | None, str | None, str | None, str | None]
+
+
+class SqlStore(RecordsMixin, OutboxMixin):
+    """Implements ``storage.interface.Storage`` on ``sql``; its records and outbox operations live in
+    ``records`` and ``outbox``. A subclass provides ``transaction`` (which clears ``_ids`` when it
+    rolls back: the rows behind new ids are gone) and ``close``."""
+
+    def __init__(self, sql: Sql):
+        self.sql = sql
+        self._ids: dict[tuple[str, str], int] = {}
+        self.migrated_from = SCHEMA_VERSION  # the schema's version when opened (0: created by this open)
+        self.path = ""  # where it is, as messages name it (never a password)
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    # -- names ----------------------------------------------------------------------------------
+
+    def id_for(self, table: str, name: str) -> int:
+        """Integer id of a probe or vantage name, created on first use."""
+        key = (table, name)
+        if key not in self._ids:
+            found = self._value(f"SELECT id FROM {table} WHERE name = ?", [name])
+            if found is None:  # another instance may add the same name at the same time: then take its id
+                found = (self._value(f"INSERT INTO {table} (name) VALUES (?) ON CONFLICT (name) DO NOTHING RETURNING id",
+                                     [name])
+                         or self._value(f"SELECT id FROM {table} WHERE name = ?", [name]))
+            self._ids[key] = int(found)
+        return self._ids[key]
+
+    def names(self, table: str) -> dict[int, str]:
+        """id → name of every probe or vantage."""
+        return {row[0]: row[1] for row in self.sql.all(f"SELECT id, name FROM {table}")}
+
+    # -- samples and segments ---------------------------------------------------------------------
+
+    def import_samples(self, rows: Iterable[ImportRow], stale_ms: Mapping[str, int]) -> tuple[int, int]:
+        return bulk.import_samples(self, rows, stale_ms)
+
+    def insert_samples(self, rows: Sequence[SampleRow]) -> None:
+        """Insert or replace samples (same probe, vantage and ts: the later one wins). Call refold after."""
+        self.sql.many(
+            "INSERT INTO samples (probe_id, vantage_id, ts, ok, latency_ms, error, detail, cause)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (probe_id, vantage_id, ts) DO UPDATE SET ok = excluded.ok,"
+            " latency_ms = excluded.latency_ms, error = excluded.error, detail = excluded.detail, cause = excluded.cause",
+            rows)
+
+    def insert_plain_samples(self, rows: Sequence[tuple]) -> None:
+        """``insert_samples`` for rows without detail or cause: (probe_id, vantage_id, ts, ok, latency, error).
+        Imports are mostly these; binding two NULLs less a row is measurably faster."""
+        self.sql.many(
+            "INSERT INTO samples (probe_id, vantage_id, ts, ok, latency_ms, error) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (probe_id, vantage_id, ts) DO UPDATE SET ok = excluded.ok, latency_ms = excluded.latency_ms,"
+            " error = excluded.error, detail = NULL, cause = NULL", rows)
+
+    def write_samples(self, rows: Sequence[SampleRow], stale_ms: dict[int, int]) -> None:
+        """Insert samples and refold each touched timeline, in one transaction (the daemon's batches).
+
+        The daemon's common case, a timeline's new samples all after its last stored one, refolds only
+        the timeline's last segment with them (``_append_tail``); anything else takes ``refold``."""
+        timelines: dict[tuple[int, int], dict[int, SampleRow]] = {}
+        for row in rows:
+            timelines.setdefault((row[0], row[1]), {})[row[2]] = row  # of equal ts, the later row wins
+        before = self.pruned_before()
+        with self.transaction():
+            tails = {key: self._tail(key) for key in timelines}  # as the store was before this batch
+            self.insert_samples(rows)
+            for key, by_ts in timelines.items():
+                lo, hi, stale, tail = min(by_ts), max(by_ts), stale_ms[key[0]], tails[key]
+                if tail is not None and lo > tail[0] and (before is None or lo >= before + stale):
+                    self._append_tail(key, tail, [by_ts[ts] for ts in sorted(by_ts)], stale)
+                else:
+                    self.refold(*key, lo, hi, stale)
+
+    def _tail(self, key: tuple[int, int]) -> tuple[int, int, int | None, str | None] | None:
+        """A timeline's last sample ts and the segment holding it (start, ok, cause), or None."""
+        row = self.sql.one(
+            "SELECT (SELECT max(ts) FROM samples WHERE probe_id = ? AND vantage_id = ?), start_ms, ok, cause"
+            " FROM segments WHERE probe_id = ? AND vantage_id = ? ORDER BY start_ms DESC LIMIT 1", (*key, *key))
+        return row if row is not None and row[0] is not None and row[1] <= row[0] else None
+
+    def _append_tail(self, key: tuple[int, int], tail: tuple, rows: list[SampleRow], stale_ms: int) -> None:
+        """Refold the timeline's last segment with samples that all come after its last sample: the
+        segment's state stands for that sample (a segment is a run of one state), so the fold of it and
+        the new samples, seeded at the segment's start, is what ``refold`` would compute. Its first
+        segment is the last one extended (same start, same state); any others are new."""
+        last_ts, start, ok, cause = tail
+        samples = [(last_ts, ok, cause)] + [(row[2], row[3], row[7]) for row in rows]
+        first, *more = fold_segments(samples, stale_ms, seed_start=start)
+        self.sql.run("UPDATE segments SET end_ms=? WHERE probe_id=? AND vantage_id=? AND start_ms=?",
+                     (first.end_ms, *key, start))
+        self._insert_segments(key, more)
+
+    def _insert_segments(self, key: tuple[int, int], segments: Iterable[Segment]) -> None:
+        """Store a timeline's folded segments (ok None: unknown, with its cause)."""
+        self.sql.many("INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?)",
+                      [(*key, s.start_ms, s.end_ms, None if s.ok is None else int(s.ok), s.cause) for s in segments])
+
+    def append_samples(self, samples: Sequence[Sample], stale_ms: Mapping[str, int], routed: Sequence[Routed] = ()) -> None:
+        """Store samples, fold them into segments, and record the events they caused, in one transaction
+        (names, samples, segments and events commit together or not at all)."""
+        with self.transaction():
+            if routed:
+                self.record_events(routed)
+            rows, stale = [], {}
+            for s in samples:
+                probe_id = self.id_for("probes", s.probe)
+                stale[probe_id] = stale_ms[s.probe]
+                detail = json.dumps(s.detail, separators=(",", ":")) if s.detail is not None else None
+                rows.append((probe_id, self.id_for("vantages", s.vantage), s.ts_ms, s.ok, s.latency_ms, s.error, detail,
+                             s.cause))
+            if rows:
+                self.write_samples(rows, stale)
+
+    def live_history(self, vantage: str, per_probe: int) -> tuple[dict[str, list[tuple[int, bool | None]]], dict[str, int]]:
+        """What the live state restarts from, by probe name: the newest ``per_probe`` samples at
+        ``vantage`` (newest first) and, of probes down now, since when."""
+        vantage_id = self.id_for("vantages", vantage)
+        names = self.names("probes")
+        return ({names[pid]: rows for pid, rows in self.last_samples(vantage_id, per_probe).items()},
+                {names[pid]: ts for pid, ts in self.down_since(vantage_id).items()})
+
+    def last_samples(self, vantage_id: int, per_probe: int) -> dict[int, list[tuple[int, bool | None]]]:
+        """The newest ``per_probe`` samples of every probe at a vantage, newest first (live state on start);
+        ok None is an unknown sample."""
+        found: dict[int, list[tuple[int, bool | None]]] = {}
+        for probe_id in self.names("probes"):
+            rows = self.sql.all(
+                "SELECT ts, ok FROM samples WHERE probe_id = ? AND vantage_id = ? ORDER BY ts DESC LIMIT ?",
+                (probe_id, vantage_id, per_probe))
+            if rows:
+                found[probe_id] = [(ts, None if ok is None else bool(ok)) for ts, ok in rows]
+        return found
+
+    def down_since(self, vantage_id: int) -> dict[int, int]:
+        """Per probe whose newest segment is down: where that segment starts (an open outage's start)."""
+        found = {}
+        for probe_id in self.names("probes"):
+            row = self.sql.one(
+                "SELECT start_ms, ok FROM segments WHERE probe_id = ? AND vantage_id = ? ORDER BY start_ms DESC LIMIT 1",
+                (probe_id, vantage_id))
+            if row is not None and row[1] == 0:  # None is unknown, not down
+                found[probe_id] = row[0]
+        return found
+
+    def pruned_before(self) -> int | None:
+        row = self.sql.one("SELECT value FROM meta WHERE key = 'samples_pruned_before_ms'")
+        return int(row[0]) if row else None
+
+    def refold(self, probe_id: int, vantage_id: int, lo_ts: int, hi_ts: int, stale_ms: int) -> None:
+        """Rebuild the segments that samples with ts in ``[lo_ts, hi_ts]`` can have changed.
+
+        Reads from the last sample before ``lo_ts`` (seeding the run it belongs to)
+        through the end of the first segment starting after ``hi_ts``; segments
+        beyond are unaffected because their samples' successors did not change.
+        """
+        key = (probe_id, vantage_id)
+        before = self.pruned_before()
+        if before is not None and lo_ts < before + stale_ms:
+            raise pruned(iso(before), iso(before + stale_ms))
+        q = self.sql.one
+        prev = self._value("SELECT max(ts) FROM samples WHERE probe_id=? AND vantage_id=? AND ts < ?", (*key, lo_ts))
+        seed_start = from_ts = None
+        if prev is not None:
+            from_ts = prev
+            seed_start = self._value(
+                "SELECT start_ms FROM segments WHERE probe_id=? AND vantage_id=? AND start_ms <= ?"
+                " ORDER BY start_ms DESC LIMIT 1", (*key, prev))
+        first = seed_start if seed_start is not None else lo_ts
+        after = q(
+            "SELECT end_ms FROM segments WHERE probe_id=? AND vantage_id=? AND start_ms > ? ORDER BY start_ms LIMIT 1",
+            (*key, hi_ts),
+        )
+        within = self._value(
+            "SELECT max(end_ms) FROM segments WHERE probe_id=? AND vantage_id=? AND start_ms >= ? AND start_ms <= ?",
+            (*key, first, hi_ts))
+        until = max(hi_ts + 1, after[0] if after else 0, within or 0)
+        next_row = q(
+            "SELECT ts FROM samples WHERE probe_id=? AND vantage_id=? AND ts >= ? ORDER BY ts LIMIT 1", (*key, until))
+        samples = self.sql.all(
+            "SELECT ts, ok, cause FROM samples WHERE probe_id=? AND vantage_id=? AND ts >= ? AND ts < ? ORDER BY ts",
+            (*key, from_ts if from_ts is not None else lo_ts, until),
+        )
+        segments = fold_segments(samples, stale_ms, seed_start=seed_start, next_ts=next_row[0] if next_row else None)
+        self.sql.run("DELETE FROM segments WHERE probe_id=? AND vantage_id=? AND start_ms >= ? AND start_ms < ?",
+                     (*key, first, until))
+        self._insert_segments(key, segments)
+
+    def segments_between(self, lo: int, hi: int) -> SegmentMap:
+        """Segments overlapping ``[lo, hi)`` as ``(start_ms, end_ms, ok, cause)`` rows sorted by start
+        (ok None: unknown for ``cause``), keyed by (probe name, vantage name)."""
+        probes, vantages = self.names("probes"), self.names("vantages")
+        found: dict[tuple[str, str], list[Segment]] = {}
+        for probe_id, vantage_id in itertools.product(probes, vantages):
+            # One query per timeline: the rows come straight from the database as tuples, in key order.
+            rows = self.sql.all(
+                "SELECT start_ms, end_ms, ok, cause FROM segments WHERE probe_id = ? AND vantage_id = ?"
+                " AND start_ms < ? AND end_ms > ? ORDER BY start_ms",
+                (probe_id, vantage_id, hi, lo))
+            if rows:
+                # Plain row tuples have Segment's shape and the engine reads them by index: no NamedTuple per row.
+                found[(probes[probe_id], vantages[vantage_id])] = cast(list[Segment], rows)
+        return found
+
+    def down_samples(self, probes: Sequence[str], lo: int, hi: int) -> list[StoredSample]:
+        """The down samples of ``probes`` (names) in ``[lo, hi)``, by time."""
+        marks = ",".join("?" * len(probes))
+        rows = self.sql.all(
+            f"SELECT p.name, s.ts, s.error, s.detail, v.name FROM samples s JOIN probes p ON p.id = s.probe_id"
+            f" JOIN vantages v ON v.id = s.vantage_id"
+            f" WHERE p.name IN ({marks}) AND s.ok = 0 AND s.ts >= ? AND s.ts < ? ORDER BY s.ts",
+            [*probes, lo, hi])
+        return [StoredSample(*row) for row in rows]
+
+    def latency_series(self, probes: Sequence[str], lo: int, hi: int, bucket_ms: int) -> list[LatencyBucket]:
+        """The successful samples of ``probes`` in ``[lo, hi)`` by bucket: mean and largest latency."""
+        wanted = set(probes)
+        probe_ids = [pid for pid, name in self.names("probes").items() if name in wanted]
+        vantage_ids = list(self.names("vantages"))
+        if not probe_ids or not vantage_ids:
+            return []
+        # Naming every vantage lets the (probe, vantage, ts) key serve the time range.
+        rows = self.sql.all(
+            f"SELECT (ts / ?) * ? AS bucket, avg(latency_ms), max(latency_ms), count(*) FROM samples"
+            f" WHERE probe_id IN ({','.join('?' * len(probe_ids))}) AND vantage_id IN ({','.join('?' * len(vantage_ids))})"
+            f" AND ts >= ? AND ts < ? AND ok = 1 AND latency_ms IS NOT NULL GROUP BY bucket ORDER BY bucket",
+            [bucket_ms, bucket_ms, *probe_ids, *vantage_ids, lo, hi])
+        return [LatencyBucket(*row) for row in rows]
+
+    def prune_samples(self, before_ms: int) -> int:
+        """Delete raw samples older than ``before_ms`` (segments stay); returns how many."""
+        with self.transaction():
+            count = self.sql.run("DELETE FROM samples WHERE ts < ?", [before_ms])
+            current = self.pruned_before()
+            if current is None or before_ms > current:
+                self.sql.run("INSERT INTO meta (key, value) VALUES ('samples_pruned_before_ms', ?)"
+                             " ON CONFLICT (key) DO UPDATE SET value = excluded.value", [str(before_ms)])
+        return count
+
+    def counts(self) -> dict[str, int]:
+        """Row counts of the main tables (for `status`-style output and tests)."""
+        return {t: self._value(f"SELECT count(*) FROM {t}") for t in ("samples", "segments", "maintenance", "exclusions",
+                                                                     "incidents")}
+
+    def rows(self, sql: str, params: Iterable = ()) -> Iterator[dict]:
+        """Rows of a query as dicts."""
+        return iter(self.sql.dicts(sql, list(params)))
+
+    def _value(self, sql: str, params: Sequence = ()) -> Any:
+        """The first column of a query's first row (None when there is no row)."""
+        row = self.sql.one(sql, params)
+        return None if row is None else row[0]
