@@ -3,8 +3,9 @@ their statements once, with ``?`` placeholders and the upsert syntax SQLite and 
 (``INSERT … ON CONFLICT … DO UPDATE``, ``RETURNING``), and run them through this."""
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from typing import Any, Iterable, Protocol, Sequence
+from typing import Any, Iterable, Iterator, Protocol, Sequence
 
 Params = Sequence[Any]
 
@@ -32,23 +33,42 @@ class Sql(Protocol):
 
 
 class SqliteSql:
-    """``Sql`` on a ``sqlite3`` connection."""
+    """``Sql`` on a ``sqlite3`` connection. A write outside ``Store.transaction`` is committed at once,
+    as sqlite-utils does: the driver would otherwise leave the transaction it opened for the statement
+    going, holding the write lock against every other connection."""
 
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
 
+    @contextlib.contextmanager
+    def _statement(self) -> Iterator[None]:
+        """Outside a transaction, the statement's own one ends with it: committed, or rolled back."""
+        was_in_transaction = self.conn.in_transaction
+        try:
+            yield
+        except BaseException:
+            if not was_in_transaction and self.conn.in_transaction:
+                self.conn.rollback()
+            raise
+        if not was_in_transaction and self.conn.in_transaction:
+            self.conn.commit()
+
     def one(self, sql: str, params: Params = ()) -> tuple | None:
-        row: tuple | None = self.conn.execute(sql, params).fetchone()
-        return row
+        rows = self.all(sql, params)
+        return rows[0] if rows else None
 
     def all(self, sql: str, params: Params = ()) -> list[tuple]:
-        return self.conn.execute(sql, params).fetchall()
+        # Every row read: a statement left with rows to step (INSERT … RETURNING) is not finished.
+        with self._statement():
+            return self.conn.execute(sql, params).fetchall()
 
     def run(self, sql: str, params: Params = ()) -> int:
-        return self.conn.execute(sql, params).rowcount
+        with self._statement():
+            return self.conn.execute(sql, params).rowcount
 
     def many(self, sql: str, rows: Iterable[Params]) -> None:
-        self.conn.executemany(sql, rows)
+        with self._statement():
+            self.conn.executemany(sql, rows)
 
     def dicts(self, sql: str, params: Params = ()) -> list[dict]:
         cursor = self.conn.execute(sql, params)

@@ -1,0 +1,98 @@
+"""The PostgreSQL store on a real server (pg_server.py): what is particular to it. Its operations and
+figures are the other stores' (test_storage_interface.py, test_golden.py); here, how it is reached,
+created, migrated and refused, what a wrong URL or password says, and that no message shows a password."""
+from __future__ import annotations
+
+import pytest
+
+from monitor.cli import main
+from monitor.storage import StoreError, open_store
+from monitor.storage.daemon_lock import StoreLocked
+from monitor.storage.location import daemon_lock, shown
+from monitor.storage.schema import SCHEMA_VERSION
+from pg_server import PASSWORD
+
+
+@pytest.fixture
+def cli(capsys, spec_config):
+    def run(db: str, *args: str) -> tuple[int, str, str]:
+        code = main(["--config", str(spec_config), "--db", db, "--now", "2026-11-15T00:00:00Z", *args])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+    return run
+
+
+def test_store_migrate_creates_the_schema_once_and_commands_then_use_it(pg_server, cli):
+    url = pg_server.fresh_url()
+    code, out, _ = cli(url, "store", "migrate")
+    assert code == 0 and out.strip().endswith(f"schema created at version {SCHEMA_VERSION}")
+    assert PASSWORD not in out and ":***@" in out
+    assert cli(url, "store", "migrate")[1].strip().endswith(f"schema version {SCHEMA_VERSION}, already current")
+    code, out, _ = cli(url, "maintenance", "add", "--region", "eu-west", "--start", "2026-11-20T01:00:00Z",
+                       "--end", "2026-11-20T02:00:00Z", "--kind", "scheduled", "--announced-at",
+                       "2026-11-10T00:00:00Z", "--reason", "upgrade")
+    assert code == 0
+    # Recorded once, seen by any instance: a second connection reads it back.
+    store = open_store(url, create=False)
+    try:
+        assert [(r["region"], r["reason"]) for r in store.maintenance_rows()] == [("eu-west", "upgrade")]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("password", 'password authentication failed for user "sla"; check the user and password in storage.url'),
+    ("database", 'database "no_such_db" does not exist; create it (createdb NAME)'),
+    ("port", "Connection refused; is PostgreSQL running and listening on that host and port?"),
+    ("query", 'invalid URI query parameter: "bogus"'),
+])
+def test_a_wrong_url_says_what_is_wrong_in_one_line_without_the_password(pg_server, cli, case, expected):
+    url = {"password": pg_server.url(password="not-the-password"), "database": pg_server.url("no_such_db"),
+           "port": pg_server.url().replace(f":{pg_server.port}/", ":1/"),
+           "query": pg_server.url(bogus="1")}[case]
+    code, out, err = cli(url, "report", "--month", "2026-11", "--format", "json")
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and expected in err and "Traceback" not in err
+    assert "not-the-password" not in err and PASSWORD not in err and ":***@" in err
+
+
+def test_a_schema_newer_than_the_code_and_another_programs_tables_are_refused(pg_server, cli):
+    newer = pg_server.fresh_url()
+    open_store(newer).close()
+    schema = newer.rpartition("search_path%3D")[2]
+    pg_server.execute(f"UPDATE {schema}.meta SET value = '{SCHEMA_VERSION + 1}' WHERE key = 'schema_version'")
+    code, _, err = cli(newer, "store", "migrate")
+    assert code == 2 and f"schema version {SCHEMA_VERSION + 1} is newer than this sla-monitor understands" in err
+    other = pg_server.fresh_url()
+    schema = other.rpartition("search_path%3D")[2]
+    pg_server.execute(f"CREATE TABLE {schema}.customers (id int)")
+    code, _, err = cli(other, "store", "migrate")
+    assert code == 2 and "another program's tables" in err
+    assert pg_server.execute(f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{schema}'") \
+        == [("customers",)]  # untouched
+    empty = pg_server.fresh_url()
+    code, _, err = cli(empty, "report", "--month", "2026-11")  # reading commands create nothing
+    assert code == 2 and "no sla-monitor schema in this database" in err
+
+
+def test_one_daemon_per_database_and_the_lock_goes_with_its_session(pg_server):
+    url = pg_server.fresh_url()
+    first = daemon_lock(url)
+    first.acquire(1_793_491_200_000)
+    second = daemon_lock(url)
+    with pytest.raises(StoreLocked, match=r"another sla-monitor daemon already runs on this database: "
+                                          r"sla-monitor daemon pid \d+ on .+ since 2026-11-01T00:00:00Z"):
+        second.acquire(1_793_491_200_000)
+    first.release()
+    second.acquire(1_793_491_260_000)  # free again once the holder's session ends
+    second.release()
+
+
+def test_a_url_is_shown_without_its_password_however_it_is_written():
+    assert shown("postgresql://sla:s3cret@db:5432/sla?sslmode=require") == "postgresql://sla:***@db:5432/sla?sslmode=require"
+    assert shown("postgresql://sla@db/sla") == "postgresql://sla@db/sla"
+    assert "s3cret" not in shown("postgresql://sla:s3cret@[broken/sla")
+    assert shown("data/sla.db") == "data/sla.db"
+    with pytest.raises(StoreError, match="PostgreSQL database, not a file"):
+        from monitor.storage import sqlite_path
+        sqlite_path("postgresql://sla@db/sla")
