@@ -7,6 +7,7 @@ import gc
 import logging
 import resource
 import signal
+import socket
 from typing import Iterator
 
 from aiohttp import web
@@ -70,8 +71,8 @@ class Daemon:
                                buckets=DRIFT_BUCKETS, registry=self.registry)
         self.hook_results = Counter("monitor_hook_deliveries", "Hook delivery attempts by result",
                                     ["destination", "result"], registry=self.registry)
-        self.deliverer = Deliverer(self.db, cfg.hooks, clock,
-                                   on_result=lambda d, r: self.hook_results.labels(d, r).inc())
+        self.deliverer = Deliverer(self.db, cfg.hooks, clock, on_result=lambda d, r: self.hook_results.labels(d, r).inc(),
+                                   instance=f"{cfg.vantage}@{socket.gethostname()}")
         alerts = AlertMaker(cfg)  # the resends' events, made as the probe side made them
         self.resender = Resender(cfg.hooks, lambda now: active_conditions(
             self.live, alerts, self.vantage, self.figures, self.fleet.policy, now), clock)

@@ -26,6 +26,17 @@ class OutboxStore(Protocol):
         """Per destination, its due deliveries in order, up to the first one not due yet."""
         ...
 
+    def claim_delivery(self, seq: int, destination: str, now_ms: int, until_ms: int, by: str) -> bool:
+        """Take a due delivery for one attempt, until ``until_ms``, for instance ``by``: whether it got
+        it. Instances that share a store attempt each delivery one at a time; one that dies holding a
+        claim leaves it to the others when the claim runs out."""
+        ...
+
+    def release_claims(self, by: str, now_ms: int) -> int:
+        """Let go of the claims instance ``by`` holds (it restarted: it sends none of them now), so
+        that they are due at once; returns how many."""
+        ...
+
     def mark_delivery(self, seq: int, destination: str, status: str, attempts: int, next_attempt_ms: int,
                       error: str | None, now_ms: int) -> None:
         """Record an attempt's outcome: delivered, failed, or pending until ``next_attempt_ms``."""

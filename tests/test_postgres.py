@@ -3,14 +3,33 @@ figures are the other stores' (test_storage_interface.py, test_golden.py); here,
 created, migrated and refused, what a wrong URL or password says, and that no message shows a password."""
 from __future__ import annotations
 
-import pytest
+import asyncio
+import random
 
+import pytest
+from pydantic import TypeAdapter
+
+from monitor import clock
 from monitor.cli import main
-from monitor.storage import StoreError, open_store
+from monitor.config import parse_config
+from monitor.config.models import RouteConfig
+from monitor.hooks import events
+from monitor.hooks.delivery import Deliverer
+from monitor.hooks.events import routed
+from monitor.live.dbthread import DbThread
+from monitor.storage.interface import Storage
+from monitor.probes import Sample
+from monitor.storage import StoreError, StoreUnavailable, open_store
 from monitor.storage.daemon_lock import StoreLocked
 from monitor.storage.location import daemon_lock, shown
 from monitor.storage.schema import SCHEMA_VERSION
+from conftest import FIXTURES
+from hook_helpers import Receiver, destination
+from loopback import start_app
 from pg_server import PASSWORD
+
+NOV = 1_793_491_200_000  # 2026-11-01T00:00:00Z
+MIN = 60_000
 
 
 @pytest.fixture
@@ -96,3 +115,60 @@ def test_a_url_is_shown_without_its_password_however_it_is_written():
     with pytest.raises(StoreError, match="PostgreSQL database, not a file"):
         from monitor.storage import sqlite_path
         sqlite_path("postgresql://sla@db/sla")
+
+
+async def test_instances_sharing_a_database_deliver_each_event_once(pg_server):
+    """Three deliverers on one PostgreSQL outbox (three instances of an HA group), one receiver, twenty
+    events recorded by all three: each event is recorded once and delivered once."""
+    url = pg_server.fresh_url()
+    receiver = Receiver()
+    runner, port = await start_app(receiver.app())
+    dest = destination("webhook", url=f"http://127.0.0.1:{port}/hook")
+    hooks = parse_config((FIXTURES / "spec.yaml").read_text()).hooks.model_copy(update={
+        "destinations": [dest], "routes": TypeAdapter(list[RouteConfig]).validate_python([{"destination": dest.name}])})
+    now = clock.SYSTEM.now_ms()
+    found = [events.outage_opened(f"region-{i}", now - 60_000 * i, now) for i in range(20)]
+    instances = []
+    try:
+        for _ in range(3):
+            db = DbThread(lambda: open_store(url))
+            await db.start()
+            instances.append((db, Deliverer(db, hooks, clock.FixedClock(now), rng=random.Random(1))))
+        recorded = [await db.call(Storage.record_events, routed(found, hooks.routes)) for db, _ in instances]
+        assert sorted(recorded) == [0, 0, 20]
+        for _ in range(3):  # rounds side by side, as the instances' loops run
+            await asyncio.gather(*(deliverer.deliver_due() for _, deliverer in instances))
+        ids = [r["headers"]["webhook-id"] for r in receiver.received]
+        assert len(ids) == 20 and len(set(ids)) == 20
+        assert await instances[0][0].call(Storage.pending_deliveries) == 0
+    finally:
+        for db, deliverer in instances:
+            await deliverer.close()
+            await db.close()
+        await runner.cleanup()
+
+
+def test_a_connection_lost_mid_transaction_commits_nothing_and_the_next_write_reconnects(pg_server):
+    """The server ends the store's session half-way through a batch (a restart, a failover, a network cut
+    look the same to the store): nothing of the batch is committed, the error says so, and the same
+    batch written again afterwards is stored once, on a new connection."""
+    url = pg_server.fresh_url()
+    schema = url.rpartition("search_path%3D")[2]
+    store = open_store(url)
+    samples = [Sample("w", "local", NOV + i * MIN, i != 1, 5.0 if i != 1 else None, None if i != 1 else "HTTP 503")
+               for i in range(3)]
+    try:
+        with pytest.raises(StoreUnavailable, match="lost the connection to PostgreSQL"):
+            with store.transaction():
+                store.append_samples(samples[:2], {"w": 3 * MIN})
+                pg_server.execute(f"SELECT pg_terminate_backend({store.conn.info.backend_pid})")
+                store.append_samples(samples[2:], {"w": 3 * MIN})
+        assert pg_server.execute(f"SELECT count(*) FROM {schema}.samples") == [(0,)]
+        store.append_samples(samples, {"w": 3 * MIN})
+        store.append_samples(samples, {"w": 3 * MIN})  # the daemon's retry of a batch it is unsure of: once
+        assert pg_server.execute(f"SELECT ts, ok FROM {schema}.samples ORDER BY ts") == \
+            [(NOV, 1), (NOV + MIN, 0), (NOV + 2 * MIN, 1)]
+        assert [tuple(s)[:3] for s in store.segments_between(NOV, NOV + 10 * MIN)[("w", "local")]] == \
+            [(NOV, NOV + MIN, 1), (NOV + MIN, NOV + 2 * MIN, 0), (NOV + 2 * MIN, NOV + 5 * MIN, 1)]
+    finally:
+        store.close()

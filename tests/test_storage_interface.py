@@ -168,6 +168,26 @@ def test_outbox_agrees(both):
     same(both, lambda s: s.event_log(10))
 
 
+def test_a_delivery_is_claimed_by_one_caller_until_its_claim_runs_out(both):
+    opened = events.outage_opened("eu-west", NOV, NOV + MIN)
+    resolved = events.outage_resolved("eu-west", NOV, NOV + 3 * MIN)
+    for store in both:
+        store.record_events([(opened, ["ops"]), (resolved, ["ops"])])
+    now = NOV + 4 * MIN
+    assert same(both, lambda s: s.claim_delivery(1, "ops", now, now + MIN, "a@host1")) is True
+    assert same(both, lambda s: s.claim_delivery(1, "ops", now + 1, now + 2 * MIN, "b@host2")) is False  # taken
+    assert same(both, lambda s: s.due_deliveries(now + 30_000)) == {}  # not due to anyone, nor what waits behind
+    later = now + MIN  # a died holding it: the claim ran out, b takes it over
+    assert same(both, lambda s: s.claim_delivery(1, "ops", later, later + MIN, "b@host2")) is True
+    assert same(both, lambda s: s.release_claims("a@host1", later)) == 0  # a restarted: it holds nothing now
+    assert same(both, lambda s: s.release_claims("b@host2", later + 1)) == 1  # b restarted mid-attempt
+    assert [seq for seq, _, _ in same(both, lambda s: s.due_deliveries(later + 1))["ops"]] == [1, 2]
+    for store in both:
+        store.mark_delivery(1, "ops", "delivered", 1, later, None, later)
+    assert same(both, lambda s: s.claim_delivery(1, "ops", later + 5 * MIN, later + 6 * MIN, "a@host1")) is False
+    assert same(both, lambda s: s.claim_delivery(3, "ops", now, now + MIN, "a@host1")) is False  # no such delivery
+
+
 def test_the_conditions_a_restart_picks_up_agree(both):
     """Still open: a certificate warned about (its renewal never came) and the vantage's second
     degraded spell; ended: the first spell, and another certificate renewed."""

@@ -6,13 +6,16 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import os
 import random
+import socket
 from typing import Callable
 
 import aiohttp
 
 from ..clock import Clock
 from ..config.models import HooksConfig
+from ..destinations import Destination
 from ..event import Event
 from ..outbox import OutboxStore, OutboxThread
 from ..redact import safe_error
@@ -26,11 +29,21 @@ def backoff_ms(attempts: int, rng: random.Random) -> int:
     return int(min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempts - 1)) * rng.uniform(0.8, 1.2))
 
 
+def claim_ms(dest: Destination) -> int:
+    """How long an attempt holds its delivery: longer than the send can take (its timeout, twice, and
+    some), so that no other instance starts the same one while this one may still be sending."""
+    return 2 * dest.timeout + 20_000
+
+
 class Deliverer:
     def __init__(self, db: OutboxThread, hooks_cfg: HooksConfig, clock: Clock,
                  on_result: Callable[[str, str], None] | None = None, rng: random.Random | None = None,
-                 poll_ms: int = 1000):
+                 poll_ms: int = 1000, instance: str = ""):
         self.db = db
+        # Who claims deliveries: the same name after a restart (vantage@host), so that the claims of its
+        # stopped self are let go at once. Instances sharing a store have different names.
+        self.instance = instance or f"{socket.gethostname()}:{os.getpid()}"
+        self._released = False
         self.clock = clock
         self.destinations = {d.name: d for d in hooks_cfg.destinations}
         self.on_result = on_result or (lambda destination, result: None)
@@ -59,6 +72,11 @@ class Deliverer:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
         session = self._session
+        if not self._released:
+            released = await self.db.call(OutboxStore.release_claims, self.instance, self.clock.now_ms())
+            if released:
+                log.info("event=hook_claims_released count=%d (held when this instance stopped)", released)
+            self._released = True
         try:
             await self._expire()
             queue = await self.db.call(OutboxStore.due_deliveries, self.clock.now_ms())
@@ -85,6 +103,8 @@ class Deliverer:
                 await self.db.call(OutboxStore.mark_delivery, seq, name, "failed", attempts, now,
                                    "destination no longer configured", now)
                 continue
+            if not await self.db.call(OutboxStore.claim_delivery, seq, name, now, now + claim_ms(dest), self.instance):
+                return  # another instance sharing the store attempts it now: it goes on in order from there
             try:
                 body, headers = dest.build_payload(event, now)
             except Exception as exc:  # a bug or a bad event: fail this one alone, the queue moves on

@@ -215,11 +215,25 @@ class MemoryStore:
             queue.setdefault(destination, []).append((seq, events[seq], state["attempts"]))
         return queue
 
+    def claim_delivery(self, seq: int, destination: str, now_ms: int, until_ms: int, by: str) -> bool:
+        state = self._deliveries.get((seq, destination))
+        if state is None or state["status"] != "pending" or state["next_attempt_ms"] > now_ms:
+            return False
+        state.update(next_attempt_ms=until_ms, claimed_by=by)
+        return True
+
+    def release_claims(self, by: str, now_ms: int) -> int:
+        held = [state for state in self._deliveries.values() if state.get("claimed_by") == by
+                and state["status"] == "pending" and state["next_attempt_ms"] > now_ms]
+        for state in held:
+            state.update(next_attempt_ms=now_ms, claimed_by=None)
+        return len(held)
+
     def mark_delivery(self, seq: int, destination: str, status: str, attempts: int, next_attempt_ms: int,
                       error: str | None, now_ms: int) -> None:
         self._deliveries[(seq, destination)].update(
             status=status, attempts=attempts, next_attempt_ms=next_attempt_ms, last_error=error,
-            delivered_at_ms=now_ms if status == "delivered" else None)
+            delivered_at_ms=now_ms if status == "delivered" else None, claimed_by=None)
 
     def expire_deliveries(self, destination: str, before_ms: int, now_ms: int) -> list[str]:
         expired = []

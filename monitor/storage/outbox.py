@@ -62,12 +62,27 @@ class OutboxMixin:
             queue.setdefault(destination, []).append((seq, Event.from_json(json.loads(payload), occurred), attempts))
         return queue
 
+    def claim_delivery(self, seq: int, destination: str, now_ms: int, until_ms: int, by: str) -> bool:
+        """Take a due delivery until ``until_ms``: its next attempt moves there, so that to everyone else
+        it is not due (and its destination waits behind it, in order) until the claim runs out. One
+        conditional UPDATE: of two instances, the database lets exactly one change the row."""
+        return self.sql.run("UPDATE deliveries SET next_attempt_ms = ?, claimed_by = ? WHERE event_seq = ?"
+                            " AND destination = ? AND status = 'pending' AND next_attempt_ms <= ?",
+                            [until_ms, by, seq, destination, now_ms]) == 1
+
+    def release_claims(self, by: str, now_ms: int) -> int:
+        """Make the pending deliveries that ``by`` claimed due now."""
+        with self.transaction():
+            return self.sql.run("UPDATE deliveries SET next_attempt_ms = ?, claimed_by = NULL WHERE claimed_by = ?"
+                                " AND status = 'pending' AND next_attempt_ms > ?", [now_ms, by, now_ms])
+
     def mark_delivery(self, seq: int, destination: str, status: str, attempts: int, next_attempt_ms: int,
                       error: str | None, now_ms: int) -> None:
         """Record an attempt's outcome: ``delivered``, ``failed`` (given up) or ``pending`` (retry at ``next_attempt_ms``)."""
         with self.transaction():
             self.sql.run(
-                "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_ms = ?, last_error = ?, delivered_at_ms = ?"
+                "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_ms = ?, last_error = ?, delivered_at_ms = ?,"
+                " claimed_by = NULL"
                 " WHERE event_seq = ? AND destination = ?",
                 [status, attempts, next_attempt_ms, error, now_ms if status == "delivered" else None, seq, destination])
 
@@ -79,11 +94,11 @@ class OutboxMixin:
                 "SELECT d.event_seq, e.id FROM deliveries d JOIN events e ON e.seq = d.event_seq"
                 " WHERE d.destination = ? AND d.status = 'pending' AND e.occurred_at_ms < ? ORDER BY d.event_seq",
                 [destination, before_ms])
-            for seq, _ in rows:
-                self.sql.run("UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_ms = ?"
-                                " WHERE event_seq = ? AND destination = ?",
-                                [GIVEN_UP, now_ms, seq, destination])
-        return [event_id for _, event_id in rows]
+            # Only the rows this call changed: an instance beside it may have given some up already.
+            expired = [event_id for seq, event_id in rows if self.sql.run(
+                "UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_ms = ?"
+                " WHERE event_seq = ? AND destination = ? AND status = 'pending'", [GIVEN_UP, now_ms, seq, destination])]
+        return expired
 
     def open_conditions(self) -> list[Event]:
         """The conditions a restart must pick up (``event.RESTORED_CONDITIONS``) still open in the outbox."""

@@ -109,5 +109,11 @@ def _v5(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX maintenance_by_source_uid ON maintenance (source_uid)")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
+def _v6(db: sqlite_utils.Database) -> None:
+    # Who holds a delivery's claim (issue 25: instances sharing a store attempt each delivery once): a
+    # restarted instance lets go of the claims it held when it stopped, instead of waiting them out.
+    db.execute("ALTER TABLE deliveries ADD COLUMN claimed_by TEXT")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 SCHEMA_VERSION = len(MIGRATIONS)
