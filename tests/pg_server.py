@@ -62,10 +62,18 @@ class PgServer:
         self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", USER, "--pwfile", str(pwfile),
                   "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync")
         # No fsync: a test server's data is thrown away; the tests check what the store commits, not disks.
+        self.resume()
+        return self
+
+    def resume(self) -> None:
+        """Start the server (again, on the same port, with the same data)."""
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"), "-w", "-t", "60",
                   "-o", f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
                         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200", "start")
-        return self
+
+    def pause(self) -> None:
+        """Stop the server as an administrator would (``-m fast``: sessions ended, data kept)."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def stop(self) -> None:
         subprocess.run([*self.as_user, str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],

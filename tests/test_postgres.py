@@ -24,6 +24,7 @@ from monitor.storage.daemon_lock import StoreLocked
 from monitor.storage.location import daemon_lock, shown
 from monitor.storage.schema import SCHEMA_VERSION
 from conftest import FIXTURES
+from daemon_helpers import running_daemon, until
 from hook_helpers import Receiver, destination
 from loopback import start_app
 from pg_server import PASSWORD
@@ -172,3 +173,38 @@ def test_a_connection_lost_mid_transaction_commits_nothing_and_the_next_write_re
             [(NOV, NOV + MIN, 1), (NOV + MIN, NOV + 2 * MIN, 0), (NOV + 2 * MIN, NOV + 5 * MIN, 1)]
     finally:
         store.close()
+
+
+async def test_the_daemon_on_postgresql_rides_out_the_server_stopping(pg_server, fleet):
+    """The daemon writes its samples to PostgreSQL; the server stops for a while and comes back: /readyz
+    says the store is not writable meanwhile, probing goes on, and afterwards every probe's samples
+    run on without a gap (none taken while the server was away is lost)."""
+    url = pg_server.fresh_url()
+    schema = url.rpartition("search_path%3D")[2]
+    async with running_daemon(fleet, url) as daemon:
+        side = daemon.probing.side
+        await until(lambda: side.recorder.writer.written > 0, timeout=30)
+        pg_server.pause()
+        away_from = clock.SYSTEM.now_ms()
+        try:
+            await until(lambda: side.recorder.writer.last_error is not None, timeout=30)
+            async with daemon.http.get("/readyz") as r:
+                body = await r.json()
+            assert r.status == 503 and "store not writable" in body["problems"][0]
+            assert "lost the connection to PostgreSQL" in side.recorder.writer.last_error or \
+                "cannot connect to PostgreSQL" in side.recorder.writer.last_error
+            runs = side.scheduler.runs
+            await until(lambda: side.scheduler.runs > runs + 20)  # probing goes on, the batch waits
+            await asyncio.sleep(2)
+            assert len(side.recorder.writer.pending) > 0
+        finally:
+            away_until = clock.SYSTEM.now_ms()
+            pg_server.resume()
+        await until(lambda: side.recorder.writer.last_error is None and not side.recorder.writer.pending, timeout=30)
+        await until(lambda: not daemon.readiness(), timeout=30)
+    stamps = [ts for (ts,) in pg_server.execute(
+        f"SELECT s.ts FROM {schema}.samples s JOIN {schema}.probes p ON p.id = s.probe_id"
+        " WHERE p.name = 'eu-west-widget' ORDER BY s.ts")]
+    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    assert max(gaps) < 1_000  # every 200 ms, the server's absence included
+    assert sum(away_from <= ts < away_until for ts in stamps) >= (away_until - away_from) // 400  # taken while away
