@@ -32,7 +32,7 @@ from .reports.render import as_json
 from .reports.serialize import RANGE_COLUMNS, exclusion_reasons, outage_summary_rows, range_rows
 from .sla.calendar import MonthError, iso
 from .storage import StoreError, StoreUnavailable, opened
-from .storage.location import migrate, new_file, shown
+from .storage.location import copy_between, migrate, new_file, shown
 from .storage.schema import SCHEMA_VERSION
 
 
@@ -83,6 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
             "sla-monitor store migrate",
             details="The daemon and every command migrate the store when they open it; this does it on its own, "
                     "before the daemons of a shared PostgreSQL database are upgraded.")
+    p = command(store, "copy", "copy a whole store into a new, empty one: SQLite into PostgreSQL, or back",
+                "sla-monitor store copy --from data/sla-monitor.db --to postgresql://sla@db.internal/sla",
+                details="Every sample, segment, record and event, with its ids, in one transaction on the target "
+                        "(a copy that fails leaves it as it was): the reports of the copy are the original's. "
+                        "Stop the daemon first, so that nothing is written to the source meanwhile.")
+    p.add_argument("--from", dest="source", required=True, metavar="STORE", help="the store to copy: a path or URL")
+    p.add_argument("--to", dest="target", required=True, metavar="STORE",
+                   help="the new store: a path or URL (created if missing; refused if it holds data)")
 
     record_cmds.add_parsers(sub)
     hook_cmds.add_parsers(sub)
@@ -249,6 +257,16 @@ def cmd_store_migrate(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_store_copy(args: argparse.Namespace) -> int:
+    if shown(args.source) == shown(args.target):
+        raise InputError("--from and --to name the same store")
+    copied = copy_between(args.source, args.target)
+    records = sum(copied[t] for t in ("maintenance", "exclusions", "incidents", "incident_overrides"))
+    print(f"copied {copied['samples']} samples, {copied['segments']} segments, {records} records and "
+          f"{copied['events']} events from {shown(args.source)} to {shown(args.target)}")
+    return 0
+
+
 def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
     if args.first is None:
         if args.last is not None:
@@ -306,7 +324,7 @@ COMMANDS = {
 }
 # These need no config: they write one, or describe the command line itself.
 WITHOUT_CONFIG = {"init": init_cmd.cmd_init, "completion": lambda args: print_completion(args.shell),
-                  "hooks listen": listen_cmd.cmd_listen}
+                  "hooks listen": listen_cmd.cmd_listen, "store copy": cmd_store_copy}
 
 
 def print_completion(shell: str) -> int:

@@ -96,6 +96,27 @@ def daemon_lock(location: str) -> DaemonLocking:
     return DaemonLock(sqlite_path(location))
 
 
+def copy_between(source: str, target: str) -> dict[str, int]:
+    """``store copy``: the store at ``source`` (which must exist) into the new or empty one at ``target``."""
+    from .copy import copy_store
+
+    origin = _open_sql(source, create=False)
+    created = new_file(target)
+    try:
+        destination = _open_sql(target, create=True)
+        try:
+            return copy_store(origin, destination)
+        finally:
+            destination.close()
+    except BaseException:
+        if created:  # nothing was copied: leave no empty store behind either
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{sqlite_path(target)}{suffix}").unlink(missing_ok=True)
+        raise
+    finally:
+        origin.close()
+
+
 @contextlib.contextmanager
 def opened(location: str | Path, create: bool = True) -> Iterator[Storage]:
     """Open the store at ``location`` (a path or a URL) for the length of a block."""

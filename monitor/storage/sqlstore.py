@@ -44,6 +44,10 @@ class SqlStore(RecordsMixin, OutboxMixin):
     def close(self) -> None:
         raise NotImplementedError
 
+    def after_copy(self) -> None:
+        """Once rows were copied in with their ids (``copy.copy_store``): make new ids follow them.
+        SQLite's integer keys do by themselves."""
+
     # -- names ----------------------------------------------------------------------------------
 
     def id_for(self, table: str, name: str) -> int:
@@ -269,8 +273,11 @@ class SqlStore(RecordsMixin, OutboxMixin):
 
     def counts(self) -> dict[str, int]:
         """Row counts of the main tables (for `status`-style output and tests)."""
-        return {t: self._value(f"SELECT count(*) FROM {t}") for t in ("samples", "segments", "maintenance", "exclusions",
-                                                                     "incidents")}
+        return {t: self.rows_in(t) for t in ("samples", "segments", "maintenance", "exclusions", "incidents")}
+
+    def rows_in(self, table: str) -> int:
+        """How many rows ``table`` holds."""
+        return int(self._value(f"SELECT count(*) FROM {table}"))
 
     def rows(self, sql: str, params: Iterable = ()) -> Iterator[dict]:
         """Rows of a query as dicts."""
