@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 
-.PHONY: run test test-dates lint docs bench bench-daemon bench-api bench-scale bench-prometheus demo-month clean
+.PHONY: run test test-dates lint docs bench bench-daemon bench-api bench-scale bench-prometheus bench-postgres demo-month clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,12 +49,19 @@ bench: $(STAMP)
 	$(MAKE) bench-api
 	$(MAKE) bench-scale
 	$(MAKE) bench-prometheus
+	$(MAKE) bench-postgres
 
 # 10 vantages × 500 probes read from a real Prometheus against the same samples as JSONL (needs Debian's
 # prometheus; DAYS=30 is the whole month: 216 M samples, about two hours, most of it promtool's).
 DAYS ?= 30
 bench-prometheus: $(STAMP)
 	$(BIN)/python bench/prometheus_month.py --days $(DAYS)
+
+# The PostgreSQL store against the SQLite one on the same month: import and report (Debian's postgresql).
+bench-postgres: $(STAMP)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
+	$(BIN)/python bench/postgres.py --shared $(SHARED)
 
 # A year of samples for 500 probes (generated once, about 8 GB in bench/out/scale): refresh, reports, import.
 bench-scale: $(STAMP)

@@ -226,8 +226,8 @@ def test_a_bad_range_is_refused(run_cli):
 
 def test_the_store_is_a_path_or_a_sqlite_url_and_another_backend_is_refused(tmp_path, capsys, spec_config):
     """storage.url (or --db) names the store as a URL: sqlite:///RELATIVE or sqlite:////ABSOLUTE open the
-    same file as the path would; a backend this version does not have is refused, naming the value,
-    and creates nothing; path and url together are a config error."""
+    same file as the path would (postgresql:// is test_postgres.py's); a backend this version does not
+    have is refused, naming the value, and creates nothing; path and url together are a config error."""
     import os
 
     from monitor.cli import main
@@ -253,10 +253,10 @@ def test_the_store_is_a_path_or_a_sqlite_url_and_another_backend_is_refused(tmp_
         os.chdir(cwd)
     assert (tmp_path / "relative.db").exists()
     capsys.readouterr()
-    assert main(["--config", str(spec_config), "--db", "postgresql://db.example/sla", "import", str(jsonl)]) == 2
+    assert main(["--config", str(spec_config), "--db", "mysql://db.example/sla", "import", str(jsonl)]) == 2
     err = capsys.readouterr().err
-    assert "storage 'postgresql://db.example/sla': postgresql:// is not a backend this version has" in err
-    assert not list(tmp_path.glob("postgresql*"))
+    assert "storage 'mysql://db.example/sla': mysql:// is not a backend this version has" in err
+    assert not list(tmp_path.glob("mysql*"))
     with pytest.raises(ConfigError) as both:
         parse_config(config_with(path="a.db", url="sqlite:///b.db"))
     assert "give path or url, not both" in str(both.value.problems)
