@@ -12,7 +12,7 @@ import contextlib
 import functools
 import os
 import socket
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 from urllib.parse import urlsplit
 
 import psycopg
@@ -150,6 +150,26 @@ class PgStore(SqlStore):
 
     def close(self) -> None:
         self.conn.close()
+
+    def insert_plain_samples(self, rows: Sequence[tuple]) -> None:
+        """The bulk import's rows through COPY, several times faster than a statement a row: into a
+        staging table in row order, then into ``samples`` the last row of each key (the later of two
+        at one instant wins, as row by row)."""
+        if not rows:
+            return
+        with self.lost(), self.connection().cursor() as cursor:
+            cursor.execute("CREATE TEMP TABLE IF NOT EXISTS staged_samples (seq BIGSERIAL, probe_id BIGINT, vantage_id"
+                           " BIGINT, ts BIGINT, ok SMALLINT, latency_ms DOUBLE PRECISION, error TEXT)")
+            cursor.execute("TRUNCATE staged_samples")
+            with cursor.copy("COPY staged_samples (probe_id, vantage_id, ts, ok, latency_ms, error) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(
+                "INSERT INTO samples (probe_id, vantage_id, ts, ok, latency_ms, error)"
+                " SELECT DISTINCT ON (probe_id, vantage_id, ts) probe_id, vantage_id, ts, ok, latency_ms, error"
+                " FROM staged_samples ORDER BY probe_id, vantage_id, ts, seq DESC"
+                " ON CONFLICT (probe_id, vantage_id, ts) DO UPDATE SET ok = excluded.ok, latency_ms = excluded.latency_ms,"
+                " error = excluded.error, detail = NULL, cause = NULL")
 
     def after_copy(self) -> None:
         """Each identity column's next value after the largest id copied in (rows given their own ids
