@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import signal
 
 import pytest
 from pydantic import TypeAdapter
@@ -24,7 +25,7 @@ from monitor.storage.daemon_lock import StoreLocked
 from monitor.storage.location import daemon_lock, shown
 from monitor.storage.schema import SCHEMA_VERSION
 from conftest import FIXTURES
-from daemon_helpers import running_daemon, until
+from daemon_helpers import config_text, running_daemon, until
 from hook_helpers import Receiver, destination
 from loopback import start_app
 from pg_server import PASSWORD
@@ -208,3 +209,114 @@ async def test_the_daemon_on_postgresql_rides_out_the_server_stopping(pg_server,
     gaps = [b - a for a, b in zip(stamps, stamps[1:])]
     assert max(gaps) < 1_000  # every 200 ms, the server's absence included
     assert sum(away_from <= ts < away_until for ts in stamps) >= (away_until - away_from) // 400  # taken while away
+
+
+def test_the_spool_keeps_batches_in_order_across_a_reopen_and_within_its_bound(tmp_path):
+    from monitor.live.spool import Spool
+
+    path = str(tmp_path / "buffer.db")
+    spool = Spool(path, max_samples=5)
+    first = [Sample("w", "local", NOV + i * MIN, i % 2 == 0, 5.0, None, detail={"n": i}) for i in range(2)]
+    second = [Sample("w", "local", NOV + (2 + i) * MIN, None, None, "no route", cause="vantage_unhealthy")
+              for i in range(2)]
+    opened = events.outage_opened("eu-west", NOV, NOV + MIN)
+    assert spool.put(first, [opened]) == 0 and spool.put(second, []) == 0 and spool.count == 4
+    spool.close()
+    spool = Spool(path, max_samples=5)  # a restart, a crash: the file holds them
+    assert spool.count == 4
+    seq, samples, kept = spool.oldest()
+    assert samples == first and [e.id for e in kept] == [opened.id] and kept[0].as_json() == opened.as_json()
+    assert spool.put(first, []) == 2 and spool.count == 4  # over the bound: the oldest batch is dropped
+    seq, samples, _ = spool.oldest()
+    assert samples == second
+    spool.remove(seq, len(samples))
+    assert spool.oldest()[1] == first and spool.count == 2
+    spool.close()
+
+
+async def test_samples_the_database_could_not_take_are_forwarded_after_a_restart_in_order_once(pg_server, tmp_path):
+    """The shared database is away: the writer keeps each batch in its spool on disk. The process is gone
+    (a new writer on the same spool file stands for the restarted one) and the database comes back: the
+    kept batches arrive first, in order, then the new ones; nothing twice, nothing lost."""
+    from monitor.live.spool import Spool
+    from monitor.live.writer import SampleWriter
+
+    url = pg_server.fresh_url()
+    schema = url.rpartition("search_path%3D")[2]
+    stale = {"w": 3 * MIN}
+    batches = [[Sample("w", "local", NOV + (3 * b + i) * MIN, True, 5.0, None) for i in range(3)] for b in range(4)]
+
+    async def writer_on(spool_path: str) -> SampleWriter:
+        db = DbThread(lambda: open_store(url))
+        await db.start()
+        return SampleWriter(db, stale, 1000, [], spool=Spool(spool_path, 1000))
+
+    writer = await writer_on(str(tmp_path / "buffer.db"))
+    writer.pending = list(batches[0])
+    assert await writer.flush() and writer.written == 3
+    pg_server.pause()
+    try:
+        for batch in batches[1:3]:
+            writer.pending = list(batch)
+            assert not await writer.flush()
+        assert writer.waiting == 6 and writer.spool.count == 6 and not writer.pending
+        assert "PostgreSQL" in writer.last_error
+    finally:
+        pg_server.resume()
+    writer.spool.close()
+    await writer.db.close()
+    writer = await writer_on(str(tmp_path / "buffer.db"))  # the restarted process
+    assert writer.waiting == 6
+    writer.pending = list(batches[3])
+    assert await writer.flush() and writer.waiting == 0 and writer.written == 9
+    await writer.db.close()
+    stored = pg_server.execute(f"SELECT ts FROM {schema}.samples ORDER BY ts")
+    assert [ts for (ts,) in stored] == [s.ts_ms for batch in batches for s in batch]
+    assert pg_server.execute(f"SELECT start_ms, end_ms, ok FROM {schema}.segments") == \
+        [(NOV, NOV + 14 * MIN, 1)]  # one run of up: the kept batches folded in order with the rest
+
+
+async def test_a_daemon_killed_while_its_database_is_away_loses_no_sample(pg_server, fleet, tmp_path):
+    """`sla-monitor run` on PostgreSQL; the database goes away, and while it is away the daemon is killed
+    (kill -9). The database returns, the daemon is started again: the samples taken while the database
+    was away, kept in the daemon's local buffer, are in the database, in order, once."""
+    from test_daemon_process import spawn
+
+    url = pg_server.fresh_url()
+    schema = url.rpartition("search_path%3D")[2]
+    config = tmp_path / "pg.yaml"
+    text = config_text(fleet, url)
+    config.write_text(text.replace(f"storage: {{path: {url}}}",
+                                   f"storage: {{url: '{url}', buffer: '{tmp_path}/buffer.db'}}"))
+    assert f"buffer: '{tmp_path}/buffer.db'" in config.read_text()
+
+    def stamps() -> list[int]:
+        return [ts for (ts,) in pg_server.execute(
+            f"SELECT s.ts FROM {schema}.samples s JOIN {schema}.probes p ON p.id = s.probe_id"
+            " WHERE p.name = 'eu-west-widget' ORDER BY s.ts")] if pg_server.execute(
+            f"SELECT 1 FROM information_schema.tables WHERE table_schema = '{schema}' AND table_name = 'samples'") \
+            else []
+
+    proc = await spawn(config, url)
+    try:
+        await until(lambda: len(stamps()) > 5, timeout=60)
+        pg_server.pause()
+        away_from = clock.SYSTEM.now_ms()
+        await asyncio.sleep(4)
+        await until(lambda: (tmp_path / "buffer.db").exists(), timeout=10)
+    finally:
+        proc.kill()
+        await proc.communicate()
+    away_until = clock.SYSTEM.now_ms()
+    pg_server.resume()
+    proc = await spawn(config, url)
+    try:
+        await until(lambda: sum(away_from <= ts < away_until for ts in stamps()) > 0, timeout=60)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output = (await asyncio.wait_for(proc.communicate(), 30))[0].decode()
+    kept = [ts for ts in stamps() if away_from <= ts < away_until]
+    # Every 200 ms while away, but for the moments the kill cost: the batch in memory then (at most
+    # flush_interval's worth) is all that may be missing.
+    assert len(kept) >= (away_until - away_from) // 200 - 10, (len(kept), output[-2000:])
+    assert len(set(stamps())) == len(stamps())  # once

@@ -80,6 +80,11 @@ class StorageConfig(_Strict):
     def location(self) -> str:
         """Where the store is: the URL if given, else the path."""
         return self.url or self.path
+    buffer: str = "data/sla-monitor-buffer.db"
+    """With a PostgreSQL `url`: the local SQLite file that keeps the samples the database could not take
+    (it was away) until it takes them again, in order; they survive a restart. Unused with SQLite."""
+    buffer_max_samples: int = Field(5_000_000, ge=1)
+    """The most samples the buffer keeps (about 100 bytes each); past it the oldest are dropped and counted."""
     sample_retention_days: int | None = Field(400, ge=1)
     """Raw samples older than this are pruned; state segments are kept for ever. null: keep all."""
     max_window_days: int = Field(31, ge=1, le=3660)

@@ -170,7 +170,7 @@ class PrometheusFeed:
     def status(self) -> ProbeStatus:
         """The feed's health now."""
         writer = self.recorder.writer
-        return ProbeStatus(self.running, writer.written, len(writer.pending), writer.last_error, {},
+        return ProbeStatus(self.running, writer.written, writer.waiting, writer.last_error, {},
                            VantageStatus(self.cfg.vantage, True, None, None), self.source_error)
 
     async def stop(self) -> None:

@@ -208,6 +208,7 @@ async def _run_child(conn: Connection, start: ProbeStart) -> None:
     from ..clock import SYSTEM
     from ..storage import open_store
     from .probing import ProbeSide
+    from .spool import spool_for
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -216,7 +217,8 @@ async def _run_child(conn: Connection, start: ProbeStart) -> None:
     outgoing: queue.SimpleQueue = queue.SimpleQueue()
     sender = threading.Thread(target=_send_reports, args=(conn, outgoing), name="reports", daemon=True)
     sender.start()
-    side = ProbeSide(start.cfg, lambda: open_store(start.db_path), SYSTEM, outgoing.put, start.public_url, start.month)
+    side = ProbeSide(start.cfg, lambda: open_store(start.db_path), SYSTEM, outgoing.put, start.public_url, start.month,
+                     spool_for(start.db_path, start.cfg.storage))
     threading.Thread(target=_receive_commands, args=(conn, loop, side, stop), name="commands", daemon=True).start()
     await side.start()
     gc.freeze()  # what start built lives as long as the process: see monitor.app.serve

@@ -22,6 +22,7 @@ from ..storage.interface import Storage
 from .dbthread import DbThread
 from .handoff import ProbeReport, ProbeStatus
 from .recorder import Recorder
+from .spool import Spool
 from .vantage import VantageHealth
 
 log = logging.getLogger("sla_monitor.probing")
@@ -30,12 +31,13 @@ SWEEP_REGIONS = 10  # regions recomputed between two turns of the loop (about 50
 
 class ProbeSide:
     def __init__(self, cfg: Config, open_store: Callable[[], Storage], clock: Clock,
-                 publish: Callable[[ProbeReport], None], public_url: str = "", month: Mapping[str, dict] | None = None):
+                 publish: Callable[[ProbeReport], None], public_url: str = "", month: Mapping[str, dict] | None = None,
+                 spool: Spool | None = None):
         self.cfg = cfg
         self.clock = clock
         self.publish = publish
         self.db = DbThread(open_store)  # the writer: samples, segments and the events they cause
-        self.recorder = Recorder(cfg, self.db, stale_ms_by_probe(cfg))
+        self.recorder = Recorder(cfg, self.db, stale_ms_by_probe(cfg), spool)
         self.recorder.public_url, self.recorder.month = public_url, dict(month or {})
         self.ctx = ProbeContext(clock, max_connections=cfg.daemon.max_connections,
                                 user_agent=f"sla-monitor (vantage {cfg.vantage})")
@@ -87,7 +89,7 @@ class ProbeSide:
     def status(self) -> ProbeStatus:
         """The probe side's health now."""
         writer = self.recorder.writer
-        return ProbeStatus(self.scheduler.running, writer.written, len(writer.pending), writer.last_error,
+        return ProbeStatus(self.scheduler.running, writer.written, writer.waiting, writer.last_error,
                            dict(self.scheduler.skipped), self.vantage_health.status())
 
     async def stop(self) -> None:
@@ -101,8 +103,14 @@ class ProbeSide:
         self.recorder.take((), self.vantage_health.drain_events())  # a control round's since the last tick
         writer = self.recorder.writer
         if not await self.recorder.flush():
-            log.error("event=unflushed_samples count=%d error=%r", len(writer.pending), writer.last_error)
+            if writer.spool is not None:  # on disk: forwarded by the next start
+                log.warning("event=samples_kept_for_later count=%d buffer=%s error=%r", writer.waiting,
+                            writer.spool.path, writer.last_error)
+            else:
+                log.error("event=unflushed_samples count=%d error=%r", len(writer.pending), writer.last_error)
         await self.ctx.close()
         self.report()  # the last: the scheduler is shut down, so it says not running
         await self.db.close()
+        if writer.spool is not None:
+            writer.spool.close()
         log.info("event=probing_stopped samples_written=%d", writer.written)

@@ -14,6 +14,7 @@ from ..sla.calendar import parse_iso_ms
 from .alerts import AlertMaker
 from .dbthread import DbThread
 from .handoff import LiveUpdate, ProbeReport, ProbeStatus
+from .spool import Spool
 from .state import Conditions, LiveState, Progress, Transition
 from .writer import SampleWriter
 
@@ -25,10 +26,10 @@ def certificates_warned(open_conditions: Iterable[Event]) -> dict[str, tuple[int
 
 
 class Recorder:
-    def __init__(self, cfg: Config, db: DbThread, stale_ms: Mapping[str, int]):
+    def __init__(self, cfg: Config, db: DbThread, stale_ms: Mapping[str, int], spool: Spool | None = None):
         self.state = LiveState(cfg, stale_ms)
         self.alerts = AlertMaker(cfg)
-        self.writer = SampleWriter(db, stale_ms, cfg.daemon.flush_interval, cfg.hooks.routes)
+        self.writer = SampleWriter(db, stale_ms, cfg.daemon.flush_interval, cfg.hooks.routes, spool=spool)
         self.public_url = ""  # for the links in the events it records
         self.month: dict[str, dict] = {}  # hooks.context.month_context of the engine's latest figures
         self._changed: dict[str, Progress] = {}  # committed since the last hand-off
