@@ -85,12 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
                     "before the daemons of a shared PostgreSQL database are upgraded.")
     p = command(store, "copy", "copy a whole store into a new, empty one: SQLite into PostgreSQL, or back",
                 "sla-monitor store copy --from data/sla-monitor.db --to postgresql://sla@db.internal/sla",
-                details="Every sample, segment, record and event, with its ids, in one transaction on the target "
-                        "(a copy that fails leaves it as it was): the reports of the copy are the original's. "
-                        "Stop the daemon first, so that nothing is written to the source meanwhile.")
+                details="Every sample, segment, record and event, with its ids: the reports of the copy are the "
+                        "original's. Resumable: a copy stopped half-way is refused by every other command, and "
+                        "the same command again goes on where it stopped. Stop the daemon first, so that nothing "
+                        "is written to the source meanwhile.")
     p.add_argument("--from", dest="source", required=True, metavar="STORE", help="the store to copy: a path or URL")
     p.add_argument("--to", dest="target", required=True, metavar="STORE",
-                   help="the new store: a path or URL (created if missing; refused if it holds data)")
+                   help="the new store: a path or URL (created if missing; refused if it holds data other than "
+                        "an unfinished copy of the same store)")
 
     record_cmds.add_parsers(sub)
     hook_cmds.add_parsers(sub)

@@ -183,3 +183,37 @@ def test_a_store_copied_into_postgresql_and_back_reports_the_same_bytes(golden_s
                  "--announced-at", "2026-10-06T11:00:00Z",
                  "--reason", "after the copy"]) == 0
     assert capsys.readouterr().out.startswith("maintenance 3 recorded")  # new ids follow the copied ones
+
+
+def test_a_copy_killed_half_way_is_refused_until_run_again_and_then_reports_the_same_bytes(golden_store, pg_server,
+                                                                                          capsys):
+    """`store copy` into PostgreSQL, killed (SIGKILL) once the target holds some samples: the half-made
+    store is refused, with how to finish it; the same command again goes on and the copy reports the
+    golden bytes."""
+    import subprocess
+    import sys
+    import time
+
+    url = pg_server.fresh_url()
+    schema = url.rpartition("search_path%3D")[2]
+    copy = [sys.executable, "-m", "monitor", "store", "copy", "--from", str(golden_store), "--to", url]
+    proc = subprocess.Popen(copy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def copied() -> int:
+        found = pg_server.execute(f"SELECT count(*) FROM information_schema.tables WHERE table_schema = '{schema}'"
+                                  " AND table_name = 'samples'")
+        return pg_server.execute(f"SELECT count(*) FROM {schema}.samples")[0][0] if found[0][0] else 0
+    deadline = time.monotonic() + 60
+    while copied() == 0 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    half = copied()
+    assert 0 < half < 367_740, half  # stopped half-way (the golden store holds 367,740 samples)
+    assert main(["--config", str(CONFIG), "--db", url, "--now", NOW, "report", "--month", "2026-09"]) == 2
+    assert "an unfinished copy of" in capsys.readouterr().err
+    assert main(copy[3:]) == 0
+    assert capsys.readouterr().out.startswith("copied 367740 samples, 34 segments, 4 records and 0 events from ")
+    assert main(["--config", str(CONFIG), "--db", url, "--now", NOW, "report", "--format", "json",
+                 "--month", "2026-09"]) == 0
+    check("report-2026-09.json", capsys.readouterr().out)

@@ -59,8 +59,17 @@ def sqlite_path(location: str) -> str:
 
 
 def open_store(location: str, create: bool = True) -> Storage:
-    """The store at ``location``, opened (and created when allowed and missing)."""
-    return _open_sql(location, create)
+    """The store at ``location``, opened (and created when allowed and missing); refused while it is
+    an unfinished copy (``store copy`` stopped half-way)."""
+    from .copy import UNFINISHED
+
+    store = _open_sql(location, create)
+    source = store.meta_value(UNFINISHED)
+    if source is not None:
+        store.close()
+        raise StoreError(f"{store.path}: an unfinished copy of {source} (`store copy` was stopped); run "
+                         f"`sla-monitor store copy --from {source} --to {store.path}` again to finish it")
+    return store
 
 
 def _open_sql(location: str, create: bool) -> SqlStore:
@@ -97,22 +106,17 @@ def daemon_lock(location: str) -> DaemonLocking:
 
 
 def copy_between(source: str, target: str) -> dict[str, int]:
-    """``store copy``: the store at ``source`` (which must exist) into the new or empty one at ``target``."""
+    """``store copy``: the store at ``source`` (which must exist) into the new or empty one at ``target``
+    (or on with an unfinished copy there); the rows the target holds afterwards, by table."""
     from .copy import copy_store
 
     origin = _open_sql(source, create=False)
-    created = new_file(target)
     try:
         destination = _open_sql(target, create=True)
         try:
             return copy_store(origin, destination)
         finally:
             destination.close()
-    except BaseException:
-        if created:  # nothing was copied: leave no empty store behind either
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{sqlite_path(target)}{suffix}").unlink(missing_ok=True)
-        raise
     finally:
         origin.close()
 

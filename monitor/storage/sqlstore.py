@@ -178,8 +178,8 @@ class SqlStore(RecordsMixin, OutboxMixin):
         return found
 
     def pruned_before(self) -> int | None:
-        row = self.sql.one("SELECT value FROM meta WHERE key = 'samples_pruned_before_ms'")
-        return int(row[0]) if row else None
+        value = self.meta_value("samples_pruned_before_ms")
+        return None if value is None else int(value)
 
     def refold(self, probe_id: int, vantage_id: int, lo_ts: int, hi_ts: int, stale_ms: int) -> None:
         """Rebuild the segments that samples with ts in ``[lo_ts, hi_ts]`` can have changed.
@@ -267,13 +267,30 @@ class SqlStore(RecordsMixin, OutboxMixin):
             count = self.sql.run("DELETE FROM samples WHERE ts < ?", [before_ms])
             current = self.pruned_before()
             if current is None or before_ms > current:
-                self.sql.run("INSERT INTO meta (key, value) VALUES ('samples_pruned_before_ms', ?)"
-                             " ON CONFLICT (key) DO UPDATE SET value = excluded.value", [str(before_ms)])
+                self.set_meta("samples_pruned_before_ms", str(before_ms))
         return count
 
     def counts(self) -> dict[str, int]:
         """Row counts of the main tables (for `status`-style output and tests)."""
         return {t: self.rows_in(t) for t in ("samples", "segments", "maintenance", "exclusions", "incidents")}
+
+    def meta_value(self, key: str) -> str | None:
+        """A value of the store's own ``meta`` table."""
+        value = self._value("SELECT value FROM meta WHERE key = ?", [key])
+        return None if value is None else str(value)
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Set (None: remove) a value of the store's own ``meta`` table."""
+        if value is None:
+            self.sql.run("DELETE FROM meta WHERE key = ?", [key])
+        else:
+            self.sql.run("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                         [key, value])
+
+    def last_key(self, table: str, key: Sequence[str]) -> tuple:
+        """The largest key ``table`` holds (empty when it holds no row)."""
+        row = self.sql.one(f"SELECT {', '.join(key)} FROM {table} ORDER BY {', '.join(f'{k} DESC' for k in key)} LIMIT 1")
+        return () if row is None else tuple(row)
 
     def rows_in(self, table: str) -> int:
         """How many rows ``table`` holds."""
