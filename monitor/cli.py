@@ -32,7 +32,7 @@ from .reports.render import as_json
 from .reports.serialize import RANGE_COLUMNS, exclusion_reasons, outage_summary_rows, range_rows
 from .sla.calendar import MonthError, iso
 from .storage import StoreError, StoreUnavailable, opened
-from .storage.location import copy_between, migrate, new_file, shown
+from .storage.location import copy_between, is_postgres, migrate, new_file, shown
 from .storage.schema import SCHEMA_VERSION
 
 
@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
                 "sla-monitor --config monitor.yaml run", "sla-monitor run --listen 0.0.0.0:9465 --log-format json",
                 details="SIGTERM or Ctrl-C stops it after in-flight probes end; nothing committed is lost.")
     p.add_argument("--listen", help="HOST:PORT (default: web.listen)")
+    p.add_argument("--standby", action="store_true",
+                   help="with a PostgreSQL store: wait while another daemon is active on the database, and take "
+                        "over when it stops (the second of an HA pair)")
     p.add_argument("--log-format", choices=["text", "json"], default="text")
     p = command(sub, "import", "import samples from JSONL or a Prometheus (one transaction: all or none)",
                 "sla-monitor import samples.jsonl",
@@ -314,8 +317,11 @@ def cmd_run(ctx: Context, args: argparse.Namespace) -> int:
         raise InputError("--now is for reports; the daemon runs on the clock")
     if args.listen is not None and not valid_listen(args.listen):
         raise InputError(f"--listen {args.listen!r} must be HOST:PORT with a port 0–65535 (e.g. 127.0.0.1:9465)")
+    if args.standby and not is_postgres(ctx.db_path):
+        raise InputError("--standby needs a PostgreSQL store (storage.url: postgresql://…) that both daemons "
+                         "share; a SQLite file belongs to one daemon")
     logs.setup(args.log_format)
-    return asyncio.run(serve(ctx.cfg, ctx.db_path, args.listen, args.log_format))
+    return asyncio.run(serve(ctx.cfg, ctx.db_path, args.listen, args.log_format, args.standby))
 
 
 COMMANDS = {

@@ -24,9 +24,9 @@ async def fleet():
     await fleet.stop()
 
 
-async def spawn(config_path, db, env=None):
+async def spawn(config_path, db, env=None, args=()):
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "monitor", "--config", str(config_path), "--db", str(db), "run",
+        sys.executable, "-m", "monitor", "--config", str(config_path), "--db", str(db), "run", *args,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env={**os.environ, **(env or {})})
 
 

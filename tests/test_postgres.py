@@ -4,6 +4,7 @@ created, migrated and refused, what a wrong URL or password says, and that no me
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import signal
 
@@ -25,10 +26,10 @@ from monitor.storage.daemon_lock import StoreLocked
 from monitor.storage.location import daemon_lock, shown
 from monitor.storage.schema import SCHEMA_VERSION
 from conftest import FIXTURES
-from daemon_helpers import config_text, running_daemon, until
+from daemon_helpers import config_text, get, running_daemon, until
 from hook_helpers import Receiver, destination
 from loopback import start_app
-from pg_server import PASSWORD
+from pg_server import PASSWORD, free_port
 
 NOV = 1_793_491_200_000  # 2026-11-01T00:00:00Z
 MIN = 60_000
@@ -320,3 +321,50 @@ async def test_a_daemon_killed_while_its_database_is_away_loses_no_sample(pg_ser
     # flush_interval's worth) is all that may be missing.
     assert len(kept) >= (away_until - away_from) // 200 - 10, (len(kept), output[-2000:])
     assert len(set(stamps())) == len(stamps())  # once
+
+
+async def test_an_ha_pair_on_one_database_fails_over_and_shares_its_records(pg_server, fleet, tmp_path):
+    """Two daemons, the same config and database: the first is active, the second (`run --standby`)
+    waits. A maintenance window entered once is the record of both. The active one is killed (kill -9):
+    the standby takes over within seconds and serves the same record; the old one, started again as a
+    plain daemon, is refused while the new one is active."""
+    from test_daemon_process import spawn
+
+    url = pg_server.fresh_url()
+    config = tmp_path / "ha.yaml"
+    config.write_text(config_text(fleet, url).replace(f"storage: {{path: {url}}}",
+                                                      f"storage: {{url: '{url}', buffer: '{tmp_path}/buffer.db'}}"))
+    first_port, second_port = free_port(), free_port()
+    active = await spawn(config, url, args=["--listen", f"127.0.0.1:{first_port}"])
+    standby = None
+    try:
+        await until(lambda: serves(first_port), timeout=60)  # active first: else the standby would be
+        standby = await spawn(config, url, args=["--listen", f"127.0.0.1:{second_port}", "--standby"])
+        assert main(["--config", str(config), "--db", url, "maintenance", "add", "--region", "eu-west",
+                     "--start", "2030-01-10T01:00:00Z", "--end", "2030-01-10T02:00:00Z", "--kind", "scheduled",
+                     "--announced-at", "2029-12-01T00:00:00Z", "--reason", "entered once"]) == 0
+        await asyncio.sleep(3)
+        assert not serves(second_port)  # waiting, not serving
+        active.kill()
+        await active.wait()
+        await until(lambda: serves(second_port), timeout=60)
+        windows = json.loads(get(f"http://127.0.0.1:{second_port}/api/v1/maintenance")[1])
+        assert [w["reason"] for w in windows] == ["entered once"]
+        again = await spawn(config, url, args=["--listen", f"127.0.0.1:{first_port}"])
+        out = (await asyncio.wait_for(again.communicate(), 60))[0].decode()
+        assert again.returncode == 1 and "another sla-monitor daemon already runs on this database" in out
+    finally:
+        for proc in (active, standby):
+            if proc is not None and proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+        await active.wait()
+        standby_out = "" if standby is None else (await asyncio.wait_for(standby.communicate(), 30))[0].decode()
+    assert "standby: another sla-monitor daemon already runs on this database" in standby_out
+    assert "event=standby_active" in standby_out
+
+
+def serves(port: int) -> bool:
+    try:
+        return get(f"http://127.0.0.1:{port}/healthz")[0] == 200
+    except OSError:
+        return False

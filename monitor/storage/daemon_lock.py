@@ -45,6 +45,10 @@ class DaemonLock:
         os.fsync(fd)
         self._fd = fd
 
+    def check(self, now_ms: int) -> bool:
+        """Whether this daemon still holds the lock: the kernel's lock lasts as long as the process."""
+        return self._fd is not None
+
     def release(self) -> None:
         """Let go (the file stays: removing it would race a daemon that has just opened it)."""
         if self._fd is not None:

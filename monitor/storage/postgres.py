@@ -274,13 +274,16 @@ DAEMON_LOCK = 0x534C4144  # pg_try_advisory_lock key: "SLAD"
 
 
 class PgDaemonLock:
-    """One daemon per database, as one per SQLite file (``daemon_lock.DaemonLock``): a session advisory
-    lock on a connection of its own, which the server lets go when that connection ends, however the
-    daemon ends. Its application_name says who holds it, for the refusal's message."""
+    """One active daemon per database, as one per SQLite file (``daemon_lock.DaemonLock``): a session
+    advisory lock on a connection of its own, which the server lets go when that connection ends,
+    however the daemon ends (a host that vanishes included: the session's TCP keepalives end it within
+    about half a minute). Its application_name says who holds it, for the refusal's message. A standby
+    (``run --standby``) takes it over then."""
 
     def __init__(self, url: str):
         self.url = url
         self._conn: psycopg.Connection | None = None
+        self._since_ms = 0
 
     def acquire(self, now_ms: int) -> None:
         """Take the lock; StoreLocked naming the holder when another daemon has it."""
@@ -288,8 +291,12 @@ class PgDaemonLock:
         from .daemon_lock import StoreLocked
 
         conn = connect(self.url)
+        self._since_ms = self._since_ms or now_ms
         conn.execute("SELECT set_config('application_name', %s, false)",
-                     [f"sla-monitor daemon pid {os.getpid()} on {socket.gethostname()} since {iso(now_ms)}"[:63]])
+                     [f"sla-monitor daemon pid {os.getpid()} on {socket.gethostname()} since {iso(self._since_ms)}"[:63]])
+        for setting, value in (("tcp_keepalives_idle", "10"), ("tcp_keepalives_interval", "5"),
+                               ("tcp_keepalives_count", "3")):
+            conn.execute("SELECT set_config(%s, %s, false)", [setting, value])
         taken = conn.execute("SELECT pg_try_advisory_lock(%s)", [DAEMON_LOCK]).fetchone()
         if not (taken and taken[0]):
             row = conn.execute(
@@ -300,6 +307,28 @@ class PgDaemonLock:
                               f"{row[0] if row else 'a daemon that is starting'} ({shown(self.url)}); stop it "
                               "first, or give this one its own database")
         self._conn = conn
+
+    def check(self, now_ms: int) -> bool:
+        """Whether this daemon still holds the lock. A session lost (the server restarted, the network
+        dropped it) is taken again if nobody else took it meanwhile; a database out of reach is no
+        answer yet (True: nobody else can take the lock while it is unreachable for them too). False:
+        another daemon is active now."""
+        from .daemon_lock import StoreLocked
+
+        if self._conn is not None and not self._conn.closed:
+            try:
+                self._conn.execute("SELECT 1")
+                return True
+            except psycopg.Error:
+                self._conn.close()
+        self._conn = None
+        try:
+            self.acquire(now_ms)
+        except StoreLocked:
+            return False
+        except StoreError:
+            return True
+        return True
 
     def release(self) -> None:
         """Let go (closing the session releases its advisory locks)."""
