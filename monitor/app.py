@@ -94,7 +94,7 @@ class Daemon:
             self.probes = ProbeProcess(cfg, db_path, self.on_report, self._give_up, log_format)
         else:
             from .live.probing import ProbeSide  # only here: the daemon's side loads no probes
-            from .live.spool import spool_for
+            from .storage.spool import spool_for
 
             self.probes = self.probing = InLoop(ProbeSide(cfg, lambda: open_store(db_path), clock, self.on_report,
                                                           spool=spool_for(db_path, cfg.storage)))

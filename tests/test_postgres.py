@@ -177,13 +177,13 @@ def test_a_connection_lost_mid_transaction_commits_nothing_and_the_next_write_re
         store.close()
 
 
-async def test_the_daemon_on_postgresql_rides_out_the_server_stopping(pg_server, fleet):
+async def test_the_daemon_on_postgresql_rides_out_the_server_stopping(pg_server, fleet, tmp_path):
     """The daemon writes its samples to PostgreSQL; the server stops for a while and comes back: /readyz
     says the store is not writable meanwhile, probing goes on, and afterwards every probe's samples
     run on without a gap (none taken while the server was away is lost)."""
     url = pg_server.fresh_url()
     schema = url.rpartition("search_path%3D")[2]
-    async with running_daemon(fleet, url) as daemon:
+    async with running_daemon(fleet, url, buffer=str(tmp_path / "buffer.db")) as daemon:
         side = daemon.probing.side
         await until(lambda: side.recorder.writer.written > 0, timeout=30)
         pg_server.pause()
@@ -198,11 +198,11 @@ async def test_the_daemon_on_postgresql_rides_out_the_server_stopping(pg_server,
             runs = side.scheduler.runs
             await until(lambda: side.scheduler.runs > runs + 20)  # probing goes on, the batch waits
             await asyncio.sleep(2)
-            assert len(side.recorder.writer.pending) > 0
+            assert side.recorder.writer.spool.count > 0 and not side.recorder.writer.pending  # kept on disk
         finally:
             away_until = clock.SYSTEM.now_ms()
             pg_server.resume()
-        await until(lambda: side.recorder.writer.last_error is None and not side.recorder.writer.pending, timeout=30)
+        await until(lambda: side.recorder.writer.last_error is None and not side.recorder.writer.waiting, timeout=30)
         await until(lambda: not daemon.readiness(), timeout=30)
     stamps = [ts for (ts,) in pg_server.execute(
         f"SELECT s.ts FROM {schema}.samples s JOIN {schema}.probes p ON p.id = s.probe_id"
@@ -213,7 +213,7 @@ async def test_the_daemon_on_postgresql_rides_out_the_server_stopping(pg_server,
 
 
 def test_the_spool_keeps_batches_in_order_across_a_reopen_and_within_its_bound(tmp_path):
-    from monitor.live.spool import Spool
+    from monitor.storage.spool import Spool
 
     path = str(tmp_path / "buffer.db")
     spool = Spool(path, max_samples=5)
@@ -239,7 +239,7 @@ async def test_samples_the_database_could_not_take_are_forwarded_after_a_restart
     """The shared database is away: the writer keeps each batch in its spool on disk. The process is gone
     (a new writer on the same spool file stands for the restarted one) and the database comes back: the
     kept batches arrive first, in order, then the new ones; nothing twice, nothing lost."""
-    from monitor.live.spool import Spool
+    from monitor.storage.spool import Spool
     from monitor.live.writer import SampleWriter
 
     url = pg_server.fresh_url()
@@ -286,10 +286,7 @@ async def test_a_daemon_killed_while_its_database_is_away_loses_no_sample(pg_ser
     url = pg_server.fresh_url()
     schema = url.rpartition("search_path%3D")[2]
     config = tmp_path / "pg.yaml"
-    text = config_text(fleet, url)
-    config.write_text(text.replace(f"storage: {{path: {url}}}",
-                                   f"storage: {{url: '{url}', buffer: '{tmp_path}/buffer.db'}}"))
-    assert f"buffer: '{tmp_path}/buffer.db'" in config.read_text()
+    config.write_text(config_text(fleet, url, buffer=f"{tmp_path}/buffer.db"))
 
     def stamps() -> list[int]:
         return [ts for (ts,) in pg_server.execute(
@@ -332,8 +329,7 @@ async def test_an_ha_pair_on_one_database_fails_over_and_shares_its_records(pg_s
 
     url = pg_server.fresh_url()
     config = tmp_path / "ha.yaml"
-    config.write_text(config_text(fleet, url).replace(f"storage: {{path: {url}}}",
-                                                      f"storage: {{url: '{url}', buffer: '{tmp_path}/buffer.db'}}"))
+    config.write_text(config_text(fleet, url, buffer=f"{tmp_path}/buffer.db"))
     first_port, second_port = free_port(), free_port()
     active = await spawn(config, url, args=["--listen", f"127.0.0.1:{first_port}"])
     standby = None

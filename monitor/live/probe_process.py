@@ -207,8 +207,8 @@ def _receive_commands(conn: Connection, loop: asyncio.AbstractEventLoop, side: P
 async def _run_child(conn: Connection, start: ProbeStart) -> None:
     from ..clock import SYSTEM
     from ..storage import open_store
+    from ..storage.spool import spool_for
     from .probing import ProbeSide
-    from .spool import spool_for
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

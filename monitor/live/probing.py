@@ -19,10 +19,10 @@ from ..config.fleet import stale_ms_by_probe
 from ..probes import ProbeContext, Sample
 from ..scheduler import ProbeScheduler
 from ..storage.interface import Storage
+from ..storage.spool import Spool
 from .dbthread import DbThread
 from .handoff import ProbeReport, ProbeStatus
 from .recorder import Recorder
-from .spool import Spool
 from .vantage import VantageHealth
 
 log = logging.getLogger("sla_monitor.probing")

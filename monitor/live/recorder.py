@@ -11,10 +11,10 @@ from ..event import Event
 from ..hooks.context import with_context
 from ..samples import Sample
 from ..sla.calendar import parse_iso_ms
+from ..storage.spool import Spool
 from .alerts import AlertMaker
 from .dbthread import DbThread
 from .handoff import LiveUpdate, ProbeReport, ProbeStatus
-from .spool import Spool
 from .state import Conditions, LiveState, Progress, Transition
 from .writer import SampleWriter
 

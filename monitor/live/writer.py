@@ -18,8 +18,8 @@ from ..hooks.events import routed
 from ..samples import Sample
 from ..storage.errors import StoreUnavailable
 from ..storage.interface import Storage
+from ..storage.spool import Spool
 from .dbthread import DbThread
-from .spool import Spool
 
 log = logging.getLogger("sla_monitor.writer")
 

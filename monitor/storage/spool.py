@@ -15,7 +15,7 @@ from typing import Sequence
 from ..config.models import StorageConfig
 from ..event import Event
 from ..samples import Sample
-from ..storage.location import is_postgres
+from .location import is_postgres
 
 SAMPLE_FIELDS = ("probe", "vantage", "ts_ms", "ok", "latency_ms", "error", "detail", "cause")  # what the store keeps
 
