@@ -15,12 +15,13 @@ from .interface import Storage
 from .sqlstore import SqlStore
 from .store import Store
 
-SCHEMES = ("sqlite", "postgresql", "postgres")
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+SCHEMES = ("sqlite", *POSTGRES_SCHEMES)
 
 
 def is_postgres(location: str) -> bool:
     """Whether ``location`` names a PostgreSQL database."""
-    return location.partition("://")[0] in ("postgresql", "postgres") and "://" in location
+    return "://" in location and location.partition("://")[0] in POSTGRES_SCHEMES
 
 
 def shown(location: str) -> str:

@@ -24,7 +24,6 @@ from .schema import SCHEMA_VERSION
 from .sql import Params
 from .sqlstore import SqlStore
 
-SCHEMES = ("postgresql", "postgres")
 CONNECT_TIMEOUT_S = 10
 MIGRATION_LOCK = 0x534C41  # pg_advisory_xact_lock key: "SLA"
 OLDEST_SERVER = 120000  # PostgreSQL 12: generated identity columns, ON CONFLICT, RETURNING
