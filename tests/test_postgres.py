@@ -364,3 +364,34 @@ def serves(port: int) -> bool:
         return get(f"http://127.0.0.1:{port}/healthz")[0] == 200
     except OSError:
         return False
+
+
+def test_the_password_comes_from_the_environment_or_libpqs_passfile_and_is_never_shown(pg_server, tmp_path,
+                                                                                         spec_config, capsys,
+                                                                                         monkeypatch):
+    """`storage.url` with `${SLA_DB_PASSWORD}` (the config's secrets come from the environment), or a URL
+    without a password and libpq's own passfile: both reach the database, and check-config names the
+    store without the password."""
+    import yaml
+
+    config = yaml.safe_load(spec_config.read_text())
+    config["storage"] = {"url": pg_server.url().replace(PASSWORD, "${SLA_DB_PASSWORD}"),
+                         "buffer": str(tmp_path / "buffer.db")}
+    by_env = tmp_path / "env.yaml"
+    by_env.write_text(yaml.safe_dump(config))
+    monkeypatch.setenv("SLA_DB_PASSWORD", PASSWORD)
+    assert main(["--config", str(by_env), "store", "migrate"]) == 0
+    assert main(["--config", str(by_env), "check-config"]) == 0
+    out = capsys.readouterr().out
+    assert "store postgresql://sla:***@127.0.0.1" in out and PASSWORD not in out
+    monkeypatch.delenv("SLA_DB_PASSWORD")
+    passfile = tmp_path / "pgpass"
+    passfile.write_text(f"127.0.0.1:{pg_server.port}:*:sla:{PASSWORD}\n")
+    passfile.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(passfile))
+    without = pg_server.url().replace(f":{PASSWORD}@", "@")
+    assert PASSWORD not in without
+    open_store(without, create=False).close()  # libpq read the passfile
+    passfile.write_text(f"127.0.0.1:{pg_server.port}:*:sla:not-it\n")
+    with pytest.raises(StoreError, match="password authentication failed"):
+        open_store(without, create=False)
