@@ -39,7 +39,7 @@ from .live.state import LiveState
 from .storage import open_store
 from .storage.errors import StoreError, StoreUnavailable
 from .storage.interface import Storage
-from .storage.location import DaemonLocking, daemon_lock
+from .storage.location import ALERTING, DaemonLocking, daemon_lock, vantage_role
 from .web.app import WebDeps, build_app
 from .web.status import capture_probe
 
@@ -86,10 +86,11 @@ class Daemon:
         self.registry.register(_MonitorCollector(self))
         self.probing: InLoop | None = None  # the probe side, when it shares this loop
         self.probes: InLoop | ProbeProcess
-        if cfg.daemon.mode == "aggregate":  # probes nothing: reads the vantages' results from Prometheus
-            from .live.aggregating import PrometheusFeed
+        if cfg.daemon.mode == "aggregate":  # probes nothing: reads the vantages' results
+            from .live.aggregating import PrometheusFeed, StoreFeed
 
-            self.probes = InLoop(PrometheusFeed(cfg, lambda: open_store(db_path), clock, self.on_report))
+            feed = StoreFeed if cfg.source.store is not None else PrometheusFeed
+            self.probes = InLoop(feed(cfg, lambda: open_store(db_path), clock, self.on_report))
         elif probe_process:
             self.probes = ProbeProcess(cfg, db_path, self.on_report, self._give_up, log_format)
         else:
@@ -98,6 +99,7 @@ class Daemon:
 
             self.probes = self.probing = InLoop(ProbeSide(cfg, lambda: open_store(db_path), clock, self.on_report,
                                                           spool=spool_for(db_path, cfg.storage)))
+        self.alerting = cfg.daemon.mode != "vantage"  # records events and delivers them
         self.started_probing = False
         self.runner: web.AppRunner | None = None
         self.public_url = (cfg.web.public_url or f"http://{cfg.web.listen}").rstrip("/")  # the bound port on start
@@ -167,8 +169,9 @@ class Daemon:
         if probing:
             await self.probes.start(self.public_url, self.month)
             self.started_probing = True
-        self._tasks = [asyncio.create_task(self._refresh_loop()), asyncio.create_task(self.deliverer.run()),
-                       asyncio.create_task(self.resender.run())]
+        self._tasks = [asyncio.create_task(self._refresh_loop())]
+        if self.alerting:  # a vantage leaves the events to its database's aggregator
+            self._tasks += [asyncio.create_task(self.deliverer.run()), asyncio.create_task(self.resender.run())]
         if (interval := sdnotify.watchdog_interval_s()) is not None:
             self._tasks.append(asyncio.create_task(self._watchdog(interval)))
         sdnotify.notify("READY=1")
@@ -207,7 +210,8 @@ class Daemon:
                     self.sla_collector.prepare(self.gauge_text.render)  # now, not in the next scrape
                     self.month = month_context(self.figures.current)
                     self.probes.set_month(self.month)
-                    await self._figure_events()
+                    if self.alerting:
+                        await self._figure_events()
                 except Exception:  # figures are best effort; probing and writing go on
                     log.exception("event=figures_refresh_failed")
 
@@ -289,6 +293,14 @@ def raise_file_limit() -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
 
 
+def lock_roles(cfg: Config) -> tuple[str, ...]:
+    """What a daemon holds the store's lock for: alerting (one daemon per database records and delivers
+    the events), writing its vantage's samples (one per vantage), or both."""
+    alerting = () if cfg.daemon.mode == "vantage" else (ALERTING,)
+    writing = () if cfg.daemon.mode == "aggregate" else (vantage_role(cfg.vantage),)
+    return alerting + writing
+
+
 STANDBY_POLL_S = 2  # how often a standby asks for the lock, and an active daemon checks it holds it
 
 
@@ -297,7 +309,7 @@ async def serve(cfg: Config, db_path: str, listen: str | None = None, log_format
     """Run until SIGTERM or SIGINT, then stop cleanly; 1 when the probe process kept dying or another
     daemon became active on the database, else 0. A ``standby`` waits for the lock first."""
     raise_file_limit()
-    lock = daemon_lock(db_path)
+    lock = daemon_lock(db_path, lock_roles(cfg))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

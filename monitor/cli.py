@@ -320,6 +320,10 @@ def cmd_run(ctx: Context, args: argparse.Namespace) -> int:
     if args.standby and not is_postgres(ctx.db_path):
         raise InputError("--standby needs a PostgreSQL store (storage.url: postgresql://…) that both daemons "
                          "share; a SQLite file belongs to one daemon")
+    daemon = ctx.cfg.daemon
+    if (daemon.mode == "vantage" or ctx.cfg.source.store is not None) and not is_postgres(ctx.db_path):
+        raise InputError(f"--db {ctx.db_path!r}: daemon.mode: {daemon.mode} shares a PostgreSQL database with other "
+                         "daemons (postgresql://…); a SQLite file belongs to one daemon")
     logs.setup(args.log_format)
     return asyncio.run(serve(ctx.cfg, ctx.db_path, args.listen, args.log_format, args.standby))
 

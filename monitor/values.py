@@ -10,6 +10,14 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import JsonDict
 
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def is_postgres(location: str) -> bool:
+    """Whether a store's ``location`` (``storage.url``, ``storage.path`` or ``--db``) names a PostgreSQL database."""
+    return "://" in location and location.partition("://")[0] in POSTGRES_SCHEMES
+
+
 _DURATION = re.compile(r"(\d+)\s*(ms|s|m|h|d)")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 MAX_DURATION_MS = 365 * 86_400_000  # longer is a typo, and would overflow the store's arithmetic

@@ -395,3 +395,104 @@ def test_the_password_comes_from_the_environment_or_libpqs_passfile_and_is_never
     passfile.write_text(f"127.0.0.1:{pg_server.port}:*:sla:not-it\n")
     with pytest.raises(StoreError, match="password authentication failed"):
         open_store(without, create=False)
+
+
+VANTAGES = ("a", "b", "c")
+
+
+def shared_config(fleet, url: str, tmp_path, mode: str, name: str, hook_url: str | None = None):
+    """A daemon of a database shared by vantages a, b and c: a vantage writing its samples, or an
+    aggregator (reading them from the database) posting to ``hook_url``."""
+    text = config_text(fleet, url, threshold_minutes="0.05", token=None, hook_url=hook_url,
+                       buffer=f"{tmp_path}/buffer-{name}.db")
+    text = text.replace("daemon: {", f"daemon: {{mode: {mode}, ")
+    text += f"vantage: {name}\nvantages: [{', '.join(VANTAGES)}]\n"
+    if mode == "aggregate":
+        text += "source: {store: {poll: 200ms, settle: 1s}}\n"
+    return parse_config(text)
+
+
+async def test_vantages_and_aggregators_on_one_database_post_each_event_once(pg_server, fleet, tmp_path):
+    """Three vantages write their samples into one database; two aggregators read them there and both
+    detect the outage of eu-west, down for every vantage: the receiver gets each event once, with one
+    webhook-id, and every daemon (vantages included) computes the same Downtime from the one record. A
+    region refused to vantage a alone is no outage for the quorum, and the vantages post nothing."""
+    from prometheus_client import CollectorRegistry
+
+    from monitor.app import Daemon
+
+    url = pg_server.fresh_url()
+    receiver = Receiver()
+    runner, port = await start_app(receiver.app())
+    hook = f"http://127.0.0.1:{port}/hook"
+    daemons = []
+    try:
+        for mode, name in [("vantage", v) for v in VANTAGES] + [("aggregate", "agg1"), ("aggregate", "agg2")]:
+            daemon = Daemon(shared_config(fleet, url, tmp_path, mode, name, hook), url, registry=CollectorRegistry())
+            await daemon.start("127.0.0.1:0")
+            daemons.append(daemon)
+        aggregators = daemons[3:]
+
+        def regions(state: str, name: str = "eu-west") -> bool:
+            return all(a.live.region_state.get(name) == state for a in aggregators)
+        await until(lambda: regions("up"), timeout=60)
+        fleet.targets["eu-west"].refused_vantages.add("a")  # one vantage's own trouble
+        await until(lambda: daemons[0].live.region_state.get("eu-west") == "down", timeout=20)
+        await asyncio.sleep(4)
+        assert regions("up")
+        fleet.targets["eu-west"].refused_vantages.clear()
+
+        fleet.set_mode("eu-west", "down")  # everyone's
+        await until(lambda: regions("down"), timeout=30)
+        await asyncio.sleep(5)  # past the 3 s threshold: counted
+        fleet.set_mode("eu-west", "up")
+        await until(lambda: regions("up"), timeout=30)
+
+        def by_type() -> dict[str, list[str]]:
+            seen: dict[str, list[str]] = {}
+            for r in receiver.received:
+                seen.setdefault(r["body"]["type"], []).append(r["headers"]["webhook-id"])
+            return seen
+        await until(lambda: {"outage.opened", "outage.counted", "outage.resolved"} <= by_type().keys(), timeout=30)
+        await asyncio.sleep(2)  # any second delivery would have come by now
+        for kind, ids in by_type().items():
+            assert len(ids) == 1, (kind, ids)  # detected by both aggregators, recorded and posted once
+        assert all(r["body"]["region"] == "eu-west" for r in receiver.received)
+
+        await asyncio.sleep(0.5)  # past the report cache's life (refresh_interval)
+        results = [(await d.reports.month(None)).region("eu-west") for d in daemons]
+        downtimes = {r.figures.downtime_ms for r in results}
+        assert len(downtimes) == 1 and downtimes.pop() >= 3_000, [r.figures.downtime_ms for r in results]
+        closed = {tuple((p.start_ms, p.end_ms) for p in r.periods if not p.open) for r in results}
+        assert len(closed) == 1  # the same outage, to the millisecond, wherever it is computed
+    finally:
+        for daemon in daemons:
+            await daemon.stop()
+        await runner.cleanup()
+
+
+def test_vantages_share_a_database_one_daemon_alerts_and_each_vantage_runs_once(pg_server):
+    """The database's lock by role: vantages a and b write side by side; a second daemon as vantage a,
+    or a second alerting daemon, is refused with who holds it."""
+    from monitor.storage.location import ALERTING, vantage_role
+
+    url = pg_server.fresh_url()
+    now = 1_793_491_200_000
+    a, b, aggregator = (daemon_lock(url, [vantage_role("a")]), daemon_lock(url, [vantage_role("b")]),
+                        daemon_lock(url, [ALERTING]))
+    for lock in (a, b, aggregator):
+        lock.acquire(now)
+    try:
+        with pytest.raises(StoreLocked, match="another sla-monitor daemon already probes as vantage a on this "
+                                              r"database: sla-monitor daemon pid \d+"):
+            daemon_lock(url, [vantage_role("a")]).acquire(now)
+        # A probing daemon that alerts holds both: refused for the alerting role, it holds neither.
+        probing = daemon_lock(url, [ALERTING, vantage_role("c")])
+        with pytest.raises(StoreLocked, match="already runs on this database"):
+            probing.acquire(now)
+        c = daemon_lock(url, [vantage_role("c")])
+        c.acquire(now)  # vantage c was not kept by the refused one
+        c.release()
+    finally:
+        for lock in (a, b, aggregator):
+            lock.release()

@@ -68,9 +68,23 @@ def test_segments_and_history_agree_whatever_the_order_of_arrival(tmp_path_facto
         same(stores, lambda s: s.down_samples(["w"], NOV, NOV + 400 * MIN))
         # whole-number latencies: the means are exact whatever the order of summing
         same(stores, lambda s: s.latency_series(["w", "g"], NOV + 7 * MIN, NOV + 290 * MIN, 15 * MIN))
+        same(stores, lambda s: s.samples_between(NOV + 7 * MIN, NOV + 290 * MIN))
     finally:
         for store in stores:
             store.close()
+
+
+def test_an_aggregator_reads_every_vantages_samples_by_time(both):
+    """What an aggregator on a shared store reads: each vantage's samples in the window, unknown ones too,
+    by time then vantage, the later of two at one instant, nothing outside the window."""
+    def at(minute, vantage, ok, error=None):
+        return Sample("w", vantage, NOV + minute * MIN, ok, 12.0 if ok else None, error)
+
+    for store in both:
+        store.append_samples([at(1, "b", True), at(2, "b", False, "HTTP 503"), at(5, "b", True)], {"w": 3 * MIN})
+        store.append_samples([at(2, "a", True), at(3, "a", None), at(2, "a", False, "refused")], {"w": 3 * MIN})
+    read = same(both, lambda s: s.samples_between(NOV + 2 * MIN, NOV + 5 * MIN))
+    assert read == [at(2, "a", False, "refused"), at(2, "b", False, "HTTP 503"), at(3, "a", None)]
 
 
 class Refused(Exception):

@@ -18,7 +18,7 @@ from ..checks import PROBE_KINDS, PROBE_MODELS, Probe
 from ..destinations import DESTINATION_TYPES
 from ..destinations import DESTINATIONS as DESTINATION_MODELS
 from ..event import EVENT_TYPES
-from ..values import is_secret
+from ..values import is_postgres, is_secret
 from .models import Config
 
 # Models chosen by a tag (a probe's kind, a destination's type): pydantic puts the tag in error paths.
@@ -242,6 +242,24 @@ def _describe(err: Mapping[str, Any], secrets: set) -> tuple[Loc, str]:
     return loc, f"{shown}: {message}"
 
 
+def _source_checks(cfg: Config) -> Iterator[tuple[Loc, str]]:
+    """Where an aggregator reads, and that the modes sharing a database have one."""
+    mode, store, url = cfg.daemon.mode, cfg.source.store, cfg.source.prometheus.url
+    if mode == "aggregate" and store is None and url is None:
+        yield ("source", "prometheus", "url"), ("is required with daemon.mode: aggregate (the Prometheus HTTP API "
+                                                "the vantages' results are read from, e.g. http://prometheus:9090), "
+                                                "unless source.store reads them from a shared database")
+    if store is not None and url is not None and mode == "aggregate":
+        yield ("source", "store"), "read from source.store or source.prometheus.url, not both (remove one)"
+    if store is not None and mode != "aggregate":
+        yield ("source", "store"), f"is read by daemon.mode: aggregate only (this daemon's mode is {mode})"
+    shared = mode == "vantage" or (mode == "aggregate" and store is not None)
+    if shared and not is_postgres(cfg.storage.location):
+        what = "daemon.mode: vantage writes" if mode == "vantage" else "source.store reads"
+        yield ("storage", "url"), (f"{what} the samples of a database several daemons share: set storage.url to "
+                                   "postgresql://… (a SQLite file is one daemon's)")
+
+
 def _cross_checks(cfg: Config) -> Iterator[tuple[Loc, str]]:
     """References and uniqueness pydantic cannot see field by field."""
     try:
@@ -253,9 +271,7 @@ def _cross_checks(cfg: Config) -> Iterator[tuple[Loc, str]]:
     aggregate = cfg.daemon.mode == "aggregate"
     if cfg.vantage not in cfg.vantages and not aggregate:  # an aggregator's own name is no vantage: it probes nothing
         yield ("vantage",), f"{cfg.vantage!r} is not in vantages {cfg.vantages} (add it there)"
-    if aggregate and cfg.source.prometheus.url is None:
-        yield ("source", "prometheus", "url"), ("is required with daemon.mode: aggregate (the Prometheus HTTP API "
-                                                "the vantages' results are read from, e.g. http://prometheus:9090)")
+    yield from _source_checks(cfg)
     if isinstance(cfg.policy.quorum, int) and not 1 <= cfg.policy.quorum <= len(cfg.vantages):
         yield ("policy", "quorum"), f"{cfg.policy.quorum} must be 'majority' or 1..{len(cfg.vantages)} (vantages listed)"
     yield from _unique([(("vantages", i), v) for i, v in enumerate(cfg.vantages)], "vantage")

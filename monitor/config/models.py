@@ -117,9 +117,13 @@ class DaemonConfig(_Strict):
     """In-flight probes get this long after SIGTERM."""
     probe_process: bool = True
     """Probe in a process of its own, out of the engine's way (false: one process)."""
-    mode: Literal["probe", "aggregate"] = "probe"
-    """`probe`: run the configured probes. `aggregate`: probe nothing; read every vantage's results from
-    source.prometheus and compute the quorum's figures, gauges, alerts and pages from them."""
+    mode: Literal["probe", "aggregate", "vantage"] = "probe"
+    """`probe`: run the configured probes and alert on what this vantage sees. `aggregate`: probe nothing;
+    read every vantage's results (from `source.prometheus`, or with `source.store` from the shared
+    database they write into) and compute the quorum's figures, gauges, alerts and pages from them.
+    `vantage`: one of several vantages writing into one PostgreSQL database (`storage.url`): run the
+    configured probes and store their samples there, and alert on nothing (the database's aggregator
+    alerts on the quorum)."""
 
 
 class RouteConfig(_Strict):
@@ -252,9 +256,24 @@ class PrometheusSource(_Strict):
         return self
 
 
+class StoreSource(_Strict):
+    """An aggregator reading the samples that `daemon.mode: vantage` daemons write into the shared
+    PostgreSQL database (`storage.url`)."""
+
+    poll: DurationMs = 2_000
+    """How often it reads what is new."""
+    settle: DurationMs = 15_000
+    """A sample is read once it is this old: time for its vantage to take it and commit it (the probe's
+    timeout plus `daemon.flush_interval`, with room). A sample that arrives later (from a vantage's
+    buffer, after the database was away) counts in the figures and reports, not in the live alerts."""
+
+
 class SourceConfig(_Strict):
     prometheus: PrometheusSource = PrometheusSource()
     """A Prometheus-compatible HTTP API holding probe results."""
+    store: StoreSource | None = None
+    """With `daemon.mode: aggregate`: read the vantages' samples from the shared database instead of
+    Prometheus (`source: {store: {}}` for the defaults)."""
 
 
 class Party(_Strict):

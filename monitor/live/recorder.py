@@ -29,6 +29,9 @@ class Recorder:
     def __init__(self, cfg: Config, db: DbThread, stale_ms: Mapping[str, int], spool: Spool | None = None):
         self.state = LiveState(cfg, stale_ms)
         self.alerts = AlertMaker(cfg)
+        # A vantage (``daemon.mode: vantage``) writes samples only: its database's aggregator alerts on
+        # the quorum, under the outage starts it sees.
+        self.alerting = cfg.daemon.mode != "vantage"
         self.writer = SampleWriter(db, stale_ms, cfg.daemon.flush_interval, cfg.hooks.routes, spool=spool)
         self.public_url = ""  # for the links in the events it records
         self.month: dict[str, dict] = {}  # hooks.context.month_context of the engine's latest figures
@@ -53,7 +56,7 @@ class Recorder:
     def take(self, transitions: Iterable[Transition], more: Iterable[Event] = ()) -> None:
         """The events of ``transitions`` (and ``more``, made elsewhere), with their context, into the next flush."""
         found = self.alerts.announce(transitions) + list(more)
-        if found:
+        if found and self.alerting:
             failing = self.state.failing()
             self.writer.add_events(with_context(e, self.public_url, failing, self.month) for e in found)
 

@@ -98,6 +98,11 @@ class Storage(OutboxStore, Protocol):
         (aligned to multiples of it): their mean and largest latency, oldest bucket first."""
         ...
 
+    def samples_between(self, lo: int, hi: int) -> list[Sample]:
+        """Every vantage's samples in ``[lo, hi)`` (unknown ones too), by time, then vantage: what an
+        aggregator reading a shared store takes in (without detail, cause or status)."""
+        ...
+
     def live_history(self, vantage: str,
                      per_probe: int) -> tuple[dict[str, list[tuple[int, bool | None]]], dict[str, int]]:
         """The newest ``per_probe`` samples per probe at ``vantage`` (newest first), and since when each

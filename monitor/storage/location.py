@@ -6,22 +6,17 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Iterator, Protocol, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
+from ..values import POSTGRES_SCHEMES, is_postgres
 from .daemon_lock import DaemonLock
 from .errors import StoreError
 from .interface import Storage
 from .sqlstore import SqlStore
 from .store import Store
 
-POSTGRES_SCHEMES = ("postgresql", "postgres")
 SCHEMES = ("sqlite", *POSTGRES_SCHEMES)
-
-
-def is_postgres(location: str) -> bool:
-    """Whether ``location`` names a PostgreSQL database."""
-    return "://" in location and location.partition("://")[0] in POSTGRES_SCHEMES
 
 
 def shown(location: str) -> str:
@@ -99,12 +94,29 @@ class DaemonLocking(Protocol):
     def release(self) -> None: ...
 
 
-def daemon_lock(location: str) -> DaemonLocking:
-    """The lock that keeps a second daemon off the store at ``location``."""
+# What a daemon holds a store's lock for: one daemon records and delivers the events (it alerts), and one
+# writes each vantage's samples. A SQLite file is one daemon's, whatever its roles.
+ALERTING = "alerting"
+
+
+def vantage_role(vantage: str) -> str:
+    """The role of the daemon writing ``vantage``'s samples."""
+    return f"vantage {vantage}"
+
+
+def locked_message(role: str) -> str:
+    """What a daemon refused ``role`` is told, before who holds it."""
+    if role == ALERTING:
+        return "another sla-monitor daemon already runs on this database"
+    return f"another sla-monitor daemon already probes as {role} on this database"
+
+
+def daemon_lock(location: str, roles: Sequence[str] = (ALERTING,)) -> DaemonLocking:
+    """The lock that keeps a second daemon in one of ``roles`` off the store at ``location``."""
     if is_postgres(location):
         from .postgres import PgDaemonLock
 
-        return PgDaemonLock(location)
+        return PgDaemonLock(location, roles)
     return DaemonLock(sqlite_path(location))
 
 

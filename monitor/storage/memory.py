@@ -85,6 +85,12 @@ class MemoryStore:
                 for ts, s in by_ts.items() if s.ok is False and floor <= ts < hi]
         return sorted(rows, key=operator.attrgetter("ts_ms"))
 
+    def samples_between(self, lo: int, hi: int) -> list[Sample]:
+        floor = max(lo, self._pruned_before or lo)
+        found = [Sample(s.probe, s.vantage, ts, s.ok, s.latency_ms, s.error)
+                 for by_ts in self._samples.values() for ts, s in by_ts.items() if floor <= ts < hi]
+        return sorted(found, key=lambda s: (s.ts_ms, s.vantage, s.probe))
+
     def latency_series(self, probes: Sequence[str], lo: int, hi: int, bucket_ms: int) -> list[LatencyBucket]:
         floor = max(lo, self._pruned_before or lo)
         buckets: dict[int, list[float]] = {}

@@ -12,6 +12,7 @@ import contextlib
 import functools
 import os
 import socket
+import zlib
 from typing import Iterable, Iterator, Sequence
 from urllib.parse import urlsplit
 
@@ -19,7 +20,7 @@ import psycopg
 from psycopg.adapt import Dumper
 
 from .errors import StoreError, StoreUnavailable
-from .location import shown
+from .location import ALERTING, locked_message, shown
 from .schema import SCHEMA_VERSION
 from .sql import Params
 from .sqlstore import SqlStore
@@ -269,23 +270,31 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-DAEMON_LOCK = 0x534C4144  # pg_try_advisory_lock key: "SLAD"
+DAEMON_LOCK = 0x534C4144  # the first key of pg_try_advisory_lock(int, int): "SLAD"
+
+
+def lock_key(role: str) -> int:
+    """The second key of a role's lock: a signed 32-bit number from its name."""
+    unsigned = zlib.crc32(role.encode())
+    return unsigned - (1 << 32) if unsigned >= 1 << 31 else unsigned
 
 
 class PgDaemonLock:
-    """One active daemon per database, as one per SQLite file (``daemon_lock.DaemonLock``): a session
-    advisory lock on a connection of its own, which the server lets go when that connection ends,
+    """One daemon per role on a database, as one per SQLite file (``daemon_lock.DaemonLock``): session
+    advisory locks on a connection of its own, which the server lets go when that connection ends,
     however the daemon ends (a host that vanishes included: the session's TCP keepalives end it within
-    about half a minute). Its application_name says who holds it, for the refusal's message. A standby
-    (``run --standby``) takes it over then."""
+    about half a minute). The roles (``location.ALERTING``, ``location.vantage_role``) let several
+    vantages write into one database while one daemon alerts. Its application_name says who holds it,
+    for the refusal's message. A standby (``run --standby``) takes it over then."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, roles: Sequence[str]):
         self.url = url
+        self.roles = tuple(roles)
         self._conn: psycopg.Connection | None = None
         self._since_ms = 0
 
     def acquire(self, now_ms: int) -> None:
-        """Take the lock; StoreLocked naming the holder when another daemon has it."""
+        """Take every role's lock, or none; StoreLocked naming the holder when another daemon has one."""
         from ..sla.calendar import iso
         from .daemon_lock import StoreLocked
 
@@ -296,15 +305,17 @@ class PgDaemonLock:
         for setting, value in (("tcp_keepalives_idle", "10"), ("tcp_keepalives_interval", "5"),
                                ("tcp_keepalives_count", "3")):
             conn.execute("SELECT set_config(%s, %s, false)", [setting, value])
-        taken = conn.execute("SELECT pg_try_advisory_lock(%s)", [DAEMON_LOCK]).fetchone()
-        if not (taken and taken[0]):
-            row = conn.execute(
-                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-                " WHERE l.locktype = 'advisory' AND l.objid = %s AND l.granted", [DAEMON_LOCK]).fetchone()
-            conn.close()
-            raise StoreLocked(f"another sla-monitor daemon already runs on this database: "
-                              f"{row[0] if row else 'a daemon that is starting'} ({shown(self.url)}); stop it "
-                              "first, or give this one its own database")
+        for role in self.roles:
+            taken = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", [DAEMON_LOCK, lock_key(role)]).fetchone()
+            if not (taken and taken[0]):
+                row = conn.execute(
+                    "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                    " WHERE l.locktype = 'advisory' AND l.classid::bigint = %s AND l.objid::bigint = %s"
+                    " AND l.objsubid = 2 AND l.granted", [DAEMON_LOCK, lock_key(role) % (1 << 32)]).fetchone()
+                conn.close()  # and with it the roles taken so far
+                raise StoreLocked(f"{locked_message(role)}: {row[0] if row else 'a daemon that is starting'} "
+                                  f"({shown(self.url)}); stop it first, or give this one its own database"
+                                  + ("" if role == ALERTING else " or vantage name"))
         self._conn = conn
 
     def check(self, now_ms: int) -> bool:

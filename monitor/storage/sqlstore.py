@@ -246,6 +246,20 @@ class SqlStore(RecordsMixin, OutboxMixin):
             [*probes, lo, hi])
         return [StoredSample(*row) for row in rows]
 
+    def samples_between(self, lo: int, hi: int) -> list[Sample]:
+        """Every vantage's samples in ``[lo, hi)``, by time, then vantage."""
+        probes, vantages = self.names("probes"), self.names("vantages")
+        if not probes or not vantages:
+            return []
+        # Naming every probe and vantage lets the (probe, vantage, ts) key serve the time range.
+        rows = self.sql.all(
+            f"SELECT probe_id, vantage_id, ts, ok, latency_ms, error FROM samples"
+            f" WHERE probe_id IN ({','.join('?' * len(probes))}) AND vantage_id IN ({','.join('?' * len(vantages))})"
+            f" AND ts >= ? AND ts < ?", [*probes, *vantages, lo, hi])
+        found = [Sample(probes[pid], vantages[vid], ts, None if ok is None else bool(ok), latency, error)
+                 for pid, vid, ts, ok, latency, error in rows]
+        return sorted(found, key=lambda s: (s.ts_ms, s.vantage, s.probe))
+
     def latency_series(self, probes: Sequence[str], lo: int, hi: int, bucket_ms: int) -> list[LatencyBucket]:
         """The successful samples of ``probes`` in ``[lo, hi)`` by bucket: mean and largest latency."""
         wanted = set(probes)
