@@ -9,6 +9,7 @@ import random
 import signal
 
 import pytest
+import yaml
 from pydantic import TypeAdapter
 
 from monitor import clock
@@ -465,6 +466,16 @@ async def test_vantages_and_aggregators_on_one_database_post_each_event_once(pg_
         assert len(downtimes) == 1 and downtimes.pop() >= 3_000, [r.figures.downtime_ms for r in results]
         closed = {tuple((p.start_ms, p.end_ms) for p in r.periods if not p.open) for r in results}
         assert len(closed) == 1  # the same outage, to the millisecond, wherever it is computed
+
+        pg_server.pause()  # the database away: the aggregators say so, and take nothing as down
+        try:
+            await until(lambda: all(any(p.startswith("source unreadable: the shared database")
+                                        for p in a.readiness()) for a in aggregators), timeout=30)
+            assert not any(a.live.region_state.get("eu-west") == "down" for a in aggregators)
+        finally:
+            pg_server.resume()
+        await until(lambda: not any(p.startswith("source") for a in aggregators for p in a.readiness()), timeout=60)
+        await until(lambda: regions("up"), timeout=30)
     finally:
         for daemon in daemons:
             await daemon.stop()
@@ -496,3 +507,38 @@ def test_vantages_share_a_database_one_daemon_alerts_and_each_vantage_runs_once(
     finally:
         for lock in (a, b, aggregator):
             lock.release()
+
+
+@pytest.mark.parametrize("extra, loc, words", [
+    ("daemon: {mode: vantage}\n", "storage.url",
+     ["daemon.mode: vantage writes the samples of a database several daemons share: set storage.url to postgresql://"]),
+    ("daemon: {mode: aggregate}\nvantage: agg\nsource: {store: {}}\n", "storage.url",
+     ["source.store reads the samples of a database several daemons share"]),
+    ("daemon: {mode: aggregate}\nvantage: agg\nsource: {store: {}, prometheus: {url: 'http://127.0.0.1:9090'}}\n",
+     "source.store", ["read from source.store or source.prometheus.url, not both"]),
+    ("source: {store: {settle: 5s}}\n", "source.store",
+     ["is read by daemon.mode: aggregate only (this daemon's mode is probe)"]),
+    ("daemon: {mode: aggregate}\nvantage: agg\n", "source.prometheus.url",
+     ["is required with daemon.mode: aggregate (the Prometheus HTTP API", "unless source.store reads them"]),
+])
+def test_a_shared_database_mode_without_one_is_refused_at_its_key(tmp_path, spec_config, capsys, extra, loc, words):
+    config = tmp_path / "c.yaml"
+    config.write_text(spec_config.read_text() + extra)
+    assert main(["--config", str(config), "check-config"]) == 2
+    err = capsys.readouterr().err
+    assert f"{loc}: {words[0]}" in err and all(w in err for w in words[1:])
+
+
+def test_run_refuses_a_sqlite_db_for_a_vantage_of_a_shared_database(pg_server, tmp_path, spec_config, capsys):
+    """The config names a database, --db a SQLite file: refused before anything is opened."""
+    config = tmp_path / "c.yaml"
+    loaded = yaml.safe_load(spec_config.read_text())
+    loaded["storage"] = {"url": pg_server.fresh_url()}
+    loaded["daemon"] = {"mode": "vantage"}
+    config.write_text(yaml.safe_dump(loaded))
+    assert main(["--config", str(config), "check-config"]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(config), "--db", str(tmp_path / "own.db"), "run"]) == 2
+    err = capsys.readouterr().err
+    assert "daemon.mode: vantage shares a PostgreSQL database with other daemons" in err
+    assert not (tmp_path / "own.db").exists()
