@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 
-.PHONY: run test test-dates lint docs bench bench-daemon bench-api bench-scale bench-prometheus bench-postgres demo-month clean
+.PHONY: run test test-dates lint docs bench bench-daemon bench-api bench-scale bench-prometheus bench-postgres bench-vantages demo-month clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(MAKE) bench-scale
 	$(MAKE) bench-prometheus
 	$(MAKE) bench-postgres
+	$(MAKE) bench-vantages
 
 # 10 vantages × 500 probes read from a real Prometheus against the same samples as JSONL (needs Debian's
 # prometheus; DAYS=30 is the whole month: 216 M samples, about two hours, most of it promtool's).
@@ -62,6 +63,14 @@ bench-postgres: $(STAMP)
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
 	$(BIN)/python bench/postgres.py --shared $(SHARED)
+
+# Three vantages × 5,000 probes / 10 s writing into one PostgreSQL database, against three SQLite files.
+bench-vantages: $(STAMP)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light)
+	$(BIN)/python bench/vantages.py
 
 # A year of samples for 500 probes (generated once, about 8 GB in bench/out/scale): refresh, reports, import.
 bench-scale: $(STAMP)

@@ -96,6 +96,7 @@ class QuorumFeed:
         self.read_until = self.first_read(now, newest)
         self.running = True
         self._task = asyncio.create_task(self._loop())
+
     async def _restore(self, now: int) -> int:
         """Each vantage's newest stored sample and open down segment, as the quorum's live state: an
         outage that was open keeps its start, hence its event id. Returns the newest stored instant."""

@@ -27,6 +27,14 @@ from .sql import Sql
 SampleRow = tuple[int, int, int, int | None, float | None, str | None, str | None, str | None]
 
 
+TAIL_CHUNK = 400  # timelines per tail query: 800 parameters, well inside either engine's limit
+
+
+def segment_row(segment: Segment) -> tuple[int, int, int | None, str | None]:
+    """A segment's columns after its key (ok None: unknown, with its cause)."""
+    return segment.start_ms, segment.end_ms, None if segment.ok is None else int(segment.ok), segment.cause
+
+
 class SqlStore(RecordsMixin, OutboxMixin):
     """Implements ``storage.interface.Storage`` on ``sql``; its records and outbox operations live in
     ``records`` and ``outbox``. A subclass provides ``transaction`` (which clears ``_ids`` when it
@@ -91,44 +99,57 @@ class SqlStore(RecordsMixin, OutboxMixin):
         """Insert samples and refold each touched timeline, in one transaction (the daemon's batches).
 
         The daemon's common case, a timeline's new samples all after its last stored one, refolds only
-        the timeline's last segment with them (``_append_tail``); anything else takes ``refold``."""
+        the timeline's last segment with them (``_fold_tail``); anything else takes ``refold``. The
+        tails are read, and the segments they change written, a batch at a time: a statement per
+        timeline would be a round trip each to a database server."""
         timelines: dict[tuple[int, int], dict[int, SampleRow]] = {}
         for row in rows:
             timelines.setdefault((row[0], row[1]), {})[row[2]] = row  # of equal ts, the later row wins
         before = self.pruned_before()
         with self.transaction():
-            tails = {key: self._tail(key) for key in timelines}  # as the store was before this batch
+            tails = self._tails(list(timelines))  # as the store was before this batch
             self.insert_samples(rows)
+            ends, added = [], []
             for key, by_ts in timelines.items():
-                lo, hi, stale, tail = min(by_ts), max(by_ts), stale_ms[key[0]], tails[key]
+                lo, hi, stale, tail = min(by_ts), max(by_ts), stale_ms[key[0]], tails.get(key)
                 if tail is not None and lo > tail[0] and (before is None or lo >= before + stale):
-                    self._append_tail(key, tail, [by_ts[ts] for ts in sorted(by_ts)], stale)
+                    first, *more = self._fold_tail(tail, [by_ts[ts] for ts in sorted(by_ts)], stale)
+                    ends.append((first.end_ms, *key, tail[1]))
+                    added += [(*key, *segment_row(m)) for m in more]
                 else:
                     self.refold(*key, lo, hi, stale)
+            self.sql.many("UPDATE segments SET end_ms=? WHERE probe_id=? AND vantage_id=? AND start_ms=?", ends)
+            self.sql.many("INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?)", added)
 
-    def _tail(self, key: tuple[int, int]) -> tuple[int, int, int | None, str | None] | None:
-        """A timeline's last sample ts and the segment holding it (start, ok, cause), or None."""
-        row = self.sql.one(
-            "SELECT (SELECT max(ts) FROM samples WHERE probe_id = ? AND vantage_id = ?), start_ms, ok, cause"
-            " FROM segments WHERE probe_id = ? AND vantage_id = ? ORDER BY start_ms DESC LIMIT 1", (*key, *key))
-        return row if row is not None and row[0] is not None and row[1] <= row[0] else None
+    def _tails(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], tuple[int, int, int | None, str | None]]:
+        """Each timeline's last sample ts and the segment holding it (start, ok, cause); timelines with
+        none are left out."""
+        found = {}
+        for chunk in (keys[i:i + TAIL_CHUNK] for i in range(0, len(keys), TAIL_CHUNK)):
+            # VALUES names its columns column1, column2 in both engines.
+            rows = self.sql.all(
+                "SELECT t.column1, t.column2, t.last_ts, g.start_ms, g.ok, g.cause FROM (SELECT k.column1, k.column2,"
+                " (SELECT max(ts) FROM samples s WHERE s.probe_id = k.column1 AND s.vantage_id = k.column2) AS last_ts,"
+                " (SELECT max(start_ms) FROM segments g WHERE g.probe_id = k.column1 AND g.vantage_id = k.column2)"
+                " AS last_start FROM (VALUES " + ", ".join(["(?, ?)"] * len(chunk)) + ") AS k) AS t"
+                " JOIN segments g ON g.probe_id = t.column1 AND g.vantage_id = t.column2 AND g.start_ms = t.last_start",
+                [value for key in chunk for value in key])
+            found.update({(p, v): (last_ts, start, ok, cause) for p, v, last_ts, start, ok, cause in rows
+                          if last_ts is not None and start <= last_ts})
+        return found
 
-    def _append_tail(self, key: tuple[int, int], tail: tuple, rows: list[SampleRow], stale_ms: int) -> None:
-        """Refold the timeline's last segment with samples that all come after its last sample: the
+    def _fold_tail(self, tail: tuple, rows: list[SampleRow], stale_ms: int) -> Iterator[Segment]:
+        """The timeline's last segment refolded with samples that all come after its last sample: the
         segment's state stands for that sample (a segment is a run of one state), so the fold of it and
         the new samples, seeded at the segment's start, is what ``refold`` would compute. Its first
         segment is the last one extended (same start, same state); any others are new."""
         last_ts, start, ok, cause = tail
         samples = [(last_ts, ok, cause)] + [(row[2], row[3], row[7]) for row in rows]
-        first, *more = fold_segments(samples, stale_ms, seed_start=start)
-        self.sql.run("UPDATE segments SET end_ms=? WHERE probe_id=? AND vantage_id=? AND start_ms=?",
-                     (first.end_ms, *key, start))
-        self._insert_segments(key, more)
+        return fold_segments(samples, stale_ms, seed_start=start)
 
     def _insert_segments(self, key: tuple[int, int], segments: Iterable[Segment]) -> None:
         """Store a timeline's folded segments (ok None: unknown, with its cause)."""
-        self.sql.many("INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?)",
-                      [(*key, s.start_ms, s.end_ms, None if s.ok is None else int(s.ok), s.cause) for s in segments])
+        self.sql.many("INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?)", [(*key, *segment_row(s)) for s in segments])
 
     def append_samples(self, samples: Sequence[Sample], stale_ms: Mapping[str, int], routed: Sequence[Routed] = ()) -> None:
         """Store samples, fold them into segments, and record the events they caused, in one transaction
