@@ -26,6 +26,7 @@ from .sql import Params
 from .sqlstore import SqlStore
 
 CONNECT_TIMEOUT_S = 10
+SAMPLE_VALUES = ("ok", "latency_ms", "error", "detail", "cause")  # a sample's columns after its key
 MIGRATION_LOCK = 0x534C41  # pg_advisory_xact_lock key: "SLA"
 OLDEST_SERVER = 120000  # PostgreSQL 12: generated identity columns, ON CONFLICT, RETURNING
 
@@ -151,25 +152,49 @@ class PgStore(SqlStore):
     def close(self) -> None:
         self.conn.close()
 
+    def insert_samples(self, rows: Sequence[tuple]) -> None:
+        """The daemon's batches through COPY (``_staged``): a statement a row costs the probe process
+        several times the CPU."""
+        self._staged(rows, ("probe_id", "vantage_id", "ts", "ok", "latency_ms", "error", "detail", "cause"))
+
     def insert_plain_samples(self, rows: Sequence[tuple]) -> None:
-        """The bulk import's rows through COPY, several times faster than a statement a row: into a
-        staging table in row order, then into ``samples`` the last row of each key (the later of two
-        at one instant wins, as row by row)."""
+        """The bulk import's rows, without detail or cause, through COPY (``_staged``)."""
+        self._staged(rows, ("probe_id", "vantage_id", "ts", "ok", "latency_ms", "error"))
+
+    def _staged(self, rows: Sequence[tuple], columns: tuple[str, ...]) -> None:
+        """Insert or replace samples of ``columns`` (the others are NULL): through COPY into a staging
+        table in row order, then into ``samples`` the last row of each key (the later of two at one
+        instant wins, as row by row)."""
         if not rows:
             return
+        names = ", ".join(columns)
+        replaced = ", ".join(f"{c} = excluded.{c}" if c in columns else f"{c} = NULL" for c in SAMPLE_VALUES)
         with self.lost(), self.connection().cursor() as cursor:
             cursor.execute("CREATE TEMP TABLE IF NOT EXISTS staged_samples (seq BIGSERIAL, probe_id BIGINT, vantage_id"
-                           " BIGINT, ts BIGINT, ok SMALLINT, latency_ms DOUBLE PRECISION, error TEXT)")
+                           " BIGINT, ts BIGINT, ok SMALLINT, latency_ms DOUBLE PRECISION, error TEXT, detail TEXT,"
+                           " cause TEXT)")
             cursor.execute("TRUNCATE staged_samples")
-            with cursor.copy("COPY staged_samples (probe_id, vantage_id, ts, ok, latency_ms, error) FROM STDIN") as copy:
+            with cursor.copy(f"COPY staged_samples ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
             cursor.execute(
-                "INSERT INTO samples (probe_id, vantage_id, ts, ok, latency_ms, error)"
-                " SELECT DISTINCT ON (probe_id, vantage_id, ts) probe_id, vantage_id, ts, ok, latency_ms, error"
-                " FROM staged_samples ORDER BY probe_id, vantage_id, ts, seq DESC"
-                " ON CONFLICT (probe_id, vantage_id, ts) DO UPDATE SET ok = excluded.ok, latency_ms = excluded.latency_ms,"
-                " error = excluded.error, detail = NULL, cause = NULL")
+                f"INSERT INTO samples ({names}) SELECT DISTINCT ON (probe_id, vantage_id, ts) {names}"
+                f" FROM staged_samples ORDER BY probe_id, vantage_id, ts, seq DESC"
+                f" ON CONFLICT (probe_id, vantage_id, ts) DO UPDATE SET {replaced}")
+
+    def set_segment_ends(self, ends: Sequence[tuple[int, int, int, int]]) -> None:
+        """Through COPY into a staging table, then one UPDATE."""
+        if not ends:
+            return
+        with self.lost(), self.connection().cursor() as cursor:
+            cursor.execute("CREATE TEMP TABLE IF NOT EXISTS staged_ends (end_ms BIGINT, probe_id BIGINT,"
+                           " vantage_id BIGINT, start_ms BIGINT)")
+            cursor.execute("TRUNCATE staged_ends")
+            with cursor.copy("COPY staged_ends FROM STDIN") as copy:
+                for row in ends:
+                    copy.write_row(row)
+            cursor.execute("UPDATE segments g SET end_ms = e.end_ms FROM staged_ends e WHERE g.probe_id = e.probe_id"
+                           " AND g.vantage_id = e.vantage_id AND g.start_ms = e.start_ms")
 
     def after_copy(self) -> None:
         """Each identity column's next value after the largest id copied in (rows given their own ids

@@ -118,8 +118,12 @@ class SqlStore(RecordsMixin, OutboxMixin):
                     added += [(*key, *segment_row(m)) for m in more]
                 else:
                     self.refold(*key, lo, hi, stale)
-            self.sql.many("UPDATE segments SET end_ms=? WHERE probe_id=? AND vantage_id=? AND start_ms=?", ends)
+            self.set_segment_ends(ends)
             self.sql.many("INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?)", added)
+
+    def set_segment_ends(self, ends: Sequence[tuple[int, int, int, int]]) -> None:
+        """Move segments' ends: rows of (end_ms, probe_id, vantage_id, start_ms)."""
+        self.sql.many("UPDATE segments SET end_ms=? WHERE probe_id=? AND vantage_id=? AND start_ms=?", ends)
 
     def _tails(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], tuple[int, int, int | None, str | None]]:
         """Each timeline's last sample ts and the segment holding it (start, ok, cause); timelines with
