@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 
-.PHONY: run test test-dates lint docs bench bench-daemon bench-api bench-scale bench-prometheus bench-postgres bench-vantages demo-month clean
+.PHONY: run test test-dates lint docs bench bench-daemon bench-api bench-scale bench-prometheus bench-postgres bench-scale-postgres bench-vantages demo-month clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(MAKE) bench-prometheus
 	$(MAKE) bench-postgres
 	$(MAKE) bench-vantages
+	$(MAKE) bench-scale-postgres
 
 # 10 vantages × 500 probes read from a real Prometheus against the same samples as JSONL (needs Debian's
 # prometheus; DAYS=30 is the whole month: 216 M samples, about two hours, most of it promtool's).
@@ -75,6 +76,12 @@ bench-vantages: $(STAMP)
 # A year of samples for 500 probes (generated once, about 8 GB in bench/out/scale): refresh, reports, import.
 bench-scale: $(STAMP)
 	$(BIN)/python bench/scale.py
+
+# The same year copied into PostgreSQL: store copy, then refresh and reports on both stores.
+bench-scale-postgres: $(STAMP)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
+	$(BIN)/python bench/scale.py --postgres
 
 # Report requests against sample flushes: 200 clients on the API while 200 probes/s are stored.
 bench-api: $(STAMP)

@@ -9,6 +9,10 @@ month's state changes, not with its samples, takes about 12× longer for Oct 202
 
 Each figure runs in a fresh process (``python bench/scale.py --measure …``): wall time, CPU and peak RSS
 from wait4. Nothing here talks to the network.
+
+`make bench-scale-postgres` (``--postgres``): the same year copied into PostgreSQL with ``store copy``
+(a throwaway cluster on loopback), then the figures refresh and the first and last month's reports on
+both stores. Figure to reach (issue 25): PostgreSQL ≤ 2× SQLite's time.
 """
 from __future__ import annotations
 
@@ -130,19 +134,20 @@ def import_file() -> Path:
 
 # -- the measured operations, each in its own process ------------------------------------------------
 
-def measure_refresh() -> dict:
-    """The daemon's figures refresh (month to date, previous month, 90 daily bars) on the year store."""
+def measure_refresh(location: str) -> dict:
+    """The daemon's figures refresh (month to date, previous month, 90 daily bars) on the year store at
+    ``location`` (the SQLite file, or its copy in PostgreSQL)."""
     import asyncio
 
     from monitor.clock import FixedClock
     from monitor.config import load_config, to_fleet
     from monitor.live.dbthread import DbThread
     from monitor.live.figures import LiveFigures
-    from monitor.storage import Store
+    from monitor.storage import open_store
 
     async def run() -> dict:
         fleet = to_fleet(load_config(str(CONFIG)))
-        reader = DbThread(lambda: Store.open(DB))
+        reader = DbThread(lambda: open_store(location, create=False))
         await reader.start()
         figures = LiveFigures(reader, fleet, FixedClock(NOW_MS), capture=lambda now: {})
         times = []
@@ -205,19 +210,69 @@ def segment_counts() -> dict[str, int]:
     return counts
 
 
+def against_postgres() -> None:
+    """The year store copied into a throwaway PostgreSQL cluster (the tests' helper, Debian's
+    postgresql, fsync off), then the figures refresh and the first and last month's reports on each
+    store, interleaved (SQLite, PostgreSQL, SQLite, …), three rounds."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from pg_server import PgServer, binaries
+
+    bindir = binaries()
+    if bindir is None:
+        raise SystemExit("PostgreSQL not found: apt-get install postgresql (Debian) and run again")
+    server = PgServer(bindir).start()
+    try:
+        url = server.fresh_url()
+        sla = [str(ROOT / ".venv/bin/sla-monitor"), "--config", str(CONFIG)]
+        copy = measured(sla + ["store", "copy", "--from", str(DB), "--to", url])
+        print("store copy:", json.dumps(copy), flush=True)
+        rounds: dict[str, dict[str, list]] = {"SQLite": {}, "PostgreSQL": {}}
+        for _ in range(3):
+            for name, location in (("SQLite", str(DB)), ("PostgreSQL", url)):
+                runs = rounds[name]
+                runs.setdefault("refresh", []).append(measured(
+                    [sys.executable, __file__, "--measure", "refresh", "--db", location], figures_out=True))
+                for month in ("2025-11", "2026-10"):
+                    runs.setdefault(month, []).append(measured(
+                        sla + ["--db", location, "--now", NOW, "report", "--month", month, "--format", "json"]))
+        print(json.dumps(rounds), flush=True)
+    finally:
+        server.stop()
+
+    def median(values: list[float]) -> float:
+        return sorted(values)[len(values) // 2]
+    print(f"\nstore copy of the year (SQLite → PostgreSQL): {copy['wall_s']} s\n\n"
+          "| store | refresh s: first / after (medians) | vs SQLite | report 2025-11 s | vs SQLite | report 2026-10 s "
+          "| vs SQLite |\n|---|---|---|---|---|---|---|")
+    base: dict[str, float] = {}
+    for name, runs in rounds.items():
+        first = median([r["refresh_s"][0] for r in runs["refresh"]])
+        later = median([r["refresh_s"][-1] for r in runs["refresh"]])
+        nov, octo = median([r["wall_s"] for r in runs["2025-11"]]), median([r["wall_s"] for r in runs["2026-10"]])
+        base = base or {"first": first, "nov": nov, "oct": octo}
+        print(f"| {name} | {first:.2f} / {later:.2f} | {first / base['first']:.2f}× | {nov:.2f} | "
+              f"{nov / base['nov']:.2f}× | {octo:.2f} | {octo / base['oct']:.2f}× |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--measure", choices=["refresh", "year"], help="(internal) one measured operation")
     parser.add_argument("--regenerate", action="store_true", help="rebuild the year store")
+    parser.add_argument("--db", default=str(DB), help="(internal) the store --measure refresh reads")
+    parser.add_argument("--postgres", action="store_true",
+                        help="instead: copy the year store into PostgreSQL and time the refresh and reports on both")
     args = parser.parse_args()
     if args.measure:
         sys.path.insert(0, str(ROOT))
-        print(json.dumps(measure_refresh() if args.measure == "refresh" else measure_year()))
+        print(json.dumps(measure_refresh(args.db) if args.measure == "refresh" else measure_year()))
         return
     if args.regenerate or not (OUT / "generated.json").exists():
         print(f"generating {DB} (once; about 8 GB) …", flush=True)
         generate()
     print("generated:", (OUT / "generated.json").read_text(), flush=True)
+    if args.postgres:
+        against_postgres()
+        return
     sla = [str(ROOT / ".venv/bin/sla-monitor"), "--config", str(CONFIG), "--db", str(DB), "--now", NOW]
     figures = {"store_gb": round(DB.stat().st_size / 1e9, 2), "segments_per_month": segment_counts()}
     figures["refresh"] = measured([sys.executable, __file__, "--measure", "refresh"], figures_out=True)
