@@ -138,7 +138,16 @@ def write_config(n: int, interval: float) -> Path:
              f'web: {{listen: "127.0.0.1:{DAEMON_PORT}"}}',
              # Flushes of 1,000 samples (500 probes/s) and a month-to-date refresh every 15 s: both happen in
              # the window, as the probe loop must not notice them.
-             "daemon: {max_connections: 100, flush_interval: 2s, refresh_interval: 15s}", "regions:"]
+             "daemon: {max_connections: 100, flush_interval: 2s, refresh_interval: 15s}", *region_lines(n, interval)]
+    path = OUT / "daemon.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def region_lines(n: int, interval: float, prefix: str = "") -> list[str]:
+    """The config's regions: ``n`` HTTP probes p1 … pN in regions of 50 (components of 10), probing
+    nginx's ``{prefix}/t/{i}``."""
+    lines = ["regions:"]
     per_region, per_component = 50, 10
     for r in range(n // per_region):
         lines.append(f"  - name: r{r}\n    components:")
@@ -146,11 +155,9 @@ def write_config(n: int, interval: float) -> Path:
             lines.append(f"      - name: c{c}\n        probes:")
             for k in range(per_component):
                 i = r * per_region + c * per_component + k + 1
-                lines.append(f'          - {{id: p{i}, kind: http, url: "http://127.0.0.1:{NGINX_PORT}/t/{i}", '
+                lines.append(f'          - {{id: p{i}, kind: http, url: "http://127.0.0.1:{NGINX_PORT}{prefix}/t/{i}", '
                              f"interval: {int(interval * 1000)}ms, timeout: 5s}}")
-    path = OUT / "daemon.yaml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return lines
 
 
 def proc_cpu_s(pid: int) -> float:

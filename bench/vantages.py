@@ -27,7 +27,18 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from daemon import NGINX_PORT, OUT, drift_quantile, parse, proc_cpu_s, proc_rss_mb, start_nginx, target_jitter, tree, tree_cpu_s  # noqa: E402
+from daemon import (  # noqa: E402
+    OUT,
+    drift_quantile,
+    parse,
+    proc_cpu_s,
+    proc_rss_mb,
+    region_lines,
+    start_nginx,
+    target_jitter,
+    tree,
+    tree_cpu_s,
+)
 from pg_server import PgServer, binaries  # noqa: E402
 
 VANTAGES = ("a", "b", "c")
@@ -39,16 +50,8 @@ def write_config(vantage: str, n: int, interval: float, store: str, mode: str, p
     storage = f"{{url: '{store}', buffer: '{OUT}/buffer-{vantage}.db'}}" if mode == "vantage" else f"{{path: '{store}'}}"
     lines = ["service: bench vantages", "timezone: UTC", f"storage: {storage}", f'web: {{listen: "127.0.0.1:{port}"}}',
              f"vantage: {vantage}", f"vantages: [{', '.join(VANTAGES)}]",
-             f"daemon: {{mode: {mode}, max_connections: 100, flush_interval: 2s, refresh_interval: {refresh}}}", "regions:"]
-    per_region, per_component = 50, 10
-    for r in range(n // per_region):
-        lines.append(f"  - name: r{r}\n    components:")
-        for c in range(per_region // per_component):
-            lines.append(f"      - name: c{c}\n        probes:")
-            for k in range(per_component):
-                i = r * per_region + c * per_component + k + 1
-                lines.append(f'          - {{id: p{i}, kind: http, url: "http://127.0.0.1:{NGINX_PORT}/{vantage}/t/{i}", '
-                             f"interval: {int(interval * 1000)}ms, timeout: 5s}}")
+             f"daemon: {{mode: {mode}, max_connections: 100, flush_interval: 2s, refresh_interval: {refresh}}}",
+             *region_lines(n, interval, f"/{vantage}")]
     path = OUT / f"vantage-{vantage}.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path
