@@ -4,9 +4,11 @@ created, migrated and refused, what a wrong URL or password says, and that no me
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import signal
+import socket
 
 import pytest
 import yaml
@@ -77,6 +79,82 @@ def test_a_wrong_url_says_what_is_wrong_in_one_line_without_the_password(pg_serv
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and expected in err and "Traceback" not in err
     assert "not-the-password" not in err and PASSWORD not in err and ":***@" in err
+
+
+class OlderServer:
+    """The real server behind a loopback relay that announces another version: the relay passes every
+    byte through, except the startup's ``server_version`` parameter, which it rewrites (libpq reads
+    the server's version from it). Plain TCP: the URL turns TLS and GSS encryption off."""
+
+    def __init__(self, target_port: int, version: str):
+        import socket
+        import threading
+
+        self.version = version.encode()
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.target_port))
+            threading.Thread(target=self._pipe, args=(client, server), daemon=True).start()
+            threading.Thread(target=self._rewrite, args=(server, client), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, sink) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def _rewrite(self, source, sink) -> None:
+        """The server's messages (a type byte, then a length that counts itself), one by one."""
+        buffered = b""
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                buffered += data
+                while len(buffered) >= 5 and len(buffered) >= 1 + int.from_bytes(buffered[1:5], "big"):
+                    size = 1 + int.from_bytes(buffered[1:5], "big")
+                    message, buffered = buffered[:size], buffered[size:]
+                    if message[:1] == b"S" and message[5:].startswith(b"server_version\0"):
+                        body = b"server_version\0" + self.version + b"\0"
+                        message = b"S" + (4 + len(body)).to_bytes(4, "big") + body
+                    sink.sendall(message)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_server_older_than_postgresql_12_is_refused_in_one_line(pg_server, cli):
+    relay = OlderServer(pg_server.port, "11.22")
+    try:
+        url = pg_server.url(sslmode="disable", gssencmode="disable").replace(f":{pg_server.port}/", f":{relay.port}/")
+        code, out, err = cli(url, "report", "--month", "2026-11", "--format", "json")
+        assert code == 2 and out == ""
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and PASSWORD not in err
+        assert "PostgreSQL 11 is older than sla-monitor supports (12 or newer)" in err
+        relayed = OlderServer(pg_server.port, "15.9")  # the same relay, a supported version: it connects
+        try:
+            url = pg_server.url(sslmode="disable", gssencmode="disable").replace(f":{pg_server.port}/",
+                                                                                f":{relayed.port}/")
+            code, _, err = cli(url, "store", "migrate")
+            assert code == 0, err
+        finally:
+            relayed.close()
+    finally:
+        relay.close()
 
 
 def test_a_schema_newer_than_the_code_and_another_programs_tables_are_refused(pg_server, cli):

@@ -250,9 +250,10 @@ def connect(url: str) -> psycopg.Connection:
         hint = next((h for phrase, h in CONNECT_HINTS.items() if phrase in reason), "")
         raise StoreError(f"{shown(url)}: cannot connect to PostgreSQL: {reason}" + (f"; {hint}" if hint else "")) \
             from None
-    if conn.info.server_version < OLDEST_SERVER:
+    version = conn.info.server_version  # read before closing: a closed connection has none
+    if version < OLDEST_SERVER:
         conn.close()
-        raise StoreError(f"{shown(url)}: PostgreSQL {conn.info.server_version // 10000} is older than sla-monitor "
+        raise StoreError(f"{shown(url)}: PostgreSQL {version // 10000} is older than sla-monitor "
                          f"supports ({OLDEST_SERVER // 10000} or newer)")
     conn.adapters.register_dumper(bool, _SmallintBool)
     return conn
