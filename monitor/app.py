@@ -157,7 +157,8 @@ class Daemon:
         self.month = month_context(self.figures.current)
         host, _, port = (listen or self.cfg.web.listen).rpartition(":")
         maintenance = MaintenanceService(self.db, self.fleet.policy, self.figures, self.clock)
-        deps = WebDeps(self.cfg, self.clock, self.figures, self.reports, maintenance, self.metrics_text, self.readiness)
+        deps = WebDeps(self.cfg, self.clock, self.figures, self.reports, maintenance, self.metrics_text, self.readiness,
+                       lambda: self.public_url)
         self.runner = web.AppRunner(build_app(deps), access_log=None,
                                     keepalive_timeout=self.cfg.web.idle_timeout / 1000)
         await self.runner.setup()

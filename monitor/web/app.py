@@ -22,6 +22,9 @@ from ..live.reports import Busy, ReportService
 from ..reports.serialize import outage_rows, range_rows, report_json
 from ..sla.calendar import MonthError
 from ..storage import StoreUnavailable
+from .badges import KINDS as BADGE_KINDS
+from .badges import availability_badge, render_badge, state_badge
+from .feed import render_feed
 from .maintenance import add_window, cancel_window
 from .status import render_runbooks, render_status_page, status_json
 
@@ -37,6 +40,7 @@ class WebDeps:
     maintenance: MaintenanceService  # /api/v1/maintenance
     metrics_text: Callable[[], bytes]
     readiness: Callable[[], list[str]]  # what keeps the daemon from being ready
+    public_url: Callable[[], str]  # where people reach the monitor (links in feeds), known once it listens
 
 
 DEPS = web.AppKey("deps", WebDeps)
@@ -167,6 +171,42 @@ async def maintenance_delete(request: web.Request) -> web.Response:
     return json_response({"cancelled": int(request.match_info["id"])})
 
 
+def _region_or_404(request: web.Request) -> str | None:
+    """The path's ``region`` if the config has it; a 404 otherwise (raised)."""
+    region = request.match_info.get("region")
+    known = [r.name for r in request.app[DEPS].cfg.regions]
+    if region is not None and region not in known:
+        raise web.HTTPNotFound(text=f'{{"error": "no region {region!r} (regions: {", ".join(known)})"}}',
+                               content_type="application/json")
+    return region
+
+
+def _cached(deps: WebDeps) -> dict[str, str]:
+    """Caches may keep a feed or badge until the figures behind it are refreshed."""
+    return {"Cache-Control": f"public, max-age={max(1, deps.cfg.daemon.refresh_interval // 1000)}"}
+
+
+async def feed(request: web.Request) -> web.Response:
+    """The Atom feed of every region (/feed.atom) or of one (/feed/REGION.atom)."""
+    deps = request.app[DEPS]
+    region = _region_or_404(request)
+    body = render_feed(deps.figures, deps.cfg, region, deps.public_url(), deps.clock.now_ms())
+    return web.Response(body=body, content_type="application/atom+xml", charset="utf-8", headers=_cached(deps))
+
+
+async def badge(request: web.Request) -> web.Response:
+    """/badge/REGION/availability.svg (this month's SLA figure) and /badge/REGION/state.svg."""
+    deps = request.app[DEPS]
+    region = _region_or_404(request)
+    assert region is not None
+    kind = request.match_info["kind"]
+    if kind not in BADGE_KINDS:
+        return error(404, f"no badge {kind!r} (badges: {', '.join(BADGE_KINDS)})")
+    made = (availability_badge(deps.figures, deps.cfg, region) if kind == "availability"
+            else state_badge(deps.figures, deps.cfg, region, deps.clock.now_ms()))
+    return web.Response(text=render_badge(made), content_type="image/svg+xml", charset="utf-8", headers=_cached(deps))
+
+
 async def status_page(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     return web.Response(text=render_status_page(deps.figures, deps.cfg, deps.clock.now_ms()), content_type="text/html")
@@ -207,5 +247,8 @@ def build_app(deps: WebDeps) -> web.Application:
     app.router.add_delete("/api/v1/maintenance/{id:\\d+}", maintenance_delete)
     app.router.add_get("/", status_page)
     app.router.add_get("/runbooks", runbooks)
+    app.router.add_get("/feed.atom", feed)
+    app.router.add_get("/feed/{region}.atom", feed)
+    app.router.add_get("/badge/{region}/{kind}.svg", badge)
     return app
 

@@ -161,6 +161,15 @@ def capture_probe(p: ProbeState, now_ms: int, confirm: int) -> CapturedProbe:
     return p.kind, p.state(now_ms, confirm), p.last, p.consecutive_failures
 
 
+def region_state(figures: LiveFigures, cfg: Config, region: str) -> str:
+    """Region ``region``'s state at the snapshot, as its status page banner shows it: up, down or unknown."""
+    current = figures.current
+    mtd = current.region(region) if current is not None else None
+    if mtd is None or current is None:
+        return "unknown"
+    return _state(mtd, _outage(mtd, current, cfg.policy, LocalTimes(cfg.timezone)), current.generated_ms)
+
+
 def _verdict(environment: str, mtd: RegionResult | None) -> str:
     """The month's outcome in words where it is already certain: a production region whose downtime so
     far exceeds the budget has missed its target, whatever the rest of the month brings (SLA §7)."""
