@@ -38,7 +38,9 @@ from loopback import start_app
 import results
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-EXTRA = {"webhook": {"secret": SECRET}, "pagerduty": {"routing_key": "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12"}, "slack": {}, "alertmanager": {}}
+EXTRA = {"webhook": {"secret": SECRET}, "pagerduty": {"routing_key": "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12"}, "slack": {},
+         "alertmanager": {}, "discord": {}, "telegram": {"bot_token": "123456:AAH-fixture-token", "chat_id": "-100123"},
+         "ntfy": {"topic": "sla-alerts", "token": "tk_fixture"}}
 
 
 @pytest.mark.parametrize("kind", sorted(DESTINATIONS))

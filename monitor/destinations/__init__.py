@@ -10,12 +10,16 @@ from pydantic import Field
 from ..values import by_tag
 from .alertmanager import AlertmanagerDestination
 from .base import SECRET, URL, DestinationSettings
+from .discord import DiscordDestination
+from .ntfy import NtfyDestination
 from .pagerduty import PagerDutyDestination
 from .slack import SlackDestination
+from .telegram import TelegramDestination
 from .webhook import WebhookDestination
 
 # The registry: a new destination is one more member here.
-Kinds = Union[WebhookDestination, SlackDestination, PagerDutyDestination, AlertmanagerDestination]
+Kinds = Union[WebhookDestination, SlackDestination, PagerDutyDestination, AlertmanagerDestination,
+              DiscordDestination, TelegramDestination, NtfyDestination]
 
 DESTINATIONS: dict[str, type[DestinationSettings]] = by_tag(Kinds, "type")
 DESTINATION_TYPES = tuple(DESTINATIONS)

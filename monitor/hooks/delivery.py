@@ -16,6 +16,7 @@ import aiohttp
 from ..clock import Clock
 from ..config.models import HooksConfig
 from ..destinations import Destination
+from ..destinations.transport import retry_after_ms
 from ..event import Event
 from ..outbox import OutboxStore, OutboxThread
 from ..redact import safe_error
@@ -129,8 +130,10 @@ class Deliverer:
                 self.on_result(name, "failed")
                 log.error("event=hook_failed destination=%s event_id=%s error=%r", name, event.id, reason)
                 continue
-            await self.db.call(OutboxStore.mark_delivery, seq, name, "pending", attempts, now + backoff_ms(attempts, self.rng),
-                               result.error, now)
+            # The wait the service asked for, when it is longer: sooner would only be refused again.
+            asked = result.retry_after_ms or retry_after_ms(result.retry_after, now / 1000) or 0
+            wait = max(backoff_ms(attempts, self.rng), asked)
+            await self.db.call(OutboxStore.mark_delivery, seq, name, "pending", attempts, now + wait, result.error, now)
             self.on_result(name, "retry")
             log.warning("event=hook_retry destination=%s event_id=%s attempts=%d error=%r", name, event.id, attempts,
                         result.error)
