@@ -1,5 +1,5 @@
-"""Discord, Telegram and ntfy: every event type's payload within each service's documented limits and
-escaping, hostile texts included (`@everyone`, markup, 10,000-character errors); delivery to real
+"""Discord, Telegram, ntfy and Teams: every event type's payload within each service's documented limits
+and escaping (Teams' cards against the Adaptive Card schema), hostile texts included (`@everyone`, markup, 10,000-character errors); delivery to real
 receivers on 127.0.0.1 at each service's own path; and each service's error answers: a wait asked
 for (429 with Retry-After, or in the body) is kept, a gone webhook fails for good, a token in the URL
 never reaches an error."""
@@ -88,6 +88,33 @@ def test_every_ntfy_message_keeps_its_size_priority_and_tags():
         assert body["tags"][0] in ("rotating_light", "warning", "white_check_mark")
         if event.data.get("links"):
             assert body["click"] == next(iter(event.data["links"].values()))
+
+
+def test_every_teams_card_is_a_valid_adaptive_card_1_4_within_teams_message_size():
+    """Checked against adaptivecards.io's own schema for 1.4 (the version Teams renders in full)."""
+    import importlib.resources
+
+    import jsonschema
+
+    schema = json.loads((importlib.resources.files("adaptive_cards") / "schemas" / "schema-1.4.json").read_text())
+    validator = jsonschema.Draft6Validator(schema)
+    dest = destination("teams", url="https://prod-00.westeurope.logic.azure.com/workflows/x/triggers/manual/paths/invoke")
+    for event in catalogue(reason=HOSTILE):
+        raw = dest.build_payload(event, 0)[0]
+        assert len(raw) <= 28_000, (event.type, len(raw))
+        message = json.loads(raw)
+        assert message["type"] == "message" and len(message["attachments"]) == 1
+        attachment = message["attachments"][0]
+        assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+        card = attachment["content"]
+        errors = sorted(e.message for e in validator.iter_errors(card))
+        assert not errors, (event.type, errors[:3])
+        assert card["version"] == "1.4" and card["body"][0]["type"] == "TextBlock"
+        texts = " ".join(b.get("text", "") for b in card["body"])
+        assert "[link](" not in texts and not re.search(r"(?<!\\)\*stars", texts)  # no link, no emphasis made
+        if HOSTILE[:9] in event.summary:
+            assert "\\[link\\](http://evil.example)" in card["body"][0]["text"]
+            assert card["body"][0]["text"].endswith("…")
 
 
 def test_a_retry_after_header_is_read_as_seconds_or_an_http_date():
@@ -198,6 +225,7 @@ hooks:
     - {{name: discord, type: discord, url: "http://127.0.0.1:{port}/api/webhooks/1/XXXX"}}
     - {{name: telegram, type: telegram, url: "http://127.0.0.1:{port}", bot_token: "${{BOT_TOKEN}}", chat_id: "-100123"}}
     - {{name: ntfy, type: ntfy, url: "http://127.0.0.1:{port}", topic: sla-alerts, token: "${{NTFY_TOKEN}}"}}
+    - {{name: teams, type: teams, url: "http://127.0.0.1:{port}/workflows/x/triggers/manual/paths/invoke"}}
 """)
     import asyncio
     import os
@@ -205,7 +233,7 @@ hooks:
     env = {"BOT_TOKEN": TOKEN, "NTFY_TOKEN": "tk_s3cret"}
     os.environ.update(env)
     try:
-        for name in ("discord", "telegram", "ntfy"):
+        for name in ("discord", "telegram", "ntfy", "teams"):
             code = await asyncio.to_thread(main, ["--config", str(config), "--db", str(tmp_path / "h.db"),
                                                   "hooks", "test", name])
             assert code == 0, capsys.readouterr()
@@ -214,8 +242,9 @@ hooks:
             os.environ.pop(key)
         await runner.cleanup()
     paths = [p for p, _, _ in service.received]
-    assert paths == ["/api/webhooks/1/XXXX", f"/bot{TOKEN}/sendMessage", "/"]
-    (_, _, discord), (_, _, telegram), (_, ntfy_headers, ntfy) = service.received
+    assert paths == ["/api/webhooks/1/XXXX", f"/bot{TOKEN}/sendMessage", "/", "/workflows/x/triggers/manual/paths/invoke"]
+    (_, _, discord), (_, _, telegram), (_, ntfy_headers, ntfy), (_, _, teams) = service.received
+    assert teams["attachments"][0]["content"]["body"][0]["text"].startswith("test: ")
     assert discord["embeds"][0]["title"].startswith("test: ")
     assert telegram["chat_id"] == "-100123" and "<b>test</b>" in telegram["text"]
     assert ntfy["topic"] == "sla-alerts" and ntfy_headers["Authorization"] == "Bearer tk_s3cret"

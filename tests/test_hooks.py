@@ -40,7 +40,7 @@ import results
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 EXTRA = {"webhook": {"secret": SECRET}, "pagerduty": {"routing_key": "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12"}, "slack": {},
          "alertmanager": {}, "discord": {}, "telegram": {"bot_token": "123456:AAH-fixture-token", "chat_id": "-100123"},
-         "ntfy": {"topic": "sla-alerts", "token": "tk_fixture"}}
+         "ntfy": {"topic": "sla-alerts", "token": "tk_fixture"}, "teams": {}}
 
 
 @pytest.mark.parametrize("kind", sorted(DESTINATIONS))

@@ -14,12 +14,13 @@ from .discord import DiscordDestination
 from .ntfy import NtfyDestination
 from .pagerduty import PagerDutyDestination
 from .slack import SlackDestination
+from .teams import TeamsDestination
 from .telegram import TelegramDestination
 from .webhook import WebhookDestination
 
 # The registry: a new destination is one more member here.
 Kinds = Union[WebhookDestination, SlackDestination, PagerDutyDestination, AlertmanagerDestination,
-              DiscordDestination, TelegramDestination, NtfyDestination]
+              DiscordDestination, TelegramDestination, NtfyDestination, TeamsDestination]
 
 DESTINATIONS: dict[str, type[DestinationSettings]] = by_tag(Kinds, "type")
 DESTINATION_TYPES = tuple(DESTINATIONS)
