@@ -8,7 +8,7 @@ from typing import Literal
 
 from ..event import Event
 from .base import DestinationSettings
-from .text import detail_lines
+from .text import cut, detail_lines
 from .transport import Result, classify, json_object, named
 
 # Discord's limits (its "Embed Limits"): characters per part, and 6,000 over the whole embed.
@@ -23,9 +23,6 @@ def escape(text: str) -> str:
     never a mention or a masked link."""
     return _MARKDOWN.sub(r"\\\1", text)
 
-
-def cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _size(embed: dict) -> int:

@@ -22,6 +22,7 @@ from pydantic import Field, field_validator
 
 from ..event import Event
 from .base import SECRET, URL, DestinationSettings
+from .text import cut
 from .transport import Result, post
 
 if TYPE_CHECKING:  # aiohttp is imported where a post is made: loading the config needs none of it
@@ -30,9 +31,6 @@ if TYPE_CHECKING:  # aiohttp is imported where a post is made: loading the confi
 SEVERITY = {"critical": "critical", "warning": "warning", "info": "info"}
 CHANGE_EVENTS = frozenset({"outage.opened", "budget.consumed", "sla.breached", "incident.update_due"})
 SUMMARY_MAX, DEDUP_MAX = 1024, 255  # the Events API's limits
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 def _links(event: Event) -> list[dict]:
     links = event.data.get("links", {})
@@ -66,13 +64,13 @@ class PagerDutyDestination(DestinationSettings):
         details = {"event_id": event.id, "type": event.type, **{k: v for k, v in event.data.items() if k != "links"}}
         if event.type in CHANGE_EVENTS:
             body: dict = {"routing_key": self.routing_key,
-                          "payload": {"summary": _cut(event.summary, SUMMARY_MAX), "timestamp": event.as_json()["occurred_at"],
+                          "payload": {"summary": cut(event.summary, SUMMARY_MAX), "timestamp": event.as_json()["occurred_at"],
                                       "source": f"sla-monitor/{event.region or 'global'}", "custom_details": details}}
         else:
-            body = {"routing_key": self.routing_key, "dedup_key": _cut(event.dedup_key, DEDUP_MAX),
+            body = {"routing_key": self.routing_key, "dedup_key": cut(event.dedup_key, DEDUP_MAX),
                     "event_action": "resolve" if event.resolves else "trigger"}
             if not event.resolves:
-                payload = {"summary": _cut(event.summary, SUMMARY_MAX), "source": f"sla-monitor/{event.region or 'global'}",
+                payload = {"summary": cut(event.summary, SUMMARY_MAX), "source": f"sla-monitor/{event.region or 'global'}",
                            "severity": SEVERITY[event.severity], "timestamp": event.as_json()["occurred_at"],
                            "group": "sla", "class": event.type, "custom_details": details}
                 if event.region:  # a string or absent, never null

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from ..event import Event
 from .base import DestinationSettings
-from .text import detail_lines
+from .text import cut, detail_lines
 from .transport import Result, classify
 
 ICONS = {"critical": ":red_circle:", "warning": ":large_orange_circle:", "info": ":large_green_circle:"}
@@ -16,9 +16,6 @@ CONTEXT_MAX = 2000  # characters of a context element's text
 def escape(text: str) -> str:
     """Slack's mrkdwn control characters: ``&``, ``<``, ``>`` (so ``<!channel>`` in a reason notifies no one)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-def cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 # Slack answers an incoming webhook's failures with a short code in the body (HTTP 400/403/404/410):
 # these mean the webhook or its channel is gone or the payload is wrong, and retrying will not help.

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from ..event import Event
 from .base import DestinationSettings
-from .text import detail_lines
+from .text import cut, detail_lines
 
 CARD_VERSION = "1.4"
 TEXT_MAX = 2000  # characters of one TextBlock (a long reason is cut with "…"; the message stays small)
@@ -24,9 +24,6 @@ def escape(text: str) -> str:
     chance (``third_party_down``) or on purpose (``[text](url)``); other text is left as written."""
     return _MARKDOWN.sub(r"\\\1", text)
 
-
-def cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class TeamsDestination(DestinationSettings):

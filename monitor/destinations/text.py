@@ -6,6 +6,11 @@ from typing import Callable
 from ..event import Event
 
 
+def cut(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, an ellipsis where it was cut (a service refuses longer)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def detail_lines(event: Event, esc: Callable[[str], str] = str, code: Callable[[str], str] = str) -> list[str]:
     """The event's details as lines for a person: the month's figures, the exclusion now, each failing
     probe with its error. ``esc`` escapes text for the destination's markup, ``code`` marks a probe id."""
