@@ -1,4 +1,4 @@
-"""Discord, Telegram, ntfy and Teams: every event type's payload within each service's documented limits
+"""Discord, Telegram, ntfy, Teams and Google Chat: every event type's payload within each service's documented limits
 and escaping (Teams' cards against the Adaptive Card schema), hostile texts included (`@everyone`, markup, 10,000-character errors); delivery to real
 receivers on 127.0.0.1 at each service's own path; and each service's error answers: a wait asked
 for (429 with Retry-After, or in the body) is kept, a gone webhook fails for good, a token in the URL
@@ -117,6 +117,29 @@ def test_every_teams_card_is_a_valid_adaptive_card_1_4_within_teams_message_size
             assert card["body"][0]["text"].endswith("…")
 
 
+def test_every_google_chat_card_escapes_its_html_and_mentions_no_one():
+    dest = destination("google_chat", url="https://chat.googleapis.com/v1/spaces/AAA/messages?key=k&token=t")
+    hostile = "<users/all> " + HOSTILE
+    for event in catalogue(reason=hostile):
+        raw = dest.build_payload(event, 0)[0]
+        assert len(raw) <= 32_000, (event.type, len(raw))
+        body = json.loads(raw)
+        assert len(body["text"]) <= 4096 and "<" not in body["text"]  # no mention can hide in the text
+        (card,) = body["cardsV2"]
+        assert len(card["cardId"]) <= 64
+        widgets = card["card"]["sections"][0]["widgets"]
+        for widget in widgets:
+            if "textParagraph" in widget:
+                text = widget["textParagraph"]["text"]
+                assert len(text) <= 4000
+                parser = TelegramHtml()  # the same check: which tags, and what text
+                parser.feed(text)
+                assert set(parser.tags) <= {"b", "i", "font", "br"}, (event.type, parser.tags)
+        if hostile[:12] in event.summary:
+            shown = widgets[0]["textParagraph"]["text"]
+            assert "&lt;users/all&gt; @everyone &lt;b&gt;bold&lt;/b&gt; &amp;" in shown and shown.endswith("…")
+
+
 def test_a_retry_after_header_is_read_as_seconds_or_an_http_date():
     now = dt.datetime(2026, 11, 3, 10, 0, tzinfo=dt.timezone.utc).timestamp()
     assert retry_after_ms("7", now) == 7_000
@@ -188,6 +211,8 @@ async def test_a_wait_the_service_asks_for_is_kept_then_the_event_is_delivered(t
     ("telegram", {"bot_token": TOKEN, "chat_id": "42"},
      (400, {}, '{"ok": false, "error_code": 400, "description": "Bad Request: chat not found"}'),
      "telegram: Bad Request: chat not found (HTTP 400)"),
+    ("google_chat", {}, (400, {}, '{"error": {"code": 400, "message": "Invalid JSON payload received.", '
+                                  '"status": "INVALID_ARGUMENT"}}'), "google chat: Invalid JSON payload received. (HTTP 400)"),
     ("ntfy", {"topic": "sla-alerts", "token": "tk_wrong"},
      (403, {}, '{"code": 40301, "http": 403, "error": "forbidden"}'), "ntfy: forbidden (HTTP 403)"),
 ])
@@ -226,6 +251,7 @@ hooks:
     - {{name: telegram, type: telegram, url: "http://127.0.0.1:{port}", bot_token: "${{BOT_TOKEN}}", chat_id: "-100123"}}
     - {{name: ntfy, type: ntfy, url: "http://127.0.0.1:{port}", topic: sla-alerts, token: "${{NTFY_TOKEN}}"}}
     - {{name: teams, type: teams, url: "http://127.0.0.1:{port}/workflows/x/triggers/manual/paths/invoke"}}
+    - {{name: gchat, type: google_chat, url: "http://127.0.0.1:{port}/v1/spaces/AAA/messages?key=k&token=t"}}
 """)
     import asyncio
     import os
@@ -233,7 +259,7 @@ hooks:
     env = {"BOT_TOKEN": TOKEN, "NTFY_TOKEN": "tk_s3cret"}
     os.environ.update(env)
     try:
-        for name in ("discord", "telegram", "ntfy", "teams"):
+        for name in ("discord", "telegram", "ntfy", "teams", "gchat"):
             code = await asyncio.to_thread(main, ["--config", str(config), "--db", str(tmp_path / "h.db"),
                                                   "hooks", "test", name])
             assert code == 0, capsys.readouterr()
@@ -242,8 +268,10 @@ hooks:
             os.environ.pop(key)
         await runner.cleanup()
     paths = [p for p, _, _ in service.received]
-    assert paths == ["/api/webhooks/1/XXXX", f"/bot{TOKEN}/sendMessage", "/", "/workflows/x/triggers/manual/paths/invoke"]
-    (_, _, discord), (_, _, telegram), (_, ntfy_headers, ntfy), (_, _, teams) = service.received
+    assert paths == ["/api/webhooks/1/XXXX", f"/bot{TOKEN}/sendMessage", "/", "/workflows/x/triggers/manual/paths/invoke",
+                     "/v1/spaces/AAA/messages"]
+    (_, _, discord), (_, _, telegram), (_, ntfy_headers, ntfy), (_, _, teams), (_, _, gchat) = service.received
+    assert gchat["cardsV2"][0]["card"]["header"]["title"].startswith("test: ")
     assert teams["attachments"][0]["content"]["body"][0]["text"].startswith("test: ")
     assert discord["embeds"][0]["title"].startswith("test: ")
     assert telegram["chat_id"] == "-100123" and "<b>test</b>" in telegram["text"]

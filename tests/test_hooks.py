@@ -40,7 +40,8 @@ import results
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 EXTRA = {"webhook": {"secret": SECRET}, "pagerduty": {"routing_key": "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12"}, "slack": {},
          "alertmanager": {}, "discord": {}, "telegram": {"bot_token": "123456:AAH-fixture-token", "chat_id": "-100123"},
-         "ntfy": {"topic": "sla-alerts", "token": "tk_fixture"}, "teams": {}}
+         "ntfy": {"topic": "sla-alerts", "token": "tk_fixture"}, "teams": {},
+         "google_chat": {}}
 
 
 @pytest.mark.parametrize("kind", sorted(DESTINATIONS))

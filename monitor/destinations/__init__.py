@@ -11,6 +11,7 @@ from ..values import by_tag
 from .alertmanager import AlertmanagerDestination
 from .base import SECRET, URL, DestinationSettings
 from .discord import DiscordDestination
+from .google_chat import GoogleChatDestination
 from .ntfy import NtfyDestination
 from .pagerduty import PagerDutyDestination
 from .slack import SlackDestination
@@ -20,7 +21,7 @@ from .webhook import WebhookDestination
 
 # The registry: a new destination is one more member here.
 Kinds = Union[WebhookDestination, SlackDestination, PagerDutyDestination, AlertmanagerDestination,
-              DiscordDestination, TelegramDestination, NtfyDestination, TeamsDestination]
+              DiscordDestination, TelegramDestination, NtfyDestination, TeamsDestination, GoogleChatDestination]
 
 DESTINATIONS: dict[str, type[DestinationSettings]] = by_tag(Kinds, "type")
 DESTINATION_TYPES = tuple(DESTINATIONS)
