@@ -278,3 +278,24 @@ hooks:
     assert ntfy["topic"] == "sla-alerts" and ntfy_headers["Authorization"] == "Bearer tk_s3cret"
     out = capsys.readouterr()
     assert TOKEN not in out.out + out.err and "tk_s3cret" not in out.out + out.err
+
+
+@pytest.mark.parametrize("kind, settings", [("discord", {}), ("telegram", {"bot_token": TOKEN, "chat_id": "42"}),
+                                            ("ntfy", {"topic": "sla-alerts"}), ("teams", {}), ("google_chat", {})])
+async def test_a_garbage_answer_is_retried_with_its_first_words(tmp_path, kind, settings):
+    """A proxy's HTML error page, not the service's JSON: transient (a 502), said as it came."""
+    service = Service((502, {"Content-Type": "text/html"}, "<html><h1>502 Bad Gateway</h1>\x00\xff</html>"))
+    runner, port = await start_app(service.app())
+    db, hooks, deliverer, results = await deliverer_for(tmp_path, f"http://127.0.0.1:{port}/hook", kind=kind,
+                                                        **settings)
+    now = FIXED.now_ms()
+    try:
+        await db.call(Storage.record_events, routed([events.outage_opened("eu-west", now - 60_000, now)], hooks.routes))
+        await deliverer.deliver_due()
+        listed = await db.call(Storage.event_log)
+    finally:
+        await deliverer.close()
+        await db.close()
+        await runner.cleanup()
+    assert results == ["retry"] and listed[0]["status"] == "pending"
+    assert listed[0]["last_error"].startswith("HTTP 502: <html><h1>502 Bad Gateway</h1>")
