@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import random
 import signal
 import socket
@@ -620,3 +621,85 @@ def test_run_refuses_a_sqlite_db_for_a_vantage_of_a_shared_database(pg_server, t
     err = capsys.readouterr().err
     assert "daemon.mode: vantage shares a PostgreSQL database with other daemons" in err
     assert not (tmp_path / "own.db").exists()
+
+
+DELIVERING = """
+import asyncio, sys
+from pydantic import TypeAdapter
+from monitor import clock
+from monitor.config import parse_config
+from monitor.config.models import RouteConfig
+from monitor.hooks.delivery import Deliverer
+from monitor.live.dbthread import DbThread
+from monitor.storage import open_store
+from hook_helpers import destination
+
+async def main(url, hook):
+    db = DbThread(lambda: open_store(url))
+    await db.start()
+    dest = destination("webhook", url=hook, secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", timeout="60s")
+    hooks = parse_config(open(sys.argv[3]).read()).hooks.model_copy(update={
+        "destinations": [dest], "routes": TypeAdapter(list[RouteConfig]).validate_python([{"destination": dest.name}])})
+    await Deliverer(db, hooks, clock.SYSTEM, instance="a@test").run()
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+async def test_an_instance_killed_mid_delivery_leaves_it_to_another_once_its_claim_runs_out(pg_server, tmp_path):
+    """Instance a (a process of its own) claims a delivery and posts it; the receiver holds the request
+    and a is killed (kill -9) before any answer. Instance b, sharing the outbox, does not touch the claim
+    while it holds, and delivers the event once it has run out: the receiver sees it twice at most, with
+    one webhook-id."""
+    import subprocess
+    import sys
+
+    from monitor.hooks.delivery import claim_ms
+
+    url = pg_server.fresh_url()
+    seen: list[str] = []
+    held = asyncio.Event()
+
+    async def hook(request):
+        seen.append(request.headers["webhook-id"])
+        if len(seen) == 1:  # the first attempt is never answered
+            held.set()
+            await asyncio.sleep(120)
+        return web.Response(text="ok")
+    from aiohttp import web
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner, port = await start_app(app)
+    receiver = f"http://127.0.0.1:{port}/hook"
+    dest = destination("webhook", url=receiver, secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", timeout="60s")
+    hooks = parse_config((FIXTURES / "spec.yaml").read_text()).hooks.model_copy(update={
+        "destinations": [dest], "routes": TypeAdapter(list[RouteConfig]).validate_python([{"destination": dest.name}])})
+    now = clock.SYSTEM.now_ms()
+    db = DbThread(lambda: open_store(url))
+    await db.start()
+    proc = None
+    try:
+        await db.call(Storage.record_events, routed([events.outage_opened("eu-west", now - 60_000, now)], hooks.routes))
+        script = tmp_path / "deliver.py"
+        script.write_text(DELIVERING)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(FIXTURES.parent), str(FIXTURES.parent.parent)])}
+        proc = subprocess.Popen([sys.executable, str(script), url, receiver, str(FIXTURES / "spec.yaml")], env=env)
+        await asyncio.wait_for(held.wait(), 60)
+        proc.kill()  # mid-delivery: claimed, posted, not answered
+        proc.wait(10)
+        later = Deliverer(db, hooks, clock.FixedClock(clock.SYSTEM.now_ms()), instance="b@test")
+        await later.deliver_due()
+        assert len(seen) == 1  # the claim holds: b leaves a's delivery alone
+        after = clock.FixedClock(clock.SYSTEM.now_ms() + claim_ms(dest) + 1_000)
+        done = Deliverer(db, hooks, after, instance="b@test")
+        await done.deliver_due()
+        listed = await db.call(Storage.event_log)
+        await later.close()
+        await done.close()
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+        await db.close()
+        await runner.cleanup()
+    assert listed[0]["status"] == "delivered" and listed[0]["attempts"] == 1
+    assert len(seen) == 2 and seen[0] == seen[1]  # once more at most, under one webhook-id
