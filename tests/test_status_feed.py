@@ -161,3 +161,42 @@ async def test_the_feed_and_badges_follow_an_outage_and_a_maintenance_window(fle
                             ("/badge/eu-west/colour.svg", "colour")):
             status, body, _ = await fetch(path)
             assert status == 404 and named in body, (path, status, body)
+
+
+def test_an_outage_reads_as_its_moments_across_the_months_end_and_an_exclusion():
+    """The engine's months on a store: eu-west down from 31 October 23:50 to 1 November 00:30 (one
+    outage, not a second one opening at midnight), and down again on 3 November 10:00–11:00 with an
+    announced maintenance window over 10:20–10:40 (one exclusion, in words)."""
+    from monitor.sla.model import MaintenanceWindow, Records
+    from monitor.web.feed import entries
+
+    cfg = parse_config((FIXTURES / "spec.yaml").read_text())
+    fleet = to_fleet(cfg)
+    store = MemoryStore()
+    oct30, nov3 = NOV - 2 * 1440 * MIN, NOV + 2 * 1440 * MIN
+    down = set(range(NOV - 10 * MIN, NOV + 30 * MIN, MIN)) | set(range(nov3 + 600 * MIN, nov3 + 660 * MIN, MIN))
+    store.append_samples([Sample("w", "local", ts, ts not in down, None if ts in down else 5.0)
+                          for ts in range(oct30, NOV + 4 * 1440 * MIN, MIN)], {"w": 3 * MIN})
+    window = MaintenanceWindow(7, "eu-west", nov3 + 620 * MIN, nov3 + 640 * MIN, "scheduled", NOV - 20 * 1440 * MIN,
+                               "database upgrade")
+    records = Records(maintenance=(window,))
+    now = NOV + 4 * 1440 * MIN
+    figures = LiveFigures(None, fleet, FixedClock(now))  # its store is not read here
+    figures.previous = month_report(store, fleet, 2026, 10, now, all_components=True, records=records)
+    figures.current = month_report(store, fleet, 2026, 11, now, all_components=True, records=records)
+    figures.maintenance, figures.computed_ms = (window,), now
+    found = {e.id: e for e in entries(figures, cfg, "eu-west", now)}
+    assert sorted(found) == sorted([
+        "outage.opened:eu-west:2026-10-31T23:50:00Z", "outage.counted:eu-west:2026-10-31T23:50:00Z",
+        "outage.resolved:eu-west:2026-10-31T23:50:00Z",
+        "outage.opened:eu-west:2026-11-03T10:00:00Z", "outage.counted:eu-west:2026-11-03T10:00:00Z",
+        "outage.excluded:eu-west:2026-11-03T10:00:00Z:maintenance:7", "outage.resolved:eu-west:2026-11-03T10:00:00Z",
+        "maintenance.announced:maintenance:7", "maintenance.started:maintenance:7", "maintenance.ended:maintenance:7"])
+    across = found["outage.resolved:eu-west:2026-10-31T23:50:00Z"]
+    assert "after 40.0 min (40.0 min counted as Downtime)" in across.text  # both months' parts, one outage
+    assert found["outage.counted:eu-west:2026-10-31T23:50:00Z"].at_ms == NOV + 5 * MIN  # 15 minutes in
+    excluded = found["outage.excluded:eu-west:2026-11-03T10:00:00Z:maintenance:7"]
+    assert excluded.at_ms == window.start_ms and "announced maintenance" in excluded.title
+    assert "2026-11-03 10:20–10:40 +00:00" in excluded.text and "database upgrade" in excluded.text
+    resolved = found["outage.resolved:eu-west:2026-11-03T10:00:00Z"]
+    assert "after 60.0 min (40.0 min counted as Downtime)" in resolved.text

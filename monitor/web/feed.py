@@ -69,8 +69,12 @@ def outage_entries(region: str, outage: Outage, policy: PolicyConfig, times: Loc
         yield Entry(f"outage.counted:{key}", at, f"{region}: outage counts against the SLA",
                     f"{region} has been down {float(policy.downtime_threshold_minutes):g} minutes in a row since "
                     f"{times.at(since)}: from then on it counts as Downtime.")
+    excluded: dict[str, ExclusionSlice] = {}  # by source: one entry each (a month's end cuts a slice in two)
     for exclusion in (e for period in outage.periods for e in period.exclusions if e.reason is not None):
-        yield Entry(f"outage.excluded:{key}:{exclusion.source}:{iso(exclusion.start_ms)}", exclusion.start_ms,
+        first = excluded.setdefault(exclusion.source, exclusion)
+        excluded[exclusion.source] = first._replace(end_ms=max(first.end_ms, exclusion.end_ms))
+    for exclusion in excluded.values():
+        yield Entry(f"outage.excluded:{key}:{exclusion.source}", exclusion.start_ms,
                     f"{region}: outage excluded ({REASON_WORDS.get(exclusion.reason or '', exclusion.reason)})",
                     _excluded_words(region, exclusion, times))
     if not outage.open:
