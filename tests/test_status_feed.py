@@ -200,3 +200,38 @@ def test_an_outage_reads_as_its_moments_across_the_months_end_and_an_exclusion()
     assert "2026-11-03 10:20–10:40 +00:00" in excluded.text and "database upgrade" in excluded.text
     resolved = found["outage.resolved:eu-west:2026-11-03T10:00:00Z"]
     assert "after 60.0 min (40.0 min counted as Downtime)" in resolved.text
+
+
+async def test_the_scripted_demo_months_feed_has_its_outages_exclusions_and_maintenance(tmp_path):
+    """`make demo-month`'s October, served the day after it ends: the feed parses (bozo 0) and holds what
+    the script made, in the config's time zone: eu-west's outage partly excused by Genesys Cloud,
+    us-east's announced maintenance, and every outage resolved."""
+    from prometheus_client import CollectorRegistry
+
+    from monitor import demo
+    from monitor.app import Daemon
+    from monitor.clock import FixedClock as Fixed
+    from monitor.config import load_config
+    from monitor.errors import parse_instant
+
+    db = str(tmp_path / "demo-month.db")
+    config = FIXTURES.parent.parent / "config" / "demo-month.yaml"
+    assert await asyncio.to_thread(demo.main, ["--config", str(config), "--db", db]) == 0
+    daemon = Daemon(load_config(str(config)), db, registry=CollectorRegistry(),
+                    clock=Fixed(parse_instant("2026-11-01T09:00:00Z", "now")))
+    await daemon.start("127.0.0.1:0", probing=False)  # serves what the store holds
+    try:
+        import aiohttp
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{daemon.port}/feed.atom") as r:
+            parsed = feedparser.parse(await r.read())
+    finally:
+        await daemon.stop()
+    assert parsed.bozo == 0, parsed.bozo_exception
+    kinds = [e.id.split(":")[2] for e in parsed.entries]
+    assert kinds.count("outage.opened") == kinds.count("outage.resolved") >= 4  # all of October's are over
+    titles = [e.title for e in parsed.entries]
+    assert "eu-west: outage excluded (third-party outage)" in titles
+    assert "us-east: outage excluded (announced maintenance)" in titles
+    assert "us-east: maintenance announced" in titles and "us-east: maintenance ended" in titles
+    text = " ".join(e.content[0].value for e in parsed.entries)
+    assert "+02:00" in text  # Warsaw's local times (summer time in October), not UTC's
