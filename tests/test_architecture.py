@@ -95,7 +95,7 @@ def test_the_config_loads_no_plugin_library():
     spec = Path(__file__).parent / "fixtures" / "spec.yaml"
     code = (f"import sys; from monitor.config import load_config; load_config({str(spec)!r}); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aiohttp', 'dns', 'defusedxml', "
-            "'cryptography', 'apscheduler')))")
+            "'cryptography', 'apscheduler', 'apprise')))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == "[]", loaded
 

@@ -299,3 +299,47 @@ async def test_a_garbage_answer_is_retried_with_its_first_words(tmp_path, kind, 
         await runner.cleanup()
     assert results == ["retry"] and listed[0]["status"] == "pending"
     assert listed[0]["last_error"].startswith("HTTP 502: <html><h1>502 Bad Gateway</h1>")
+
+
+def test_an_apprise_payload_is_plain_text_typed_by_severity():
+    dest = destination("apprise", url="mmost://chat.example.org/s3cr3t-token")
+    for event in catalogue(reason=HOSTILE):
+        body = json.loads(dest.build_payload(event, 0)[0])
+        assert body["type"] == {"critical": "failure", "warning": "warning", "info": "info"}[event.severity]
+        assert len(body["body"]) <= 4000 and body["title"].startswith(event.type)
+
+
+async def test_apprise_delivers_through_its_json_service_and_fails_in_its_own_words(tmp_path):
+    """Apprise's `json://` service, posting to a receiver on loopback: delivered; a 500 is retried with
+    Apprise's warning and never the URL's password; a URL Apprise cannot read fails for good."""
+    service = Service((500, {}, "broken"))
+    runner, port = await start_app(service.app())
+    now = FIXED.now_ms()
+    try:
+        db, hooks, deliverer, results = await deliverer_for(tmp_path, f"json://user:pa55word@127.0.0.1:{port}/hook",
+                                                            kind="apprise")
+        await db.call(Storage.record_events, routed([events.outage_opened("eu-west", now - 60_000, now)], hooks.routes))
+        await deliverer.deliver_due()
+        listed = await db.call(Storage.event_log)
+        assert results == ["retry"] and listed[0]["last_error"].startswith("apprise: ")
+        assert "500" in listed[0]["last_error"] and "pa55word" not in listed[0]["last_error"]
+        later = type(deliverer)(db, hooks, type(FIXED)(now + 3_600_000), instance="later")
+        await later.deliver_due()
+        listed = await db.call(Storage.event_log)
+        assert listed[0]["status"] == "delivered"
+        (_, headers, sent), = service.received[1:]
+        assert sent["title"] == "outage.opened: eu-west" and sent["type"] == "warning"
+        assert sent["message"].startswith("eu-west is down")
+        await later.close()
+        await deliverer.close()
+        await db.close()
+
+        db, hooks, deliverer, results = await deliverer_for(tmp_path / "x", "nonsense://somewhere", kind="apprise")
+        await db.call(Storage.record_events, routed([events.outage_opened("eu-west", now - 60_000, now)], hooks.routes))
+        await deliverer.deliver_due()
+        listed = await db.call(Storage.event_log)
+        assert results == ["failed"] and "names no service Apprise knows" in listed[0]["last_error"]
+        await deliverer.close()
+        await db.close()
+    finally:
+        await runner.cleanup()

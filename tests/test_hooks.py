@@ -41,7 +41,7 @@ SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 EXTRA = {"webhook": {"secret": SECRET}, "pagerduty": {"routing_key": "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12"}, "slack": {},
          "alertmanager": {}, "discord": {}, "telegram": {"bot_token": "123456:AAH-fixture-token", "chat_id": "-100123"},
          "ntfy": {"topic": "sla-alerts", "token": "tk_fixture"}, "teams": {},
-         "google_chat": {}}
+         "google_chat": {}, "apprise": {"url": "json://127.0.0.1:9/hook"}}
 
 
 @pytest.mark.parametrize("kind", sorted(DESTINATIONS))

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from ..values import by_tag
 from .alertmanager import AlertmanagerDestination
+from .apprise_urls import AppriseDestination
 from .base import SECRET, URL, DestinationSettings
 from .discord import DiscordDestination
 from .google_chat import GoogleChatDestination
@@ -21,7 +22,8 @@ from .webhook import WebhookDestination
 
 # The registry: a new destination is one more member here.
 Kinds = Union[WebhookDestination, SlackDestination, PagerDutyDestination, AlertmanagerDestination,
-              DiscordDestination, TelegramDestination, NtfyDestination, TeamsDestination, GoogleChatDestination]
+              DiscordDestination, TelegramDestination, NtfyDestination, TeamsDestination, GoogleChatDestination,
+              AppriseDestination]
 
 DESTINATIONS: dict[str, type[DestinationSettings]] = by_tag(Kinds, "type")
 DESTINATION_TYPES = tuple(DESTINATIONS)
