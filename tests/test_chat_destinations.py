@@ -203,6 +203,23 @@ async def test_a_wait_the_service_asks_for_is_kept_then_the_event_is_delivered(t
         await runner.cleanup()
 
 
+async def one_round(tmp_path, kind: str, settings: dict, answer: tuple[int, dict, str]) -> tuple[list[str], list[dict]]:
+    """One event, one delivery round against a service giving ``answer``: the round's results and the log."""
+    service = Service(answer)
+    runner, port = await start_app(service.app())
+    db, hooks, deliverer, results = await deliverer_for(tmp_path, f"http://127.0.0.1:{port}/hook", kind=kind,
+                                                        **settings)
+    now = FIXED.now_ms()
+    try:
+        await db.call(Storage.record_events, routed([events.outage_opened("eu-west", now - 60_000, now)], hooks.routes))
+        await deliverer.deliver_due()
+        return results, await db.call(Storage.event_log)
+    finally:
+        await deliverer.close()
+        await db.close()
+        await runner.cleanup()
+
+
 @pytest.mark.parametrize("kind, settings, answer, error", [
     ("discord", {}, (404, {}, '{"message": "Unknown Webhook", "code": 10015}'), "discord: Unknown Webhook (HTTP 404)"),
     ("telegram", {"bot_token": TOKEN, "chat_id": "42"},
@@ -217,19 +234,7 @@ async def test_a_wait_the_service_asks_for_is_kept_then_the_event_is_delivered(t
      (403, {}, '{"code": 40301, "http": 403, "error": "forbidden"}'), "ntfy: forbidden (HTTP 403)"),
 ])
 async def test_a_refusal_fails_for_good_with_the_services_words_and_no_secret(tmp_path, kind, settings, answer, error):
-    service = Service(answer)
-    runner, port = await start_app(service.app())
-    db, hooks, deliverer, results = await deliverer_for(tmp_path, f"http://127.0.0.1:{port}/hook", kind=kind,
-                                                        **settings)
-    now = FIXED.now_ms()
-    try:
-        await db.call(Storage.record_events, routed([events.outage_opened("eu-west", now - 60_000, now)], hooks.routes))
-        await deliverer.deliver_due()
-        listed = await db.call(Storage.event_log)
-    finally:
-        await deliverer.close()
-        await db.close()
-        await runner.cleanup()
+    results, listed = await one_round(tmp_path, kind, settings, answer)
     assert results == ["failed"] and listed[0]["status"] == "failed"
     assert error in listed[0]["last_error"]
     assert TOKEN not in listed[0]["last_error"] and "tk_wrong" not in listed[0]["last_error"]
@@ -284,19 +289,8 @@ hooks:
                                             ("ntfy", {"topic": "sla-alerts"}), ("teams", {}), ("google_chat", {})])
 async def test_a_garbage_answer_is_retried_with_its_first_words(tmp_path, kind, settings):
     """A proxy's HTML error page, not the service's JSON: transient (a 502), said as it came."""
-    service = Service((502, {"Content-Type": "text/html"}, "<html><h1>502 Bad Gateway</h1>\x00\xff</html>"))
-    runner, port = await start_app(service.app())
-    db, hooks, deliverer, results = await deliverer_for(tmp_path, f"http://127.0.0.1:{port}/hook", kind=kind,
-                                                        **settings)
-    now = FIXED.now_ms()
-    try:
-        await db.call(Storage.record_events, routed([events.outage_opened("eu-west", now - 60_000, now)], hooks.routes))
-        await deliverer.deliver_due()
-        listed = await db.call(Storage.event_log)
-    finally:
-        await deliverer.close()
-        await db.close()
-        await runner.cleanup()
+    results, listed = await one_round(tmp_path, kind, settings,
+                                      (502, {"Content-Type": "text/html"}, "<html><h1>502 Bad Gateway</h1>\x00\xff</html>"))
     assert results == ["retry"] and listed[0]["status"] == "pending"
     assert listed[0]["last_error"].startswith("HTTP 502: <html><h1>502 Bad Gateway</h1>")
 
