@@ -99,7 +99,7 @@ class Daemon:
 
             self.probes = self.probing = InLoop(ProbeSide(cfg, lambda: open_store(db_path), clock, self.on_report,
                                                           spool=spool_for(db_path, cfg.storage)))
-        self.alerting = cfg.daemon.mode != "vantage"  # records events and delivers them
+        self.alerting = cfg.daemon.alerting
         self.started_probing = False
         self.runner: web.AppRunner | None = None
         self.public_url = (cfg.web.public_url or f"http://{cfg.web.listen}").rstrip("/")  # the bound port on start
@@ -297,7 +297,7 @@ def raise_file_limit() -> None:
 def lock_roles(cfg: Config) -> tuple[str, ...]:
     """What a daemon holds the store's lock for: alerting (one daemon per database records and delivers
     the events), writing its vantage's samples (one per vantage), or both."""
-    alerting = () if cfg.daemon.mode == "vantage" else (ALERTING,)
+    alerting = (ALERTING,) if cfg.daemon.alerting else ()
     writing = () if cfg.daemon.mode == "aggregate" else (vantage_role(cfg.vantage),)
     return alerting + writing
 

@@ -125,6 +125,12 @@ class DaemonConfig(_Strict):
     configured probes and store their samples there, and alert on nothing (the database's aggregator
     alerts on the quorum)."""
 
+    @property
+    def alerting(self) -> bool:
+        """Whether this daemon records and delivers events: all but a vantage, whose database's
+        aggregator alerts on the quorum."""
+        return self.mode != "vantage"
+
 
 class RouteConfig(_Strict):
     destination: Name

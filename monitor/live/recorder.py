@@ -29,9 +29,7 @@ class Recorder:
     def __init__(self, cfg: Config, db: DbThread, stale_ms: Mapping[str, int], spool: Spool | None = None):
         self.state = LiveState(cfg, stale_ms)
         self.alerts = AlertMaker(cfg)
-        # A vantage (``daemon.mode: vantage``) writes samples only: its database's aggregator alerts on
-        # the quorum, under the outage starts it sees.
-        self.alerting = cfg.daemon.mode != "vantage"
+        self.alerting = cfg.daemon.alerting  # a vantage writes samples only: its aggregator alerts
         self.writer = SampleWriter(db, stale_ms, cfg.daemon.flush_interval, cfg.hooks.routes, spool=spool)
         self.public_url = ""  # for the links in the events it records
         self.month: dict[str, dict] = {}  # hooks.context.month_context of the engine's latest figures

@@ -176,7 +176,8 @@ def _region_or_404(request: web.Request) -> str | None:
     region = request.match_info.get("region")
     known = [r.name for r in request.app[DEPS].cfg.regions]
     if region is not None and region not in known:
-        raise web.HTTPNotFound(text=f'{{"error": "no region {region!r} (regions: {", ".join(known)})"}}',
+        # Built by orjson like every error body: the path's text cannot break the JSON.
+        raise web.HTTPNotFound(body=orjson.dumps({"error": f"no region {region!r} (regions: {', '.join(known)})"}),
                                content_type="application/json")
     return region
 
