@@ -31,10 +31,10 @@ async def small_fleet() -> Fleet:
 def config_text(fleet: Fleet, db: str, interval: str = "200ms", stale_after: str | None = None,
                 threshold_minutes: str = "0.02", token: str | None = "s3cret-token", hang: bool = False,
                 hook_url: str | None = None, control: bool = False, alertmanager_url: str | None = None,
-                idle_timeout: str = "10s", buffer: str | None = None) -> str:
+                idle_timeout: str = "10s", buffer: str | None = None, timeout: str = "150ms") -> str:
     port = {name: t.port for name, t in fleet.targets.items()}
     stale = f", stale_after: {stale_after}" if stale_after else ""
-    common = f"interval: {interval}, timeout: 150ms{stale}"
+    common = f"interval: {interval}, timeout: {timeout}{stale}"
     hang_probe = (f"""
       - name: slow-edge
         critical: false
