@@ -249,16 +249,16 @@ class SqlStore(RecordsMixin, OutboxMixin):
         """Segments overlapping ``[lo, hi)`` as ``(start_ms, end_ms, ok, cause)`` rows sorted by start
         (ok None: unknown for ``cause``), keyed by (probe name, vantage name)."""
         probes, vantages = self.names("probes"), self.names("vantages")
+        # One statement for every timeline, by the segments' ends: a window near now (the daemon's month
+        # to date, today's bar) reads only the segments that end in it or later, on any store size; a
+        # statement a timeline read each timeline from its first segment, and on PostgreSQL each was a
+        # round trip.
+        rows = self.sql.all("SELECT probe_id, vantage_id, start_ms, end_ms, ok, cause FROM segments"
+                            " WHERE end_ms > ? AND start_ms < ? ORDER BY probe_id, vantage_id, start_ms", (lo, hi))
         found: dict[tuple[str, str], list[Segment]] = {}
-        for probe_id, vantage_id in itertools.product(probes, vantages):
-            # One query per timeline: the rows come straight from the database as tuples, in key order.
-            rows = self.sql.all(
-                "SELECT start_ms, end_ms, ok, cause FROM segments WHERE probe_id = ? AND vantage_id = ?"
-                " AND start_ms < ? AND end_ms > ? ORDER BY start_ms",
-                (probe_id, vantage_id, hi, lo))
-            if rows:
-                # Plain row tuples have Segment's shape and the engine reads them by index: no NamedTuple per row.
-                found[(probes[probe_id], vantages[vantage_id])] = cast(list[Segment], rows)
+        for (probe_id, vantage_id), timeline in itertools.groupby(rows, key=lambda row: (row[0], row[1])):
+            # Plain row tuples have Segment's shape and the engine reads them by index: no NamedTuple per row.
+            found[(probes[probe_id], vantages[vantage_id])] = cast(list[Segment], [row[2:] for row in timeline])
         return found
 
     def down_samples(self, probes: Sequence[str], lo: int, hi: int) -> list[StoredSample]:
