@@ -13,6 +13,7 @@ from .apprise_urls import AppriseDestination
 from .base import SECRET, URL, DestinationSettings
 from .discord import DiscordDestination
 from .google_chat import GoogleChatDestination
+from .mail import EmailDestination
 from .ntfy import NtfyDestination
 from .pagerduty import PagerDutyDestination
 from .slack import SlackDestination
@@ -23,7 +24,7 @@ from .webhook import WebhookDestination
 # The registry: a new destination is one more member here.
 Kinds = Union[WebhookDestination, SlackDestination, PagerDutyDestination, AlertmanagerDestination,
               DiscordDestination, TelegramDestination, NtfyDestination, TeamsDestination, GoogleChatDestination,
-              AppriseDestination]
+              AppriseDestination, EmailDestination]
 
 DESTINATIONS: dict[str, type[DestinationSettings]] = by_tag(Kinds, "type")
 DESTINATION_TYPES = tuple(DESTINATIONS)
