@@ -35,6 +35,7 @@ from .live.maintenance import MaintenanceService
 from .live.probe_process import ProbeProcess
 from .live.recorder import certificates_warned
 from .live.reports import ReportService
+from .live.scheduled import ScheduledMail
 from .live.state import LiveState
 from .storage import open_store
 from .storage.errors import StoreError, StoreUnavailable
@@ -173,6 +174,10 @@ class Daemon:
         self._tasks = [asyncio.create_task(self._refresh_loop())]
         if self.alerting:  # a vantage leaves the events to its database's aggregator
             self._tasks += [asyncio.create_task(self.deliverer.run()), asyncio.create_task(self.resender.run())]
+            if self.cfg.schedules:
+                mail = ScheduledMail(self.cfg, self.fleet, self.db, self.reader, self.clock, lambda: self.public_url,
+                                     self.deliverer.wake.set)
+                self._tasks.append(asyncio.create_task(mail.run()))
         if (interval := sdnotify.watchdog_interval_s()) is not None:
             self._tasks.append(asyncio.create_task(self._watchdog(interval)))
         sdnotify.notify("READY=1")

@@ -17,14 +17,16 @@ from .commands import init as init_cmd
 from .commands import listen as listen_cmd
 from .commands import probe as probe_cmd
 from .commands import records as record_cmds
+from .commands import schedules as schedule_cmds
 from .commands.common import DEFAULT_CONFIG, Context, emit_rows
 from .commands.parsing import command, group, rows_format, valid_listen
-from .commands.reporting import claim_for, range_for, report_for, terms_of, write_output
+from .commands.reporting import claim_for, range_for, report_for, write_output
 from .commands.style import paint
 from .config import ConfigError, load_config, to_fleet
 from .config.fleet import stale_ms_by_probe
 from .errors import InputError, PrometheusError, parse_instant
 from .importer import import_samples
+from .paperwork import terms_of
 from .reports import FORMATS, render, render_range
 from .reports.html import render_template, to_pdf
 from .reports.markdown import claim_markdown
@@ -122,12 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
                 "sla-monitor claim --month 2026-10 --format pdf --output claim-2026-10.pdf",
                 details="Refused for a month not over, past its claim period, or with nothing to claim; --force "
                         "prints it anyway, marked.")
-    p.add_argument("--month", required=True, help="YYYY-MM: a month that is over, inside its claim period")
+    p.add_argument("--month", help="YYYY-MM: a month that is over, inside its claim period (required)")
     p.add_argument("--region", help="claim for this region only")
     p.add_argument("--format", choices=["html", "pdf", "markdown"], default="html")
     p.add_argument("--output", metavar="FILE", help="write here (replaced whole) instead of standard output")
     p.add_argument("--force", action="store_true",
                    help="print it even for a month not over, past its claim period or with nothing to claim (marked)")
+    schedule_cmds.add_mark_sent(p)
+    schedule_cmds.add_parsers(sub)
     p = command(sub, "completion", "print a shell completion script",
                 "sla-monitor completion bash > ~/.local/share/bash-completion/completions/sla-monitor",
                 "sla-monitor completion zsh > ~/.zfunc/_sla-monitor")
@@ -287,6 +291,10 @@ def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_claim(ctx: Context, args: argparse.Namespace) -> int:
+    if args.action == "mark-sent":
+        return schedule_cmds.claim_mark_sent(ctx, args)
+    if args.month is None:
+        raise InputError("claim needs --month YYYY-MM (a month that is over, inside its claim period)")
     view = claim_for(ctx, args.month, args.region, args.force)
     if args.format == "markdown":
         document: str | bytes = claim_markdown(view)
@@ -332,7 +340,7 @@ COMMANDS = {
     "run": cmd_run, "probe": probe_cmd.cmd_probe,
     "check-config": cmd_check_config, "import": cmd_import, "prune": cmd_prune,
     "report": cmd_report, "claim": cmd_claim, "outages": cmd_outages, "store migrate": cmd_store_migrate,
-    **record_cmds.COMMANDS, **hook_cmds.COMMANDS,
+    **record_cmds.COMMANDS, **hook_cmds.COMMANDS, **schedule_cmds.COMMANDS,
 }
 # These need no config: they write one, or describe the command line itself.
 WITHOUT_CONFIG = {"init": init_cmd.cmd_init, "completion": lambda args: print_completion(args.shell),
@@ -361,7 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = without(args)
         else:
             ctx = _context(args)
-            grouped = args.command in record_cmds.GROUPS or args.command in ("hooks", "store")
+            grouped = args.command in record_cmds.GROUPS or args.command in ("hooks", "store", "schedules")
             code = COMMANDS[f"{args.command} {args.action}" if grouped else args.command](ctx, args)
         sys.stdout.flush()  # here, where a closed pipe is caught, rather than at the interpreter's exit
         return code

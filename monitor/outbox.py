@@ -59,6 +59,10 @@ class OutboxStore(Protocol):
         """The newest events with each delivery's state, newest first."""
         ...
 
+    def event_log_of(self, ids: Sequence[str]) -> list[dict]:
+        """The events of ``ids`` that are recorded, with each delivery's state, as ``event_log`` rows."""
+        ...
+
 
 
 class OutboxThread(Protocol):

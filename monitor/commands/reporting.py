@@ -7,11 +7,10 @@ import tempfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ..accounting import counted_evidence, month_report, range_months, resolve_month
-from ..config import Config
+from ..accounting import month_report, range_months, resolve_month
 from ..errors import InputError
-from ..reports import Terms
-from ..reports.claim import claim_view, claimed_regions
+from ..paperwork import claim_material, terms_of
+from ..reports.claim import claim_view
 from ..reports.document import LocalTimes
 from ..sla.calendar import claim_deadline, from_ms, month_bounds
 from ..sla.result import MonthResult
@@ -60,27 +59,15 @@ def claim_for(ctx: Context, month_text: str, region: str | None, force: bool) ->
         problems.append(f"LATE: the claim period for {label} ended {deadline.isoformat()} "
                         f"({ctx.fleet.policy.claim_window_days} days after the month, SLA §9.4)")
     with opened(ctx.db_path, create=False) as store:
-        result = month_report(store, ctx.fleet, year, month, ctx.now_ms, None if region is None else [region])
-        claimed = [r.region for r in claimed_regions(result)]
-        if not claimed:
-            who = "no region earned a" if region is None else f"{region} earned no"
-            problems.append(f"NOTHING TO CLAIM: {who} service credit in {label}")
-        evidence = {name: {start: found for (start, _), found in counted_evidence(store, ctx.fleet, result, name).items()}
-                    for name in claimed}
+        result, claimed, evidence = claim_material(store, ctx.fleet, year, month, ctx.now_ms,
+                                                   None if region is None else [region])
+    if not claimed:
+        who = "no region earned a" if region is None else f"{region} earned no"
+        problems.append(f"NOTHING TO CLAIM: {who} service credit in {label}")
     if problems and not force:
         raise InputError("; ".join(p.split(": ", 1)[1] for p in problems)
                          + " (--force prints the claim anyway, marked)")
     return claim_view(result, evidence, contract.model_dump(), terms_of(ctx.cfg), today.isoformat(), problems)
-
-
-def terms_of(cfg: Config) -> Terms:
-    """The contract's terms a document states beside the figures."""
-    p = cfg.policy
-    return Terms(service=cfg.service, credit_cap_percent=p.credit_cap_percent,
-                 maintenance_notice_hours=p.maintenance_notice_hours, claim_window_days=p.claim_window_days,
-                 availability_tiers=tuple((str(t.below_percent), t.credit_percent)
-                                          for t in sorted(p.availability_credits, key=lambda t: -t.below_percent)),
-                 third_parties=tuple(dict.fromkeys(t.provider for t in cfg.third_parties)))
 
 
 def write_output(document: str | bytes, output: str | None) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import email.utils
 import fnmatch
 import functools
 import os
@@ -317,6 +318,36 @@ def _cross_checks(cfg: Config) -> Iterator[tuple[Loc, str]]:
         for j, name in enumerate(route.regions):
             if name not in region_names:
                 yield ("hooks", "routes", i, "regions", j), f"{name!r} is not a region"
+    yield from _schedule_checks(cfg, destinations)
+
+
+def _schedule_checks(cfg: Config, destinations: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
+    """Each schedule mails through an email destination; a claim needs the contract, and goes to your own
+    contact, never to the vendor by itself."""
+    yield from _unique([(("schedules", i, "name"), s.name) for i, s in enumerate(cfg.schedules)], "schedule")
+    mailers = sorted(name for name, d in destinations.items() if d.type == "email")
+    for i, schedule in enumerate(cfg.schedules):
+        dest = destinations.get(schedule.to)
+        if dest is None and not cfg.unchecked_hooks:
+            yield ("schedules", i, "to"), (f"{schedule.to!r} is not a destination (an email destination: "
+                                           f"{', '.join(mailers) or 'none defined'})")
+        elif dest is not None and dest.type != "email":
+            yield ("schedules", i, "to"), (f"{schedule.to!r} is a {dest.type} destination: documents go by email "
+                                           f"(known email destinations: {', '.join(mailers) or 'none'})")
+        if schedule.send != "claim":
+            continue
+        if cfg.contract is None:
+            yield ("schedules", i, "send"), ("claim needs the contract section the claim names (contract: "
+                                             "{reference: …, customer: {…}, provider: {…}})")
+        elif dest is not None and dest.type == "email" and cfg.contract.provider.email:
+            vendor = email.utils.parseaddr(cfg.contract.provider.email)[1].lower()
+            if vendor in {email.utils.parseaddr(a)[1].lower() for a in dest.to}:
+                yield ("schedules", i, "to"), (f"{schedule.to!r} mails the vendor ({vendor}): a drafted claim goes to "
+                                               "your own contact, who checks it and sends it on")
+        for j, days in enumerate(schedule.remind_days_before_deadline):
+            if not 1 <= days <= cfg.policy.claim_window_days:
+                yield ("schedules", i, "remind_days_before_deadline", j), (
+                    f"{days} must be 1..{cfg.policy.claim_window_days} (the claim window's days)")
 
 
 def _probes_with_locs(cfg: Config) -> Iterator[tuple[Loc, Any]]:

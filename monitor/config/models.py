@@ -154,6 +154,32 @@ class HooksConfig(_Strict):
     """`budget.at_risk` fires when an open outage lasting this much longer would exhaust the budget."""
 
 
+class ScheduleConfig(_Strict):
+    """A document mailed by itself each month (``schedules``)."""
+
+    name: Name
+    """The schedule's name, as `schedules list` shows it."""
+    send: Literal["report", "claim"]
+    """`report`: the previous month's report (PDF attached, key figures in the body). `claim`: when the
+    previous month closed with a service credit, the drafted claim (PDF) to your own contact, to check
+    and send on to the vendor yourself; then reminders before the claim deadline until
+    `claim mark-sent --month M` records that it was sent."""
+    day: int = Field(1, ge=1, le=28)
+    """The day of the month it is sent, in the config's `timezone` (1–28: every month has it)."""
+    at: str = Field("08:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    """The local time of day it is sent (HH:MM)."""
+    to: Name
+    """The `email` destination (hooks.destinations[].name) it is mailed to."""
+    remind_days_before_deadline: list[int] = [7, 2]
+    """With `send: claim`: a reminder this many days before the claim deadline, each, until it is marked sent."""
+
+    @property
+    def minute_of_day(self) -> int:
+        """``at`` as minutes after local midnight."""
+        hours, minutes = self.at.split(":")
+        return int(hours) * 60 + int(minutes)
+
+
 class ComponentConfig(_Strict):
     name: Name
     """The component's name, unique in its region."""
@@ -345,6 +371,8 @@ class Config(_Strict):
     """The regional deployments the SLA covers, each accounted on its own."""
     contract: ContractConfig | None = None
     """Needed by `claim` only."""
+    schedules: list[ScheduleConfig] = []
+    """Documents the daemon mails by itself each month: the report, the claim and its reminders."""
     source: SourceConfig = SourceConfig()
     """Where samples come from besides this monitor's own probes."""
 

@@ -6,13 +6,14 @@ is permanent (a refused login, recipient or size), a 4xx or a dropped connection
 from __future__ import annotations
 
 import asyncio
+import base64
 import email.policy
 import email.utils
 import hashlib
 import html
 import ssl
 from email.message import EmailMessage
-from typing import TYPE_CHECKING, Literal, Sequence
+from typing import TYPE_CHECKING, Literal, Sequence, cast
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
@@ -34,6 +35,7 @@ SUBJECT_MAX = 200
 # 998 characters (a folded Subject read back by some parsers keeps the fold's space).
 POLICY = email.policy.SMTP.clone(cte_type="7bit", max_line_length=998)
 SIZE_REFUSED = 552  # "message size exceeds fixed maximum" (RFC 5321 §4.5.3.1.10)
+LINK_HEADER = "X-SLA-Monitor-Document"  # where a scheduled document can be fetched, should it not fit
 
 
 def address(value: str) -> str:
@@ -48,6 +50,30 @@ def message_id(key: str, domain: str) -> str:
     """A stable Message-ID for ``key`` (an event id or dedup key): a retry or a second daemon sends
     the same one."""
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+
+
+def without_attachments(body: bytes, refusal: str) -> bytes | None:
+    """``body`` less its attachments, with a note of their size, the server's refusal and where the
+    document is (the message's link, or the command that makes it); None when it has none."""
+    msg = cast(EmailMessage, email.message_from_bytes(body, _class=EmailMessage, policy=POLICY))
+    dropped = list(msg.iter_attachments())
+    if not dropped:
+        return None
+    msg.set_payload([p for p in msg.iter_parts() if not p.is_attachment()])
+    size = sum(len(cast(bytes, p.get_payload(decode=True) or b"")) for p in dropped)
+    names = ", ".join(p.get_filename() or "document" for p in dropped)
+    where = (f"Download it at {msg[LINK_HEADER]}" if msg[LINK_HEADER] else
+             "Make it with sla-monitor report --month M --format pdf (or claim --month M --format pdf)")
+    note = (f"{names} ({size // 1024} KB) was too large for the mail server ({refusal}), so it is not attached. "
+            f"{where}.")
+    for kind in ("plain", "html"):
+        part = msg.get_body((kind,))
+        if part is not None:
+            content = part.get_content()
+            part.set_content(f"{note}\n\n{content}" if kind == "plain" else
+                             content.replace("<body>", f"<body><p><strong>{html.escape(note)}</strong></p>", 1),
+                             subtype=kind)
+    return msg.as_bytes()
 
 
 class SmtpError(Exception):
@@ -123,6 +149,8 @@ class EmailDestination(DestinationSettings):
         return msg
 
     def build_payload(self, event: Event, now_ms: int) -> tuple[bytes, dict]:
+        if "attachment" in event.data:  # a scheduled document (the report, a claim): its mail is in the event
+            return self._document(event, now_ms), {}
         links = event.data.get("links", {})
         footer = f"{event.region or '-'} · {event.as_json()['occurred_at']} · {event.id}"
         blocks = [[event.summary], detail_lines(event), [f"{t}: {h}" for t, h in links.items()], [footer]]
@@ -138,12 +166,29 @@ class EmailDestination(DestinationSettings):
                            event.id if follows else event.dedup_key, event.dedup_key if follows else None)
         return msg.as_bytes(), {}
 
+    def _document(self, event: Event, now_ms: int) -> bytes:
+        data = event.data
+        attached = data["attachment"]
+        msg = self.compose(data["subject"], data["text"], data["html"], now_ms, event.id,
+                           attachments=[(attached["name"], base64.b64decode(attached["base64"]), attached["type"])])
+        if data.get("link"):
+            msg[LINK_HEADER] = data["link"]
+        return msg.as_bytes()
+
     async def send(self, session: aiohttp.ClientSession | None, body: bytes, headers: dict) -> Result:
-        """Hand it to the server; the server's refusal is the error (5xx: permanent)."""
+        """Hand it to the server; the server's refusal is the error (5xx: permanent). A message the
+        server finds too large (552) is sent again without its attachments, with a note saying where
+        the document is."""
         try:
             await self.deliver(body)
         except SmtpError as exc:
-            return Result(False, permanent=exc.permanent, error=str(exc))
+            smaller = without_attachments(body, str(exc)) if exc.code == SIZE_REFUSED else None
+            if smaller is None:
+                return Result(False, permanent=exc.permanent, error=str(exc))
+            try:
+                await self.deliver(smaller)
+            except SmtpError as again:
+                return Result(False, permanent=again.permanent, error=f"{again} (without the attachment; first: {exc})")
         return Result(True)
 
     async def deliver(self, body: bytes) -> None:

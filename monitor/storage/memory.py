@@ -264,5 +264,10 @@ class MemoryStore:
                                                       s["delivered_at_ms"]), strict=True)))
         return rows[:limit]
 
+    def event_log_of(self, ids: Sequence[str]) -> list[dict]:
+        wanted = set(ids)
+        rows = [row for row in self.event_log(len(self._deliveries) + len(self._events)) if row["id"] in wanted]
+        return sorted(rows, key=lambda row: (row["seq"], row["destination"] or ""))
+
     def close(self) -> None:
         """Nothing to release."""

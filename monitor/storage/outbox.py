@@ -120,6 +120,16 @@ class OutboxMixin:
             " ORDER BY e.seq DESC, d.destination LIMIT ?", [limit])
         return [dict(zip(EVENT_LOG_KEYS, row, strict=True)) for row in rows]
 
+    def event_log_of(self, ids: Sequence[str]) -> list[dict]:
+        """The events of ``ids`` that are recorded, with each delivery's state (schedules: what was sent)."""
+        if not ids:
+            return []
+        rows = self.sql.all(
+            "SELECT e.seq, e.id, e.type, e.region, e.severity, e.occurred_at_ms, d.destination, d.status, d.attempts,"
+            " d.last_error, d.delivered_at_ms FROM events e LEFT JOIN deliveries d ON d.event_seq = e.seq"
+            f" WHERE e.id IN ({','.join('?' * len(ids))}) ORDER BY e.seq, d.destination", list(ids))
+        return [dict(zip(EVENT_LOG_KEYS, row, strict=True)) for row in rows]
+
 
 EVENT_LOG_KEYS = ("seq", "id", "type", "region", "severity", "occurred_at_ms", "destination", "status", "attempts",
                   "last_error", "delivered_at_ms")

@@ -1,6 +1,7 @@
 """aiohttp app: /metrics, /healthz, /readyz, /api/v1/…, and the status page at /."""
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import sqlite3
@@ -19,6 +20,8 @@ from ..errors import InputError
 from ..live.figures import LiveFigures
 from ..live.maintenance import MaintenanceService
 from ..live.reports import Busy, ReportService
+from ..paperwork import terms_of
+from ..reports.html import report_html, to_pdf
 from ..reports.serialize import outage_rows, range_rows, report_json
 from ..sla.calendar import MonthError
 from ..storage import StoreUnavailable
@@ -106,6 +109,22 @@ async def availability(request: web.Request) -> web.Response:
     except Busy as exc:
         return busy(exc)
     return json_response(report_json(report))
+
+
+async def report_pdf(request: web.Request) -> web.Response:
+    """The month's report as the PDF `report --format pdf` writes (``?month=YYYY-MM``; default: this month):
+    the link a scheduled mail gives when the server refuses the attachment."""
+    deps = request.app[DEPS]
+    try:
+        report = await deps.reports.month(request.query.get("month"))
+    except (MonthError, InputError) as exc:
+        return error(400, str(exc))
+    except Busy as exc:
+        return busy(exc)
+    pdf = await asyncio.to_thread(to_pdf, report_html(report, terms_of(deps.cfg)))  # WeasyPrint: seconds, off the loop
+    name = f"sla-report-{report.year:04d}-{report.month:02d}.pdf"
+    return web.Response(body=pdf, content_type="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 
 async def outages(request: web.Request) -> web.Response:
@@ -242,6 +261,7 @@ def build_app(deps: WebDeps) -> web.Application:
     app.router.add_get("/api/v1/status", status)
     app.router.add_get("/api/v1/availability", availability)
     app.router.add_get("/api/v1/outages", outages)
+    app.router.add_get("/api/v1/report.pdf", report_pdf)
     app.router.add_get("/api/v1/maintenance", maintenance_get)
     app.router.add_get("/maintenance.ics", maintenance_calendar)
     app.router.add_post("/api/v1/maintenance", maintenance_post)
