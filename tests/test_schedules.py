@@ -230,3 +230,36 @@ async def test_on_the_system_clock_the_report_of_the_month_just_closed_arrives_o
     year, month = previous_month(now.year, now.month)
     (message,) = smtp.mailbox.messages
     assert message["Subject"] == f"[sla-monitor] TrueEngage (spec examples): SLA report for {year:04d}-{month:02d}"
+
+
+@pytest.mark.parametrize("schedules, contract, loc, words", [
+    ([{"name": "r", "send": "report", "to": "nowhere"}], True, "schedules[0].to",
+     "'nowhere' is not a destination (email destinations: ops-mail, vendor-mail)"),
+    ([{"name": "r", "send": "report", "to": "chat"}], True, "schedules[0].to",
+     "'chat' is a slack destination: documents go by email"),
+    ([{"name": "c", "send": "claim", "to": "ops-mail"}], False, "schedules[0].send",
+     "claim needs the contract section"),
+    ([{"name": "c", "send": "claim", "to": "vendor-mail"}], True, "schedules[0].to",
+     "'vendor-mail' mails the vendor (billing@example.test): a drafted claim goes to your own contact"),
+    ([{"name": "c", "send": "claim", "to": "ops-mail", "remind_days_before_deadline": [45]}], True,
+     "schedules[0].remind_days_before_deadline[0]", "45 must be 1..30"),
+    ([{"name": "r", "send": "report", "to": "ops-mail", "day": 31}], True, "schedules[0].day",
+     "less than or equal to 28"),
+    ([{"name": "r", "send": "report", "to": "ops-mail", "at": "8am"}], True, "schedules[0].at", "8am"),
+    ([{"name": "r", "send": "report", "to": "ops-mail"}, {"name": "r", "send": "claim", "to": "ops-mail"}],
+     True, "schedules[1].name", "'r'"),
+])
+def test_a_bad_schedule_is_refused_at_its_key(spec_config, tmp_path, capsys, schedules, contract, loc, words):
+    config = yaml.safe_load(spec_config.read_text())
+    mail = {"type": "email", "url": "smtp://mail.example.test", "sender": "sla@monitor.example"}
+    config["hooks"] = {"destinations": [{**mail, "name": "ops-mail", "to": ["ops@example.test"]},
+                                        {**mail, "name": "vendor-mail", "to": ["Billing <BILLING@example.test>"]},
+                                        {"name": "chat", "type": "slack", "url": "https://hooks.slack.com/x"}]}
+    if not contract:
+        del config["contract"]
+    config["schedules"] = schedules
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    assert main(["--config", str(path), "check-config"]) == 2
+    err = capsys.readouterr().err
+    assert f"{loc}: " in err and words in err, err

@@ -329,7 +329,7 @@ def _schedule_checks(cfg: Config, destinations: dict[str, Any]) -> Iterator[tupl
     for i, schedule in enumerate(cfg.schedules):
         dest = destinations.get(schedule.to)
         if dest is None and not cfg.unchecked_hooks:
-            yield ("schedules", i, "to"), (f"{schedule.to!r} is not a destination (an email destination: "
+            yield ("schedules", i, "to"), (f"{schedule.to!r} is not a destination (email destinations: "
                                            f"{', '.join(mailers) or 'none defined'})")
         elif dest is not None and dest.type != "email":
             yield ("schedules", i, "to"), (f"{schedule.to!r} is a {dest.type} destination: documents go by email "
