@@ -37,6 +37,7 @@ from .live.recorder import certificates_warned
 from .live.reports import ReportService
 from .live.scheduled import ScheduledMail
 from .live.state import LiveState
+from .live.updating import UpdateService
 from .storage import open_store
 from .storage.errors import StoreError, StoreUnavailable
 from .storage.interface import Storage
@@ -158,8 +159,9 @@ class Daemon:
         self.month = month_context(self.figures.current)
         host, _, port = (listen or self.cfg.web.listen).rpartition(":")
         maintenance = MaintenanceService(self.db, self.fleet.policy, self.figures, self.clock)
-        deps = WebDeps(self.cfg, self.clock, self.figures, self.reports, maintenance, self.metrics_text, self.readiness,
-                       lambda: self.public_url)
+        updates = UpdateService(self.db, self.cfg, self.figures, self.clock, self.deliverer.wake.set)
+        deps = WebDeps(self.cfg, self.clock, self.figures, self.reports, maintenance, updates, self.metrics_text,
+                       self.readiness, lambda: self.public_url)
         self.runner = web.AppRunner(build_app(deps), access_log=None,
                                     keepalive_timeout=self.cfg.web.idle_timeout / 1000)
         await self.runner.setup()

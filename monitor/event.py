@@ -12,7 +12,7 @@ SEVERITIES = ("critical", "warning", "info")
 # Every event type the daemon and `hooks test` produce (routes are checked against it).
 EVENT_TYPES = ("outage.opened", "outage.counted", "outage.resolved", "budget.consumed", "budget.at_risk",
                "sla.breached", "maintenance.started", "maintenance.ended", "third_party.down", "third_party.up",
-               "incident.update_due", "monitor.degraded", "monitor.recovered", "certificate.expiring",
+               "incident.update_due", "incident.updated", "monitor.degraded", "monitor.recovered", "certificate.expiring",
                "certificate.renewed", "test", "test.resolved")
 
 

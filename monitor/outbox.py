@@ -63,6 +63,10 @@ class OutboxStore(Protocol):
         """The events of ``ids`` that are recorded, with each delivery's state, as ``event_log`` rows."""
         ...
 
+    def events_of_type(self, event_type: str, since_ms: int) -> list[Event]:
+        """The recorded events of ``event_type`` that occurred at or after ``since_ms``, oldest first."""
+        ...
+
 
 
 class OutboxThread(Protocol):

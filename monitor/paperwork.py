@@ -12,10 +12,11 @@ from .accounting import counted_evidence, month_report
 from .config import Config
 from .config.fleet import Fleet
 from .event import Event
+from .hooks import events
 from .reports import Terms
 from .reports.claim import claimed_regions
 from .reports.document import percent_text
-from .reports.serialize import figures_json
+from .reports.serialize import minutes
 from .schedules import Occurrence
 from .sla.calendar import claim_deadline
 from .sla.result import MonthResult
@@ -54,17 +55,16 @@ def sent_mark_id(label: str) -> str:
 
 def sent_mark(label: str, by: str, now_ms: int) -> Event:
     """The record that the claim for ``label`` was sent to the vendor (the reminders stop)."""
-    return Event(sent_mark_id(label), SENT_MARK, sent_mark_id(label), "info", now_ms, None,
-                 f"the service credit claim for {label} was sent (recorded by {by})", {"month": label})
+    return events.claim_sent(sent_mark_id(label), label, by, now_ms)
 
 
 def _key_figures(result: MonthResult) -> list[str]:
     lines = []
     for r in result.regions:
-        f = figures_json(r.figures)
+        availability = r.figures.availability_percent
         credit = f", credit {r.credit.total_percent} %" if r.credit.eligible and r.credit.total_percent else ""
-        lines.append(f"{r.region}: availability {percent_text(f['availability_percent'])}, "
-                     f"Downtime {f['downtime_minutes']:g} min{credit}")
+        lines.append(f"{r.region}: availability {percent_text(None if availability is None else float(availability))}, "
+                     f"Downtime {minutes(r.figures.downtime_ms):g} min{credit}")
     return lines
 
 
@@ -109,7 +109,7 @@ def document_event(occ: Occurrence, cfg: Config, now_ms: int, result: MonthResul
                                            "base64": base64.b64encode(pdf).decode()}}
     if link:
         data["link"] = link
-    return Event(occ.id, kind, occ.id, "info", now_ms, None, subject, data)
+    return events.document_mail(occ.id, kind, subject, data, now_ms)
 
 
 def local_date(now_ms: int, timezone: str) -> dt.date:

@@ -38,7 +38,7 @@ class Occurrence:
 
 def _at(day: dt.date, minute: int, tz: ZoneInfo) -> int:
     """Local ``day`` at ``minute`` after midnight, as epoch ms (a time a DST gap skips: its later side)."""
-    local = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=tz)
+    local = dt.datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=tz)
     return int(local.astimezone(dt.timezone.utc).timestamp()) * 1000
 
 

@@ -31,7 +31,8 @@ async def small_fleet() -> Fleet:
 def config_text(fleet: Fleet, db: str, interval: str = "200ms", stale_after: str | None = None,
                 threshold_minutes: str = "0.02", token: str | None = "s3cret-token", hang: bool = False,
                 hook_url: str | None = None, control: bool = False, alertmanager_url: str | None = None,
-                idle_timeout: str = "10s", buffer: str | None = None, timeout: str = "150ms") -> str:
+                idle_timeout: str = "10s", buffer: str | None = None, timeout: str = "150ms",
+                hook_events: str = '["outage.*"]') -> str:
     port = {name: t.port for name, t in fleet.targets.items()}
     stale = f", stale_after: {stale_after}" if stale_after else ""
     common = f"interval: {interval}, timeout: {timeout}{stale}"
@@ -46,7 +47,7 @@ hooks:
   destinations:
     - {{name: receiver, type: webhook, url: "{hook_url}", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", timeout: 2s}}
   routes:
-    - {{destination: receiver, events: ["outage.*"]}}""" if hook_url else "")
+    - {{destination: receiver, events: {hook_events}}}""" if hook_url else "")
     if alertmanager_url:
         hooks = f"""
 hooks:

@@ -69,6 +69,7 @@ def catalogue(now: int = NOW, reason: str = "database upgrade") -> list:
                                 "now valid until 2027-02-01T00:00:00Z", start)]
     found += detect.from_result(report, Policy(), [50, 75, 90, 100], 30, now)
     found += detect.incident_updates(report, now)
+    found.append(events.incident_updated("eu-west", start, "identified", reason, now, "ops"))
     found += detect.from_maintenance([window], Policy(), now)
     found += detect.from_maintenance([window], Policy(), now + 700_000)
     found += [Event(f"test:{now}", "test", f"sla-monitor/test/{now}", "info", now, None, "test event"),

@@ -7,14 +7,17 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from ..accounting import month_report
 from ..errors import InputError, parse_instant, span
+from ..hooks.events import UPDATE_STATUSES
 from ..maintenance_ics import CalendarEvent, ImportPlan
 from ..reports.serialize import incident_rows, record_window_json
-from ..sla.calendar import iso, month_of
+from ..sla.calendar import iso, month_of, next_month, previous_month
 from ..sla.exclusions import THIRD_PARTY_PREFIX, assess_maintenance
 from ..sla.model import COUNTED, HAND_CAUSES, SEVERITIES, Incident, MaintenanceWindow
 from ..storage import opened
 from ..storage.records import is_hand_id, window_of
+from ..updates import checked, outage_of, outages, update_event
 from .common import Context, emit_rows
 from .parsing import command, group, rows_format, whole_number
 from .reporting import report_for
@@ -90,6 +93,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = command(inc, "classify", "change an incident's severity", "sla-monitor incident classify 7 --severity P1")
     p.add_argument("id")
     p.add_argument("--severity", required=True, choices=SEVERITIES)
+    p = command(inc, "update", "post a narrative update on an outage: the status page, its feed and the alerts show it",
+                "sla-monitor incident update --region eu-west --status identified --message \"database failover\"",
+                "sla-monitor incident update --region eu-west --outage 2026-11-03T10:00:00Z --status resolved "
+                "--message \"fixed by the vendor\"")
+    p.add_argument("--region", required=True)
+    p.add_argument("--outage", metavar="START", help="the outage's start (default: the region's open outage)")
+    p.add_argument("--status", required=True, choices=UPDATE_STATUSES)
+    p.add_argument("--message", required=True)
 
 
 def maintenance_add(ctx: Context, args: argparse.Namespace) -> int:
@@ -284,10 +295,26 @@ def incident_classify(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def incident_update(ctx: Context, args: argparse.Namespace) -> int:
+    message = checked(ctx.cfg, args.region, args.status, args.message)
+    start = parse_instant(args.outage, "--outage") if args.outage else None
+    tz = ZoneInfo(ctx.fleet.timezone)
+    now_month = month_of(ctx.now_ms, tz)
+    months = [previous_month(*now_month), now_month]
+    if start is not None and month_of(start, tz) not in months:
+        months = [month_of(start, tz), next_month(*month_of(start, tz))]
+    with opened(ctx.db_path, create=False) as store:
+        results = [month_report(store, ctx.fleet, y, m, ctx.now_ms, [args.region]) for y, m in months]
+        outage = outage_of(outages(results, args.region), args.region, start, tz)
+        store.record_events(update_event(ctx.cfg, args.region, outage, args.status, message, ctx.by, ctx.now_ms))
+    print(f"incident update recorded: {args.region} outage since {iso(outage.start_ms)}, {args.status}")
+    return 0
+
+
 COMMANDS = {
     "maintenance add": maintenance_add, "maintenance list": maintenance_list,
     "maintenance cancel": maintenance_cancel, "maintenance import": maintenance_import,
     "maintenance export": maintenance_export, "exclusion add": exclusion_add, "exclusion list": exclusion_list,
     "incident add": incident_add, "incident list": incident_list, "incident resolve": incident_resolve,
-    "incident classify": incident_classify,
+    "incident classify": incident_classify, "incident update": incident_update,
 }

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 SMTP_URL = r"^smtps?://[^\s/?#@:]+(:\d{1,5})?/?$"  # smtp://host[:port] (STARTTLS) or smtps://host[:port] (TLS)
 # Each later event of a dedup key answers its first: the thread's root is the opening event's message.
-FOLLOWS = {"outage.counted", "outage.resolved", "third_party.up", "maintenance.ended", "monitor.recovered",
+FOLLOWS = {"outage.counted", "outage.resolved", "incident.updated", "third_party.up", "maintenance.ended", "monitor.recovered",
            "certificate.renewed", "test.resolved"}
 SUBJECT_MAX = 200
 # CRLF, non-ASCII text as quoted-printable (a server without 8BITMIME takes it), no folding below RFC 5322's

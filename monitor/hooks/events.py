@@ -88,6 +88,18 @@ def incident_update_due(region: str, incident: str, severity: str, update: int, 
                  {"incident": incident, "update": update})
 
 
+UPDATE_STATUSES = ("investigating", "identified", "monitoring", "resolved")
+
+
+def incident_updated(region: str, start_ms: int, status: str, message: str, at_ms: int, by: str,
+                     tz: ZoneInfo | None = None) -> Event:
+    """A person's narrative update on an outage (``status``: one of UPDATE_STATUSES), shown on the status
+    page and in its feed, and sent on the outage's dedup key (an email answers the outage's thread)."""
+    return Event(f"incident.updated:{region}:{iso(start_ms)}:{at_ms}", "incident.updated", outage_key(region, start_ms),
+                 "info", at_ms, region, f"{region} outage (since {local_text(start_ms, tz)}), {status}: {message}",
+                 {"start": iso(start_ms), "status": status, "message": message, "by": by})
+
+
 def third_party(name: str, provider: str, down: bool, now_ms: int, since_ms: int) -> Event:
     kind = "third_party.down" if down else "third_party.up"
     return Event(f"{kind}:{name}:{iso(since_ms)}", kind, f"sla-monitor/third-party/{name}/{iso(since_ms)}",
@@ -146,3 +158,20 @@ def routes_for(event: Event, routes: Sequence[RouteConfig]) -> list[str]:
         if route.destination not in chosen:
             chosen.append(route.destination)
     return chosen
+
+
+def document_mail(ident: str, kind: str, subject: str, data: dict, now_ms: int) -> Event:
+    """A schedule's mail (``kind``: report.monthly, claim.drafted, claim.reminder): its own thread, the
+    subject as summary, the mail's parts in ``data``."""
+    return Event(ident, kind, ident, "info", now_ms, None, subject, data)
+
+
+def schedule_skipped(ident: str, why: str, summary: str, month: str, now_ms: int) -> Event:
+    """A schedule's sending that had nothing to send, recorded (with no delivery) so it is not asked again."""
+    return Event(ident, "schedule.skipped", ident, "info", now_ms, None, summary, {"month": month, "reason": why})
+
+
+def claim_sent(ident: str, month: str, by: str, now_ms: int) -> Event:
+    """The record that a month's claim was sent to the vendor (`claim mark-sent`): the reminders stop."""
+    return Event(ident, "claim.sent", ident, "info", now_ms, None,
+                 f"the service credit claim for {month} was sent (recorded by {by})", {"month": month})

@@ -8,10 +8,12 @@ from zoneinfo import ZoneInfo
 
 from ..accounting import History, daily_bars, month_report, recent_history, rolling_uptime
 from ..clock import Clock
+from ..event import Event
 from ..sla.calendar import month_bounds, month_of, previous_month
 from ..sla.model import Fleet, MaintenanceWindow
 from ..sla.result import DayBar, MonthResult, RegionResult, WindowUptime
 from ..storage.interface import LatencyBucket, Storage
+from ..updates import HORIZON_MS as UPDATES_HORIZON_MS
 from .dbthread import DbThread
 
 log = logging.getLogger("sla_monitor.figures")
@@ -39,6 +41,7 @@ class LiveFigures:
         self.uptime: dict[str, list[WindowUptime]] = {}  # the rolling windows, from this snapshot
         self.latency: dict[tuple[str, str], list[LatencyBucket]] = {}  # by (region, component)
         self.maintenance: tuple[MaintenanceWindow, ...] = ()
+        self.updates: list[Event] = []  # incident updates of the last HORIZON_MS, oldest first
         self.computed_ms: int | None = None
         self._previous_ms = self._bars_ms = -10**15
         # A monitor just started has little history: recompute it 30 s, 1, 2 and 4 min apart, then every 5 min.
@@ -54,6 +57,7 @@ class LiveFigures:
             lambda store: month_report(store, self.fleet, year, month, now, all_components=True, records=records))
         today = await self.db.run(lambda store: daily_bars(store, self.fleet, now, days=1, records=records))
         self.maintenance = records.maintenance
+        self.updates = await self.db.call(Storage.events_of_type, "incident.updated", now - UPDATES_HORIZON_MS)
         if self.previous is None or now - self._previous_ms > PREVIOUS_MONTH_EVERY_MS:
             py, pm = previous_month(year, month)
             self.previous = await self.db.run(lambda store: month_report(
@@ -84,6 +88,10 @@ class LiveFigures:
     def active_maintenance(self, region: str, now_ms: int) -> list:
         return [w for w in self.maintenance
                 if not w.cancelled and w.region in (None, region) and w.start_ms <= now_ms < w.end_ms]
+
+    def updates_of(self, region: str, start: str) -> list[Event]:
+        """The incident updates of ``region``'s outage that started at ``start`` (ISO), oldest first."""
+        return [u for u in self.updates if u.region == region and u.data.get("start") == start]
 
     def upcoming_maintenance(self, region: str, now_ms: int) -> list:
         return sorted((w for w in self.maintenance

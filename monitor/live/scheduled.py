@@ -15,6 +15,7 @@ from ..config import Config
 from ..config.fleet import Fleet
 from ..config.models import ScheduleConfig
 from ..event import Event
+from ..hooks import events
 from ..paperwork import claim_material, document_event, local_date, sent_mark_id, terms_of
 from ..reports.claim import claim_view
 from ..reports.html import render_template, report_html, to_pdf
@@ -86,5 +87,4 @@ class ScheduledMail:
 
 def skipped(occ: Occurrence, now: int, why: str) -> Event:
     """A sending that had nothing to send, recorded so that it is not asked again (no delivery)."""
-    return Event(occ.id, "schedule.skipped", occ.id, "info", now, None, f"{occ.schedule} {occ.label}: {why}",
-                 {"month": occ.label, "reason": why})
+    return events.schedule_skipped(occ.id, why, f"{occ.schedule} {occ.label}: {why}", occ.label, now)

@@ -264,6 +264,10 @@ class MemoryStore:
                                                       s["delivered_at_ms"]), strict=True)))
         return rows[:limit]
 
+    def events_of_type(self, event_type: str, since_ms: int) -> list[Event]:
+        found = [e for _, e in self._events if e.type == event_type and e.occurred_at_ms >= since_ms]
+        return sorted(found, key=lambda e: e.occurred_at_ms)
+
     def event_log_of(self, ids: Sequence[str]) -> list[dict]:
         wanted = set(ids)
         rows = [row for row in self.event_log(len(self._deliveries) + len(self._events)) if row["id"] in wanted]

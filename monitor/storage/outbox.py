@@ -120,6 +120,12 @@ class OutboxMixin:
             " ORDER BY e.seq DESC, d.destination LIMIT ?", [limit])
         return [dict(zip(EVENT_LOG_KEYS, row, strict=True)) for row in rows]
 
+    def events_of_type(self, event_type: str, since_ms: int) -> list[Event]:
+        """The recorded events of ``event_type`` since ``since_ms``, oldest first (incident updates)."""
+        rows = self.sql.all("SELECT payload, occurred_at_ms FROM events WHERE type = ? AND occurred_at_ms >= ?"
+                            " ORDER BY occurred_at_ms, seq", [event_type, since_ms])
+        return [Event.from_json(json.loads(payload), at) for payload, at in rows]
+
     def event_log_of(self, ids: Sequence[str]) -> list[dict]:
         """The events of ``ids`` that are recorded, with each delivery's state (schedules: what was sent)."""
         if not ids:

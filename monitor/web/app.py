@@ -20,6 +20,7 @@ from ..errors import InputError
 from ..live.figures import LiveFigures
 from ..live.maintenance import MaintenanceService
 from ..live.reports import Busy, ReportService
+from ..live.updating import UpdateService
 from ..paperwork import terms_of
 from ..reports.html import report_html, to_pdf
 from ..reports.serialize import outage_rows, range_rows, report_json
@@ -41,6 +42,7 @@ class WebDeps:
     figures: LiveFigures  # the snapshot behind /api/v1/status and the status page
     reports: ReportService  # /api/v1/availability and /outages
     maintenance: MaintenanceService  # /api/v1/maintenance
+    updates: UpdateService  # POST /api/v1/updates
     metrics_text: Callable[[], bytes]
     readiness: Callable[[], list[str]]  # what keeps the daemon from being ready
     public_url: Callable[[], str]  # where people reach the monitor (links in feeds), known once it listens
@@ -180,6 +182,18 @@ async def maintenance_post(request: web.Request) -> web.Response:
     return json_response(created, 201)
 
 
+async def update_post(request: web.Request) -> web.Response:
+    """An incident update on an outage (``incident update``'s, through the API)."""
+    if (refusal := _authorized(request)) is not None:
+        return refusal
+    try:
+        body = await request.json(loads=orjson.loads)
+        created = await request.app[DEPS].updates.post(body)
+    except (ValueError, InputError) as exc:
+        return error(400, str(exc))
+    return json_response(created, 201)
+
+
 async def maintenance_delete(request: web.Request) -> web.Response:
     if (refusal := _authorized(request)) is not None:
         return refusal
@@ -266,6 +280,7 @@ def build_app(deps: WebDeps) -> web.Application:
     app.router.add_get("/maintenance.ics", maintenance_calendar)
     app.router.add_post("/api/v1/maintenance", maintenance_post)
     app.router.add_delete("/api/v1/maintenance/{id:\\d+}", maintenance_delete)
+    app.router.add_post("/api/v1/updates", update_post)
     app.router.add_get("/", status_page)
     app.router.add_get("/runbooks", runbooks)
     app.router.add_get("/feed.atom", feed)

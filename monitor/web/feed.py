@@ -1,5 +1,6 @@
 """The status page's Atom feed (RFC 4287), for the whole service or one region: outages opened,
-counted against the SLA, excluded (and why) and resolved; maintenance announced, started and ended.
+counted against the SLA, excluded (and why) and resolved; maintenance announced, started and ended;
+incident updates.
 
 Entries are read off the status page's snapshot (this month's and last month's figures, and the
 maintenance records), not off the alerts sent: every instance that shows the page gives the same
@@ -13,12 +14,15 @@ from typing import Iterator, NamedTuple
 
 from ..config import Config
 from ..config.models import PolicyConfig
+from ..event import Event
 from ..live.figures import LiveFigures
 from ..reports.document import REASON_WORDS, LocalTimes
 from ..reports.serialize import minutes
-from ..sla.calendar import iso
+from ..sla.calendar import iso, parse_iso_ms
 from ..sla.model import MaintenanceWindow
-from ..sla.result import ExclusionSlice, PeriodResult
+from ..sla.result import ExclusionSlice
+from ..updates import Outage
+from ..updates import outages as merged_outages
 
 ATOM = "http://www.w3.org/2005/Atom"
 MAX_ENTRIES = 100
@@ -33,27 +37,9 @@ class Entry(NamedTuple):
     text: str
 
 
-class Outage(NamedTuple):
-    """A region's unavailability period, whole across the month boundary."""
-
-    start_ms: int
-    end_ms: int
-    open: bool
-    periods: tuple[PeriodResult, ...]
-
-
 def outages(figures: LiveFigures, region: str) -> list[Outage]:
-    """The region's periods of last month and this month; one that runs over the month's end is one."""
-    found: list[Outage] = []
-    for result in (figures.previous, figures.current):
-        mine = result.region(region) if result is not None else None
-        for period in mine.periods if mine is not None else ():
-            last = found[-1] if found else None
-            if last is not None and last.end_ms == period.start_ms:  # carried over the month's end
-                found[-1] = Outage(last.start_ms, period.end_ms, period.open, last.periods + (period,))
-            else:
-                found.append(Outage(period.start_ms, period.end_ms, period.open, (period,)))
-    return found
+    """The region's outages of last month and this month."""
+    return merged_outages((figures.previous, figures.current), region)
 
 
 def outage_entries(region: str, outage: Outage, policy: PolicyConfig, times: LocalTimes) -> Iterator[Entry]:
@@ -107,6 +93,13 @@ def maintenance_entries(window: MaintenanceWindow, now_ms: int, times: LocalTime
         yield Entry(f"maintenance.ended:{key}", window.end_ms, f"{where}: {kind} ended", f"Ended: {what}.")
 
 
+def update_entry(update: Event, times: LocalTimes) -> Entry:
+    """An incident update, in its author's words."""
+    data = update.data
+    return Entry(update.id, update.occurred_at_ms, f"{update.region}: {data['status']}",
+                 f"{data['message']} ({update.region}'s outage since {times.at(parse_iso_ms(data['start']))}.)")
+
+
 def entries(figures: LiveFigures, cfg: Config, region: str | None, now_ms: int) -> list[Entry]:
     """The feed's entries, newest first: of ``region``, or of every region (None)."""
     times = LocalTimes(cfg.timezone)
@@ -116,6 +109,7 @@ def entries(figures: LiveFigures, cfg: Config, region: str | None, now_ms: int) 
              for e in outage_entries(name, outage, cfg.policy, times)]
     found += [e for w in figures.maintenance if not w.cancelled and (region is None or w.region in (None, region))
               and w.end_ms >= at - HORIZON_MS for e in maintenance_entries(w, at, times)]
+    found += [update_entry(u, times) for u in figures.updates if region in (None, u.region)]
     return sorted(found, key=lambda e: (e.at_ms, e.id), reverse=True)[:MAX_ENTRIES]
 
 

@@ -23,6 +23,7 @@ from ..samples import Sample
 from ..sla.calendar import iso, parse_iso_ms
 from ..sla.result import DayBar, Evidence, ExclusionSlice, MonthResult, RecentOutage, RegionResult, WindowUptime
 from ..storage.interface import LatencyBucket
+from ..updates import update_json
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("monitor.web", "templates"),
                           autoescape=jinja2.select_autoescape(["html"]))
@@ -32,6 +33,11 @@ MIN_COVERAGE_PERCENT = 50
 WARN_COVERAGE_PERCENT = 99
 UNKNOWN_CAUSE_WORDS = {"vantage_unhealthy": "this monitor lost its network", "monitor_fault": "the monitor's own fault",
                        "feed_unreadable": "a status feed could not be read", "no_data": "no samples"}
+
+
+def updates_json(figures: LiveFigures, region: str, start: str) -> list[dict]:
+    """The incident updates of one outage, newest first (as a status page lists them)."""
+    return [update_json(u) for u in reversed(figures.updates_of(region, start))]
 
 
 def status_json(figures: LiveFigures, cfg: Config, now_ms: int) -> dict:
@@ -47,12 +53,14 @@ def status_json(figures: LiveFigures, cfg: Config, now_ms: int) -> dict:
         regions.append({
             "region": region.name,
             "uptime": _uptime(figures, region.name, mtd),
-            "recent_outages": [_recent(o, cfg.policy.downtime_threshold_minutes)
+            "recent_outages": [{**_recent(o, cfg.policy.downtime_threshold_minutes),
+                                "updates": updates_json(figures, region.name, iso(o.start_ms))}
                                for o in figures.history.outages.get(region.name, [])],
             "environment": region.environment,
             "state": _state(mtd, outage, current.generated_ms if current is not None else None),
             "verdict": _verdict(region.environment, mtd),
-            "outage": outage,
+            "outage": outage if outage is None else {**outage, "updates": updates_json(figures, region.name,
+                                                                                        outage["start"])},
             "components": [
                 {"component": c.name, "critical": c.critical,
                  "latency": [{"start": iso(b.start_ms), "mean_ms": round(b.mean_ms, 3), "max_ms": round(b.max_ms, 3),

@@ -51,6 +51,19 @@
       if (o.status === "excluded" && o.earlier_counted) {
         node.appendChild(document.createTextNode(" (earlier part counted: " + fixed(o.counted_minutes, 1) + " min)"));
       }
+      if (o.updates && o.updates.length) {
+        var list = el("ul", "updates");
+        o.updates.forEach(function (u) {
+          var item = el("li");
+          item.dataset.updateStatus = u.status;
+          item.appendChild(when(u.at));
+          item.appendChild(document.createTextNode(" "));
+          item.appendChild(el("b", null, u.status));
+          item.appendChild(document.createTextNode(" — " + u.message));
+          list.appendChild(item);
+        });
+        node.appendChild(list);
+      }
     } else if (r.state === "unknown") {
       node = el("div", "banner unknown");
       node.dataset.status = "unknown";

@@ -1,0 +1,44 @@
+"""Incident updates posted through the API (``POST /api/v1/updates``): checked against the snapshot's
+outages (this month's and last month's), recorded with their routes' deliveries, shown at once."""
+from __future__ import annotations
+
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from ..clock import Clock
+from ..config import Config
+from ..errors import InputError, parse_instant
+from ..storage.interface import Storage
+from ..updates import checked, outage_of, outages, update_event, update_json
+from .dbthread import DbThread
+from .figures import LiveFigures
+
+
+class UpdateService:
+    def __init__(self, db: DbThread, cfg: Config, figures: LiveFigures, clock: Clock, wake: Callable[[], None]):
+        self.db, self.cfg, self.figures, self.clock, self.wake = db, cfg, figures, clock, wake
+
+    async def post(self, body: object) -> dict:
+        """Record the update ``body`` asks for (``region``, ``status``, ``message``, optional
+        ``outage_start`` and ``by``); InputError naming what is wrong."""
+        if not isinstance(body, dict):
+            raise InputError("the body must be a JSON object: {\"region\": …, \"status\": …, \"message\": …}")
+        unknown = set(body) - {"region", "status", "message", "outage_start", "by"}
+        if unknown:
+            raise InputError(f"unknown keys: {', '.join(sorted(unknown))} (region, status, message, outage_start, by)")
+        values = {key: body.get(key) for key in ("region", "status", "message")}
+        for key, value in values.items():
+            if not isinstance(value, str):
+                raise InputError(f"{key} is required, as a string")
+        region, status = str(values["region"]), str(values["status"])
+        message = checked(self.cfg, region, status, str(values["message"]))
+        start_text = body.get("outage_start")
+        start = parse_instant(start_text, "outage_start") if isinstance(start_text, str) else None
+        known = outages((self.figures.previous, self.figures.current), region)
+        outage = outage_of(known, region, start, ZoneInfo(self.cfg.timezone))
+        routed = update_event(self.cfg, region, outage, status, message, str(body.get("by") or "api"),
+                              self.clock.now_ms())
+        await self.db.call(Storage.record_events, routed)
+        self.wake()
+        await self.figures.refresh()  # on the status page and in the feed at once
+        return update_json(routed[0][0])
