@@ -20,7 +20,7 @@ SCHEMA = json.loads((FIXTURES / "hooks" / "pagerduty-events-v2.schema.json").rea
 def test_the_catalogue_has_every_event_type():
     types = {e.type for e in catalogue()}
     assert types >= {"outage.opened", "outage.counted", "outage.resolved", "budget.consumed", "budget.at_risk",
-                     "sla.breached", "incident.update_due", "maintenance.started", "maintenance.ended",
+                     "sla.breached", "incident.update_due", "incident.updated", "maintenance.started", "maintenance.ended",
                      "third_party.down", "third_party.up", "monitor.degraded", "monitor.recovered",
                      "certificate.expiring", "certificate.renewed", "test", "test.resolved"}
 
@@ -42,7 +42,8 @@ def test_every_pagerduty_trigger_has_a_resolve_and_the_rest_never_page():
         if body.get("event_action") == "trigger":
             assert body["dedup_key"] in resolved, f"{event.type} triggers an incident nothing resolves"
         elif "event_action" not in body:  # a Change Event: never pages
-            assert event.type in ("outage.opened", "budget.consumed", "sla.breached", "incident.update_due"), event.type
+            assert event.type in ("outage.opened", "budget.consumed", "sla.breached", "incident.update_due",
+                                  "incident.updated"), event.type
         if event.type.startswith("outage."):  # one outage, one page: only its counting triggers
             assert body.get("event_action") == {"outage.counted": "trigger", "outage.resolved": "resolve"}.get(
                 event.type), event.type

@@ -11,7 +11,7 @@ a Change Event (a brief or wholly excluded outage pages nobody); it triggers onc
 | certificate.expiring | certificate.renewed |
 | test (`hooks test`) | test.resolved, sent right after |
 
-Change Events (``/v2/change/enqueue``): outage.opened, budget.consumed, sla.breached, incident.update_due."""
+Change Events (``/v2/change/enqueue``): outage.opened, budget.consumed, sla.breached, incident.update_due, incident.updated."""
 from __future__ import annotations
 
 import json
@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # aiohttp is imported where a post is made: loading the confi
     import aiohttp
 
 SEVERITY = {"critical": "critical", "warning": "warning", "info": "info"}
-CHANGE_EVENTS = frozenset({"outage.opened", "budget.consumed", "sla.breached", "incident.update_due"})
+CHANGE_EVENTS = frozenset({"outage.opened", "budget.consumed", "sla.breached", "incident.update_due", "incident.updated"})
 SUMMARY_MAX, DEDUP_MAX = 1024, 255  # the Events API's limits
 
 def _links(event: Event) -> list[dict]:
