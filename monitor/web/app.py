@@ -25,6 +25,7 @@ from ..paperwork import terms_of
 from ..reports.html import report_html, to_pdf
 from ..reports.serialize import outage_rows, range_rows, report_json
 from ..sla.calendar import MonthError
+from ..sla.result import MonthResult
 from ..storage import StoreUnavailable
 from .badges import KINDS as BADGE_KINDS
 from .badges import availability_badge, render_badge, state_badge
@@ -104,25 +105,27 @@ async def availability(request: web.Request) -> web.Response:
         except Busy as exc:
             return busy(exc)
         return json_response(range_rows(results))
+    report = await _month(request)
+    return report if isinstance(report, web.Response) else json_response(report_json(report))
+
+
+async def _month(request: web.Request) -> MonthResult | web.Response:
+    """The report of ``?month=`` (default: this month), or the answer that refuses it (400, or 503 busy)."""
     try:
-        report = await deps.reports.month(request.query.get("month"))
+        return await request.app[DEPS].reports.month(request.query.get("month"))
     except (MonthError, InputError) as exc:
         return error(400, str(exc))
     except Busy as exc:
         return busy(exc)
-    return json_response(report_json(report))
 
 
 async def report_pdf(request: web.Request) -> web.Response:
     """The month's report as the PDF `report --format pdf` writes (``?month=YYYY-MM``; default: this month):
     the link a scheduled mail gives when the server refuses the attachment."""
     deps = request.app[DEPS]
-    try:
-        report = await deps.reports.month(request.query.get("month"))
-    except (MonthError, InputError) as exc:
-        return error(400, str(exc))
-    except Busy as exc:
-        return busy(exc)
+    report = await _month(request)
+    if isinstance(report, web.Response):
+        return report
     pdf = await asyncio.to_thread(to_pdf, report_html(report, terms_of(deps.cfg)))  # WeasyPrint: seconds, off the loop
     name = f"sla-report-{report.year:04d}-{report.month:02d}.pdf"
     return web.Response(body=pdf, content_type="application/pdf",
