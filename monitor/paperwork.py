@@ -1,6 +1,6 @@
 """The month's paperwork from the store: the terms a document states, the claim's material, and the
 mails the schedules send (the report, the drafted claim, its reminders) as outbox events whose data the
-email destination packs (subject, text, HTML, the PDF). Shared by the commands and the daemon."""
+email destination lays out (subject, paragraphs, listed figures, the PDF). Shared by the commands and the daemon."""
 from __future__ import annotations
 
 import base64
@@ -68,14 +68,6 @@ def _key_figures(result: MonthResult) -> list[str]:
     return lines
 
 
-def _html(paragraphs: list[str], items: list[str]) -> str:
-    import html
-
-    body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
-    listed = "".join(f"<li>{html.escape(i)}</li>" for i in items)
-    return f"<!DOCTYPE html><html><body>{body}{f'<ul>{listed}</ul>' if listed else ''}</body></html>"
-
-
 def document_event(occ: Occurrence, cfg: Config, now_ms: int, result: MonthResult, pdf: bytes,
                    link: str | None) -> Event:
     """The mail of ``occ``: the report (key figures, PDF attached), the drafted claim, or a reminder."""
@@ -103,8 +95,8 @@ def document_event(occ: Occurrence, cfg: Config, now_ms: int, result: MonthResul
                     f"{deadline.isoformat()}. The drafted claim is attached again.", ask]
     if link:
         said.append(f"Also at {link}")
-    text = "\n\n".join(said) + ("\n\n" + "\n".join(figures) if figures else "") + "\n"
-    data: dict[str, Any] = {"month": label, "subject": subject, "text": text, "html": _html(said, figures),
+    # The mail's words; the email destination lays them out as text and HTML.
+    data: dict[str, Any] = {"month": label, "subject": subject, "paragraphs": said, "items": figures,
                             "attachment": {"name": name, "type": "application/pdf",
                                            "base64": base64.b64encode(pdf).decode()}}
     if link:

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from ..event import Event
 from .base import SECRET, DestinationSettings
-from .text import detail_lines
+from .text import cut, detail_lines
 from .transport import Result
 
 if TYPE_CHECKING:  # aiohttp is imported where a post is made: loading the config needs none of it
@@ -37,7 +37,7 @@ class AppriseDestination(DestinationSettings):
         text = "\n".join([event.summary, *detail_lines(event), *[f"{t}: {h}" for t, h in event.data.get("links", {}).items()],
                           f"{event.region or '-'} · {event.as_json()['occurred_at']} · {event.id}"])
         body = {"title": f"{event.type}: {event.region or 'sla-monitor'}",
-                "body": text if len(text) <= BODY_MAX else text[: BODY_MAX - 1] + "…",
+                "body": cut(text, BODY_MAX),
                 "type": NOTIFY_TYPES[event.severity]}
         return json.dumps(body, ensure_ascii=False).encode(), {}
 

@@ -40,10 +40,26 @@ LINK_HEADER = "X-SLA-Monitor-Document"  # where a scheduled document can be fetc
 
 def address(value: str) -> str:
     """``value`` as one mailbox (``Name <user@host>`` or ``user@host``); ValueError when it is not one."""
-    name, addr = email.utils.parseaddr(value)
+    addr = email.utils.parseaddr(value)[1]
     if "@" not in addr or any(c in value for c in "\r\n") or addr.startswith("@") or addr.endswith("@"):
         raise ValueError(f"{value!r} is not an email address (write user@example.org or 'Name <user@example.org>')")
     return value
+
+
+def plain(blocks: Sequence[Sequence[str]]) -> str:
+    """Blocks of lines as a message's text part: a blank line between blocks, empty ones left out."""
+    return "\n\n".join("\n".join(block) for block in blocks if block) + "\n"
+
+
+def bullets(lines: Sequence[str]) -> str:
+    """``lines`` as an HTML list, escaped ("" when there are none)."""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    return f"<ul>{items}</ul>" if items else ""
+
+
+def page(body: str) -> str:
+    """A message's HTML part around ``body`` (already escaped)."""
+    return f"<!DOCTYPE html><html><body>{body}</body></html>"
 
 
 def message_id(key: str, domain: str) -> str:
@@ -152,24 +168,25 @@ class EmailDestination(DestinationSettings):
         if "attachment" in event.data:  # a scheduled document (the report, a claim): its mail is in the event
             return self._document(event, now_ms), {}
         links = event.data.get("links", {})
+        details = detail_lines(event)
         footer = f"{event.region or '-'} · {event.as_json()['occurred_at']} · {event.id}"
-        blocks = [[event.summary], detail_lines(event), [f"{t}: {h}" for t, h in links.items()], [footer]]
-        text = "\n\n".join("\n".join(block) for block in blocks if block) + "\n"
-        items = "".join(f"<li>{html.escape(line)}</li>" for line in detail_lines(event))
+        text = plain([[event.summary], details, [f"{t}: {h}" for t, h in links.items()], [footer]])
         anchors = " · ".join(f'<a href="{html.escape(h)}">{html.escape(t)}</a>' for t, h in links.items())
-        page = (f"<!DOCTYPE html><html><body><p><strong>{html.escape(event.summary)}</strong></p>"
-                f"{f'<ul>{items}</ul>' if items else ''}{f'<p>{anchors}</p>' if anchors else ''}"
-                f'<p style="color:#666">{html.escape(footer)}</p></body></html>')
+        body = page(f"<p><strong>{html.escape(event.summary)}</strong></p>{bullets(details)}"
+                    f"{f'<p>{anchors}</p>' if anchors else ''}<p style=\"color:#666\">{html.escape(footer)}</p>")
         # The opening event of a dedup key starts the thread (its Message-ID is the key's); the rest answer it.
         follows = event.type in FOLLOWS
-        msg = self.compose(f"{event.type}: {event.summary}", text, page, now_ms,
+        msg = self.compose(f"{event.type}: {event.summary}", text, body, now_ms,
                            event.id if follows else event.dedup_key, event.dedup_key if follows else None)
         return msg.as_bytes(), {}
 
     def _document(self, event: Event, now_ms: int) -> bytes:
         data = event.data
         attached = data["attachment"]
-        msg = self.compose(data["subject"], data["text"], data["html"], now_ms, event.id,
+        paragraphs, items = data["paragraphs"], data["items"]
+        text = plain([*[[p] for p in paragraphs], items])
+        body = page("".join(f"<p>{html.escape(p)}</p>" for p in paragraphs) + bullets(items))
+        msg = self.compose(data["subject"], text, body, now_ms, event.id,
                            attachments=[(attached["name"], base64.b64decode(attached["base64"]), attached["type"])])
         if data.get("link"):
             msg[LINK_HEADER] = data["link"]
