@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a slot a field: one per probe is kept live, twice (bench/RESULTS.md)
 class Sample:
     """One probe result (SLA-SPEC §1), as the store and the exporter see it."""
 

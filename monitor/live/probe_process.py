@@ -24,7 +24,6 @@ command line).
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
 import queue
@@ -38,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping
 
 from ..config import Config
+from ..gcpause import settle
 from .handoff import ProbeReport, ProbeStart
 
 if TYPE_CHECKING:
@@ -221,7 +221,7 @@ async def _run_child(conn: Connection, start: ProbeStart) -> None:
                      spool_for(start.db_path, start.cfg.storage))
     threading.Thread(target=_receive_commands, args=(conn, loop, side, stop), name="commands", daemon=True).start()
     await side.start()
-    gc.freeze()  # what start built lives as long as the process: see monitor.app.serve
+    settle()  # what start built lives as long as the process
     await stop.wait()
     await side.stop()
     outgoing.put(None)

@@ -94,7 +94,7 @@ class Conditions:
     certificates: Mapping[str, tuple[int, int]]  # probe → (expiry warned about, since)
 
 
-@dataclass
+@dataclass(slots=True)
 class ProbeState:
     id: str
     kind: str

@@ -75,7 +75,7 @@ class Policy:
     claim_window_days: int = 30
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProbeSpec:
     id: str
     stale_ms: int
