@@ -9,6 +9,12 @@ Import: the same fields back. Announced-at is CREATED, or DTSTAMP without it; th
 ``region_property`` (default ``X-SLA-REGION``), or the one category that names a region; the kind is
 ``X-SLA-KIND`` (default ``scheduled``). Every event is checked before anything is stored.
 
+Recurring windows (a vendor's weekly patching slot): ``RRULE``, ``RDATE``, ``EXDATE`` and the overrides
+(``RECURRENCE-ID``) are expanded by the ``recurring_ical_events`` library over a bounded horizon
+(``Horizon``), one window per occurrence, each under its own UID (``<UID>/<occurrence's start in UTC>``).
+An occurrence was announced with its series (its CREATED, else DTSTAMP), unless it was changed later
+(an override moved or stretched out of its slot): then when that change was published.
+
 A vendor's calendar changes: a window moves, is cancelled, or its text is corrected. Each stored window
 keeps its event's UID, so a later import of the same calendar (``plan_import``) replaces a moved window
 (the old one is cancelled, kept for the record) and cancels a cancelled one, instead of adding a second
@@ -22,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Literal, Sequence, cast
 
 import icalendar
+import recurring_ical_events
 
 from .errors import InputError
 from .sla.model import MaintenanceWindow
@@ -59,6 +66,22 @@ class CalendarEvent:
     label: str  # how messages name it: its UID, or its number in the file
     window: MaintenanceWindow | None  # None: STATUS:CANCELLED
     changed_at_ms: int | None = None  # LAST-MODIFIED, else DTSTAMP: when its current form was published
+    series: str | None = None  # an occurrence of a recurring event: the series' UID
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """The span a recurring event is expanded over: occurrences that start in ``[since_ms, until_ms)``."""
+
+    since_ms: int
+    until_ms: int
+
+    def holds(self, start_ms: int) -> bool:
+        """Whether an occurrence starting at ``start_ms`` is inside."""
+        return self.since_ms <= start_ms < self.until_ms
+
+
+MAX_OCCURRENCES = 1_000  # of one series inside the horizon: more is a rule written wrong (FREQ=MINUTELY)
 
 
 @dataclass
@@ -71,7 +94,8 @@ class ImportPlan:
     unchanged: int = 0
 
 
-def plan_import(events: Iterable[CalendarEvent], rows: Sequence[MaintenanceRow]) -> ImportPlan:
+def plan_import(events: Sequence[CalendarEvent], rows: Sequence[MaintenanceRow],
+                horizon: Horizon | None = None) -> ImportPlan:
     """Match the calendar's events to the stored ``rows`` by UID (the newest window imported from it):
 
     - an event not seen before is added, unless an active window already holds the same content;
@@ -80,7 +104,9 @@ def plan_import(events: Iterable[CalendarEvent], rows: Sequence[MaintenanceRow])
       when the change was published (LAST-MODIFIED, else DTSTAMP), which the notice rule then judges;
     - a cancelled event cancels its window;
     - a window cancelled here (by hand, or by an earlier import) stays cancelled while its event is
-      unchanged; a changed event after a cancellation is recorded anew.
+      unchanged; a changed event after a cancellation is recorded anew;
+    - an occurrence of a series that the series no longer has (an EXDATE added, the rule changed) is
+      cancelled, when it starts inside the ``horizon`` the series was expanded over.
     """
     latest: dict[str, MaintenanceRow] = {}
     for row in rows:
@@ -111,6 +137,13 @@ def plan_import(events: Iterable[CalendarEvent], rows: Sequence[MaintenanceRow])
                       and window.end_ms <= stored["end_ms"])
             announced = stored["announced_at_ms"] if inside else announced_again
             plan.replace.append((stored, event, dataclasses.replace(window, announced_at_ms=announced)))
+    series = {event.series for event in events if event.series}
+    if horizon is not None and series:
+        listed = {event.uid for event in events}
+        for uid, row in latest.items():
+            if uid.rpartition("/")[0] in series and uid not in listed and not row["cancelled"] \
+                    and horizon.holds(row["start_ms"]):
+                plan.cancel.append((row, CalendarEvent(uid, f"{uid} (no longer an occurrence of its series)", None)))
     return plan
 
 
@@ -185,37 +218,121 @@ def _as_list(value: object) -> list:
     return [] if value is None else value if isinstance(value, list) else [value]
 
 
+RECURRING = ("RRULE", "RDATE", "RECURRENCE-ID")
+
+
 def parse_ics(data: bytes, source: str, regions: Sequence[str], region_property: str = REGION_PROPERTY,
-              max_window_ms: int | None = None) -> list[CalendarEvent]:
-    """Every event of the calendar, its window read and checked (id 0: not stored yet). ``InputError``
-    names the event (its number and UID) and the property at fault for the first that is not valid."""
+              max_window_ms: int | None = None, horizon: Horizon | None = None) -> list[CalendarEvent]:
+    """Every event of the calendar, its window read and checked (id 0: not stored yet); a recurring one
+    as its occurrences inside ``horizon`` (without one, a recurring event is refused). ``InputError``
+    names the event (its number and UID, and the occurrence) and the property at fault for the first
+    that is not valid."""
     try:
         calendar = icalendar.Calendar.from_ical(data)
     except ValueError as exc:
         raise InputError(f"{source}: not an iCalendar file ({exc})") from None
     events: list[CalendarEvent] = []
-    numbers: dict[str, int] = {}
+    numbers: dict[tuple[str, str | None], int] = {}
+    series: dict[str, int] = {}  # a recurring event's UID → its number
     for number, event in enumerate(calendar.walk("VEVENT"), 1):
         uid = str(event.get("uid", "")).strip() or None
         where = f"{source}: event {number}" + (f" (UID {uid})" if uid else "")
-        if uid is not None and uid in numbers:
-            raise InputError(f"{where}: UID {uid} is also event {numbers[uid]}'s; each window needs an event "
-                             "of its own (recurring events and their overrides are not expanded)")
-        if uid is not None:
-            numbers[uid] = number
-        if any(name in event for name in ("RRULE", "RDATE", "RECURRENCE-ID")):
-            raise InputError(f"{where}: a recurring event (RRULE, RDATE or RECURRENCE-ID); recurrences are not "
-                             "expanded: export each window as an event of its own")
-        label = uid or f"event {number}"
-        if str(event.get("status", "")).upper() == "CANCELLED":
-            events.append(CalendarEvent(uid, label, None))  # it excludes nothing; it may cancel a stored one
+        recurrence_id = event.get("RECURRENCE-ID")
+        key = (uid or "", None if recurrence_id is None else recurrence_id.to_ical().decode())
+        if uid is not None and key in numbers:
+            raise InputError(f"{where}: UID {uid} is also event {numbers[key]}'s; each window needs an event "
+                             "of its own (an occurrence changed in a series: the same UID with a RECURRENCE-ID)")
+        numbers[key] = number
+        if any(name in event for name in RECURRING):
+            if horizon is None:
+                raise InputError(f"{where}: a recurring event (RRULE, RDATE or RECURRENCE-ID) needs a horizon to "
+                                 "be expanded over")
+            if uid is None:
+                raise InputError(f"{where}: a recurring event without a UID; its occurrences are named by it")
+            series.setdefault(uid, number)
             continue
-        events.append(CalendarEvent(uid, label, _window(event, where, regions, region_property, max_window_ms),
-                                    _instant(event, "LAST-MODIFIED", where, required=False)
-                                    or _instant(event, "DTSTAMP", where, required=False)))
-    if not events:
+        events.append(_event(event, uid, uid or f"event {number}", where, regions, region_property, max_window_ms))
+    if series:
+        assert horizon is not None
+        events += _occurrences(calendar, series, horizon, source, regions, region_property, max_window_ms)
+    if not events and not series:
         raise InputError(f"{source}: no maintenance window in it (no VEVENT)")
     return events
+
+
+def _event(event: icalendar.cal.Component, uid: str | None, label: str, where: str, regions: Sequence[str],
+           region_property: str, max_window_ms: int | None, series: str | None = None,
+           announced_ms: int | None = None) -> CalendarEvent:
+    """One window's event (an occurrence's: ``series`` and when the series was announced)."""
+    if str(event.get("status", "")).upper() == "CANCELLED":
+        return CalendarEvent(uid, label, None, series=series)  # it excludes nothing; it may cancel a stored one
+    window = _window(event, where, regions, region_property, max_window_ms)
+    changed = _instant(event, "LAST-MODIFIED", where, required=False) or _instant(event, "DTSTAMP", where,
+                                                                                   required=False)
+    if announced_ms is not None:
+        window = dataclasses.replace(window, announced_at_ms=announced_ms)
+    return CalendarEvent(uid, label, window, changed, series)
+
+
+def _occurrences(calendar: icalendar.Calendar, series: dict[str, int], horizon: Horizon, source: str,
+                 regions: Sequence[str], region_property: str, max_window_ms: int | None) -> list[CalendarEvent]:
+    """The recurring events' occurrences that start inside ``horizon``, each under its own UID."""
+    announced, slot_ms = _series_announced(calendar, series, source)
+    counts: dict[str, int] = dict.fromkeys(series, 0)
+    events: list[CalendarEvent] = []
+    try:
+        found = recurring_ical_events.of(calendar).between(_utc(horizon.since_ms), _utc(horizon.until_ms))
+    except (ValueError, recurring_ical_events.BadRuleStringFormat, icalendar.InvalidCalendar) as exc:
+        raise InputError(f"{source}: a recurring event's rule cannot be expanded ({exc})") from None
+    for occurrence in found:
+        uid = str(occurrence.get("uid", "")).strip()
+        if uid not in series:
+            continue  # a single event: read above, whatever its date
+        rid = occurrence["RECURRENCE-ID"].dt
+        instant = rid.astimezone(dt.timezone.utc) if isinstance(rid, dt.datetime) and rid.tzinfo else None
+        where = f"{source}: event {series[uid]} (UID {uid}), occurrence {rid.isoformat()}"
+        if instant is None:
+            raise InputError(f"{where}: DTSTART is a date or a floating time; give a date-time in UTC or with a "
+                             "TZID")
+        counts[uid] += 1
+        if counts[uid] > MAX_OCCURRENCES:
+            raise InputError(f"{where}: over {MAX_OCCURRENCES:,} occurrences in the horizon; is the RRULE's FREQ "
+                             "what the vendor meant?")
+        event = _event(occurrence, f"{uid}/{instant:%Y%m%dT%H%M%SZ}", f"{uid} on {instant:%Y-%m-%d %H:%M} UTC", where,
+                       regions, region_property, max_window_ms, uid, announced[uid])
+        slot_start = int(instant.timestamp() * 1000)
+        events.append(_as_announced(event, (slot_start, slot_start + slot_ms[uid]), announced[uid]))
+    return events
+
+
+def _series_announced(calendar: icalendar.Calendar, series: dict[str, int],
+                      source: str) -> tuple[dict[str, int], dict[str, int]]:
+    """When each series was announced (its main event's CREATED, else DTSTAMP), and how long its slots are."""
+    announced: dict[str, int] = {}
+    slot_ms: dict[str, int] = {}
+    for event in calendar.walk("VEVENT"):
+        uid = str(event.get("uid", "")).strip()
+        if uid in series and "RECURRENCE-ID" not in event:
+            where = f"{source}: event {series[uid]} (UID {uid})"
+            at = _instant(event, "CREATED", where, required=False) or _instant(event, "DTSTAMP", where)
+            start, end = _instant(event, "DTSTART", where), _instant(event, "DTEND", where)
+            assert at is not None and start is not None and end is not None
+            announced[uid], slot_ms[uid] = at, end - start
+    for uid, number in series.items():
+        if uid not in announced:
+            raise InputError(f"{source}: event {number} (UID {uid}): changes an occurrence of a series the file "
+                             "does not hold (no event with this UID and an RRULE or RDATE)")
+    return announced, slot_ms
+
+
+def _as_announced(event: CalendarEvent, slot: tuple[int, int], series_announced_ms: int) -> CalendarEvent:
+    """An occurrence inside its slot (the series' start and length) was announced with the series; one moved
+    or stretched out of it (an override) when that change was published, if that was after the series."""
+    window = event.window
+    if window is None or (slot[0] <= window.start_ms and window.end_ms <= slot[1]) or event.changed_at_ms is None:
+        return event
+    return dataclasses.replace(event, window=dataclasses.replace(
+        window, announced_at_ms=max(series_announced_ms, event.changed_at_ms)))
 
 
 def _window(event: icalendar.cal.Component, where: str, regions: Sequence[str], region_property: str,

@@ -110,8 +110,14 @@ BAD = {
                   "no region: set X-SLA-REGION or give exactly one category naming a region"),
     "bad-kind": (calendar(EVENT.format(extra="X-SLA-KIND:whenever\n")), "X-SLA-KIND 'whenever' is not one of"),
     "no-summary": (calendar(EVENT.format(extra="").replace("SUMMARY:kernel patching\n", "")), "no SUMMARY"),
-    "recurring": (calendar(EVENT.format(extra="RRULE:FREQ=WEEKLY;COUNT=4\n")),
-                  "event 2 (UID w1@example.org): a recurring event (RRULE, RDATE or RECURRENCE-ID)"),
+    "bad-rule": (calendar(EVENT.format(extra="RRULE:FREQ=SOMETIMES\n")), "a recurring event's rule cannot be expanded"),
+    "every-minute": (calendar(EVENT.format(extra="RRULE:FREQ=MINUTELY\n")),
+                     "event 2 (UID w1@example.org), occurrence 2026-12-01T17:40:00+00:00: over 1,000 occurrences"),
+    "override-alone": (calendar(EVENT.format(extra="RECURRENCE-ID:20261201T010000Z\n")),
+                       "event 2 (UID w1@example.org): changes an occurrence of a series the file does not hold"),
+    "floating-series": (calendar(EVENT.format(extra="RRULE:FREQ=WEEKLY;COUNT=2\n").replace(
+        "DTSTART:20261201T010000Z", "DTSTART:20261201T010000").replace("DTEND:20261201T020000Z", "DTEND:20261201T020000")),
+        "event 2 (UID w1@example.org)"),
     "same-uid": (calendar(EVENT.format(extra=""), EVENT.format(extra="")),
                  "event 3 (UID w1@example.org): UID w1@example.org is also event 2's"),
 }
@@ -203,3 +209,84 @@ def test_a_window_cancelled_by_hand_stays_cancelled_until_its_event_changes(run_
         "maintenance 2 recorded from a: excluded", "1 windows recorded"]
     assert windows(run_cli.db) == [("eu-west", ms("2026-12-03T01:00:00Z"), ms("2026-12-03T02:00:00Z"), "scheduled",
                                     ms("2026-11-21T00:00:00Z"), "patching a")]  # announced when changed
+
+
+# A vendor's weekly patching slot, Tuesdays 02:00–03:00 Warsaw time, announced on 1 November: one Tuesday
+# taken out (EXDATE), one moved to 04:00 the day before (published then: short notice), one called off.
+SERIES = """BEGIN:VEVENT
+UID:patching@vendor.example
+DTSTAMP:20261101T000000Z
+CREATED:20261101T000000Z
+DTSTART;TZID=Europe/Warsaw:20261103T020000
+DTEND;TZID=Europe/Warsaw:20261103T030000
+RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=8
+EXDATE;TZID=Europe/Warsaw:20261110T020000{exdates}
+SUMMARY:weekly patching
+X-SLA-REGION:eu-west
+END:VEVENT
+BEGIN:VEVENT
+UID:patching@vendor.example
+RECURRENCE-ID;TZID=Europe/Warsaw:20261117T020000
+DTSTAMP:20261116T120000Z
+LAST-MODIFIED:20261116T120000Z
+DTSTART;TZID=Europe/Warsaw:20261117T040000
+DTEND;TZID=Europe/Warsaw:20261117T050000
+SUMMARY:weekly patching (moved)
+X-SLA-REGION:eu-west
+END:VEVENT
+BEGIN:VEVENT
+UID:patching@vendor.example
+RECURRENCE-ID;TZID=Europe/Warsaw:20261124T020000
+DTSTAMP:20261118T090000Z
+DTSTART;TZID=Europe/Warsaw:20261124T020000
+DTEND;TZID=Europe/Warsaw:20261124T030000
+STATUS:CANCELLED
+SUMMARY:weekly patching
+X-SLA-REGION:eu-west
+END:VEVENT
+"""
+
+
+def test_a_recurring_window_is_recorded_once_an_occurrence_and_kept_in_step(run_cli, tmp_path):
+    path = tmp_path / "vendor.ics"
+    path.write_text(calendar(SERIES.format(exdates="")))
+    result = run_cli("maintenance", "import", str(path), now=NOW)
+    assert result.code == 0, result.err
+    announced, moved_at = ms("2026-11-01T00:00:00+00:00"), ms("2026-11-16T12:00:00+00:00")
+    weekly = [("eu-west", ms(f"{day}T01:00:00+00:00"), ms(f"{day}T02:00:00+00:00"), "scheduled", announced,
+               "weekly patching") for day in ("2026-12-01", "2026-12-08", "2026-12-15", "2026-12-22")]
+    assert windows(run_cli.db) == [
+        ("eu-west", ms("2026-11-03T01:00:00+00:00"), ms("2026-11-03T02:00:00+00:00"), "scheduled", announced,
+         "weekly patching"),  # 10 November: EXDATE; 24 November: called off
+        ("eu-west", ms("2026-11-17T03:00:00+00:00"), ms("2026-11-17T04:00:00+00:00"), "scheduled", moved_at,
+         "weekly patching (moved)"),
+        *weekly]
+    assert "patching@vendor.example on 2026-11-17 01:00 UTC: NOT excluded" in result.out  # moved 15 h ahead
+    assert "patching@vendor.example on 2026-11-03 01:00 UTC: excluded" in result.out  # the series' 49 h notice
+    assert result.out.strip().endswith("6 windows recorded")
+
+    again = run_cli("maintenance", "import", str(path), now=NOW)
+    assert again.code == 0 and again.out.strip() == "0 windows recorded, 6 already recorded"
+
+    # The vendor takes 8 December out: that occurrence is cancelled, the rest stay as they were.
+    path.write_text(calendar(SERIES.format(exdates=",20261208T020000")))
+    changed = run_cli("maintenance", "import", str(path), now=NOW)
+    assert changed.code == 0, changed.err
+    assert "patching@vendor.example/20261208T010000Z (no longer an occurrence of its series)" in changed.out
+    assert windows(run_cli.db) == [w for w in windows(run_cli.db) if w[1] != ms("2026-12-08T01:00:00+00:00")]
+    assert [w[1] for w in windows(run_cli.db)][2:] == [weekly[0][1], weekly[2][1], weekly[3][1]]
+    assert changed.out.strip().endswith("0 windows recorded, 1 cancelled, 5 already recorded")
+
+
+def test_a_series_is_expanded_over_a_bounded_horizon_only(run_cli, tmp_path):
+    """An endless weekly rule that began long ago: occurrences from the previous month's first day to
+    ``--horizon-days`` ahead, never before, never beyond."""
+    path = tmp_path / "endless.ics"
+    path.write_text(calendar(SERIES.format(exdates="").replace(";COUNT=8", "").replace("20261103T0", "20250107T0")))
+    result = run_cli("maintenance", "import", str(path), "--horizon-days", "14", now=NOW)
+    assert result.code == 0, result.err
+    starts = [w[1] for w in windows(run_cli.db)]
+    assert min(starts) >= ms("2026-10-01T00:00:00+00:00") and max(starts) < ms(NOW.replace("Z", "+00:00")) + 14 * 86_400_000
+    assert len(starts) == 7  # the 9 Tuesdays 6 Oct … 1 Dec; 10 Nov taken out, 24 Nov called off
+    too_far = run_cli("maintenance", "import", str(path), "--horizon-days", "5000", now=NOW)
+    assert too_far.code != 0 and "--horizon-days 5000: at most 3,660" in too_far.err

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from ..accounting import month_report
 from ..errors import InputError, parse_instant, span
 from ..hooks.events import UPDATE_STATUSES
-from ..maintenance_ics import CalendarEvent, ImportPlan
+from ..maintenance_ics import CalendarEvent, Horizon, ImportPlan
 from ..reports.serialize import incident_rows, record_window_json
-from ..sla.calendar import iso, month_of, next_month, previous_month
+from ..sla.calendar import iso, month_bounds, month_of, next_month, previous_month
 from ..sla.exclusions import THIRD_PARTY_PREFIX, assess_maintenance
 from ..sla.model import COUNTED, HAND_CAUSES, SEVERITIES, Incident, MaintenanceWindow
 from ..storage import opened
@@ -21,6 +21,9 @@ from ..updates import checked, outage_of, outages, update_event
 from .common import Context, emit_rows
 from .parsing import command, group, rows_format, whole_number
 from .reporting import report_for
+
+HORIZON_DAYS = 90  # a recurring maintenance window's occurrences ahead (maintenance import)
+MAX_HORIZON_DAYS = 3_660
 
 GROUPS = ("maintenance", "exclusion", "incident")
 
@@ -57,6 +60,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", help="an .ics file")
     p.add_argument("--region-property", default="X-SLA-REGION",
                    help="the event property naming the region (default X-SLA-REGION; else one category)")
+    p.add_argument("--horizon-days", type=whole_number, default=HORIZON_DAYS,
+                   help=f"a recurring event's occurrences are recorded from the first day of the previous month "
+                        f"to this many days ahead (default {HORIZON_DAYS})")
     p = command(maint, "export", "upcoming and recent windows as an iCalendar file",
                 "sla-monitor maintenance export --region eu-west --output eu-west.ics")
     p.add_argument("--region", help="only this region's windows (and those of every region)")
@@ -149,11 +155,15 @@ def maintenance_import(ctx: Context, args: argparse.Namespace) -> int:
         data = Path(args.file).read_bytes()
     except OSError as exc:
         raise InputError(f"{args.file}: cannot read it ({exc.strerror})") from None
+    if args.horizon_days > MAX_HORIZON_DAYS:
+        raise InputError(f"--horizon-days {args.horizon_days}: at most {MAX_HORIZON_DAYS:,} (ten years); a vendor "
+                         "publishes months ahead, not decades")
+    horizon = import_horizon(ctx.now_ms, ZoneInfo(ctx.cfg.timezone), args.horizon_days)
     events = parse_ics(data, args.file, [r.name for r in ctx.cfg.regions], args.region_property,
-                       ctx.cfg.storage.max_window_days * 86_400_000)
+                       ctx.cfg.storage.max_window_days * 86_400_000, horizon)
     lines = []
     with opened(ctx.db_path) as store, store.transaction():  # every change, or none
-        plan = plan_import(events, store.maintenance_rows())
+        plan = plan_import(events, store.maintenance_rows(), horizon)
 
         def add(event: CalendarEvent, window: MaintenanceWindow) -> tuple[int, str]:
             """Store ``window`` from ``event``: its id, and whether it excludes in words."""
@@ -175,6 +185,13 @@ def maintenance_import(ctx: Context, args: argparse.Namespace) -> int:
             lines.append(f"maintenance {new_id} recorded from {event.label}: {verdict}")
     print("\n".join(lines + [_import_summary(plan)]))
     return 0
+
+
+def import_horizon(now_ms: int, tz: ZoneInfo, days_ahead: int) -> Horizon:
+    """Where a recurring event's occurrences are recorded: from the first day of the previous month (local),
+    whose report may not be written yet, to ``days_ahead`` days from now (the notice rule needs 2)."""
+    since, _ = month_bounds(*previous_month(*month_of(now_ms, tz)), tz)
+    return Horizon(since, now_ms + days_ahead * 86_400_000)
 
 
 def _import_summary(plan: ImportPlan) -> str:
