@@ -192,19 +192,21 @@ def _history(store: Storage, fleet: Fleet, now_ms: int, days: int, windows: Sequ
         records = records if records is not None else store.load_records()
         timelines, _, _ = timelines_around(store, fleet, records, since, now_ms, now_ms)
     history = History({}, {}, {})
-    # Each day's date, end and span once for every timeline: the bars of a large fleet share them (90
-    # bars for each of a few thousand timelines, kept between refreshes).
+    # 90 bars for each of a few thousand timelines, kept between refreshes: most days look the same in
+    # most timelines (all up, or all unknown before a probe existed), so equal bars are one object.
     day_spans = [(from_ms(lo).astimezone(tz).date(), lo, min(hi, now_ms), max(0, min(hi, now_ms) - lo))
                  for lo, hi in itertools.pairwise(starts)]
+    same: dict[DayBar, DayBar] = {}
     for name, t in timelines.items():
         counted = counted_pieces(t.periods)
         down = [(p.start_ms, p.end_ms) for p in t.periods]
         excluded = intersect(down, t.excluded)
         history.bars[name] = [
-            DayBar(day=day, counted_ms=overlap_ms(counted, lo, end), down_ms=overlap_ms(down, lo, end),
-                   excluded_ms=overlap_ms(excluded, lo, end), unknown_ms=overlap_ms(t.states.unknown, lo, end),
-                   span_ms=span)
-            for day, lo, end, span in day_spans
+            same.setdefault(bar, bar) for bar in (
+                DayBar(day=day, counted_ms=overlap_ms(counted, lo, end), down_ms=overlap_ms(down, lo, end),
+                       excluded_ms=overlap_ms(excluded, lo, end), unknown_ms=overlap_ms(t.states.unknown, lo, end),
+                       span_ms=span)
+                for day, lo, end, span in day_spans)
         ]
         if windows:
             history.intervals[name] = RegionIntervals(down, counted, t.states.unknown)

@@ -158,7 +158,7 @@ class HttpProbe(SpeaksHttp):
     """Request headers; values may use ${VAR} (tokens)."""
     body: str | None = None
     """Request body."""
-    expect_status: list[Annotated[int, Field(ge=100, le=599)]] = [200]
+    expect_status: tuple[Annotated[int, Field(ge=100, le=599)], ...] = (200,)  # a tuple: shared, not copied a probe
     """Status codes that pass."""
     body_contains: str | None = None
     """Text the body must contain."""

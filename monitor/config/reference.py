@@ -75,7 +75,7 @@ def type_text(annotation: Any, metadata: list[Any] = ()) -> str:  # type: ignore
         return " or ".join(type_text(a) for a in kept)
     if origin is typing.Literal:
         return " or ".join(f'`{a}`' for a in args)
-    if origin is list:
+    if origin is list or (origin is tuple and len(args) == 2 and args[1] is Ellipsis):  # written as a YAML list
         return f"list of {type_text(args[0])}"
     if origin is dict:
         return f"map of {type_text(args[0])} to {type_text(args[1])}"
@@ -102,6 +102,8 @@ def default_text(field: FieldInfo, kind: str) -> str:
         return f"`{duration_text(value)}`"
     if isinstance(value, BaseModel):
         return "see below"
+    if isinstance(value, tuple):  # an immutable default (shared by every probe), written as a list
+        value = list(value)
     if isinstance(value, list):
         if value and isinstance(value[0], BaseModel):
             return ", ".join("{" + ", ".join(f"{k}: {v}" for k, v in item.model_dump().items()) + "}" for item in value)
