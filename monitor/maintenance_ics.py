@@ -67,6 +67,7 @@ class CalendarEvent:
     window: MaintenanceWindow | None  # None: STATUS:CANCELLED
     changed_at_ms: int | None = None  # LAST-MODIFIED, else DTSTAMP: when its current form was published
     series: str | None = None  # an occurrence of a recurring event: the series' UID
+    dropped: bool = False  # an occurrence stored before that its series no longer has
 
 
 @dataclass(frozen=True)
@@ -106,13 +107,15 @@ def plan_import(events: Sequence[CalendarEvent], rows: Sequence[MaintenanceRow],
     - a window cancelled here (by hand, or by an earlier import) stays cancelled while its event is
       unchanged; a changed event after a cancellation is recorded anew;
     - an occurrence of a series that the series no longer has (an EXDATE added, the rule changed) is
-      cancelled, when it starts inside the ``horizon`` the series was expanded over.
+      cancelled, when it starts inside the ``horizon`` the series was expanded over; one it has anew
+      (the rule changed) counts as announced no earlier than the series' last change.
     """
     latest: dict[str, MaintenanceRow] = {}
     for row in rows:
         uid = row["source_uid"]
         if uid and (uid not in latest or row["id"] > latest[uid]["id"]):
             latest[uid] = row
+    imported_series = {uid.rpartition("/")[0] for uid in latest}
     plan = ImportPlan()
     for event in events:
         stored = latest.get(event.uid) if event.uid else None
@@ -124,6 +127,11 @@ def plan_import(events: Sequence[CalendarEvent], rows: Sequence[MaintenanceRow],
         elif stored is None:
             if already_stored(window, rows):
                 plan.unchanged += 1
+            elif event.series in imported_series and event.changed_at_ms is not None:
+                # A series imported before shows a new occurrence: its rule changed (or the horizon moved on),
+                # so the occurrence was known no earlier than the series' last change.
+                plan.add.append((event, dataclasses.replace(
+                    window, announced_at_ms=max(window.announced_at_ms or 0, event.changed_at_ms))))
             else:
                 plan.add.append((event, window))
         elif _same(window, stored):
@@ -143,7 +151,7 @@ def plan_import(events: Sequence[CalendarEvent], rows: Sequence[MaintenanceRow],
         for uid, row in latest.items():
             if uid.rpartition("/")[0] in series and uid not in listed and not row["cancelled"] \
                     and horizon.holds(row["start_ms"]):
-                plan.cancel.append((row, CalendarEvent(uid, f"{uid} (no longer an occurrence of its series)", None)))
+                plan.cancel.append((row, CalendarEvent(uid, uid, None, dropped=True)))
     return plan
 
 

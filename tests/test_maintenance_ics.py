@@ -272,7 +272,7 @@ def test_a_recurring_window_is_recorded_once_an_occurrence_and_kept_in_step(run_
     path.write_text(calendar(SERIES.format(exdates=",20261208T020000")))
     changed = run_cli("maintenance", "import", str(path), now=NOW)
     assert changed.code == 0, changed.err
-    assert "patching@vendor.example/20261208T010000Z (no longer an occurrence of its series)" in changed.out
+    assert "cancelled: patching@vendor.example/20261208T010000Z is no longer an occurrence of its series" in changed.out
     assert windows(run_cli.db) == [w for w in windows(run_cli.db) if w[1] != ms("2026-12-08T01:00:00+00:00")]
     assert [w[1] for w in windows(run_cli.db)][2:] == [weekly[0][1], weekly[2][1], weekly[3][1]]
     assert changed.out.strip().endswith("0 windows recorded, 1 cancelled, 5 already recorded")
@@ -290,3 +290,21 @@ def test_a_series_is_expanded_over_a_bounded_horizon_only(run_cli, tmp_path):
     assert len(starts) == 7  # the 9 Tuesdays 6 Oct … 1 Dec; 10 Nov taken out, 24 Nov called off
     too_far = run_cli("maintenance", "import", str(path), "--horizon-days", "5000", now=NOW)
     assert too_far.code != 0 and "--horizon-days 5000: at most 3,660" in too_far.err
+
+
+def test_an_occurrence_a_changed_rule_adds_was_announced_with_the_change(run_cli, tmp_path):
+    """The vendor moves its weekly slot from Tuesday to Saturday a day ahead: the new Saturday occurrence
+    counts as announced when the series changed (LAST-MODIFIED), not when it was first published, so
+    its short notice shows; the Tuesdays it dropped are cancelled."""
+    path = tmp_path / "vendor.ics"
+    path.write_text(calendar(SERIES.format(exdates="")))
+    assert run_cli("maintenance", "import", str(path), now=NOW).code == 0
+    moved = SERIES.format(exdates="").replace("BYDAY=TU", "BYDAY=SA").replace(
+        "CREATED:20261101T000000Z\n", "CREATED:20261101T000000Z\nLAST-MODIFIED:20261119T230000Z\n")
+    path.write_text(calendar(moved))
+    result = run_cli("maintenance", "import", str(path), now=NOW)
+    assert result.code == 0, result.err
+    assert "patching@vendor.example on 2026-11-21 01:00 UTC: NOT excluded (late_notice)" in result.out  # 26 h
+    assert "cancelled: patching@vendor.example/20261201T010000Z is no longer an occurrence of its series" in result.out
+    saturday = [w for w in windows(run_cli.db) if w[1] == ms("2026-11-21T01:00:00+00:00")]
+    assert [w[4] for w in saturday] == [ms("2026-11-19T23:00:00+00:00")]

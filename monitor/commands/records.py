@@ -174,7 +174,8 @@ def maintenance_import(ctx: Context, args: argparse.Namespace) -> int:
 
         for row, event in plan.cancel:
             store.cancel_maintenance(row["id"], ctx.by, ctx.now_ms)
-            lines.append(f"maintenance {row['id']} cancelled: {event.label} is cancelled in the calendar")
+            gone = "is no longer an occurrence of its series" if event.dropped else "is cancelled in the calendar"
+            lines.append(f"maintenance {row['id']} cancelled: {event.label} {gone}")
         for row, event, window in plan.replace:
             store.cancel_maintenance(row["id"], ctx.by, ctx.now_ms)
             new_id, verdict = add(event, window)
