@@ -106,3 +106,9 @@ def by_tag(kinds: Any, tag: str) -> dict[str, Any]:
     """A plug-in registry's table: each member of the ``kinds`` Union by the literal value of its ``tag``
     field (a probe's ``kind``, a destination's ``type``), in the Union's order."""
     return {get_args(model.model_fields[tag].annotation)[0]: model for model in get_args(kinds)}
+
+
+def api_author(by: object, token: str) -> str:
+    """The audit trail's author of a write through the API: the token's name (``web.tokens``), after the
+    ``by`` the request's body gives, which anyone holding the token could write."""
+    return f"{by} (api:{token})" if by else f"api:{token}"

@@ -188,6 +188,15 @@ def _secret_at(loc: Loc) -> bool:
     return False
 
 
+def _holds_secret(value: Any, loc: Loc) -> bool:
+    """Whether a section's value (an error about a whole section echoes it) has a secret setting inside."""
+    if isinstance(value, dict):
+        return any(_secret_at(loc + (key,)) or _holds_secret(inner, loc + (key,)) for key, inner in value.items())
+    if isinstance(value, list):
+        return any(_holds_secret(inner, loc + (index,)) for index, inner in enumerate(value))
+    return False
+
+
 def _model_at(loc: Loc) -> type[BaseModel] | None:
     """The model class a validation error's location points into (for 'did you mean')."""
     model: Any = Config
@@ -234,7 +243,8 @@ def _describe(err: Mapping[str, Any], secrets: set) -> tuple[Loc, str]:
     message = err["msg"].removeprefix("Value error, ")
     shown = ("(from environment)" if loc in secrets
              else "(hidden: holds values from the environment)" if any(s[:len(loc)] == loc for s in secrets)
-             else "(hidden)" if _secret_at(raw_loc) else repr(err.get("input")))
+             else "(hidden)" if _secret_at(raw_loc) or _holds_secret(err.get("input"), raw_loc)
+             else repr(err.get("input")))
     if kind == "union_tag_invalid":
         tag = err.get("ctx", {}).get("tag")
         if "destinations" in loc:

@@ -92,11 +92,44 @@ class StorageConfig(_Strict):
     typo in a date would otherwise exclude months of the SLA."""
 
 
+SCOPES = ("read", "write:maintenance", "write:records", "admin")
+
+
+class TokenConfig(_Strict):
+    name: Name
+    """Who holds it: the audit trail and the logs name the token by it, never by the token itself."""
+    token: str | None = Field(None, min_length=16, json_schema_extra=SECRET)
+    """The bearer token, from the environment (`${VAR}`); at least 16 characters."""
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+    """Or the token's SHA-256 in hex, so that the config holds no secret: `printf %s "$TOKEN" | sha256sum`."""
+    scopes: list[Literal["read", "write:maintenance", "write:records", "admin"]] = Field(min_length=1)
+    """What it may do: `read`, `write:maintenance` (maintenance windows), `write:records` (incident
+    updates), `admin` (everything)."""
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> TokenConfig:
+        if (self.token is None) == (self.sha256 is None):
+            raise ValueError("give exactly one of token (from ${VAR}) or sha256")
+        return self
+
+
 class WebConfig(_Strict):
     listen: str = Field("127.0.0.1:9465", pattern=r"^[^\s]+:(6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]?\d{1,4})$")
     """HOST:PORT the daemon serves on (`run --listen` overrides it)."""
     api_token: str | None = Field(None, json_schema_extra=SECRET)
-    """Bearer token for POST/DELETE /api/v1/maintenance; unset: those are refused. Use ${VAR}."""
+    """A bearer token with every scope (`admin`), named `api_token` in the audit trail; `tokens` for scoped
+    ones. Without either, the API's writes are refused. Use ${VAR}."""
+    tokens: list[TokenConfig] = []
+    """Bearer tokens, each with a name and the scopes it may use (writes need a token)."""
+
+    @model_validator(mode="after")
+    def _names_once(self) -> WebConfig:
+        names = [t.name for t in self.tokens] + (["api_token"] if self.api_token else [])
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"token name {twice[0]!r} is used twice (the audit trail names a token by it; "
+                             "`api_token` is web.api_token's)")
+        return self
     title: str | None = None
     """Status page title (default: the service name)."""
     idle_timeout: DurationMs = 10_000

@@ -10,6 +10,7 @@ from ..config import Config
 from ..errors import InputError, parse_instant
 from ..storage.interface import Storage
 from ..updates import checked, outage_of, outages, update_event, update_json
+from ..values import api_author
 from .dbthread import DbThread
 from .figures import LiveFigures
 
@@ -18,9 +19,9 @@ class UpdateService:
     def __init__(self, db: DbThread, cfg: Config, figures: LiveFigures, clock: Clock, wake: Callable[[], None]):
         self.db, self.cfg, self.figures, self.clock, self.wake = db, cfg, figures, clock, wake
 
-    async def post(self, body: object) -> dict:
+    async def post(self, body: object, token: str) -> dict:
         """Record the update ``body`` asks for (``region``, ``status``, ``message``, optional
-        ``outage_start`` and ``by``); InputError naming what is wrong."""
+        ``outage_start`` and ``by``), written with ``token`` (its name); InputError naming what is wrong."""
         if not isinstance(body, dict):
             raise InputError("the body must be a JSON object: {\"region\": …, \"status\": …, \"message\": …}")
         unknown = set(body) - {"region", "status", "message", "outage_start", "by"}
@@ -36,7 +37,7 @@ class UpdateService:
         start = parse_instant(start_text, "outage_start") if isinstance(start_text, str) else None
         known = outages((self.figures.previous, self.figures.current), region)
         outage = outage_of(known, region, start, ZoneInfo(self.cfg.timezone))
-        routed = update_event(self.cfg, region, outage, status, message, str(body.get("by") or "api"),
+        routed = update_event(self.cfg, region, outage, status, message, api_author(body.get("by"), token),
                               self.clock.now_ms())
         await self.db.call(Storage.record_events, routed)
         self.wake()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import sqlite3
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from .badges import availability_badge, render_badge, state_badge
 from .feed import render_feed
 from .maintenance import add_window, cancel_window
 from .status import render_runbooks, render_status_page, status_json
+from .tokens import Grant, allows, grants, holder
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class WebDeps:
 
 
 DEPS = web.AppKey("deps", WebDeps)
+GRANTS = web.AppKey("grants", tuple)  # the configured tokens, hashed once (web/tokens.py)
 log = logging.getLogger("sla_monitor.web")
 
 
@@ -146,18 +147,24 @@ async def outages(request: web.Request) -> web.Response:
     return json_response(outage_rows(report, region))
 
 
-def _authorized(request: web.Request) -> web.Response | None:
-    """None when the request carries the configured bearer token (compared in constant time)."""
-    token = request.app[DEPS].cfg.web.api_token
-    if not token:
-        return error(403, "writes are disabled: set web.api_token (e.g. \"${SLA_MONITOR_API_TOKEN}\")")
-    given = request.headers.get("Authorization", "")
-    # surrogateescape: a header that is not UTF-8 compares (and fails) like any other wrong token
-    if not given.startswith("Bearer ") or not hmac.compare_digest(given[7:].encode("utf-8", "surrogateescape"),
-                                                                  token.encode()):
+def _authorized(request: web.Request, scope: str) -> Grant | web.Response:
+    """The grant of the request's bearer token when it may use ``scope``; else the refusal to send: 401
+    without a known token, 403 (a problem document naming the scope) for a token without it."""
+    configured = request.app[GRANTS]
+    if not configured:
+        return error(403, "writes are disabled: set web.tokens, or web.api_token (e.g. \"${SLA_MONITOR_API_TOKEN}\")")
+    grant = holder(configured, request.headers.get("Authorization", ""))
+    if grant is None:
         return web.Response(status=401, headers={"WWW-Authenticate": 'Bearer realm="sla-monitor"'},
                             content_type="application/json", body=b'{"error": "bearer token required"}')
-    return None
+    if not allows(grant, scope):
+        detail = f"token {grant.name!r} lacks the scope {scope} (it has: {', '.join(sorted(grant.scopes))})"
+        log.warning("event=api_refused token=%s scope=%s path=%s", grant.name, scope, request.path)
+        return web.Response(status=403, content_type="application/problem+json", body=orjson.dumps(
+            {"type": "about:blank", "title": "Forbidden", "status": 403, "detail": detail, "missing_scope": scope,
+             "error": detail}, option=orjson.OPT_INDENT_2))
+    log.info("event=api_write token=%s scope=%s method=%s path=%s", grant.name, scope, request.method, request.path)
+    return grant
 
 
 async def maintenance_get(request: web.Request) -> web.Response:
@@ -175,11 +182,11 @@ async def maintenance_calendar(request: web.Request) -> web.Response:
 
 
 async def maintenance_post(request: web.Request) -> web.Response:
-    if (refusal := _authorized(request)) is not None:
-        return refusal
+    if isinstance(grant := _authorized(request, "write:maintenance"), web.Response):
+        return grant
     try:
         body = await request.json(loads=orjson.loads)
-        created = await add_window(request.app[DEPS].maintenance, request.app[DEPS].cfg, body)
+        created = await add_window(request.app[DEPS].maintenance, request.app[DEPS].cfg, body, grant.name)
     except (ValueError, InputError) as exc:
         return error(400, str(exc))
     return json_response(created, 201)
@@ -187,21 +194,21 @@ async def maintenance_post(request: web.Request) -> web.Response:
 
 async def update_post(request: web.Request) -> web.Response:
     """An incident update on an outage (``incident update``'s, through the API)."""
-    if (refusal := _authorized(request)) is not None:
-        return refusal
+    if isinstance(grant := _authorized(request, "write:records"), web.Response):
+        return grant
     try:
         body = await request.json(loads=orjson.loads)
-        created = await request.app[DEPS].updates.post(body)
+        created = await request.app[DEPS].updates.post(body, grant.name)
     except (ValueError, InputError) as exc:
         return error(400, str(exc))
     return json_response(created, 201)
 
 
 async def maintenance_delete(request: web.Request) -> web.Response:
-    if (refusal := _authorized(request)) is not None:
-        return refusal
+    if isinstance(grant := _authorized(request, "write:maintenance"), web.Response):
+        return grant
     try:
-        await cancel_window(request.app[DEPS].maintenance, request.match_info["id"])
+        await cancel_window(request.app[DEPS].maintenance, request.match_info["id"], grant.name)
     except InputError as exc:
         return error(404, str(exc))
     return json_response({"cancelled": int(request.match_info["id"])})
@@ -272,6 +279,7 @@ def build_app(deps: WebDeps) -> web.Application:
     """The routes, reading only ``deps``."""
     app = web.Application(middlewares=[error_boundary])
     app[DEPS] = deps
+    app[GRANTS] = grants(deps.cfg.web)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

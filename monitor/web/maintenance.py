@@ -5,12 +5,13 @@ from ..config import Config
 from ..errors import InputError, parse_instant, span
 from ..live.maintenance import MaintenanceService
 from ..storage import StoreError
+from ..values import api_author
 
 FIELDS = {"region", "all", "start", "end", "kind", "announced_at", "reason", "by", "long"}
 
 
-async def add_window(service: MaintenanceService, cfg: Config, body: object) -> dict:
-    """Validate a JSON body like the CLI's flags and record the window."""
+async def add_window(service: MaintenanceService, cfg: Config, body: object, token: str) -> dict:
+    """Validate a JSON body like the CLI's flags and record the window, as written by ``token``'s holder."""
     if not isinstance(body, dict):
         raise InputError("body must be a JSON object with start, end, kind, announced_at, reason and region or all")
     unknown = sorted(set(body) - FIELDS)
@@ -38,11 +39,11 @@ async def add_window(service: MaintenanceService, cfg: Config, body: object) -> 
     if not isinstance(reason, str) or not reason.strip():
         raise InputError("reason must say what the maintenance is for")
     return await service.add(region=region, start_ms=start, end_ms=end, kind=body["kind"],
-                             announced_at_ms=announced, reason=reason, by=str(body.get("by") or "api"))
+                             announced_at_ms=announced, reason=reason, by=api_author(body.get("by"), token))
 
 
-async def cancel_window(service: MaintenanceService, window_id: str) -> None:
+async def cancel_window(service: MaintenanceService, window_id: str, token: str) -> None:
     try:
-        await service.cancel(int(window_id), "api")
+        await service.cancel(int(window_id), api_author(None, token))
     except StoreError as exc:
         raise InputError(str(exc)) from None

@@ -1,0 +1,89 @@
+"""Scoped API tokens (issue 28, `web.tokens`): each write needs a token with its scope; a token without
+it gets a 403 problem document naming the scope; the audit trail and the logs name the token, never
+show it; `web.api_token` keeps working with every scope; bad token settings are refused at their key."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+
+import pytest
+
+from daemon_helpers import running_daemon
+
+READ, CALENDAR, OPS = "read-only-token-0001", "calendar-token-00002", "ops-token-0000000003"
+TOKENS = (f'[{{name: dashboard, token: "{READ}", scopes: [read]}}, '
+          f'{{name: calendar, sha256: "{hashlib.sha256(CALENDAR.encode()).hexdigest()}", scopes: [write:maintenance]}}, '
+          f'{{name: ops, token: "{OPS}", scopes: [write:records]}}]')
+WINDOW = {"region": "eu-west", "start": "2030-01-05T01:00:00Z", "end": "2030-01-05T02:00:00Z",
+          "kind": "scheduled", "announced_at": "2029-12-01T00:00:00Z", "reason": "upgrade"}
+
+
+def authors(db: str) -> list[tuple]:
+    con = sqlite3.connect(db)
+    try:
+        return con.execute("SELECT id, created_by, cancelled_by FROM maintenance ORDER BY id").fetchall()
+    finally:
+        con.close()
+
+
+async def test_each_write_needs_its_scope_and_the_audit_trail_names_the_token(fleet, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    db = str(tmp_path / "d.db")
+    async with running_daemon(fleet, db, tokens=TOKENS) as daemon:
+
+        async def call(method: str, path: str, token: str | None, body: dict | None = None):
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            async with daemon.http.request(method, path, json=body, headers=headers) as answer:
+                return answer.status, answer.content_type, await answer.json(content_type=None)
+
+        status, kind, problem = await call("POST", "/api/v1/maintenance", READ, WINDOW)
+        assert (status, kind) == (403, "application/problem+json")
+        assert problem["status"] == 403 and problem["missing_scope"] == "write:maintenance"
+        assert problem["detail"] == "token 'dashboard' lacks the scope write:maintenance (it has: read)"
+        status, _, problem = await call("POST", "/api/v1/updates", CALENDAR,
+                                        {"region": "eu-west", "status": "identified", "message": "x"})
+        assert (status, problem["missing_scope"]) == (403, "write:records")
+        assert (await call("POST", "/api/v1/maintenance", "no-such-token-000000", WINDOW))[0] == 401
+        assert (await call("POST", "/api/v1/maintenance", None, WINDOW))[0] == 401
+
+        status, _, created = await call("POST", "/api/v1/maintenance", CALENDAR, {**WINDOW, "by": "change board"})
+        assert status == 201, created
+        status, _, created = await call("POST", "/api/v1/maintenance", "s3cret-token", WINDOW)  # web.api_token: admin
+        assert status == 201, created
+        assert (await call("DELETE", "/api/v1/maintenance/1", OPS))[0] == 403
+        assert (await call("DELETE", "/api/v1/maintenance/1", CALENDAR))[0] == 200
+        # ops may post updates: past the scope check, the body is judged (no open outage in us-east here)
+        status, _, answer = await call("POST", "/api/v1/updates", OPS, {"region": "mars", "status": "identified",
+                                                                        "message": "x"})
+        assert status == 400 and "mars" in answer["error"]
+
+    assert authors(db) == [(1, "change board (api:calendar)", "api:calendar"), (2, "api:api_token", None)]
+    logged = caplog.text
+    assert "event=api_write token=calendar scope=write:maintenance method=POST" in logged
+    assert "event=api_refused token=dashboard scope=write:maintenance" in logged
+    assert not any(secret in logged for secret in (READ, CALENDAR, OPS, "s3cret-token"))
+
+
+async def test_without_any_token_writes_are_disabled(fleet, tmp_path):
+    async with running_daemon(fleet, str(tmp_path / "d.db"), token=None) as daemon:
+        async with daemon.http.post("/api/v1/maintenance", json=WINDOW) as answer:
+            assert answer.status == 403 and "set web.tokens, or web.api_token" in (await answer.json())["error"]
+
+
+@pytest.mark.parametrize("tokens, needle", [
+    ('[{name: a, scopes: [read]}]', "give exactly one of token (from ${VAR}) or sha256"),
+    ('[{name: a, token: "long-enough-token-1", sha256: "' + "0" * 64 + '", scopes: [read]}]', "exactly one of"),
+    ('[{name: a, token: "long-enough-token-1", scopes: [write]}]', "write:maintenance"),
+    ('[{name: a, token: "short", scopes: [read]}]', "at least 16 characters"),
+    ('[{name: a, sha256: "abc", scopes: [read]}]', "web.tokens[0].sha256"),
+    ('[{name: a, token: "long-enough-token-1", scopes: []}]', "web.tokens[0].scopes"),
+    ('[{name: api_token, token: "long-enough-token-1", scopes: [read]}]', "token name 'api_token' is used twice"),
+])
+def test_bad_token_settings_are_refused_at_their_key(run_cli, tmp_path, tokens, needle):
+    config = tmp_path / "c.yaml"
+    base = (run_cli.db.parent / "spec.yaml").read_text()
+    config.write_text(base + f'web: {{api_token: "an-admin-token-0001", tokens: {tokens}}}\n')
+    result = run_cli("--config", str(config), "check-config")
+    assert result.code != 0 and needle in result.err, result.err
+    assert "long-enough-token-1" not in result.err and "an-admin-token-0001" not in result.err
