@@ -87,3 +87,74 @@ def test_bad_token_settings_are_refused_at_their_key(run_cli, tmp_path, tokens, 
     result = run_cli("--config", str(config), "check-config")
     assert result.code != 0 and needle in result.err, result.err
     assert "long-enough-token-1" not in result.err and "an-admin-token-0001" not in result.err
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def private_web(hashed: str) -> str:
+    return (f'{TOKENS[:-1]}, {{name: pager, token: "{"w" * 20}", scopes: [write:maintenance]}}], public: false, '
+            f'users: [{{name: jane, password_bcrypt: "{hashed}"}}], '
+            'trusted_proxy: {header: X-Forwarded-User, from: ["127.0.0.2/32"]}')
+
+
+async def test_a_private_page_lets_in_readers_only(fleet, tmp_path, caplog):
+    """`web.public: false`: 401 without credentials, in headless Chromium too; the page with a user's
+    password (Chromium sends it), a read token, or the proxy's header from the proxy's address only."""
+    import asyncio
+
+    import aiohttp
+    import bcrypt
+
+    from conftest import run_chromium
+
+    hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
+    async with running_daemon(fleet, str(tmp_path / "d.db"), tokens=private_web(hashed)) as daemon:
+
+        async def get(path: str, **headers: str) -> int:
+            async with daemon.http.get(path, headers=headers) as answer:
+                if answer.status == 401:
+                    assert answer.headers["WWW-Authenticate"].startswith('Basic realm="sla-monitor"')
+                return answer.status
+
+        basic = "Basic " + __import__("base64").b64encode(f"jane:{PASSWORD}".encode()).decode()
+        wrong = "Basic " + __import__("base64").b64encode(b"jane:guess").decode()
+        for path in ("/", "/api/v1/status", "/metrics", "/feed.atom", "/badge/eu-west/state.svg"):
+            assert await get(path) == 401, path
+            assert await get(path, Authorization=basic) == 200, path
+        assert await get("/healthz") == 200
+        assert await get("/", Authorization=wrong) == 401
+        assert await get("/api/v1/status", Authorization=f"Bearer {READ}") == 200
+        assert await get("/api/v1/status", Authorization=f"Bearer {'w' * 20}") == 401  # a writer, not a reader
+        async with daemon.http.post("/api/v1/maintenance", json=WINDOW,
+                                    headers={"Authorization": f"Bearer {'w' * 20}"}) as answer:
+            assert answer.status == 201  # past the gate, with its own scope
+
+        assert await get("/", **{"X-Forwarded-User": "sam"}) == 401  # from 127.0.0.1: not the proxy
+        proxy_side = aiohttp.TCPConnector(local_addr=("127.0.0.2", 0))
+        async with aiohttp.ClientSession(f"http://127.0.0.1:{daemon.port}", connector=proxy_side) as proxy:
+            async with proxy.get("/", headers={"X-Forwarded-User": "sam"}) as answer:
+                assert answer.status == 200 and "eu-west" in await answer.text()
+            async with proxy.get("/") as answer:
+                assert answer.status == 401  # the proxy's address without the header: nobody
+
+        url = f"http://127.0.0.1:{daemon.port}/"
+        refused = await asyncio.to_thread(run_chromium, "--dump-dom", url)
+        # Headless, Chromium cannot ask for a password: the basic-auth challenge ends the load.
+        assert "ERR_INVALID_AUTH_CREDENTIALS" in refused.stderr and "eu-west" not in refused.stdout
+        signed_in = await asyncio.to_thread(run_chromium, "--dump-dom", url.replace("//", f"//jane:{PASSWORD.replace(' ', '%20')}@"))
+        assert "eu-west" in signed_in.stdout and "this status page is private" not in signed_in.stdout
+    assert PASSWORD not in caplog.text
+
+
+@pytest.mark.parametrize("web, needle", [
+    ("{public: false}", "public: false with nobody who may read"),
+    ('{public: false, users: [{name: jane, password_bcrypt: "hunter2-in-clear"}]}', "web.users[0].password_bcrypt"),
+    ('{public: false, trusted_proxy: {header: X-Forwarded-User, from: ["10.0.0.0/33"]}}', "web.trusted_proxy.from"),
+])
+def test_a_private_page_without_a_way_in_is_refused(run_cli, tmp_path, web, needle):
+    config = tmp_path / "c.yaml"
+    config.write_text((run_cli.db.parent / "spec.yaml").read_text() + f"web: {web}\n")
+    result = run_cli("--config", str(config), "check-config")
+    assert result.code != 0 and needle in result.err, result.err
+    assert "hunter2" not in result.err

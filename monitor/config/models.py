@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from decimal import Decimal
 from typing import Iterator, Literal
 
@@ -113,6 +114,22 @@ class TokenConfig(_Strict):
         return self
 
 
+class UserConfig(_Strict):
+    name: Name
+    """The user name a browser sends (HTTP basic auth)."""
+    # Never echoed, like a secret: a hash can be attacked offline, and a password pasted here by mistake
+    # must not land in an error message.
+    password_bcrypt: str = Field(pattern=r"^\$2[aby]?\$\d\d\$[./A-Za-z0-9]{53}$", json_schema_extra=SECRET)
+    """The password's bcrypt hash, never the password: `htpasswd -nbB NAME PASSWORD` (after the colon)."""
+
+
+class TrustedProxyConfig(_Strict):
+    header: str = Field(min_length=1, pattern=r"^[A-Za-z0-9-]+$")
+    """The header an authenticating proxy (oauth2-proxy) sets to the signed-in user, e.g. `X-Forwarded-User`."""
+    from_: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = Field(alias="from", min_length=1)
+    """The proxy's addresses (CIDRs); the header from anywhere else is ignored."""
+
+
 class WebConfig(_Strict):
     listen: str = Field("127.0.0.1:9465", pattern=r"^[^\s]+:(6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]?\d{1,4})$")
     """HOST:PORT the daemon serves on (`run --listen` overrides it)."""
@@ -121,6 +138,21 @@ class WebConfig(_Strict):
     ones. Without either, the API's writes are refused. Use ${VAR}."""
     tokens: list[TokenConfig] = []
     """Bearer tokens, each with a name and the scopes it may use (writes need a token)."""
+    public: bool = True
+    """`false`: every page, feed, badge, API answer and /metrics needs a `read` token, a `users` password
+    or the `trusted_proxy`'s header (only /healthz and /readyz stay open)."""
+    users: list[UserConfig] = []
+    """People who may read a private page with a password (HTTP basic auth)."""
+    trusted_proxy: TrustedProxyConfig | None = None
+    """An authenticating proxy in front (single sign-on): its header names the user."""
+
+    @model_validator(mode="after")
+    def _readers(self) -> WebConfig:
+        if not self.public and not (self.users or self.trusted_proxy or any(
+                {"read", "admin"} & set(t.scopes) for t in self.tokens) or self.api_token):
+            raise ValueError("public: false with nobody who may read: add users, a trusted_proxy, or a token with "
+                             "the scope read")
+        return self
 
     @model_validator(mode="after")
     def _names_once(self) -> WebConfig:

@@ -135,7 +135,7 @@ def table(model: type[BaseModel], skip: tuple[str, ...] = ()) -> list[str]:
             continue
         kind = type_text(field.annotation, field.metadata)
         default = default_text(field, kind).replace("|", "\\|")
-        rows.append(f"| `{name}` | {kind} | {default} | {_words(field.description)} |")
+        rows.append(f"| `{field.alias or name}` | {kind} | {default} | {_words(field.description)} |")
     return rows
 
 

@@ -30,6 +30,7 @@ from .badges import KINDS as BADGE_KINDS
 from .badges import availability_badge, render_badge, state_badge
 from .feed import render_feed
 from .maintenance import add_window, cancel_window
+from .private import Readers, private_gate
 from .status import render_runbooks, render_status_page, status_json
 from .tokens import Grant, allows, grants, holder
 
@@ -277,9 +278,11 @@ async def error_boundary(request: web.Request, handler: Handler) -> web.StreamRe
 
 def build_app(deps: WebDeps) -> web.Application:
     """The routes, reading only ``deps``."""
-    app = web.Application(middlewares=[error_boundary])
+    configured = grants(deps.cfg.web)
+    gate = [] if deps.cfg.web.public else [private_gate(Readers(deps.cfg.web, configured))]
+    app = web.Application(middlewares=[*gate, error_boundary])
     app[DEPS] = deps
-    app[GRANTS] = grants(deps.cfg.web)
+    app[GRANTS] = configured
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -1,0 +1,99 @@
+"""A private status page (``web.public: false``): every read needs a reader, found in one of three ways:
+
+- a bearer token (``web.tokens``) with the scope ``read`` or ``admin``; a write's own scope is checked by
+  its handler, so any known token passes this gate for a write;
+- a user's password (``web.users``, HTTP basic auth) checked against its bcrypt hash; a password that
+  passed once is remembered by its SHA-256 for the process's life, so a page's polling does not pay
+  bcrypt's deliberate slowness on every request;
+- the header an authenticating proxy sets (``web.trusted_proxy``), believed only from its addresses.
+
+/healthz and /readyz stay open: an orchestrator's liveness checks carry no credentials."""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import ipaddress
+import logging
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+from ..config.models import UserConfig, WebConfig
+from .tokens import ADMIN, Grant, holder
+
+log = logging.getLogger("sla_monitor.web")
+OPEN = frozenset({"/healthz", "/readyz"})
+CHALLENGE = {"WWW-Authenticate": 'Basic realm="sla-monitor", charset="UTF-8"'}
+
+
+class Readers:
+    """Who may read: the config's tokens, users and trusted proxy."""
+
+    def __init__(self, web_cfg: WebConfig, grants: tuple[Grant, ...]):
+        self.grants = grants
+        self.users = {u.name: u for u in web_cfg.users}
+        self.proxy = web_cfg.trusted_proxy
+        self._passed: set[bytes] = set()  # sha256(user, password) of passwords bcrypt accepted
+
+    def reader(self, request: web.Request) -> str | None:
+        """Who the request reads as (for the log), or None."""
+        authorization = request.headers.get("Authorization", "")
+        if authorization.startswith("Bearer "):
+            grant = holder(self.grants, authorization)
+            if grant is None:
+                return None
+            writing = request.method not in ("GET", "HEAD")
+            return f"token:{grant.name}" if writing or {"read", ADMIN} & grant.scopes else None
+        if authorization.startswith("Basic "):
+            return self._user(authorization[6:])
+        if self.proxy is not None and (user := request.headers.get(self.proxy.header)):
+            return f"proxy:{user}" if self._from_proxy(request.remote) else None
+        return None
+
+    def _user(self, encoded: str) -> str | None:
+        try:
+            name, _, password = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        user = self.users.get(name)
+        if user is None:
+            return None
+        key = hashlib.sha256(f"{len(name)}:{name}:{password}".encode()).digest()
+        if key not in self._passed:
+            if not _bcrypt_matches(password, user):
+                return None
+            self._passed.add(key)
+        return f"user:{name}"
+
+    def _from_proxy(self, remote: str | None) -> bool:
+        assert self.proxy is not None
+        try:
+            address = ipaddress.ip_address(remote or "")
+        except ValueError:
+            return False
+        return any(address in network for network in self.proxy.from_)
+
+
+def _bcrypt_matches(password: str, user: UserConfig) -> bool:
+    import bcrypt  # only a private page with users needs it
+
+    try:
+        return bcrypt.checkpw(password.encode("utf-8"), user.password_bcrypt.encode("ascii"))
+    except ValueError:  # a password over bcrypt's 72 bytes
+        return False
+
+
+def private_gate(readers: Readers) -> Middleware:
+    """The middleware of a private page: 401 (with a basic-auth challenge) for a request without a reader."""
+
+    @web.middleware
+    async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path in OPEN:
+            return await handler(request)
+        if readers.reader(request) is None:
+            return web.Response(status=401, headers=CHALLENGE, content_type="application/json",
+                                body=b'{"error": "sign in: this status page is private"}')
+        return await handler(request)
+
+    return gate
