@@ -93,9 +93,6 @@ class StorageConfig(_Strict):
     typo in a date would otherwise exclude months of the SLA."""
 
 
-SCOPES = ("read", "write:maintenance", "write:records", "admin")
-
-
 class TokenConfig(_Strict):
     name: Name
     """Who holds it: the audit trail and the logs name the token by it, never by the token itself."""

@@ -14,15 +14,13 @@ import base64
 import binascii
 import hashlib
 import ipaddress
-import logging
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from ..config.models import UserConfig, WebConfig
-from .tokens import ADMIN, Grant, holder
+from .tokens import Grant, allows, holder
 
-log = logging.getLogger("sla_monitor.web")
 OPEN = frozenset({"/healthz", "/readyz"})
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="sla-monitor", charset="UTF-8"'}
 
@@ -36,35 +34,33 @@ class Readers:
         self.proxy = web_cfg.trusted_proxy
         self._passed: set[bytes] = set()  # sha256(user, password) of passwords bcrypt accepted
 
-    def reader(self, request: web.Request) -> str | None:
-        """Who the request reads as (for the log), or None."""
+    def lets_in(self, request: web.Request) -> bool:
+        """Whether the request comes from a reader."""
         authorization = request.headers.get("Authorization", "")
         if authorization.startswith("Bearer "):
             grant = holder(self.grants, authorization)
-            if grant is None:
-                return None
             writing = request.method not in ("GET", "HEAD")
-            return f"token:{grant.name}" if writing or {"read", ADMIN} & grant.scopes else None
+            return grant is not None and (writing or allows(grant, "read"))
         if authorization.startswith("Basic "):
-            return self._user(authorization[6:])
-        if self.proxy is not None and (user := request.headers.get(self.proxy.header)):
-            return f"proxy:{user}" if self._from_proxy(request.remote) else None
-        return None
+            return self._password_matches(authorization[6:])
+        if self.proxy is not None and request.headers.get(self.proxy.header):
+            return self._from_proxy(request.remote)
+        return False
 
-    def _user(self, encoded: str) -> str | None:
+    def _password_matches(self, encoded: str) -> bool:
         try:
             name, _, password = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
-            return None
+            return False
         user = self.users.get(name)
         if user is None:
-            return None
+            return False
         key = hashlib.sha256(f"{len(name)}:{name}:{password}".encode()).digest()
         if key not in self._passed:
             if not _bcrypt_matches(password, user):
-                return None
+                return False
             self._passed.add(key)
-        return f"user:{name}"
+        return True
 
     def _from_proxy(self, remote: str | None) -> bool:
         assert self.proxy is not None
@@ -91,7 +87,7 @@ def private_gate(readers: Readers) -> Middleware:
     async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path in OPEN:
             return await handler(request)
-        if readers.reader(request) is None:
+        if not readers.lets_in(request):
             return web.Response(status=401, headers=CHALLENGE, content_type="application/json",
                                 body=b'{"error": "sign in: this status page is private"}')
         return await handler(request)
