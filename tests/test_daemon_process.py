@@ -159,9 +159,15 @@ async def test_events_pending_at_a_kill_arrive_after_restart_once(fleet, tmp_pat
 
 def children(pid: int) -> list[int]:
     """The live (not zombie) child processes of ``pid``."""
-    found = []
-    for task in os.listdir(f"/proc/{pid}/task") if os.path.exists(f"/proc/{pid}/task") else []:
-        with contextlib.suppress(FileNotFoundError):
+    # A process (or one of its threads) may vanish between listing and reading: /proc then answers
+    # ENOENT on open and ESRCH on read.
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        tasks = []
+    for task in tasks:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
             found += [int(c) for c in open(f"/proc/{pid}/task/{task}/children").read().split()]
     return [c for c in found if alive(c)]
 
@@ -170,7 +176,7 @@ def alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as stat:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone, or reaped between open and read
         return False
 
 
