@@ -26,6 +26,7 @@ from .hooks.delivery import Deliverer
 from .hooks.events import routed
 from .hooks.resend import Resender, posts_outages
 from .live.alerts import AlertMaker
+from .live.closing import keep_closing
 from .live.conditions import active_conditions
 from .live.dbthread import DbThread
 from .live.figures import LiveFigures
@@ -175,7 +176,8 @@ class Daemon:
             self.started_probing = True
         self._tasks = [asyncio.create_task(self._refresh_loop())]
         if self.alerting:  # a vantage leaves the events to its database's aggregator
-            self._tasks += [asyncio.create_task(self.deliverer.run()), asyncio.create_task(self.resender.run())]
+            self._tasks += [asyncio.create_task(self.deliverer.run()), asyncio.create_task(self.resender.run()),
+                            asyncio.create_task(keep_closing(self.cfg, self.db, self.clock))]
             if self.cfg.schedules:
                 mail = ScheduledMail(self.cfg, self.fleet, self.db, self.reader, self.clock, lambda: self.public_url,
                                      self.deliverer.wake.set)

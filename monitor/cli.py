@@ -12,6 +12,7 @@ from typing import Sequence
 
 from . import __version__
 from .clock import SYSTEM
+from .commands import evidence as evidence_cmds
 from .commands import hooks as hook_cmds
 from .commands import init as init_cmd
 from .commands import listen as listen_cmd
@@ -100,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "an unfinished copy of the same store)")
 
     record_cmds.add_parsers(sub)
+    evidence_cmds.add_parsers(sub)
     hook_cmds.add_parsers(sub)
 
     p = command(sub, "outages", "unavailability periods with their pieces and exclusions",
@@ -340,11 +342,11 @@ COMMANDS = {
     "run": cmd_run, "probe": probe_cmd.cmd_probe,
     "check-config": cmd_check_config, "import": cmd_import, "prune": cmd_prune,
     "report": cmd_report, "claim": cmd_claim, "outages": cmd_outages, "store migrate": cmd_store_migrate,
-    **record_cmds.COMMANDS, **hook_cmds.COMMANDS, **schedule_cmds.COMMANDS,
+    **record_cmds.COMMANDS, **hook_cmds.COMMANDS, **schedule_cmds.COMMANDS, **evidence_cmds.COMMANDS,
 }
 # These need no config: they write one, or describe the command line itself.
 WITHOUT_CONFIG = {"init": init_cmd.cmd_init, "completion": lambda args: print_completion(args.shell),
-                  "hooks listen": listen_cmd.cmd_listen, "store copy": cmd_store_copy}
+                  "hooks listen": listen_cmd.cmd_listen, "store copy": cmd_store_copy, **evidence_cmds.WITHOUT_CONFIG}
 
 
 def print_completion(shell: str) -> int:
@@ -369,7 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = without(args)
         else:
             ctx = _context(args)
-            grouped = args.command in record_cmds.GROUPS or args.command in ("hooks", "store", "schedules")
+            grouped = args.command in record_cmds.GROUPS or args.command in ("hooks", "store", "schedules", "evidence")
             code = COMMANDS[f"{args.command} {args.action}" if grouped else args.command](ctx, args)
         sys.stdout.flush()  # here, where a closed pipe is caught, rather than at the interpreter's exit
         return code

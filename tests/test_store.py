@@ -22,7 +22,7 @@ def stored_segments(store: Store, probe_id: int, vantage_id: int):
 def insert_batch(store: Store, pid: int, vid: int, batch):
     """Samples ``(ts, ok)`` or ``(ts, None, cause)`` (unknown)."""
     with store.transaction():
-        store.insert_samples([(pid, vid, ts, ok, None, None, None, cause[0] if cause else None)
+        store.insert_samples([(pid, vid, ts, ok, None, None, None, cause[0] if cause else None, None)
                               for ts, ok, *cause in batch])
         store.refold(pid, vid, min(s[0] for s in batch), max(s[0] for s in batch), STALE)
 
@@ -86,7 +86,7 @@ def test_wal_mode_and_schema_version(tmp_path):
     Store.open(tmp_path / "s.db").close()
     con = sqlite3.connect(tmp_path / "s.db")
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6  # 6: deliveries.claimed_by (issue 25)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7  # 7: the evidence chain (issue 27)
 
 
 def test_pruned_samples_keep_segments_and_refuse_backfill(tmp_path):
@@ -124,7 +124,7 @@ def test_a_version_1_store_migrates_forward_keeping_its_data(tmp_path):
     assert store.segments_between(0, 10**9) == {("p", "local"): [(60000, 240000, 0, None)]}
     # Version 4 stores unknown: ok NULL with its cause, in both tables, and keeps the clustered keys.
     with store.transaction():
-        store.insert_samples([(1, 1, 120000, None, None, "vantage unhealthy", None, "vantage_unhealthy")])
+        store.insert_samples([(1, 1, 120000, None, None, "vantage unhealthy", None, "vantage_unhealthy", None)])
         store.refold(1, 1, 120000, 120000, 180000)
     assert store.segments_between(0, 10**9)[("p", "local")] == [(60000, 120000, 0, None),
                                                                (120000, 300000, None, "vantage_unhealthy")]

@@ -6,10 +6,11 @@ import ipaddress
 from decimal import Decimal
 from typing import Iterator, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from ..checks import Probe
 from ..destinations import Destination
+from ..evidence.signing import load as load_signing_key
 from ..values import SECRET, Currency, DurationMs, ExactDecimal, Name
 
 
@@ -91,6 +92,20 @@ class StorageConfig(_Strict):
     max_window_days: int = Field(31, ge=1, le=3660)
     """A maintenance or exclusion window longer than this is refused unless asked for (--long, "long": true): a
     typo in a date would otherwise exclude months of the SLA."""
+
+
+class EvidenceConfig(_Strict):
+    signing_key: str | None = Field(None, json_schema_extra=SECRET)
+    """The Ed25519 key each month's close of the evidence chain is signed with: the path of a PEM file
+    (`sla-monitor evidence keygen --output FILE` makes one) or the PEM text itself from the environment
+    (`${VAR}`). Without it the chain is kept and checked all the same, and the months are unsigned."""
+
+    @field_validator("signing_key")
+    @classmethod
+    def _usable(cls, value: str | None) -> str | None:
+        if value is not None:
+            load_signing_key(value)  # a SigningKeyError (a ValueError) says what is wrong, never the key
+        return value
 
 
 class TokenConfig(_Strict):
@@ -437,6 +452,8 @@ class Config(_Strict):
     """Documents the daemon mails by itself each month: the report, the claim and its reminders."""
     source: SourceConfig = SourceConfig()
     """Where samples come from besides this monitor's own probes."""
+    evidence: EvidenceConfig = EvidenceConfig()
+    """The tamper-evident record: how its monthly closes are signed."""
 
     @property
     def unchecked_hooks(self) -> tuple[str, ...]:

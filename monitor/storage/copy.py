@@ -12,14 +12,16 @@ from typing import Callable, Iterator, Sequence
 from .errors import StoreError
 from .sqlstore import SqlStore
 
-# Every table of the schema (version 6), parents first: its columns and its key, by which rows are
+# Every table of the schema (version 7), parents first: its columns and its key, by which rows are
 # read in batches (keyset pages: a year of samples never sits in memory at once).
 TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "meta": (("key", "value"), ("key",)),
     "probes": (("id", "name"), ("id",)),
     "vantages": (("id", "name"), ("id",)),
-    "samples": (("probe_id", "vantage_id", "ts", "ok", "latency_ms", "error", "detail", "cause"),
+    "samples": (("probe_id", "vantage_id", "ts", "ok", "latency_ms", "error", "detail", "cause", "batch"),
                 ("probe_id", "vantage_id", "ts")),
+    "samples_replaced": (("batch", "probe_id", "vantage_id", "ts", "ok", "latency_ms", "error", "detail", "cause",
+                          "replaced_by"), ("probe_id", "vantage_id", "ts", "replaced_by")),
     "segments": (("probe_id", "vantage_id", "start_ms", "end_ms", "ok", "cause"), ("probe_id", "vantage_id", "start_ms")),
     "maintenance": (("id", "region", "start_ms", "end_ms", "kind", "announced_at_ms", "reason", "created_by",
                      "created_at_ms", "cancelled", "cancelled_by", "cancelled_at_ms", "source_uid"), ("id",)),
@@ -27,6 +29,8 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "incidents": (("id", "region", "component", "severity", "opened_ms", "resolved_ms", "title", "created_by",
                    "created_at_ms"), ("id",)),
     "incident_overrides": (("incident_id", "resolved_ms", "severity", "updated_by", "updated_at_ms"), ("incident_id",)),
+    "evidence": (("seq", "kind", "subject", "at_ms", "first_batch", "last_batch", "lo_ms", "hi_ms", "content", "link",
+                  "signature"), ("seq",)),
     "events": (("seq", "id", "type", "dedup_key", "region", "severity", "occurred_at_ms", "payload"), ("seq",)),
     "deliveries": (("event_seq", "destination", "status", "attempts", "next_attempt_ms", "last_error",
                     "delivered_at_ms", "claimed_by"), ("event_seq", "destination")),

@@ -21,6 +21,9 @@ class RecordsMixin:
     def rows(self, sql: str, params: Iterable = ()) -> Iterator[dict]:
         raise NotImplementedError  # Store.rows
 
+    def chain_record(self, table: str, key: object, at_ms: int) -> None:
+        raise NotImplementedError  # ChainMixin.chain_record
+
     def add_maintenance(self, *, region: str | None, start_ms: int, end_ms: int, kind: str,
                         announced_at_ms: int | None, reason: str, by: str, now_ms: int,
                         source_uid: str | None = None) -> int:
@@ -30,7 +33,7 @@ class RecordsMixin:
                 "region": region, "start_ms": start_ms, "end_ms": end_ms, "kind": kind,
                 "announced_at_ms": announced_at_ms, "reason": reason, "created_by": by, "created_at_ms": now_ms,
                 "cancelled": 0, "source_uid": source_uid,
-            })
+            }, now_ms)
 
     def cancel_maintenance(self, window_id: int, by: str, now_ms: int) -> None:
         """Mark a window cancelled (kept for the record; it excludes nothing)."""
@@ -40,6 +43,7 @@ class RecordsMixin:
         with self.transaction():
             self.sql.run("UPDATE maintenance SET cancelled = 1, cancelled_by = ?, cancelled_at_ms = ? WHERE id = ?",
                          [by, now_ms, window_id])
+            self.chain_record("maintenance", window_id, now_ms)
 
     def add_exclusion(self, *, region: str | None, start_ms: int, end_ms: int, cause: str, note: str,
                       by: str, now_ms: int) -> int:
@@ -48,7 +52,7 @@ class RecordsMixin:
             return self._insert("exclusions", {
                 "region": region, "start_ms": start_ms, "end_ms": end_ms, "cause": cause, "note": note,
                 "created_by": by, "created_at_ms": now_ms,
-            })
+            }, now_ms)
 
     def add_incident(self, *, region: str, component: str | None, severity: str, opened_ms: int,
                      resolved_ms: int | None, title: str, by: str, now_ms: int) -> int:
@@ -57,7 +61,7 @@ class RecordsMixin:
             return self._insert("incidents", {
                 "region": region, "component": component, "severity": severity, "opened_ms": opened_ms,
                 "resolved_ms": resolved_ms, "title": title, "created_by": by, "created_at_ms": now_ms,
-            })
+            }, now_ms)
 
     def resolve_incident(self, incident_id: str, *, resolved_ms: int | None = None,
                          severity: str | None = None, by: str, now_ms: int) -> None:
@@ -71,6 +75,7 @@ class RecordsMixin:
                 if changes:
                     self.sql.run(f"UPDATE incidents SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?",
                                  [*changes.values(), int(incident_id)])
+                    self.chain_record("incidents", int(incident_id), now_ms)
                 return
             current = next(self.rows("SELECT * FROM incident_overrides WHERE incident_id = ?", [incident_id]), {})
             self.sql.run(
@@ -79,6 +84,7 @@ class RecordsMixin:
                 " severity = excluded.severity, updated_by = excluded.updated_by, updated_at_ms = excluded.updated_at_ms",
                 [incident_id, resolved_ms if resolved_ms is not None else current.get("resolved_ms"),
                  severity or current.get("severity"), by, now_ms])
+            self.chain_record("incident_overrides", incident_id, now_ms)
 
     def maintenance_rows(self, window_id: int | None = None) -> list[MaintenanceRow]:
         """Stored maintenance windows (all, by start; or the one with ``window_id``) as rows."""
@@ -90,12 +96,13 @@ class RecordsMixin:
         """Stored hand exclusions, by start, as rows."""
         return cast(list[ExclusionRow], list(self.rows("SELECT * FROM exclusions ORDER BY start_ms, id")))
 
-    def _insert(self, table: str, row: dict) -> int:
-        """Insert ``row`` and return its new id."""
+    def _insert(self, table: str, row: dict, now_ms: int) -> int:
+        """Insert ``row``, chain it as of ``now_ms``, and return its new id."""
         found = self.sql.one(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))}) RETURNING id",
                              list(row.values()))
         if found is None or found[0] is None:  # an integer primary key always gets one; never a silent 0
             raise StoreError(f"{table}: the store gave the new row no id")
+        self.chain_record(table, int(found[0]), now_ms)
         return int(found[0])
 
     def _get(self, table: str, row_id: int, what: str) -> dict:

@@ -115,5 +115,22 @@ def _v6(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE deliveries ADD COLUMN claimed_by TEXT")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _v7(db: sqlite_utils.Database) -> None:
+    # The evidence chain (issue 27, ``chain.py``): the batch that wrote each sample, the links, and the
+    # samples a later batch replaced (kept by the trigger under their own batch, so that it still adds up).
+    db.execute("ALTER TABLE samples ADD COLUMN batch INTEGER")
+    db.execute(
+        "CREATE TABLE evidence (seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, subject TEXT NOT NULL,"
+        " at_ms INTEGER NOT NULL, first_batch INTEGER, last_batch INTEGER, lo_ms INTEGER, hi_ms INTEGER,"
+        " content TEXT NOT NULL, link TEXT NOT NULL, signature TEXT)")
+    db.execute(
+        "CREATE TABLE samples_replaced (batch INTEGER, probe_id INTEGER NOT NULL, vantage_id INTEGER NOT NULL,"
+        " ts INTEGER NOT NULL, ok INTEGER, latency_ms REAL, error TEXT, detail TEXT, cause TEXT, replaced_by INTEGER)")
+    db.execute(
+        "CREATE TRIGGER samples_keep_replaced BEFORE UPDATE ON samples WHEN OLD.batch IS NOT NEW.batch BEGIN"
+        " INSERT INTO samples_replaced VALUES (OLD.batch, OLD.probe_id, OLD.vantage_id, OLD.ts, OLD.ok,"
+        " OLD.latency_ms, OLD.error, OLD.detail, OLD.cause, NEW.batch); END")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -31,6 +31,10 @@ class Sql(Protocol):
         """Every row of a statement's result, as a dict by column name."""
         ...
 
+    def stream(self, sql: str, params: Params = ()) -> Iterator[tuple]:
+        """A query's rows as the engine steps through them (a year of samples never in memory at once)."""
+        ...
+
 
 class SqliteSql:
     """``Sql`` on a ``sqlite3`` connection. A write outside ``Store.transaction`` is committed at once,
@@ -69,6 +73,9 @@ class SqliteSql:
     def many(self, sql: str, rows: Iterable[Params]) -> None:
         with self._statement():
             self.conn.executemany(sql, rows)
+
+    def stream(self, sql: str, params: Params = ()) -> Iterator[tuple]:
+        yield from self.conn.execute(sql, params)
 
     def dicts(self, sql: str, params: Params = ()) -> list[dict]:
         cursor = self.conn.execute(sql, params)

@@ -15,6 +15,7 @@ from ..sla.calendar import iso
 from ..sla.model import Segment
 from ..sla.timeline import SegmentMap, fold_segments
 from . import bulk
+from .chained import ChainMixin
 from .errors import pruned
 from .interface import ImportRow, LatencyBucket, StoredSample
 from .outbox import OutboxMixin
@@ -35,7 +36,7 @@ def segment_row(segment: Segment) -> tuple[int, int, int | None, str | None]:
     return segment.start_ms, segment.end_ms, None if segment.ok is None else int(segment.ok), segment.cause
 
 
-class SqlStore(RecordsMixin, OutboxMixin):
+class SqlStore(ChainMixin, RecordsMixin, OutboxMixin):
     """Implements ``storage.interface.Storage`` on ``sql``; its records and outbox operations live in
     ``records`` and ``outbox``. A subclass provides ``transaction`` (which clears ``_ids`` when it
     rolls back: the rows behind new ids are gone) and ``close``."""
@@ -43,6 +44,7 @@ class SqlStore(RecordsMixin, OutboxMixin):
     def __init__(self, sql: Sql):
         self.sql = sql
         self._ids: dict[tuple[str, str], int] = {}
+        self._names: dict[tuple[str, int], str] = {}  # _ids the other way round
         self.migrated_from = SCHEMA_VERSION  # the schema's version when opened (0: created by this open)
         self.path = ""  # where it is, as messages name it (never a password)
 
@@ -68,7 +70,23 @@ class SqlStore(RecordsMixin, OutboxMixin):
                                      [name])
                          or self._value(f"SELECT id FROM {table} WHERE name = ?", [name]))
             self._ids[key] = int(found)
+            self._names[(table, int(found))] = name
         return self._ids[key]
+
+    def name_of(self, table: str, row_id: int) -> str:
+        """The name of a probe or vantage id."""
+        key = (table, row_id)
+        if key not in self._names:
+            name = self._value(f"SELECT name FROM {table} WHERE id = ?", [row_id])
+            if name is None:
+                raise KeyError(f"{table} has no id {row_id}")
+            self._names[key] = name
+        return self._names[key]
+
+    def _forget_ids(self) -> None:
+        """After a rollback: the rows behind new ids are gone, and their ids may name others next."""
+        self._ids.clear()
+        self._names.clear()
 
     def names(self, table: str) -> dict[int, str]:
         """id → name of every probe or vantage."""
@@ -79,21 +97,22 @@ class SqlStore(RecordsMixin, OutboxMixin):
     def import_samples(self, rows: Iterable[ImportRow], stale_ms: Mapping[str, int]) -> tuple[int, int]:
         return bulk.import_samples(self, rows, stale_ms)
 
-    def insert_samples(self, rows: Sequence[SampleRow]) -> None:
-        """Insert or replace samples (same probe, vantage and ts: the later one wins). Call refold after."""
+    def insert_samples(self, rows: Sequence[tuple]) -> None:
+        """Insert or replace samples: ``SampleRow``s and the number of the chained batch they belong to
+        (same probe, vantage and ts: the later one wins). Call refold after."""
         self.sql.many(
-            "INSERT INTO samples (probe_id, vantage_id, ts, ok, latency_ms, error, detail, cause)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (probe_id, vantage_id, ts) DO UPDATE SET ok = excluded.ok,"
-            " latency_ms = excluded.latency_ms, error = excluded.error, detail = excluded.detail, cause = excluded.cause",
-            rows)
+            "INSERT INTO samples (probe_id, vantage_id, ts, ok, latency_ms, error, detail, cause, batch)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (probe_id, vantage_id, ts) DO UPDATE SET ok = excluded.ok,"
+            " latency_ms = excluded.latency_ms, error = excluded.error, detail = excluded.detail, cause = excluded.cause,"
+            " batch = excluded.batch", rows)
 
     def insert_plain_samples(self, rows: Sequence[tuple]) -> None:
-        """``insert_samples`` for rows without detail or cause: (probe_id, vantage_id, ts, ok, latency, error).
-        Imports are mostly these; binding two NULLs less a row is measurably faster."""
+        """``insert_samples`` for rows without detail or cause: (probe_id, vantage_id, ts, ok, latency, error,
+        batch). Imports are mostly these; binding two NULLs less a row is measurably faster."""
         self.sql.many(
-            "INSERT INTO samples (probe_id, vantage_id, ts, ok, latency_ms, error) VALUES (?, ?, ?, ?, ?, ?)"
+            "INSERT INTO samples (probe_id, vantage_id, ts, ok, latency_ms, error, batch) VALUES (?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (probe_id, vantage_id, ts) DO UPDATE SET ok = excluded.ok, latency_ms = excluded.latency_ms,"
-            " error = excluded.error, detail = NULL, cause = NULL", rows)
+            " error = excluded.error, detail = NULL, cause = NULL, batch = excluded.batch", rows)
 
     def write_samples(self, rows: Sequence[SampleRow], stale_ms: dict[int, int]) -> None:
         """Insert samples and refold each touched timeline, in one transaction (the daemon's batches).
@@ -108,7 +127,9 @@ class SqlStore(RecordsMixin, OutboxMixin):
         before = self.pruned_before()
         with self.transaction():
             tails = self._tails(list(timelines))  # as the store was before this batch
-            self.insert_samples(rows)
+            written = [row for by_ts in timelines.values() for row in by_ts.values()]
+            batch = self.chain_samples(written)
+            self.insert_samples([(*row, batch) for row in written])
             ends, added = [], []
             for key, by_ts in timelines.items():
                 lo, hi, stale, tail = min(by_ts), max(by_ts), stale_ms[key[0]], tails.get(key)
@@ -304,9 +325,11 @@ class SqlStore(RecordsMixin, OutboxMixin):
         """Delete raw samples older than ``before_ms`` (segments stay); returns how many."""
         with self.transaction():
             count = self.sql.run("DELETE FROM samples WHERE ts < ?", [before_ms])
+            self.sql.run("DELETE FROM samples_replaced WHERE ts < ?", [before_ms])
             current = self.pruned_before()
             if current is None or before_ms > current:
                 self.set_meta("samples_pruned_before_ms", str(before_ms))
+                self.chain_prune(before_ms)
         return count
 
     def counts(self) -> dict[str, int]:

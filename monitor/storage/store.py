@@ -95,7 +95,7 @@ class Store(SqlStore):
             if outermost:
                 self.db.execute("COMMIT")
         except BaseException as exc:
-            self._ids.clear()
+            self._forget_ids()
             if outermost and self.db.conn.in_transaction:
                 self.db.execute("ROLLBACK")
             if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):

@@ -16,6 +16,7 @@ from ..accounting import range_months
 from ..clock import Clock
 from ..config import Config
 from ..errors import InputError
+from ..evidence.signing import load, public_pem
 from ..live.figures import LiveFigures
 from ..live.maintenance import MaintenanceService
 from ..live.reports import Busy, ReportService
@@ -252,6 +253,14 @@ async def badge(request: web.Request) -> web.Response:
     return web.Response(text=render_badge(made), content_type="image/svg+xml", charset="utf-8", headers=_cached(deps))
 
 
+async def evidence_public_key(request: web.Request) -> web.Response:
+    """The public key each month's close of the evidence chain is signed with (PEM), for the vendor."""
+    key = request.app[DEPS].cfg.evidence.signing_key
+    if key is None:
+        return error(404, "no signing key: the months are not signed (evidence.signing_key is not set)")
+    return web.Response(text=public_pem(load(key)), content_type="application/x-pem-file")
+
+
 async def status_page(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     return web.Response(text=render_status_page(deps.figures, deps.cfg, deps.clock.now_ms()), content_type="text/html")
@@ -295,6 +304,7 @@ def build_app(deps: WebDeps) -> web.Application:
     app.router.add_post("/api/v1/maintenance", maintenance_post)
     app.router.add_delete("/api/v1/maintenance/{id:\\d+}", maintenance_delete)
     app.router.add_post("/api/v1/updates", update_post)
+    app.router.add_get("/evidence/public-key", evidence_public_key)
     app.router.add_get("/", status_page)
     app.router.add_get("/runbooks", runbooks)
     app.router.add_get("/feed.atom", feed)

@@ -1,0 +1,76 @@
+"""`evidence keygen` (the key the months are signed with), `evidence verify` (the store's chain, named
+at its first broken link) and `evidence public-key`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import InputError
+from ..evidence.signing import generate, load, public_pem
+from ..storage import opened
+from ..storage.sqlstore import SqlStore
+from ..storage.verify import verify_store
+from .common import Context
+from .parsing import command, group
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    """Register ``evidence keygen``, ``verify`` and ``public-key``."""
+    evidence = group(sub, "evidence", "the tamper-evident record: sign it, check it",
+                     "sla-monitor evidence verify", "sla-monitor evidence keygen --output /etc/sla-monitor/evidence.pem")
+    p = command(evidence, "keygen", "make the Ed25519 key each month's close is signed with",
+                "sla-monitor evidence keygen --output /etc/sla-monitor/evidence.pem",
+                details="Writes the private key (readable by its owner only; an existing file is never "
+                        "overwritten) and prints the public key. Set evidence.signing_key to the file's path.")
+    p.add_argument("--output", required=True, help="the private key's file (PEM)")
+    command(evidence, "verify", "check the store's chain: every batch of samples and every record change",
+            "sla-monitor evidence verify",
+            details="Exit 0 when every link holds; 1 naming the first broken one (table, link, time) after an "
+                    "edit, insertion or deletion behind the monitor's back.")
+    command(evidence, "public-key", "print the public key of evidence.signing_key (PEM)",
+            "sla-monitor evidence public-key > evidence-public.pem")
+
+
+def evidence_keygen(args: argparse.Namespace) -> int:
+    path = Path(args.output)
+    if path.exists():
+        raise InputError(f"--output {path}: the file exists; a key is never overwritten (choose another path, or "
+                         "remove the old key once nothing needs it)")
+    if not path.parent.is_dir():
+        raise InputError(f"--output {path}: no folder {path.parent}; create it first")
+    public = generate(path)
+    print(f"wrote the private key to {path} (mode 600); set evidence.signing_key: {path}", file=sys.stderr)
+    print(public, end="")
+    return 0
+
+
+def evidence_verify(ctx: Context, args: argparse.Namespace) -> int:
+    with opened(ctx.db_path, create=False) as store:
+        if not isinstance(store, SqlStore):
+            raise InputError("this store keeps no evidence chain")
+        verdict = verify_store(store)
+    pruned = f", {verdict.pruned_blocks} blocks checked as links only (their samples were pruned)" \
+        if verdict.pruned_blocks else ""
+    print(f"{verdict.links} links, {verdict.batches} batches, {verdict.samples} samples, {verdict.records} records"
+          f"{pruned}")
+    first = verdict.first()
+    if first is None:
+        print("the chain holds: nothing was edited, added or deleted behind the monitor's back")
+        return 0
+    print(f"BROKEN: {first.describe()}")
+    for other in sorted(verdict.breaks, key=lambda b: (b.seq is None, b.seq or 0))[1:]:
+        print(f"  also: {other.describe()}")
+    return 1
+
+
+def evidence_public_key(ctx: Context, args: argparse.Namespace) -> int:
+    if ctx.cfg.evidence.signing_key is None:
+        raise InputError("evidence.signing_key is not set; make a key with `sla-monitor evidence keygen --output "
+                         "FILE` and set it to the file's path")
+    print(public_pem(load(ctx.cfg.evidence.signing_key)), end="")
+    return 0
+
+
+COMMANDS = {"evidence verify": evidence_verify, "evidence public-key": evidence_public_key}
+WITHOUT_CONFIG = {"evidence keygen": evidence_keygen}

@@ -1,0 +1,51 @@
+"""The chain's day and month closes: at each local midnight the daemon chains the day that ended, and
+at a month's end the month too, signed when there is a key. A daemon that was stopped over a midnight
+closes the days it missed when it starts again; two daemons sharing a store close each day once (the
+check and the closes hold the chain's lock)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ..sla.calendar import from_ms
+from ..storage.chain import Link
+from .signing import sign, statement
+
+if TYPE_CHECKING:
+    from ..storage.sqlstore import SqlStore
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+def closes_due(last_day: dt.date | None, now_ms: int, zone: ZoneInfo) -> list[tuple[str, str, int]]:
+    """(kind, period, instant) of each local day, and month, that ended by ``now_ms`` after ``last_day``,
+    oldest first. With no close yet only the day that ended last: the chain closes from where it is."""
+    today = from_ms(now_ms).astimezone(zone).date()
+    day = last_day + ONE_DAY if last_day is not None else today - ONE_DAY
+    due = []
+    while day < today:
+        end = day + ONE_DAY
+        at_ms = int(dt.datetime.combine(end, dt.time(), tzinfo=zone).timestamp() * 1000)
+        due.append(("day", day.isoformat(), at_ms))
+        if end.day == 1:
+            due.append(("month", f"{day.year:04d}-{day.month:02d}", at_ms))
+        day = end
+    return due
+
+
+def close_due(store: SqlStore, now_ms: int, zone: ZoneInfo, key: Ed25519PrivateKey | None) -> list[Link]:
+    """Chain every close due by ``now_ms`` (a month's signed with ``key`` when there is one); the links
+    written."""
+    written = []
+    with store.transaction():
+        store.lock_chain()
+        last = store.last_close("day")
+        for kind, period, at_ms in closes_due(dt.date.fromisoformat(last) if last else None, now_ms, zone):
+            link = store.chain_close(kind, period, at_ms)
+            if kind == "month" and key is not None:
+                store.sign_link(link.seq, sign(key, statement(kind, period, link.seq, link.link)))
+            written.append(link)
+    return written

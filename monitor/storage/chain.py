@@ -1,0 +1,100 @@
+"""The evidence chain: every committed batch of samples and every change to a record is hashed
+(SHA-256) with the link before it, so that an edit, an insertion or a deletion behind the monitor's back
+shows (``verify.py`` finds it).
+
+- A sample row carries the number of the batch that wrote it (``samples.batch``; NULL: stored before
+  the chain began, covered by the genesis link). A batch's digest is the SHA-256 of its rows' canonical
+  lines in key order (probe id, vantage id, ts), each line naming its probe and vantage.
+- Batches are grouped into blocks of at most ``BATCHES_PER_BLOCK`` (a minute of the daemon's one-second
+  commits): one ``evidence`` row per block, whose content is the batch digests folded in order
+  (``extended``). The open block's row is rewritten as batches join it; a record change or a close
+  ends it. A year of one-second commits is about half a million rows, not thirty million.
+- A sample replaced by a later batch (the same probe, vantage and instant written again) is kept in
+  ``samples_replaced`` under its own batch (a trigger does it), so the earlier batch still adds up.
+- A record change is one link whose content is the digest of the record's row after the change.
+- A prune is one link: batches older than its instant cannot be recomputed afterwards, the chain
+  through them still can.
+- Day and month closes are links too; a month's link is signed (``signing.py``).
+
+Canonical forms are plain JSON (floats as Python writes them, which reads back exactly), so the
+vendor's verifier recomputes them from an exported bundle without this package's store."""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Iterable, NamedTuple, Sequence
+
+GENESIS_PREV = "0" * 64
+BATCHES_PER_BLOCK = 60
+EMPTY_DIGEST = hashlib.sha256(b"").hexdigest()
+# The record tables a link covers, each with its key column: a record's subject is "table/key".
+RECORD_TABLES = {"maintenance": "id", "exclusions": "id", "incidents": "id", "incident_overrides": "incident_id"}
+
+
+class Link(NamedTuple):
+    """One row of the ``evidence`` table."""
+
+    seq: int
+    kind: str  # genesis, samples, record, prune, day, month
+    subject: str  # what it covers, as messages name it: "maintenance/12", "2026-11", "1200 samples"
+    at_ms: int  # samples: the newest sample's instant; a record: when it changed; a close: the close
+    first_batch: int | None
+    last_batch: int | None
+    lo_ms: int | None  # samples: the oldest sample's instant; prune: none
+    hi_ms: int | None  # samples: the newest; prune: the instant samples were pruned before
+    content: str  # hex SHA-256 of what it covers
+    link: str  # hex SHA-256 of the previous link and every field above
+    signature: str | None = None  # a month's link, signed (hex Ed25519); not part of the link
+
+
+def sample_line(probe: str, vantage: str, ts: int, ok: Any, latency: Any, error: str | None, detail: str | None,
+                cause: str | None) -> bytes:
+    """A sample's canonical line. ``ok`` as 1/0/null and latency as a float, as both engines read them
+    back (SQLite's REAL turns an integer latency into a float)."""
+    return json.dumps([probe, vantage, ts, None if ok is None else int(ok), None if latency is None else float(latency),
+                       error, detail, cause], separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+
+
+def batch_digest(lines: Iterable[bytes]) -> str:
+    """The digest of a batch's lines, given in key order."""
+    digest = hashlib.sha256()
+    for line in lines:
+        digest.update(line)
+    return digest.hexdigest()
+
+
+def extended(content: str, digest: str) -> str:
+    """A block's content after one more batch: the batch digests folded in order (the first batch's
+    block content is the hash of its digest alone)."""
+    return hashlib.sha256((content + digest).encode()).hexdigest()
+
+
+def record_content(row: dict | None) -> str:
+    """The digest of a record's row (None: the record was deleted)."""
+    text = "deleted" if row is None else json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def text_content(text: str) -> str:
+    """The digest of a link's own statement (a prune's instant, a close's period)."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def link_hash(prev: str, seq: int, kind: str, subject: str, at_ms: int, first_batch: int | None,
+              last_batch: int | None, lo_ms: int | None, hi_ms: int | None, content: str) -> str:
+    """A link: the previous link and every field of this one, hashed."""
+    fields: Sequence[object] = (prev, seq, kind, subject, at_ms, first_batch, last_batch, lo_ms, hi_ms, content)
+    return hashlib.sha256("\n".join("" if f is None else str(f) for f in fields).encode()).hexdigest()
+
+
+def sealed(prev: str, seq: int, kind: str, subject: str, at_ms: int, content: str, *, first_batch: int | None = None,
+           last_batch: int | None = None, lo_ms: int | None = None, hi_ms: int | None = None) -> Link:
+    """A link with its hash computed."""
+    return Link(seq, kind, subject, at_ms, first_batch, last_batch, lo_ms, hi_ms, content,
+                link_hash(prev, seq, kind, subject, at_ms, first_batch, last_batch, lo_ms, hi_ms, content))
+
+
+def recomputed(prev: str, link: Link) -> str:
+    """What ``link``'s hash should be after ``prev``."""
+    return link_hash(prev, link.seq, link.kind, link.subject, link.at_ms, link.first_batch, link.last_batch,
+                     link.lo_ms, link.hi_ms, link.content)

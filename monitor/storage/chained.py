@@ -1,0 +1,151 @@
+"""How the SQL stores keep the evidence chain (``chain.py`` says what it is): each write that is evidence
+appends or extends a link inside the write's own transaction, so the rows and their link commit
+together or not at all. Appending takes the chain's lock first (``lock_chain``): writers sharing a
+PostgreSQL store would otherwise both build on the same head and fork the chain; SQLite's write lock
+already makes them take turns."""
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator, Sequence
+
+from ..sla.calendar import iso
+from .chain import (
+    BATCHES_PER_BLOCK,
+    GENESIS_PREV,
+    RECORD_TABLES,
+    Link,
+    batch_digest,
+    extended,
+    record_content,
+    sample_line,
+    sealed,
+    text_content,
+)
+from .sql import Sql
+
+LINK_COLUMNS = ", ".join(Link._fields)
+# A sample's columns in a canonical line's order, names joined in (the chain names probes and vantages,
+# so a renamed probe shows as well).
+SAMPLE_LINES = ("SELECT p.name, v.name, s.ts, s.ok, s.latency_ms, s.error, s.detail, s.cause FROM {table} s"
+                " JOIN probes p ON p.id = s.probe_id JOIN vantages v ON v.id = s.vantage_id")
+
+
+class ChainMixin:
+    """The evidence chain's writes for ``SqlStore``."""
+
+    sql: Sql
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        raise NotImplementedError
+
+    def name_of(self, table: str, row_id: int) -> str:
+        raise NotImplementedError  # SqlStore.name_of
+
+    def lock_chain(self) -> None:
+        """Hold the chain until the transaction ends (PostgreSQL: an advisory lock; SQLite needs none)."""
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def links(self) -> list[Link]:
+        """Every link, in order."""
+        return [Link(*row) for row in self.sql.all(f"SELECT {LINK_COLUMNS} FROM evidence ORDER BY seq")]
+
+    def _head(self) -> tuple[Link | None, str]:
+        """The newest link (None: no chain yet) and the hash it follows."""
+        rows = self.sql.all(f"SELECT {LINK_COLUMNS} FROM evidence ORDER BY seq DESC LIMIT 2")
+        if not rows:
+            return None, GENESIS_PREV
+        return Link(*rows[0]), Link(*rows[1]).link if len(rows) > 1 else GENESIS_PREV
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def chain_samples(self, rows: Sequence[tuple]) -> int:
+        """Chain a batch of sample rows (probe id, vantage id, ts, ok, latency, error, detail, cause; one
+        per key) and return its number, which each row is stored with. Inside the caller's transaction."""
+        head, prev = self._started()
+        lines = [sample_line(self.name_of("probes", r[0]), self.name_of("vantages", r[1]), *r[2:8])
+                 for r in sorted(rows, key=lambda r: (r[0], r[1], r[2]))]
+        digest = batch_digest(lines)
+        lo, hi = min(r[2] for r in rows), max(r[2] for r in rows)
+        if head is not None and head.kind == "samples" and head.first_batch is not None \
+                and head.last_batch is not None and head.last_batch - head.first_batch + 1 < BATCHES_PER_BLOCK:
+            number, count = head.last_batch + 1, int(head.subject.split()[0]) + len(rows)
+            link = sealed(prev, head.seq, "samples", f"{count} samples", max(head.at_ms, hi),
+                          extended(head.content, digest), first_batch=head.first_batch, last_batch=number,
+                          lo_ms=min(lo, head.lo_ms if head.lo_ms is not None else lo),
+                          hi_ms=max(hi, head.hi_ms if head.hi_ms is not None else hi))
+            self.sql.run("DELETE FROM evidence WHERE seq = ?", [head.seq])  # the open block, rewritten
+        else:
+            number = self._last_batch() + 1
+            link = sealed(head.link if head else GENESIS_PREV, head.seq + 1 if head else 1, "samples", f"{len(rows)} samples",
+                          hi, extended("", digest), first_batch=number, last_batch=number, lo_ms=lo, hi_ms=hi)
+        self._store_link(link)
+        return number
+
+    def chain_record(self, table: str, key: object, at_ms: int) -> None:
+        """Chain a record's row as it is now (gone: deleted), inside the caller's transaction."""
+        head, _ = self._started()
+        self._append(head, "record", f"{table}/{key}", at_ms, record_content(self._record_row(table, key)))
+
+    def chain_prune(self, before_ms: int) -> None:
+        """Chain a prune: samples before ``before_ms`` are gone on purpose."""
+        head, _ = self._started()
+        subject = f"samples before {iso(before_ms)}"
+        self._append(head, "prune", subject, before_ms, text_content(subject), hi_ms=before_ms)
+
+    def chain_close(self, kind: str, period: str, at_ms: int) -> Link:
+        """Chain a day's or month's close (``period``: 2026-11-30 or 2026-11) and return its link."""
+        with self.transaction():
+            head, _ = self._started()
+            return self._append(head, kind, period, at_ms, text_content(f"{kind} {period}"))
+
+    def last_close(self, kind: str) -> str | None:
+        """The period of the newest close of ``kind`` (day, month); None before the first."""
+        row = self.sql.one("SELECT subject FROM evidence WHERE kind = ? ORDER BY seq DESC LIMIT 1", [kind])
+        return None if row is None else str(row[0])
+
+    def sign_link(self, seq: int, signature: str) -> None:
+        """Store a link's signature (outside its hash: the signature is over the hash)."""
+        self.sql.run("UPDATE evidence SET signature = ? WHERE seq = ?", [signature, seq])
+
+    def _append(self, head: Link | None, kind: str, subject: str, at_ms: int, content: str,
+                hi_ms: int | None = None) -> Link:
+        link = sealed(head.link if head else GENESIS_PREV, head.seq + 1 if head else 1, kind, subject, at_ms, content,
+                      hi_ms=hi_ms)
+        self._store_link(link)
+        return link
+
+    def _store_link(self, link: Link) -> None:
+        self.sql.run(f"INSERT INTO evidence ({LINK_COLUMNS}) VALUES ({', '.join('?' * len(Link._fields))})", link)
+
+    def _last_batch(self) -> int:
+        row = self.sql.one("SELECT last_batch FROM evidence WHERE last_batch IS NOT NULL ORDER BY seq DESC LIMIT 1")
+        return 0 if row is None else int(row[0])
+
+    def _started(self) -> tuple[Link | None, str]:
+        """The head after taking the lock, the chain begun when there was none: its genesis covers the
+        samples stored before (batch NULL), and one link each the records there are."""
+        self.lock_chain()
+        head, prev = self._head()
+        if head is not None:
+            return head, prev
+        samples = self.sql.all("SELECT count(*) FROM samples WHERE batch IS NULL")[0][0]
+        head = sealed(GENESIS_PREV, 1, "genesis", f"{samples} samples before the chain began", 0,
+                      batch_digest(self.sample_lines("samples", "s.batch IS NULL")))
+        self._store_link(head)
+        for table, key in RECORD_TABLES.items():
+            for (value,) in self.sql.all(f"SELECT {key} FROM {table} ORDER BY {key}"):
+                head = self._append(head, "record", f"{table}/{value}", 0,
+                                    record_content(self._record_row(table, value)))
+        return head, ""
+
+    def _record_row(self, table: str, key: object) -> dict | None:
+        rows = self.sql.dicts(f"SELECT * FROM {table} WHERE {RECORD_TABLES[table]} = ?", [key])
+        return rows[0] if rows else None
+
+    def sample_lines(self, table: str, where: str, params: Sequence = ()) -> Iterator[bytes]:
+        """The canonical lines of ``table``'s samples (``samples`` or ``samples_replaced``) that match
+        ``where``, in key order."""
+        query = SAMPLE_LINES.format(table=table) + f" WHERE {where} ORDER BY s.probe_id, s.vantage_id, s.ts"
+        return (sample_line(*row) for row in self.sql.stream(query, params))
+

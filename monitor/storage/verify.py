@@ -1,0 +1,163 @@
+"""Checking the evidence chain (``chain.py``): the links follow each other, each block of batches adds up
+to the samples that carry its batches' numbers (and those a later batch replaced), each record is what
+its newest link says, and no row sits outside the chain. Each check takes plain rows, so that a bundle
+can be checked as a store is; ``verify_store`` feeds them from a store.
+
+What cannot be checked is said, not hidden: a block whose samples were pruned (by a prune the chain
+itself holds) is checked as a link only."""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterable, Iterator, Mapping, NamedTuple
+
+from ..sla.calendar import iso
+from .chain import EMPTY_DIGEST, RECORD_TABLES, Link, batch_digest, extended, recomputed, record_content, sample_line
+
+if TYPE_CHECKING:
+    from .sqlstore import SqlStore
+
+# Every sample a batch wrote that is still there or was replaced by a later one, in canonical order:
+# batch (before the chain began: 0, the genesis), then key.
+CHAINED_SAMPLES = (
+    "SELECT coalesce(s.batch, 0), p.name, v.name, s.ts, s.ok, s.latency_ms, s.error, s.detail, s.cause FROM ("
+    "SELECT batch, probe_id, vantage_id, ts, ok, latency_ms, error, detail, cause FROM samples UNION ALL "
+    "SELECT batch, probe_id, vantage_id, ts, ok, latency_ms, error, detail, cause FROM samples_replaced) s"
+    " JOIN probes p ON p.id = s.probe_id JOIN vantages v ON v.id = s.vantage_id"
+    " ORDER BY 1, s.probe_id, s.vantage_id, s.ts")
+
+
+class Break(NamedTuple):
+    """Where the chain does not hold: the link (its number, None for a row no link holds), the table, the
+    row or link, when, and what is wrong."""
+
+    seq: int | None
+    table: str
+    subject: str
+    at_ms: int | None
+    reason: str
+
+    def describe(self) -> str:
+        """One line for a person: where, when, what."""
+        where = f"link {self.seq}" if self.seq is not None else "no link"
+        when = f" at {iso(self.at_ms)}" if self.at_ms else ""
+        return f"{self.table} {self.subject} ({where}{when}): {self.reason}"
+
+
+@dataclass
+class Verdict:
+    """What a check found."""
+
+    links: int = 0
+    batches: int = 0
+    samples: int = 0
+    records: int = 0
+    pruned_blocks: int = 0  # blocks checked as links only: their samples were pruned
+    breaks: list[Break] = field(default_factory=list)
+
+    @property
+    def holds(self) -> bool:
+        """Nothing broken."""
+        return not self.breaks
+
+    def first(self) -> Break | None:
+        """The earliest break in the chain's order (a row no link holds comes last)."""
+        return min(self.breaks, key=lambda b: (b.seq is None, b.seq or 0), default=None)
+
+
+def check_links(links: list[Link], verdict: Verdict) -> None:
+    """Each link follows the one before, numbered from 1 without a gap."""
+    prev = "0" * 64
+    verdict.links = len(links)
+    for expected, link in enumerate(links, start=1):
+        if link.seq != expected:
+            verdict.breaks.append(Break(expected, "evidence", f"link {expected}", None,
+                                        f"missing: the chain jumps from link {expected - 1} to {link.seq}"))
+            return
+        if recomputed(prev, link) != link.link:
+            verdict.breaks.append(Break(link.seq, "evidence", link.subject, link.at_ms,
+                                        "this link does not follow from the one before: edited behind the monitor's back"))
+            return
+        prev = link.link
+
+
+def batch_digests(rows: Iterable[tuple]) -> Iterator[tuple[int, str, int]]:
+    """(batch, digest, samples) of rows of (batch, probe, vantage, ts, ok, latency, error, detail, cause)
+    in canonical order."""
+    for batch, group in itertools.groupby(rows, key=lambda row: row[0]):
+        lines = [sample_line(*row[1:]) for row in group]
+        yield batch, batch_digest(lines), len(lines)
+
+
+def check_samples(links: list[Link], digests: Iterable[tuple[int, str, int]], verdict: Verdict) -> None:
+    """Each block's content from its batches' digests (a batch with no sample left: the empty digest); a
+    batch no block holds is a break."""
+    pruned_before = max((link.hi_ms or 0 for link in links if link.kind == "prune"), default=None)
+    found = iter(digests)
+    pending = next(found, None)
+    for link in (link for link in links if link.kind in ("genesis", "samples")):
+        first, last = (0, 0) if link.kind == "genesis" else (link.first_batch or 0, link.last_batch or 0)
+        content, genesis = "", EMPTY_DIGEST
+        for number in range(first, last + 1):
+            while pending is not None and pending[0] < number:
+                verdict.breaks.append(_orphan(pending))
+                pending = next(found, None)
+            digest = EMPTY_DIGEST
+            if pending is not None and pending[0] == number:
+                digest, verdict.samples = pending[1], verdict.samples + pending[2]
+                pending = next(found, None)
+            content, genesis = extended(content, digest), digest
+        verdict.batches += last - first + 1 if link.kind == "samples" else 0
+        if pruned_before is not None and (link.kind == "genesis" or (link.lo_ms or 0) < pruned_before):
+            verdict.pruned_blocks += 1
+        elif (genesis if link.kind == "genesis" else content) != link.content:
+            verdict.breaks.append(Break(link.seq, "samples", _block(link), link.at_ms or None,
+                                        "the samples of this block were edited, added or deleted behind the "
+                                        "monitor's back"))
+    while pending is not None:
+        verdict.breaks.append(_orphan(pending))
+        pending = next(found, None)
+
+
+def _block(link: Link) -> str:
+    if link.kind == "genesis":
+        return link.subject
+    return f"batches {link.first_batch}-{link.last_batch} ({link.subject}, {iso(link.lo_ms or 0)} to {iso(link.hi_ms or 0)})"
+
+
+def _orphan(pending: tuple[int, str, int]) -> Break:
+    return Break(None, "samples", f"batch {pending[0]} ({pending[2]} samples)", None,
+                 "no link holds this batch: added behind the monitor's back")
+
+
+def check_records(links: list[Link], rows: Mapping[str, Iterable[dict]], verdict: Verdict) -> None:
+    """Each record row is what its newest link says; each linked record that is gone was deleted so."""
+    newest = {link.subject: link for link in links if link.kind == "record"}
+    seen = set()
+    for table, table_rows in rows.items():
+        for row in table_rows:
+            subject = f"{table}/{row[RECORD_TABLES[table]]}"
+            seen.add(subject)
+            verdict.records += 1
+            link = newest.get(subject)
+            if link is None:
+                verdict.breaks.append(Break(None, table, subject, None, "no link holds this record: added behind "
+                                                                        "the monitor's back"))
+            elif record_content(row) != link.content:
+                verdict.breaks.append(Break(link.seq, table, subject, link.at_ms or None,
+                                            "this record differs from what was recorded: edited behind the "
+                                            "monitor's back"))
+    for subject, link in newest.items():
+        if subject not in seen and link.content != record_content(None):
+            verdict.breaks.append(Break(link.seq, subject.split("/")[0], subject, link.at_ms or None,
+                                        "this record is gone: deleted behind the monitor's back"))
+
+
+def verify_store(store: SqlStore) -> Verdict:
+    """Check a store's chain, its samples and its records."""
+    verdict = Verdict()
+    links = store.links()
+    check_links(links, verdict)
+    check_samples(links, batch_digests(store.sql.stream(CHAINED_SAMPLES)), verdict)
+    check_records(links, {table: store.sql.dicts(f"SELECT * FROM {table}") for table in RECORD_TABLES}, verdict)
+    return verdict

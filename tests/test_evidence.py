@@ -1,0 +1,264 @@
+"""The evidence chain: what the monitor wrote verifies; every edit, insertion or deletion made behind its
+back (straight into the SQLite file, or the PostgreSQL database) is named at its first broken link; a
+re-import that replaces samples and a prune do not break it; the daemon closes days and months and
+signs the months."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import sqlite3
+import stat
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import psycopg
+import pytest
+from prometheus_client import CollectorRegistry
+
+from monitor.app import Daemon
+from monitor.cli import main
+from monitor.clock import TickingClock
+from monitor.config import parse_config
+from monitor.evidence.closes import close_due, closes_due
+from monitor.evidence.signing import load, public_pem, statement, verifies
+from monitor.samples import Sample
+from monitor.storage import Store
+from monitor.storage.copy import copy_store
+from monitor.storage.location import open_store
+from monitor.storage.verify import verify_store
+from daemon_helpers import config_text, until
+
+NOV = 1_793_491_200_000  # 2026-11-01T00:00:00Z
+MIN = 60_000
+STALE = {"eu-west-widget": 5 * MIN, "us-east-widget": 5 * MIN}
+WARSAW = ZoneInfo("Europe/Warsaw")
+
+
+def write_history(store) -> None:
+    """130 one-minute commits of two probes (more than two blocks), three records and their changes, and
+    an import that writes one stored sample again with another result."""
+    for minute in range(130):
+        store.append_samples([Sample("eu-west-widget", "local", NOV + minute * MIN, minute % 7 != 0, 12.5, None),
+                              Sample("us-east-widget", "local", NOV + minute * MIN, True, 30.25, None)], STALE)
+    window = store.add_maintenance(region="eu-west", start_ms=NOV + 200 * MIN, end_ms=NOV + 260 * MIN,
+                                   kind="scheduled", announced_at_ms=NOV - 3 * 24 * 60 * MIN, reason="upgrade",
+                                   by="ops", now_ms=NOV + 131 * MIN)
+    store.add_exclusion(region=None, start_ms=NOV, end_ms=NOV + 20 * MIN, cause="third_party:azure", note="Azure",
+                        by="ops", now_ms=NOV + 132 * MIN)
+    incident = store.add_incident(region="eu-west", component=None, severity="P1", opened_ms=NOV + 7 * MIN,
+                                  resolved_ms=None, title="widget down", by="ops", now_ms=NOV + 133 * MIN)
+    store.resolve_incident(str(incident), resolved_ms=NOV + 30 * MIN, by="ops", now_ms=NOV + 134 * MIN)
+    store.cancel_maintenance(window, by="ops", now_ms=NOV + 135 * MIN)
+    with store.transaction():
+        store.import_samples([("eu-west-widget", "local", NOV + 14 * MIN, True, 11.0, None, None)], STALE)
+
+
+@pytest.fixture(scope="module")
+def chained_db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("evidence") / "chained.db"
+    store = Store.open(path)
+    write_history(store)
+    store.close()
+    return path
+
+
+def verify(run_cli, db: Path):
+    shutil.copy(db, run_cli.db)
+    return run_cli("evidence", "verify")
+
+
+def batch_link(db: Path, ts: int) -> int:
+    """The link whose block holds the batch of eu-west-widget's sample at ``ts``."""
+    con = sqlite3.connect(db)
+    (batch,) = con.execute("SELECT batch FROM samples s JOIN probes p ON p.id = s.probe_id"
+                           " WHERE p.name = 'eu-west-widget' AND ts = ?", [ts]).fetchone()
+    (seq,) = con.execute("SELECT seq FROM evidence WHERE first_batch <= ? AND last_batch >= ?", [batch, batch]).fetchone()
+    con.close()
+    return seq
+
+
+def test_what_the_monitor_wrote_verifies(run_cli, chained_db):
+    result = verify(run_cli, chained_db)
+    assert result.code == 0, result.out
+    # 130 daemon batches and one import batch; 260 samples and the one the import replaced.
+    assert "131 batches, 261 samples, 3 records" in result.out
+    assert "the chain holds" in result.out
+    con = sqlite3.connect(chained_db)
+    assert con.execute("SELECT count(*) FROM samples_replaced").fetchone() == (1,)
+    blocks = con.execute("SELECT first_batch, last_batch FROM evidence WHERE kind = 'samples' ORDER BY seq").fetchall()
+    assert blocks == [(1, 60), (61, 120), (121, 130), (131, 131)]  # a record change ends the open block
+
+
+@pytest.mark.parametrize("edit, table, expected", [
+    ("UPDATE samples SET ok = 1 - ok WHERE ts = {ts10} AND probe_id = 1", "samples",
+     "samples batches 1-60 (120 samples, 2026-11-01T00:00:00Z to 2026-11-01T00:59:00Z) (link {block} at 2026-11-01T00:59:00Z)"),
+    ("UPDATE samples SET latency_ms = 9.0 WHERE ts = {ts70} AND probe_id = 2", "samples", "samples batches 61-120"),
+    ("DELETE FROM samples WHERE ts = {ts10} AND probe_id = 2", "samples", "samples batches 1-60"),
+    ("INSERT INTO samples (probe_id, vantage_id, ts, ok) VALUES (1, 1, {ts10} + 1, 0)", "samples",
+     "samples 0 samples before the chain began (link 1)"),
+    ("INSERT INTO samples (probe_id, vantage_id, ts, ok, batch) VALUES (1, 1, {ts10} + 1, 0, 500)", "samples",
+     "samples batch 500 (1 samples) (no link)"),
+    ("UPDATE samples_replaced SET ok = 1", "samples", "samples batches 1-60"),
+    ("UPDATE probes SET name = 'renamed' WHERE id = 2", "samples", "samples batches 1-60"),
+    ("UPDATE maintenance SET reason = 'unannounced outage'", "maintenance", "maintenance maintenance/1 (link"),
+    ("DELETE FROM exclusions", "exclusions", "exclusions exclusions/1 (link"),
+    ("INSERT INTO incidents (region, severity, opened_ms, title) VALUES ('eu-west', 'P1', {ts10}, 'made up')",
+     "incidents", "incidents incidents/2 (no link): no link holds this record"),
+    ("UPDATE incident_overrides SET severity = 'P4'", "incident_overrides", None),
+    ("UPDATE evidence SET content = '00' || substr(content, 3) WHERE seq = 3", "evidence", "evidence "),
+    ("DELETE FROM evidence WHERE seq = 2", "evidence", "evidence link 2 (link 2): missing"),
+])
+def test_an_edit_behind_the_monitors_back_is_named_at_its_first_broken_link(run_cli, chained_db, tmp_path, edit,
+                                                                            table, expected):
+    edited = tmp_path / "edited.db"
+    shutil.copy(chained_db, edited)
+    con = sqlite3.connect(edited)
+    con.execute("INSERT INTO incident_overrides VALUES ('auto-1', NULL, 'P2', 'ops', 0)") if "overrides" in edit \
+        else None  # a hand correction the monitor never recorded, edited
+    con.execute(edit.format(ts10=NOV + 10 * MIN, ts70=NOV + 70 * MIN))
+    con.commit()
+    con.close()
+    result = verify(run_cli, edited)
+    assert result.code == 1, result.out
+    broken = next(line for line in result.out.splitlines() if line.startswith("BROKEN: "))
+    assert broken.startswith(f"BROKEN: {table} "), broken
+    if expected is not None:
+        assert expected.format(block=batch_link(chained_db, NOV + 10 * MIN)) in broken, broken
+
+
+def test_a_prune_is_chained_and_the_pruned_blocks_are_checked_as_links(run_cli, chained_db, tmp_path):
+    pruned = tmp_path / "pruned.db"
+    shutil.copy(chained_db, pruned)
+    store = Store.open(pruned)
+    assert store.prune_samples(NOV + 90 * MIN) == 180
+    store.close()
+    result = verify(run_cli, pruned)
+    assert result.code == 0, result.out
+    # The genesis, the first two blocks and the import's block reach before the prune.
+    assert "80 samples, 3 records, 4 blocks checked as links only (their samples were pruned)" in result.out
+    # Still: an edit of a block the prune did not reach breaks it.
+    con = sqlite3.connect(pruned)
+    con.execute("UPDATE samples SET ok = 0 WHERE ts = ?", [NOV + 125 * MIN])
+    con.commit()
+    con.close()
+    result = verify(run_cli, pruned)
+    assert result.code == 1 and "BROKEN: samples batches 121-130" in result.out
+
+
+def test_the_chain_survives_a_copy_into_postgresql_and_an_edit_there_is_found(pg_server, chained_db):
+    url = pg_server.fresh_url()
+    source, target = Store.open(chained_db), open_store(url)
+    try:
+        copy_store(source, target)
+        assert verify_store(target).holds
+        target.append_samples([Sample("eu-west-widget", "local", NOV + 130 * MIN, False, None, "HTTP 503")], STALE)
+        target.add_exclusion(region="us-east", start_ms=NOV, end_ms=NOV + MIN, cause="third_party:vonage", note="",
+                             by="ops", now_ms=NOV + 140 * MIN)
+        verdict = verify_store(target)
+        assert verdict.holds and verdict.samples == 262 and verdict.records == 4
+    finally:
+        source.close()
+        target.close()
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute("UPDATE exclusions SET cause = 'counted' WHERE region = 'us-east'")
+    target = open_store(url, create=False)
+    try:
+        first = verify_store(target).first()
+        assert first is not None and (first.table, first.subject) == ("exclusions", "exclusions/2")
+    finally:
+        target.close()
+
+
+def test_closes_follow_local_midnights_across_a_daylight_saving_change_and_a_months_end():
+    # Europe/Warsaw leaves summer time on 2026-10-25: that day is 25 hours long.
+    now = int(dt.datetime(2026, 11, 1, 0, 30, tzinfo=WARSAW).timestamp() * 1000)
+    due = closes_due(dt.date(2026, 10, 23), now, WARSAW)
+    iso = [(kind, period, dt.datetime.fromtimestamp(at / 1000, dt.timezone.utc).isoformat()) for kind, period, at in due]
+    assert iso == [
+        ("day", "2026-10-24", "2026-10-24T22:00:00+00:00"),
+        ("day", "2026-10-25", "2026-10-25T23:00:00+00:00"),
+        ("day", "2026-10-26", "2026-10-26T23:00:00+00:00"),
+        ("day", "2026-10-27", "2026-10-27T23:00:00+00:00"),
+        ("day", "2026-10-28", "2026-10-28T23:00:00+00:00"),
+        ("day", "2026-10-29", "2026-10-29T23:00:00+00:00"),
+        ("day", "2026-10-30", "2026-10-30T23:00:00+00:00"),
+        ("day", "2026-10-31", "2026-10-31T23:00:00+00:00"),
+        ("month", "2026-10", "2026-10-31T23:00:00+00:00"),
+    ]
+    assert [p for _, p, _ in closes_due(None, now, WARSAW)] == ["2026-10-31", "2026-10"]  # first: the last day only
+    assert closes_due(dt.date(2026, 10, 31), now, WARSAW) == []
+
+
+def test_a_months_close_is_signed_and_the_chain_still_holds(tmp_path, chained_db, capsys):
+    key_file = tmp_path / "keys" / "evidence.pem"
+    key_file.parent.mkdir()
+    assert main(["evidence", "keygen", "--output", str(key_file)]) == 0
+    public = capsys.readouterr().out
+    assert public.startswith("-----BEGIN PUBLIC KEY-----") and stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert main(["evidence", "keygen", "--output", str(key_file)]) == 2  # never overwritten
+    assert "the file exists" in capsys.readouterr().err
+    key = load(str(key_file))
+    assert public_pem(key) == public
+    db = tmp_path / "c.db"
+    shutil.copy(chained_db, db)
+    store = Store.open(db)
+    try:
+        now = int(dt.datetime(2026, 12, 1, 0, 0, 5, tzinfo=WARSAW).timestamp() * 1000)
+        written = close_due(store, now, WARSAW, key)
+        assert [(link.kind, link.subject) for link in written] == [("day", "2026-11-30"), ("month", "2026-11")]
+        assert close_due(store, now + MIN, WARSAW, key) == []  # each close once
+        month = store.links()[-1]
+        assert month.signature is not None
+        assert verifies(public, statement("month", "2026-11", month.seq, month.link), month.signature)
+        assert not verifies(public, statement("month", "2026-10", month.seq, month.link), month.signature)
+        assert verify_store(store).holds
+    finally:
+        store.close()
+
+
+def test_a_signing_key_that_is_not_one_is_a_config_error_that_shows_no_key(tmp_path, spec_config, capsys):
+    bad = tmp_path / "not-a-key.pem"
+    bad.write_text("-----BEGIN PRIVATE KEY-----\nc2VjcmV0LXRoYXQtaXMtbm90LWEta2V5\n-----END PRIVATE KEY-----\n")
+    config = tmp_path / "c.yaml"
+    config.write_text(spec_config.read_text() + f"evidence: {{signing_key: '{bad}'}}\n")
+    assert main(["--config", str(config), "check-config"]) == 2
+    err = capsys.readouterr().err
+    assert "evidence.signing_key" in err and "not an unencrypted PEM private key" in err and "c2VjcmV0" not in err
+    config.write_text(spec_config.read_text() + f"evidence: {{signing_key: '{tmp_path / 'missing.pem'}'}}\n")
+    assert main(["--config", str(config), "check-config"]) == 2
+    assert "cannot read the key file" in capsys.readouterr().err
+
+
+async def test_the_daemon_chains_what_it_probes_closes_the_month_and_serves_its_public_key(fleet, tmp_path):
+    key_file = tmp_path / "evidence.pem"
+    assert main(["evidence", "keygen", "--output", str(key_file)]) == 0
+    db = str(tmp_path / "d.db")
+    cfg = parse_config(config_text(fleet, db) + f"evidence: {{signing_key: '{key_file}'}}\n")
+    # Just after a month ended (UTC): the daemon's first close is that month's last day, and the month.
+    clock = TickingClock(NOV + 30 * 24 * 60 * MIN + 5_000)
+    daemon = Daemon(cfg, db, registry=CollectorRegistry(), clock=clock)
+    await daemon.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{daemon.port}/evidence/public-key") as response:
+                assert response.status == 200 and await response.text() == public_pem(load(str(key_file)))
+
+        def closed() -> list:
+            store = Store.open(db)
+            try:
+                return [(link.kind, link.subject, link.signature is not None) for link in store.links()
+                        if link.kind in ("day", "month")]
+            finally:
+                store.close()
+        await until(lambda: closed() == [("day", "2026-11-30", False), ("month", "2026-11", True)], timeout=20)
+        await until(lambda: sqlite3.connect(db).execute("SELECT count(*) FROM samples").fetchone()[0] > 10)
+    finally:
+        await daemon.stop()
+    store = Store.open(db)
+    try:
+        verdict = verify_store(store)
+        assert verdict.holds and verdict.samples > 0
+    finally:
+        store.close()
