@@ -21,10 +21,11 @@ from monitor.app import Daemon
 from monitor.cli import main
 from monitor.clock import TickingClock
 from monitor.config import parse_config
-from monitor.evidence.closes import close_due, closes_due
-from monitor.evidence.signing import load, public_pem, statement, verifies
+from monitor.signing import load, public_pem, sign, verifies
 from monitor.samples import Sample
 from monitor.storage import Store
+from monitor.storage.chain import statement
+from monitor.storage.closes import close_due, closes_due
 from monitor.storage.copy import copy_store
 from monitor.storage.location import open_store
 from monitor.storage.verify import verify_store
@@ -206,9 +207,9 @@ def test_a_months_close_is_signed_and_the_chain_still_holds(tmp_path, chained_db
     store = Store.open(db)
     try:
         now = int(dt.datetime(2026, 12, 1, 0, 0, 5, tzinfo=WARSAW).timestamp() * 1000)
-        written = close_due(store, now, WARSAW, key)
+        written = close_due(store, now, WARSAW, lambda text: sign(key, text))
         assert [(link.kind, link.subject) for link in written] == [("day", "2026-11-30"), ("month", "2026-11")]
-        assert close_due(store, now + MIN, WARSAW, key) == []  # each close once
+        assert close_due(store, now + MIN, WARSAW, lambda text: sign(key, text)) == []  # each close once
         month = store.links()[-1]
         assert month.signature is not None
         assert verifies(public, statement("month", "2026-11", month.seq, month.link), month.signature)

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from ..evidence.signing import generate, load, public_pem
+from ..signing import generate, load, public_pem
 from ..storage import opened
 from ..storage.sqlstore import SqlStore
 from ..storage.verify import verify_store

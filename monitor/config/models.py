@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 from ..checks import Probe
 from ..destinations import Destination
-from ..evidence.signing import load as load_signing_key
 from ..values import SECRET, Currency, DurationMs, ExactDecimal, Name
 
 
@@ -104,7 +103,9 @@ class EvidenceConfig(_Strict):
     @classmethod
     def _usable(cls, value: str | None) -> str | None:
         if value is not None:
-            load_signing_key(value)  # a SigningKeyError (a ValueError) says what is wrong, never the key
+            from ..signing import load  # only when a key is set: cryptography is a probe library
+
+            load(value)  # a SigningKeyError (a ValueError) says what is wrong, never the key
         return value
 
 

@@ -16,13 +16,15 @@ shows (``verify.py`` finds it).
   through them still can.
 - Day and month closes are links too; a month's link is signed (``signing.py``).
 
-Canonical forms are plain JSON (floats as Python writes them, which reads back exactly), so the
+Canonical forms are plain JSON (floats in their shortest form that reads back exactly), so the
 vendor's verifier recomputes them from an exported bundle without this package's store."""
 from __future__ import annotations
 
 import hashlib
 import json
 from typing import Any, Iterable, NamedTuple, Sequence
+
+import orjson
 
 GENESIS_PREV = "0" * 64
 BATCHES_PER_BLOCK = 60
@@ -50,9 +52,10 @@ class Link(NamedTuple):
 def sample_line(probe: str, vantage: str, ts: int, ok: Any, latency: Any, error: str | None, detail: str | None,
                 cause: str | None) -> bytes:
     """A sample's canonical line. ``ok`` as 1/0/null and latency as a float, as both engines read them
-    back (SQLite's REAL turns an integer latency into a float)."""
-    return json.dumps([probe, vantage, ts, None if ok is None else int(ok), None if latency is None else float(latency),
-                       error, detail, cause], separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+    back (SQLite's REAL turns an integer latency into a float). orjson: a JSON array, UTF-8, no spaces,
+    floats in their shortest exact form; a flush hashes hundreds of lines, at a fifth of json's cost."""
+    return orjson.dumps([probe, vantage, ts, None if ok is None else int(ok),
+                         None if latency is None else float(latency), error, detail, cause]) + b"\n"
 
 
 def batch_digest(lines: Iterable[bytes]) -> str:
@@ -92,6 +95,11 @@ def sealed(prev: str, seq: int, kind: str, subject: str, at_ms: int, content: st
     """A link with its hash computed."""
     return Link(seq, kind, subject, at_ms, first_batch, last_batch, lo_ms, hi_ms, content,
                 link_hash(prev, seq, kind, subject, at_ms, first_batch, last_batch, lo_ms, hi_ms, content))
+
+
+def statement(kind: str, period: str, seq: int, link: str) -> bytes:
+    """What a close's signature is over: the period and the chain's link that closes it."""
+    return f"sla-monitor evidence\n{kind} {period}\nlink {seq} {link}\n".encode()
 
 
 def recomputed(prev: str, link: Link) -> str:

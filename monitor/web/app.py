@@ -16,7 +16,6 @@ from ..accounting import range_months
 from ..clock import Clock
 from ..config import Config
 from ..errors import InputError
-from ..evidence.signing import load, public_pem
 from ..live.figures import LiveFigures
 from ..live.maintenance import MaintenanceService
 from ..live.reports import Busy, ReportService
@@ -258,6 +257,8 @@ async def evidence_public_key(request: web.Request) -> web.Response:
     key = request.app[DEPS].cfg.evidence.signing_key
     if key is None:
         return error(404, "no signing key: the months are not signed (evidence.signing_key is not set)")
+    from ..signing import load, public_pem  # only when a key is set: cryptography is a probe library
+
     return web.Response(text=public_pem(load(key)), content_type="application/x-pem-file")
 
 

@@ -1,8 +1,11 @@
-"""The Ed25519 key a month's close is signed with, and what exactly is signed.
+"""The Ed25519 key a month's close of the evidence chain is signed with (``storage/chain.py`` says what is
+signed).
 
-The key comes from ``evidence.signing_key``: the PEM text itself (``${VAR}``) or the path of a file that
-holds it (``sla-monitor evidence keygen`` writes one). The public key is PEM (SubjectPublicKeyInfo), so
-that anyone checks a signature with this package or with OpenSSL."""
+Imported only where a key is set (the config's check of it, the daemon's closes, the web's public
+key): cryptography is a probe library the daemon's process otherwise never loads. The key comes from
+``evidence.signing_key``: the PEM text itself (``${VAR}``) or the path of a file that holds it
+(``sla-monitor evidence keygen`` writes one). The public key is PEM (SubjectPublicKeyInfo), so that
+anyone checks a signature with this package or with OpenSSL."""
 from __future__ import annotations
 
 import os
@@ -55,11 +58,6 @@ def public_pem(key: Ed25519PrivateKey) -> str:
     """The public half as PEM text."""
     return key.public_key().public_bytes(serialization.Encoding.PEM,
                                          serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-
-
-def statement(kind: str, period: str, seq: int, link: str) -> bytes:
-    """What a close's signature is over: the period and the chain's link that closes it."""
-    return f"sla-monitor evidence\n{kind} {period}\nlink {seq} {link}\n".encode()
 
 
 def sign(key: Ed25519PrivateKey, text: bytes) -> str:

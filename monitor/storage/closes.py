@@ -5,17 +5,14 @@ check and the closes hold the chain's lock)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 from zoneinfo import ZoneInfo
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from ..sla.calendar import from_ms
-from ..storage.chain import Link
-from .signing import sign, statement
+from .chain import Link, statement
 
 if TYPE_CHECKING:
-    from ..storage.sqlstore import SqlStore
+    from .sqlstore import SqlStore
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -28,7 +25,7 @@ def closes_due(last_day: dt.date | None, now_ms: int, zone: ZoneInfo) -> list[tu
     due = []
     while day < today:
         end = day + ONE_DAY
-        at_ms = int(dt.datetime.combine(end, dt.time(), tzinfo=zone).timestamp() * 1000)
+        at_ms = int(dt.datetime(end.year, end.month, end.day, tzinfo=zone).timestamp() * 1000)
         due.append(("day", day.isoformat(), at_ms))
         if end.day == 1:
             due.append(("month", f"{day.year:04d}-{day.month:02d}", at_ms))
@@ -36,16 +33,16 @@ def closes_due(last_day: dt.date | None, now_ms: int, zone: ZoneInfo) -> list[tu
     return due
 
 
-def close_due(store: SqlStore, now_ms: int, zone: ZoneInfo, key: Ed25519PrivateKey | None) -> list[Link]:
-    """Chain every close due by ``now_ms`` (a month's signed with ``key`` when there is one); the links
-    written."""
+def close_due(store: SqlStore, now_ms: int, zone: ZoneInfo, sign: Callable[[bytes], str] | None) -> list[Link]:
+    """Chain every close due by ``now_ms`` (a month's signed by ``sign``, text → hex signature, when there
+    is a key); the links written."""
     written = []
     with store.transaction():
         store.lock_chain()
         last = store.last_close("day")
         for kind, period, at_ms in closes_due(dt.date.fromisoformat(last) if last else None, now_ms, zone):
             link = store.chain_close(kind, period, at_ms)
-            if kind == "month" and key is not None:
-                store.sign_link(link.seq, sign(key, statement(kind, period, link.seq, link.link)))
+            if kind == "month" and sign is not None:
+                store.sign_link(link.seq, sign(statement(kind, period, link.seq, link.link)))
             written.append(link)
     return written
