@@ -20,7 +20,8 @@ from prometheus_client import CollectorRegistry
 from monitor.app import Daemon
 from monitor.cli import main
 from monitor.clock import TickingClock
-from monitor.config import parse_config
+from monitor.config import load_config, parse_config
+from monitor.config.fleet import stale_ms_by_probe
 from monitor.signing import load, public_pem, sign, verifies
 from monitor.samples import Sample
 from monitor.storage import Store
@@ -29,11 +30,12 @@ from monitor.storage.closes import close_due, closes_due
 from monitor.storage.copy import copy_store
 from monitor.storage.location import open_store
 from monitor.storage.verify import verify_store
+from conftest import FIXTURES
 from daemon_helpers import config_text, until
 
 NOV = 1_793_491_200_000  # 2026-11-01T00:00:00Z
 MIN = 60_000
-STALE = {"eu-west-widget": 5 * MIN, "us-east-widget": 5 * MIN}
+STALE = stale_ms_by_probe(load_config(str(FIXTURES / "spec.yaml")))  # probes w and u, as the CLI folds them
 WARSAW = ZoneInfo("Europe/Warsaw")
 
 
@@ -41,8 +43,8 @@ def write_history(store) -> None:
     """130 one-minute commits of two probes (more than two blocks), three records and their changes, and
     an import that writes one stored sample again with another result."""
     for minute in range(130):
-        store.append_samples([Sample("eu-west-widget", "local", NOV + minute * MIN, minute % 7 != 0, 12.5, None),
-                              Sample("us-east-widget", "local", NOV + minute * MIN, True, 30.25, None)], STALE)
+        store.append_samples([Sample("w", "local", NOV + minute * MIN, minute % 7 != 0, 12.5, None),
+                              Sample("u", "local", NOV + minute * MIN, True, 30.25, None)], STALE)
     window = store.add_maintenance(region="eu-west", start_ms=NOV + 200 * MIN, end_ms=NOV + 260 * MIN,
                                    kind="scheduled", announced_at_ms=NOV - 3 * 24 * 60 * MIN, reason="upgrade",
                                    by="ops", now_ms=NOV + 131 * MIN)
@@ -53,7 +55,7 @@ def write_history(store) -> None:
     store.resolve_incident(str(incident), resolved_ms=NOV + 30 * MIN, by="ops", now_ms=NOV + 134 * MIN)
     store.cancel_maintenance(window, by="ops", now_ms=NOV + 135 * MIN)
     with store.transaction():
-        store.import_samples([("eu-west-widget", "local", NOV + 14 * MIN, True, 11.0, None, None)], STALE)
+        store.import_samples([("w", "local", NOV + 14 * MIN, True, 11.0, None, None)], STALE)
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +76,7 @@ def batch_link(db: Path, ts: int) -> int:
     """The link whose block holds the batch of eu-west-widget's sample at ``ts``."""
     con = sqlite3.connect(db)
     (batch,) = con.execute("SELECT batch FROM samples s JOIN probes p ON p.id = s.probe_id"
-                           " WHERE p.name = 'eu-west-widget' AND ts = ?", [ts]).fetchone()
+                           " WHERE p.name = 'w' AND ts = ?", [ts]).fetchone()
     (seq,) = con.execute("SELECT seq FROM evidence WHERE first_batch <= ? AND last_batch >= ?", [batch, batch]).fetchone()
     con.close()
     return seq
@@ -84,7 +86,7 @@ def test_what_the_monitor_wrote_verifies(run_cli, chained_db):
     result = verify(run_cli, chained_db)
     assert result.code == 0, result.out
     # 130 daemon batches and one import batch; 260 samples and the one the import replaced.
-    assert "131 batches, 261 samples, 3 records" in result.out
+    assert "131 batches, 261 samples, 3 records, 2 timelines" in result.out
     assert "the chain holds" in result.out
     con = sqlite3.connect(chained_db)
     assert con.execute("SELECT count(*) FROM samples_replaced").fetchone() == (1,)
@@ -103,6 +105,9 @@ def test_what_the_monitor_wrote_verifies(run_cli, chained_db):
      "samples batch 500 (1 samples) (no link)"),
     ("UPDATE samples_replaced SET ok = 1", "samples", "samples batches 1-60"),
     ("UPDATE probes SET name = 'renamed' WHERE id = 2", "samples", "samples batches 1-60"),
+    ("UPDATE segments SET ok = 1 WHERE ok = 0 AND probe_id = 1", "segments", "segments w at local (no link at "
+     "2026-11-01T00:00:00Z): the state segments differ from a fold of the samples"),
+    ("DELETE FROM segments WHERE probe_id = 2", "segments", "segments u at local"),
     ("UPDATE maintenance SET reason = 'unannounced outage'", "maintenance", "maintenance maintenance/1 (link"),
     ("DELETE FROM exclusions", "exclusions", "exclusions exclusions/1 (link"),
     ("INSERT INTO incidents (region, severity, opened_ms, title) VALUES ('eu-west', 'P1', {ts10}, 'made up')",
@@ -138,7 +143,7 @@ def test_a_prune_is_chained_and_the_pruned_blocks_are_checked_as_links(run_cli, 
     result = verify(run_cli, pruned)
     assert result.code == 0, result.out
     # The genesis, the first two blocks and the import's block reach before the prune.
-    assert "80 samples, 3 records, 4 blocks checked as links only (their samples were pruned)" in result.out
+    assert "80 samples, 3 records, 2 timelines, 4 blocks checked as links only (their samples were pruned)" in result.out
     # Still: an edit of a block the prune did not reach breaks it.
     con = sqlite3.connect(pruned)
     con.execute("UPDATE samples SET ok = 0 WHERE ts = ?", [NOV + 125 * MIN])
@@ -153,11 +158,11 @@ def test_the_chain_survives_a_copy_into_postgresql_and_an_edit_there_is_found(pg
     source, target = Store.open(chained_db), open_store(url)
     try:
         copy_store(source, target)
-        assert verify_store(target).holds
-        target.append_samples([Sample("eu-west-widget", "local", NOV + 130 * MIN, False, None, "HTTP 503")], STALE)
+        assert verify_store(target, STALE).holds
+        target.append_samples([Sample("w", "local", NOV + 130 * MIN, False, None, "HTTP 503")], STALE)
         target.add_exclusion(region="us-east", start_ms=NOV, end_ms=NOV + MIN, cause="third_party:vonage", note="",
                              by="ops", now_ms=NOV + 140 * MIN)
-        verdict = verify_store(target)
+        verdict = verify_store(target, STALE)
         assert verdict.holds and verdict.samples == 262 and verdict.records == 4
     finally:
         source.close()
@@ -166,7 +171,7 @@ def test_the_chain_survives_a_copy_into_postgresql_and_an_edit_there_is_found(pg
         con.execute("UPDATE exclusions SET cause = 'counted' WHERE region = 'us-east'")
     target = open_store(url, create=False)
     try:
-        first = verify_store(target).first()
+        first = verify_store(target, STALE).first()
         assert first is not None and (first.table, first.subject) == ("exclusions", "exclusions/2")
     finally:
         target.close()
@@ -214,7 +219,7 @@ def test_a_months_close_is_signed_and_the_chain_still_holds(tmp_path, chained_db
         assert month.signature is not None
         assert verifies(public, statement("month", "2026-11", month.seq, month.link), month.signature)
         assert not verifies(public, statement("month", "2026-10", month.seq, month.link), month.signature)
-        assert verify_store(store).holds
+        assert verify_store(store, STALE).holds
     finally:
         store.close()
 
@@ -259,7 +264,7 @@ async def test_the_daemon_chains_what_it_probes_closes_the_month_and_serves_its_
         await daemon.stop()
     store = Store.open(db)
     try:
-        verdict = verify_store(store)
-        assert verdict.holds and verdict.samples > 0
+        verdict = verify_store(store, stale_ms_by_probe(cfg))
+        assert verdict.holds and verdict.samples > 0 and verdict.timelines > 0
     finally:
         store.close()

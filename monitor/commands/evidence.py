@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..config.fleet import stale_ms_by_probe
 from ..errors import InputError
 from ..signing import generate, load, public_pem
 from ..storage import opened
@@ -26,7 +27,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--output", required=True, help="the private key's file (PEM)")
     command(evidence, "verify", "check the store's chain: every batch of samples and every record change",
             "sla-monitor evidence verify",
-            details="Exit 0 when every link holds; 1 naming the first broken one (table, link, time) after an "
+            details="Also checks that the state segments are a fold of the samples (with the config's stale_after). "
+                    "Exit 0 when everything holds; 1 naming the first broken link (table, link, time) after an "
                     "edit, insertion or deletion behind the monitor's back.")
     command(evidence, "public-key", "print the public key of evidence.signing_key (PEM)",
             "sla-monitor evidence public-key > evidence-public.pem")
@@ -49,11 +51,13 @@ def evidence_verify(ctx: Context, args: argparse.Namespace) -> int:
     with opened(ctx.db_path, create=False) as store:
         if not isinstance(store, SqlStore):
             raise InputError("this store keeps no evidence chain")
-        verdict = verify_store(store)
+        verdict = verify_store(store, stale_ms_by_probe(ctx.cfg))
     pruned = f", {verdict.pruned_blocks} blocks checked as links only (their samples were pruned)" \
         if verdict.pruned_blocks else ""
-    print(f"{verdict.links} links, {verdict.batches} batches, {verdict.samples} samples, {verdict.records} records"
-          f"{pruned}")
+    print(f"{verdict.links} links, {verdict.batches} batches, {verdict.samples} samples, {verdict.records} records, "
+          f"{verdict.timelines} timelines{pruned}")
+    if verdict.unknown_probes:
+        print(f"not folded (no longer in the config, so no stale_after): {', '.join(sorted(set(verdict.unknown_probes)))}")
     first = verdict.first()
     if first is None:
         print("the chain holds: nothing was edited, added or deleted behind the monitor's back")

@@ -3,8 +3,11 @@ to the samples that carry its batches' numbers (and those a later batch replaced
 its newest link says, and no row sits outside the chain. Each check takes plain rows, so that a bundle
 can be checked as a store is; ``verify_store`` feeds them from a store.
 
+The state segments the figures are computed from are not chained (they change as samples arrive); they
+are checked as what they are, a fold of the stored samples with each probe's ``stale_after``.
+
 What cannot be checked is said, not hidden: a block whose samples were pruned (by a prune the chain
-itself holds) is checked as a link only."""
+itself holds) is checked as a link only, and so is the part of a timeline before its oldest kept sample."""
 from __future__ import annotations
 
 import itertools
@@ -12,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Iterator, Mapping, NamedTuple
 
 from ..sla.calendar import iso
+from ..sla.timeline import fold_segments
 from .chain import EMPTY_DIGEST, RECORD_TABLES, Link, batch_digest, extended, recomputed, record_content, sample_line
 
 if TYPE_CHECKING:
@@ -53,6 +57,8 @@ class Verdict:
     samples: int = 0
     records: int = 0
     pruned_blocks: int = 0  # blocks checked as links only: their samples were pruned
+    timelines: int = 0  # (probe, vantage) timelines whose segments were checked against their samples
+    unknown_probes: list[str] = field(default_factory=list)  # probes the config no longer has: not folded
     breaks: list[Break] = field(default_factory=list)
 
     @property
@@ -153,11 +159,56 @@ def check_records(links: list[Link], rows: Mapping[str, Iterable[dict]], verdict
                                         "this record is gone: deleted behind the monitor's back"))
 
 
-def verify_store(store: SqlStore) -> Verdict:
-    """Check a store's chain, its samples and its records."""
+def check_segments(timelines: Iterable[tuple[str, str, list[tuple], list[tuple]]], stale_ms: Mapping[str, int],
+                   pruned: bool, verdict: Verdict) -> None:
+    """Each timeline's stored segments, (start, end, ok, cause), are the fold of its samples, (ts, ok,
+    cause), both in order; with samples pruned, from the oldest kept sample on."""
+    for probe, vantage, samples, stored in timelines:
+        if probe not in stale_ms:
+            verdict.unknown_probes.append(probe)
+            continue
+        if not samples:
+            continue
+        after = samples[0][0] if pruned else None  # a pruned timeline's first kept run began before it
+        folded = [(s.start_ms, s.end_ms, s.ok, s.cause) for s in fold_segments(samples, stale_ms[probe])]
+        kept = [(start, end, None if ok is None else bool(ok), cause) for start, end, ok, cause in stored]
+        if after is not None:
+            folded, kept = [s for s in folded if s[0] > after], [s for s in kept if s[0] > after]
+        verdict.timelines += 1
+        if folded != kept:
+            verdict.breaks.append(Break(None, "segments", f"{probe} at {vantage}", _first_difference(folded, kept),
+                                        "the state segments differ from a fold of the samples: edited behind the "
+                                        "monitor's back (or folded with another stale_after than the config's)"))
+
+
+def _first_difference(folded: list[tuple], kept: list[tuple]) -> int:
+    """Where two segment lists first differ: the earlier start of the first pair that differs."""
+    for one, other in itertools.zip_longest(folded, kept):
+        if one != other:
+            return min(s[0] for s in (one, other) if s is not None)
+    raise ValueError("the lists are equal")
+
+
+def _timelines(store: SqlStore) -> Iterator[tuple[str, str, list[tuple], list[tuple]]]:
+    probes, vantages = store.names("probes"), store.names("vantages")
+    # Timelines of either table: segments deleted whole, or samples no segment holds, show too.
+    keys = store.sql.all("SELECT probe_id, vantage_id FROM segments UNION SELECT probe_id, vantage_id FROM samples"
+                         " ORDER BY 1, 2")
+    for probe_id, vantage_id in keys:
+        samples = store.sql.all("SELECT ts, ok, cause FROM samples WHERE probe_id = ? AND vantage_id = ? ORDER BY ts",
+                                [probe_id, vantage_id])
+        stored = store.sql.all("SELECT start_ms, end_ms, ok, cause FROM segments WHERE probe_id = ? AND vantage_id = ?"
+                               " ORDER BY start_ms", [probe_id, vantage_id])
+        yield probes[probe_id], vantages[vantage_id], samples, stored
+
+
+def verify_store(store: SqlStore, stale_ms: Mapping[str, int]) -> Verdict:
+    """Check a store's chain, its samples, its records, and its segments against its samples (folded
+    with ``stale_ms`` by probe, the config's)."""
     verdict = Verdict()
     links = store.links()
     check_links(links, verdict)
     check_samples(links, batch_digests(store.sql.stream(CHAINED_SAMPLES)), verdict)
     check_records(links, {table: store.sql.dicts(f"SELECT * FROM {table}") for table in RECORD_TABLES}, verdict)
+    check_segments(_timelines(store), stale_ms, any(link.kind == "prune" for link in links), verdict)
     return verdict
