@@ -367,6 +367,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         without = WITHOUT_CONFIG.get(f"{args.command} {getattr(args, 'action', '')}".strip()) or WITHOUT_CONFIG.get(
             args.command)
+        if getattr(args, "bundle", None) is not None:  # the vendor's check of a bundle needs no config
+            without = evidence_cmds.verify_bundle_command
         if without is not None:
             code = without(args)
         else:

@@ -21,6 +21,7 @@ from .schedules import Occurrence
 from .sla.calendar import claim_deadline
 from .sla.result import MonthResult
 from .storage.interface import Storage
+from .storage.sqlstore import SqlStore
 
 # The outbox event types of the schedules' mails (recorded with their one destination, never routed).
 DOCUMENT_TYPES = ("report.monthly", "claim.drafted", "claim.reminder")
@@ -38,14 +39,23 @@ def terms_of(cfg: Config) -> Terms:
 
 
 def claim_material(store: Storage, fleet: Fleet, year: int, month: int, now_ms: int,
-                   regions: list[str] | None = None) -> tuple[MonthResult, list[str], dict]:
-    """The month's result, the regions that earned a credit, and each one's evidence (the failed samples of
-    its counted periods, by period start)."""
+                   regions: list[str] | None = None) -> tuple[MonthResult, list[str], dict, dict | None]:
+    """The month's result, the regions that earned a credit, each one's evidence (the failed samples of
+    its counted periods, by period start), and the month's close in the evidence chain (None: not closed)."""
     result = month_report(store, fleet, year, month, now_ms, regions)
     claimed = [r.region for r in claimed_regions(result)]
     evidence = {name: {start: found for (start, _), found in counted_evidence(store, fleet, result, name).items()}
                 for name in claimed}
-    return result, claimed, evidence
+    return result, claimed, evidence, chain_close(store, f"{year:04d}-{month:02d}")
+
+
+def chain_close(store: Storage, label: str) -> dict | None:
+    """The month's close in the evidence chain, as a claim cites it: its link, its hash, whether signed."""
+    if not isinstance(store, SqlStore):
+        return None
+    close = next((link for link in store.links() if link.kind == "month" and link.subject == label), None)
+    return None if close is None else {"month": label, "seq": close.seq, "link": close.link,
+                                       "signed": close.signature is not None}
 
 
 def sent_mark_id(label: str) -> str:

@@ -5,10 +5,12 @@ signs the months."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import sqlite3
 import stat
+import zipfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,9 +22,10 @@ from prometheus_client import CollectorRegistry
 from monitor.app import Daemon
 from monitor.cli import main
 from monitor.clock import TickingClock
-from monitor.config import load_config, parse_config
+from monitor.config import load_config, parse_config, to_fleet
 from monitor.config.fleet import stale_ms_by_probe
-from monitor.signing import load, public_pem, sign, verifies
+from monitor.sla.fleet_document import fleet_document, fleet_of
+from monitor.signing import generate, load, public_pem, sign, verifies
 from monitor.samples import Sample
 from monitor.storage import Store
 from monitor.storage.chain import statement
@@ -35,6 +38,7 @@ from daemon_helpers import config_text, until
 
 NOV = 1_793_491_200_000  # 2026-11-01T00:00:00Z
 MIN = 60_000
+DAY = 24 * 60 * MIN
 STALE = stale_ms_by_probe(load_config(str(FIXTURES / "spec.yaml")))  # probes w and u, as the CLI folds them
 WARSAW = ZoneInfo("Europe/Warsaw")
 
@@ -268,3 +272,125 @@ async def test_the_daemon_chains_what_it_probes_closes_the_month_and_serves_its_
         assert verdict.holds and verdict.samples > 0 and verdict.timelines > 0
     finally:
         store.close()
+
+
+@pytest.fixture(scope="module")
+def november(tmp_path_factory) -> tuple[Path, Path, str]:
+    """A store with November 2026 probed every minute (a 40-minute outage of w on the 10th, a late-notice
+    maintenance window over it), the month closed and signed; with the key and its public half."""
+    folder = tmp_path_factory.mktemp("november")
+    key_file = folder / "key.pem"
+    public = generate(key_file)
+    db = folder / "november.db"
+    store = Store.open(db)
+    outage = range(NOV + 9 * DAY + 10 * 60 * MIN, NOV + 9 * DAY + 10 * 60 * MIN + 40 * MIN)
+    with store.transaction():
+        store.import_samples([(probe, "local", ts, not (probe == "w" and ts in outage), 20.0, None, None)
+                              for ts in range(NOV - DAY, NOV + 31 * DAY, MIN) for probe in ("w", "g", "u")], STALE)
+    store.add_maintenance(region="eu-west", start_ms=outage.start, end_ms=outage.start + 20 * MIN, kind="scheduled",
+                          announced_at_ms=outage.start - 60 * MIN, reason="late notice", by="ops",
+                          now_ms=outage.start - 60 * MIN)
+    key = load(str(key_file))
+    close_due(store, NOV + 30 * DAY + 5_000, ZoneInfo("UTC"), lambda text: sign(key, text))
+    store.close()
+    return db, key_file, public
+
+
+def with_key(spec_config: Path, key_file: Path) -> Path:
+    config = spec_config.parent / "signed.yaml"
+    config.write_text(spec_config.read_text() + f"evidence: {{signing_key: '{key_file}'}}\n")
+    return config
+
+
+def export_bundle(run_cli, spec_config, november, tmp_path) -> Path:
+    db, key_file, _ = november
+    shutil.copy(db, run_cli.db)
+    bundle = tmp_path / "evidence-2026-11.zip"
+    result = run_cli("evidence", "export", "--month", "2026-11", "--output", str(bundle),
+                     config=with_key(spec_config, key_file), now="2026-12-03T09:00:00Z")
+    assert result.code == 0, result.err
+    assert result.out.startswith(f"wrote {bundle}: 2026-11, the chain to its close (link ")
+    return bundle
+
+
+def test_a_months_bundle_checks_out_for_the_vendor_with_the_customers_public_key(run_cli, spec_config, november,
+                                                                               tmp_path, capsys):
+    bundle = export_bundle(run_cli, spec_config, november, tmp_path)
+    public_file = tmp_path / "customer.pem"
+    public_file.write_text(november[2])
+    with zipfile.ZipFile(bundle) as opened:
+        assert sorted(opened.namelist()) == ["README.txt", "chain.jsonl", "fleet.json", "manifest.json",
+                                             "public-key.pem", "records.json", "report.json", "samples.jsonl"]
+        report = json.loads(opened.read("report.json"))
+        assert "127.0.0.1" not in opened.read("fleet.json").decode()  # the engine's inputs, not the config's URLs
+    (region,) = report["regions"]
+    assert region["region"] == "eu-west" and region["downtime_minutes"] != "0.00"  # the outage counted
+    # The vendor's check: no config, no store, only the bundle and the key they were given.
+    assert main(["evidence", "verify", str(bundle), "--public-key", str(public_file)]) == 0
+    out = capsys.readouterr().out
+    assert "chain: holds" in out and "signature of the month's close: valid" in out
+    assert "figures computed again from the bundle: equal to the report" in out
+    # The claim letter cites the close the bundle ends with.
+    close = next(json.loads(line) for line in zipfile.ZipFile(bundle).read("chain.jsonl").decode().splitlines()
+                 if json.loads(line)["kind"] == "month")
+    claim = run_cli("claim", "--month", "2026-11", "--format", "markdown", "--force", now="2026-12-03T09:00:00Z")
+    assert claim.code == 0, claim.err
+    assert (f"Its close of 2026-11 is link {close['seq']}, hash {close['link']}, signed with our Ed25519 key"
+            in claim.out), claim.out
+
+
+@pytest.mark.parametrize("tamper, expected", [
+    ("sample", ["chain: BROKEN: samples batches", "figures computed again from the bundle: DIFFERENT"]),
+    ("report", ["chain: holds", "figures computed again from the bundle: DIFFERENT",
+                "eu-west availability_percent: the report says 100.000000"]),
+    ("record", ["chain: BROKEN: maintenance maintenance/1", "figures computed again from the bundle: DIFFERENT"]),
+    ("key", ["chain: holds", "signature of the month's close: INVALID"]),
+])
+def test_a_tampered_bundle_or_another_key_fails_the_vendors_check(run_cli, spec_config, november, tmp_path, capsys,
+                                                                 tamper, expected):
+    bundle = export_bundle(run_cli, spec_config, november, tmp_path)
+    with zipfile.ZipFile(bundle) as opened:
+        files = {name: opened.read(name).decode() for name in opened.namelist()}
+    if tamper == "sample":  # a failed sample of the outage made a success
+        lines = files["samples.jsonl"].splitlines()
+        at = next(i for i, line in enumerate(lines) if json.loads(line)["ok"] == 0)
+        lines[at] = lines[at].replace('"ok": 0', '"ok": 1')
+        files["samples.jsonl"] = "\n".join(lines) + "\n"
+    elif tamper == "report":
+        report = json.loads(files["report.json"])
+        report["regions"][0]["availability_percent"] = "100.000000"
+        files["report.json"] = json.dumps(report)
+    elif tamper == "record":  # the late notice made timely
+        records = json.loads(files["records.json"])
+        records["maintenance"][0]["announced_at_ms"] -= 3 * DAY
+        files["records.json"] = json.dumps(records)
+    forged = tmp_path / "forged.zip"
+    with zipfile.ZipFile(forged, "w") as opened:
+        for name, text in files.items():
+            opened.writestr(name, text)
+    key = tmp_path / "other.pem"
+    public = generate(tmp_path / "other-private.pem") if tamper == "key" else november[2]
+    key.write_text(public)
+    assert main(["evidence", "verify", str(forged), "--public-key", str(key)]) == 1
+    out = capsys.readouterr().out
+    for line in expected:
+        assert line in out, out
+
+
+def test_a_bundle_is_refused_for_a_month_not_closed_and_a_file_that_is_not_one(run_cli, spec_config, november,
+                                                                             tmp_path, capsys):
+    shutil.copy(november[0], run_cli.db)
+    result = run_cli("evidence", "export", "--month", "2026-10", "--output", str(tmp_path / "oct.zip"))
+    assert result.code == 2 and "--month 2026-10: the month is not closed in the evidence chain" in result.err
+    assert not (tmp_path / "oct.zip").exists()
+    not_a_bundle = tmp_path / "notes.zip"
+    not_a_bundle.write_text("hello")
+    assert main(["evidence", "verify", str(not_a_bundle)]) == 2
+    assert "notes.zip: not an evidence bundle" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("config", ["tests/fixtures/spec.yaml", "config/demo.yaml", "config/demo-month.yaml"])
+def test_the_fleet_a_bundle_carries_reads_back_exactly(config):
+    fleet = to_fleet(load_config(config, sends=False))
+    document = json.loads(json.dumps(fleet_document(fleet)))  # through JSON text, as the bundle carries it
+    assert fleet_of(document) == fleet

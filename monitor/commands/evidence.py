@@ -1,5 +1,5 @@
 """`evidence keygen` (the key the months are signed with), `evidence verify` (the store's chain, named
-at its first broken link) and `evidence public-key`."""
+at its first broken link; or a bundle), `evidence export` (a month's bundle) and `evidence public-key`."""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ..config.fleet import stale_ms_by_probe
 from ..errors import InputError
-from ..signing import generate, load, public_pem
+from ..evidence_bundle import export, verify_bundle
+from ..sla.calendar import parse_month
 from ..storage import opened
 from ..storage.sqlstore import SqlStore
 from ..storage.verify import verify_store
@@ -25,11 +26,19 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                 details="Writes the private key (readable by its owner only; an existing file is never "
                         "overwritten) and prints the public key. Set evidence.signing_key to the file's path.")
     p.add_argument("--output", required=True, help="the private key's file (PEM)")
-    command(evidence, "verify", "check the store's chain: every batch of samples and every record change",
-            "sla-monitor evidence verify",
-            details="Also checks that the state segments are a fold of the samples (with the config's stale_after). "
-                    "Exit 0 when everything holds; 1 naming the first broken link (table, link, time) after an "
-                    "edit, insertion or deletion behind the monitor's back.")
+    p = command(evidence, "verify", "check the store's chain (every batch of samples, every record change), or a bundle",
+                "sla-monitor evidence verify", "sla-monitor evidence verify bundle-2026-11.zip --public-key customer.pem",
+                details="The store: also checks that the state segments are a fold of the samples (with the config's "
+                        "stale_after). A bundle (no config needed): the chain, the month's signature, every bundled "
+                        "sample and record, and the month computed again against its report. Exit 0 when everything "
+                        "holds; 1 naming the first broken link (table, link, time) after an edit, insertion or "
+                        "deletion behind the monitor's back.")
+    p.add_argument("bundle", nargs="?", help="a bundle from `evidence export` (default: check the store)")
+    p.add_argument("--public-key", help="with a bundle: the PEM public key you trust (default: the bundle's own)")
+    p = command(evidence, "export", "a closed month's evidence as one zip the vendor can check",
+                "sla-monitor evidence export --month 2026-11 --output evidence-2026-11.zip")
+    p.add_argument("--month", required=True, help="YYYY-MM: a month the daemon has closed")
+    p.add_argument("--output", required=True, help="the zip to write (a new file)")
     command(evidence, "public-key", "print the public key of evidence.signing_key (PEM)",
             "sla-monitor evidence public-key > evidence-public.pem")
 
@@ -41,6 +50,8 @@ def evidence_keygen(args: argparse.Namespace) -> int:
                          "remove the old key once nothing needs it)")
     if not path.parent.is_dir():
         raise InputError(f"--output {path}: no folder {path.parent}; create it first")
+    from ..signing import generate  # cryptography: loaded by the commands that need it only
+
     public = generate(path)
     print(f"wrote the private key to {path} (mode 600); set evidence.signing_key: {path}", file=sys.stderr)
     print(public, end="")
@@ -68,13 +79,55 @@ def evidence_verify(ctx: Context, args: argparse.Namespace) -> int:
     return 1
 
 
+def evidence_export(ctx: Context, args: argparse.Namespace) -> int:
+    output = Path(args.output)
+    if output.exists():
+        raise InputError(f"--output {output}: the file exists; choose a new name")
+    year, month = parse_month(args.month)
+    key = ctx.cfg.evidence.signing_key
+    from ..signing import load, public_pem  # cryptography: loaded by the commands that need it only
+
+    with opened(ctx.db_path, create=False) as store:
+        if not isinstance(store, SqlStore):
+            raise InputError("this store keeps no evidence chain")
+        manifest = export(store, ctx.fleet, ctx.cfg.service, year, month, ctx.now_ms, output,
+                          public_pem(load(key)) if key else None)
+    print(f"wrote {output}: {manifest['month']}, the chain to its close (link {manifest['close']}), "
+          f"{len(manifest['blocks'])} blocks of samples" + ("" if key else "; unsigned (evidence.signing_key is not set)"))
+    return 0
+
+
+def verify_bundle_command(args: argparse.Namespace) -> int:
+    """``evidence verify BUNDLE``: the vendor's check, without a config."""
+    public = None
+    if args.public_key is not None:
+        try:
+            public = Path(args.public_key).read_text()
+        except (OSError, UnicodeError) as exc:
+            raise InputError(f"--public-key {args.public_key}: cannot read it ({exc})") from None
+    verdict = verify_bundle(Path(args.bundle), public)
+    chain = verdict.chain
+    print(f"{verdict.month}: {chain.links} links, {chain.batches} batches, {chain.samples} samples, "
+          f"{chain.records} records")
+    first = chain.first()
+    print(f"chain: {'holds' if first is None else 'BROKEN: ' + first.describe()}")
+    print(f"signature of the month's close: {verdict.signature}")
+    print(f"figures computed again from the bundle: {'equal to the report' if verdict.figures_equal else 'DIFFERENT'}")
+    for difference in verdict.differences:
+        print(f"  {difference}")
+    return 0 if verdict.holds else 1
+
+
 def evidence_public_key(ctx: Context, args: argparse.Namespace) -> int:
     if ctx.cfg.evidence.signing_key is None:
         raise InputError("evidence.signing_key is not set; make a key with `sla-monitor evidence keygen --output "
                          "FILE` and set it to the file's path")
+    from ..signing import load, public_pem  # cryptography: loaded by the commands that need it only
+
     print(public_pem(load(ctx.cfg.evidence.signing_key)), end="")
     return 0
 
 
-COMMANDS = {"evidence verify": evidence_verify, "evidence public-key": evidence_public_key}
+COMMANDS = {"evidence verify": evidence_verify, "evidence public-key": evidence_public_key,
+            "evidence export": evidence_export}
 WITHOUT_CONFIG = {"evidence keygen": evidence_keygen}

@@ -59,7 +59,7 @@ def claim_for(ctx: Context, month_text: str, region: str | None, force: bool) ->
         problems.append(f"LATE: the claim period for {label} ended {deadline.isoformat()} "
                         f"({ctx.fleet.policy.claim_window_days} days after the month, SLA §9.4)")
     with opened(ctx.db_path, create=False) as store:
-        result, claimed, evidence = claim_material(store, ctx.fleet, year, month, ctx.now_ms,
+        result, claimed, evidence, close = claim_material(store, ctx.fleet, year, month, ctx.now_ms,
                                                    None if region is None else [region])
     if not claimed:
         who = "no region earned a" if region is None else f"{region} earned no"
@@ -67,7 +67,7 @@ def claim_for(ctx: Context, month_text: str, region: str | None, force: bool) ->
     if problems and not force:
         raise InputError("; ".join(p.split(": ", 1)[1] for p in problems)
                          + " (--force prints the claim anyway, marked)")
-    return claim_view(result, evidence, contract.model_dump(), terms_of(ctx.cfg), today.isoformat(), problems)
+    return claim_view(result, evidence, contract.model_dump(), terms_of(ctx.cfg), today.isoformat(), problems, close)
 
 
 def write_output(document: str | bytes, output: str | None) -> None:

@@ -74,13 +74,13 @@ class ScheduledMail:
             return document_event(occ, self.cfg, now, result, pdf, link)
         if sent:
             return skipped(occ, now, f"the claim for {occ.label} is marked sent")
-        result, claimed, evidence = await self.reader.run(
+        result, claimed, evidence, close = await self.reader.run(
             lambda store: claim_material(store, self.fleet, occ.year, occ.month, now))
         if not claimed:
             return skipped(occ, now, f"no region earned a service credit in {occ.label}")
         assert self.cfg.contract is not None  # the config refuses a claim schedule without one
         view = claim_view(result, evidence, self.cfg.contract.model_dump(), terms_of(self.cfg),
-                          local_date(now, self.cfg.timezone).isoformat(), [])
+                          local_date(now, self.cfg.timezone).isoformat(), [], close)
         pdf = await asyncio.to_thread(to_pdf, render_template("claim.html", v=view))
         return document_event(occ, self.cfg, now, result, pdf, None)
 

@@ -54,9 +54,10 @@ def _clauses(result: MonthResult, terms: Terms, deadline: str | None, dated: str
 
 
 def claim_view(result: MonthResult, evidence: Mapping[str, Mapping[int, DownSamples | None]], contract: Json,
-               terms: Terms, dated: str, marks: list[str]) -> Json:
+               terms: Terms, dated: str, marks: list[str], close: Json | None = None) -> Json:
     """Everything the claim letter shows. ``evidence``: per region, each counted period's failed samples
-    by its start (ms); ``dated``: the letter's local date; ``marks``: why it is printed anyway (--force)."""
+    by its start (ms); ``dated``: the letter's local date; ``marks``: why it is printed anyway (--force);
+    ``close``: the month's close in the evidence chain (``paperwork.chain_close``), which the letter cites."""
     times = LocalTimes(result.timezone)
     month = month_span(result)
     claimed = claimed_regions(result)
@@ -93,4 +94,15 @@ def claim_view(result: MonthResult, evidence: Mapping[str, Mapping[int, DownSamp
         "clauses": _clauses(result, terms, deadline, dated),
         "rows": rows, "totals": [f"{amount} {currency}" for currency, amount in sorted(totals.items())],
         "appendix": appendix, "threshold": threshold_text(result), "target": float(result.target_percent),
+        "record": None if close is None else record_text(close),
     }
+
+
+def record_text(close: Json) -> str:
+    """The paragraph that cites the month's close: what the vendor checks, and with what."""
+    signed = "signed with our Ed25519 key, whose public half we sent you" if close["signed"] else "not signed"
+    return (f"Our monitor's records are tamper-evident: every batch of samples and every change to a record is "
+            f"chained with SHA-256. Its close of {close['month']} is link {close['seq']}, hash {close['link']}, "
+            f"{signed}. The bundle evidence-{close['month']}.zip holds the month's samples, records and report; "
+            f"`pip install sla-monitor` and `sla-monitor evidence verify evidence-{close['month']}.zip --public-key "
+            f"KEY.pem` check it and compute the month again.")

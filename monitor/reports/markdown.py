@@ -96,6 +96,8 @@ def claim_markdown(v: Json) -> str:
     out += ["", "## Contact", "", ", ".join(x for x in (customer["contact"] or customer["name"], customer["email"],
                                                         customer["phone"]) if x), "",
             "## Appendix: evidence", ""]
+    if v.get("record"):
+        out += [v["record"], ""]
     for a in v["appendix"]:
         out += [f"### {a['region']}", "", f"Excluded and not claimed: {a['excluded']}. Unknown time (not claimed): "
                 f"{a['unknown']}.", ""]

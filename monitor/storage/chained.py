@@ -26,6 +26,15 @@ from .sql import Sql
 LINK_COLUMNS = ", ".join(Link._fields)
 # A sample's columns in a canonical line's order, names joined in (the chain names probes and vantages,
 # so a renamed probe shows as well).
+# Every sample of a range of batches (before the chain began: 0) with what an evidence bundle keeps of it:
+# batch, ids (the canonical order), names, values, and the batch that replaced it (None: the stored one).
+BUNDLED_SAMPLES = (
+    "SELECT coalesce(s.batch, 0), s.probe_id, s.vantage_id, p.name, v.name, s.ts, s.ok, s.latency_ms, s.error,"
+    " s.detail, s.cause, s.replaced_by FROM ("
+    "SELECT batch, probe_id, vantage_id, ts, ok, latency_ms, error, detail, cause, NULL AS replaced_by FROM samples"
+    " UNION ALL SELECT batch, probe_id, vantage_id, ts, ok, latency_ms, error, detail, cause, replaced_by"
+    " FROM samples_replaced) s JOIN probes p ON p.id = s.probe_id JOIN vantages v ON v.id = s.vantage_id"
+    " WHERE coalesce(s.batch, 0) BETWEEN ? AND ?")
 SAMPLE_LINES = ("SELECT p.name, v.name, s.ts, s.ok, s.latency_ms, s.error, s.detail, s.cause FROM {table} s"
                 " JOIN probes p ON p.id = s.probe_id JOIN vantages v ON v.id = s.vantage_id")
 
@@ -138,6 +147,32 @@ class ChainMixin:
                 head = self._append(head, "record", f"{table}/{value}", 0,
                                     record_content(self._record_row(table, value)))
         return head, ""
+
+    def record_rows(self) -> dict[str, list[dict]]:
+        """Every row of every record table the chain covers, by key."""
+        return {table: self.sql.dicts(f"SELECT * FROM {table} ORDER BY {key}") for table, key in RECORD_TABLES.items()}
+
+    def restore_records(self, rows: dict[str, list[dict]]) -> None:
+        """Put record rows in as they are, ids and all, unchained (a scratch store that computes a bundle's
+        month again)."""
+        for table, table_rows in rows.items():
+            if table in RECORD_TABLES and table_rows:
+                columns = list(table_rows[0])
+                self.sql.many(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                              [[row[c] for c in columns] for row in table_rows])
+
+    def chained_rows(self, batches: set[int]) -> list[tuple]:
+        """Every sample of ``batches`` (0: before the chain began), those replaced too, in the chain's order:
+        (batch, probe id, vantage id, probe, vantage, ts, ok, latency, error, detail, cause, replaced by)."""
+        if not batches:
+            return []
+        found = (row for row in self.sql.stream(BUNDLED_SAMPLES, [min(batches), max(batches)]) if row[0] in batches)
+        return sorted(found, key=lambda row: (row[0], row[1], row[2], row[5]))
+
+    def has_prechain_samples(self, lo_ms: int, hi_ms: int) -> bool:
+        """Whether samples stored before the chain began lie in ``[lo_ms, hi_ms)``."""
+        return self.sql.one("SELECT 1 FROM samples WHERE batch IS NULL AND ts >= ? AND ts < ? LIMIT 1",
+                            [lo_ms, hi_ms]) is not None
 
     def _record_row(self, table: str, key: object) -> dict | None:
         rows = self.sql.dicts(f"SELECT * FROM {table} WHERE {RECORD_TABLES[table]} = ?", [key])

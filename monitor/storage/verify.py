@@ -209,6 +209,6 @@ def verify_store(store: SqlStore, stale_ms: Mapping[str, int]) -> Verdict:
     links = store.links()
     check_links(links, verdict)
     check_samples(links, batch_digests(store.sql.stream(CHAINED_SAMPLES)), verdict)
-    check_records(links, {table: store.sql.dicts(f"SELECT * FROM {table}") for table in RECORD_TABLES}, verdict)
+    check_records(links, store.record_rows(), verdict)
     check_segments(_timelines(store), stale_ms, any(link.kind == "prune" for link in links), verdict)
     return verdict
