@@ -177,7 +177,8 @@ class Daemon:
         self._tasks = [asyncio.create_task(self._refresh_loop())]
         if self.alerting:  # a vantage leaves the events to its database's aggregator
             self._tasks += [asyncio.create_task(self.deliverer.run()), asyncio.create_task(self.resender.run()),
-                            asyncio.create_task(keep_closing(self.cfg, self.db, self.clock))]
+                            asyncio.create_task(keep_closing(self.cfg, self.db, self.clock, lambda: self.public_url,
+                                                             self.deliverer.wake.set))]
             if self.cfg.schedules:
                 mail = ScheduledMail(self.cfg, self.fleet, self.db, self.reader, self.clock, lambda: self.public_url,
                                      self.deliverer.wake.set)

@@ -13,7 +13,7 @@ SEVERITIES = ("critical", "warning", "info")
 EVENT_TYPES = ("outage.opened", "outage.counted", "outage.resolved", "budget.consumed", "budget.at_risk",
                "sla.breached", "maintenance.started", "maintenance.ended", "third_party.down", "third_party.up",
                "incident.update_due", "incident.updated", "monitor.degraded", "monitor.recovered", "certificate.expiring",
-               "certificate.renewed", "test", "test.resolved")
+               "certificate.renewed", "evidence.month_closed", "test", "test.resolved")
 
 
 @dataclass(frozen=True)

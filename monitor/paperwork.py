@@ -39,23 +39,33 @@ def terms_of(cfg: Config) -> Terms:
 
 
 def claim_material(store: Storage, fleet: Fleet, year: int, month: int, now_ms: int,
-                   regions: list[str] | None = None) -> tuple[MonthResult, list[str], dict, dict | None]:
+                   regions: list[str] | None = None,
+                   signing_key: str | None = None) -> tuple[MonthResult, list[str], dict, dict | None]:
     """The month's result, the regions that earned a credit, each one's evidence (the failed samples of
-    its counted periods, by period start), and the month's close in the evidence chain (None: not closed)."""
+    its counted periods, by period start), and the month's close in the evidence chain (None: not closed;
+    with the public half of ``signing_key``, the config's, when there is one)."""
     result = month_report(store, fleet, year, month, now_ms, regions)
     claimed = [r.region for r in claimed_regions(result)]
     evidence = {name: {start: found for (start, _), found in counted_evidence(store, fleet, result, name).items()}
                 for name in claimed}
-    return result, claimed, evidence, chain_close(store, f"{year:04d}-{month:02d}")
+    return result, claimed, evidence, chain_close(store, f"{year:04d}-{month:02d}", signing_key)
 
 
-def chain_close(store: Storage, label: str) -> dict | None:
-    """The month's close in the evidence chain, as a claim cites it: its link, its hash, whether signed."""
+def chain_close(store: Storage, label: str, signing_key: str | None) -> dict | None:
+    """The month's close in the evidence chain, as a claim cites it: its link, its hash, whether signed,
+    and the public key that checks the signature."""
     if not isinstance(store, SqlStore):
         return None
     close = next((link for link in store.links() if link.kind == "month" and link.subject == label), None)
-    return None if close is None else {"month": label, "seq": close.seq, "link": close.link,
-                                       "signed": close.signature is not None}
+    if close is None:
+        return None
+    public_key = None
+    if close.signature is not None and signing_key is not None:
+        from .signing import load, public_pem  # cryptography, only when there is a key
+
+        public_key = public_pem(load(signing_key))
+    return {"month": label, "seq": close.seq, "link": close.link, "signed": close.signature is not None,
+            "public_key": public_key}
 
 
 def sent_mark_id(label: str) -> str:

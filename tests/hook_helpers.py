@@ -72,6 +72,8 @@ def catalogue(now: int = NOW, reason: str = "database upgrade") -> list:
     found.append(events.incident_updated("eu-west", start, "identified", reason, now, "ops"))
     found += detect.from_maintenance([window], Policy(), now)
     found += detect.from_maintenance([window], Policy(), now + 700_000)
+    found.append(events.evidence_month_closed("2026-10", 1234, "4bef0b72951d1f82bf2a937a4bef0f50010f9f85b4cc3269ca8d984a70256546",
+                                              True, "https://sla.example.org", now))
     found += [Event(f"test:{now}", "test", f"sla-monitor/test/{now}", "info", now, None, "test event"),
               Event(f"test.resolved:{now}", "test.resolved", f"sla-monitor/test/{now}", "info", now, None,
                            "test event: resolved")]

@@ -10,6 +10,7 @@ import os
 import shutil
 import sqlite3
 import stat
+import threading
 import zipfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -35,6 +36,8 @@ from monitor.storage.location import open_store
 from monitor.storage.verify import verify_store
 from conftest import FIXTURES
 from daemon_helpers import config_text, until
+from hook_helpers import Receiver
+from loopback import start_app
 
 NOV = 1_793_491_200_000  # 2026-11-01T00:00:00Z
 MIN = 60_000
@@ -245,7 +248,10 @@ async def test_the_daemon_chains_what_it_probes_closes_the_month_and_serves_its_
     key_file = tmp_path / "evidence.pem"
     assert main(["evidence", "keygen", "--output", str(key_file)]) == 0
     db = str(tmp_path / "d.db")
-    cfg = parse_config(config_text(fleet, db) + f"evidence: {{signing_key: '{key_file}'}}\n")
+    receiver = Receiver()  # where the month's close is posted: its hash, dated by its delivery
+    runner, port = await start_app(receiver.app())
+    cfg = parse_config(config_text(fleet, db, hook_url=f"http://127.0.0.1:{port}/hook", hook_events='["evidence.*"]')
+                       + f"evidence: {{signing_key: '{key_file}'}}\n")
     # Just after a month ended (UTC): the daemon's first close is that month's last day, and the month.
     clock = TickingClock(NOV + 30 * 24 * 60 * MIN + 5_000)
     daemon = Daemon(cfg, db, registry=CollectorRegistry(), clock=clock)
@@ -264,8 +270,14 @@ async def test_the_daemon_chains_what_it_probes_closes_the_month_and_serves_its_
                 store.close()
         await until(lambda: closed() == [("day", "2026-11-30", False), ("month", "2026-11", True)], timeout=20)
         await until(lambda: sqlite3.connect(db).execute("SELECT count(*) FROM samples").fetchone()[0] > 10)
+        await until(lambda: receiver.received, timeout=20)
     finally:
         await daemon.stop()
+        await runner.cleanup()
+    (posted,) = [r["body"] for r in receiver.received]
+    month = next(link for link in Store.open(db).links() if link.kind == "month")
+    assert posted["type"] == "evidence.month_closed" and posted["data"]["sha256"] == month.link
+    assert posted["data"]["signed"] is True and posted["data"]["public_key"].endswith("/evidence/public-key")
     store = Store.open(db)
     try:
         verdict = verify_store(store, stale_ms_by_probe(cfg))
@@ -333,10 +345,12 @@ def test_a_months_bundle_checks_out_for_the_vendor_with_the_customers_public_key
     # The claim letter cites the close the bundle ends with.
     close = next(json.loads(line) for line in zipfile.ZipFile(bundle).read("chain.jsonl").decode().splitlines()
                  if json.loads(line)["kind"] == "month")
-    claim = run_cli("claim", "--month", "2026-11", "--format", "markdown", "--force", now="2026-12-03T09:00:00Z")
+    claim = run_cli("claim", "--month", "2026-11", "--format", "markdown", "--force", now="2026-12-03T09:00:00Z",
+                    config=with_key(spec_config, november[1]))
     assert claim.code == 0, claim.err
-    assert (f"Its close of 2026-11 is link {close['seq']}, hash {close['link']}, signed with our Ed25519 key"
-            in claim.out), claim.out
+    assert (f"Its close of 2026-11 is link {close['seq']}, hash {close['link']}, signed with our Ed25519 key, whose "
+            "public half is below" in claim.out), claim.out
+    assert november[2].strip() in claim.out  # the public key, printed in the letter
 
 
 @pytest.mark.parametrize("tamper, expected", [
@@ -394,3 +408,32 @@ def test_the_fleet_a_bundle_carries_reads_back_exactly(config):
     fleet = to_fleet(load_config(config, sends=False))
     document = json.loads(json.dumps(fleet_document(fleet)))  # through JSON text, as the bundle carries it
     assert fleet_of(document) == fleet
+
+
+def test_two_writers_sharing_a_postgresql_store_keep_one_chain(pg_server):
+    """Two instances commit at once: the chain's lock makes them take turns, so neither builds on a head
+    the other has moved on from."""
+    url = pg_server.fresh_url()
+    stores = [open_store(url), open_store(url)]
+    failures = []
+
+    def write(store, probe: str) -> None:
+        try:
+            for minute in range(80):
+                store.append_samples([Sample(probe, "local", NOV + minute * MIN, minute % 9 != 0, 1.5, None)], STALE)
+        except Exception as exc:  # noqa: BLE001 - reported below, with the thread's own error
+            failures.append(exc)
+
+    threads = [threading.Thread(target=write, args=(store, probe)) for store, probe in zip(stores, ("w", "u"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert failures == []
+        verdict = verify_store(stores[0], STALE)
+        assert verdict.holds, verdict.breaks
+        assert (verdict.batches, verdict.samples, verdict.timelines) == (160, 160, 2)
+    finally:
+        for store in stores:
+            store.close()

@@ -6,6 +6,8 @@ import json
 
 import jsonschema
 
+from monitor.event import EVENT_TYPES
+
 from conftest import FIXTURES
 from hook_helpers import catalogue, destination
 import results
@@ -22,7 +24,8 @@ def test_the_catalogue_has_every_event_type():
     assert types >= {"outage.opened", "outage.counted", "outage.resolved", "budget.consumed", "budget.at_risk",
                      "sla.breached", "incident.update_due", "incident.updated", "maintenance.started", "maintenance.ended",
                      "third_party.down", "third_party.up", "monitor.degraded", "monitor.recovered",
-                     "certificate.expiring", "certificate.renewed", "test", "test.resolved"}
+                     "certificate.expiring", "certificate.renewed", "evidence.month_closed", "test", "test.resolved"}
+    assert types == set(EVENT_TYPES)  # and nothing the daemon produces is left out
 
 
 def test_every_pagerduty_payload_follows_the_events_api_rules():
@@ -43,7 +46,7 @@ def test_every_pagerduty_trigger_has_a_resolve_and_the_rest_never_page():
             assert body["dedup_key"] in resolved, f"{event.type} triggers an incident nothing resolves"
         elif "event_action" not in body:  # a Change Event: never pages
             assert event.type in ("outage.opened", "budget.consumed", "sla.breached", "incident.update_due",
-                                  "incident.updated"), event.type
+                                  "incident.updated", "evidence.month_closed"), event.type
         if event.type.startswith("outage."):  # one outage, one page: only its counting triggers
             assert body.get("event_action") == {"outage.counted": "trigger", "outage.resolved": "resolve"}.get(
                 event.type), event.type

@@ -60,7 +60,8 @@ def claim_for(ctx: Context, month_text: str, region: str | None, force: bool) ->
                         f"({ctx.fleet.policy.claim_window_days} days after the month, SLA §9.4)")
     with opened(ctx.db_path, create=False) as store:
         result, claimed, evidence, close = claim_material(store, ctx.fleet, year, month, ctx.now_ms,
-                                                   None if region is None else [region])
+                                                          None if region is None else [region],
+                                                          ctx.cfg.evidence.signing_key)
     if not claimed:
         who = "no region earned a" if region is None else f"{region} earned no"
         problems.append(f"NOTHING TO CLAIM: {who} service credit in {label}")

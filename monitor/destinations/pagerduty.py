@@ -11,7 +11,8 @@ a Change Event (a brief or wholly excluded outage pages nobody); it triggers onc
 | certificate.expiring | certificate.renewed |
 | test (`hooks test`) | test.resolved, sent right after |
 
-Change Events (``/v2/change/enqueue``): outage.opened, budget.consumed, sla.breached, incident.update_due, incident.updated."""
+Change Events (``/v2/change/enqueue``): outage.opened, budget.consumed, sla.breached, incident.update_due, incident.updated,
+evidence.month_closed."""
 from __future__ import annotations
 
 import json
@@ -29,7 +30,8 @@ if TYPE_CHECKING:  # aiohttp is imported where a post is made: loading the confi
     import aiohttp
 
 SEVERITY = {"critical": "critical", "warning": "warning", "info": "info"}
-CHANGE_EVENTS = frozenset({"outage.opened", "budget.consumed", "sla.breached", "incident.update_due", "incident.updated"})
+CHANGE_EVENTS = frozenset({"outage.opened", "budget.consumed", "sla.breached", "incident.update_due", "incident.updated",
+                           "evidence.month_closed"})
 SUMMARY_MAX, DEDUP_MAX = 1024, 255  # the Events API's limits
 
 def _links(event: Event) -> list[dict]:

@@ -130,6 +130,16 @@ def certificate(probe: str, region: str | None, expiry_ms: int, expiring: bool, 
                  {"probe": probe, "expires": iso(expiry_ms), "start": iso(since_ms)})
 
 
+def evidence_month_closed(month: str, seq: int, link: str, signed: bool, public_url: str, now_ms: int) -> Event:
+    """A month's close of the evidence chain: its hash, mailed (or posted) when it is written, is a
+    commitment with a date on it that the customer cannot take back."""
+    signature = "signed with the monitor's Ed25519 key" if signed else "unsigned (no evidence.signing_key)"
+    return Event(f"evidence.month_closed:{month}", "evidence.month_closed", f"sla-monitor/evidence/{month}", "info",
+                 now_ms, None, f"evidence for {month} closed: link {seq}, SHA-256 {link}, {signature}",
+                 {"month": month, "link": seq, "sha256": link, "signed": signed,
+                  "public_key": f"{public_url}/evidence/public-key" if signed else None})
+
+
 def trial_event(now_ms: int, by: str, resolved: bool = False) -> Event:
     """`hooks test`'s event, or its resolve (same dedup key) where the test opened something."""
     key = f"sla-monitor/test/{now_ms}"

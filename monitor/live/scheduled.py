@@ -75,7 +75,8 @@ class ScheduledMail:
         if sent:
             return skipped(occ, now, f"the claim for {occ.label} is marked sent")
         result, claimed, evidence, close = await self.reader.run(
-            lambda store: claim_material(store, self.fleet, occ.year, occ.month, now))
+            lambda store: claim_material(store, self.fleet, occ.year, occ.month, now,
+                                         signing_key=self.cfg.evidence.signing_key))
         if not claimed:
             return skipped(occ, now, f"no region earned a service credit in {occ.label}")
         assert self.cfg.contract is not None  # the config refuses a claim schedule without one

@@ -95,12 +95,14 @@ def claim_view(result: MonthResult, evidence: Mapping[str, Mapping[int, DownSamp
         "rows": rows, "totals": [f"{amount} {currency}" for currency, amount in sorted(totals.items())],
         "appendix": appendix, "threshold": threshold_text(result), "target": float(result.target_percent),
         "record": None if close is None else record_text(close),
+        "public_key": None if close is None else close.get("public_key"),
     }
 
 
 def record_text(close: Json) -> str:
     """The paragraph that cites the month's close: what the vendor checks, and with what."""
-    signed = "signed with our Ed25519 key, whose public half we sent you" if close["signed"] else "not signed"
+    signed = "signed with our Ed25519 key, whose public half is below" if close.get("public_key") else (
+        "signed with our Ed25519 key" if close["signed"] else "not signed")
     return (f"Our monitor's records are tamper-evident: every batch of samples and every change to a record is "
             f"chained with SHA-256. Its close of {close['month']} is link {close['seq']}, hash {close['link']}, "
             f"{signed}. The bundle evidence-{close['month']}.zip holds the month's samples, records and report; "

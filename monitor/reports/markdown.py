@@ -98,6 +98,8 @@ def claim_markdown(v: Json) -> str:
             "## Appendix: evidence", ""]
     if v.get("record"):
         out += [v["record"], ""]
+    if v.get("public_key"):
+        out += ["```", v["public_key"].rstrip("\n"), "```", ""]
     for a in v["appendix"]:
         out += [f"### {a['region']}", "", f"Excluded and not claimed: {a['excluded']}. Unknown time (not claimed): "
                 f"{a['unknown']}.", ""]

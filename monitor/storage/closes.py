@@ -5,9 +5,10 @@ check and the closes hold the chain's lock)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Sequence
 from zoneinfo import ZoneInfo
 
+from ..outbox import Routed
 from ..sla.calendar import from_ms
 from .chain import Link, statement
 
@@ -33,9 +34,11 @@ def closes_due(last_day: dt.date | None, now_ms: int, zone: ZoneInfo) -> list[tu
     return due
 
 
-def close_due(store: SqlStore, now_ms: int, zone: ZoneInfo, sign: Callable[[bytes], str] | None) -> list[Link]:
+def close_due(store: SqlStore, now_ms: int, zone: ZoneInfo, sign: Callable[[bytes], str] | None,
+              announce: Callable[[Link], Sequence[Routed]] = lambda link: ()) -> list[Link]:
     """Chain every close due by ``now_ms`` (a month's signed by ``sign``, text → hex signature, when there
-    is a key); the links written."""
+    is a key, and its events, ``announce``, recorded in the same transaction: a close is never written
+    without them); the links written."""
     written = []
     with store.transaction():
         store.lock_chain()
@@ -43,6 +46,10 @@ def close_due(store: SqlStore, now_ms: int, zone: ZoneInfo, sign: Callable[[byte
         for kind, period, at_ms in closes_due(dt.date.fromisoformat(last) if last else None, now_ms, zone):
             link = store.chain_close(kind, period, at_ms)
             if kind == "month" and sign is not None:
-                store.sign_link(link.seq, sign(statement(kind, period, link.seq, link.link)))
+                signature = sign(statement(kind, period, link.seq, link.link))
+                store.sign_link(link.seq, signature)
+                link = link._replace(signature=signature)
+            if kind == "month":
+                store.record_events(announce(link))
             written.append(link)
     return written
