@@ -107,8 +107,10 @@ def generate() -> None:
         rows = [(pid, vantage, ts, 0, None, "HTTP 503 (expected 200)") if ts in down else (pid, vantage, ts, 1, 5.0, None)
                 for ts in range(lo, hi, STEP_MS)]
         with store.transaction():  # chained as the daemon's writes are, so that the daemon starts on a chain
-            batch = store.chain_samples([(*row, None, None) for row in rows])
-            store.insert_plain_samples([(*row, batch) for row in rows])
+            batch = store.next_batch()
+            rows = [(*row, None, None, batch) for row in rows]
+            store.chain_batch(batch, rows)
+            store.insert_samples(rows)
             store.refold(pid, vantage, lo, hi - STEP_MS, stale_ms[probe])
         if n % 50 == 49:
             print(f"  {n + 1} probes, {time.perf_counter() - started:.0f} s", flush=True)

@@ -137,9 +137,12 @@ def verify_bundle(path: Path, public_key: str | None) -> BundleVerdict:
     verdict = Verdict()
     check_links(chain, verdict)
     bundled = set(manifest["blocks"])
+    probes = {s["probe_id"]: s["probe"] for s in samples}
+    vantages = {s["vantage_id"]: s["vantage"] for s in samples}
     check_samples([link for link in chain if link.kind not in ("genesis", "samples") or link.seq in bundled],
-                  batch_digests([(s["batch"], s["probe"], s["vantage"], s["ts"], s["ok"], s["latency_ms"], s["error"],
-                                  s["detail"], s["cause"]) for s in samples]), verdict)
+                  batch_digests([(s["batch"], s["probe_id"], s["vantage_id"], s["ts"], s["ok"], s["latency_ms"],
+                                  s["error"], s["detail"], s["cause"], s["batch"] or None)  # 0: the genesis, NULL
+                                 for s in samples], probes, vantages), verdict)
     check_records(chain, records, verdict)
     close = chain[-1] if chain else None
     signature = _signature(close, manifest["month"], public_key if public_key is not None else files.get("public-key.pem"))

@@ -18,7 +18,10 @@ def import_samples(store: SqlStore, rows: Iterable[ImportRow], stale_ms: Mapping
     timeline's span; returns (samples, timelines)."""
     probe_ids: dict[str, int] = {}
     vantage_ids: dict[str, int] = {}
-    batch: dict[tuple[int, int, int], tuple] = {}  # key → row: of two rows at one key, the later one
+    # key → row, in the stored form the chain hashes (``chain.stored_form``), built here where the row is
+    # built anyway and inserted as hashed; of two rows at one key, the later one.
+    batch: dict[tuple[int, int, int], tuple] = {}
+    number = store.next_batch()
     touched: dict[tuple[int, int], list[int]] = {}  # (probe id, vantage id) → [lo ts, hi ts, stale_ms]
     count = 0
     for probe, vantage, ts, ok, latency, error, cause in rows:
@@ -35,22 +38,21 @@ def import_samples(store: SqlStore, rows: Iterable[ImportRow], stale_ms: Mapping
             span[0] = ts
         elif ts > span[1]:
             span[1] = ts
-        batch[(probe_id, vantage_id, ts)] = (probe_id, vantage_id, ts, ok, latency, error, None, cause)
+        batch[(probe_id, vantage_id, ts)] = (probe_id, vantage_id, ts, None if ok is None else int(ok),
+                                             None if latency is None else float(latency), error, None, cause, number)
         if len(batch) >= BATCH:
-            _write(store, list(batch.values()))
+            _write(store, number, list(batch.values()))
             batch.clear()
+            number = store.next_batch()
         count += 1
-    _write(store, list(batch.values()))
+    _write(store, number, list(batch.values()))
     for (probe_id, vantage_id), (lo, hi, stale) in touched.items():
         store.refold(probe_id, vantage_id, lo, hi, stale)
     return count, len(touched)
 
 
-def _write(store: SqlStore, rows: list[tuple]) -> None:
-    """One batch (one row a key), chained. Most rows have no cause: binding two NULLs less a row is
-    measurably faster."""
-    if not rows:
-        return
-    number = store.chain_samples(rows)
-    store.insert_plain_samples([(*row[:6], number) for row in rows if row[7] is None])
-    store.insert_samples([(*row, number) for row in rows if row[7] is not None])
+def _write(store: SqlStore, number: int, rows: list[tuple]) -> None:
+    """One batch (one row a key), chained."""
+    if rows:
+        store.chain_batch(number, rows)
+        store.insert_samples(rows)

@@ -3,8 +3,8 @@
 shows (``verify.py`` finds it).
 
 - A sample row carries the number of the batch that wrote it (``samples.batch``; NULL: stored before
-  the chain began, covered by the genesis link). A batch's digest is the SHA-256 of its rows' canonical
-  lines in key order (probe id, vantage id, ts), each line naming its probe and vantage.
+  the chain began, covered by the genesis link). A batch's digest (``batch_digest``) is the SHA-256 of
+  its rows in their stored form and key order, then of the names of the probes and vantages they name.
 - Batches are grouped into blocks of at most ``BATCHES_PER_BLOCK`` (a minute of the daemon's one-second
   commits): one ``evidence`` row per block, whose content is the batch digests folded in order
   (``extended``). The open block's row is rewritten as batches join it; a record change or a close
@@ -17,18 +17,23 @@ shows (``verify.py`` finds it).
 - Day and month closes are links too; a month's link is signed (``signing.py``).
 
 Canonical forms are plain JSON (floats in their shortest form that reads back exactly), so the
-vendor's verifier recomputes them from an exported bundle without this package's store."""
+vendor's verifier recomputes them from an exported bundle without this package's store.
+
+A sample row's stored form: (probe id, vantage id, ts, ok as 1/0/None, latency as a float or None, error,
+detail, cause, batch), as both engines read it back; the writers build their rows so, and insert the
+very tuples they hashed."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 import orjson
 
 GENESIS_PREV = "0" * 64
 BATCHES_PER_BLOCK = 60
-EMPTY_DIGEST = hashlib.sha256(b"").hexdigest()
+CHUNK = 4096  # sample rows hashed a call
 # The record tables a link covers, each with its key column: a record's subject is "table/key".
 RECORD_TABLES = {"maintenance": "id", "exclusions": "id", "incidents": "id", "incident_overrides": "incident_id"}
 
@@ -49,21 +54,34 @@ class Link(NamedTuple):
     signature: str | None = None  # a month's link, signed (hex Ed25519); not part of the link
 
 
-def sample_line(probe: str, vantage: str, ts: int, ok: Any, latency: Any, error: str | None, detail: str | None,
-                cause: str | None) -> bytes:
-    """A sample's canonical line. ``ok`` as 1/0/null and latency as a float, as both engines read them
-    back (SQLite's REAL turns an integer latency into a float). orjson: a JSON array, UTF-8, no spaces,
-    floats in their shortest exact form; a flush hashes hundreds of lines, at a fifth of json's cost."""
-    return orjson.dumps([probe, vantage, ts, None if ok is None else int(ok),
-                         None if latency is None else float(latency), error, detail, cause]) + b"\n"
+def batch_digest(rows: Iterable[tuple], probes: Mapping[int, str], vantages: Mapping[int, str]) -> tuple[str, int]:
+    """The digest of a batch's sample rows (stored form, key order) and how many there were: the rows as
+    JSON arrays of ``CHUNK`` rows each (orjson: UTF-8, no spaces, floats in their shortest exact form;
+    one call a chunk, never a batch of millions whole in memory), then the ``[id, name]`` pairs of the
+    probes and the vantages the rows name."""
+    digest, rows = hashlib.sha256(), iter(rows)
+    probe_ids: set[int] = set()
+    vantage_ids: set[int] = set()
+    count = 0
+    while chunk := list(itertools.islice(rows, CHUNK)):
+        digest.update(orjson.dumps(chunk))
+        probe_ids.update({row[0] for row in chunk})
+        vantage_ids.update({row[1] for row in chunk})
+        count += len(chunk)
+    digest.update(orjson.dumps([[[i, probes[i]] for i in sorted(probe_ids)],
+                                [[i, vantages[i]] for i in sorted(vantage_ids)]]))
+    return digest.hexdigest(), count
 
 
-def batch_digest(lines: Iterable[bytes]) -> str:
-    """The digest of a batch's lines, given in key order."""
-    digest = hashlib.sha256()
-    for line in lines:
-        digest.update(line)
-    return digest.hexdigest()
+EMPTY_DIGEST = batch_digest((), {}, {})[0]  # a batch with no sample left
+
+
+def stored_form(row: Sequence[Any], batch: int | None) -> tuple:
+    """A sample row (probe id, vantage id, ts, ok, latency, error, detail, cause) as the store reads it
+    back, in ``batch``: ``ok`` 1/0/None, latency a float (SQLite's REAL turns an integer into a float)."""
+    ok, latency = row[3], row[4]
+    return (row[0], row[1], row[2], None if ok is None else int(ok), None if latency is None else float(latency),
+            row[5], row[6], row[7], batch)
 
 
 def extended(content: str, digest: str) -> str:

@@ -6,7 +6,8 @@ already makes them take turns."""
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator, Sequence
+import operator
+from typing import Sequence
 
 from ..sla.calendar import iso
 from .chain import (
@@ -17,13 +18,13 @@ from .chain import (
     batch_digest,
     extended,
     record_content,
-    sample_line,
     sealed,
     text_content,
 )
 from .sql import Sql
 
 LINK_COLUMNS = ", ".join(Link._fields)
+KEY = operator.itemgetter(0, 1, 2)  # a sample row's key: probe id, vantage id, ts
 # A sample's columns in a canonical line's order, names joined in (the chain names probes and vantages,
 # so a renamed probe shows as well).
 # Every sample of a range of batches (before the chain began: 0) with what an evidence bundle keeps of it:
@@ -35,8 +36,8 @@ BUNDLED_SAMPLES = (
     " UNION ALL SELECT batch, probe_id, vantage_id, ts, ok, latency_ms, error, detail, cause, replaced_by"
     " FROM samples_replaced) s JOIN probes p ON p.id = s.probe_id JOIN vantages v ON v.id = s.vantage_id"
     " WHERE coalesce(s.batch, 0) BETWEEN ? AND ?")
-SAMPLE_LINES = ("SELECT p.name, v.name, s.ts, s.ok, s.latency_ms, s.error, s.detail, s.cause FROM {table} s"
-                " JOIN probes p ON p.id = s.probe_id JOIN vantages v ON v.id = s.vantage_id")
+PRECHAIN_SAMPLES = ("SELECT probe_id, vantage_id, ts, ok, latency_ms, error, detail, cause, batch FROM samples"
+                    " WHERE batch IS NULL ORDER BY probe_id, vantage_id, ts")
 
 
 class ChainMixin:
@@ -49,6 +50,9 @@ class ChainMixin:
 
     def name_of(self, table: str, row_id: int) -> str:
         raise NotImplementedError  # SqlStore.name_of
+
+    def names(self, table: str) -> dict[int, str]:
+        raise NotImplementedError  # SqlStore.names
 
     def lock_chain(self) -> None:
         """Hold the chain until the transaction ends (PostgreSQL: an advisory lock; SQLite needs none)."""
@@ -68,28 +72,35 @@ class ChainMixin:
 
     # -- writing ----------------------------------------------------------------------------------
 
-    def chain_samples(self, rows: Sequence[tuple]) -> int:
-        """Chain a batch of sample rows (probe id, vantage id, ts, ok, latency, error, detail, cause; one
-        per key) and return its number, which each row is stored with. Inside the caller's transaction."""
+    def next_batch(self) -> int:
+        """The number the next chained batch takes, the chain's lock taken (inside the caller's
+        transaction): a writer builds its rows with it (``chain.stored_form``), then ``chain_batch``."""
+        self._started()
+        return self._last_batch() + 1
+
+    def chain_batch(self, number: int, rows: Sequence[tuple]) -> None:
+        """Chain batch ``number`` (from ``next_batch``, in the same transaction): sample rows in their
+        stored form, one per key, each ending with ``number``."""
         head, prev = self._started()
-        lines = [sample_line(self.name_of("probes", r[0]), self.name_of("vantages", r[1]), *r[2:8])
-                 for r in sorted(rows, key=lambda r: (r[0], r[1], r[2]))]
-        digest = batch_digest(lines)
+        if number != self._last_batch() + 1:
+            raise ValueError(f"batch {number} is not the chain's next ({self._last_batch() + 1})")
+        # The names once per id, not per row: an import chains 20,000 rows a batch.
+        probes = {pid: self.name_of("probes", pid) for pid in {r[0] for r in rows}}
+        vantages = {vid: self.name_of("vantages", vid) for vid in {r[1] for r in rows}}
+        digest, _ = batch_digest(sorted(rows, key=KEY), probes, vantages)
         lo, hi = min(r[2] for r in rows), max(r[2] for r in rows)
         if head is not None and head.kind == "samples" and head.first_batch is not None \
                 and head.last_batch is not None and head.last_batch - head.first_batch + 1 < BATCHES_PER_BLOCK:
-            number, count = head.last_batch + 1, int(head.subject.split()[0]) + len(rows)
+            count = int(head.subject.split()[0]) + len(rows)
             link = sealed(prev, head.seq, "samples", f"{count} samples", max(head.at_ms, hi),
                           extended(head.content, digest), first_batch=head.first_batch, last_batch=number,
                           lo_ms=min(lo, head.lo_ms if head.lo_ms is not None else lo),
                           hi_ms=max(hi, head.hi_ms if head.hi_ms is not None else hi))
             self.sql.run("DELETE FROM evidence WHERE seq = ?", [head.seq])  # the open block, rewritten
         else:
-            number = self._last_batch() + 1
             link = sealed(head.link if head else GENESIS_PREV, head.seq + 1 if head else 1, "samples", f"{len(rows)} samples",
                           hi, extended("", digest), first_batch=number, last_batch=number, lo_ms=lo, hi_ms=hi)
         self._store_link(link)
-        return number
 
     def chain_record(self, table: str, key: object, at_ms: int) -> None:
         """Chain a record's row as it is now (gone: deleted), inside the caller's transaction."""
@@ -140,7 +151,7 @@ class ChainMixin:
             return head, prev
         samples = self.sql.all("SELECT count(*) FROM samples WHERE batch IS NULL")[0][0]
         head = sealed(GENESIS_PREV, 1, "genesis", f"{samples} samples before the chain began", 0,
-                      batch_digest(self.sample_lines("samples", "s.batch IS NULL")))
+                      batch_digest(self.sql.stream(PRECHAIN_SAMPLES), self.names("probes"), self.names("vantages"))[0])
         self._store_link(head)
         for table, key in RECORD_TABLES.items():
             for (value,) in self.sql.all(f"SELECT {key} FROM {table} ORDER BY {key}"):
@@ -178,9 +189,4 @@ class ChainMixin:
         rows = self.sql.dicts(f"SELECT * FROM {table} WHERE {RECORD_TABLES[table]} = ?", [key])
         return rows[0] if rows else None
 
-    def sample_lines(self, table: str, where: str, params: Sequence = ()) -> Iterator[bytes]:
-        """The canonical lines of ``table``'s samples (``samples`` or ``samples_replaced``) that match
-        ``where``, in key order."""
-        query = SAMPLE_LINES.format(table=table) + f" WHERE {where} ORDER BY s.probe_id, s.vantage_id, s.ts"
-        return (sample_line(*row) for row in self.sql.stream(query, params))
 

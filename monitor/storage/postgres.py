@@ -178,10 +178,6 @@ class PgStore(SqlStore):
         several times the CPU."""
         self._staged(rows, ("probe_id", "vantage_id", "ts", "ok", "latency_ms", "error", "detail", "cause", "batch"))
 
-    def insert_plain_samples(self, rows: Sequence[tuple]) -> None:
-        """The bulk import's rows, without detail or cause, through COPY (``_staged``)."""
-        self._staged(rows, ("probe_id", "vantage_id", "ts", "ok", "latency_ms", "error", "batch"))
-
     def _staged(self, rows: Sequence[tuple], columns: tuple[str, ...]) -> None:
         """Insert or replace samples of ``columns`` (the others are NULL): through COPY into a staging
         table in row order, then into ``samples`` the last row of each key (the later of two at one

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Mapping, NamedTuple
 
 from ..sla.calendar import iso
 from ..sla.timeline import fold_segments
-from .chain import EMPTY_DIGEST, RECORD_TABLES, Link, batch_digest, extended, recomputed, record_content, sample_line
+from .chain import EMPTY_DIGEST, RECORD_TABLES, Link, batch_digest, extended, recomputed, record_content
 
 if TYPE_CHECKING:
     from .sqlstore import SqlStore
@@ -24,11 +24,10 @@ if TYPE_CHECKING:
 # Every sample a batch wrote that is still there or was replaced by a later one, in canonical order:
 # batch (before the chain began: 0, the genesis), then key.
 CHAINED_SAMPLES = (
-    "SELECT coalesce(s.batch, 0), p.name, v.name, s.ts, s.ok, s.latency_ms, s.error, s.detail, s.cause FROM ("
+    "SELECT coalesce(batch, 0), probe_id, vantage_id, ts, ok, latency_ms, error, detail, cause, batch FROM ("
     "SELECT batch, probe_id, vantage_id, ts, ok, latency_ms, error, detail, cause FROM samples UNION ALL "
     "SELECT batch, probe_id, vantage_id, ts, ok, latency_ms, error, detail, cause FROM samples_replaced) s"
-    " JOIN probes p ON p.id = s.probe_id JOIN vantages v ON v.id = s.vantage_id"
-    " ORDER BY 1, s.probe_id, s.vantage_id, s.ts")
+    " ORDER BY 1, 2, 3, 4")
 
 
 class Break(NamedTuple):
@@ -87,12 +86,13 @@ def check_links(links: list[Link], verdict: Verdict) -> None:
         prev = link.link
 
 
-def batch_digests(rows: Iterable[tuple]) -> Iterator[tuple[int, str, int]]:
-    """(batch, digest, samples) of rows of (batch, probe, vantage, ts, ok, latency, error, detail, cause)
-    in canonical order."""
+def batch_digests(rows: Iterable[tuple], probes: Mapping[int, str],
+                  vantages: Mapping[int, str]) -> Iterator[tuple[int, str, int]]:
+    """(batch, digest, samples) of rows of (batch, then a sample's stored form) in the chain's order,
+    with the names of the probe and vantage ids."""
     for batch, group in itertools.groupby(rows, key=lambda row: row[0]):
-        lines = [sample_line(*row[1:]) for row in group]
-        yield batch, batch_digest(lines), len(lines)
+        digest, count = batch_digest((row[1:] for row in group), probes, vantages)
+        yield batch, digest, count
 
 
 def check_samples(links: list[Link], digests: Iterable[tuple[int, str, int]], verdict: Verdict) -> None:
@@ -208,7 +208,8 @@ def verify_store(store: SqlStore, stale_ms: Mapping[str, int]) -> Verdict:
     verdict = Verdict()
     links = store.links()
     check_links(links, verdict)
-    check_samples(links, batch_digests(store.sql.stream(CHAINED_SAMPLES)), verdict)
+    check_samples(links, batch_digests(store.sql.stream(CHAINED_SAMPLES), store.names("probes"),
+                                       store.names("vantages")), verdict)
     check_records(links, store.record_rows(), verdict)
     check_segments(_timelines(store), stale_ms, any(link.kind == "prune" for link in links), verdict)
     return verdict
