@@ -437,3 +437,37 @@ def test_two_writers_sharing_a_postgresql_store_keep_one_chain(pg_server):
     finally:
         for store in stores:
             store.close()
+
+
+def test_a_store_from_before_the_chain_is_not_broken_and_a_deleted_chain_is(run_cli, chained_db, tmp_path):
+    # A store as an earlier version left it: samples without batch numbers, no link.
+    Store.open(run_cli.db).close()
+    con = sqlite3.connect(run_cli.db)
+    con.execute("INSERT INTO probes (name) VALUES ('w')")
+    con.execute("INSERT INTO vantages (name) VALUES ('local')")
+    con.execute("INSERT INTO samples (probe_id, vantage_id, ts, ok) VALUES (1, 1, ?, 1)", [NOV])
+    con.commit()
+    con.close()
+    result = run_cli("evidence", "verify")
+    assert result.code == 0 and "no evidence chain yet: it begins with the store's next write" in result.out
+    # A chained store whose links were all deleted.
+    emptied = tmp_path / "emptied.db"
+    shutil.copy(chained_db, emptied)
+    con = sqlite3.connect(emptied)
+    con.execute("DELETE FROM evidence")
+    con.commit()
+    con.close()
+    result = verify(run_cli, emptied)
+    assert result.code == 1 and "BROKEN: evidence the chain (no link): no link at all, yet 260 samples" in result.out
+
+
+def test_keygen_and_export_refuse_what_they_would_overwrite_or_cannot_write(run_cli, spec_config, november, tmp_path,
+                                                                           capsys):
+    assert main(["evidence", "keygen", "--output", str(tmp_path / "no-such-folder" / "key.pem")]) == 2
+    assert "no folder" in capsys.readouterr().err
+    bundle = export_bundle(run_cli, spec_config, november, tmp_path)
+    before = bundle.read_bytes()
+    result = run_cli("evidence", "export", "--month", "2026-11", "--output", str(bundle))
+    assert result.code == 2 and "the file exists" in result.err and bundle.read_bytes() == before
+    result = run_cli("evidence", "export", "--month", "2026-13", "--output", str(tmp_path / "x.zip"))
+    assert result.code == 2 and "2026-13" in result.err and not (tmp_path / "x.zip").exists()

@@ -70,6 +70,10 @@ def evidence_verify(ctx: Context, args: argparse.Namespace) -> int:
     if verdict.unknown_probes:
         print(f"not folded (no longer in the config, so no stale_after): {', '.join(sorted(set(verdict.unknown_probes)))}")
     first = verdict.first()
+    if first is None and verdict.unchained:
+        print("no evidence chain yet: it begins with the store's next write (the daemon's first flush, an import "
+              "or a record), which chains everything stored before it")
+        return 0
     if first is None:
         print("the chain holds: nothing was edited, added or deleted behind the monitor's back")
         return 0

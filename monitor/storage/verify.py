@@ -58,6 +58,7 @@ class Verdict:
     pruned_blocks: int = 0  # blocks checked as links only: their samples were pruned
     timelines: int = 0  # (probe, vantage) timelines whose segments were checked against their samples
     unknown_probes: list[str] = field(default_factory=list)  # probes the config no longer has: not folded
+    unchained: bool = False  # no chain yet: nothing was written since the store was upgraded
     breaks: list[Break] = field(default_factory=list)
 
     @property
@@ -207,6 +208,14 @@ def verify_store(store: SqlStore, stale_ms: Mapping[str, int]) -> Verdict:
     with ``stale_ms`` by probe, the config's)."""
     verdict = Verdict()
     links = store.links()
+    if not links:  # a store from before the chain, not written since; unless its samples say otherwise
+        verdict.unchained = True
+        numbered = store.sql.one("SELECT count(*) FROM samples WHERE batch IS NOT NULL")
+        if numbered and numbered[0]:
+            verdict.breaks.append(Break(None, "evidence", "the chain", None,
+                                        f"no link at all, yet {numbered[0]} samples carry batch numbers: the chain "
+                                        "was deleted behind the monitor's back"))
+        return verdict
     check_links(links, verdict)
     check_samples(links, batch_digests(store.sql.stream(CHAINED_SAMPLES), store.names("probes"),
                                        store.names("vantages")), verdict)
