@@ -9,10 +9,12 @@ signature, each bundled block's samples and each record against its link, and th
 again from the bundled samples and records with the same engine, compared with the report."""
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,12 +51,12 @@ key, if nobody changed it). The check says whether the chain of hashes holds, wh
 is signed by that key, whether every bundled sample and record is what the chain recorded, and whether
 the month computed again from them equals report.json.
 
-chain.jsonl     every link of the chain up to the month's close (link {seq}, hash {link})
-samples.jsonl   the samples of the blocks that reach into the month's window, in the chain's order
-records.json    maintenance windows, exclusions, incidents and corrections
-fleet.json      regions, components, probes and the SLA policy the figures are computed with
-report.json     the month's figures as the customer's monitor computed them
-manifest.json   the month, the time zone, the instant the report is as of
+chain.jsonl      every link of the chain up to the month's close (link {seq}, hash {link})
+samples.jsonl.gz the samples of the blocks that reach into the month's window, in the chain's order
+records.json     maintenance windows, exclusions, incidents and corrections
+fleet.json       regions, components, probes and the SLA policy the figures are computed with
+report.json      the month's figures as the customer's monitor computed them
+manifest.json    the month, the time zone, the instant the report is as of
 """
 
 
@@ -85,19 +87,34 @@ def export(store: SqlStore, fleet: Fleet, service: str, year: int, month: int, n
     result = month_report(store, fleet, year, month, now_ms, records=records)
     manifest = {"format": FORMAT, "month": label, "timezone": fleet.timezone, "now_ms": now_ms,
                 "close": close.seq, "blocks": [b.seq for b in blocks], "window_ms": [lo, hi], "version": __version__}
-    with zipfile.ZipFile(output, "x", zipfile.ZIP_DEFLATED) as bundle:
-        bundle.writestr("README.txt", README.format(service=service, month=label, version=__version__,
-                                                    name=output.name, seq=close.seq, link=close.link))
-        bundle.writestr("manifest.json", json.dumps(manifest, indent=1))
-        bundle.writestr("chain.jsonl", "".join(json.dumps(link._asdict()) + "\n" for link in chain))
-        bundle.writestr("samples.jsonl", "".join(json.dumps(dict(zip(SAMPLE_COLUMNS, row, strict=True))) + "\n"
-                                                 for row in rows))
-        bundle.writestr("records.json", json.dumps(store.record_rows(), indent=1))
-        bundle.writestr("fleet.json", json.dumps(fleet_document(fleet), indent=1))
-        bundle.writestr("report.json", as_json(report_json(result)))
-        if public_key is not None:
-            bundle.writestr("public-key.pem", public_key)
+    samples = "".join(json.dumps(dict(zip(SAMPLE_COLUMNS, row, strict=True))) + "\n" for row in rows)
+    members = [
+        ("README.txt", README.format(service=service, month=label, version=__version__, name=output.name,
+                                     seq=close.seq, link=close.link).encode()),
+        ("manifest.json", json.dumps(manifest, indent=1).encode()),
+        ("chain.jsonl", "".join(json.dumps(link._asdict()) + "\n" for link in chain).encode()),
+        ("samples.jsonl.gz", gzip.compress(samples.encode(), mtime=0)),
+        ("records.json", json.dumps(store.record_rows(), indent=1).encode()),
+        ("fleet.json", json.dumps(fleet_document(fleet), indent=1).encode()),
+        ("report.json", as_json(report_json(result)).encode()),
+    ] + ([("public-key.pem", public_key.encode())] if public_key is not None else [])
+    with open(output, "xb") as handle:
+        handle.write(packed(members))
     return manifest
+
+
+def packed(members: list[tuple[str, bytes]]) -> bytes:
+    """The bundle's zip, canonical: members stored (not compressed: no zlib version can make it differ;
+    the samples are gzipped inside) in the given order, with fixed times and attributes. The check packs
+    what it read again and compares bytes, so that no byte of the file, header or data, can change
+    unnoticed."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as bundle:
+        for name, data in members:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.create_system, info.external_attr = 3, 0o644 << 16  # as written on Unix, wherever it is checked
+            bundle.writestr(info, data)
+    return buffer.getvalue()
 
 
 @dataclass
@@ -119,16 +136,24 @@ class BundleVerdict:
 def verify_bundle(path: Path, public_key: str | None) -> BundleVerdict:
     """Check a bundle (``public_key``: PEM text the vendor trusts; None: the bundle's own, if any)."""
     try:
-        with zipfile.ZipFile(path) as bundle:
-            files = {name: bundle.read(name).decode() for name in bundle.namelist()}
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise InputError(f"{path}: not an evidence bundle ({exc}); `sla-monitor evidence export` writes one") from None
+        data = path.read_bytes()
+        with zipfile.ZipFile(io.BytesIO(data)) as bundle:
+            members = [(name, bundle.read(name)) for name in bundle.namelist()]
+        files = {name: (gzip.decompress(content) if name.endswith(".gz") else content).decode()
+                 for name, content in members}
+    # A damaged zip fails in many ways: its CRC, its structure, a flag bit flipped into "encrypted".
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, ValueError, RuntimeError, NotImplementedError) as exc:
+        raise InputError(f"{path}: not an evidence bundle, or a damaged one ({exc}); `sla-monitor evidence export` "
+                         "writes one") from None
+    if packed(members) != data:
+        raise InputError(f"{path}: the zip was altered: its bytes are not those its own contents pack into "
+                         "(a header or the layout was changed)")
     try:
         manifest = json.loads(files["manifest.json"])
         if manifest.get("format") != FORMAT:
             raise ValueError(f"format {manifest.get('format')!r}, not {FORMAT!r}")
         chain = [Link(**json.loads(line)) for line in io.StringIO(files["chain.jsonl"])]
-        samples = [json.loads(line) for line in io.StringIO(files["samples.jsonl"])]
+        samples = [json.loads(line) for line in io.StringIO(files["samples.jsonl.gz"])]
         records = json.loads(files["records.json"])
         fleet = fleet_of(json.loads(files["fleet.json"]))
         report = files["report.json"]

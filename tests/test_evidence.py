@@ -5,11 +5,14 @@ signs the months."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import os
 import shutil
 import sqlite3
 import stat
+import subprocess
+import sys
 import threading
 import zipfile
 from pathlib import Path
@@ -25,6 +28,7 @@ from monitor.cli import main
 from monitor.clock import TickingClock
 from monitor.config import load_config, parse_config, to_fleet
 from monitor.config.fleet import stale_ms_by_probe
+from monitor.evidence_bundle import packed
 from monitor.sla.fleet_document import fleet_document, fleet_of
 from monitor.signing import generate, load, public_pem, sign, verifies
 from monitor.samples import Sample
@@ -332,7 +336,7 @@ def test_a_months_bundle_checks_out_for_the_vendor_with_the_customers_public_key
     public_file.write_text(november[2])
     with zipfile.ZipFile(bundle) as opened:
         assert sorted(opened.namelist()) == ["README.txt", "chain.jsonl", "fleet.json", "manifest.json",
-                                             "public-key.pem", "records.json", "report.json", "samples.jsonl"]
+                                             "public-key.pem", "records.json", "report.json", "samples.jsonl.gz"]
         report = json.loads(opened.read("report.json"))
         assert "127.0.0.1" not in opened.read("fleet.json").decode()  # the engine's inputs, not the config's URLs
     (region,) = report["regions"]
@@ -363,13 +367,16 @@ def test_a_months_bundle_checks_out_for_the_vendor_with_the_customers_public_key
 def test_a_tampered_bundle_or_another_key_fails_the_vendors_check(run_cli, spec_config, november, tmp_path, capsys,
                                                                  tamper, expected):
     bundle = export_bundle(run_cli, spec_config, november, tmp_path)
+    # A forger with this code: the contents changed, then packed as the monitor packs them.
     with zipfile.ZipFile(bundle) as opened:
-        files = {name: opened.read(name).decode() for name in opened.namelist()}
+        files = {name: opened.read(name) for name in opened.namelist()}
+    files["samples.jsonl.gz"] = gzip.decompress(files["samples.jsonl.gz"])
+    files = {name: content.decode() for name, content in files.items()}
     if tamper == "sample":  # a failed sample of the outage made a success
-        lines = files["samples.jsonl"].splitlines()
+        lines = files["samples.jsonl.gz"].splitlines()
         at = next(i for i, line in enumerate(lines) if json.loads(line)["ok"] == 0)
         lines[at] = lines[at].replace('"ok": 0', '"ok": 1')
-        files["samples.jsonl"] = "\n".join(lines) + "\n"
+        files["samples.jsonl.gz"] = "\n".join(lines) + "\n"
     elif tamper == "report":
         report = json.loads(files["report.json"])
         report["regions"][0]["availability_percent"] = "100.000000"
@@ -379,14 +386,15 @@ def test_a_tampered_bundle_or_another_key_fails_the_vendors_check(run_cli, spec_
         records["maintenance"][0]["announced_at_ms"] -= 3 * DAY
         files["records.json"] = json.dumps(records)
     forged = tmp_path / "forged.zip"
-    with zipfile.ZipFile(forged, "w") as opened:
-        for name, text in files.items():
-            opened.writestr(name, text)
+    forged.write_bytes(packed([(name, gzip.compress(text.encode()) if name.endswith(".gz") else text.encode())
+                               for name, text in files.items()]))
     key = tmp_path / "other.pem"
     public = generate(tmp_path / "other-private.pem") if tamper == "key" else november[2]
     key.write_text(public)
-    assert main(["evidence", "verify", str(forged), "--public-key", str(key)]) == 1
-    out = capsys.readouterr().out
+    assert main(["evidence", "verify", str(forged), "--public-key", str(key)]) == 2
+    captured = capsys.readouterr()
+    assert "the bundle does not check out" in captured.err
+    out = captured.out
     for line in expected:
         assert line in out, out
 
@@ -471,3 +479,47 @@ def test_keygen_and_export_refuse_what_they_would_overwrite_or_cannot_write(run_
     assert result.code == 2 and "the file exists" in result.err and bundle.read_bytes() == before
     result = run_cli("evidence", "export", "--month", "2026-13", "--output", str(tmp_path / "x.zip"))
     assert result.code == 2 and "2026-13" in result.err and not (tmp_path / "x.zip").exists()
+
+
+def test_any_byte_of_a_bundle_flipped_fails_the_check(run_cli, spec_config, november, tmp_path, capsys):
+    """Every header and the start and end of every member, and bytes spread over the rest: a damaged zip
+    (its CRC), an altered header (the canonical packing), each a clear error, exit 2."""
+    bundle = export_bundle(run_cli, spec_config, november, tmp_path)
+    data = bundle.read_bytes()
+    with zipfile.ZipFile(bundle) as opened:
+        infos = opened.infolist()
+    offsets = set(range(0, 64)) | set(range(len(data) - 200, len(data)))  # the first header, the central directory
+    for info in infos:
+        start = info.header_offset + 30 + len(info.filename)  # the member's data, after its local header
+        offsets |= set(range(info.header_offset, start + 4)) | {start + info.compress_size - 1}
+    offsets |= set(range(0, len(data), len(data) // 97))
+    flipped = tmp_path / "flipped.zip"
+    survived = []
+    for offset in sorted(offsets):
+        damaged = bytearray(data)
+        damaged[offset] ^= 0x01
+        flipped.write_bytes(damaged)
+        if main(["evidence", "verify", str(flipped)]) != 2:
+            survived.append(offset)
+        capsys.readouterr()
+    assert survived == [] and len(offsets) > 300
+    truncated = tmp_path / "truncated.zip"
+    truncated.write_bytes(data[: len(data) // 2])
+    assert main(["evidence", "verify", str(truncated)]) == 2
+    assert "not an evidence bundle, or a damaged one" in capsys.readouterr().err
+
+
+def test_a_bundle_verifies_in_a_fresh_virtualenv_with_only_the_package(run_cli, spec_config, november, tmp_path):
+    """The vendor's side: a new virtualenv, `pip install` of the package and nothing else, no config."""
+    bundle = export_bundle(run_cli, spec_config, november, tmp_path)
+    public = tmp_path / "customer.pem"
+    public.write_text(november[2])
+    venv = tmp_path / "vendor"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", str(Path(__file__).parent.parent)], check=True,
+                   capture_output=True)
+    checked = subprocess.run([str(venv / "bin" / "sla-monitor"), "evidence", "verify", str(bundle), "--public-key",
+                              str(public)], cwd=tmp_path, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "signature of the month's close: valid" in checked.stdout
+    assert "figures computed again from the bundle: equal to the report" in checked.stdout

@@ -30,9 +30,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                 "sla-monitor evidence verify", "sla-monitor evidence verify bundle-2026-11.zip --public-key customer.pem",
                 details="The store: also checks that the state segments are a fold of the samples (with the config's "
                         "stale_after). A bundle (no config needed): the chain, the month's signature, every bundled "
-                        "sample and record, and the month computed again against its report. Exit 0 when everything "
-                        "holds; 1 naming the first broken link (table, link, time) after an edit, insertion or "
-                        "deletion behind the monitor's back.")
+                        "sample and record, and the month computed again against its report. The store: exit 0 when "
+                        "everything holds, 1 naming the first broken link (table, link, time) after an edit, insertion "
+                        "or deletion behind the monitor's back. A bundle: exit 0 when it checks out, 2 when it does "
+                        "not (altered, damaged, another key).")
     p.add_argument("bundle", nargs="?", help="a bundle from `evidence export` (default: check the store)")
     p.add_argument("--public-key", help="with a bundle: the PEM public key you trust (default: the bundle's own)")
     p = command(evidence, "export", "a closed month's evidence as one zip the vendor can check",
@@ -119,7 +120,9 @@ def verify_bundle_command(args: argparse.Namespace) -> int:
     print(f"figures computed again from the bundle: {'equal to the report' if verdict.figures_equal else 'DIFFERENT'}")
     for difference in verdict.differences:
         print(f"  {difference}")
-    return 0 if verdict.holds else 1
+    if not verdict.holds:  # the bundle is not what it claims: bad input, as a damaged one is
+        raise InputError(f"{args.bundle}: the bundle does not check out (above)")
+    return 0
 
 
 def evidence_public_key(ctx: Context, args: argparse.Namespace) -> int:
