@@ -363,6 +363,7 @@ def test_a_months_bundle_checks_out_for_the_vendor_with_the_customers_public_key
                 "eu-west availability_percent: the report says 100.000000"]),
     ("record", ["chain: BROKEN: maintenance maintenance/1", "figures computed again from the bundle: DIFFERENT"]),
     ("key", ["chain: holds", "signature of the month's close: INVALID"]),
+    ("gap", ["chain: BROKEN: evidence link 2 (link 2): missing: the chain jumps from link 1 to 3"]),
 ])
 def test_a_tampered_bundle_or_another_key_fails_the_vendors_check(run_cli, spec_config, november, tmp_path, capsys,
                                                                  tamper, expected):
@@ -381,6 +382,8 @@ def test_a_tampered_bundle_or_another_key_fails_the_vendors_check(run_cli, spec_
         report = json.loads(files["report.json"])
         report["regions"][0]["availability_percent"] = "100.000000"
         files["report.json"] = json.dumps(report)
+    elif tamper == "gap":  # a link left out
+        files["chain.jsonl"] = "".join(line + "\n" for i, line in enumerate(files["chain.jsonl"].splitlines()) if i != 1)
     elif tamper == "record":  # the late notice made timely
         records = json.loads(files["records.json"])
         records["maintenance"][0]["announced_at_ms"] -= 3 * DAY
