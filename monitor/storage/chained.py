@@ -89,7 +89,7 @@ class ChainMixin:
         vantages = {vid: self.name_of("vantages", vid) for vid in {r[1] for r in rows}}
         digest, _ = batch_digest(sorted(rows, key=KEY), probes, vantages)
         lo, hi = min(r[2] for r in rows), max(r[2] for r in rows)
-        if head is not None and head.kind == "samples" and head.first_batch is not None \
+        if head.kind == "samples" and head.first_batch is not None \
                 and head.last_batch is not None and head.last_batch - head.first_batch + 1 < BATCHES_PER_BLOCK:
             count = int(head.subject.split()[0]) + len(rows)
             link = sealed(prev, head.seq, "samples", f"{count} samples", max(head.at_ms, hi),
@@ -98,8 +98,8 @@ class ChainMixin:
                           hi_ms=max(hi, head.hi_ms if head.hi_ms is not None else hi))
             self.sql.run("DELETE FROM evidence WHERE seq = ?", [head.seq])  # the open block, rewritten
         else:
-            link = sealed(head.link if head else GENESIS_PREV, head.seq + 1 if head else 1, "samples", f"{len(rows)} samples",
-                          hi, extended("", digest), first_batch=number, last_batch=number, lo_ms=lo, hi_ms=hi)
+            link = sealed(head.link, head.seq + 1, "samples", f"{len(rows)} samples", hi, extended("", digest),
+                          first_batch=number, last_batch=number, lo_ms=lo, hi_ms=hi)
         self._store_link(link)
 
     def chain_record(self, table: str, key: object, at_ms: int) -> None:
@@ -128,10 +128,10 @@ class ChainMixin:
         """Store a link's signature (outside its hash: the signature is over the hash)."""
         self.sql.run("UPDATE evidence SET signature = ? WHERE seq = ?", [signature, seq])
 
-    def _append(self, head: Link | None, kind: str, subject: str, at_ms: int, content: str,
+    def _append(self, head: Link, kind: str, subject: str, at_ms: int, content: str,
                 hi_ms: int | None = None) -> Link:
-        link = sealed(head.link if head else GENESIS_PREV, head.seq + 1 if head else 1, kind, subject, at_ms, content,
-                      hi_ms=hi_ms)
+        """A new link after ``head``."""
+        link = sealed(head.link, head.seq + 1, kind, subject, at_ms, content, hi_ms=hi_ms)
         self._store_link(link)
         return link
 
@@ -142,7 +142,7 @@ class ChainMixin:
         row = self.sql.one("SELECT last_batch FROM evidence WHERE last_batch IS NOT NULL ORDER BY seq DESC LIMIT 1")
         return 0 if row is None else int(row[0])
 
-    def _started(self) -> tuple[Link | None, str]:
+    def _started(self) -> tuple[Link, str]:
         """The head after taking the lock, the chain begun when there was none: its genesis covers the
         samples stored before (batch NULL), and one link each the records there are."""
         self.lock_chain()
