@@ -64,17 +64,16 @@ def export(store: SqlStore, fleet: Fleet, service: str, year: int, month: int, n
            public_key: str | None) -> dict[str, Any]:
     """Write the bundle of a closed month to ``output`` (a new file); returns its manifest."""
     label = f"{year:04d}-{month:02d}"
-    links = store.links()
-    close = next((link for link in links if link.kind == "month" and link.subject == label), None)
+    close = store.close_of(label)
     if close is None:
         raise InputError(f"--month {label}: the month is not closed in the evidence chain (the daemon closes a "
                          "month at the first local midnight after it, and a month before the chain began is never "
                          "closed)")
-    chain = [link for link in links if link.seq <= close.seq]
+    chain = [link for link in store.links() if link.seq <= close.seq]
     start, end = month_bounds(year, month, ZoneInfo(fleet.timezone))
     records = store.load_records()
     _, lo, hi = timelines_around(store, fleet, records, start, end, now_ms)
-    lo -= max((p.stale_ms for r in fleet.regions for c in r.components for p in c.probes), default=0)
+    lo -= max(stale_by_probe(fleet).values(), default=0)
     pruned = store.pruned_before()
     if pruned is not None and pruned > lo:
         raise InputError(f"--month {label}: samples before {iso(pruned)} were pruned; the bundle needs them from "
@@ -189,10 +188,16 @@ def _signature(close: Link | None, month: str, public_key: str | None) -> str:
         else "INVALID"
 
 
+def stale_by_probe(fleet: Fleet) -> dict[str, int]:
+    """Each probe's ``stale_after`` in ms, the regions' and the third parties' (as ``config.fleet``'s
+    ``stale_ms_by_probe`` gives them from a config: a bundle has the fleet only)."""
+    specs = [p for r in fleet.regions for c in r.components for p in c.probes]
+    return {p.id: p.stale_ms for p in specs + [p for t in fleet.third_parties for p in t.probes]}
+
+
 def _recompute(fleet: Fleet, manifest: dict, samples: list[dict], records: dict[str, list[dict]]) -> str:
     """The month's JSON report computed again from the bundle alone, in a scratch store."""
-    stale = {p.id: p.stale_ms for r in fleet.regions for c in r.components for p in c.probes}
-    stale.update({p.id: p.stale_ms for t in fleet.third_parties for p in t.probes})
+    stale = stale_by_probe(fleet)
     year, month = (int(part) for part in manifest["month"].split("-"))
     with tempfile.TemporaryDirectory() as scratch:
         store = Store.open(Path(scratch) / "bundle.db")

@@ -56,7 +56,7 @@ def chain_close(store: Storage, label: str, signing_key: str | None) -> dict | N
     and the public key that checks the signature."""
     if not isinstance(store, SqlStore):
         return None
-    close = next((link for link in store.links() if link.kind == "month" and link.subject == label), None)
+    close = store.close_of(label)
     if close is None:
         return None
     public_key = None

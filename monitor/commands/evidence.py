@@ -11,6 +11,7 @@ from ..errors import InputError
 from ..evidence_bundle import export, verify_bundle
 from ..sla.calendar import parse_month
 from ..storage import opened
+from ..storage.interface import Storage
 from ..storage.sqlstore import SqlStore
 from ..storage.verify import verify_store
 from .common import Context
@@ -61,9 +62,7 @@ def evidence_keygen(args: argparse.Namespace) -> int:
 
 def evidence_verify(ctx: Context, args: argparse.Namespace) -> int:
     with opened(ctx.db_path, create=False) as store:
-        if not isinstance(store, SqlStore):
-            raise InputError("this store keeps no evidence chain")
-        verdict = verify_store(store, stale_ms_by_probe(ctx.cfg))
+        verdict = verify_store(_chained(store), stale_ms_by_probe(ctx.cfg))
     pruned = f", {verdict.pruned_blocks} blocks checked as links only (their samples were pruned)" \
         if verdict.pruned_blocks else ""
     print(f"{verdict.links} links, {verdict.batches} batches, {verdict.samples} samples, {verdict.records} records, "
@@ -79,7 +78,7 @@ def evidence_verify(ctx: Context, args: argparse.Namespace) -> int:
         print("the chain holds: nothing was edited, added or deleted behind the monitor's back")
         return 0
     print(f"BROKEN: {first.describe()}")
-    for other in sorted(verdict.breaks, key=lambda b: (b.seq is None, b.seq or 0))[1:]:
+    for other in verdict.ordered()[1:]:
         print(f"  also: {other.describe()}")
     return 1
 
@@ -93,13 +92,18 @@ def evidence_export(ctx: Context, args: argparse.Namespace) -> int:
     from ..signing import load, public_pem  # cryptography: loaded by the commands that need it only
 
     with opened(ctx.db_path, create=False) as store:
-        if not isinstance(store, SqlStore):
-            raise InputError("this store keeps no evidence chain")
-        manifest = export(store, ctx.fleet, ctx.cfg.service, year, month, ctx.now_ms, output,
+        manifest = export(_chained(store), ctx.fleet, ctx.cfg.service, year, month, ctx.now_ms, output,
                           public_pem(load(key)) if key else None)
     print(f"wrote {output}: {manifest['month']}, the chain to its close (link {manifest['close']}), "
           f"{len(manifest['blocks'])} blocks of samples" + ("" if key else "; unsigned (evidence.signing_key is not set)"))
     return 0
+
+
+def _chained(store: Storage) -> SqlStore:
+    """The store, as one that keeps the chain (the SQL stores do)."""
+    if not isinstance(store, SqlStore):
+        raise InputError("this store keeps no evidence chain")
+    return store
 
 
 def verify_bundle_command(args: argparse.Namespace) -> int:

@@ -119,6 +119,11 @@ class ChainMixin:
             head, _ = self._started()
             return self._append(head, kind, period, at_ms, text_content(f"{kind} {period}"))
 
+    def close_of(self, period: str) -> Link | None:
+        """The month's close of ``period`` (2026-11), None when it is not closed."""
+        row = self.sql.one(f"SELECT {LINK_COLUMNS} FROM evidence WHERE kind = 'month' AND subject = ?", [period])
+        return None if row is None else Link(*row)
+
     def last_close(self, kind: str) -> str | None:
         """The period of the newest close of ``kind`` (day, month); None before the first."""
         row = self.sql.one("SELECT subject FROM evidence WHERE kind = ? ORDER BY seq DESC LIMIT 1", [kind])

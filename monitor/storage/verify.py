@@ -66,9 +66,13 @@ class Verdict:
         """Nothing broken."""
         return not self.breaks
 
+    def ordered(self) -> list[Break]:
+        """The breaks in the chain's order (a row no link holds comes last)."""
+        return sorted(self.breaks, key=lambda b: (b.seq is None, b.seq or 0))
+
     def first(self) -> Break | None:
-        """The earliest break in the chain's order (a row no link holds comes last)."""
-        return min(self.breaks, key=lambda b: (b.seq is None, b.seq or 0), default=None)
+        """The earliest break."""
+        return next(iter(self.ordered()), None)
 
 
 def check_links(links: list[Link], verdict: Verdict) -> None:
