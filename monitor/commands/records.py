@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..accounting import month_report
+from ..config import Config
 from ..errors import InputError, parse_instant, span
 from ..hooks.events import UPDATE_STATUSES
 from ..maintenance_ics import CalendarEvent, Horizon, ImportPlan
@@ -17,6 +18,7 @@ from ..sla.exclusions import THIRD_PARTY_PREFIX, assess_maintenance
 from ..sla.model import COUNTED, HAND_CAUSES, SEVERITIES, Incident, MaintenanceWindow
 from ..storage import opened
 from ..storage.records import is_hand_id, window_of
+from ..tickets import PRESETS, Regions, TicketFormat, described, plan_tickets, read_tickets
 from ..updates import checked, outage_of, outages, update_event
 from .common import Context, emit_rows
 from .parsing import command, group, rows_format, whole_number
@@ -99,6 +101,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = command(inc, "classify", "change an incident's severity", "sla-monitor incident classify 7 --severity P1")
     p.add_argument("id")
     p.add_argument("--severity", required=True, choices=SEVERITIES)
+    p = command(inc, "import", "record a ticket export's tickets as incidents; a re-import updates them (all or none)",
+                "sla-monitor incident import tickets.csv --preset zendesk --region eu-west --timezone Europe/Warsaw",
+                "sla-monitor incident import incidents.csv --preset servicenow --region eu-west --dry-run",
+                details="Presets: zendesk, jsm (Jira Service Management), servicenow, freshdesk; any other export "
+                        "is described in the config's ticket_exports. A ticket seen before updates its incident.")
+    p.add_argument("file", help="a CSV export")
+    p.add_argument("--preset", required=True, help="the export's format: a preset or a ticket_exports name")
+    p.add_argument("--region", help="the region of every ticket (unless the format maps a region column)")
+    p.add_argument("--timezone", help="the zone of the export's times when they carry no offset (IANA name)")
+    p.add_argument("--dry-run", action="store_true", help="say what would change, store nothing")
     p = command(inc, "update", "post a narrative update on an outage: the status page, its feed and the alerts show it",
                 "sla-monitor incident update --region eu-west --status identified --message \"database failover\"",
                 "sla-monitor incident update --region eu-west --outage 2026-11-03T10:00:00Z --status resolved "
@@ -151,10 +163,7 @@ def maintenance_cancel(ctx: Context, args: argparse.Namespace) -> int:
 def maintenance_import(ctx: Context, args: argparse.Namespace) -> int:
     from ..maintenance_ics import parse_ics, plan_import
 
-    try:
-        data = Path(args.file).read_bytes()
-    except OSError as exc:
-        raise InputError(f"{args.file}: cannot read it ({exc.strerror})") from None
+    data = _read(args.file)
     if args.horizon_days > MAX_HORIZON_DAYS:
         raise InputError(f"--horizon-days {args.horizon_days}: at most {MAX_HORIZON_DAYS:,} (ten years); a vendor "
                          "publishes months ahead, not decades")
@@ -193,6 +202,13 @@ def import_horizon(now_ms: int, tz: ZoneInfo, days_ahead: int) -> Horizon:
     whose report may not be written yet, to ``days_ahead`` days from now (the notice rule needs 2)."""
     since, _ = month_bounds(*previous_month(*month_of(now_ms, tz)), tz)
     return Horizon(since, now_ms + days_ahead * 86_400_000)
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
 
 
 def _import_summary(plan: ImportPlan) -> str:
@@ -329,10 +345,54 @@ def incident_update(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def incident_import(ctx: Context, args: argparse.Namespace) -> int:
+    fmt = ticket_format(ctx.cfg, args.preset)
+    environments = {r.name: r.environment for r in ctx.cfg.regions}
+    tickets = read_tickets(_read(args.file), args.file, fmt, Regions(environments, args.region), args.timezone,
+                           ctx.now_ms)
+    lines = [f"{t.fields.ticket} (line {t.line}): {t.note}" for t in tickets if t.note]
+    with opened(ctx.db_path) as store, store.transaction():  # every ticket, or none
+        plan = plan_tickets(tickets, store.ticket_rows())
+        for t in plan.add:
+            new_id = 0 if args.dry_run else store.add_incident(
+                region=t.region, component=None, severity=t.severity, opened_ms=t.opened_ms,
+                resolved_ms=t.resolved_ms, title=t.title, by=ctx.by, now_ms=ctx.now_ms, ticket=t.fields)
+            lines.append(f"incident {new_id or '(new)'} recorded from {t.fields.ticket}: {t.severity}, {t.region}, "
+                         f"opened {iso(t.opened_ms)}, " + (f"resolved {iso(t.resolved_ms)}" if t.resolved_ms else "open"))
+        for row, t, changes in plan.change:
+            if not args.dry_run:
+                store.change_incident(row["id"], changes, ctx.now_ms)
+            lines.append(f"incident {row['id']} ({t.fields.ticket}) changed: "
+                         + "; ".join(described(k, row[k], v) for k, v in changes.items()))
+    done = "would be" if args.dry_run else "were"
+    lines.append(f"{len(tickets)} tickets in {args.file}: {len(plan.add)} new, {len(plan.change)} changed, "
+                 f"{plan.unchanged} as recorded" + (f" (dry run: nothing stored; {len(plan.add) + len(plan.change)} "
+                                                    f"{done} written)" if args.dry_run else ""))
+    print("\n".join(lines))
+    return 0
+
+
+def ticket_format(cfg: Config, name: str) -> TicketFormat:
+    """The preset ``name``, or the config's ticket export of that name."""
+    if name in PRESETS:
+        return PRESETS[name]
+    export = next((e for e in cfg.ticket_exports if e.name == name), None)
+    if export is None:
+        described_ones = [e.name for e in cfg.ticket_exports]
+        raise InputError(f"--preset {name!r}: not a preset ({', '.join(PRESETS)}) nor one of the config's "
+                         f"ticket_exports ({', '.join(described_ones) or 'none'}); describe its columns there")
+    columns = export.columns
+    return TicketFormat(export.name, columns.ticket, columns.opened, columns.priority,
+                        {k.casefold(): v for k, v in export.priorities.items()}, tuple(columns.resolved),
+                        columns.title, columns.responded, columns.responded_after_minutes, columns.updates,
+                        export.updates_style, columns.region, tuple(export.time_formats), export.timezone)
+
+
 COMMANDS = {
     "maintenance add": maintenance_add, "maintenance list": maintenance_list,
     "maintenance cancel": maintenance_cancel, "maintenance import": maintenance_import,
     "maintenance export": maintenance_export, "exclusion add": exclusion_add, "exclusion list": exclusion_list,
     "incident add": incident_add, "incident list": incident_list, "incident resolve": incident_resolve,
     "incident classify": incident_classify, "incident update": incident_update,
+    "incident import": incident_import,
 }

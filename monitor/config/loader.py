@@ -271,6 +271,22 @@ def _source_checks(cfg: Config) -> Iterator[tuple[Loc, str]]:
                                    "postgresql://… (a SQLite file is one daemon's)")
 
 
+def _ticket_export_checks(cfg: Config) -> Iterator[tuple[Loc, str]]:
+    """A described ticket export's name is not a preset's, its zone exists, its regions' column maps to regions."""
+    from ..tickets import PRESETS
+
+    for i, export in enumerate(cfg.ticket_exports):
+        if export.name in PRESETS:
+            yield ("ticket_exports", i, "name"), f"{export.name!r} is a built-in preset's name (choose another)"
+        if export.timezone is not None:
+            try:
+                ZoneInfo(export.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                yield ("ticket_exports", i, "timezone"), f"{export.timezone!r} is not an IANA time zone"
+    yield from _unique([(("ticket_exports", i, "name"), e.name) for i, e in enumerate(cfg.ticket_exports)],
+                       "ticket export")
+
+
 def _cross_checks(cfg: Config) -> Iterator[tuple[Loc, str]]:
     """References and uniqueness pydantic cannot see field by field."""
     try:
@@ -288,6 +304,7 @@ def _cross_checks(cfg: Config) -> Iterator[tuple[Loc, str]]:
     yield from _unique([(("vantages", i), v) for i, v in enumerate(cfg.vantages)], "vantage")
     yield from _unique([(("regions", i, "name"), r.name) for i, r in enumerate(cfg.regions)], "region")
     yield from _unique([(("third_parties", i, "name"), t.name) for i, t in enumerate(cfg.third_parties)], "third party")
+    yield from _ticket_export_checks(cfg)
     third_names = {t.name for t in cfg.third_parties}
     probes = list(_probes_with_locs(cfg))
     for loc, probe in probes:

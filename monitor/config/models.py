@@ -414,6 +414,57 @@ class ContractConfig(_Strict):
     """The vendor who owes the credit."""
 
 
+class TicketColumns(_Strict):
+    """Where a CSV ticket export keeps each thing (the names in its header row)."""
+
+    ticket: str = Field(min_length=1)
+    """The ticket's id; a re-import updates the incident of a ticket seen before."""
+    opened: str = Field(min_length=1)
+    """When the ticket was received and classified: response and resolution run from it."""
+    priority: str = Field(min_length=1)
+    """The priority, mapped to a severity by `priorities`."""
+    resolved: list[str] = []
+    """When it was resolved: the first of these columns with a value (empty: still open)."""
+    title: str | None = None
+    """A title for reports."""
+    responded: str | None = None
+    """The time of the vendor's first response."""
+    responded_after_minutes: str | None = None
+    """Or the first response's delay after `opened`, in whole minutes."""
+    updates: str | None = None
+    """The vendor's status updates: times separated by `;` or new lines (see `updates_style`)."""
+    region: str | None = None
+    """The region's name (as in `regions`); without it, `incident import --region` names one for the file."""
+
+
+class TicketExportConfig(_Strict):
+    """A ticket export other than the built-in presets (zendesk, jsm, servicenow, freshdesk):
+    `incident import FILE --preset NAME` reads it by this description."""
+
+    name: Name
+    """The name `--preset` takes; ticket ids are stored as NAME:ID."""
+    columns: TicketColumns
+    """Its columns."""
+    priorities: dict[str, Literal["P1", "P2", "P3", "P4"]] = Field(min_length=1)
+    """Each priority as the export writes it (any case) → the contract's severity; P1 and P2 count for
+    the resolution credit."""
+    time_formats: list[str] = Field(["ISO 8601"], min_length=1)
+    """How its times are written: `ISO 8601`, or `strptime` forms such as `%d.%m.%Y %H:%M`, tried in order."""
+    timezone: str | None = None
+    """The zone of times written without an offset (`incident import --timezone` overrides it)."""
+    updates_style: Literal["times", "jira", "servicenow"] = "times"
+    """`times` (a list of times), `jira` (one column per comment, `DATE;AUTHOR;TEXT`) or `servicenow` (a
+    journal); with the last two the first entry is the first response."""
+
+    @field_validator("time_formats")
+    @classmethod
+    def _forms(cls, value: list[str]) -> list[str]:
+        for form in value:
+            if form != "ISO 8601" and "%" not in form:
+                raise ValueError(f"{form!r} is neither 'ISO 8601' nor a strptime form (such as '%Y-%m-%d %H:%M')")
+        return value
+
+
 class Config(_Strict):
     # What a command that sends nothing left unchecked of the hooks section (its unset ${VAR}s).
     _unchecked_hooks: tuple[str, ...] = PrivateAttr(default=())
@@ -455,6 +506,8 @@ class Config(_Strict):
     """Where samples come from besides this monitor's own probes."""
     evidence: EvidenceConfig = EvidenceConfig()
     """The tamper-evident record: how its monthly closes are signed."""
+    ticket_exports: list[TicketExportConfig] = []
+    """Ticket exports `incident import` reads besides the built-in presets."""
 
     @property
     def unchecked_hooks(self) -> tuple[str, ...]:

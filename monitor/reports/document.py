@@ -11,7 +11,7 @@ from typing import Any, Mapping, NamedTuple
 from zoneinfo import ZoneInfo
 
 from ..sla.calendar import from_ms, local_text, month_bounds, utc_offset
-from ..sla.incidents import Assessment
+from ..sla.incidents import RESPONSE_TARGET_MS, UPDATE_INTERVAL_MS, Assessment
 from ..sla.model import MINUTE_MS
 from ..sla.result import CreditResult, Evidence, ExclusionSlice, MaintenanceResult, MonthResult, PeriodResult, RegionResult
 from .serialize import credit_json, figures_json, minutes
@@ -333,7 +333,26 @@ def incident_view(a: Assessment, times: LocalTimes) -> Json:
                 f" ({minutes_text(a.excluded_ms / MINUTE_MS)} excluded)" if a.excluded_ms else ""),
             "target": "–" if target is None else minutes_text(target),
             "delay": "–" if delay is None else minutes_text(delay),
-            "result": {True: "met", False: "missed", None: "no target"}[a.met]}
+            "result": {True: "met", False: "missed", None: "no target"}[a.met],
+            "ticket": i.ticket or "", "communication": communication_text(a)}
+
+
+def communication_text(a: Assessment) -> str:
+    """A ticket's response and update cadence against the contract's targets, in words ('' for no ticket)."""
+    c, severity = a.communication, a.incident.severity
+    if c is None:
+        return ""
+    verdict = {True: "met", False: "missed"}
+    parts = ["no first response in the export" if c.response_ms is None else
+             f"first response after {minutes_text(c.response_ms / MINUTE_MS)} (target "
+             f"{minutes_text(RESPONSE_TARGET_MS[severity] / MINUTE_MS)}: {verdict[bool(c.response_met)]})"]
+    if c.updates is None:
+        parts.append("status updates not in the export")
+    elif c.longest_silence_ms is not None:
+        parts.append(f"{c.updates} status update(s), the longest silence {minutes_text(c.longest_silence_ms / MINUTE_MS)}"
+                     f" (due every {minutes_text(UPDATE_INTERVAL_MS[severity] / MINUTE_MS)}: "
+                     f"{verdict[bool(c.updates_met)]})")
+    return "; ".join(parts)
 
 
 def maintenance_view(m: MaintenanceResult, times: LocalTimes) -> Json:
@@ -379,6 +398,7 @@ def report_view(result: MonthResult, terms: Terms) -> Json:
             "unknown": unknown_words(r) if r.figures.unknown_ms else "",
             "incidents": [incident_view(a, times) for a in listed_incidents(r.incidents)],
             "incidents_total": len(r.incidents),
+            "tickets": [incident_view(a, times) for a in r.incidents if a.communication is not None],
             "incidents_missed": sum(a.met is False for a in r.incidents),
             "maintenance": [maintenance_view(m, times) for m in r.maintenance],
             "credit_sentence": credit_sentence(r.credit, terms),

@@ -57,6 +57,9 @@ def report_markdown(result: MonthResult, terms: Terms) -> str:
                             "result"])]
         else:
             out.append("No incidents.")
+        if r["tickets"]:
+            out += ["", "Tickets imported from the help desk, against the response and update targets:", ""]
+            out += [f"- {t['ticket']} (incident {t['id']}, {t['severity']}): {t['communication']}" for t in r["tickets"]]
         if r["maintenance"]:
             out += ["", "### Maintenance", ""]
             out += [f"- Window {m['id']} ({m['kind']}, {m['scope']}) {m['span']}, announced {m['announced']}"
@@ -113,8 +116,8 @@ def claim_markdown(v: Json) -> str:
             out += [f"  - {'Excluded' if e['excludes'] else 'Not excluded'}: {e['text']}" for e in p["exclusions"]]
         if a["missed"]:
             out += ["", "Incidents that missed their resolution target (§9.2):", "",
-                    _table([[i["id"], i["severity"], i["opened"], i["resolved"], i["resolution"], i["target"], i["delay"]]
-                            for i in a["missed"]],
+                    _table([[i["id"] + (f" ({i['ticket']})" if i["ticket"] else ""), i["severity"], i["opened"],
+                             i["resolved"], i["resolution"], i["target"], i["delay"]] for i in a["missed"]],
                            ["incident", "severity", "opened", "resolved", "resolution", "target", "late by"])]
         out.append("")
     return "\n".join(out)

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 from ..gcpause import gc_paused
 from ..sla.calendar import iso
 from ..sla.exclusions import assess_maintenance
-from ..sla.incidents import RESPONSE_TARGET_MS, UPDATE_INTERVAL_MS, Assessment
+from ..sla.incidents import RESPONSE_TARGET_MS, UPDATE_INTERVAL_MS, Assessment, Communication
 from ..sla.model import MINUTE_MS, MaintenanceWindow, Policy
 from ..sla.result import (
     ComponentResult,
@@ -153,7 +153,17 @@ def incident_json(a: Assessment) -> Json:
         "counts": a.counts,
         "response_target_minutes": _RESPONSE_MINUTES[i.severity],
         "update_interval_minutes": _UPDATE_MINUTES[i.severity],
+        "ticket": i.ticket,
+        "communication": None if a.communication is None else communication_json(a.communication),
     }
+
+
+def communication_json(c: Communication) -> Json:
+    """A ticket's response and status-update cadence against the §7 targets (None where the export is silent)."""
+    return {"response_minutes": None if c.response_ms is None else c.response_ms / MINUTE_MS,
+            "response_met": c.response_met, "updates": c.updates,
+            "longest_silence_minutes": None if c.longest_silence_ms is None else c.longest_silence_ms / MINUTE_MS,
+            "updates_met": c.updates_met}
 
 
 _RESPONSE_MINUTES = {severity: ms / MINUTE_MS for severity, ms in RESPONSE_TARGET_MS.items()}

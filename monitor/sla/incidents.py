@@ -62,6 +62,16 @@ def _targets(pairs: tuple[tuple[str, int], ...]) -> dict[str, int]:
     return dict(pairs)
 
 
+class Communication(NamedTuple):
+    """How the vendor kept the customer informed about a ticket (SLA §7 targets, §12 hourly updates)."""
+
+    response_ms: int | None  # from opened (received and classified) to the first response; None: not known
+    response_met: bool | None
+    updates: int | None  # status updates recorded; None: the export carries none
+    longest_silence_ms: int | None  # the longest time without word while open (first response → … → resolution)
+    updates_met: bool | None
+
+
 class Assessment(NamedTuple):
     incident: Incident
     target_ms: int | None  # None: no resolution target (P4)
@@ -69,12 +79,38 @@ class Assessment(NamedTuple):
     met: bool | None
     counts: bool  # counts towards the resolution credit (P1/P2, not wholly excluded)
     excluded_ms: int = 0  # taken out of the resolution time (of business time for P3)
+    communication: Communication | None = None  # tickets only: an automatic incident has no timeline
+
+
+def communication(incident: Incident, now_ms: int) -> Communication:
+    """The ticket's response time and its longest silence against the §7 targets. The silences run from
+    the first response through each status update to the resolution (``now`` while open): updates are
+    judged only where the export carries them, never as "none were sent" where it does not say."""
+    response = None if incident.responded_ms is None else max(0, incident.responded_ms - incident.opened_ms)
+    response_met = None if response is None else response <= RESPONSE_TARGET_MS[incident.severity]
+    if incident.updates_ms is None:
+        return Communication(response, response_met, None, None, None)
+    end = incident.resolved_ms if incident.resolved_ms is not None else now_ms
+    words = sorted({t for t in (incident.responded_ms, *incident.updates_ms) if t is not None and t <= end})
+    if not words:
+        return Communication(response, response_met, len(incident.updates_ms), None, None)
+    silence = max(b - a for a, b in zip(words, [*words[1:], end], strict=True))
+    return Communication(response, response_met, len(incident.updates_ms), silence,
+                         silence <= UPDATE_INTERVAL_MS[incident.severity])
 
 
 def assess(
     incident: Incident, excluded: Intervals, policy: Policy, now_ms: int, tz: ZoneInfo, holidays: frozenset
 ) -> Assessment:
-    """Resolution time and target of one incident; an open incident is measured to ``now``."""
+    """Resolution time and target of one incident (an open one measured to ``now``); a ticket's
+    communication besides."""
+    found = _resolution(incident, excluded, policy, now_ms, tz, holidays)
+    return found if incident.ticket is None else found._replace(communication=communication(incident, now_ms))
+
+
+def _resolution(
+    incident: Incident, excluded: Intervals, policy: Policy, now_ms: int, tz: ZoneInfo, holidays: frozenset
+) -> Assessment:
     end = incident.resolved_ms if incident.resolved_ms is not None else now_ms
     span = [(incident.opened_ms, end)] if end > incident.opened_ms else []
     excluded = window(excluded, incident.opened_ms, end) if span else []  # only what can overlap

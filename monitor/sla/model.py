@@ -166,6 +166,9 @@ class Incident(NamedTuple):
     resolved_ms: int | None
     title: str = ""
     source: Literal["auto", "manual"] = "manual"
+    ticket: str | None = None  # imported from a ticket export: TOOL:ID (one incident per ticket)
+    responded_ms: int | None = None  # the vendor's first response, where the export has it
+    updates_ms: tuple[int, ...] | None = None  # the vendor's status updates; None: the export has none
 
 
 @dataclass(frozen=True)

@@ -90,8 +90,15 @@ def extended(content: str, digest: str) -> str:
     return hashlib.sha256((content + digest).encode()).hexdigest()
 
 
+# Columns added to a record table after the chain began (schema v8: a ticket's id, response and updates):
+# hashed only when set, so that the rows chained before they existed keep their digests.
+LATER_COLUMNS = frozenset({"ticket", "responded_ms", "updates"})
+
+
 def record_content(row: dict | None) -> str:
     """The digest of a record's row (None: the record was deleted)."""
+    if row is not None:
+        row = {k: v for k, v in row.items() if v is not None or k not in LATER_COLUMNS}
     text = "deleted" if row is None else json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -27,7 +27,7 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                      "created_at_ms", "cancelled", "cancelled_by", "cancelled_at_ms", "source_uid"), ("id",)),
     "exclusions": (("id", "region", "start_ms", "end_ms", "cause", "note", "created_by", "created_at_ms"), ("id",)),
     "incidents": (("id", "region", "component", "severity", "opened_ms", "resolved_ms", "title", "created_by",
-                   "created_at_ms"), ("id",)),
+                   "created_at_ms", "ticket", "responded_ms", "updates"), ("id",)),
     "incident_overrides": (("incident_id", "resolved_ms", "severity", "updated_by", "updated_at_ms"), ("incident_id",)),
     "evidence": (("seq", "kind", "subject", "at_ms", "first_batch", "last_batch", "lo_ms", "hi_ms", "content", "link",
                   "signature"), ("seq",)),

@@ -61,6 +61,14 @@ class ExclusionRow(TypedDict):
     created_at_ms: int
 
 
+class TicketFields(NamedTuple):
+    """What an incident imported from a ticket export holds besides a hand incident's columns."""
+
+    ticket: str  # TOOL:ID, unique: a re-import updates the incident instead of adding one
+    responded_ms: int | None
+    updates_ms: tuple[int, ...] | None  # None: the export carries no status updates
+
+
 class LatencyBucket(NamedTuple):
     start_ms: int
     mean_ms: float
@@ -142,8 +150,17 @@ class Storage(OutboxStore, Protocol):
         ...
 
     def add_incident(self, *, region: str, component: str | None, severity: str, opened_ms: int,
-                     resolved_ms: int | None, title: str, by: str, now_ms: int) -> int:
-        """Record a hand incident; returns its id."""
+                     resolved_ms: int | None, title: str, by: str, now_ms: int,
+                     ticket: TicketFields | None = None) -> int:
+        """Record a hand incident (an imported ticket with its ``ticket`` fields); returns its id."""
+        ...
+
+    def change_incident(self, incident_id: int, changes: dict, now_ms: int) -> None:
+        """Change an imported ticket's incident: ``changes`` maps columns to their new values."""
+        ...
+
+    def ticket_rows(self) -> list[dict]:
+        """The incidents imported from ticket exports, by ticket."""
         ...
 
     def resolve_incident(self, incident_id: str, *, resolved_ms: int | None = None,

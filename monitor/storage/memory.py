@@ -19,10 +19,10 @@ from ..samples import Sample
 from ..sla.calendar import iso
 from ..sla.model import Records, Segment
 from ..sla.timeline import SegmentMap, fold_segments
-from .errors import already_cancelled, no_such, pruned, resolved_before_opened
-from .interface import ExclusionRow, ImportRow, LatencyBucket, MaintenanceRow, StoredSample
+from .errors import StoreError, already_cancelled, no_such, pruned, resolved_before_opened
+from .interface import ExclusionRow, ImportRow, LatencyBucket, MaintenanceRow, StoredSample, TicketFields
 from .outbox import EVENT_LOG_KEYS, GIVEN_UP
-from .records import is_hand_id, records_of
+from .records import is_hand_id, records_of, ticket_columns
 
 NO_DELIVERY: dict[str, Any] = dict.fromkeys(("status", "attempts", "last_error", "delivered_at_ms"))
 
@@ -156,10 +156,21 @@ class MemoryStore:
                                                              key=operator.itemgetter("start_ms", "id"))]
 
     def add_incident(self, *, region: str, component: str | None, severity: str, opened_ms: int,
-                     resolved_ms: int | None, title: str, by: str, now_ms: int) -> int:
+                     resolved_ms: int | None, title: str, by: str, now_ms: int,
+                     ticket: TicketFields | None = None) -> int:
+        if ticket is not None and any(r.get("ticket") == ticket.ticket for r in self._tables["incidents"]):
+            raise StoreError(f"ticket {ticket.ticket} is already stored")  # the SQL stores' unique index
         return self._insert("incidents", {"region": region, "component": component, "severity": severity,
                                           "opened_ms": opened_ms, "resolved_ms": resolved_ms, "title": title,
-                                          "created_by": by, "created_at_ms": now_ms})
+                                          "created_by": by, "created_at_ms": now_ms,
+                                          **(ticket_columns(ticket) if ticket is not None else {})})
+
+    def change_incident(self, incident_id: int, changes: dict, now_ms: int) -> None:
+        self._get("incidents", incident_id, "incident").update(changes)
+
+    def ticket_rows(self) -> list[dict]:
+        return [dict(r) for r in sorted((r for r in self._tables["incidents"] if r.get("ticket")),
+                                        key=operator.itemgetter("ticket"))]
 
     def resolve_incident(self, incident_id: str, *, resolved_ms: int | None = None,
                          severity: str | None = None, by: str, now_ms: int) -> None:

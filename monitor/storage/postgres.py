@@ -21,7 +21,7 @@ from psycopg.adapt import Dumper
 
 from .errors import StoreError, StoreUnavailable
 from .location import ALERTING, locked_message, shown
-from .schema import SCHEMA_VERSION
+from .schema import SCHEMA_VERSION, TICKET_COLUMNS
 from .sql import Params
 from .sqlstore import SqlStore
 
@@ -77,7 +77,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {5: (
     " RETURN NEW; END $$",
     "CREATE TRIGGER samples_keep_replaced BEFORE UPDATE ON samples FOR EACH ROW"
     " EXECUTE FUNCTION samples_keep_replaced()",
-)}
+), 8: TICKET_COLUMNS}
 
 
 class _SmallintBool(Dumper):

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import Iterable, Iterator, cast
 
 from ..sla.model import HandExclusion, Incident, IncidentOverride, MaintenanceWindow, Records
 from .errors import LARGEST_INTEGER, StoreError, already_cancelled, no_such, resolved_before_opened
-from .interface import ExclusionRow, MaintenanceRow
+from .interface import ExclusionRow, MaintenanceRow, TicketFields
 from .sql import Sql
 
 
@@ -55,13 +56,28 @@ class RecordsMixin:
             }, now_ms)
 
     def add_incident(self, *, region: str, component: str | None, severity: str, opened_ms: int,
-                     resolved_ms: int | None, title: str, by: str, now_ms: int) -> int:
-        """Record a hand-entered incident (a support ticket); returns its id."""
+                     resolved_ms: int | None, title: str, by: str, now_ms: int,
+                     ticket: TicketFields | None = None) -> int:
+        """Record a hand-entered incident (a support ticket; an imported one with its ``ticket`` fields);
+        returns its id."""
         with self.transaction():
             return self._insert("incidents", {
                 "region": region, "component": component, "severity": severity, "opened_ms": opened_ms,
                 "resolved_ms": resolved_ms, "title": title, "created_by": by, "created_at_ms": now_ms,
+                **(ticket_columns(ticket) if ticket is not None else {}),
             }, now_ms)
+
+    def change_incident(self, incident_id: int, changes: dict, now_ms: int) -> None:
+        """Change an imported ticket's incident (``changes``: column → value, as ``incident_columns`` gives)."""
+        self._get("incidents", incident_id, "incident")
+        with self.transaction():
+            self.sql.run(f"UPDATE incidents SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?",
+                         [*changes.values(), incident_id])
+            self.chain_record("incidents", incident_id, now_ms)
+
+    def ticket_rows(self) -> list[dict]:
+        """The incidents imported from ticket exports, by ticket."""
+        return list(self.rows("SELECT * FROM incidents WHERE ticket IS NOT NULL ORDER BY ticket"))
 
     def resolve_incident(self, incident_id: str, *, resolved_ms: int | None = None,
                          severity: str | None = None, by: str, now_ms: int) -> None:
@@ -127,10 +143,23 @@ def records_of(maintenance: list[MaintenanceRow], exclusions: list[ExclusionRow]
         maintenance=tuple(window_of(r) for r in maintenance),
         exclusions=tuple(HandExclusion(r["id"], r["region"], r["start_ms"], r["end_ms"], r["cause"], r["note"] or "")
                          for r in exclusions),
-        incidents=tuple(Incident(str(r["id"]), r["region"], r["component"], r["severity"], r["opened_ms"],
-                                 r["resolved_ms"], r["title"] or "", "manual") for r in incidents),
+        incidents=tuple(incident_of(r) for r in incidents),
         overrides=tuple(IncidentOverride(r["incident_id"], r["resolved_ms"], r["severity"]) for r in overrides),
     )
+
+
+def incident_of(row: dict) -> Incident:
+    """A stored incident row (hand-entered or imported) as the engine's incident."""
+    updates = row.get("updates")
+    return Incident(str(row["id"]), row["region"], row["component"], row["severity"], row["opened_ms"],
+                    row["resolved_ms"], row["title"] or "", "manual", row.get("ticket"), row.get("responded_ms"),
+                    None if updates is None else tuple(json.loads(updates)))
+
+
+def ticket_columns(ticket: TicketFields) -> dict:
+    """An imported ticket's own columns: its id in its tool, its first response, its updates as JSON."""
+    return {"ticket": ticket.ticket, "responded_ms": ticket.responded_ms,
+            "updates": None if ticket.updates_ms is None else json.dumps(list(ticket.updates_ms))}
 
 
 def is_hand_id(incident_id: str) -> bool:

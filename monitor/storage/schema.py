@@ -132,5 +132,18 @@ def _v7(db: sqlite_utils.Database) -> None:
         " OLD.latency_ms, OLD.error, OLD.detail, OLD.cause, NEW.batch); END")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+def _v8(db: sqlite_utils.Database) -> None:
+    # Incidents imported from a ticket export (issue 27): the ticket's id in its tool (one incident per
+    # ticket, so a re-import updates it), its first response and its status updates (a JSON list of ms).
+    for statement in TICKET_COLUMNS:
+        db.execute(statement)
+
+
+TICKET_COLUMNS = (
+    "ALTER TABLE incidents ADD COLUMN ticket TEXT",
+    "ALTER TABLE incidents ADD COLUMN responded_ms BIGINT",
+    "ALTER TABLE incidents ADD COLUMN updates TEXT",
+    "CREATE UNIQUE INDEX incidents_by_ticket ON incidents (ticket)",
+)
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 SCHEMA_VERSION = len(MIGRATIONS)
