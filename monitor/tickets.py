@@ -162,6 +162,7 @@ def _records(data: bytes, source: str, fmt: TicketFormat) -> Iterator[_Row]:
         line = data[:exc.start].count(b"\n") + 1
         raise InputError(f"{source}, line {line}: not UTF-8 text (byte {exc.start}); export the CSV as UTF-8") from None
     reader = csv.reader(io.StringIO(text, newline=""))
+    start = 1  # the line the record being read starts on
     try:
         header = [h.strip() for h in next(reader, [])]
         _check_header(header, source, fmt)
@@ -171,7 +172,7 @@ def _records(data: bytes, source: str, fmt: TicketFormat) -> Iterator[_Row]:
                 yield _Row(source, start, header, values)
             start = reader.line_num + 1
     except csv.Error as exc:  # a field over csv's limit (128 KiB), a stray quote, a NUL byte
-        raise InputError(f"{source}, line {reader.line_num}: not a CSV record the {fmt.name} format can read ({exc}); "
+        raise InputError(f"{source}, line {start}: not a CSV record the {fmt.name} format can read ({exc}); "
                          "a field that large or malformed is not a ticket export's") from None
 
 

@@ -86,7 +86,7 @@ def test_wal_mode_and_schema_version(tmp_path):
     Store.open(tmp_path / "s.db").close()
     con = sqlite3.connect(tmp_path / "s.db")
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7  # 7: the evidence chain (issue 27)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 8  # 8: tickets imported as incidents (issue 27)
 
 
 def test_pruned_samples_keep_segments_and_refuse_backfill(tmp_path):
