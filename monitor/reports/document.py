@@ -355,6 +355,31 @@ def communication_text(a: Assessment) -> str:
     return "; ".join(parts)
 
 
+def vendor_words(r: RegionResult, times: LocalTimes) -> list[str]:
+    """The vendor's own report of the month beside ours, in sentences (none without one)."""
+    v = r.vendor
+    if v is None:
+        return []
+    ours = figures_json(r.figures)
+    how = "as stated" if v.stated else "implied by its availability over the whole month"
+    more = float(v.difference_ms / MINUTE_MS)
+    words = [f"The provider's own report: {v.report.availability_percent} % availability, "
+             f"{minutes_text(float(v.their_downtime_ms / MINUTE_MS))} of Downtime ({how}). We measured "
+             f"{percent_text(ours['availability_percent'])}, {minutes_text(ours['downtime_minutes'])}: "
+             + (f"{minutes_text(more)} more than the provider reports." if more > 0 else
+                f"{minutes_text(-more)} less than the provider reports." if more < 0 else "the same Downtime.")]
+    if v.unlisted is None:
+        words.append("The provider gave no incident summary.")
+    elif v.unlisted:
+        words += [f"Not in the provider's incident summary: our counted outage {times.span(p.start_ms, p.end_ms)} "
+                  f"({minutes_text((p.end_ms - p.start_ms) / MINUTE_MS)})." for p in v.unlisted]
+    else:
+        words.append("The provider's incident summary covers every outage we counted.")
+    if v.report.note:
+        words.append(f"Note: {v.report.note}")
+    return words
+
+
 def maintenance_view(m: MaintenanceResult, times: LocalTimes) -> Json:
     w = m.window
     return {"id": w.id, "kind": w.kind, "span": times.span(w.start_ms, w.end_ms),
@@ -402,6 +427,7 @@ def report_view(result: MonthResult, terms: Terms) -> Json:
             "incidents_missed": sum(a.met is False for a in r.incidents),
             "maintenance": [maintenance_view(m, times) for m in r.maintenance],
             "credit_sentence": credit_sentence(r.credit, terms),
+            "vendor": vendor_words(r, times),
         })
     return {
         "service": terms.service, "month": result.label, "timezone": result.timezone,

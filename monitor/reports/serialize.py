@@ -23,6 +23,7 @@ from ..sla.result import (
     PeriodResult,
     RegionResult,
 )
+from ..sla.vendor import VendorComparison
 
 Json = dict[str, Any]
 
@@ -91,6 +92,24 @@ def region_json(r: RegionResult, result: MonthResult) -> Json:
         "maintenance": [maintenance_json(m) for m in r.maintenance],
         "flags": list(r.flags),
         "credit": credit_json(r.credit),
+        "vendor_report": None if r.vendor is None else vendor_json(r.vendor),
+    }
+
+
+def vendor_json(v: VendorComparison) -> Json:
+    """The vendor's own report of the month beside ours: their figures, the difference in minutes (ours −
+    theirs) and our counted outages their incident summary lacks (null: they gave no summary)."""
+    return {
+        "availability_percent": float(v.report.availability_percent),
+        "downtime_minutes": float(v.their_downtime_ms / MINUTE_MS),
+        "downtime_stated": v.stated,
+        "difference_minutes": float(v.difference_ms / MINUTE_MS),
+        "availability_difference_percent": None if v.availability_difference is None else float(v.availability_difference),
+        "incidents": None if v.report.incidents is None else len(v.report.incidents),
+        "unlisted_outages": None if v.unlisted is None else [
+            {"start": iso(p.start_ms), "end": iso(p.end_ms), "minutes": (p.end_ms - p.start_ms) / MINUTE_MS}
+            for p in v.unlisted],
+        "note": v.report.note,
     }
 
 

@@ -180,6 +180,27 @@ class IncidentOverride:
     severity: str | None = None
 
 
+class VendorIncident(NamedTuple):
+    """An incident of the vendor's own summary: when it began and ended (by their account)."""
+
+    start_ms: int
+    end_ms: int
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class VendorReport:
+    """The vendor's own SLA report for one region's month (SLA §14), as the customer received it."""
+
+    id: int
+    month: str  # YYYY-MM, local
+    region: str
+    availability_percent: Decimal  # as they wrote it
+    downtime_ms: int | None = None  # their Downtime, where they state it
+    incidents: tuple[VendorIncident, ...] | None = None  # their incident summary; None: none was given
+    note: str = ""
+
+
 @dataclass(frozen=True)
 class Records:
     """Hand-kept records the engine reads beside the probe segments."""
@@ -188,3 +209,4 @@ class Records:
     exclusions: tuple[HandExclusion, ...] = ()
     incidents: tuple[Incident, ...] = ()
     overrides: tuple[IncidentOverride, ...] = ()
+    vendor_reports: tuple[VendorReport, ...] = ()

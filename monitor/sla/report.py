@@ -30,6 +30,7 @@ from .result import (
     RegionResult,
     UnknownSpell,
 )
+from .vendor import VendorComparison, compare
 
 
 def _slice(e: ExclusionEntry, lo: int, hi: int) -> ExclusionSlice:
@@ -109,6 +110,7 @@ class _MonthContext:
         excluded = attribute(_spans(t.periods), t.entries, self.start, self.until)
         in_month = [e for e in t.entries if e.start_ms < self.end and e.end_ms > self.start]
         assessments = self.incidents(t)
+        periods = period_results(t.periods, t.entries, self.start, self.until)
         return RegionResult(
             region=t.region.name,
             environment=t.region.environment,
@@ -117,12 +119,19 @@ class _MonthContext:
                               for cause, spans in t.unknown_causes.items()},
             unknown_spells=self.unknown_spells(t),
             excluded_ms={reason: excluded[reason] for reason in REASONS},
-            periods=period_results(t.periods, t.entries, self.start, self.until),
+            periods=periods,
             incidents=tuple(assessments),
             maintenance=self.maintenance(t.region.name),
             flags=tuple(flags_of(in_month)),
             credit=self.credit(t, figures.downtime_ms, assessments),
+            vendor=self.vendor(t.region.name, figures, periods),
         )
+
+    def vendor(self, region: str, figures: Figures, periods: tuple[PeriodResult, ...]) -> VendorComparison | None:
+        """The vendor's own report of this region's month beside ours, when the customer recorded one."""
+        month = f"{self.year:04d}-{self.month:02d}"
+        found = next((v for v in self.records.vendor_reports if v.month == month and v.region == region), None)
+        return None if found is None else compare(found, figures, periods)
 
     def unknown_spells(self, t: RegionTimeline) -> tuple[UnknownSpell, ...]:
         """Each maximal unknown spell in the month so far, with its ms by cause."""

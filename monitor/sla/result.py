@@ -7,12 +7,15 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
-from typing import Any, Mapping, NamedTuple
+from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
 
 from .downtime import Piece  # a stretch of a period between exclusions: counted or not (§6.3)
 from .exclusions import THIRD_PARTY_PREFIX
 from .incidents import Assessment
 from .model import MaintenanceWindow
+
+if TYPE_CHECKING:  # vendor.py compares results: it imports this module
+    from .vendor import VendorComparison
 
 
 # Results are NamedTuples: as immutable as frozen dataclasses, built faster (a month has thousands of
@@ -154,6 +157,7 @@ class RegionResult(NamedTuple):
     maintenance: tuple[MaintenanceResult, ...]
     flags: tuple[str, ...]
     credit: CreditResult
+    vendor: VendorComparison | None = None  # the vendor's own report of the month, beside ours
 
     def open_period(self) -> PeriodResult | None:
         """The period still open at the report's instant, if any."""

@@ -35,7 +35,8 @@ GENESIS_PREV = "0" * 64
 BATCHES_PER_BLOCK = 60
 CHUNK = 4096  # sample rows hashed a call
 # The record tables a link covers, each with its key column: a record's subject is "table/key".
-RECORD_TABLES = {"maintenance": "id", "exclusions": "id", "incidents": "id", "incident_overrides": "incident_id"}
+RECORD_TABLES = {"maintenance": "id", "exclusions": "id", "incidents": "id", "incident_overrides": "incident_id",
+                 "vendor_reports": "id"}
 
 
 class Link(NamedTuple):

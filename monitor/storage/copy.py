@@ -29,6 +29,8 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "incidents": (("id", "region", "component", "severity", "opened_ms", "resolved_ms", "title", "created_by",
                    "created_at_ms", "ticket", "responded_ms", "updates"), ("id",)),
     "incident_overrides": (("incident_id", "resolved_ms", "severity", "updated_by", "updated_at_ms"), ("incident_id",)),
+    "vendor_reports": (("id", "month", "region", "availability_percent", "downtime_ms", "incidents", "note",
+                        "created_by", "created_at_ms"), ("id",)),
     "evidence": (("seq", "kind", "subject", "at_ms", "first_batch", "last_batch", "lo_ms", "hi_ms", "content", "link",
                   "signature"), ("seq",)),
     "events": (("seq", "id", "type", "dedup_key", "region", "severity", "occurred_at_ms", "payload"), ("seq",)),

@@ -168,6 +168,15 @@ class Storage(OutboxStore, Protocol):
         """Resolve or re-classify an incident (a hand one by number, an automatic one by its id)."""
         ...
 
+    def set_vendor_report(self, row: dict, by: str, now_ms: int) -> tuple[int, dict | None]:
+        """Record the vendor's report of a region's month, replacing an earlier one of the same; returns its
+        id and the row it replaced (None: the first)."""
+        ...
+
+    def vendor_report_rows(self) -> list[dict]:
+        """The vendor's reports, by month and region."""
+        ...
+
     # -- the alert outbox: ``outbox.OutboxStore`` ----------------------------------------------
 
     def close(self) -> None:

@@ -32,7 +32,8 @@ class MemoryStore:
         self._samples: dict[tuple[str, str], dict[int, Sample]] = {}  # (probe, vantage) → ts → sample
         self._stale_ms: dict[str, int] = {}
         self._pruned_before: int | None = None
-        self._tables: dict[str, list[dict]] = {"maintenance": [], "exclusions": [], "incidents": []}
+        self._tables: dict[str, list[dict]] = {"maintenance": [], "exclusions": [], "incidents": [],
+                                                "vendor_reports": []}
         self._overrides: dict[str, dict] = {}
         self._events: list[tuple[int, Event]] = []  # (seq, event) in recording order
         self._deliveries: dict[tuple[int, str], dict[str, Any]] = {}  # (seq, destination) → its state
@@ -126,7 +127,7 @@ class MemoryStore:
     def load_records(self) -> Records:
         return records_of(self.maintenance_rows(), self.exclusion_rows(),
                           sorted(self._tables["incidents"], key=operator.itemgetter("opened_ms", "id")),
-                          list(self._overrides.values()))
+                          list(self._overrides.values()), self.vendor_report_rows())
 
     def maintenance_rows(self, window_id: int | None = None) -> list[MaintenanceRow]:
         rows = sorted(self._tables["maintenance"], key=operator.itemgetter("start_ms", "id"))
@@ -185,6 +186,19 @@ class MemoryStore:
             "incident_id": incident_id,
             "resolved_ms": resolved_ms if resolved_ms is not None else current.get("resolved_ms"),
             "severity": severity or current.get("severity"), "updated_by": by, "updated_at_ms": now_ms}
+
+    def set_vendor_report(self, row: dict, by: str, now_ms: int) -> tuple[int, dict | None]:
+        rows = self._tables["vendor_reports"]
+        before = next((r for r in rows if (r["month"], r["region"]) == (row["month"], row["region"])), None)
+        values = {**row, "created_by": by, "created_at_ms": now_ms}
+        if before is None:
+            return self._insert("vendor_reports", values), None
+        replaced = dict(before)
+        before.update(values)
+        return before["id"], replaced
+
+    def vendor_report_rows(self) -> list[dict]:
+        return [dict(r) for r in sorted(self._tables["vendor_reports"], key=operator.itemgetter("month", "region"))]
 
     def _insert(self, table: str, row: dict) -> int:
         rows = self._tables[table]

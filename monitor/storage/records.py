@@ -3,9 +3,18 @@ from __future__ import annotations
 
 import contextlib
 import json
+from decimal import Decimal
 from typing import Iterable, Iterator, cast
 
-from ..sla.model import HandExclusion, Incident, IncidentOverride, MaintenanceWindow, Records
+from ..sla.model import (
+    HandExclusion,
+    Incident,
+    IncidentOverride,
+    MaintenanceWindow,
+    Records,
+    VendorIncident,
+    VendorReport,
+)
 from .errors import LARGEST_INTEGER, StoreError, already_cancelled, no_such, resolved_before_opened
 from .interface import ExclusionRow, MaintenanceRow, TicketFields
 from .sql import Sql
@@ -102,6 +111,25 @@ class RecordsMixin:
                  severity or current.get("severity"), by, now_ms])
             self.chain_record("incident_overrides", incident_id, now_ms)
 
+    def set_vendor_report(self, row: dict, by: str, now_ms: int) -> tuple[int, dict | None]:
+        """Record the vendor's report of a region's month (``row``: the ``vendor_reports`` columns from
+        ``month`` on); a later one of the same month and region replaces it. Returns its id and the row
+        it replaced (None: the first)."""
+        with self.transaction():
+            before = next(self.rows("SELECT * FROM vendor_reports WHERE month = ? AND region = ?",
+                                    [row["month"], row["region"]]), None)
+            values = {**row, "created_by": by, "created_at_ms": now_ms}
+            if before is None:
+                return self._insert("vendor_reports", values, now_ms), None
+            self.sql.run(f"UPDATE vendor_reports SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
+                         [*values.values(), before["id"]])
+            self.chain_record("vendor_reports", before["id"], now_ms)
+            return before["id"], before
+
+    def vendor_report_rows(self) -> list[dict]:
+        """The vendor's reports, by month and region."""
+        return list(self.rows("SELECT * FROM vendor_reports ORDER BY month, region"))
+
     def maintenance_rows(self, window_id: int | None = None) -> list[MaintenanceRow]:
         """Stored maintenance windows (all, by start; or the one with ``window_id``) as rows."""
         if window_id is not None:
@@ -133,13 +161,14 @@ class RecordsMixin:
         """Everything hand-kept, as the engine's frozen records."""
         return records_of(self.maintenance_rows(), self.exclusion_rows(),
                           list(self.rows("SELECT * FROM incidents ORDER BY opened_ms, id")),
-                          list(self.rows("SELECT * FROM incident_overrides")))
+                          list(self.rows("SELECT * FROM incident_overrides")), self.vendor_report_rows())
 
 
 def records_of(maintenance: list[MaintenanceRow], exclusions: list[ExclusionRow], incidents: list[dict],
-               overrides: list[dict]) -> Records:
+               overrides: list[dict], vendor_reports: list[dict]) -> Records:
     """Record rows (each kind in its order) as the engine's frozen records."""
     return Records(
+        vendor_reports=tuple(vendor_report_of(r) for r in vendor_reports),
         maintenance=tuple(window_of(r) for r in maintenance),
         exclusions=tuple(HandExclusion(r["id"], r["region"], r["start_ms"], r["end_ms"], r["cause"], r["note"] or "")
                          for r in exclusions),
@@ -154,6 +183,13 @@ def incident_of(row: dict) -> Incident:
     return Incident(str(row["id"]), row["region"], row["component"], row["severity"], row["opened_ms"],
                     row["resolved_ms"], row["title"] or "", "manual", row.get("ticket"), row.get("responded_ms"),
                     None if updates is None else tuple(json.loads(updates)))
+
+
+def vendor_report_of(row: dict) -> VendorReport:
+    """A stored vendor report row as the engine's."""
+    incidents = None if row["incidents"] is None else tuple(VendorIncident(*i) for i in json.loads(row["incidents"]))
+    return VendorReport(row["id"], row["month"], row["region"], Decimal(row["availability_percent"]),
+                        row["downtime_ms"], incidents, row["note"] or "")
 
 
 def ticket_columns(ticket: TicketFields) -> dict:

@@ -133,17 +133,21 @@ def _v7(db: sqlite_utils.Database) -> None:
 
 
 def _v8(db: sqlite_utils.Database) -> None:
-    # Incidents imported from a ticket export (issue 27): the ticket's id in its tool (one incident per
-    # ticket, so a re-import updates it), its first response and its status updates (a JSON list of ms).
-    for statement in TICKET_COLUMNS:
-        db.execute(statement)
+    # Issue 27: incidents imported from a ticket export (the ticket's id in its tool, one incident per
+    # ticket so that a re-import updates it; its first response; its status updates as a JSON list of
+    # ms), and the vendor's own SLA reports (one per month and region; their incidents as JSON).
+    for statement in V8_STATEMENTS:
+        db.execute(statement.replace("{IDENTITY}", "INTEGER PRIMARY KEY"))
 
 
-TICKET_COLUMNS = (
+V8_STATEMENTS = (  # SQLite's and PostgreSQL's alike, but for the identity column
     "ALTER TABLE incidents ADD COLUMN ticket TEXT",
     "ALTER TABLE incidents ADD COLUMN responded_ms BIGINT",
     "ALTER TABLE incidents ADD COLUMN updates TEXT",
     "CREATE UNIQUE INDEX incidents_by_ticket ON incidents (ticket)",
+    "CREATE TABLE vendor_reports (id {IDENTITY}, month TEXT NOT NULL, region TEXT NOT NULL,"
+    " availability_percent TEXT NOT NULL, downtime_ms BIGINT, incidents TEXT, note TEXT, created_by TEXT,"
+    " created_at_ms BIGINT, UNIQUE (month, region))",
 )
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 SCHEMA_VERSION = len(MIGRATIONS)
