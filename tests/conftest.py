@@ -1,9 +1,11 @@
 """Shared fixtures: run the real CLI in-process against real SQLite files in tmp_path."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +100,17 @@ def run_chromium(*args: str, timeout: float = 120) -> subprocess.CompletedProces
     return subprocess.run([need("chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                            "--disable-background-networking", *args], capture_output=True, text=True,
                           timeout=timeout, env=real_clock)
+
+
+def store_state(db: Path) -> str:
+    """Every row of every table of a SQLite store, hashed: what a refused command must leave as it was."""
+    with sqlite3.connect(db) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        digest = hashlib.sha256()
+        for table in tables:
+            for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1"):
+                digest.update(repr(row).encode())
+    return digest.hexdigest()
 
 
 def write_jsonl(path: Path, rows) -> Path:
