@@ -39,6 +39,7 @@ from .live.reports import ReportService
 from .live.scheduled import ScheduledMail
 from .live.state import LiveState
 from .live.updating import UpdateService
+from .live.vendor_status import keep_reading
 from .storage import open_store
 from .storage.errors import StoreError, StoreUnavailable
 from .storage.interface import Storage
@@ -179,6 +180,8 @@ class Daemon:
             self._tasks += [asyncio.create_task(self.deliverer.run()), asyncio.create_task(self.resender.run()),
                             asyncio.create_task(keep_closing(self.cfg, self.db, self.clock, lambda: self.public_url,
                                                              self.deliverer.wake.set))]
+            if self.cfg.vendor_status is not None:
+                self._tasks.append(asyncio.create_task(keep_reading(self.cfg.vendor_status, self.db, self.clock)))
             if self.cfg.schedules:
                 mail = ScheduledMail(self.cfg, self.fleet, self.db, self.reader, self.clock, lambda: self.public_url,
                                      self.deliverer.wake.set)

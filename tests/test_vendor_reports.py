@@ -56,7 +56,7 @@ def test_their_report_beside_ours(run_cli, example_2):
     assert claim.code == 0, claim.err
     assert "Not in the provider's incident summary: our counted outage 2026-11-20 08:00–08:40" in claim.out
     html = run_cli("report", "--month", "2026-11", "--format", "html").out
-    assert "The provider&#39;s own report" in html or "The provider's own report" in html
+    assert "38.40 min more than the provider reports" in html
 
 
 def test_stated_downtime_a_later_report_replaces_and_list(run_cli, example_2):

@@ -67,6 +67,7 @@ def to_fleet(cfg: Config) -> Fleet:
         ),
         policy=policy_of(cfg),
         holidays=frozenset(cfg.holidays),
+        vendor_status=cfg.vendor_status is not None,
     )
 
 

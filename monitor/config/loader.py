@@ -285,6 +285,10 @@ def _ticket_export_checks(cfg: Config) -> Iterator[tuple[Loc, str]]:
                 yield ("ticket_exports", i, "timezone"), f"{export.timezone!r} is not an IANA time zone"
     yield from _unique([(("ticket_exports", i, "name"), e.name) for i, e in enumerate(cfg.ticket_exports)],
                        "ticket export")
+    regions = [r.name for r in cfg.regions]
+    for component, region in (cfg.vendor_status.components.items() if cfg.vendor_status else ()):
+        if region not in regions:
+            yield ("vendor_status", "components", component), f"{region!r} is not a region ({', '.join(regions)})"
 
 
 def _cross_checks(cfg: Config) -> Iterator[tuple[Loc, str]]:

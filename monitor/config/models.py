@@ -465,6 +465,24 @@ class TicketExportConfig(_Strict):
         return value
 
 
+class VendorStatusConfig(_Strict):
+    """The vendor's own status page (an Atlassian Statuspage), read to confront what it posts with what
+    we observe: never an exclusion."""
+
+    url: str = Field(pattern=r"^https?://\S+$")
+    """The page's base URL (its `/api/v2/incidents.json` is read), e.g. https://status.trueengage.example."""
+    components: dict[str, str] = Field(min_length=1)
+    """Each of the page's components (name or id) that stands for one of our regions → that region."""
+    interval: DurationMs = 60_000
+    """How often the page is read."""
+    timeout: DurationMs = 10_000
+    """A read slower than this fails (and is tried again at the next interval)."""
+    verify_tls: bool = True
+    """Check the server's certificate."""
+    ca_file: str | None = None
+    """Extra CA bundle (a private CA)."""
+
+
 class Config(_Strict):
     # What a command that sends nothing left unchecked of the hooks section (its unset ${VAR}s).
     _unchecked_hooks: tuple[str, ...] = PrivateAttr(default=())
@@ -508,6 +526,9 @@ class Config(_Strict):
     """The tamper-evident record: how its monthly closes are signed."""
     ticket_exports: list[TicketExportConfig] = []
     """Ticket exports `incident import` reads besides the built-in presets."""
+    vendor_status: VendorStatusConfig | None = None
+    """The vendor's own status page: its posted incidents beside our outages in the report, the claim,
+    the status page and the API (posting lag, outages never posted)."""
 
     @property
     def unchecked_hooks(self) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from .document import (
     percent_text,
     period_view,
     threshold_text,
+    vendor_status_words,
     vendor_words,
 )
 from .serialize import credit_json, down_samples_json, figures_json
@@ -88,7 +89,7 @@ def claim_view(result: MonthResult, evidence: Mapping[str, Mapping[int, DownSamp
         appendix.append({"region": r.region, "periods": periods,
                          "missed": [incident_view(a, times) for a in r.incidents if a.met is False and a.counts],
                          "excluded": excluded_words(r.excluded_ms), "unknown": minutes_text(f["unknown_minutes"]),
-                         "vendor": vendor_words(r, times)})
+                         "vendor": vendor_words(r, times) + vendor_status_words(r, times)})
     return {
         "service": terms.service, "month": result.label, "timezone": result.timezone,
         "first": times.at(month.lo_ms), "last": times.at(month.hi_ms), "dated": dated,

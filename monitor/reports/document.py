@@ -380,6 +380,32 @@ def vendor_words(r: RegionResult, times: LocalTimes) -> list[str]:
     return words
 
 
+def vendor_status_words(r: RegionResult, times: LocalTimes) -> list[str]:
+    """The provider's status page against our counted outages, in sentences (none when it is not read)."""
+    c = r.vendor_status
+    if c is None:
+        return []
+    if not c.outages:
+        words = ["No counted outage this month to compare with the provider's status page."]
+    else:
+        share = f"{float(c.acknowledged * 100):.1f} %" if c.acknowledged is not None else "none"
+        lag = ("" if c.median_lag_ms is None else
+               f"; its median posting lag: {minutes_text(float(c.median_lag_ms / MINUTE_MS))} after our first failed sample")
+        words = [f"The provider's status page acknowledged {share} of our counted Downtime{lag}."]
+    for a in c.outages:
+        outage = (f"Our outage {times.span(a.period.start_ms, a.period.end_ms)} "
+                  f"({minutes_text((a.period.end_ms - a.period.start_ms) / MINUTE_MS)})")
+        if a.post is None or a.lag_ms is None:
+            words.append(f"{outage}: never posted on the provider's status page.")
+        else:
+            when = (f"{minutes_text(a.lag_ms / MINUTE_MS)} after our first failed sample" if a.lag_ms >= 0
+                    else f"{minutes_text(-a.lag_ms / MINUTE_MS)} before our first failed sample")
+            words.append(f"{outage}: posted {when} as “{a.post.title}” (stated impact: {a.post.impact or 'none'}).")
+    words += [f"Posted by the provider, not observed by us: “{p.title}” at {times.at(p.posted_ms)} "
+              f"(stated impact: {p.impact or 'none'})." for p in c.blind_spots]
+    return words
+
+
 def maintenance_view(m: MaintenanceResult, times: LocalTimes) -> Json:
     w = m.window
     return {"id": w.id, "kind": w.kind, "span": times.span(w.start_ms, w.end_ms),
@@ -427,7 +453,7 @@ def report_view(result: MonthResult, terms: Terms) -> Json:
             "incidents_missed": sum(a.met is False for a in r.incidents),
             "maintenance": [maintenance_view(m, times) for m in r.maintenance],
             "credit_sentence": credit_sentence(r.credit, terms),
-            "vendor": vendor_words(r, times),
+            "vendor": vendor_words(r, times) + vendor_status_words(r, times),
         })
     return {
         "service": terms.service, "month": result.label, "timezone": result.timezone,

@@ -66,7 +66,7 @@ def report_markdown(result: MonthResult, terms: Terms) -> str:
                     + (f": {m['reason']}" if m["reason"] else "") + f" — **{m['verdict']}**"
                     + (f" [{'; '.join(m['flags'])}]" if m["flags"] else "") for m in r["maintenance"]]
         if r["vendor"]:
-            out += ["", "### The provider's own report", "", *(f"- {line}" for line in r["vendor"])]
+            out += ["", "### The provider's own word", "", *(f"- {line}" for line in r["vendor"])]
         out += ["", "### Service credit", "", r["credit_sentence"]]
     return "\n".join(out) + "\n"
 
@@ -122,6 +122,6 @@ def claim_markdown(v: Json) -> str:
                              i["resolved"], i["resolution"], i["target"], i["delay"]] for i in a["missed"]],
                            ["incident", "severity", "opened", "resolved", "resolution", "target", "late by"])]
         if a["vendor"]:
-            out += ["", "The provider's own report of the month, beside ours:", "", *(f"- {line}" for line in a["vendor"])]
+            out += ["", "The provider's own word on the month, beside ours:", "", *(f"- {line}" for line in a["vendor"])]
         out.append("")
     return "\n".join(out)

@@ -10,7 +10,7 @@ from ..gcpause import gc_paused
 from ..sla.calendar import iso
 from ..sla.exclusions import assess_maintenance
 from ..sla.incidents import RESPONSE_TARGET_MS, UPDATE_INTERVAL_MS, Assessment, Communication
-from ..sla.model import MINUTE_MS, MaintenanceWindow, Policy
+from ..sla.model import MINUTE_MS, MaintenanceWindow, Policy, VendorPost
 from ..sla.result import (
     ComponentResult,
     CreditResult,
@@ -24,6 +24,7 @@ from ..sla.result import (
     RegionResult,
 )
 from ..sla.vendor import VendorComparison
+from ..sla.vendor_status import StatusConfrontation
 
 Json = dict[str, Any]
 
@@ -93,7 +94,29 @@ def region_json(r: RegionResult, result: MonthResult) -> Json:
         "flags": list(r.flags),
         "credit": credit_json(r.credit),
         "vendor_report": None if r.vendor is None else vendor_json(r.vendor),
+        "vendor_status": None if r.vendor_status is None else vendor_status_json(r.vendor_status),
     }
+
+
+def vendor_status_json(c: StatusConfrontation) -> Json:
+    """The vendor's status page against our counted outages: each outage's post (or none) and lag, the
+    posts we did not observe, the share of our Downtime it acknowledged and its median lag."""
+    return {
+        "acknowledged_percent": None if c.acknowledged is None else float(c.acknowledged * 100),
+        "median_lag_minutes": None if c.median_lag_ms is None else float(c.median_lag_ms / MINUTE_MS),
+        "outages": [{"start": iso(a.period.start_ms), "end": iso(a.period.end_ms),
+                     "minutes": (a.period.end_ms - a.period.start_ms) / MINUTE_MS, "posted": a.post is not None,
+                     "lag_minutes": None if a.lag_ms is None else a.lag_ms / MINUTE_MS,
+                     "incident": None if a.post is None else post_json(a.post)} for a in c.outages],
+        "unposted": sum(a.post is None for a in c.outages),
+        "blind_spots": [post_json(p) for p in c.blind_spots],
+    }
+
+
+def post_json(p: VendorPost) -> Json:
+    """An incident the vendor posted on its status page."""
+    return {"id": p.id, "title": p.title, "impact": p.impact, "posted": iso(p.posted_ms), "started": iso(p.started_ms),
+            "resolved": iso(p.resolved_ms), "link": p.link}
 
 
 def vendor_json(v: VendorComparison) -> Json:

@@ -39,6 +39,7 @@ def fleet_document(fleet: Fleet) -> dict[str, Any]:
             "p3_business_days": policy.p3_business_days, "claim_window_days": policy.claim_window_days,
         },
         "holidays": sorted(day.isoformat() for day in fleet.holidays),
+        "vendor_status": fleet.vendor_status,
     }
 
 
@@ -75,6 +76,7 @@ def fleet_of(document: dict[str, Any]) -> Fleet:
             p3_business_days=int(policy["p3_business_days"]), claim_window_days=int(policy["claim_window_days"]),
         ),
         holidays=frozenset(dt.date.fromisoformat(day) for day in document["holidays"]),
+        vendor_status=bool(document.get("vendor_status", False)),
     )
 
 

@@ -116,6 +116,7 @@ class Fleet:
     third_parties: tuple[ThirdPartySpec, ...] = ()
     policy: Policy = field(default_factory=Policy)
     holidays: frozenset = frozenset()  # datetime.date values, local business holidays
+    vendor_status: bool = False  # the vendor's own status page is read: its posts are confronted with our outages
 
     def region(self, name: str) -> RegionSpec:
         for region in self.regions:
@@ -201,6 +202,19 @@ class VendorReport:
     note: str = ""
 
 
+class VendorPost(NamedTuple):
+    """An incident the vendor posted on its own status page, as read from it."""
+
+    id: str  # the page's incident id
+    regions: tuple[str, ...]  # ours, through the components it names
+    title: str
+    impact: str  # as the page states it: none, minor, major, critical (or a feed's words)
+    started_ms: int | None  # when the page says it began, if it says
+    posted_ms: int  # when it was posted (created)
+    resolved_ms: int | None
+    link: str = ""
+
+
 @dataclass(frozen=True)
 class Records:
     """Hand-kept records the engine reads beside the probe segments."""
@@ -210,3 +224,4 @@ class Records:
     incidents: tuple[Incident, ...] = ()
     overrides: tuple[IncidentOverride, ...] = ()
     vendor_reports: tuple[VendorReport, ...] = ()
+    vendor_posts: tuple[VendorPost, ...] = ()

@@ -31,6 +31,7 @@ from .result import (
     UnknownSpell,
 )
 from .vendor import VendorComparison, compare
+from .vendor_status import confront
 
 
 def _slice(e: ExclusionEntry, lo: int, hi: int) -> ExclusionSlice:
@@ -125,6 +126,8 @@ class _MonthContext:
             flags=tuple(flags_of(in_month)),
             credit=self.credit(t, figures.downtime_ms, assessments),
             vendor=self.vendor(t.region.name, figures, periods),
+            vendor_status=confront(t.region.name, periods, self.records.vendor_posts, self.start, self.until)
+            if self.fleet.vendor_status else None,
         )
 
     def vendor(self, region: str, figures: Figures, periods: tuple[PeriodResult, ...]) -> VendorComparison | None:

@@ -16,6 +16,7 @@ from .model import MaintenanceWindow
 
 if TYPE_CHECKING:  # vendor.py compares results: it imports this module
     from .vendor import VendorComparison
+    from .vendor_status import StatusConfrontation
 
 
 # Results are NamedTuples: as immutable as frozen dataclasses, built faster (a month has thousands of
@@ -158,6 +159,7 @@ class RegionResult(NamedTuple):
     flags: tuple[str, ...]
     credit: CreditResult
     vendor: VendorComparison | None = None  # the vendor's own report of the month, beside ours
+    vendor_status: StatusConfrontation | None = None  # the vendor's status page against our outages
 
     def open_period(self) -> PeriodResult | None:
         """The period still open at the report's instant, if any."""

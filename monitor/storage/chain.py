@@ -36,7 +36,7 @@ BATCHES_PER_BLOCK = 60
 CHUNK = 4096  # sample rows hashed a call
 # The record tables a link covers, each with its key column: a record's subject is "table/key".
 RECORD_TABLES = {"maintenance": "id", "exclusions": "id", "incidents": "id", "incident_overrides": "incident_id",
-                 "vendor_reports": "id"}
+                 "vendor_reports": "id", "vendor_posts": "id"}
 
 
 class Link(NamedTuple):

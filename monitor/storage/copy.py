@@ -31,6 +31,8 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "incident_overrides": (("incident_id", "resolved_ms", "severity", "updated_by", "updated_at_ms"), ("incident_id",)),
     "vendor_reports": (("id", "month", "region", "availability_percent", "downtime_ms", "incidents", "note",
                         "created_by", "created_at_ms"), ("id",)),
+    "vendor_posts": (("id", "regions", "title", "impact", "started_ms", "posted_ms", "resolved_ms", "link",
+                      "first_seen_ms"), ("id",)),
     "evidence": (("seq", "kind", "subject", "at_ms", "first_batch", "last_batch", "lo_ms", "hi_ms", "content", "link",
                   "signature"), ("seq",)),
     "events": (("seq", "id", "type", "dedup_key", "region", "severity", "occurred_at_ms", "payload"), ("seq",)),
@@ -42,7 +44,7 @@ OWN_META = ("schema_version", "copy_incomplete")  # each store's own, not copied
 UNFINISHED = "copy_incomplete"  # the meta key that marks an unfinished copy (its value: the source)
 # Copied last, whole, with the mark's removal: their text keys sort differently in SQLite and
 # PostgreSQL, so "after the last key the target holds" would not be the same row in both.
-LAST = ("meta", "incident_overrides", "deliveries")
+LAST = ("meta", "incident_overrides", "deliveries", "vendor_posts")
 
 
 def copy_store(source: SqlStore, target: SqlStore,

@@ -12,7 +12,7 @@ from typing import Iterable, Literal, Mapping, NamedTuple, Protocol, Sequence, T
 
 from ..outbox import OutboxStore, Routed
 from ..samples import Sample
-from ..sla.model import Records
+from ..sla.model import Records, VendorPost
 from ..sla.timeline import SegmentMap
 
 # A sample to import by name: probe, vantage, ts, ok (None: unknown, with its cause), latency_ms, error,
@@ -175,6 +175,14 @@ class Storage(OutboxStore, Protocol):
 
     def vendor_report_rows(self) -> list[dict]:
         """The vendor's reports, by month and region."""
+        ...
+
+    def record_vendor_posts(self, posts: Sequence[VendorPost], seen_ms: int | None, now_ms: int) -> tuple[int, int]:
+        """Keep the vendor's status-page incidents as read; returns (added, changed)."""
+        ...
+
+    def vendor_post_rows(self) -> list[dict]:
+        """The vendor's status-page incidents, by posting time."""
         ...
 
     # -- the alert outbox: ``outbox.OutboxStore`` ----------------------------------------------

@@ -17,12 +17,12 @@ from ..event import Event, still_open
 from ..outbox import DueDeliveries, Routed
 from ..samples import Sample
 from ..sla.calendar import iso
-from ..sla.model import Records, Segment
+from ..sla.model import Records, Segment, VendorPost
 from ..sla.timeline import SegmentMap, fold_segments
 from .errors import StoreError, already_cancelled, no_such, pruned, resolved_before_opened
 from .interface import ExclusionRow, ImportRow, LatencyBucket, MaintenanceRow, StoredSample, TicketFields
 from .outbox import EVENT_LOG_KEYS, GIVEN_UP
-from .records import is_hand_id, records_of, ticket_columns
+from .records import is_hand_id, records_of, ticket_columns, vendor_post_row
 
 NO_DELIVERY: dict[str, Any] = dict.fromkeys(("status", "attempts", "last_error", "delivered_at_ms"))
 
@@ -35,6 +35,7 @@ class MemoryStore:
         self._tables: dict[str, list[dict]] = {"maintenance": [], "exclusions": [], "incidents": [],
                                                 "vendor_reports": []}
         self._overrides: dict[str, dict] = {}
+        self._posts: dict[str, dict] = {}  # the vendor's status-page incidents by id
         self._events: list[tuple[int, Event]] = []  # (seq, event) in recording order
         self._deliveries: dict[tuple[int, str], dict[str, Any]] = {}  # (seq, destination) → its state
 
@@ -127,7 +128,7 @@ class MemoryStore:
     def load_records(self) -> Records:
         return records_of(self.maintenance_rows(), self.exclusion_rows(),
                           sorted(self._tables["incidents"], key=operator.itemgetter("opened_ms", "id")),
-                          list(self._overrides.values()), self.vendor_report_rows())
+                          list(self._overrides.values()), self.vendor_report_rows(), self.vendor_post_rows())
 
     def maintenance_rows(self, window_id: int | None = None) -> list[MaintenanceRow]:
         rows = sorted(self._tables["maintenance"], key=operator.itemgetter("start_ms", "id"))
@@ -196,6 +197,21 @@ class MemoryStore:
         replaced = dict(before)
         before.update(values)
         return before["id"], replaced
+
+    def record_vendor_posts(self, posts: Sequence[VendorPost], seen_ms: int | None, now_ms: int) -> tuple[int, int]:
+        added = changed = 0
+        for post in posts:
+            row, before = vendor_post_row(post), self._posts.get(post.id)
+            if before is None:
+                self._posts[post.id] = {**row, "first_seen_ms": seen_ms}
+                added += 1
+            elif any(before[k] != v for k, v in row.items()):
+                before.update(row)
+                changed += 1
+        return added, changed
+
+    def vendor_post_rows(self) -> list[dict]:
+        return [dict(r) for r in sorted(self._posts.values(), key=operator.itemgetter("posted_ms", "id"))]
 
     def vendor_report_rows(self) -> list[dict]:
         return [dict(r) for r in sorted(self._tables["vendor_reports"], key=operator.itemgetter("month", "region"))]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextlib
 import json
 from decimal import Decimal
-from typing import Iterable, Iterator, cast
+from typing import Iterable, Iterator, Sequence, cast
 
 from ..sla.model import (
     HandExclusion,
@@ -13,6 +13,7 @@ from ..sla.model import (
     MaintenanceWindow,
     Records,
     VendorIncident,
+    VendorPost,
     VendorReport,
 )
 from .errors import LARGEST_INTEGER, StoreError, already_cancelled, no_such, resolved_before_opened
@@ -126,6 +127,32 @@ class RecordsMixin:
             self.chain_record("vendor_reports", before["id"], now_ms)
             return before["id"], before
 
+    def record_vendor_posts(self, posts: Sequence[VendorPost], seen_ms: int | None, now_ms: int) -> tuple[int, int]:
+        """Keep the vendor's status-page incidents as read (``seen_ms``: when; None for a saved page):
+        a new one is added, one whose content changed is updated (its first sighting kept). Returns
+        (added, changed)."""
+        added = changed = 0
+        with self.transaction():
+            stored = {row["id"]: row for row in self.vendor_post_rows()}
+            for post in posts:
+                row, before = vendor_post_row(post), stored.get(post.id)
+                if before is None:
+                    self.sql.run(f"INSERT INTO vendor_posts ({', '.join(row)}, first_seen_ms) VALUES "
+                                 f"({', '.join('?' * (len(row) + 1))})", [*row.values(), seen_ms])
+                    added += 1
+                elif any(before[k] != v for k, v in row.items()):
+                    self.sql.run(f"UPDATE vendor_posts SET {', '.join(f'{k} = ?' for k in row)} WHERE id = ?",
+                                 [*row.values(), post.id])
+                    changed += 1
+                else:
+                    continue
+                self.chain_record("vendor_posts", post.id, now_ms)
+        return added, changed
+
+    def vendor_post_rows(self) -> list[dict]:
+        """The vendor's status-page incidents, by posting time."""
+        return list(self.rows("SELECT * FROM vendor_posts ORDER BY posted_ms, id"))
+
     def vendor_report_rows(self) -> list[dict]:
         """The vendor's reports, by month and region."""
         return list(self.rows("SELECT * FROM vendor_reports ORDER BY month, region"))
@@ -161,14 +188,18 @@ class RecordsMixin:
         """Everything hand-kept, as the engine's frozen records."""
         return records_of(self.maintenance_rows(), self.exclusion_rows(),
                           list(self.rows("SELECT * FROM incidents ORDER BY opened_ms, id")),
-                          list(self.rows("SELECT * FROM incident_overrides")), self.vendor_report_rows())
+                          list(self.rows("SELECT * FROM incident_overrides")), self.vendor_report_rows(),
+                          self.vendor_post_rows())
 
 
 def records_of(maintenance: list[MaintenanceRow], exclusions: list[ExclusionRow], incidents: list[dict],
-               overrides: list[dict], vendor_reports: list[dict]) -> Records:
+               overrides: list[dict], vendor_reports: list[dict], vendor_posts: list[dict]) -> Records:
     """Record rows (each kind in its order) as the engine's frozen records."""
     return Records(
         vendor_reports=tuple(vendor_report_of(r) for r in vendor_reports),
+        vendor_posts=tuple(VendorPost(r["id"], tuple(json.loads(r["regions"])), r["title"] or "", r["impact"] or "",
+                                      r["started_ms"], r["posted_ms"], r["resolved_ms"], r["link"] or "")
+                           for r in vendor_posts),
         maintenance=tuple(window_of(r) for r in maintenance),
         exclusions=tuple(HandExclusion(r["id"], r["region"], r["start_ms"], r["end_ms"], r["cause"], r["note"] or "")
                          for r in exclusions),
@@ -183,6 +214,13 @@ def incident_of(row: dict) -> Incident:
     return Incident(str(row["id"]), row["region"], row["component"], row["severity"], row["opened_ms"],
                     row["resolved_ms"], row["title"] or "", "manual", row.get("ticket"), row.get("responded_ms"),
                     None if updates is None else tuple(json.loads(updates)))
+
+
+def vendor_post_row(post: VendorPost) -> dict:
+    """A status-page incident's stored columns (but its first sighting)."""
+    return {"id": post.id, "regions": json.dumps(list(post.regions)), "title": post.title, "impact": post.impact,
+            "started_ms": post.started_ms, "posted_ms": post.posted_ms, "resolved_ms": post.resolved_ms,
+            "link": post.link}
 
 
 def vendor_report_of(row: dict) -> VendorReport:

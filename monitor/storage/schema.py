@@ -135,7 +135,8 @@ def _v7(db: sqlite_utils.Database) -> None:
 def _v8(db: sqlite_utils.Database) -> None:
     # Issue 27: incidents imported from a ticket export (the ticket's id in its tool, one incident per
     # ticket so that a re-import updates it; its first response; its status updates as a JSON list of
-    # ms), and the vendor's own SLA reports (one per month and region; their incidents as JSON).
+    # ms), the vendor's own SLA reports (one per month and region; their incidents as JSON), and its status
+    # page's posts.
     for statement in V8_STATEMENTS:
         db.execute(statement.replace("{IDENTITY}", "INTEGER PRIMARY KEY"))
 
@@ -148,6 +149,10 @@ V8_STATEMENTS = (  # SQLite's and PostgreSQL's alike, but for the identity colum
     "CREATE TABLE vendor_reports (id {IDENTITY}, month TEXT NOT NULL, region TEXT NOT NULL,"
     " availability_percent TEXT NOT NULL, downtime_ms BIGINT, incidents TEXT, note TEXT, created_by TEXT,"
     " created_at_ms BIGINT, UNIQUE (month, region))",
+    # The incidents the vendor posted on its own status page (``vendor_status``), as last read; when
+    # the monitor first saw each (null: imported from a saved page).
+    "CREATE TABLE vendor_posts (id TEXT PRIMARY KEY, regions TEXT NOT NULL, title TEXT, impact TEXT,"
+    " started_ms BIGINT, posted_ms BIGINT NOT NULL, resolved_ms BIGINT, link TEXT, first_seen_ms BIGINT)",
 )
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 SCHEMA_VERSION = len(MIGRATIONS)

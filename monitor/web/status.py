@@ -17,8 +17,8 @@ from ..config import Config
 from ..config.models import PolicyConfig
 from ..live.figures import LATENCY_BUCKET_MS, LATENCY_SPAN_MS, LiveFigures
 from ..live.state import ProbeState
-from ..reports.document import REASON_WORDS, LocalTimes
-from ..reports.serialize import exclusion_json, figures_json, float_or_none, minutes, window_json
+from ..reports.document import REASON_WORDS, LocalTimes, vendor_status_words
+from ..reports.serialize import exclusion_json, figures_json, float_or_none, minutes, vendor_status_json, window_json
 from ..samples import Sample
 from ..sla.calendar import iso, parse_iso_ms
 from ..sla.result import DayBar, Evidence, ExclusionSlice, MonthResult, RecentOutage, RegionResult, WindowUptime
@@ -71,6 +71,8 @@ def status_json(figures: LiveFigures, cfg: Config, now_ms: int) -> dict:
             "month_to_date": _month_to_date(mtd),
             "maintenance_active": [window_json(w, "status") for w in figures.active_maintenance(region.name, at)],
             "maintenance_upcoming": [window_json(w, "status") for w in figures.upcoming_maintenance(region.name, at)[:5]],
+            "vendor_status": None if mtd is None or mtd.vendor_status is None else {
+                **vendor_status_json(mtd.vendor_status), "words": vendor_status_words(mtd, times)},
         })
     third = [{"third_party": t.name, "provider": t.provider, "status_page": t.status_page,
               "state": live.get("third_parties", {}).get(t.name, "unknown"),

@@ -1,0 +1,58 @@
+"""The vendor's own status page confronted with our outages: for each counted outage, whether the
+vendor posted an incident covering it, how long after our first failed sample, with which stated
+impact; the incidents it posted that we did not observe; the share of our counted Downtime it
+acknowledged and its median posting lag. Never an exclusion: what the vendor says excuses nothing.
+Pure and exact."""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import NamedTuple, Sequence
+
+from .model import VendorPost
+from .result import PeriodResult
+
+
+class Acknowledgement(NamedTuple):
+    period: PeriodResult  # a counted outage of ours (clipped to the month)
+    post: VendorPost | None  # the earliest post covering it; None: never posted
+    lag_ms: int | None  # posted − our first failed sample (negative: posted before we saw it)
+
+
+class StatusConfrontation(NamedTuple):
+    outages: tuple[Acknowledgement, ...]
+    blind_spots: tuple[VendorPost, ...]  # posted for the region, overlapping no outage we observed
+    acknowledged: Fraction | None  # the share of our counted Downtime covered by a post; None: no Downtime
+    median_lag_ms: Fraction | None  # over the acknowledged outages; None: none
+
+
+def covers(post: VendorPost, start_ms: int, end_ms: int, until_ms: int) -> bool:
+    """Whether the post's stated span (its start or posting, to its resolution or ``until``) overlaps."""
+    begin = post.posted_ms if post.started_ms is None else min(post.started_ms, post.posted_ms)
+    end = until_ms if post.resolved_ms is None else max(post.resolved_ms, begin + 1)
+    return begin < end_ms and end > start_ms
+
+
+def confront(region: str, periods: Sequence[PeriodResult], posts: Sequence[VendorPost], lo_ms: int,
+             until_ms: int) -> StatusConfrontation:
+    """``periods``: the region's unavailability periods of the month so far ``[lo_ms, until_ms)``."""
+    mine = [p for p in posts if region in p.regions]
+    outages = []
+    for period in periods:
+        if not period.counting:
+            continue
+        covering = [p for p in mine if covers(p, period.start_ms, period.end_ms, until_ms)]
+        post = min(covering, key=lambda p: (p.posted_ms, p.id), default=None)
+        outages.append(Acknowledgement(period, post, None if post is None else post.posted_ms - period.start_ms))
+    blind = tuple(p for p in mine if covers(p, lo_ms, until_ms, until_ms)
+                  and not any(covers(p, q.start_ms, q.end_ms, until_ms) for q in periods))
+    counted = {id(a): sum(x.end_ms - x.start_ms for x in a.period.pieces if x.counted) for a in outages}
+    total = sum(counted.values())
+    acknowledged = None if not total else Fraction(sum(counted[id(a)] for a in outages if a.post), total)
+    return StatusConfrontation(tuple(outages), blind, acknowledged, _median([a.lag_ms for a in outages if a.post]))
+
+
+def _median(values: list) -> Fraction | None:
+    if not values:
+        return None
+    ordered, middle = sorted(values), len(values) // 2
+    return Fraction(ordered[middle]) if len(ordered) % 2 else Fraction(ordered[middle - 1] + ordered[middle], 2)
