@@ -3,7 +3,8 @@
 The month is a named one (``--month``; by default October 2026, the month the README shows), so that
 its figures are the same on whatever day the demo is run. The script has a counted outage,
 a brief blip, an outage partly excused by Genesys Cloud, a maintenance window with notice, an
-outage that breaches 99.9 %, a Management Panel outage and a non-production outage.
+outage that breaches 99.9 %, a Management Panel outage and a non-production outage; and the vendor's
+own status page, which posts one outage late, never posts another, and posts one we did not see.
 """
 from __future__ import annotations
 
@@ -36,6 +37,25 @@ def script(month_start: int) -> tuple[dict[str, list[tuple[int, int]]], list[dic
     maintenance = [{"region": "us-east", "start": at(15, 2), "end": at(15, 3), "announced_at": at(12, 2),
                     "reason": "database upgrade"}]
     return down, maintenance
+
+
+def vendor_page(month_start: int) -> dict:
+    """TrueEngage's own status page over the month (its ``/api/v2/incidents.json``): it posts eu-west's
+    outage of the 3rd 40 minutes late as "degraded performance", that of the 12th 10 minutes late, never
+    us-east's of the 20th, and posts an incident we did not observe on the 25th."""
+    def at(day: int, hh: int, mm: int = 0) -> str:
+        return iso(month_start + ((day - 1) * 24 * 60 + hh * 60 + mm) * MIN)
+
+    def incident(ident: str, name: str, component: str, impact: str, created: str, resolved: str) -> dict:
+        return {"id": ident, "name": name, "status": "resolved", "impact": impact, "created_at": created,
+                "started_at": created, "resolved_at": resolved, "shortlink": f"http://127.0.0.1:18092/incidents/{ident}",
+                "components": [{"id": f"cmp-{component}", "name": component, "status": "operational"}]}
+
+    return {"page": {"id": "trueengage", "name": "TrueEngage"}, "incidents": [
+        incident("te-1003", "Degraded video quality in EU West", "EU West", "minor", at(3, 10, 40), at(3, 10, 45)),
+        incident("te-1012", "Video calls failing in EU West", "EU West", "major", at(12, 9, 15), at(12, 9, 55)),
+        incident("te-1025", "Elevated error rates in US East", "US East", "minor", at(25, 14), at(25, 14, 30)),
+    ]}
 
 
 def write_month(path: Path, probes: list[str], start: int, end: int, down: dict) -> int:
@@ -79,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     for m in maintenance:
         cli(base + ["maintenance", "add", "--region", m["region"], "--start", iso(m["start"]), "--end", iso(m["end"]),
                     "--kind", "scheduled", "--announced-at", iso(m["announced_at"]), "--reason", m["reason"]])
+    page = db.with_name(db.stem + "-status.json")
+    page.write_text(json.dumps(vendor_page(start), indent=1))
+    if cli(base + ["vendor-status", "import", str(page)]):
+        return 1
     print()
     code = cli(base + ["report", "--month", f"{year:04d}-{month:02d}"])
     print(f"\nMore: .venv/bin/sla-monitor --config {args.config} --db {db} report --month {year:04d}-{month:02d} "

@@ -1,8 +1,9 @@
 """A simulated TrueEngage fleet (on 127.0.0.1 unless told otherwise), for the demo and the tests.
 
 Targets (ports as in config/demo.yaml): regional deployments (widget + API), a Management Panel,
-a Genesys-Cloud-like API, a Vonage-like TCP endpoint, and the monitor's control target (what it
-checks to know that its own network works). Each target has a mode:
+a Genesys-Cloud-like API, a Vonage-like TCP endpoint, the monitor's control target (what it
+checks to know that its own network works), and TrueEngage's own status page, which posts eu-west's
+outages late and every second one never. Each target has a mode:
 ``up``, ``down`` (HTTP 503 / connection refused for TCP), ``refuse`` (not listening: connection
 refused), ``slow`` (answers after ``slow_s``), ``hang`` (accepts, never answers) or ``flap``
 (alternates up/down every ``flap_s`` seconds).
@@ -37,6 +38,12 @@ class Target:
     flap_s: float = 30.0
     hits: int = 0
     refused_vantages: set[str] = field(default_factory=set)  # these vantages get 503 (by their User-Agent)
+    # kind "vendor-status": the vendor's own status page, following the target ``follows`` (its
+    # component ``component``): each outage posted ``lag_s`` after it began, every second one never.
+    follows: str = ""
+    component: str = ""
+    lag_s: float = 90.0
+    posts: list[dict] = field(default_factory=list)
 
     def is_down(self) -> bool:
         if self.mode == "flap":
@@ -57,10 +64,12 @@ class Fleet:
     async def start(self, control_port: int) -> None:
         """Start every target (port 0: any free port, written back to ``target.port``) and the control API."""
         for target in self.targets.values():
-            if target.kind in ("http", "statuspage"):
+            if target.kind in ("http", "statuspage", "vendor-status"):
                 await self._http(target)
             else:
                 await self._tcp(target)
+            if target.kind == "vendor-status":
+                self.runners.append(asyncio.create_task(self._post_late(target, self.targets[target.follows])))
         self.control_port = await self._serve(_control_app(self), control_port)
 
     async def _serve(self, app: web.Application, port: int) -> int:
@@ -118,6 +127,22 @@ class Fleet:
         self.servers[target.name] = server
         self.runners.append(asyncio.create_task(follow_mode()))
 
+    async def _post_late(self, page: Target, region: Target) -> None:
+        """The vendor's page posting ``region``'s outages: late, and every second one never."""
+        outages, since, posted = 0, 0.0, None  # since: when the outage began (0: none now)
+        while True:
+            now = time.time()
+            if region.is_down() and not since:
+                since, outages = now, outages + 1
+            elif region.is_down() and posted is None and outages % 2 == 1 and now - since >= page.lag_s:
+                posted = _post(page, len(page.posts) + 1, now)
+                page.posts.insert(0, posted)
+            elif not region.is_down() and since:
+                if posted is not None:
+                    posted.update(status="resolved", resolved_at=_stamp(now))
+                since, posted = 0.0, None
+            await asyncio.sleep(0.2)
+
     def set_mode(self, name: str, mode: str) -> None:
         if name not in self.targets or mode not in MODES:
             raise KeyError(name if name not in self.targets else mode)
@@ -149,6 +174,8 @@ def _target_app(target: Target) -> web.Application:
             await asyncio.sleep(target.slow_s)
         if target.kind == "statuspage":
             return web.json_response(_statuspage_summary(target))
+        if target.kind == "vendor-status":
+            return web.json_response({"page": {"id": "trueengage", "name": "TrueEngage"}, "incidents": target.posts})
         if target.is_down():
             return web.json_response({"status": "unavailable"}, status=503)
         return web.json_response({"status": "ok", "target": target.name})
@@ -156,6 +183,19 @@ def _target_app(target: Target) -> web.Application:
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", any_path)
     return app
+
+
+def _stamp(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(seconds % 1 * 1000):03d}Z"
+
+
+def _post(page: Target, number: int, now: float) -> dict:
+    """An incident as Statuspage's incidents.json lists it, posted now (and said to have started now)."""
+    ident = f"sim-{number}"
+    return {"id": ident, "name": f"Degraded service in {page.component}", "status": "investigating",
+            "impact": "minor", "created_at": _stamp(now), "started_at": _stamp(now), "resolved_at": None,
+            "shortlink": f"http://127.0.0.1:{page.port}/incidents/{ident}",
+            "components": [{"id": f"cmp-{page.component}", "name": page.component, "status": "degraded_performance"}]}
 
 
 def _statuspage_summary(target: Target) -> dict:
@@ -200,7 +240,8 @@ def demo_fleet() -> Fleet:
     fleet = Fleet()
     for target in (Target("eu-west", 18081), Target("us-east", 18082), Target("staging", 18083, flap_s=20),
                    Target("eu-west-panel", 18089), Target("genesys-euw1", 18090, kind="statuspage"),
-                   Target("vonage", 18091, kind="tcp"), Target("control", 18098)):
+                   Target("vonage", 18091, kind="tcp"), Target("control", 18098),
+                   Target("trueengage-status", 18092, kind="vendor-status", follows="eu-west", component="EU West")):
         fleet.add(target)
     return fleet
 

@@ -1,15 +1,19 @@
-"""`vendor-report add | import | list`: the vendor's own SLA reports (SLA §14), reconciled with ours."""
+"""`vendor-report add | import | list`: the vendor's own SLA reports (SLA §14), reconciled with ours;
+`vendor-status import | list`: the incidents its status page posted."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from ..accounting import month_report
-from ..reports.serialize import vendor_json
+from ..errors import InputError
+from ..reports.serialize import post_json, vendor_json
 from ..sla.calendar import parse_month
 from ..storage import opened
 from ..vendor_reports import read_entries, read_incidents, report_row
+from ..vendor_status import VendorStatusError, posts_of
 from .common import Context, emit_rows
 from .parsing import command, group, rows_format
 
@@ -36,6 +40,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = command(vendor, "list", "their figures beside ours, month by month", "sla-monitor vendor-report list")
     p.add_argument("--month", help="YYYY-MM (default: every month recorded)")
     rows_format(p)
+    status = group(sub, "vendor-status", "the vendor's own status page: what it posted, beside our outages",
+                   "sla-monitor vendor-status list", "sla-monitor vendor-status import incidents.json")
+    p = command(status, "import", "record a saved copy of the page's incidents (its /api/v2/incidents.json)",
+                "sla-monitor vendor-status import incidents-2026-10.json",
+                details="The daemon reads the page itself every vendor_status.interval; this is for what it could "
+                        "not read (before it ran, or archived by someone else). All or none.")
+    p.add_argument("file")
+    rows_format(command(status, "list", "the incidents the vendor posted about our regions",
+                        "sla-monitor vendor-status list --format json"))
 
 
 def _store(ctx: Context, entries: list[tuple[str, Mapping[str, Any]]]) -> int:
@@ -93,5 +106,31 @@ def vendor_list(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-GROUPS = ("vendor-report",)
-COMMANDS = {"vendor-report add": vendor_add, "vendor-report import": vendor_import, "vendor-report list": vendor_list}
+def status_import(ctx: Context, args: argparse.Namespace) -> int:
+    if ctx.cfg.vendor_status is None:
+        raise InputError("the config has no vendor_status section, whose components say which region each of the "
+                         "page's incidents is about: add vendor_status: {url: …, components: {\"EU West\": eu-west}}")
+    try:
+        posts = posts_of(Path(args.file).read_bytes(), ctx.cfg.vendor_status.components, args.file)
+    except OSError as exc:
+        raise InputError(f"{args.file}: cannot read it ({exc.strerror})") from None
+    except VendorStatusError as exc:
+        raise InputError(str(exc)) from None
+    with opened(ctx.db_path) as store:
+        added, changed = store.record_vendor_posts(posts, None, ctx.now_ms)
+    print(f"{len(posts)} incidents about our regions in {args.file}: {added} new, {changed} changed, "
+          f"{len(posts) - added - changed} as recorded")
+    return 0
+
+
+def status_list(ctx: Context, args: argparse.Namespace) -> int:
+    with opened(ctx.db_path, create=False) as store:
+        posts = store.load_records().vendor_posts
+    emit_rows([{**post_json(p), "regions": ", ".join(p.regions)} for p in posts], args.format,
+              ["id", "regions", "posted", "started", "resolved", "impact", "title"])
+    return 0
+
+
+GROUPS = ("vendor-report", "vendor-status")
+COMMANDS = {"vendor-report add": vendor_add, "vendor-report import": vendor_import, "vendor-report list": vendor_list,
+            "vendor-status import": status_import, "vendor-status list": status_list}

@@ -25,11 +25,17 @@ class StatusConfrontation(NamedTuple):
     median_lag_ms: Fraction | None  # over the acknowledged outages; None: none
 
 
+# A post made after an outage ended still acknowledges it when made within this long of its end: vendors
+# post late, often once it is over, and often state the posting time as the start.
+LATE_POST_MS = 24 * 3_600_000
+
+
 def covers(post: VendorPost, start_ms: int, end_ms: int, until_ms: int) -> bool:
-    """Whether the post's stated span (its start or posting, to its resolution or ``until``) overlaps."""
+    """Whether the post speaks of ``[start_ms, end_ms)``: its stated span (its start or posting, to its
+    resolution or ``until``) overlaps it, or it was posted after it began and within LATE_POST_MS of its end."""
     begin = post.posted_ms if post.started_ms is None else min(post.started_ms, post.posted_ms)
     end = until_ms if post.resolved_ms is None else max(post.resolved_ms, begin + 1)
-    return begin < end_ms and end > start_ms
+    return (begin < end_ms and end > start_ms) or start_ms <= post.posted_ms < end_ms + LATE_POST_MS
 
 
 def confront(region: str, periods: Sequence[PeriodResult], posts: Sequence[VendorPost], lo_ms: int,
