@@ -180,7 +180,7 @@ class Daemon:
             self._tasks += [asyncio.create_task(self.deliverer.run()), asyncio.create_task(self.resender.run()),
                             asyncio.create_task(keep_closing(self.cfg, self.db, self.clock, lambda: self.public_url,
                                                              self.deliverer.wake.set))]
-            if self.cfg.vendor_status is not None:
+            if self.cfg.vendor_status is not None and probing:  # read as the probes are: not by a read-only daemon
                 self._tasks.append(asyncio.create_task(keep_reading(self.cfg.vendor_status, self.db, self.clock)))
             if self.cfg.schedules:
                 mail = ScheduledMail(self.cfg, self.fleet, self.db, self.reader, self.clock, lambda: self.public_url,

@@ -30,27 +30,31 @@ class StatusConfrontation(NamedTuple):
 LATE_POST_MS = 24 * 3_600_000
 
 
-def covers(post: VendorPost, start_ms: int, end_ms: int, until_ms: int) -> bool:
+def covers(post: VendorPost, start_ms: int, end_ms: int, until_ms: int, next_ms: int | None = None) -> bool:
     """Whether the post speaks of ``[start_ms, end_ms)``: its stated span (its start or posting, to its
-    resolution or ``until``) overlaps it, or it was posted after it began and within LATE_POST_MS of its end."""
+    resolution or ``until``) overlaps it, or it was posted after it began, within LATE_POST_MS of its end
+    and before the next outage of ours began (``next_ms``: a late post is about the latest one)."""
     begin = post.posted_ms if post.started_ms is None else min(post.started_ms, post.posted_ms)
     end = until_ms if post.resolved_ms is None else max(post.resolved_ms, begin + 1)
-    return (begin < end_ms and end > start_ms) or start_ms <= post.posted_ms < end_ms + LATE_POST_MS
+    late = start_ms <= post.posted_ms < min(end_ms + LATE_POST_MS, next_ms if next_ms is not None else until_ms + 1)
+    return (begin < end_ms and end > start_ms) or late
 
 
 def confront(region: str, periods: Sequence[PeriodResult], posts: Sequence[VendorPost], lo_ms: int,
              until_ms: int) -> StatusConfrontation:
     """``periods``: the region's unavailability periods of the month so far ``[lo_ms, until_ms)``."""
     mine = [p for p in posts if region in p.regions]
+    spans = [(q.start_ms, q.end_ms, periods[i + 1].start_ms if i + 1 < len(periods) else None, q)
+             for i, q in enumerate(periods)]
     outages = []
-    for period in periods:
+    for start, end, next_ms, period in spans:
         if not period.counting:
             continue
-        covering = [p for p in mine if covers(p, period.start_ms, period.end_ms, until_ms)]
+        covering = [p for p in mine if covers(p, start, end, until_ms, next_ms)]
         post = min(covering, key=lambda p: (p.posted_ms, p.id), default=None)
-        outages.append(Acknowledgement(period, post, None if post is None else post.posted_ms - period.start_ms))
+        outages.append(Acknowledgement(period, post, None if post is None else post.posted_ms - start))
     blind = tuple(p for p in mine if covers(p, lo_ms, until_ms, until_ms)
-                  and not any(covers(p, q.start_ms, q.end_ms, until_ms) for q in periods))
+                  and not any(covers(p, start, end, until_ms, next_ms) for start, end, next_ms, _ in spans))
     counted = {id(a): sum(x.end_ms - x.start_ms for x in a.period.pieces if x.counted) for a in outages}
     total = sum(counted.values())
     acknowledged = None if not total else Fraction(sum(counted[id(a)] for a in outages if a.post), total)
