@@ -17,7 +17,7 @@ import yaml
 from .errors import InputError, parse_instant
 from .sla.calendar import MonthError, month_bounds, parse_month
 
-ENTRY_KEYS = ("month", "region", "availability", "downtime_minutes", "incidents", "note")
+ENTRY_KEYS = ("month", "region", "availability", "stated_downtime_minutes", "incidents", "note")
 INCIDENT_KEYS = ("start", "end", "title")
 
 
@@ -40,13 +40,14 @@ def report_row(entry: Mapping[str, Any], where: str, regions: Sequence[str], tz:
     if region not in regions:
         raise InputError(f"{where}: region {region!r} is not in the config ({', '.join(regions)})")
     availability = _decimal(entry["availability"], f"{where}: availability", 100)
-    minutes = entry.get("downtime_minutes")
-    downtime = None if minutes in (None, "") else _decimal(minutes, f"{where}: downtime_minutes", (end - start) / 60_000)
+    minutes = entry.get("stated_downtime_minutes")
+    downtime = None if minutes in (None, "") else _decimal(minutes, f"{where}: stated_downtime_minutes",
+                                                          (end - start) / 60_000)
     if downtime is not None and (downtime * 60_000) % 1:
-        raise InputError(f"{where}: downtime_minutes {minutes} is finer than a millisecond")
+        raise InputError(f"{where}: stated_downtime_minutes {minutes} is finer than a millisecond")
     incidents = entry.get("incidents")
     return {"month": month, "region": region, "availability_percent": str(availability),
-            "downtime_ms": None if downtime is None else int(downtime * 60_000),
+            "stated_downtime_ms": None if downtime is None else int(downtime * 60_000),
             "incidents": None if incidents is None else json.dumps(incident_list(incidents, where, start, end)),
             "note": str(entry.get("note") or "")}
 

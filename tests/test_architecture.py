@@ -9,8 +9,9 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).parent.parent / "monitor"
 SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|PRAGMA)\s")  # as this code writes SQL
-# Composition roots choose the clock (the probe process is one: it starts on its own); clock.py is the clock.
-CLOCK_READERS = {"clock.py", "app.py", "cli.py", "demo.py", "live/probe_process.py"}
+# Composition roots choose the clock (the probe process is one: it starts on its own; the simulated fleet
+# is a program of its own, whose vendor status page stamps its posts); clock.py is the clock.
+CLOCK_READERS = {"clock.py", "app.py", "cli.py", "demo.py", "live/probe_process.py", "simulate.py"}
 # Keys only the report's JSON form has (feeds, records and events have incidents, exclusions and figures
 # of their own): reading them means reading the JSON instead of the typed result.
 REPORT_KEYS = {"regions", "periods", "pieces", "credit", "downtime_ms", "downtime_minutes", "unknown_spells",

@@ -269,6 +269,7 @@ def test_store_from_before_tickets_still_verifies(run_cli):
     with sqlite3.connect(run_cli.db) as conn:  # the version-7 store that was
         conn.execute("DROP INDEX incidents_by_ticket")
         conn.execute("DROP TABLE vendor_reports")
+        conn.execute("DROP TABLE vendor_posts")
         for column in ("ticket", "responded_ms", "updates"):
             conn.execute(f"ALTER TABLE incidents DROP COLUMN {column}")
         conn.execute("PRAGMA user_version = 7")

@@ -85,7 +85,7 @@ def test_import_yaml_and_csv(run_cli, example_2, tmp_path):
 - month: "2026-11"
   region: eu-west
   availability: 99.95
-  downtime_minutes: 20
+  stated_downtime_minutes: 20
   incidents:
     - {{start: {iso(FIRST[0])}, end: {iso(FIRST[1])}}}
     - {{start: {iso(SECOND[0])}, end: {iso(SECOND[1])}, title: second}}
@@ -95,7 +95,7 @@ def test_import_yaml_and_csv(run_cli, example_2, tmp_path):
     vendor = _region(run_cli)["vendor_report"]
     assert vendor["incidents"] == 2 and vendor["unlisted_outages"] == [] and vendor["difference_minutes"] == 40.0
     csv_file = tmp_path / "reports.csv"
-    csv_file.write_text("month,region,availability,downtime_minutes,note\n2026-11,eu-west,99.8,,their PDF\n")
+    csv_file.write_text("month,region,availability,stated_downtime_minutes,note\n2026-11,eu-west,99.8,,their PDF\n")
     assert run_cli("vendor-report", "import", str(csv_file)).code == 0
     listed = run_cli("vendor-report", "list", "--format", "json").json()
     assert [(r["month"], r["their_percent"]) for r in listed] == [("2026-10", 100.0), ("2026-11", 99.8)]
@@ -107,8 +107,8 @@ BAD = [
     ("region: moon\n", "region 'moon' is not in the config (eu-west)"),
     ("availability: 100.5\n", "availability: 100.5 is outside 0–100"),
     ("availability: lots\n", "availability: 'lots' is not a number"),
-    ("downtime_minutes: -1\n", "downtime_minutes: -1 is outside 0–43200"),
-    ("downtime_minutes: 0.0000001\n", "downtime_minutes 1e-07 is finer than a millisecond"),
+    ("stated_downtime_minutes: -1\n", "stated_downtime_minutes: -1 is outside 0–43200"),
+    ("stated_downtime_minutes: 0.0000001\n", "stated_downtime_minutes 1e-07 is finer than a millisecond"),
     ("uptime: 99\n", "unknown key(s) uptime"),
     ("incidents: [{start: 2026-11-03T10:00:00Z, end: 2026-11-03T09:00:00Z}]\n", "incident 1: end"),
     ("incidents: [{start: 2026-09-03T10:00:00Z, end: 2026-09-03T11:00:00Z}]\n", "lies outside the report's month"),
@@ -150,7 +150,7 @@ def test_bad_files(run_cli, example_2, tmp_path):
 def test_stores_keep_reports_alike(make, tmp_path):
     """The SQLite store and the memory store: one report per month and region, the later replacing it."""
     store = make(tmp_path)
-    row = {"month": "2026-11", "region": "eu-west", "availability_percent": "99.95", "downtime_ms": None,
+    row = {"month": "2026-11", "region": "eu-west", "availability_percent": "99.95", "stated_downtime_ms": None,
            "incidents": json.dumps([[1, 2, "x"]]), "note": ""}
     first, replaced = store.set_vendor_report(row, "me", 10)
     assert replaced is None

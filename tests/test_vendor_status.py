@@ -222,3 +222,40 @@ async def test_a_page_that_lies_or_hangs_never_stops_the_daemon(behaviour, tmp_p
     finally:
         await runner.cleanup()
         await fleet.stop()
+
+
+RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>TrueEngage status</title>
+<item><title>Video calls failing in EU West</title><description>Investigating</description>
+<link>https://status.example/i/1</link><guid>i-1</guid><pubDate>Tue, 03 Nov 2026 10:40:00 +0000</pubDate></item>
+<item><title>Docs site slow</title><guid>i-2</guid><pubDate>Tue, 03 Nov 2026 11:00:00 +0000</pubDate></item>
+</channel></rss>"""
+ATOM_FEED = """<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>status</title>
+<entry><id>tag:status.example,2026:1</id><title>Degraded: us east</title><summary>calls drop</summary>
+<link href="https://status.example/e/1"/><published>2026-11-04T09:30:00+01:00</published></entry></feed>"""
+
+
+@pytest.mark.parametrize("body,expected", [
+    (RSS, [("i-1", ("eu-west",), "2026-11-03T10:40:00Z")]),
+    (ATOM_FEED, [("tag:status.example,2026:1", ("us-east",), "2026-11-04T08:30:00Z")]),
+])
+def test_a_feed_read_as_posts(body, expected):
+    from monitor.sla.calendar import iso
+    from monitor.vendor_status import read_page
+
+    posts = read_page(body.encode(), "feed", {"EU West": "eu-west", "US East": "us-east"}, "feed")
+    assert [(p.id, p.regions, iso(p.posted_ms)) for p in posts] == expected
+    assert all(p.resolved_ms == p.posted_ms for p in posts)  # a feed item is a moment, not a span
+
+
+@pytest.mark.parametrize("body,message", [
+    ("<html><body>down for maintenance</body></html>", "neither RSS 2.0 nor Atom"),
+    ("<rss><channel><item><title>EU West down</title><guid>x</guid><pubDate>soon</pubDate></item></channel></rss>",
+     "item 1: 'soon' is not a publication time"),
+    ('<!DOCTYPE x [<!ENTITY a "aaaa">]><rss><channel/></rss>', "not an RSS or Atom feed"),
+])
+def test_a_feed_that_is_not_one(body, message):
+    from monitor.vendor_status import read_page
+
+    with pytest.raises(VendorStatusError) as caught:
+        read_page(body.encode(), "feed", {"EU West": "eu-west"}, "feed")
+    assert message in str(caught.value)

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 from ..accounting import month_report
 from ..errors import InputError
-from ..reports.serialize import post_json, vendor_json
+from ..reports.serialize import post_json, vendor_report_rows
 from ..sla.calendar import parse_month
 from ..storage import opened
 from ..vendor_reports import read_entries, read_incidents, report_row
-from ..vendor_status import VendorStatusError, posts_of
+from ..vendor_status import VendorStatusError, read_page
 from .common import Context, emit_rows
 from .parsing import command, group, rows_format
 
@@ -42,7 +42,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     rows_format(p)
     status = group(sub, "vendor-status", "the vendor's own status page: what it posted, beside our outages",
                    "sla-monitor vendor-status list", "sla-monitor vendor-status import incidents.json")
-    p = command(status, "import", "record a saved copy of the page's incidents (its /api/v2/incidents.json)",
+    p = command(status, "import", "record a saved copy of the page (a Statuspage's /api/v2/incidents.json, or the feed)",
                 "sla-monitor vendor-status import incidents-2026-10.json",
                 details="The daemon reads the page itself every vendor_status.interval; this is for what it could "
                         "not read (before it ran, or archived by someone else). All or none.")
@@ -73,7 +73,7 @@ def _store(ctx: Context, entries: list[tuple[str, Mapping[str, Any]]]) -> int:
 
 def vendor_add(ctx: Context, args: argparse.Namespace) -> int:
     entry = {"month": args.month, "region": args.region, "availability": args.availability,
-             "downtime_minutes": args.downtime_minutes, "note": args.note,
+             "stated_downtime_minutes": args.downtime_minutes, "note": args.note,
              "incidents": read_incidents(args.incidents) if args.incidents else None}
     return _store(ctx, [("vendor-report add", entry)])
 
@@ -86,19 +86,7 @@ def vendor_list(ctx: Context, args: argparse.Namespace) -> int:
     with opened(ctx.db_path, create=False) as store:
         months = sorted({r["month"] for r in store.vendor_report_rows() if args.month in (None, r["month"])})
         results = [month_report(store, ctx.fleet, *parse_month(m), ctx.now_ms) for m in months]
-    rows = []
-    for month, result in zip(months, results, strict=True):
-        for r in result.regions:
-            if r.vendor is None:
-                continue
-            theirs = vendor_json(r.vendor)
-            rows.append({"month": month, "region": r.region, "their_percent": theirs["availability_percent"],
-                         "our_percent": None if r.figures.availability_percent is None
-                         else float(r.figures.availability_percent),
-                         "their_downtime_minutes": theirs["downtime_minutes"],
-                         "our_downtime_minutes": r.figures.downtime_ms / 60_000,
-                         "difference_minutes": theirs["difference_minutes"],
-                         "unlisted_outages": theirs["unlisted_outages"]})
+    rows = vendor_report_rows(results)
     emit_rows(rows, args.format, ["month", "region", "their_percent", "our_percent", "their_downtime_minutes",
                                   "our_downtime_minutes", "difference_minutes"],
               lambda row: "–" if row["unlisted_outages"] is None else str(len(row["unlisted_outages"])),
@@ -111,7 +99,8 @@ def status_import(ctx: Context, args: argparse.Namespace) -> int:
         raise InputError("the config has no vendor_status section, whose components say which region each of the "
                          "page's incidents is about: add vendor_status: {url: …, components: {\"EU West\": eu-west}}")
     try:
-        posts = posts_of(Path(args.file).read_bytes(), ctx.cfg.vendor_status.components, args.file)
+        page = ctx.cfg.vendor_status
+        posts = read_page(Path(args.file).read_bytes(), page.kind, page.components, args.file)
     except OSError as exc:
         raise InputError(f"{args.file}: cannot read it ({exc.strerror})") from None
     except VendorStatusError as exc:

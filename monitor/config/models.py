@@ -466,13 +466,18 @@ class TicketExportConfig(_Strict):
 
 
 class VendorStatusConfig(_Strict):
-    """The vendor's own status page (an Atlassian Statuspage), read to confront what it posts with what
+    """The vendor's own status page (an Atlassian Statuspage, or an RSS/Atom feed), read to confront what it posts with what
     we observe: never an exclusion."""
 
+    kind: Literal["statuspage", "feed"] = "statuspage"
+    """`statuspage` (an Atlassian Statuspage: incidents with their impact and span) or `feed` (an RSS 2.0
+    or Atom feed: each item a post at its publication)."""
     url: str = Field(pattern=r"^https?://\S+$")
-    """The page's base URL (its `/api/v2/incidents.json` is read), e.g. https://status.trueengage.example."""
+    """A Statuspage's base URL (its `/api/v2/incidents.json` is read), e.g. https://status.trueengage.example;
+    or the feed's URL."""
     components: dict[str, str] = Field(min_length=1)
-    """Each of the page's components (name or id) that stands for one of our regions → that region."""
+    """Each of the page's components (name or id; in a feed, a name its items mention, any case) that
+    stands for one of our regions → that region."""
     interval: DurationMs = 60_000
     """How often the page is read."""
     timeout: DurationMs = 10_000

@@ -13,7 +13,7 @@ from ..checks.http import read_body
 from ..clock import Clock
 from ..config.models import VendorStatusConfig
 from ..storage.interface import Storage
-from ..vendor_status import INCIDENTS_PATH, VendorStatusError, posts_of
+from ..vendor_status import VendorStatusError, page_url, read_page
 from .dbthread import DbThread
 
 log = logging.getLogger("sla_monitor.vendor_status")
@@ -22,7 +22,7 @@ MAX_BODY_BYTES = 5_242_880
 
 async def keep_reading(cfg: VendorStatusConfig, db: DbThread, clock: Clock) -> None:
     """Read the page every ``cfg.interval`` until cancelled."""
-    url = cfg.url.rstrip("/") + INCIDENTS_PATH
+    url = page_url(cfg.url, cfg.kind)
     context: ssl.SSLContext | bool = True
     if url.startswith("https:"):
         context = ssl.create_default_context(cafile=cfg.ca_file) if cfg.verify_tls else False
@@ -47,7 +47,7 @@ async def read_once(session: aiohttp.ClientSession, url: str, context: ssl.SSLCo
             raise VendorStatusError(f"{url}: HTTP {response.status}")
     if len(body) > MAX_BODY_BYTES:
         raise VendorStatusError(f"{url}: larger than {MAX_BODY_BYTES:,} bytes")
-    posts = posts_of(body, cfg.components, url)
+    posts = read_page(body, cfg.kind, cfg.components, url)
     now = clock.now_ms()
     added, changed = await db.call(Storage.record_vendor_posts, posts, now, now)
     if added or changed:

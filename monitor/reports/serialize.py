@@ -98,6 +98,23 @@ def region_json(r: RegionResult, result: MonthResult) -> Json:
     }
 
 
+def vendor_report_rows(results: Sequence[MonthResult]) -> list[Json]:
+    """One row per month and region with a vendor report (``vendor-report list``): theirs beside ours."""
+    rows = []
+    for result in results:
+        for r in result.regions:
+            if r.vendor is None:
+                continue
+            theirs, ours = vendor_json(r.vendor), figures_json(r.figures)
+            rows.append({"month": result.label, "region": r.region, "their_percent": theirs["availability_percent"],
+                         "our_percent": ours["availability_percent"],
+                         "their_downtime_minutes": theirs["downtime_minutes"],
+                         "our_downtime_minutes": ours["downtime_minutes"],
+                         "difference_minutes": theirs["difference_minutes"],
+                         "unlisted_outages": theirs["unlisted_outages"]})
+    return rows
+
+
 def vendor_status_json(c: StatusConfrontation) -> Json:
     """The vendor's status page against our counted outages: each outage's post (or none) and lag, the
     posts we did not observe, the share of our Downtime it acknowledged and its median lag."""

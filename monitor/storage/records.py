@@ -197,7 +197,7 @@ def records_of(maintenance: list[MaintenanceRow], exclusions: list[ExclusionRow]
     """Record rows (each kind in its order) as the engine's frozen records."""
     return Records(
         vendor_reports=tuple(vendor_report_of(r) for r in vendor_reports),
-        vendor_posts=tuple(VendorPost(r["id"], tuple(json.loads(r["regions"])), r["title"] or "", r["impact"] or "",
+        vendor_posts=tuple(VendorPost(r["id"], tuple(json.loads(r["region_list"])), r["title"] or "", r["impact"] or "",
                                       r["started_ms"], r["posted_ms"], r["resolved_ms"], r["link"] or "")
                            for r in vendor_posts),
         maintenance=tuple(window_of(r) for r in maintenance),
@@ -218,7 +218,7 @@ def incident_of(row: dict) -> Incident:
 
 def vendor_post_row(post: VendorPost) -> dict:
     """A status-page incident's stored columns (but its first sighting)."""
-    return {"id": post.id, "regions": json.dumps(list(post.regions)), "title": post.title, "impact": post.impact,
+    return {"id": post.id, "region_list": json.dumps(list(post.regions)), "title": post.title, "impact": post.impact,
             "started_ms": post.started_ms, "posted_ms": post.posted_ms, "resolved_ms": post.resolved_ms,
             "link": post.link}
 
@@ -227,7 +227,7 @@ def vendor_report_of(row: dict) -> VendorReport:
     """A stored vendor report row as the engine's."""
     incidents = None if row["incidents"] is None else tuple(VendorIncident(*i) for i in json.loads(row["incidents"]))
     return VendorReport(row["id"], row["month"], row["region"], Decimal(row["availability_percent"]),
-                        row["downtime_ms"], incidents, row["note"] or "")
+                        row["stated_downtime_ms"], incidents, row["note"] or "")
 
 
 def ticket_columns(ticket: TicketFields) -> dict:

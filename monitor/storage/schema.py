@@ -147,11 +147,11 @@ V8_STATEMENTS = (  # SQLite's and PostgreSQL's alike, but for the identity colum
     "ALTER TABLE incidents ADD COLUMN updates TEXT",
     "CREATE UNIQUE INDEX incidents_by_ticket ON incidents (ticket)",
     "CREATE TABLE vendor_reports (id {IDENTITY}, month TEXT NOT NULL, region TEXT NOT NULL,"
-    " availability_percent TEXT NOT NULL, downtime_ms BIGINT, incidents TEXT, note TEXT, created_by TEXT,"
+    " availability_percent TEXT NOT NULL, stated_downtime_ms BIGINT, incidents TEXT, note TEXT, created_by TEXT,"
     " created_at_ms BIGINT, UNIQUE (month, region))",
     # The incidents the vendor posted on its own status page (``vendor_status``), as last read; when
     # the monitor first saw each (null: imported from a saved page).
-    "CREATE TABLE vendor_posts (id TEXT PRIMARY KEY, regions TEXT NOT NULL, title TEXT, impact TEXT,"
+    "CREATE TABLE vendor_posts (id TEXT PRIMARY KEY, region_list TEXT NOT NULL, title TEXT, impact TEXT,"
     " started_ms BIGINT, posted_ms BIGINT NOT NULL, resolved_ms BIGINT, link TEXT, first_seen_ms BIGINT)",
 )
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
