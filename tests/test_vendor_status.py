@@ -44,6 +44,8 @@ def _post(ident: str, posted: int, started: int | None = None, resolved: int | N
 
 
 def test_confrontation_rules():
+    """A post covers an outage by its stated span or, posted late, as the latest outage before it; a post
+    about none of our outages is a blind spot; the share and the median lag are exact."""
     outages = [_period(T0, T0 + 20 * MIN), _period(T0 + 100 * MIN, T0 + 160 * MIN),
                _period(T0 + 300 * MIN, T0 + 330 * MIN), _period(T0 + 400 * MIN, T0 + 410 * MIN, counted=False)]
     posts = [
@@ -118,6 +120,11 @@ def test_demo_month_report_and_claim_show_the_lag_and_the_unposted_outage(demo_m
     assert [b["title"] for b in us["blind_spots"]] == ["Elevated error rates in US East"]
     claim = _cli(demo_month, "claim", "--month", "2026-10", "--format", "markdown", capsys=capsys)
     assert "Our outage 2026-10-20 08:00–09:10 +02:00 (70.00 min): never posted on the provider's status page." in claim
+    # The whole service's figure: eu-west's 25 counted minutes posted 40 minutes late, us-east's 70 never.
+    assert ("acknowledged 26.3 % of our counted Downtime, with a median posting lag of 40.00 min after our first "
+            "failed sample; 1 of our 2 counted outages were never posted there.") in claim
+    html = _cli(demo_month, "claim", "--month", "2026-10", "--format", "html", capsys=capsys)
+    assert "median posting lag of 40.00 min" in html and "never posted on the provider" in html
     markdown = _cli(demo_month, "report", "--month", "2026-10", "--format", "markdown", capsys=capsys)
     assert "posted 40.00 min after our first failed sample as “Degraded video quality in EU West”" in markdown
     listed = json.loads(_cli(demo_month, "vendor-status", "list", "--format", "json", capsys=capsys))

@@ -19,6 +19,7 @@ from .document import (
     month_span,
     percent_text,
     period_view,
+    status_page_summary,
     threshold_text,
     vendor_status_words,
     vendor_words,
@@ -97,6 +98,7 @@ def claim_view(result: MonthResult, evidence: Mapping[str, Mapping[int, DownSamp
         "clauses": _clauses(result, terms, deadline, dated),
         "rows": rows, "totals": [f"{amount} {currency}" for currency, amount in sorted(totals.items())],
         "appendix": appendix, "threshold": threshold_text(result), "target": float(result.target_percent),
+        "status_page": status_page_summary(result),
         "record": None if close is None else record_text(close),
         "public_key": None if close is None else close.get("public_key"),
     }

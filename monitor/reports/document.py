@@ -14,6 +14,7 @@ from ..sla.calendar import from_ms, local_text, month_bounds, utc_offset
 from ..sla.incidents import RESPONSE_TARGET_MS, UPDATE_INTERVAL_MS, Assessment
 from ..sla.model import MINUTE_MS
 from ..sla.result import CreditResult, Evidence, ExclusionSlice, MaintenanceResult, MonthResult, PeriodResult, RegionResult
+from ..sla.vendor_status import overall
 from .serialize import credit_json, figures_json, minutes
 
 Json = dict[str, Any]
@@ -378,6 +379,22 @@ def vendor_words(r: RegionResult, times: LocalTimes) -> list[str]:
     if v.report.note:
         words.append(f"Note: {v.report.note}")
     return words
+
+
+def status_page_summary(result: MonthResult) -> str:
+    """The provider's status page over the whole service this month, in one sentence ('' when not read)."""
+    read = [r.vendor_status for r in result.regions if r.vendor_status is not None and r.environment == "production"]
+    if not read:
+        return ""
+    c = overall(read)
+    if not c.outages:
+        return "The provider's status page: no counted outage in a production region to compare it with."
+    unposted = sum(a.post is None for a in c.outages)
+    share = "none" if c.acknowledged is None else f"{float(c.acknowledged * 100):.1f} %"
+    lag = ("" if c.median_lag_ms is None else
+           f", with a median posting lag of {minutes_text(float(c.median_lag_ms / MINUTE_MS))} after our first failed sample")
+    return (f"Across the production regions, the provider's own status page acknowledged {share} of our counted "
+            f"Downtime{lag}; {unposted} of our {len(c.outages)} counted outages were never posted there.")
 
 
 def vendor_status_words(r: RegionResult, times: LocalTimes) -> list[str]:

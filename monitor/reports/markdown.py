@@ -101,6 +101,8 @@ def claim_markdown(v: Json) -> str:
     out += ["", "## Contact", "", ", ".join(x for x in (customer["contact"] or customer["name"], customer["email"],
                                                         customer["phone"]) if x), "",
             "## Appendix: evidence", ""]
+    if v.get("status_page"):
+        out += [v["status_page"], ""]
     if v.get("record"):
         out += [v["record"], ""]
     if v.get("public_key"):

@@ -55,10 +55,18 @@ def confront(region: str, periods: Sequence[PeriodResult], posts: Sequence[Vendo
         outages.append(Acknowledgement(period, post, None if post is None else post.posted_ms - start))
     blind = tuple(p for p in mine if covers(p, lo_ms, until_ms, until_ms)
                   and not any(covers(p, start, end, until_ms, next_ms) for start, end, next_ms, _ in spans))
+    return overall([StatusConfrontation(tuple(outages), blind, None, None)])
+
+
+def overall(confrontations: Sequence[StatusConfrontation]) -> StatusConfrontation:
+    """Several regions' confrontations as one (the service's): their outages and blind spots together,
+    the share acknowledged and the median lag over all of them."""
+    outages = tuple(a for c in confrontations for a in c.outages)
     counted = {id(a): sum(x.end_ms - x.start_ms for x in a.period.pieces if x.counted) for a in outages}
     total = sum(counted.values())
     acknowledged = None if not total else Fraction(sum(counted[id(a)] for a in outages if a.post), total)
-    return StatusConfrontation(tuple(outages), blind, acknowledged, _median([a.lag_ms for a in outages if a.post]))
+    return StatusConfrontation(outages, tuple(p for c in confrontations for p in c.blind_spots), acknowledged,
+                               _median([a.lag_ms for a in outages if a.post]))
 
 
 def _median(values: list) -> Fraction | None:
