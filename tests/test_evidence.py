@@ -526,3 +526,42 @@ def test_a_bundle_verifies_in_a_fresh_virtualenv_with_only_the_package(run_cli, 
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "signature of the month's close: valid" in checked.stdout
     assert "figures computed again from the bundle: equal to the report" in checked.stdout
+
+
+def test_a_bundle_carries_the_vendors_word_and_the_tickets(run_cli, spec_config, tmp_path, capsys):
+    """The records issue 27 added (a ticket with its timeline, the vendor's SLA report with its incident
+    summary, its status page's posts) travel in the bundle and the vendor's recompute agrees on them."""
+    from monitor.sla.model import VendorPost
+    from monitor.storage.interface import TicketFields
+
+    config = tmp_path / "with-page.yaml"
+    config.write_text(spec_config.read_text() + '\nvendor_status: {url: "http://127.0.0.1:9", components: {"EU West": eu-west}}\n')
+    store = Store.open(run_cli.db)
+    outage = NOV + 9 * DAY + 600 * MIN
+    with store.transaction():
+        store.import_samples([(probe, "local", ts, not (probe == "w" and outage <= ts < outage + 40 * MIN), 20.0,
+                               None, None) for ts in range(NOV - DAY, NOV + 31 * DAY, MIN) for probe in ("w", "g", "u")],
+                             STALE)
+    store.add_incident(region="eu-west", component=None, severity="P1", opened_ms=outage, resolved_ms=outage + 300 * MIN,
+                       title="calls fail", by="import", now_ms=outage + DAY,
+                       ticket=TicketFields("zendesk:1", outage + 10 * MIN, (outage + 70 * MIN,)))
+    store.set_vendor_report({"month": "2026-11", "region": "eu-west", "availability_percent": "99.99",
+                             "stated_downtime_ms": None, "incidents": json.dumps([[outage, outage + 5 * MIN, "blip"]]),
+                             "note": ""}, "ops", NOV + 30 * DAY)
+    store.record_vendor_posts([VendorPost("te-1", ("eu-west",), "Degraded", "minor", None, outage + 35 * MIN,
+                                          outage + 50 * MIN)], outage + 36 * MIN, outage + 36 * MIN)
+    key_file = tmp_path / "key.pem"
+    generate(key_file)
+    key = load(str(key_file))
+    close_due(store, NOV + 30 * DAY + 5_000, ZoneInfo("UTC"), lambda text: sign(key, text))
+    store.close()
+    bundle = tmp_path / "evidence-2026-11.zip"
+    result = run_cli("evidence", "export", "--month", "2026-11", "--output", str(bundle),
+                     config=with_key(config, key_file), now="2026-12-03T09:00:00Z")
+    assert result.code == 0, result.err
+    with zipfile.ZipFile(bundle) as opened:
+        (region,) = json.loads(opened.read("report.json"))["regions"]
+    assert region["vendor_status"]["median_lag_minutes"] == 35.0
+    assert region["vendor_report"]["unlisted_outages"] == []
+    assert next(i for i in region["incidents"] if i["ticket"])["communication"]["response_minutes"] == 10.0
+    assert main(["evidence", "verify", str(bundle)]) == 0, capsys.readouterr()
