@@ -18,6 +18,7 @@ from .commands import init as init_cmd
 from .commands import listen as listen_cmd
 from .commands import probe as probe_cmd
 from .commands import records as record_cmds
+from .commands import records_code as records_code_cmds
 from .commands import schedules as schedule_cmds
 from .commands import vendor as vendor_cmds
 from .commands.common import DEFAULT_CONFIG, Context, emit_rows
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "an unfinished copy of the same store)")
 
     record_cmds.add_parsers(sub)
+    records_code_cmds.add_parsers(sub)
     vendor_cmds.add_parsers(sub)
     evidence_cmds.add_parsers(sub)
     hook_cmds.add_parsers(sub)
@@ -345,7 +347,7 @@ COMMANDS = {
     "check-config": cmd_check_config, "import": cmd_import, "prune": cmd_prune,
     "report": cmd_report, "claim": cmd_claim, "outages": cmd_outages, "store migrate": cmd_store_migrate,
     **record_cmds.COMMANDS, **hook_cmds.COMMANDS, **schedule_cmds.COMMANDS, **evidence_cmds.COMMANDS,
-    **vendor_cmds.COMMANDS,
+    **vendor_cmds.COMMANDS, **records_code_cmds.COMMANDS,
 }
 # These need no config: they write one, or describe the command line itself.
 WITHOUT_CONFIG = {"init": init_cmd.cmd_init, "completion": lambda args: print_completion(args.shell),
@@ -376,7 +378,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = without(args)
         else:
             ctx = _context(args)
-            grouped = args.command in (*record_cmds.GROUPS, *vendor_cmds.GROUPS, "hooks", "store", "schedules", "evidence")
+            grouped = args.command in (*record_cmds.GROUPS, *vendor_cmds.GROUPS, *records_code_cmds.GROUPS, "hooks", "store",
+                                       "schedules", "evidence")
             code = COMMANDS[f"{args.command} {args.action}" if grouped else args.command](ctx, args)
         sys.stdout.flush()  # here, where a closed pipe is caught, rather than at the interpreter's exit
         return code

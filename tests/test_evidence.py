@@ -132,7 +132,7 @@ def test_an_edit_behind_the_monitors_back_is_named_at_its_first_broken_link(run_
     edited = tmp_path / "edited.db"
     shutil.copy(chained_db, edited)
     con = sqlite3.connect(edited)
-    con.execute("INSERT INTO incident_overrides VALUES ('auto-1', NULL, 'P2', 'ops', 0)") if "overrides" in edit \
+    con.execute("INSERT INTO incident_overrides (incident_id, resolved_ms, severity, updated_by, updated_at_ms) VALUES ('auto-1', NULL, 'P2', 'ops', 0)") if "overrides" in edit \
         else None  # a hand correction the monitor never recorded, edited
     con.execute(edit.format(ts10=NOV + 10 * MIN, ts70=NOV + 70 * MIN))
     con.commit()

@@ -270,6 +270,9 @@ def test_store_from_before_tickets_still_verifies(run_cli):
         conn.execute("DROP INDEX incidents_by_ticket")
         conn.execute("DROP TABLE vendor_reports")
         conn.execute("DROP TABLE vendor_posts")
+        for table, column in (("maintenance", "managed_by"), ("exclusions", "managed_by"),
+                              ("exclusions", "withdrawn_at_ms"), ("incident_overrides", "managed_by")):
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         for column in ("ticket", "responded_ms", "updates"):
             conn.execute(f"ALTER TABLE incidents DROP COLUMN {column}")
         conn.execute("PRAGMA user_version = 7")

@@ -12,10 +12,11 @@ from ..config import Config
 from ..errors import InputError, parse_instant, span
 from ..hooks.events import UPDATE_STATUSES
 from ..maintenance_ics import CalendarEvent, Horizon, ImportPlan
+from ..records_file import cause_problem
 from ..reports.serialize import incident_rows, record_window_json
 from ..sla.calendar import iso, month_bounds, month_of, next_month, previous_month
-from ..sla.exclusions import THIRD_PARTY_PREFIX, assess_maintenance
-from ..sla.model import COUNTED, HAND_CAUSES, SEVERITIES, Incident, MaintenanceWindow
+from ..sla.exclusions import assess_maintenance
+from ..sla.model import HAND_CAUSES, SEVERITIES, Incident, MaintenanceWindow
 from ..storage import opened
 from ..storage.records import is_hand_id, window_of
 from ..tickets import PRESETS, Regions, TicketFormat, described, plan_tickets, read_tickets
@@ -231,16 +232,9 @@ def maintenance_export(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def _check_cause(ctx: Context, cause: str) -> None:
-    third = [t.name for t in ctx.cfg.third_parties]
-    if cause in HAND_CAUSES or cause == COUNTED:
-        return
-    if cause.startswith(THIRD_PARTY_PREFIX):
-        name = cause[len(THIRD_PARTY_PREFIX):]
-        if name in third:
-            return
-        raise InputError(f"--cause {cause!r}: {name!r} is not a third party in the config (known: {', '.join(third)})")
-    raise InputError(f"--cause {cause!r} is not a cause; use one of {', '.join(HAND_CAUSES)}, "
-                     f"third_party:<name> or counted (to dispute an automatic third-party exclusion)")
+    problem = cause_problem(cause, [t.name for t in ctx.cfg.third_parties])
+    if problem:
+        raise InputError(f"--cause {cause!r}{problem}")
 
 
 def exclusion_add(ctx: Context, args: argparse.Namespace) -> int:
@@ -260,9 +254,10 @@ def exclusion_add(ctx: Context, args: argparse.Namespace) -> int:
 def exclusion_list(ctx: Context, args: argparse.Namespace) -> int:
     with opened(ctx.db_path, create=False) as store:
         rows = [{"id": r["id"], "region": r["region"] or "(all)", "start": iso(r["start_ms"]), "end": iso(r["end_ms"]),
-                 "cause": r["cause"], "note": r["note"], "created_by": r["created_by"]}
+                 "cause": r["cause"], "note": r["note"], "created_by": r["created_by"],
+                 "withdrawn": iso(r["withdrawn_at_ms"]), "managed_by": r["managed_by"]}
                 for r in store.exclusion_rows()]
-    emit_rows(rows, args.format, ["id", "region", "start", "end", "cause", "note"])
+    emit_rows(rows, args.format, ["id", "region", "start", "end", "cause", "note", "withdrawn"])
     return 0
 
 

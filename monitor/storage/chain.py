@@ -91,9 +91,10 @@ def extended(content: str, digest: str) -> str:
     return hashlib.sha256((content + digest).encode()).hexdigest()
 
 
-# Columns added to a record table after the chain began (schema v8: a ticket's id, response and updates):
+# Columns added to a record table after the chain began (schema v8: a ticket's id, response and updates; a
+# record's managing file; an exclusion's withdrawal. No column older than the chain may be named here):
 # hashed only when set, so that the rows chained before they existed keep their digests.
-LATER_COLUMNS = frozenset({"ticket", "responded_ms", "updates"})
+LATER_COLUMNS = frozenset({"ticket", "responded_ms", "updates", "managed_by", "withdrawn_at_ms"})
 
 
 def record_content(row: dict | None) -> str:

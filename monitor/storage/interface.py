@@ -46,6 +46,7 @@ class MaintenanceRow(TypedDict):
     cancelled_by: str | None
     cancelled_at_ms: int | None
     source_uid: str | None  # the calendar event it was imported from
+    managed_by: str | None  # the records file entry that keeps it (SOURCE:KEY); None: entered by hand
 
 
 class ExclusionRow(TypedDict):
@@ -59,6 +60,8 @@ class ExclusionRow(TypedDict):
     note: str | None
     created_by: str
     created_at_ms: int
+    managed_by: str | None  # the records file entry that keeps it (SOURCE:KEY); None: entered by hand
+    withdrawn_at_ms: int | None  # when its records file stopped holding it (it then excludes nothing)
 
 
 class TicketFields(NamedTuple):
@@ -132,8 +135,9 @@ class Storage(OutboxStore, Protocol):
 
     def add_maintenance(self, *, region: str | None, start_ms: int, end_ms: int, kind: str,
                         announced_at_ms: int | None, reason: str, by: str, now_ms: int,
-                        source_uid: str | None = None) -> int:
-        """Record a window (imported from the calendar event ``source_uid``); returns its id."""
+                        source_uid: str | None = None, managed_by: str | None = None) -> int:
+        """Record a window (imported from the calendar event ``source_uid``; kept by the records file entry
+        ``managed_by``); returns its id."""
         ...
 
     def cancel_maintenance(self, window_id: int, by: str, now_ms: int) -> None:
@@ -141,8 +145,24 @@ class Storage(OutboxStore, Protocol):
         ...
 
     def add_exclusion(self, *, region: str | None, start_ms: int, end_ms: int, cause: str, note: str,
-                      by: str, now_ms: int) -> int:
-        """Record a hand exclusion; returns its id."""
+                      by: str, now_ms: int, managed_by: str | None = None) -> int:
+        """Record a hand exclusion (kept by the records file entry ``managed_by``); returns its id."""
+        ...
+
+    def withdraw_exclusion(self, exclusion_id: int, now_ms: int) -> None:
+        """Withdraw an exclusion (kept; it excludes nothing)."""
+        ...
+
+    def put_override(self, row: dict, now_ms: int) -> None:
+        """Set an automatic incident's override to exactly ``row``."""
+        ...
+
+    def drop_override(self, incident_id: str, now_ms: int) -> None:
+        """Remove an automatic incident's override."""
+        ...
+
+    def override_rows(self) -> list[dict]:
+        """The automatic incidents' overrides, by incident."""
         ...
 
     def exclusion_rows(self) -> list[ExclusionRow]:

@@ -136,11 +136,11 @@ class MemoryStore:
 
     def add_maintenance(self, *, region: str | None, start_ms: int, end_ms: int, kind: str,
                         announced_at_ms: int | None, reason: str, by: str, now_ms: int,
-                        source_uid: str | None = None) -> int:
+                        source_uid: str | None = None, managed_by: str | None = None) -> int:
         return self._insert("maintenance", {
             "region": region, "start_ms": start_ms, "end_ms": end_ms, "kind": kind, "announced_at_ms": announced_at_ms,
             "reason": reason, "created_by": by, "created_at_ms": now_ms, "cancelled": 0, "cancelled_by": None,
-            "cancelled_at_ms": None, "source_uid": source_uid})
+            "cancelled_at_ms": None, "source_uid": source_uid, "managed_by": managed_by})
 
     def cancel_maintenance(self, window_id: int, by: str, now_ms: int) -> None:
         row = self._get("maintenance", window_id, "maintenance window")
@@ -149,9 +149,22 @@ class MemoryStore:
         row.update(cancelled=1, cancelled_by=by, cancelled_at_ms=now_ms)
 
     def add_exclusion(self, *, region: str | None, start_ms: int, end_ms: int, cause: str, note: str,
-                      by: str, now_ms: int) -> int:
+                      by: str, now_ms: int, managed_by: str | None = None) -> int:
         return self._insert("exclusions", {"region": region, "start_ms": start_ms, "end_ms": end_ms, "cause": cause,
-                                           "note": note, "created_by": by, "created_at_ms": now_ms})
+                                           "note": note, "created_by": by, "created_at_ms": now_ms,
+                                           "managed_by": managed_by, "withdrawn_at_ms": None})
+
+    def withdraw_exclusion(self, exclusion_id: int, now_ms: int) -> None:
+        self._get("exclusions", exclusion_id, "exclusion")["withdrawn_at_ms"] = now_ms
+
+    def put_override(self, row: dict, now_ms: int) -> None:
+        self._overrides[row["incident_id"]] = dict(row)
+
+    def drop_override(self, incident_id: str, now_ms: int) -> None:
+        self._overrides.pop(incident_id, None)
+
+    def override_rows(self) -> list[dict]:
+        return [dict(self._overrides[k]) for k in sorted(self._overrides)]
 
     def exclusion_rows(self) -> list[ExclusionRow]:
         return [cast(ExclusionRow, dict(r)) for r in sorted(self._tables["exclusions"],

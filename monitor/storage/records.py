@@ -37,13 +37,14 @@ class RecordsMixin:
 
     def add_maintenance(self, *, region: str | None, start_ms: int, end_ms: int, kind: str,
                         announced_at_ms: int | None, reason: str, by: str, now_ms: int,
-                        source_uid: str | None = None) -> int:
-        """Record a maintenance window (imported from the calendar event ``source_uid``); returns its id."""
+                        source_uid: str | None = None, managed_by: str | None = None) -> int:
+        """Record a maintenance window (imported from the calendar event ``source_uid``; kept by the records
+        file entry ``managed_by``); returns its id."""
         with self.transaction():
             return self._insert("maintenance", {
                 "region": region, "start_ms": start_ms, "end_ms": end_ms, "kind": kind,
                 "announced_at_ms": announced_at_ms, "reason": reason, "created_by": by, "created_at_ms": now_ms,
-                "cancelled": 0, "source_uid": source_uid,
+                "cancelled": 0, "source_uid": source_uid, **({"managed_by": managed_by} if managed_by else {}),
             }, now_ms)
 
     def cancel_maintenance(self, window_id: int, by: str, now_ms: int) -> None:
@@ -57,13 +58,39 @@ class RecordsMixin:
             self.chain_record("maintenance", window_id, now_ms)
 
     def add_exclusion(self, *, region: str | None, start_ms: int, end_ms: int, cause: str, note: str,
-                      by: str, now_ms: int) -> int:
-        """Record a hand-entered exclusion (or a `counted` override); returns its id."""
+                      by: str, now_ms: int, managed_by: str | None = None) -> int:
+        """Record a hand-entered exclusion (or a `counted` override; kept by the records file entry
+        ``managed_by``); returns its id."""
         with self.transaction():
             return self._insert("exclusions", {
                 "region": region, "start_ms": start_ms, "end_ms": end_ms, "cause": cause, "note": note,
-                "created_by": by, "created_at_ms": now_ms,
+                "created_by": by, "created_at_ms": now_ms, **({"managed_by": managed_by} if managed_by else {}),
             }, now_ms)
+
+    def withdraw_exclusion(self, exclusion_id: int, now_ms: int) -> None:
+        """Withdraw an exclusion its records file no longer holds (kept for the record; it excludes nothing)."""
+        self._get("exclusions", exclusion_id, "exclusion")
+        with self.transaction():
+            self.sql.run("UPDATE exclusions SET withdrawn_at_ms = ? WHERE id = ?", [now_ms, exclusion_id])
+            self.chain_record("exclusions", exclusion_id, now_ms)
+
+    def put_override(self, row: dict, now_ms: int) -> None:
+        """Set an automatic incident's override to exactly ``row`` (the ``incident_overrides`` columns)."""
+        with self.transaction():
+            self.sql.run("DELETE FROM incident_overrides WHERE incident_id = ?", [row["incident_id"]])
+            self.sql.run(f"INSERT INTO incident_overrides ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                         list(row.values()))
+            self.chain_record("incident_overrides", row["incident_id"], now_ms)
+
+    def drop_override(self, incident_id: str, now_ms: int) -> None:
+        """Remove an automatic incident's override: the incident is as the samples make it again."""
+        with self.transaction():
+            self.sql.run("DELETE FROM incident_overrides WHERE incident_id = ?", [incident_id])
+            self.chain_record("incident_overrides", incident_id, now_ms)
+
+    def override_rows(self) -> list[dict]:
+        """The automatic incidents' overrides, by incident."""
+        return list(self.rows("SELECT * FROM incident_overrides ORDER BY incident_id"))
 
     def add_incident(self, *, region: str, component: str | None, severity: str, opened_ms: int,
                      resolved_ms: int | None, title: str, by: str, now_ms: int,
@@ -202,7 +229,7 @@ def records_of(maintenance: list[MaintenanceRow], exclusions: list[ExclusionRow]
                            for r in vendor_posts),
         maintenance=tuple(window_of(r) for r in maintenance),
         exclusions=tuple(HandExclusion(r["id"], r["region"], r["start_ms"], r["end_ms"], r["cause"], r["note"] or "")
-                         for r in exclusions),
+                         for r in exclusions if r["withdrawn_at_ms"] is None),
         incidents=tuple(incident_of(r) for r in incidents),
         overrides=tuple(IncidentOverride(r["incident_id"], r["resolved_ms"], r["severity"]) for r in overrides),
     )

@@ -146,6 +146,12 @@ V8_STATEMENTS = (  # SQLite's and PostgreSQL's alike, but for the identity colum
     "ALTER TABLE incidents ADD COLUMN responded_ms BIGINT",
     "ALTER TABLE incidents ADD COLUMN updates TEXT",
     "CREATE UNIQUE INDEX incidents_by_ticket ON incidents (ticket)",
+    # Records kept as code (`records apply`): the file and entry that manage each (SOURCE:KEY; null:
+    # entered by hand), and an exclusion's withdrawal (one no longer in its file).
+    "ALTER TABLE maintenance ADD COLUMN managed_by TEXT",
+    "ALTER TABLE exclusions ADD COLUMN managed_by TEXT",
+    "ALTER TABLE exclusions ADD COLUMN withdrawn_at_ms BIGINT",
+    "ALTER TABLE incident_overrides ADD COLUMN managed_by TEXT",
     "CREATE TABLE vendor_reports (id {IDENTITY}, month TEXT NOT NULL, region TEXT NOT NULL,"
     " availability_percent TEXT NOT NULL, stated_downtime_ms BIGINT, incidents TEXT, note TEXT, created_by TEXT,"
     " created_at_ms BIGINT, UNIQUE (month, region))",
