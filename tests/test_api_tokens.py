@@ -158,3 +158,23 @@ def test_a_private_page_without_a_way_in_is_refused(run_cli, tmp_path, web, need
     result = run_cli("--config", str(config), "check-config")
     assert result.code != 0 and needle in result.err, result.err
     assert "hunter2" not in result.err
+
+
+async def test_every_error_is_one_problem_document(fleet, tmp_path):
+    """RFC 9457 everywhere: a refused write, a bad query, an unknown route or region, a method the route
+    does not take, each `application/problem+json` with type, title, status and detail."""
+    async with running_daemon(fleet, str(tmp_path / "d.db"), tokens=TOKENS) as daemon:
+        cases = [("POST", "/api/v1/maintenance", {"Authorization": "Bearer nobody-0000000000000"}, 401),
+                 ("GET", "/api/v1/availability?month=2026-13", {}, 400),
+                 ("GET", "/api/v1/no-such-thing", {}, 404),
+                 ("GET", "/feed/mars.atom", {}, 404),
+                 ("PUT", "/api/v1/status", {}, 405),
+                 ("DELETE", "/api/v1/maintenance/99999", {"Authorization": f"Bearer {CALENDAR}"}, 404)]
+        for method, path, headers, expected in cases:
+            async with daemon.http.request(method, path, headers=headers) as answer:
+                body = await answer.json(content_type=None)
+                assert (answer.status, answer.content_type) == (expected, "application/problem+json"), (path, body)
+                assert body["status"] == expected and body["type"] == "about:blank" and body["title"], body
+                assert body["detail"] and body["error"] == body["detail"]
+                if expected == 405:
+                    assert set(answer.headers["Allow"].split(",")) == {"GET", "HEAD"}

@@ -31,6 +31,7 @@ from .badges import availability_badge, render_badge, state_badge
 from .feed import render_feed
 from .maintenance import add_window, cancel_window
 from .private import Readers, private_gate
+from .problems import PROBLEM_TYPE, problem, problem_body
 from .status import render_runbooks, render_status_page, status_json
 from .tokens import Grant, allows, grants, holder
 
@@ -61,7 +62,8 @@ def json_response(data: object, status: int = 200) -> web.Response:
 
 
 def error(status: int, message: str) -> web.Response:
-    return json_response({"error": message}, status)
+    """An error answer: a problem document (``problems.py``)."""
+    return problem(status, message)
 
 
 def busy(exc: Exception) -> web.Response:
@@ -156,14 +158,11 @@ def _authorized(request: web.Request, scope: str) -> Grant | web.Response:
         return error(403, "writes are disabled: set web.tokens, or web.api_token (e.g. \"${SLA_MONITOR_API_TOKEN}\")")
     grant = holder(configured, request.headers.get("Authorization", ""))
     if grant is None:
-        return web.Response(status=401, headers={"WWW-Authenticate": 'Bearer realm="sla-monitor"'},
-                            content_type="application/json", body=b'{"error": "bearer token required"}')
+        return problem(401, "bearer token required", headers={"WWW-Authenticate": 'Bearer realm="sla-monitor"'})
     if not allows(grant, scope):
         detail = f"token {grant.name!r} lacks the scope {scope} (it has: {', '.join(sorted(grant.scopes))})"
         log.warning("event=api_refused token=%s scope=%s path=%s", grant.name, scope, request.path)
-        return web.Response(status=403, content_type="application/problem+json", body=orjson.dumps(
-            {"type": "about:blank", "title": "Forbidden", "status": 403, "detail": detail, "missing_scope": scope,
-             "error": detail}, option=orjson.OPT_INDENT_2))
+        return problem(403, detail, missing_scope=scope)
     log.info("event=api_write token=%s scope=%s method=%s path=%s", grant.name, scope, request.method, request.path)
     return grant
 
@@ -220,9 +219,8 @@ def _region_or_404(request: web.Request) -> str | None:
     region = request.match_info.get("region")
     known = [r.name for r in request.app[DEPS].cfg.regions]
     if region is not None and region not in known:
-        # Built by orjson like every error body: the path's text cannot break the JSON.
-        raise web.HTTPNotFound(body=orjson.dumps({"error": f"no region {region!r} (regions: {', '.join(known)})"}),
-                               content_type="application/json")
+        raise web.HTTPNotFound(body=problem_body(404, f"no region {region!r} (regions: {', '.join(known)})"),
+                               content_type=PROBLEM_TYPE)
     return region
 
 
@@ -273,8 +271,13 @@ async def error_boundary(request: web.Request, handler: Handler) -> web.StreamRe
     unavailable store a 503, and only a bug a 500 (logged with its traceback, its text not shown)."""
     try:
         return await handler(request)
-    except web.HTTPException:
-        raise
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == PROBLEM_TYPE:
+            raise
+        # aiohttp's own refusals (no such route, a method not allowed, a body too large) in the one shape,
+        # their headers (Allow) kept.
+        headers = {k: v for k, v in exc.headers.items() if k.lower() not in ("content-type", "content-length")}
+        return problem(exc.status, exc.text or exc.reason, headers=headers)
     except (InputError, MonthError, ValueError, UnicodeError) as exc:
         return error(400, str(exc)[:500])
     except Busy as exc:

@@ -19,6 +19,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from ..config.models import UserConfig, WebConfig
+from .problems import problem
 from .tokens import Grant, allows, holder
 
 OPEN = frozenset({"/healthz", "/readyz"})
@@ -88,8 +89,7 @@ def private_gate(readers: Readers) -> Middleware:
         if request.path in OPEN:
             return await handler(request)
         if not readers.lets_in(request):
-            return web.Response(status=401, headers=CHALLENGE, content_type="application/json",
-                                body=b'{"error": "sign in: this status page is private"}')
+            return problem(401, "sign in: this status page is private", headers=CHALLENGE)
         return await handler(request)
 
     return gate
