@@ -35,6 +35,7 @@ from .live.inloop import InLoop
 from .live.maintenance import MaintenanceService
 from .live.probe_process import ProbeProcess
 from .live.recorder import certificates_warned
+from .live.records import RecordService
 from .live.reports import ReportService
 from .live.scheduled import ScheduledMail
 from .live.state import LiveState
@@ -162,8 +163,9 @@ class Daemon:
         host, _, port = (listen or self.cfg.web.listen).rpartition(":")
         maintenance = MaintenanceService(self.db, self.fleet.policy, self.figures, self.clock)
         updates = UpdateService(self.db, self.cfg, self.figures, self.clock, self.deliverer.wake.set)
-        deps = WebDeps(self.cfg, self.clock, self.figures, self.reports, maintenance, updates, self.metrics_text,
-                       self.readiness, lambda: self.public_url)
+        records = RecordService(self.db, self.figures, self.clock)
+        deps = WebDeps(self.cfg, self.clock, self.figures, self.reports, maintenance, updates, records,
+                       self.metrics_text, self.readiness, lambda: self.public_url)
         self.runner = web.AppRunner(build_app(deps), access_log=None,
                                     keepalive_timeout=self.cfg.web.idle_timeout / 1000)
         await self.runner.setup()

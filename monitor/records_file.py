@@ -111,6 +111,12 @@ def _entry(kind: str, item: object, where: str, rules: Rules) -> Entry:
     text = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in item.items()}  # YAML reads times itself
     if kind == "overrides":
         return Entry(kind, key, _override(text, where, rules))
+    return Entry(kind, key, record_values(kind, text, where, rules))
+
+
+def record_values(kind: str, text: Mapping[str, Any], where: str, rules: Rules) -> dict:
+    """A maintenance window's or an exclusion's stored columns from its fields (a file's entry, an API
+    body), checked as the commands check their flags."""
     region = _region(text, where, rules)
     try:
         start, end = span(text.get("start"), text.get("end"), bool(text.get("long")), rules.max_window_days)
@@ -123,15 +129,15 @@ def _entry(kind: str, item: object, where: str, rules: Rules) -> Entry:
         reason = str(text.get("reason") or "").strip()
         if not reason:
             raise InputError(f"{where}: reason: say what the maintenance is for (the report shows it)")
-        return Entry(kind, key, {"region": region, "start_ms": start, "end_ms": end, "kind": text["kind"],
-                                 "announced_at_ms": announced, "reason": reason})
+        return {"region": region, "start_ms": start, "end_ms": end, "kind": text["kind"],
+                "announced_at_ms": announced, "reason": reason}
     cause, note = str(text.get("cause") or ""), str(text.get("note") or "").strip()
     problem = cause_problem(cause, rules.third_parties)
     if problem:
         raise InputError(f"{where}: cause {cause!r}{problem}")
     if not note:
         raise InputError(f"{where}: note: say why (it is shown in the report)")
-    return Entry(kind, key, {"region": region, "start_ms": start, "end_ms": end, "cause": cause, "note": note})
+    return {"region": region, "start_ms": start, "end_ms": end, "cause": cause, "note": note}
 
 
 def _region(item: Mapping[str, Any], where: str, rules: Rules) -> str | None:

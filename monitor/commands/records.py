@@ -80,6 +80,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cause", required=True, help=f"one of {', '.join(HAND_CAUSES)}, third_party:<name>, counted")
     p.add_argument("--note", required=True)
     rows_format(command(excl, "list", "every hand-entered exclusion", "sla-monitor exclusion list --format json"))
+    command(excl, "withdraw", "withdraw an exclusion (kept for the record; it excludes nothing from then on)",
+            "sla-monitor exclusion withdraw 3").add_argument("id", type=whole_number)
 
     inc = group(sub, "incident", "incidents (support tickets) and their resolution times",
                 "sla-monitor incident list --month 2026-11")
@@ -261,6 +263,13 @@ def exclusion_list(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def exclusion_withdraw(ctx: Context, args: argparse.Namespace) -> int:
+    with opened(ctx.db_path, create=False) as store:
+        store.withdraw_exclusion(args.id, ctx.now_ms)
+    print(f"exclusion {args.id} withdrawn: it excludes nothing from now on")
+    return 0
+
+
 def incident_add(ctx: Context, args: argparse.Namespace) -> int:
     ctx.check_region(args.region)
     if args.component:
@@ -387,6 +396,7 @@ COMMANDS = {
     "maintenance add": maintenance_add, "maintenance list": maintenance_list,
     "maintenance cancel": maintenance_cancel, "maintenance import": maintenance_import,
     "maintenance export": maintenance_export, "exclusion add": exclusion_add, "exclusion list": exclusion_list,
+    "exclusion withdraw": exclusion_withdraw,
     "incident add": incident_add, "incident list": incident_list, "incident resolve": incident_resolve,
     "incident classify": incident_classify, "incident update": incident_update,
     "incident import": incident_import,

@@ -33,6 +33,7 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                            ("incident_id",)),
     "vendor_reports": (("id", "month", "region", "availability_percent", "stated_downtime_ms", "incidents", "note",
                         "created_by", "created_at_ms"), ("id",)),
+    "api_requests": (("token", "idem_key", "fingerprint", "status", "body", "at_ms"), ("token", "idem_key")),
     "vendor_posts": (("id", "region_list", "title", "impact", "started_ms", "posted_ms", "resolved_ms", "link",
                       "first_seen_ms"), ("id",)),
     "evidence": (("seq", "kind", "subject", "at_ms", "first_batch", "last_batch", "lo_ms", "hi_ms", "content", "link",
@@ -46,7 +47,7 @@ OWN_META = ("schema_version", "copy_incomplete")  # each store's own, not copied
 UNFINISHED = "copy_incomplete"  # the meta key that marks an unfinished copy (its value: the source)
 # Copied last, whole, with the mark's removal: their text keys sort differently in SQLite and
 # PostgreSQL, so "after the last key the target holds" would not be the same row in both.
-LAST = ("meta", "incident_overrides", "deliveries", "vendor_posts")
+LAST = ("meta", "incident_overrides", "deliveries", "vendor_posts", "api_requests")
 
 
 def copy_store(source: SqlStore, target: SqlStore,

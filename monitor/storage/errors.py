@@ -8,6 +8,10 @@ class StoreError(Exception):
     """The store cannot be used as asked (not SQLite, too new, missing, pruned range, no such record)."""
 
 
+class AlreadyDone(StoreError):
+    """The record is already in the state asked for (a window cancelled, an exclusion withdrawn)."""
+
+
 class StoreUnavailable(Exception):
     """The store exists but this process cannot use it now (permissions, disk): a runtime failure."""
 
@@ -19,7 +23,11 @@ def no_such(what: str, table: str, row_id: int) -> StoreError:
 
 
 def already_cancelled(window_id: int) -> StoreError:
-    return StoreError(f"maintenance window {window_id} is already cancelled")
+    return AlreadyDone(f"maintenance window {window_id} is already cancelled")
+
+
+def already_withdrawn(exclusion_id: int) -> StoreError:
+    return AlreadyDone(f"exclusion {exclusion_id} is already withdrawn")
 
 
 def resolved_before_opened(incident_id: str) -> StoreError:

@@ -165,6 +165,14 @@ class Storage(OutboxStore, Protocol):
         """The automatic incidents' overrides, by incident."""
         ...
 
+    def api_request(self, token: str, key: str) -> dict | None:
+        """The API's answer to ``token``'s write with the Idempotency-Key ``key`` (None: none yet)."""
+        ...
+
+    def remember_api_request(self, row: dict) -> None:
+        """Keep the answer to a write sent with an Idempotency-Key."""
+        ...
+
     def exclusion_rows(self) -> list[ExclusionRow]:
         """Hand exclusions by start."""
         ...

@@ -19,7 +19,7 @@ from ..samples import Sample
 from ..sla.calendar import iso
 from ..sla.model import Records, Segment, VendorPost
 from ..sla.timeline import SegmentMap, fold_segments
-from .errors import StoreError, already_cancelled, no_such, pruned, resolved_before_opened
+from .errors import StoreError, already_cancelled, already_withdrawn, no_such, pruned, resolved_before_opened
 from .interface import ExclusionRow, ImportRow, LatencyBucket, MaintenanceRow, StoredSample, TicketFields
 from .outbox import EVENT_LOG_KEYS, GIVEN_UP
 from .records import is_hand_id, records_of, ticket_columns, vendor_post_row
@@ -35,7 +35,8 @@ class MemoryStore:
         self._tables: dict[str, list[dict]] = {"maintenance": [], "exclusions": [], "incidents": [],
                                                 "vendor_reports": []}
         self._overrides: dict[str, dict] = {}
-        self._posts: dict[str, dict] = {}  # the vendor's status-page incidents by id
+        self._posts: dict[str, dict] = {}
+        self._api_requests: dict[tuple[str, str], dict] = {}  # the vendor's status-page incidents by id
         self._events: list[tuple[int, Event]] = []  # (seq, event) in recording order
         self._deliveries: dict[tuple[int, str], dict[str, Any]] = {}  # (seq, destination) → its state
 
@@ -155,7 +156,10 @@ class MemoryStore:
                                            "managed_by": managed_by, "withdrawn_at_ms": None})
 
     def withdraw_exclusion(self, exclusion_id: int, now_ms: int) -> None:
-        self._get("exclusions", exclusion_id, "exclusion")["withdrawn_at_ms"] = now_ms
+        row = self._get("exclusions", exclusion_id, "exclusion")
+        if row["withdrawn_at_ms"] is not None:
+            raise already_withdrawn(exclusion_id)
+        row["withdrawn_at_ms"] = now_ms
 
     def put_override(self, row: dict, now_ms: int) -> None:
         self._overrides[row["incident_id"]] = dict(row)
@@ -165,6 +169,13 @@ class MemoryStore:
 
     def override_rows(self) -> list[dict]:
         return [dict(self._overrides[k]) for k in sorted(self._overrides)]
+
+    def api_request(self, token: str, key: str) -> dict | None:
+        found = self._api_requests.get((token, key))
+        return None if found is None else dict(found)
+
+    def remember_api_request(self, row: dict) -> None:
+        self._api_requests[(row["token"], row["idem_key"])] = dict(row)
 
     def exclusion_rows(self) -> list[ExclusionRow]:
         return [cast(ExclusionRow, dict(r)) for r in sorted(self._tables["exclusions"],

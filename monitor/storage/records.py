@@ -16,7 +16,7 @@ from ..sla.model import (
     VendorPost,
     VendorReport,
 )
-from .errors import LARGEST_INTEGER, StoreError, already_cancelled, no_such, resolved_before_opened
+from .errors import LARGEST_INTEGER, StoreError, already_cancelled, already_withdrawn, no_such, resolved_before_opened
 from .interface import ExclusionRow, MaintenanceRow, TicketFields
 from .sql import Sql
 
@@ -69,7 +69,8 @@ class RecordsMixin:
 
     def withdraw_exclusion(self, exclusion_id: int, now_ms: int) -> None:
         """Withdraw an exclusion its records file no longer holds (kept for the record; it excludes nothing)."""
-        self._get("exclusions", exclusion_id, "exclusion")
+        if self._get("exclusions", exclusion_id, "exclusion")["withdrawn_at_ms"] is not None:
+            raise already_withdrawn(exclusion_id)
         with self.transaction():
             self.sql.run("UPDATE exclusions SET withdrawn_at_ms = ? WHERE id = ?", [now_ms, exclusion_id])
             self.chain_record("exclusions", exclusion_id, now_ms)
@@ -183,6 +184,16 @@ class RecordsMixin:
     def vendor_report_rows(self) -> list[dict]:
         """The vendor's reports, by month and region."""
         return list(self.rows("SELECT * FROM vendor_reports ORDER BY month, region"))
+
+    def api_request(self, token: str, key: str) -> dict | None:
+        """The answer the API gave to ``token``'s write with the Idempotency-Key ``key`` (None: none yet)."""
+        return next(self.rows("SELECT * FROM api_requests WHERE token = ? AND idem_key = ?", [token, key]), None)
+
+    def remember_api_request(self, row: dict) -> None:
+        """Keep the answer to a write sent with an Idempotency-Key (``row``: the ``api_requests`` columns)."""
+        with self.transaction():
+            self.sql.run(f"INSERT INTO api_requests ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                         list(row.values()))
 
     def maintenance_rows(self, window_id: int | None = None) -> list[MaintenanceRow]:
         """Stored maintenance windows (all, by start; or the one with ``window_id``) as rows."""

@@ -157,6 +157,10 @@ V8_STATEMENTS = (  # SQLite's and PostgreSQL's alike, but for the identity colum
     " created_at_ms BIGINT, UNIQUE (month, region))",
     # The incidents the vendor posted on its own status page (``vendor_status``), as last read; when
     # the monitor first saw each (null: imported from a saved page).
+    # The API's answers to writes sent with an Idempotency-Key (by token and key): a retry gets the
+    # first answer again instead of a second record.
+    "CREATE TABLE api_requests (token TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+    " status INTEGER NOT NULL, body TEXT NOT NULL, at_ms BIGINT NOT NULL, PRIMARY KEY (token, idem_key))",
     "CREATE TABLE vendor_posts (id TEXT PRIMARY KEY, region_list TEXT NOT NULL, title TEXT, impact TEXT,"
     " started_ms BIGINT, posted_ms BIGINT NOT NULL, resolved_ms BIGINT, link TEXT, first_seen_ms BIGINT)",
 )

@@ -5,7 +5,7 @@ import asyncio
 import logging
 import sqlite3
 from dataclasses import dataclass
-from typing import Callable
+from typing import Awaitable, Callable
 
 import orjson
 from aiohttp import web
@@ -18,6 +18,7 @@ from ..config import Config
 from ..errors import InputError
 from ..live.figures import LiveFigures
 from ..live.maintenance import MaintenanceService
+from ..live.records import RecordService
 from ..live.reports import Busy, ReportService
 from ..live.updating import UpdateService
 from ..paperwork import terms_of
@@ -25,13 +26,17 @@ from ..reports.html import report_html, to_pdf
 from ..reports.serialize import outage_rows, range_rows, report_json
 from ..sla.calendar import MonthError
 from ..sla.result import MonthResult
-from ..storage import StoreUnavailable
+from ..storage import StoreError, StoreUnavailable
+from ..storage.errors import AlreadyDone
+from ..values import api_author
 from .badges import KINDS as BADGE_KINDS
 from .badges import availability_badge, render_badge, state_badge
 from .feed import render_feed
+from .idempotency import once
 from .maintenance import add_window, cancel_window
 from .private import Readers, private_gate
 from .problems import PROBLEM_TYPE, problem, problem_body
+from .records import exclusion_json, exclusion_values
 from .status import render_runbooks, render_status_page, status_json
 from .tokens import Grant, allows, grants, holder
 
@@ -46,6 +51,7 @@ class WebDeps:
     reports: ReportService  # /api/v1/availability and /outages
     maintenance: MaintenanceService  # /api/v1/maintenance
     updates: UpdateService  # POST /api/v1/updates
+    records: RecordService  # /api/v1/exclusions, and the answers kept for Idempotency-Key
     metrics_text: Callable[[], bytes]
     readiness: Callable[[], list[str]]  # what keeps the daemon from being ready
     public_url: Callable[[], str]  # where people reach the monitor (links in feeds), known once it listens
@@ -53,6 +59,7 @@ class WebDeps:
 
 DEPS = web.AppKey("deps", WebDeps)
 GRANTS = web.AppKey("grants", tuple)  # the configured tokens, hashed once (web/tokens.py)
+LOCKS = web.AppKey("idempotency_locks", dict)  # (token, key) → the lock its first request holds
 log = logging.getLogger("sla_monitor.web")
 
 
@@ -181,27 +188,59 @@ async def maintenance_calendar(request: web.Request) -> web.Response:
                         headers={"Content-Disposition": 'inline; filename="maintenance.ics"'})
 
 
-async def maintenance_post(request: web.Request) -> web.Response:
-    if isinstance(grant := _authorized(request, "write:maintenance"), web.Response):
+async def _create(request: web.Request, scope: str, make: Callable[[object, str], Awaitable[object]]) -> web.Response:
+    """A POST that creates a record: its scope checked, ``make(body, token name)`` run once per
+    Idempotency-Key, 201 with what it made, 400 with what is wrong."""
+    if isinstance(grant := _authorized(request, scope), web.Response):
         return grant
-    try:
-        body = await request.json(loads=orjson.loads)
-        created = await add_window(request.app[DEPS].maintenance, request.app[DEPS].cfg, body, grant.name)
-    except (ValueError, InputError) as exc:
-        return error(400, str(exc))
-    return json_response(created, 201)
+
+    async def write() -> web.Response:
+        try:
+            created = await make(await request.json(loads=orjson.loads), grant.name)
+        except (ValueError, InputError) as exc:
+            return error(400, str(exc))
+        return json_response(created, 201)
+
+    return await once(request, request.app[DEPS].records, grant.name, request.app[LOCKS], write)
+
+
+async def maintenance_post(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    return await _create(request, "write:maintenance", lambda body, token: add_window(deps.maintenance, deps.cfg,
+                                                                                     body, token))
 
 
 async def update_post(request: web.Request) -> web.Response:
     """An incident update on an outage (``incident update``'s, through the API)."""
+    return await _create(request, "write:records", request.app[DEPS].updates.post)
+
+
+async def exclusions_get(request: web.Request) -> web.Response:
+    return json_response([exclusion_json(r) for r in await request.app[DEPS].records.exclusions()])
+
+
+async def exclusion_post(request: web.Request) -> web.Response:
+    """An exclusion (``exclusion add``'s fields and rules, through the API)."""
+    deps = request.app[DEPS]
+
+    async def make(body: object, token: str) -> dict:
+        values, by = exclusion_values(deps.cfg, body)
+        return exclusion_json(await deps.records.add_exclusion(values, api_author(by, token)))
+
+    return await _create(request, "write:records", make)
+
+
+async def exclusion_delete(request: web.Request) -> web.Response:
+    """Withdraw an exclusion: kept for the record, it excludes nothing from then on."""
     if isinstance(grant := _authorized(request, "write:records"), web.Response):
         return grant
+    exclusion_id = int(request.match_info["id"])
     try:
-        body = await request.json(loads=orjson.loads)
-        created = await request.app[DEPS].updates.post(body, grant.name)
-    except (ValueError, InputError) as exc:
-        return error(400, str(exc))
-    return json_response(created, 201)
+        await request.app[DEPS].records.withdraw_exclusion(exclusion_id)
+    except StoreError as exc:  # none with that id: 404; withdrawn already: 409
+        return error(409 if isinstance(exc, AlreadyDone) else 404, str(exc))
+    log.info("event=exclusion_withdrawn id=%d token=%s", exclusion_id, grant.name)
+    return json_response({"withdrawn": exclusion_id})
 
 
 async def maintenance_delete(request: web.Request) -> web.Response:
@@ -296,6 +335,7 @@ def build_app(deps: WebDeps) -> web.Application:
     app = web.Application(middlewares=[*gate, error_boundary])
     app[DEPS] = deps
     app[GRANTS] = configured
+    app[LOCKS] = {}
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -308,6 +348,9 @@ def build_app(deps: WebDeps) -> web.Application:
     app.router.add_post("/api/v1/maintenance", maintenance_post)
     app.router.add_delete("/api/v1/maintenance/{id:\\d+}", maintenance_delete)
     app.router.add_post("/api/v1/updates", update_post)
+    app.router.add_get("/api/v1/exclusions", exclusions_get)
+    app.router.add_post("/api/v1/exclusions", exclusion_post)
+    app.router.add_delete("/api/v1/exclusions/{id:\\d+}", exclusion_delete)
     app.router.add_get("/evidence/public-key", evidence_public_key)
     app.router.add_get("/", status_page)
     app.router.add_get("/runbooks", runbooks)

@@ -1,0 +1,37 @@
+"""Hand-kept records as the daemon's API writes them (exclusions; maintenance has ``maintenance.py``),
+with the figures refreshed after each change; and the answers to writes sent with an Idempotency-Key."""
+from __future__ import annotations
+
+from ..clock import Clock
+from ..storage.interface import ExclusionRow, Storage
+from .dbthread import DbThread
+from .figures import LiveFigures
+
+
+class RecordService:
+    def __init__(self, db: DbThread, figures: LiveFigures, clock: Clock):
+        self.db, self.figures, self.clock = db, figures, clock
+
+    async def exclusions(self) -> list[ExclusionRow]:
+        """Every exclusion, by start (withdrawn ones too: they are history)."""
+        return await self.db.call(Storage.exclusion_rows)
+
+    async def add_exclusion(self, values: dict, by: str) -> ExclusionRow:
+        """Record an exclusion (``values``: its columns, validated) and return its row."""
+        new_id = await self.db.call(Storage.add_exclusion, **values, by=by, now_ms=self.clock.now_ms())
+        await self.figures.refresh()
+        return next(r for r in await self.exclusions() if r["id"] == new_id)
+
+    async def withdraw_exclusion(self, exclusion_id: int) -> None:
+        """Withdraw an exclusion (``StoreError`` when there is none)."""
+        await self.db.call(Storage.withdraw_exclusion, exclusion_id, self.clock.now_ms())
+        await self.figures.refresh()
+
+    async def answered(self, token: str, key: str) -> dict | None:
+        """The answer already given to ``token``'s write with the Idempotency-Key ``key``."""
+        return await self.db.call(Storage.api_request, token, key)
+
+    async def remember(self, token: str, key: str, fingerprint: str, status: int, body: str) -> None:
+        """Keep the answer to a write sent with an Idempotency-Key, for its retries."""
+        await self.db.call(Storage.remember_api_request, {"token": token, "idem_key": key, "fingerprint": fingerprint,
+                                                          "status": status, "body": body, "at_ms": self.clock.now_ms()})

@@ -1,0 +1,81 @@
+"""Records written through the API (issue 28): exclusions created, listed and withdrawn with the CLI's
+rules and a `write:records` token (a `write:maintenance` token cannot); a POST retried with the same
+Idempotency-Key creates one record, even after a restart, and the key with another body is a 422."""
+from __future__ import annotations
+
+import sqlite3
+
+from daemon_helpers import running_daemon
+from test_api_tokens import CALENDAR, OPS, READ, TOKENS, WINDOW
+
+EXCLUSION = {"region": "eu-west", "start": "2030-01-05T01:00:00Z", "end": "2030-01-05T02:00:00Z",
+             "cause": "customer_network", "note": "our firewall change", "by": "Jane"}
+
+
+async def _call(daemon, method: str, path: str, token: str | None, body: dict | None = None, key: str | None = None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if key:
+        headers["Idempotency-Key"] = key
+    async with daemon.http.request(method, path, json=body, headers=headers) as answer:
+        return answer.status, dict(answer.headers), await answer.json(content_type=None)
+
+
+async def test_exclusions_through_the_api(fleet, tmp_path):
+    async with running_daemon(fleet, str(tmp_path / "d.db"), tokens=TOKENS) as daemon:
+        status, _, refused = await _call(daemon, "POST", "/api/v1/exclusions", CALENDAR, EXCLUSION)
+        assert (status, refused["missing_scope"]) == (403, "write:records")  # a maintenance token cannot
+        assert (await _call(daemon, "POST", "/api/v1/exclusions", READ, EXCLUSION))[0] == 403
+        status, _, created = await _call(daemon, "POST", "/api/v1/exclusions", OPS, EXCLUSION)
+        assert status == 201, created
+        assert created["created_by"] == "Jane (api:ops)" and created["cause"] == "customer_network"
+        assert created["withdrawn"] is None and created["region"] == "eu-west"
+        status, _, listed = await _call(daemon, "GET", "/api/v1/exclusions", None)
+        assert status == 200 and [e["id"] for e in listed] == [created["id"]]
+        for body, needle in [({**EXCLUSION, "cause": "rain"}, "cause 'rain' is not a cause"),
+                             ({**EXCLUSION, "region": "mars"}, "region 'mars'"),
+                             ({**EXCLUSION, "note": " "}, "note: say why"),
+                             ({**EXCLUSION, "colour": "red"}, "unknown field 'colour'"),
+                             ({**EXCLUSION, "all": "yes"}, "all must be true or false")]:
+            status, headers, problem = await _call(daemon, "POST", "/api/v1/exclusions", OPS, body)
+            assert status == 400 and needle in problem["detail"], (body, problem)
+            assert headers["Content-Type"].startswith("application/problem+json")
+        path = f"/api/v1/exclusions/{created['id']}"
+        assert (await _call(daemon, "DELETE", path, CALENDAR))[0] == 403
+        status, _, withdrawn = await _call(daemon, "DELETE", path, OPS)
+        assert (status, withdrawn) == (200, {"withdrawn": created["id"]})
+        assert (await _call(daemon, "DELETE", path, OPS))[0] == 409
+        assert (await _call(daemon, "DELETE", "/api/v1/exclusions/999999", OPS))[0] == 404
+        listed = (await _call(daemon, "GET", "/api/v1/exclusions", None))[2]
+        assert listed[0]["withdrawn"] is not None
+
+
+async def test_a_retried_post_creates_one_record(fleet, tmp_path):
+    db = str(tmp_path / "d.db")
+    async with running_daemon(fleet, db, tokens=TOKENS) as daemon:
+        first = await _call(daemon, "POST", "/api/v1/maintenance", CALENDAR, WINDOW, key="change-4711")
+        again = await _call(daemon, "POST", "/api/v1/maintenance", CALENDAR, WINDOW, key="change-4711")
+        assert first[0] == again[0] == 201 and first[2] == again[2]
+        assert again[1].get("Idempotent-Replayed") == "true" and "Idempotent-Replayed" not in first[1]
+        status, _, problem = await _call(daemon, "POST", "/api/v1/maintenance", CALENDAR,
+                                         {**WINDOW, "reason": "another"}, key="change-4711")
+        assert status == 422 and "was sent before with another request" in problem["detail"]
+        # A refused request keeps nothing: corrected, it may be sent again with its key.
+        assert (await _call(daemon, "POST", "/api/v1/exclusions", OPS, {**EXCLUSION, "cause": "rain"}, key="x-1"))[0] == 400
+        assert (await _call(daemon, "POST", "/api/v1/exclusions", OPS, EXCLUSION, key="x-1"))[0] == 201
+        assert (await _call(daemon, "POST", "/api/v1/maintenance", CALENDAR, WINDOW, key="k" * 300))[0] == 400
+    async with running_daemon(fleet, db, tokens=TOKENS) as daemon:  # the answers are kept in the store
+        replay = await _call(daemon, "POST", "/api/v1/maintenance", CALENDAR, WINDOW, key="change-4711")
+        assert replay[0] == 201 and replay[1].get("Idempotent-Replayed") == "true" and replay[2] == first[2]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM maintenance").fetchone()[0] == 1
+        assert conn.execute("SELECT count(*) FROM exclusions").fetchone()[0] == 1
+
+
+def test_exclusion_withdraw_from_the_command_line(run_cli):
+    assert run_cli("exclusion", "add", "--region", "eu-west", "--start", "2026-11-03T10:00:00Z", "--end",
+                   "2026-11-03T11:00:00Z", "--cause", "customer", "--note", "our side").code == 0
+    result = run_cli("exclusion", "withdraw", "1")
+    assert result.code == 0 and "exclusion 1 withdrawn" in result.out
+    again = run_cli("exclusion", "withdraw", "1")
+    assert again.code == 2 and "exclusion 1 is already withdrawn" in again.err
+    assert run_cli("exclusion", "withdraw", "7").code == 2
