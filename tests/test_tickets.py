@@ -14,6 +14,7 @@ from monitor.cli import main
 from monitor.sla.calendar import iso
 from monitor.sla.incidents import UPDATE_INTERVAL_MS, communication
 from monitor.sla.model import Incident
+from monitor.storage.schema import V8_STATEMENTS
 from conftest import FIXTURES, write_jsonl
 from conftest import store_state as _store_state
 from spec_examples import EXAMPLES, NOV, samples
@@ -262,19 +263,25 @@ ticket_exports:
 
 
 def test_store_from_before_tickets_still_verifies(run_cli):
-    """A store chained before schema v8 added the ticket columns: after the upgrade its incidents' links
-    still hold (columns added later are hashed only when set)."""
+    """A store chained before schema v8 added columns to the record tables (tickets, managed records,
+    withdrawals): after the upgrade its records' links still hold (columns added later are hashed only
+    when set)."""
     assert run_cli("incident", "add", "--region", "eu-west", "--severity", "P1", "--opened", "2026-11-05T10:00:00Z",
                    "--resolved", "2026-11-05T12:00:00Z").code == 0
-    with sqlite3.connect(run_cli.db) as conn:  # the version-7 store that was
-        conn.execute("DROP INDEX incidents_by_ticket")
-        conn.execute("DROP TABLE vendor_reports")
-        conn.execute("DROP TABLE vendor_posts")
-        for table, column in (("maintenance", "managed_by"), ("exclusions", "managed_by"),
-                              ("exclusions", "withdrawn_at_ms"), ("incident_overrides", "managed_by")):
-            conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
-        for column in ("ticket", "responded_ms", "updates"):
-            conn.execute(f"ALTER TABLE incidents DROP COLUMN {column}")
+    assert run_cli("maintenance", "add", "--region", "eu-west", "--start", "2026-11-06T01:00:00Z", "--end",
+                   "2026-11-06T02:00:00Z", "--kind", "emergency", "--announced-at", "2026-11-06T00:00:00Z",
+                   "--reason", "patch").code == 0
+    assert run_cli("exclusion", "add", "--all", "--start", "2026-11-07T01:00:00Z", "--end", "2026-11-07T02:00:00Z",
+                   "--cause", "customer", "--note", "ours").code == 0
+    with sqlite3.connect(run_cli.db) as conn:  # the version-7 store that was: each v8 statement undone
+        for statement in reversed(V8_STATEMENTS):
+            words = statement.split()
+            if words[:2] == ["CREATE", "TABLE"]:
+                conn.execute(f"DROP TABLE {words[2]}")
+            elif words[:2] == ["CREATE", "UNIQUE"]:
+                conn.execute(f"DROP INDEX {words[3]}")
+            else:  # ALTER TABLE t ADD COLUMN c …
+                conn.execute(f"ALTER TABLE {words[2]} DROP COLUMN {words[5]}")
         conn.execute("PRAGMA user_version = 7")
     assert run_cli("incident", "list", "--month", "2026-11").code == 0  # opened: migrated to the current version
     with sqlite3.connect(run_cli.db) as conn:
