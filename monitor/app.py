@@ -163,7 +163,7 @@ class Daemon:
         host, _, port = (listen or self.cfg.web.listen).rpartition(":")
         maintenance = MaintenanceService(self.db, self.fleet.policy, self.figures, self.clock)
         updates = UpdateService(self.db, self.cfg, self.figures, self.clock, self.deliverer.wake.set)
-        records = RecordService(self.db, self.figures, self.clock)
+        records = RecordService(self.db, self.figures, self.clock, self.reports.forget)
         deps = WebDeps(self.cfg, self.clock, self.figures, self.reports, maintenance, updates, records,
                        self.metrics_text, self.readiness, lambda: self.public_url)
         self.runner = web.AppRunner(build_app(deps), access_log=None,

@@ -8,7 +8,7 @@ import sqlite3
 from daemon_helpers import running_daemon
 from test_api_tokens import CALENDAR, OPS, READ, TOKENS, WINDOW
 
-EXCLUSION = {"region": "eu-west", "start": "2030-01-05T01:00:00Z", "end": "2030-01-05T02:00:00Z",
+EXCLUSION = {"region": "eu-west", "start": "2026-11-05T01:00:00Z", "end": "2026-11-05T02:00:00Z",
              "cause": "customer_network", "note": "our firewall change", "by": "Jane"}
 
 
@@ -79,3 +79,35 @@ def test_exclusion_withdraw_from_the_command_line(run_cli):
     again = run_cli("exclusion", "withdraw", "1")
     assert again.code == 2 and "exclusion 1 is already withdrawn" in again.err
     assert run_cli("exclusion", "withdraw", "7").code == 2
+
+
+INCIDENT = {"region": "eu-west", "severity": "P2", "opened": "2026-11-05T10:00:00Z", "title": "calls drop", "by": "Jane"}
+
+
+async def test_incidents_through_the_api(fleet, tmp_path):
+    """A ticket recorded, listed and resolved through the API as `incident add`, `list` and `resolve` do."""
+    async with running_daemon(fleet, str(tmp_path / "d.db"), tokens=TOKENS) as daemon:
+        assert (await _call(daemon, "POST", "/api/v1/incidents", CALENDAR, INCIDENT))[0] == 403
+        status, _, created = await _call(daemon, "POST", "/api/v1/incidents", OPS, INCIDENT, key="ticket-1")
+        assert status == 201 and isinstance(created["id"], int)
+        assert (await _call(daemon, "POST", "/api/v1/incidents", OPS, INCIDENT, key="ticket-1"))[2] == created
+        listed = (await _call(daemon, "GET", "/api/v1/incidents?month=2026-11", None))[2]
+        assert [(i["id"], i["severity"], i["title"]) for i in listed] == [(str(created["id"]), "P2", "calls drop")]
+        path = f"/api/v1/incidents/{created['id']}"
+        status, _, problem = await _call(daemon, "PATCH", path, OPS, {"resolved": "2026-11-05T09:00:00Z"})
+        assert status == 400 and "after it opened" in problem["detail"]
+        status, _, patched = await _call(daemon, "PATCH", path, OPS, {"resolved": "2026-11-05T13:00:00Z", "severity": "P1"})
+        assert status == 200 and patched["severity"] == "P1"
+        listed = (await _call(daemon, "GET", "/api/v1/incidents?month=2026-11", None))[2]
+        assert (listed[0]["severity"], listed[0]["resolved"], listed[0]["resolution_minutes"]) == \
+            ("P1", "2026-11-05T13:00:00Z", 180.0)
+        for path, body, expected in [("/api/v1/incidents/424242", {"severity": "P3"}, 404),
+                                     ("/api/v1/incidents/eu-west/region/2026-11-05T10:00:00Z", {"severity": "P3"}, 404),
+                                     (f"/api/v1/incidents/{created['id']}", {}, 400),
+                                     (f"/api/v1/incidents/{created['id']}", {"severity": "P7"}, 400)]:
+            assert (await _call(daemon, "PATCH", path, OPS, body))[0] == expected, path
+        for body, needle in [({**INCIDENT, "severity": "P0"}, "severity 'P0'"), ({**INCIDENT, "region": "x"}, "region 'x'"),
+                             ({**INCIDENT, "opened": "2030-01-05 10:00"}, "no UTC offset"),
+                             ({**INCIDENT, "resolved": "2026-11-05T09:00:00Z"}, "must be after opened")]:
+            status, _, problem = await _call(daemon, "POST", "/api/v1/incidents", OPS, body)
+            assert status == 400 and needle in problem["detail"], problem

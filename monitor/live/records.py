@@ -2,6 +2,8 @@
 with the figures refreshed after each change; and the answers to writes sent with an Idempotency-Key."""
 from __future__ import annotations
 
+from typing import Callable
+
 from ..clock import Clock
 from ..storage.interface import ExclusionRow, Storage
 from .dbthread import DbThread
@@ -9,8 +11,13 @@ from .figures import LiveFigures
 
 
 class RecordService:
-    def __init__(self, db: DbThread, figures: LiveFigures, clock: Clock):
-        self.db, self.figures, self.clock = db, figures, clock
+    def __init__(self, db: DbThread, figures: LiveFigures, clock: Clock, forget: Callable[[], None]):
+        self.db, self.figures, self.clock, self.forget = db, figures, clock, forget
+
+    async def _changed(self) -> None:
+        """After a change: the live figures computed again, the months' reports not reused."""
+        self.forget()
+        await self.figures.refresh()
 
     async def exclusions(self) -> list[ExclusionRow]:
         """Every exclusion, by start (withdrawn ones too: they are history)."""
@@ -19,13 +26,25 @@ class RecordService:
     async def add_exclusion(self, values: dict, by: str) -> ExclusionRow:
         """Record an exclusion (``values``: its columns, validated) and return its row."""
         new_id = await self.db.call(Storage.add_exclusion, **values, by=by, now_ms=self.clock.now_ms())
-        await self.figures.refresh()
+        await self._changed()
         return next(r for r in await self.exclusions() if r["id"] == new_id)
 
     async def withdraw_exclusion(self, exclusion_id: int) -> None:
         """Withdraw an exclusion (``StoreError`` when there is none)."""
         await self.db.call(Storage.withdraw_exclusion, exclusion_id, self.clock.now_ms())
-        await self.figures.refresh()
+        await self._changed()
+
+    async def add_incident(self, values: dict, by: str) -> int:
+        """Record a hand incident (``values``: its columns, validated); returns its id."""
+        new_id = await self.db.call(Storage.add_incident, **values, by=by, now_ms=self.clock.now_ms())
+        await self._changed()
+        return new_id
+
+    async def correct_incident(self, incident_id: str, resolved_ms: int | None, severity: str | None, by: str) -> None:
+        """Resolve or re-classify an incident (``StoreError`` for a hand one that is not there)."""
+        await self.db.call(Storage.resolve_incident, incident_id, resolved_ms=resolved_ms, severity=severity, by=by,
+                           now_ms=self.clock.now_ms())
+        await self._changed()
 
     async def answered(self, token: str, key: str) -> dict | None:
         """The answer already given to ``token``'s write with the Idempotency-Key ``key``."""

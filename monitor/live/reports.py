@@ -61,6 +61,10 @@ class ReportService:
         self.cache[key] = (now, report)
         return report
 
+    def forget(self) -> None:
+        """A record changed: a month's report reused from before would not show it."""
+        self.cache.clear()
+
     def _done(self, key: tuple[int, int]) -> None:
         self.inflight.pop(key, None)
         self.waiting -= 1

@@ -8,6 +8,10 @@ class StoreError(Exception):
     """The store cannot be used as asked (not SQLite, too new, missing, pruned range, no such record)."""
 
 
+class NotFound(StoreError):
+    """No record with that id."""
+
+
 class AlreadyDone(StoreError):
     """The record is already in the state asked for (a window cancelled, an exclusion withdrawn)."""
 
@@ -19,7 +23,7 @@ class StoreUnavailable(Exception):
 # The messages both stores give, from one place so that they cannot drift apart.
 
 def no_such(what: str, table: str, row_id: int) -> StoreError:
-    return StoreError(f"no {what} with id {row_id} (list them with `sla-monitor {table.rstrip('s')} list`)")
+    return NotFound(f"no {what} with id {row_id} (list them with `sla-monitor {table.rstrip('s')} list`)")
 
 
 def already_cancelled(window_id: int) -> StoreError:

@@ -6,6 +6,7 @@ import logging
 import sqlite3
 from dataclasses import dataclass
 from typing import Awaitable, Callable
+from zoneinfo import ZoneInfo
 
 import orjson
 from aiohttp import web
@@ -15,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from ..accounting import range_months
 from ..clock import Clock
 from ..config import Config
-from ..errors import InputError
+from ..errors import InputError, parse_instant
 from ..live.figures import LiveFigures
 from ..live.maintenance import MaintenanceService
 from ..live.records import RecordService
@@ -23,11 +24,12 @@ from ..live.reports import Busy, ReportService
 from ..live.updating import UpdateService
 from ..paperwork import terms_of
 from ..reports.html import report_html, to_pdf
-from ..reports.serialize import outage_rows, range_rows, report_json
-from ..sla.calendar import MonthError
+from ..reports.serialize import incident_rows, outage_rows, range_rows, report_json
+from ..sla.calendar import MonthError, iso, month_of
 from ..sla.result import MonthResult
 from ..storage import StoreError, StoreUnavailable
-from ..storage.errors import AlreadyDone
+from ..storage.errors import AlreadyDone, NotFound
+from ..storage.records import is_hand_id
 from ..values import api_author
 from .badges import KINDS as BADGE_KINDS
 from .badges import availability_badge, render_badge, state_badge
@@ -36,7 +38,7 @@ from .idempotency import once
 from .maintenance import add_window, cancel_window
 from .private import Readers, private_gate
 from .problems import PROBLEM_TYPE, problem, problem_body
-from .records import exclusion_json, exclusion_values
+from .records import correction, exclusion_json, exclusion_values, incident_values
 from .status import render_runbooks, render_status_page, status_json
 from .tokens import Grant, allows, grants, holder
 
@@ -230,6 +232,56 @@ async def exclusion_post(request: web.Request) -> web.Response:
     return await _create(request, "write:records", make)
 
 
+async def incidents_get(request: web.Request) -> web.Response:
+    """The month's incidents (``?month=``), automatic and hand-entered, as `incident list` gives them."""
+    report = await _month(request)
+    return report if isinstance(report, web.Response) else json_response(incident_rows(report))
+
+
+async def incident_post(request: web.Request) -> web.Response:
+    """A hand incident (a support ticket): `incident add`'s fields and rules, through the API."""
+    deps = request.app[DEPS]
+
+    async def make(body: object, token: str) -> dict:
+        values, by = incident_values(deps.cfg, body)
+        return {"id": await deps.records.add_incident(values, api_author(by, token))}
+
+    return await _create(request, "write:records", make)
+
+
+async def incident_patch(request: web.Request) -> web.Response:
+    """Resolve or re-classify an incident: a hand one by its number, an automatic one by its id
+    (REGION/COMPONENT/START), which must be in its month's report."""
+    if isinstance(grant := _authorized(request, "write:records"), web.Response):
+        return grant
+    deps, incident_id = request.app[DEPS], request.match_info["id"]
+    resolved, severity, by = correction(await request.json(loads=orjson.loads))
+    opened = await _incident_opened(deps, incident_id)
+    if opened is None:
+        return error(404, f"no incident {incident_id!r} (GET /api/v1/incidents?month=YYYY-MM lists them)")
+    if resolved is not None and resolved <= opened:
+        return error(400, f"resolved {iso(resolved)} is not after the incident opened ({iso(opened)})")
+    try:
+        await deps.records.correct_incident(incident_id, resolved, severity, api_author(by, grant.name))
+    except StoreError as exc:  # none with that number: 404; resolved before it opened: 400
+        return error(404 if isinstance(exc, NotFound) else 400, str(exc))
+    return json_response({"id": incident_id, "resolved": iso(resolved), "severity": severity})
+
+
+async def _incident_opened(deps: WebDeps, incident_id: str) -> int | None:
+    """When the incident ``incident_id`` opened (None: there is none); a hand one is checked by the store."""
+    if is_hand_id(incident_id):
+        return 0  # the store knows it: it refuses a number it does not hold, or a resolution before the opening
+    region, _, rest = incident_id.partition("/")
+    start = parse_instant(rest.partition("/")[2], "the incident id's start")
+    if region not in {r.name for r in deps.cfg.regions}:
+        return None
+    year, month = month_of(start, ZoneInfo(deps.cfg.timezone))
+    report = await deps.reports.month(f"{year:04d}-{month:02d}")
+    return next((a.incident.opened_ms for r in report.regions for a in r.incidents if a.incident.id == incident_id),
+                None)
+
+
 async def exclusion_delete(request: web.Request) -> web.Response:
     """Withdraw an exclusion: kept for the record, it excludes nothing from then on."""
     if isinstance(grant := _authorized(request, "write:records"), web.Response):
@@ -348,6 +400,9 @@ def build_app(deps: WebDeps) -> web.Application:
     app.router.add_post("/api/v1/maintenance", maintenance_post)
     app.router.add_delete("/api/v1/maintenance/{id:\\d+}", maintenance_delete)
     app.router.add_post("/api/v1/updates", update_post)
+    app.router.add_get("/api/v1/incidents", incidents_get)
+    app.router.add_post("/api/v1/incidents", incident_post)
+    app.router.add_patch("/api/v1/incidents/{id:.+}", incident_patch)
     app.router.add_get("/api/v1/exclusions", exclusions_get)
     app.router.add_post("/api/v1/exclusions", exclusion_post)
     app.router.add_delete("/api/v1/exclusions/{id:\\d+}", exclusion_delete)
