@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from tabulate import tabulate
@@ -56,3 +57,11 @@ def emit_rows(rows: list[dict], fmt: str, columns: list[str],
     headers = columns + ([extra_header] if extra else [])
     table = [[_cell(row.get(c)) for c in columns] + ([extra(row)] if extra else []) for row in rows]
     print(tabulate(table, headers, disable_numparse=True))
+
+
+def read_input(path: str) -> bytes:
+    """A file a command imports, or an InputError saying why it cannot be read."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it ({exc.strerror})") from None

@@ -21,7 +21,7 @@ from ..storage import opened
 from ..storage.records import is_hand_id, window_of
 from ..tickets import PRESETS, Regions, TicketFormat, described, plan_tickets, read_tickets
 from ..updates import checked, outage_of, outages, update_event
-from .common import Context, emit_rows
+from .common import Context, emit_rows, read_input
 from .parsing import command, group, rows_format, whole_number
 from .reporting import report_for
 
@@ -166,7 +166,7 @@ def maintenance_cancel(ctx: Context, args: argparse.Namespace) -> int:
 def maintenance_import(ctx: Context, args: argparse.Namespace) -> int:
     from ..maintenance_ics import parse_ics, plan_import
 
-    data = _read(args.file)
+    data = read_input(args.file)
     if args.horizon_days > MAX_HORIZON_DAYS:
         raise InputError(f"--horizon-days {args.horizon_days}: at most {MAX_HORIZON_DAYS:,} (ten years); a vendor "
                          "publishes months ahead, not decades")
@@ -205,13 +205,6 @@ def import_horizon(now_ms: int, tz: ZoneInfo, days_ahead: int) -> Horizon:
     whose report may not be written yet, to ``days_ahead`` days from now (the notice rule needs 2)."""
     since, _ = month_bounds(*previous_month(*month_of(now_ms, tz)), tz)
     return Horizon(since, now_ms + days_ahead * 86_400_000)
-
-
-def _read(path: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
 
 
 def _import_summary(plan: ImportPlan) -> str:
@@ -352,7 +345,7 @@ def incident_update(ctx: Context, args: argparse.Namespace) -> int:
 def incident_import(ctx: Context, args: argparse.Namespace) -> int:
     fmt = ticket_format(ctx.cfg, args.preset)
     environments = {r.name: r.environment for r in ctx.cfg.regions}
-    tickets = read_tickets(_read(args.file), args.file, fmt, Regions(environments, args.region), args.timezone,
+    tickets = read_tickets(read_input(args.file), args.file, fmt, Regions(environments, args.region), args.timezone,
                            ctx.now_ms)
     lines = [f"{t.fields.ticket} (line {t.line}): {t.note}" for t in tickets if t.note]
     with opened(ctx.db_path) as store, store.transaction():  # every ticket, or none

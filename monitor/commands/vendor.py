@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
@@ -14,7 +13,7 @@ from ..sla.calendar import parse_month
 from ..storage import opened
 from ..vendor_reports import read_entries, read_incidents, report_row
 from ..vendor_status import VendorStatusError, read_page
-from .common import Context, emit_rows
+from .common import Context, emit_rows, read_input
 from .parsing import command, group, rows_format
 
 
@@ -98,11 +97,9 @@ def status_import(ctx: Context, args: argparse.Namespace) -> int:
     if ctx.cfg.vendor_status is None:
         raise InputError("the config has no vendor_status section, whose components say which region each of the "
                          "page's incidents is about: add vendor_status: {url: …, components: {\"EU West\": eu-west}}")
+    page, data = ctx.cfg.vendor_status, read_input(args.file)
     try:
-        page = ctx.cfg.vendor_status
-        posts = read_page(Path(args.file).read_bytes(), page.kind, page.components, args.file)
-    except OSError as exc:
-        raise InputError(f"{args.file}: cannot read it ({exc.strerror})") from None
+        posts = read_page(data, page.kind, page.components, args.file)
     except VendorStatusError as exc:
         raise InputError(str(exc)) from None
     with opened(ctx.db_path) as store:
