@@ -45,7 +45,8 @@ from .storage import open_store
 from .storage.errors import StoreError, StoreUnavailable
 from .storage.interface import Storage
 from .storage.location import ALERTING, DaemonLocking, daemon_lock, vantage_role
-from .web.app import WebDeps, build_app
+from .web.handlers import WebDeps
+from .web.routes import build_app
 from .web.status import capture_probe
 
 log = logging.getLogger("sla_monitor.daemon")

@@ -1,5 +1,6 @@
 """The generated pages of docs/: the config reference (from the config models), the CLI reference (from
-the argument parser) and the runbooks' index (from the page the daemon serves). ``python -m monitor.docs``
+the argument parser), the runbooks' index (from the page the daemon serves) and the API reference (from
+its OpenAPI document). ``python -m monitor.docs``
 rewrites them; a test fails when a committed page differs from what this makes."""
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+from .api_docs import api_reference
 from .cli import build_parser
 from .commands.parsing import subcommands
 from .config.reference import render as config_reference
@@ -80,7 +82,7 @@ def runbooks_index() -> str:
 
 
 GENERATED: dict[str, Callable[[], str]] = {"config.md": config_reference, "cli.md": cli_reference,
-                                           "runbooks.md": runbooks_index}
+                                           "runbooks.md": runbooks_index, "api.md": api_reference}
 
 
 def main() -> int:

@@ -32,7 +32,7 @@ def config_text(fleet: Fleet, db: str, interval: str = "200ms", stale_after: str
                 threshold_minutes: str = "0.02", token: str | None = "s3cret-token", hang: bool = False,
                 hook_url: str | None = None, control: bool = False, alertmanager_url: str | None = None,
                 idle_timeout: str = "10s", buffer: str | None = None, timeout: str = "150ms",
-                hook_events: str = '["outage.*"]', tokens: str | None = None) -> str:
+                hook_events: str = '["outage.*"]', tokens: str | None = None, web_extra: str = "") -> str:
     port = {name: t.port for name, t in fleet.targets.items()}
     stale = f", stale_after: {stale_after}" if stale_after else ""
     common = f"interval: {interval}, timeout: {timeout}{stale}"
@@ -72,7 +72,7 @@ service: daemon test
 timezone: UTC
 policy: {{downtime_threshold_minutes: {threshold_minutes}, confirm_failures: 2}}
 storage: {{path: '{db}'{f", buffer: '{buffer}'" if buffer else ""}}}
-web: {{listen: "127.0.0.1:0", idle_timeout: {idle_timeout}{f', api_token: "{token}"' if token else ''}{f', tokens: {tokens}' if tokens else ''}}}
+web: {{listen: "127.0.0.1:0", idle_timeout: {idle_timeout}{f', api_token: "{token}"' if token else ''}{f', tokens: {tokens}' if tokens else ''}{web_extra}}}
 daemon: {{flush_interval: 200ms, refresh_interval: 200ms, shutdown_grace: 3s}}
 third_parties:
   - name: genesys

@@ -3,9 +3,11 @@ rules and a `write:records` token (a `write:maintenance` token cannot); a POST r
 Idempotency-Key creates one record, even after a restart, and the key with another body is a 422."""
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
-from daemon_helpers import running_daemon
+from daemon_helpers import MID_NOVEMBER_MS, running_daemon, until
+from monitor.clock import TickingClock
 from test_api_tokens import CALENDAR, OPS, READ, TOKENS, WINDOW
 
 EXCLUSION = {"region": "eu-west", "start": "2026-11-05T01:00:00Z", "end": "2026-11-05T02:00:00Z",
@@ -27,7 +29,7 @@ async def test_exclusions_through_the_api(fleet, tmp_path):
         assert (await _call(daemon, "POST", "/api/v1/exclusions", READ, EXCLUSION))[0] == 403
         status, _, created = await _call(daemon, "POST", "/api/v1/exclusions", OPS, EXCLUSION)
         assert status == 201, created
-        assert created["created_by"] == "Jane (api:ops)" and created["cause"] == "customer_network"
+        assert created["created_by"] == "Jane (api:ops from 127.0.0.1)" and created["cause"] == "customer_network"
         assert created["withdrawn"] is None and created["region"] == "eu-west"
         status, _, listed = await _call(daemon, "GET", "/api/v1/exclusions", None)
         assert status == 200 and [e["id"] for e in listed] == [created["id"]]
@@ -106,8 +108,74 @@ async def test_incidents_through_the_api(fleet, tmp_path):
                                      (f"/api/v1/incidents/{created['id']}", {}, 400),
                                      (f"/api/v1/incidents/{created['id']}", {"severity": "P7"}, 400)]:
             assert (await _call(daemon, "PATCH", path, OPS, body))[0] == expected, path
-        for body, needle in [({**INCIDENT, "severity": "P0"}, "severity 'P0'"), ({**INCIDENT, "region": "x"}, "region 'x'"),
+        for body, needle in [({**INCIDENT, "severity": "P0"}, "severity must be one of 'P1', 'P2', 'P3' or 'P4', not 'P0'"), ({**INCIDENT, "region": "x"}, "region 'x'"),
                              ({**INCIDENT, "opened": "2030-01-05 10:00"}, "no UTC offset"),
                              ({**INCIDENT, "resolved": "2026-11-05T09:00:00Z"}, "must be after opened")]:
             status, _, problem = await _call(daemon, "POST", "/api/v1/incidents", OPS, body)
             assert status == 400 and needle in problem["detail"], problem
+
+
+VENDOR = {"month": "2026-10", "region": "eu-west", "availability": "99.95", "stated_downtime_minutes": 21.5,
+          "incidents": [{"start": "2026-10-07T10:00:00Z", "end": "2026-10-07T10:21:30Z", "title": "media"}],
+          "note": "their monthly PDF"}
+
+
+async def test_vendor_reports_through_the_api(fleet, tmp_path):
+    """`vendor-report add` through the API: recorded exactly as written, a second of the same month and
+    region replaces the first, and the CLI's checks refuse a bad one (the daemon's clock in November 2026)."""
+    async with running_daemon(fleet, str(tmp_path / "d.db"), TickingClock(MID_NOVEMBER_MS), tokens=TOKENS) as daemon:
+        assert (await _call(daemon, "POST", "/api/v1/vendor-reports", CALENDAR, VENDOR))[0] == 403
+        status, _, saved = await _call(daemon, "POST", "/api/v1/vendor-reports", OPS, {**VENDOR, "by": "Jane"})
+        assert status == 201 and saved["replaced"] is False, saved
+        assert (saved["availability_percent"], saved["stated_downtime_minutes"]) == ("99.95", 21.5)
+        assert saved["incidents"] == [{"start": "2026-10-07T10:00:00Z", "end": "2026-10-07T10:21:30Z", "title": "media"}]
+        assert saved["created_by"] == "Jane (api:ops from 127.0.0.1)"
+        status, _, again = await _call(daemon, "POST", "/api/v1/vendor-reports", OPS, {**VENDOR, "availability": 99.9})
+        assert status == 201 and again["replaced"] is True and again["availability_percent"] == "99.9"
+        listed = (await _call(daemon, "GET", "/api/v1/vendor-reports", None))[2]
+        assert [(r["month"], r["region"], r["availability_percent"]) for r in listed] == [("2026-10", "eu-west", "99.9")]
+        for body, needle in [({**VENDOR, "availability": "101"}, "outside 0–100"),
+                             ({**VENDOR, "region": "mars"}, "region 'mars'"),
+                             ({**VENDOR, "month": "2026-12"}, "has not begun"),
+                             ({**VENDOR, "incidents": [{"start": "2026-09-01T00:00:00Z", "end": "2026-09-02T00:00:00Z"}]},
+                              "outside the report's month")]:
+            status, _, problem = await _call(daemon, "POST", "/api/v1/vendor-reports", OPS, body)
+            assert status == 400 and needle in problem["detail"], (body, problem)
+
+
+async def test_an_automatic_incident_is_corrected_and_its_override_listed(fleet, tmp_path):
+    async with running_daemon(fleet, str(tmp_path / "d.db"), tokens=TOKENS) as daemon:
+        await until(lambda: daemon.live.region_state.get("eu-west") == "up")
+        fleet.set_mode("eu-west", "down")
+        await until(lambda: daemon.live.region_state.get("eu-west") == "down")
+        await asyncio.sleep(2.0)  # past the test config's 1.2 s threshold
+        fleet.set_mode("eu-west", "up")
+        await until(lambda: daemon.live.region_state.get("eu-west") == "up")
+
+        async def automatic():
+            daemon.reports.forget()
+            listed = (await _call(daemon, "GET", "/api/v1/incidents", None))[2]
+            return next((i for i in listed if i["source"] == "auto" and i["region"] == "eu-west"), None)
+
+        incident = await until(automatic)
+        status, _, changed = await _call(daemon, "PATCH", f"/api/v1/incidents/{incident['id']}", OPS,
+                                         {"severity": "P3", "by": "Jane"})
+        assert (status, changed["severity"]) == (200, "P3"), changed
+        overrides = (await _call(daemon, "GET", "/api/v1/overrides", None))[2]
+        assert [(o["incident_id"], o["severity"], o["updated_by"]) for o in overrides] == \
+            [(incident["id"], "P3", "Jane (api:ops from 127.0.0.1)")]
+
+
+async def test_requests_without_credentials_are_rate_limited(fleet, tmp_path):
+    """web.rate_limit: an address without credentials gets its burst, then a 429 with Retry-After; a
+    token's holder and the health checks are not limited."""
+    async with running_daemon(fleet, str(tmp_path / "d.db"), tokens=TOKENS,
+                              web_extra=", rate_limit: {per_minute: 1, burst: 3}") as daemon:
+        answers = [await _call(daemon, "GET", "/api/v1/exclusions", None) for _ in range(4)]
+        assert [a[0] for a in answers] == [200, 200, 200, 429]
+        status, headers, problem = answers[3]
+        assert int(headers["Retry-After"]) >= 1 and "web.rate_limit" in problem["detail"]
+        assert (await _call(daemon, "GET", "/api/v1/exclusions", READ))[0] == 200
+        assert (await _call(daemon, "GET", "/api/v1/exclusions", "not-a-known-token"))[0] == 429
+        async with daemon.http.get("/healthz") as answer:
+            assert answer.status == 200

@@ -58,10 +58,12 @@ async def test_each_write_needs_its_scope_and_the_audit_trail_names_the_token(fl
                                                                         "message": "x"})
         assert status == 400 and "mars" in answer["error"]
 
-    assert authors(db) == [(1, "change board (api:calendar)", "api:calendar"), (2, "api:api_token", None)]
+    # The audit trail says who (the token's name) and from where (the client's address).
+    assert authors(db) == [(1, "change board (api:calendar from 127.0.0.1)", "api:calendar from 127.0.0.1"),
+                           (2, "api:api_token from 127.0.0.1", None)]
     logged = caplog.text
-    assert "event=api_write token=calendar scope=write:maintenance method=POST" in logged
-    assert "event=api_refused token=dashboard scope=write:maintenance" in logged
+    assert "event=api_write token=calendar from=127.0.0.1 scope=write:maintenance method=POST" in logged
+    assert "event=api_refused token=dashboard from=127.0.0.1 scope=write:maintenance" in logged
     assert not any(secret in logged for secret in (READ, CALENDAR, OPS, "s3cret-token"))
 
 

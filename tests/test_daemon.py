@@ -245,7 +245,7 @@ async def test_maintenance_api_booleans_are_strict_and_windows_bounded(running):
     base = {"start": "2026-11-05T01:00:00Z", "end": "2026-11-05T02:00:00Z", "kind": "emergency",
             "announced_at": "2026-11-01T00:00:00Z", "reason": "x"}
     cases = [({**base, "all": "no"}, "all must be true or false, not 'no'"),
-             ({**base, "region": []}, "region must be a region name"),
+             ({**base, "region": []}, "region must be text, not []"),
              ({**base, "region": "eu-west", "end": "2026-12-25T00:00:00Z"}, "over 31 days"),
              ({**base, "region": "eu-west", "end": "2126-11-05T02:00:00Z"}, "outside the years 1970–2100")]
     for body, needle in cases:

@@ -143,6 +143,13 @@ class TrustedProxyConfig(_Strict):
     """The proxy's addresses (CIDRs); the header from anywhere else is ignored."""
 
 
+class RateLimitConfig(_Strict):
+    per_minute: int = Field(1200, ge=1, le=1_000_000)
+    """Requests a minute one client address may make without credentials, on average."""
+    burst: int = Field(300, ge=1, le=1_000_000)
+    """Requests it may make at once before the limit applies."""
+
+
 class WebConfig(_Strict):
     listen: str = Field("127.0.0.1:9465", pattern=r"^[^\s]+:(6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]?\d{1,4})$")
     """HOST:PORT the daemon serves on (`run --listen` overrides it)."""
@@ -158,6 +165,10 @@ class WebConfig(_Strict):
     """People who may read a private page with a password (HTTP basic auth)."""
     trusted_proxy: TrustedProxyConfig | None = None
     """An authenticating proxy in front (single sign-on): its header names the user."""
+    rate_limit: RateLimitConfig | None = RateLimitConfig()
+    """Requests without a bearer token (or the trusted proxy's header) are limited per client address:
+    beyond it a 429 with Retry-After. Behind a plain reverse proxy every client has the proxy's address:
+    limit there instead, and set `rate_limit: null`."""
 
     @model_validator(mode="after")
     def _readers(self) -> WebConfig:

@@ -1,4 +1,5 @@
-"""Hand-kept records as the daemon's API writes them (exclusions; maintenance has ``maintenance.py``),
+"""Hand-kept records as the daemon's API writes them (exclusions, incidents and their overrides, vendor
+reports; maintenance has ``maintenance.py``),
 with the figures refreshed after each change; and the answers to writes sent with an Idempotency-Key."""
 from __future__ import annotations
 
@@ -45,6 +46,21 @@ class RecordService:
         await self.db.call(Storage.resolve_incident, incident_id, resolved_ms=resolved_ms, severity=severity, by=by,
                            now_ms=self.clock.now_ms())
         await self._changed()
+
+    async def overrides(self) -> list[dict]:
+        """The corrections of automatic incidents, by incident."""
+        return await self.db.call(Storage.override_rows)
+
+    async def vendor_reports(self) -> list[dict]:
+        """The vendor's own reports, by month and region."""
+        return await self.db.call(Storage.vendor_report_rows)
+
+    async def set_vendor_report(self, row: dict, by: str) -> tuple[dict, bool]:
+        """Record the vendor's report of a region's month (``row``: its columns, validated), replacing an
+        earlier one of the same; returns the stored row and whether it replaced one."""
+        report_id, before = await self.db.call(Storage.set_vendor_report, row, by, self.clock.now_ms())
+        await self._changed()
+        return next(r for r in await self.vendor_reports() if r["id"] == report_id), before is not None
 
     async def answered(self, token: str, key: str) -> dict | None:
         """The answer already given to ``token``'s write with the Idempotency-Key ``key``."""

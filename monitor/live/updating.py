@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from ..clock import Clock
 from ..config import Config
-from ..errors import InputError, parse_instant
+from ..errors import parse_instant
 from ..storage.interface import Storage
 from ..updates import checked, outage_of, outages, update_event, update_json
 from ..values import api_author
@@ -19,25 +19,17 @@ class UpdateService:
     def __init__(self, db: DbThread, cfg: Config, figures: LiveFigures, clock: Clock, wake: Callable[[], None]):
         self.db, self.cfg, self.figures, self.clock, self.wake = db, cfg, figures, clock, wake
 
-    async def post(self, body: object, token: str) -> dict:
+    async def post(self, body: dict, who: str) -> dict:
         """Record the update ``body`` asks for (``region``, ``status``, ``message``, optional
-        ``outage_start`` and ``by``), written with ``token`` (its name); InputError naming what is wrong."""
-        if not isinstance(body, dict):
-            raise InputError("the body must be a JSON object: {\"region\": …, \"status\": …, \"message\": …}")
-        unknown = set(body) - {"region", "status", "message", "outage_start", "by"}
-        if unknown:
-            raise InputError(f"unknown keys: {', '.join(sorted(unknown))} (region, status, message, outage_start, by)")
-        values = {key: body.get(key) for key in ("region", "status", "message")}
-        for key, value in values.items():
-            if not isinstance(value, str):
-                raise InputError(f"{key} is required, as a string")
-        region, status = str(values["region"]), str(values["status"])
-        message = checked(self.cfg, region, status, str(values["message"]))
+        ``outage_start`` and ``by``: the API's ``UpdateIn``, its types checked), written by ``who``;
+        InputError naming what is wrong."""
+        region, status = body["region"], body["status"]
+        message = checked(self.cfg, region, status, body["message"])
         start_text = body.get("outage_start")
-        start = parse_instant(start_text, "outage_start") if isinstance(start_text, str) else None
+        start = None if start_text is None else parse_instant(start_text, "outage_start")
         known = outages((self.figures.previous, self.figures.current), region)
         outage = outage_of(known, region, start, ZoneInfo(self.cfg.timezone))
-        routed = update_event(self.cfg, region, outage, status, message, api_author(body.get("by"), token),
+        routed = update_event(self.cfg, region, outage, status, message, api_author(body.get("by"), who),
                               self.clock.now_ms())
         await self.db.call(Storage.record_events, routed)
         self.wake()

@@ -7,7 +7,8 @@
   bcrypt's deliberate slowness on every request;
 - the header an authenticating proxy sets (``web.trusted_proxy``), believed only from its addresses.
 
-/healthz and /readyz stay open: an orchestrator's liveness checks carry no credentials."""
+/healthz and /readyz stay open: an orchestrator's liveness checks carry no credentials. The same
+middleware limits the rate of requests without credentials (``ratelimit.py``), public page or not."""
 from __future__ import annotations
 
 import base64
@@ -18,8 +19,10 @@ import ipaddress
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from ..clock import Clock
 from ..config.models import UserConfig, WebConfig
 from .problems import problem
+from .ratelimit import Buckets
 from .tokens import Grant, allows, holder
 
 OPEN = frozenset({"/healthz", "/readyz"})
@@ -34,6 +37,15 @@ class Readers:
         self.users = {u.name: u for u in web_cfg.users}
         self.proxy = web_cfg.trusted_proxy
         self._passed: set[bytes] = set()  # sha256(user, password) of passwords bcrypt accepted
+
+    def vouched(self, request: web.Request) -> bool:
+        """Whether the request carries a known bearer token, or the trusted proxy's header from its
+        addresses: credentials that cost nothing to check (a password costs bcrypt)."""
+        authorization = request.headers.get("Authorization", "")
+        if authorization.startswith("Bearer "):
+            return holder(self.grants, authorization) is not None
+        return self.proxy is not None and bool(request.headers.get(self.proxy.header)) \
+            and self._from_proxy(request.remote)
 
     def lets_in(self, request: web.Request) -> bool:
         """Whether the request comes from a reader."""
@@ -81,15 +93,22 @@ def _bcrypt_matches(password: str, user: UserConfig) -> bool:
         return False
 
 
-def private_gate(readers: Readers) -> Middleware:
-    """The middleware of a private page: 401 (with a basic-auth challenge) for a request without a reader."""
+def gate(readers: Readers, private: bool, buckets: Buckets | None, clock: Clock) -> Middleware:
+    """The middleware in front of every route: a request without cheap credentials spends from its
+    address's bucket (429 with Retry-After when empty, before any password is checked); on a private
+    page, a request without a reader gets a 401 (with a basic-auth challenge)."""
 
     @web.middleware
-    async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path in OPEN:
             return await handler(request)
-        if not readers.lets_in(request):
+        if buckets is not None and not readers.vouched(request):
+            wait = buckets.take(request.remote or "", clock.now_ms())
+            if wait is not None:
+                return problem(429, f"too many requests without credentials from this address; try again in "
+                                    f"{wait} s (web.rate_limit)", headers={"Retry-After": str(wait)})
+        if private and not readers.lets_in(request):
             return problem(401, "sign in: this status page is private", headers=CHALLENGE)
         return await handler(request)
 
-    return gate
+    return guard

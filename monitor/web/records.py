@@ -1,30 +1,21 @@
-"""/api/v1/exclusions and /api/v1/incidents: the same records and rules as `sla-monitor exclusion` and
-`sla-monitor incident`."""
+"""/api/v1/exclusions, /incidents, /overrides and /vendor-reports: the same records and rules as
+`sla-monitor exclusion`, `incident` and `vendor-report`."""
 from __future__ import annotations
+
+import json
 
 from ..config import Config
 from ..errors import InputError, parse_instant
-from ..records_file import ENTRY_KEYS, Rules, record_values
+from ..records_file import Rules, record_values
 from ..sla.calendar import iso
-from ..sla.model import SEVERITIES
 from ..storage.interface import ExclusionRow
 
-FIELDS = {*ENTRY_KEYS["exclusions"], "by"}
 
-
-def exclusion_values(cfg: Config, body: object) -> tuple[dict, object]:
-    """An exclusion's columns from a JSON body (``region`` or ``all``, ``start``, ``end``, ``cause``, ``note``,
-    ``long``), checked as `exclusion add` checks its flags; and the body's ``by``."""
-    if not isinstance(body, dict):
-        raise InputError("body must be a JSON object with start, end, cause, note and region or all")
-    unknown = sorted(map(str, set(body) - FIELDS))
-    if unknown:
-        raise InputError(f"unknown field {unknown[0]!r} (allowed: {', '.join(sorted(FIELDS))})")
-    for flag in ("all", "long"):  # strict booleans: "no" is not false
-        if flag in body and not isinstance(body[flag], bool):
-            raise InputError(f"{flag} must be true or false, not {body[flag]!r}")
+def exclusion_values(cfg: Config, fields: dict) -> dict:
+    """An exclusion's columns from a body's fields (``ExclusionIn``), checked as `exclusion add` checks its
+    flags."""
     rules = Rules([r.name for r in cfg.regions], [t.name for t in cfg.third_parties], cfg.storage.max_window_days)
-    return record_values("exclusions", body, "body", rules), body.get("by")
+    return record_values("exclusions", fields, "body", rules)
 
 
 def exclusion_json(row: ExclusionRow) -> dict:
@@ -35,48 +26,46 @@ def exclusion_json(row: ExclusionRow) -> dict:
             "withdrawn": iso(row["withdrawn_at_ms"]), "managed_by": row["managed_by"]}
 
 
-INCIDENT_FIELDS = {"region", "component", "severity", "opened", "resolved", "title", "by"}
-
-
-def _fields(body: object, allowed: set[str], what: str) -> dict:
-    if not isinstance(body, dict):
-        raise InputError(f"body must be a JSON object ({what})")
-    unknown = sorted(map(str, set(body) - allowed))
-    if unknown:
-        raise InputError(f"unknown field {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
-    return body
-
-
-def incident_values(cfg: Config, body: object) -> tuple[dict, object]:
-    """A hand incident's columns from a JSON body, checked as `incident add` checks its flags; and ``by``."""
-    fields = _fields(body, INCIDENT_FIELDS, "region, severity, opened, and resolved, component, title")
-    region = fields.get("region")
+def incident_values(cfg: Config, fields: dict) -> dict:
+    """A hand incident's columns from a body's fields (``IncidentIn``), checked as `incident add` checks
+    its flags."""
+    region = fields["region"]
     regions = {r.name: r for r in cfg.regions}
     if region not in regions:
         raise InputError(f"region {region!r} is not configured ({', '.join(regions)})")
     component = fields.get("component")
-    if component is not None and component not in {c.name for c in regions[str(region)].components}:
+    if component is not None and component not in {c.name for c in regions[region].components}:
         raise InputError(f"component {component!r} is not a component of {region}")
-    if fields.get("severity") not in SEVERITIES:
-        raise InputError(f"severity {fields.get('severity')!r}: one of {', '.join(SEVERITIES)}")
-    opened = parse_instant(fields.get("opened"), "opened")
-    resolved = None if fields.get("resolved") is None else parse_instant(fields.get("resolved"), "resolved")
+    opened = parse_instant(fields["opened"], "opened")
+    resolved = None if fields.get("resolved") is None else parse_instant(fields["resolved"], "resolved")
     if resolved is not None and resolved <= opened:
         raise InputError(f"resolved {fields['resolved']} must be after opened {fields['opened']}")
-    title = fields.get("title") or ""
-    if not isinstance(title, str):
-        raise InputError("title must be text")
     return {"region": region, "component": component, "severity": fields["severity"], "opened_ms": opened,
-            "resolved_ms": resolved, "title": title}, fields.get("by")
+            "resolved_ms": resolved, "title": fields.get("title", "")}
 
 
-def correction(body: object) -> tuple[int | None, str | None, object]:
-    """What a PATCH of an incident changes: its resolution, its severity (one at least); and ``by``."""
-    fields = _fields(body, {"resolved", "severity", "by"}, "resolved and/or severity")
+def correction(fields: dict) -> tuple[int | None, str | None, str | None]:
+    """What a PATCH of an incident changes (``IncidentChange``): its resolution, its severity (one at
+    least); and ``by``."""
     if fields.get("resolved") is None and fields.get("severity") is None:
         raise InputError("give resolved, severity or both")
-    severity = fields.get("severity")
-    if severity is not None and severity not in SEVERITIES:
-        raise InputError(f"severity {severity!r}: one of {', '.join(SEVERITIES)}")
     resolved = None if fields.get("resolved") is None else parse_instant(fields["resolved"], "resolved")
-    return resolved, severity, fields.get("by")
+    return resolved, fields.get("severity"), fields.get("by")
+
+
+def override_json(row: dict) -> dict:
+    """A correction of an automatic incident as the API shows it."""
+    return {"incident_id": row["incident_id"], "resolved": iso(row["resolved_ms"]), "severity": row["severity"],
+            "updated_by": row["updated_by"], "updated_at": iso(row["updated_at_ms"]),
+            "managed_by": row.get("managed_by")}
+
+
+def vendor_report_json(row: dict) -> dict:
+    """The vendor's report of a region's month as recorded."""
+    downtime = row["stated_downtime_ms"]
+    incidents = None if row["incidents"] is None else [{"start": iso(start), "end": iso(end), "title": title}
+                                                       for start, end, title in json.loads(row["incidents"])]
+    return {"id": row["id"], "month": row["month"], "region": row["region"],
+            "availability_percent": row["availability_percent"],
+            "stated_downtime_minutes": None if downtime is None else downtime / 60_000, "incidents": incidents,
+            "note": row["note"], "created_by": row["created_by"], "created_at": iso(row["created_at_ms"])}

@@ -1,4 +1,5 @@
-"""aiohttp app: /metrics, /healthz, /readyz, /api/v1/…, and the status page at /."""
+"""The web side's handlers: /metrics, /healthz, /readyz, /api/v1/…, and the status page at /
+(``routes.py`` says which path is which handler, and documents them)."""
 from __future__ import annotations
 
 import asyncio
@@ -31,16 +32,17 @@ from ..storage import StoreError, StoreUnavailable
 from ..storage.errors import AlreadyDone, NotFound
 from ..storage.records import is_hand_id
 from ..values import api_author
+from ..vendor_reports import report_row
 from .badges import KINDS as BADGE_KINDS
 from .badges import availability_badge, render_badge, state_badge
 from .feed import render_feed
 from .idempotency import once
 from .maintenance import add_window, cancel_window
-from .private import Readers, private_gate
+from .models import Body, ExclusionIn, IncidentChange, IncidentIn, MaintenanceIn, UpdateIn, VendorReportIn, parsed
 from .problems import PROBLEM_TYPE, problem, problem_body
-from .records import correction, exclusion_json, exclusion_values, incident_values
+from .records import correction, exclusion_json, exclusion_values, incident_values, override_json, vendor_report_json
 from .status import render_runbooks, render_status_page, status_json
-from .tokens import Grant, allows, grants, holder
+from .tokens import Grant, allows, holder
 
 
 @dataclass(frozen=True)
@@ -170,9 +172,11 @@ def _authorized(request: web.Request, scope: str) -> Grant | web.Response:
         return problem(401, "bearer token required", headers={"WWW-Authenticate": 'Bearer realm="sla-monitor"'})
     if not allows(grant, scope):
         detail = f"token {grant.name!r} lacks the scope {scope} (it has: {', '.join(sorted(grant.scopes))})"
-        log.warning("event=api_refused token=%s scope=%s path=%s", grant.name, scope, request.path)
+        log.warning("event=api_refused token=%s from=%s scope=%s path=%s", grant.name, request.remote, scope,
+                    request.path)
         return problem(403, detail, missing_scope=scope)
-    log.info("event=api_write token=%s scope=%s method=%s path=%s", grant.name, scope, request.method, request.path)
+    log.info("event=api_write token=%s from=%s scope=%s method=%s path=%s", grant.name, request.remote, scope,
+             request.method, request.path)
     return grant
 
 
@@ -190,15 +194,30 @@ async def maintenance_calendar(request: web.Request) -> web.Response:
                         headers={"Content-Disposition": 'inline; filename="maintenance.ics"'})
 
 
-async def _create(request: web.Request, scope: str, make: Callable[[object, str], Awaitable[object]]) -> web.Response:
-    """A POST that creates a record: its scope checked, ``make(body, token name)`` run once per
-    Idempotency-Key, 201 with what it made, 400 with what is wrong."""
+def _who(request: web.Request, grant: Grant) -> str:
+    """The audit trail's name of a write: the token's name and the address it came from."""
+    return f"{grant.name} from {request.remote or 'unknown'}"
+
+
+async def _body(request: web.Request, model: type[Body]) -> dict:
+    """The request's JSON body read through ``model`` (``InputError``: what is wrong with it)."""
+    try:
+        raw = await request.json(loads=orjson.loads)
+    except ValueError as exc:
+        raise InputError(f"the body is not JSON ({str(exc)[:80]})") from None
+    return parsed(model, raw)
+
+
+async def _create(request: web.Request, scope: str, model: type[Body],
+                  make: Callable[[dict, str], Awaitable[object]]) -> web.Response:
+    """A POST that creates a record: its scope checked, its body read through ``model``, ``make(fields,
+    author)`` run once per Idempotency-Key, 201 with what it made, 400 with what is wrong."""
     if isinstance(grant := _authorized(request, scope), web.Response):
         return grant
 
     async def write() -> web.Response:
         try:
-            created = await make(await request.json(loads=orjson.loads), grant.name)
+            created = await make(await _body(request, model), _who(request, grant))
         except (ValueError, InputError) as exc:
             return error(400, str(exc))
         return json_response(created, 201)
@@ -208,13 +227,13 @@ async def _create(request: web.Request, scope: str, make: Callable[[object, str]
 
 async def maintenance_post(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
-    return await _create(request, "write:maintenance", lambda body, token: add_window(deps.maintenance, deps.cfg,
-                                                                                     body, token))
+    return await _create(request, "write:maintenance", MaintenanceIn,
+                         lambda fields, who: add_window(deps.maintenance, deps.cfg, fields, who))
 
 
 async def update_post(request: web.Request) -> web.Response:
     """An incident update on an outage (``incident update``'s, through the API)."""
-    return await _create(request, "write:records", request.app[DEPS].updates.post)
+    return await _create(request, "write:records", UpdateIn, request.app[DEPS].updates.post)
 
 
 async def exclusions_get(request: web.Request) -> web.Response:
@@ -225,11 +244,11 @@ async def exclusion_post(request: web.Request) -> web.Response:
     """An exclusion (``exclusion add``'s fields and rules, through the API)."""
     deps = request.app[DEPS]
 
-    async def make(body: object, token: str) -> dict:
-        values, by = exclusion_values(deps.cfg, body)
-        return exclusion_json(await deps.records.add_exclusion(values, api_author(by, token)))
+    async def make(fields: dict, who: str) -> dict:
+        values = exclusion_values(deps.cfg, fields)
+        return exclusion_json(await deps.records.add_exclusion(values, api_author(fields.get("by"), who)))
 
-    return await _create(request, "write:records", make)
+    return await _create(request, "write:records", ExclusionIn, make)
 
 
 async def incidents_get(request: web.Request) -> web.Response:
@@ -242,11 +261,11 @@ async def incident_post(request: web.Request) -> web.Response:
     """A hand incident (a support ticket): `incident add`'s fields and rules, through the API."""
     deps = request.app[DEPS]
 
-    async def make(body: object, token: str) -> dict:
-        values, by = incident_values(deps.cfg, body)
-        return {"id": await deps.records.add_incident(values, api_author(by, token))}
+    async def make(fields: dict, who: str) -> dict:
+        values = incident_values(deps.cfg, fields)
+        return {"id": await deps.records.add_incident(values, api_author(fields.get("by"), who))}
 
-    return await _create(request, "write:records", make)
+    return await _create(request, "write:records", IncidentIn, make)
 
 
 async def incident_patch(request: web.Request) -> web.Response:
@@ -255,14 +274,14 @@ async def incident_patch(request: web.Request) -> web.Response:
     if isinstance(grant := _authorized(request, "write:records"), web.Response):
         return grant
     deps, incident_id = request.app[DEPS], request.match_info["id"]
-    resolved, severity, by = correction(await request.json(loads=orjson.loads))
+    resolved, severity, by = correction(await _body(request, IncidentChange))
     opened = await _incident_opened(deps, incident_id)
     if opened is None:
         return error(404, f"no incident {incident_id!r} (GET /api/v1/incidents?month=YYYY-MM lists them)")
     if resolved is not None and resolved <= opened:
         return error(400, f"resolved {iso(resolved)} is not after the incident opened ({iso(opened)})")
     try:
-        await deps.records.correct_incident(incident_id, resolved, severity, api_author(by, grant.name))
+        await deps.records.correct_incident(incident_id, resolved, severity, api_author(by, _who(request, grant)))
     except StoreError as exc:  # none with that number: 404; resolved before it opened: 400
         return error(404 if isinstance(exc, NotFound) else 400, str(exc))
     return json_response({"id": incident_id, "resolved": iso(resolved), "severity": severity})
@@ -291,15 +310,40 @@ async def exclusion_delete(request: web.Request) -> web.Response:
         await request.app[DEPS].records.withdraw_exclusion(exclusion_id)
     except StoreError as exc:  # none with that id: 404; withdrawn already: 409
         return error(409 if isinstance(exc, AlreadyDone) else 404, str(exc))
-    log.info("event=exclusion_withdrawn id=%d token=%s", exclusion_id, grant.name)
+    log.info("event=exclusion_withdrawn id=%d token=%s from=%s", exclusion_id, grant.name, request.remote)
     return json_response({"withdrawn": exclusion_id})
+
+
+async def overrides_get(request: web.Request) -> web.Response:
+    """The corrections of automatic incidents (made by PATCH /api/v1/incidents/{id}, `incident resolve`,
+    or a records file)."""
+    return json_response([override_json(r) for r in await request.app[DEPS].records.overrides()])
+
+
+async def vendor_reports_get(request: web.Request) -> web.Response:
+    return json_response([vendor_report_json(r) for r in await request.app[DEPS].records.vendor_reports()])
+
+
+async def vendor_report_post(request: web.Request) -> web.Response:
+    """The vendor's own report of a region's month (`vendor-report add`'s fields and rules, through the
+    API); a second one of the same month and region replaces the first."""
+    deps = request.app[DEPS]
+
+    async def make(fields: dict, who: str) -> dict:
+        by = fields.pop("by", None)
+        row = report_row(fields, "body", [r.name for r in deps.cfg.regions], ZoneInfo(deps.cfg.timezone),
+                         deps.clock.now_ms())
+        stored, replaced = await deps.records.set_vendor_report(row, api_author(by, who))
+        return {**vendor_report_json(stored), "replaced": replaced}
+
+    return await _create(request, "write:records", VendorReportIn, make)
 
 
 async def maintenance_delete(request: web.Request) -> web.Response:
     if isinstance(grant := _authorized(request, "write:maintenance"), web.Response):
         return grant
     try:
-        await cancel_window(request.app[DEPS].maintenance, request.match_info["id"], grant.name)
+        await cancel_window(request.app[DEPS].maintenance, request.match_info["id"], _who(request, grant))
     except InputError as exc:
         return error(404, str(exc))
     return json_response({"cancelled": int(request.match_info["id"])})
@@ -378,39 +422,3 @@ async def error_boundary(request: web.Request, handler: Handler) -> web.StreamRe
     except Exception:
         log.exception("event=api_internal_error path=%s", request.path)
         return error(500, "internal error (logged)")
-
-
-def build_app(deps: WebDeps) -> web.Application:
-    """The routes, reading only ``deps``."""
-    configured = grants(deps.cfg.web)
-    gate = [] if deps.cfg.web.public else [private_gate(Readers(deps.cfg.web, configured))]
-    app = web.Application(middlewares=[*gate, error_boundary])
-    app[DEPS] = deps
-    app[GRANTS] = configured
-    app[LOCKS] = {}
-    app.router.add_get("/metrics", metrics)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    app.router.add_get("/api/v1/status", status)
-    app.router.add_get("/api/v1/availability", availability)
-    app.router.add_get("/api/v1/outages", outages)
-    app.router.add_get("/api/v1/report.pdf", report_pdf)
-    app.router.add_get("/api/v1/maintenance", maintenance_get)
-    app.router.add_get("/maintenance.ics", maintenance_calendar)
-    app.router.add_post("/api/v1/maintenance", maintenance_post)
-    app.router.add_delete("/api/v1/maintenance/{id:\\d+}", maintenance_delete)
-    app.router.add_post("/api/v1/updates", update_post)
-    app.router.add_get("/api/v1/incidents", incidents_get)
-    app.router.add_post("/api/v1/incidents", incident_post)
-    app.router.add_patch("/api/v1/incidents/{id:.+}", incident_patch)
-    app.router.add_get("/api/v1/exclusions", exclusions_get)
-    app.router.add_post("/api/v1/exclusions", exclusion_post)
-    app.router.add_delete("/api/v1/exclusions/{id:\\d+}", exclusion_delete)
-    app.router.add_get("/evidence/public-key", evidence_public_key)
-    app.router.add_get("/", status_page)
-    app.router.add_get("/runbooks", runbooks)
-    app.router.add_get("/feed.atom", feed)
-    app.router.add_get("/feed/{region}.atom", feed)
-    app.router.add_get("/badge/{region}/{kind}.svg", badge)
-    return app
-
