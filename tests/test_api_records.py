@@ -33,6 +33,8 @@ async def test_exclusions_through_the_api(fleet, tmp_path):
         assert created["withdrawn"] is None and created["region"] == "eu-west"
         status, _, listed = await _call(daemon, "GET", "/api/v1/exclusions", None)
         assert status == 200 and [e["id"] for e in listed] == [created["id"]]
+        assert (await _call(daemon, "GET", f"/api/v1/exclusions/{created['id']}", None))[2] == created
+        assert (await _call(daemon, "GET", "/api/v1/exclusions/999999", None))[0] == 404
         for body, needle in [({**EXCLUSION, "cause": "rain"}, "cause 'rain' is not a cause"),
                              ({**EXCLUSION, "region": "mars"}, "region 'mars'"),
                              ({**EXCLUSION, "note": " "}, "note: say why"),
@@ -57,6 +59,11 @@ async def test_a_retried_post_creates_one_record(fleet, tmp_path):
         first = await _call(daemon, "POST", "/api/v1/maintenance", CALENDAR, WINDOW, key="change-4711")
         again = await _call(daemon, "POST", "/api/v1/maintenance", CALENDAR, WINDOW, key="change-4711")
         assert first[0] == again[0] == 201 and first[2] == again[2]
+        assert (await _call(daemon, "GET", f"/api/v1/maintenance/{first[2]['id']}", None))[2] == first[2]
+        assert (await _call(daemon, "GET", "/api/v1/maintenance/999999", None))[0] == 404
+        # A number past the stores' integers is no record, not a store error (Schemathesis found the 500).
+        assert (await _call(daemon, "GET", "/api/v1/maintenance/16969773998022898305915158528", None))[0] == 404
+        assert (await _call(daemon, "DELETE", "/api/v1/exclusions/16969773998022898305915158528", OPS))[0] == 404
         assert again[1].get("Idempotent-Replayed") == "true" and "Idempotent-Replayed" not in first[1]
         status, _, problem = await _call(daemon, "POST", "/api/v1/maintenance", CALENDAR,
                                          {**WINDOW, "reason": "another"}, key="change-4711")

@@ -20,6 +20,11 @@ class MaintenanceService:
         rows = await self.db.call(Storage.maintenance_rows)
         return [record_window_json(window_of(r), self.policy) for r in rows]
 
+    async def window(self, window_id: int) -> dict | None:
+        """The window ``window_id`` as ``windows`` lists it (None: there is none)."""
+        rows = await self.db.call(Storage.maintenance_rows, window_id)
+        return record_window_json(window_of(rows[0]), self.policy) if rows else None
+
     async def calendar(self, region: str | None = None) -> bytes:
         """Upcoming and recent windows (of ``region`` and of every region, if given) as iCalendar."""
         from ..maintenance_ics import calendar_rows, to_ics

@@ -184,6 +184,23 @@ async def maintenance_get(request: web.Request) -> web.Response:
     return json_response(await request.app[DEPS].maintenance.windows())
 
 
+MAX_ID = 2**63 - 1  # the stores' integer keys (SQLite's INTEGER, PostgreSQL's BIGINT)
+
+
+def _record_id(request: web.Request) -> int:
+    """The path's record number; one past the stores' integers is no record (404), not a store error."""
+    record_id = int(request.match_info["id"])
+    if record_id > MAX_ID:
+        raise web.HTTPNotFound(text=problem_body(404, f"no record {record_id}").decode(), content_type=PROBLEM_TYPE)
+    return record_id
+
+
+async def maintenance_one(request: web.Request) -> web.Response:
+    window_id = _record_id(request)
+    window = await request.app[DEPS].maintenance.window(window_id)
+    return error(404, f"no maintenance window {window_id}") if window is None else json_response(window)
+
+
 async def maintenance_calendar(request: web.Request) -> web.Response:
     """Upcoming and recent windows as iCalendar (``?region=`` for one region's, with every region's)."""
     deps = request.app[DEPS]
@@ -238,6 +255,12 @@ async def update_post(request: web.Request) -> web.Response:
 
 async def exclusions_get(request: web.Request) -> web.Response:
     return json_response([exclusion_json(r) for r in await request.app[DEPS].records.exclusions()])
+
+
+async def exclusion_one(request: web.Request) -> web.Response:
+    exclusion_id = _record_id(request)
+    found = [exclusion_json(r) for r in await request.app[DEPS].records.exclusions() if r["id"] == exclusion_id]
+    return json_response(found[0]) if found else error(404, f"no exclusion {exclusion_id}")
 
 
 async def exclusion_post(request: web.Request) -> web.Response:
@@ -305,7 +328,7 @@ async def exclusion_delete(request: web.Request) -> web.Response:
     """Withdraw an exclusion: kept for the record, it excludes nothing from then on."""
     if isinstance(grant := _authorized(request, "write:records"), web.Response):
         return grant
-    exclusion_id = int(request.match_info["id"])
+    exclusion_id = _record_id(request)
     try:
         await request.app[DEPS].records.withdraw_exclusion(exclusion_id)
     except StoreError as exc:  # none with that id: 404; withdrawn already: 409
@@ -343,10 +366,11 @@ async def maintenance_delete(request: web.Request) -> web.Response:
     if isinstance(grant := _authorized(request, "write:maintenance"), web.Response):
         return grant
     try:
-        await cancel_window(request.app[DEPS].maintenance, request.match_info["id"], _who(request, grant))
+        window_id = _record_id(request)
+        await cancel_window(request.app[DEPS].maintenance, window_id, _who(request, grant))
     except InputError as exc:
         return error(404, str(exc))
-    return json_response({"cancelled": int(request.match_info["id"])})
+    return json_response({"cancelled": window_id})
 
 
 def _region_or_404(request: web.Request) -> str | None:
@@ -354,7 +378,7 @@ def _region_or_404(request: web.Request) -> str | None:
     region = request.match_info.get("region")
     known = [r.name for r in request.app[DEPS].cfg.regions]
     if region is not None and region not in known:
-        raise web.HTTPNotFound(body=problem_body(404, f"no region {region!r} (regions: {', '.join(known)})"),
+        raise web.HTTPNotFound(text=problem_body(404, f"no region {region!r} (regions: {', '.join(known)})").decode(),
                                content_type=PROBLEM_TYPE)
     return region
 

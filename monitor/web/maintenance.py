@@ -29,9 +29,9 @@ async def add_window(service: MaintenanceService, cfg: Config, fields: dict, who
                              announced_at_ms=announced, reason=reason, by=api_author(fields.get("by"), who))
 
 
-async def cancel_window(service: MaintenanceService, window_id: str, who: str) -> None:
+async def cancel_window(service: MaintenanceService, window_id: int, who: str) -> None:
     """Cancel a window, as ``who`` (the token's name and address)."""
     try:
-        await service.cancel(int(window_id), api_author(None, who))
+        await service.cancel(window_id, api_author(None, who))
     except StoreError as exc:
         raise InputError(str(exc)) from None

@@ -101,7 +101,8 @@ def openapi_path(path: str) -> str:
 def _path_params(path: str) -> list[dict]:
     params = []
     for name, pattern in re.findall(r"\{(\w+)(?::([^}]*))?\}", path):
-        schema = {"type": "integer", "minimum": 0} if pattern == r"\d+" else {"type": "string", "minLength": 1}
+        schema = ({"type": "integer", "minimum": 0, "maximum": 2**63 - 1} if pattern == r"\d+"
+                  else {"type": "string", "minLength": 1})
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
     return params
 
