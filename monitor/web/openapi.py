@@ -8,7 +8,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from functools import cache, partial
-from typing import Any
+from typing import Any, Sequence
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -112,8 +112,9 @@ IDEMPOTENCY = Param("Idempotency-Key", "header", "Send a POST again with the sam
                     {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"})
 
 
-def document(operations: tuple[Operation, ...], version: str) -> dict:
-    """The OpenAPI 3.1 document of ``operations``."""
+def document(operations: tuple[Operation, ...], version: str, regions: Sequence[str] = ()) -> dict:
+    """The OpenAPI 3.1 document of ``operations``; with ``regions`` (the config's), every region a body,
+    query or path names is one of them, so that a client (or a fuzzer) knows the values that exist."""
     models: set[type[BaseModel]] = {Problem}
     for op in operations:
         models |= {model for model in [op.body, *(a.model for a in op.answers)] if model is not None}
@@ -122,6 +123,9 @@ def document(operations: tuple[Operation, ...], version: str) -> dict:
     paths: dict[str, dict] = {}
     for op in operations:
         paths.setdefault(openapi_path(op.path), {})[op.method.lower()] = _operation(op)
+    if regions:
+        _name_regions([*top.get("$defs", {}).values(), *(p for ops in paths.values() for op in ops.values()
+                                                          for p in op.get("parameters", []))], list(regions))
     return {
         "openapi": "3.1.0",
         "info": {"title": "sla-monitor API", "version": version,
@@ -136,6 +140,18 @@ def document(operations: tuple[Operation, ...], version: str) -> dict:
                                            "description": "A token of web.tokens (or web.api_token)."}},
         },
     }
+
+
+def _name_regions(places: list[dict], regions: list[str]) -> None:
+    """Give each ``region`` property or parameter of ``places`` the configured regions as its enum."""
+    for place in places:
+        spec = place.get("properties", {}).get("region") if "properties" in place else \
+            (place["schema"] if place.get("name") == "region" else None)
+        if spec is None:
+            continue
+        for branch in spec.get("anyOf", [spec]):
+            if branch.get("type") == "string":
+                branch["enum"] = regions
 
 
 def _operation(op: Operation) -> dict:
@@ -156,7 +172,8 @@ def _operation(op: Operation) -> dict:
 
 
 def _param(p: Param) -> dict:
-    return {"name": p.name, "in": p.where, "required": p.required, "description": p.description, "schema": p.schema}
+    return {"name": p.name, "in": p.where, "required": p.required, "description": p.description,
+            "schema": dict(p.schema)}  # a copy: the served document names the config's regions in it
 
 
 def _response(answer: Answer | None, status: int) -> dict:

@@ -2,6 +2,8 @@
 OpenAPI document of them (``openapi.py``), with each answer's model and each status it may give."""
 from __future__ import annotations
 
+from typing import Sequence
+
 from aiohttp import web
 
 from .. import __version__
@@ -23,13 +25,14 @@ BY_ID = {"id": "$response.body#/id"}
 
 
 async def openapi_json(request: web.Request) -> web.Response:
-    """This API's OpenAPI 3.1 document."""
-    return json_response(api_document())
+    """This API's OpenAPI 3.1 document, its regions the config's."""
+    return json_response(api_document([r.name for r in request.app[DEPS].cfg.regions]))
 
 
-def api_document() -> dict:
-    """The OpenAPI document of every operation (served, and rendered into docs/api.md)."""
-    return document(OPERATIONS, __version__)
+def api_document(regions: Sequence[str] = ()) -> dict:
+    """The OpenAPI document of every operation (served with the config's ``regions``, and rendered into
+    docs/api.md without)."""
+    return document(OPERATIONS, __version__, regions)
 
 
 def _get(path: str, handler, op_id: str, summary: str, tag: str, answer: Answer, *errors: int,
