@@ -162,7 +162,7 @@ class Daemon:
         await self.figures.refresh()
         self.month = month_context(self.figures.current)
         host, _, port = (listen or self.cfg.web.listen).rpartition(":")
-        maintenance = MaintenanceService(self.db, self.fleet.policy, self.figures, self.clock)
+        maintenance = MaintenanceService(self.db, self.fleet.policy, self.figures, self.clock, self.reports.forget)
         updates = UpdateService(self.db, self.cfg, self.figures, self.clock, self.deliverer.wake.set)
         records = RecordService(self.db, self.figures, self.clock, self.reports.forget)
         deps = WebDeps(self.cfg, self.clock, self.figures, self.reports, maintenance, updates, records,

@@ -27,16 +27,23 @@ def parse_instant(text: object, what: str) -> int:
     return to_ms(moment)
 
 
-def span(start: object, end: object, long: bool = False, max_days: int = 31) -> tuple[int, int]:
-    """Parse ``--start``/``--end``; end must be after start, and at most ``max_days`` later unless
-    ``long`` (a longer window excludes that much of the SLA: a typo, unless said)."""
-    start_ms, end_ms = parse_instant(start, "--start"), parse_instant(end, "--end")
+FLAGS = ("--start", "--end", "--long")  # what span's messages call its inputs on the command line
+FIELDS = ("start", "end", "long: true")  # and in a body or a records file
+
+
+def span(start: object, end: object, long: bool = False, max_days: int = 31,
+         names: tuple[str, str, str] = FLAGS) -> tuple[int, int]:
+    """Parse a window's start and end (``names``: what the messages call them and the override); end must
+    be after start, and at most ``max_days`` later unless ``long`` (a longer window excludes that much of
+    the SLA: a typo, unless said)."""
+    start_name, end_name, long_name = names
+    start_ms, end_ms = parse_instant(start, start_name), parse_instant(end, end_name)
     if end_ms <= start_ms:
-        raise InputError(f"--end {end} must be after --start {start}")
+        raise InputError(f"{end_name} {end} must be after {start_name} {start}")
     if end_ms - start_ms > max_days * 86_400_000 and not long:
         days = (end_ms - start_ms) / 86_400_000
-        raise InputError(f"--start {start} to --end {end} is {days:,.1f} days: a window over {max_days} days "
-                         "excludes that much of the SLA; check the dates, or add --long if it is meant "
+        raise InputError(f"{start_name} {start} to {end_name} {end} is {days:,.1f} days: a window over {max_days} "
+                         f"days excludes that much of the SLA; check the dates, or add {long_name} if it is meant "
                          "(storage.max_window_days sets the limit)")
     return start_ms, end_ms
 

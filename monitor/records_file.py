@@ -8,14 +8,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import yaml
 
-from .errors import InputError, parse_instant, span
+from .errors import FIELDS, InputError, parse_instant, span
 from .sla.calendar import iso
 from .sla.exclusions import THIRD_PARTY_PREFIX
 from .sla.model import COUNTED, HAND_CAUSES, SEVERITIES
+
+if TYPE_CHECKING:
+    from .config import Config
 
 KINDS = ("maintenance", "exclusions", "overrides")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
@@ -53,6 +56,11 @@ class Rules:
     regions: Sequence[str]
     third_parties: Sequence[str]
     max_window_days: int
+
+    @classmethod
+    def of(cls, cfg: Config) -> Rules:
+        """The rules of ``cfg``."""
+        return cls([r.name for r in cfg.regions], [t.name for t in cfg.third_parties], cfg.storage.max_window_days)
 
 
 def cause_problem(cause: str, third_parties: Sequence[str]) -> str | None:
@@ -119,7 +127,7 @@ def record_values(kind: str, text: Mapping[str, Any], where: str, rules: Rules) 
     body), checked as the commands check their flags."""
     region = _region(text, where, rules)
     try:
-        start, end = span(text.get("start"), text.get("end"), bool(text.get("long")), rules.max_window_days)
+        start, end = span(text.get("start"), text.get("end"), bool(text.get("long")), rules.max_window_days, FIELDS)
     except InputError as exc:
         raise InputError(f"{where}: {exc}") from None
     if kind == "maintenance":
@@ -141,10 +149,10 @@ def record_values(kind: str, text: Mapping[str, Any], where: str, rules: Rules) 
 
 
 def _region(item: Mapping[str, Any], where: str, rules: Rules) -> str | None:
-    if item.get("all") is True and "region" not in item:
-        return None
     region = item.get("region")
-    if region not in rules.regions or "all" in item:
+    if item.get("all") is True and region is None:
+        return None
+    if region not in rules.regions or item.get("all") is True:
         raise InputError(f"{where}: region {region!r}: one of {', '.join(rules.regions)}, or all: true (not both)")
     return str(region)
 

@@ -27,8 +27,8 @@ async def services(now_ms: int):
     await db.call(Storage.append_samples, samples, {"w": 3 * MIN, "g": 3 * MIN})
     clock = FixedClock(now_ms)
     figures = LiveFigures(db, fleet, clock)
-    return db, clock, figures, ReportService(db, figures, fleet, 60_000, clock), MaintenanceService(
-        db, fleet.policy, figures, clock)
+    reports = ReportService(db, figures, fleet, 60_000, clock)
+    return db, clock, figures, reports, MaintenanceService(db, fleet.policy, figures, clock, reports.forget)
 
 
 async def test_a_past_month_is_reused_for_the_refresh_interval_then_recomputed():
@@ -40,6 +40,20 @@ async def test_a_past_month_is_reused_for_the_refresh_interval_then_recomputed()
     clock.advance(1)
     again = await reports.month("2026-10")  # recomputed as of now, with the same figures
     assert reports.computed == 2 and again.generated_ms == clock.now_ms() and again.regions == october.regions
+    await db.close()
+
+
+async def test_a_maintenance_window_written_is_in_the_next_report_of_its_month():
+    """The months' reports are not reused after a window is added or cancelled: a past month's shows it
+    at once, not after refresh_interval."""
+    db, clock, figures, reports, maintenance = await services(NOV + 2 * 1440 * MIN)
+    assert (await reports.month("2026-10")).region("eu-west").maintenance == ()
+    window = await maintenance.add(region="eu-west", start_ms=NOV - 5 * 1440 * MIN, end_ms=NOV - 5 * 1440 * MIN + 30 * MIN,
+                                   kind="emergency", announced_at_ms=None, reason="fire", by="api")
+    october = await reports.month("2026-10")
+    assert reports.computed == 2 and [m.window.id for m in october.region("eu-west").maintenance] == [window["id"]]
+    await maintenance.cancel(window["id"], "api")
+    assert reports.computed == 2 and (await reports.month("2026-10")) is not october and reports.computed == 3
     await db.close()
 
 

@@ -112,7 +112,7 @@ BAD = [
     ("maintenance:\n  - {key: a, region: eu-west, start: 2026-11-03T10:00:00Z, end: 2026-11-03T11:00:00Z, kind: planned,"
      " announced_at: 2026-11-01T00:00:00Z, reason: x}\n", "kind 'planned': scheduled or emergency"),
     ("maintenance:\n  - {key: a, region: eu-west, start: 2026-11-01T00:00:00Z, end: 2026-12-31T00:00:00Z, kind: scheduled,"
-     " announced_at: 2026-10-01T00:00:00Z, reason: x}\n", "add --long if it is meant"),
+     " announced_at: 2026-10-01T00:00:00Z, reason: x}\n", "add long: true if it is meant"),
     ("exclusions:\n  - {key: a, all: true, start: 2026-11-03T10:00:00Z, end: 2026-11-03T11:00:00Z, cause: rain, note: x}\n",
      "cause 'rain' is not a cause"),
     ("exclusions:\n  - {key: a, all: true, start: 2026-11-03T10:00:00Z, end: 2026-11-03T11:00:00Z, cause: customer,"

@@ -40,9 +40,7 @@ def _stored(store: Storage, source: str) -> Mapping[str, Mapping[str, dict]]:
 
 
 def records_apply(ctx: Context, args: argparse.Namespace) -> int:
-    rules = Rules([r.name for r in ctx.cfg.regions], [t.name for t in ctx.cfg.third_parties],
-                  ctx.cfg.storage.max_window_days)
-    source, entries = read_file(args.file, rules)
+    source, entries = read_file(args.file, Rules.of(ctx.cfg))
     with opened(ctx.db_path) as store, store.transaction():  # every step, or none
         steps, unchanged = plan(entries, _stored(store, source))
         _refuse_others(store, steps, source)

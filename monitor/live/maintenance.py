@@ -1,6 +1,8 @@
 """Maintenance windows as the daemon's API keeps them: the store's records, with the figures refreshed
-after each change so the status page and the alerts see it at once."""
+after each change so the status page and the alerts see it at once, and the months' reports not reused."""
 from __future__ import annotations
+
+from typing import Callable
 
 from ..clock import Clock
 from ..reports.serialize import record_window_json
@@ -12,8 +14,8 @@ from .figures import LiveFigures
 
 
 class MaintenanceService:
-    def __init__(self, db: DbThread, policy: Policy, figures: LiveFigures, clock: Clock):
-        self.db, self.policy, self.figures, self.clock = db, policy, figures, clock
+    def __init__(self, db: DbThread, policy: Policy, figures: LiveFigures, clock: Clock, forget: Callable[[], None]):
+        self.db, self.policy, self.figures, self.clock, self.forget = db, policy, figures, clock, forget
 
     async def windows(self) -> list[dict]:
         """Every window, by start, with whether and why it excludes."""
@@ -37,6 +39,7 @@ class MaintenanceService:
         now = self.clock.now_ms()
         new_id = await self.db.call(Storage.add_maintenance, region=region, start_ms=start_ms, end_ms=end_ms, kind=kind,
                                                announced_at_ms=announced_at_ms, reason=reason, by=by, now_ms=now)
+        self.forget()  # a past month's report may hold it: not reused
         await self.figures.refresh()
         rows = await self.db.call(Storage.maintenance_rows, new_id)
         return record_window_json(window_of(rows[0]), self.policy)
@@ -44,4 +47,5 @@ class MaintenanceService:
     async def cancel(self, window_id: int, by: str) -> None:
         """Cancel a window (``StoreError`` when there is none or it is cancelled already)."""
         await self.db.call(Storage.cancel_maintenance, window_id, by, self.clock.now_ms())
+        self.forget()
         await self.figures.refresh()

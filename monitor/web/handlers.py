@@ -187,18 +187,19 @@ async def maintenance_get(request: web.Request) -> web.Response:
 MAX_ID = 2**63 - 1  # the stores' integer keys (SQLite's INTEGER, PostgreSQL's BIGINT)
 
 
-def _record_id(request: web.Request) -> int:
+def _record_id(request: web.Request, what: str) -> int:
     """The path's record number; one past the stores' integers is no record (404), not a store error."""
     record_id = int(request.match_info["id"])
     if record_id > MAX_ID:
-        raise web.HTTPNotFound(text=problem_body(404, f"no record {record_id}").decode(), content_type=PROBLEM_TYPE)
+        raise web.HTTPNotFound(text=problem_body(404, f"no {what} with id {record_id}").decode(),
+                               content_type=PROBLEM_TYPE)
     return record_id
 
 
 async def maintenance_one(request: web.Request) -> web.Response:
-    window_id = _record_id(request)
+    window_id = _record_id(request, "maintenance window")
     window = await request.app[DEPS].maintenance.window(window_id)
-    return error(404, f"no maintenance window {window_id}") if window is None else json_response(window)
+    return error(404, f"no maintenance window with id {window_id}") if window is None else json_response(window)
 
 
 async def maintenance_calendar(request: web.Request) -> web.Response:
@@ -258,9 +259,9 @@ async def exclusions_get(request: web.Request) -> web.Response:
 
 
 async def exclusion_one(request: web.Request) -> web.Response:
-    exclusion_id = _record_id(request)
+    exclusion_id = _record_id(request, "exclusion")
     found = [exclusion_json(r) for r in await request.app[DEPS].records.exclusions() if r["id"] == exclusion_id]
-    return json_response(found[0]) if found else error(404, f"no exclusion {exclusion_id}")
+    return json_response(found[0]) if found else error(404, f"no exclusion with id {exclusion_id}")
 
 
 async def exclusion_post(request: web.Request) -> web.Response:
@@ -328,7 +329,7 @@ async def exclusion_delete(request: web.Request) -> web.Response:
     """Withdraw an exclusion: kept for the record, it excludes nothing from then on."""
     if isinstance(grant := _authorized(request, "write:records"), web.Response):
         return grant
-    exclusion_id = _record_id(request)
+    exclusion_id = _record_id(request, "exclusion")
     try:
         await request.app[DEPS].records.withdraw_exclusion(exclusion_id)
     except StoreError as exc:  # none with that id: 404; withdrawn already: 409
@@ -366,7 +367,7 @@ async def maintenance_delete(request: web.Request) -> web.Response:
     if isinstance(grant := _authorized(request, "write:maintenance"), web.Response):
         return grant
     try:
-        window_id = _record_id(request)
+        window_id = _record_id(request, "maintenance window")
         await cancel_window(request.app[DEPS].maintenance, window_id, _who(request, grant))
     except InputError as exc:
         return error(404, str(exc))

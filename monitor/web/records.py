@@ -14,8 +14,7 @@ from ..storage.interface import ExclusionRow
 def exclusion_values(cfg: Config, fields: dict) -> dict:
     """An exclusion's columns from a body's fields (``ExclusionIn``), checked as `exclusion add` checks its
     flags."""
-    rules = Rules([r.name for r in cfg.regions], [t.name for t in cfg.third_parties], cfg.storage.max_window_days)
-    return record_values("exclusions", fields, "body", rules)
+    return record_values("exclusions", fields, "body", Rules.of(cfg))
 
 
 def exclusion_json(row: ExclusionRow) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from .. import __version__
 from . import handlers as h
@@ -35,7 +36,7 @@ def api_document(regions: Sequence[str] = ()) -> dict:
     return document(OPERATIONS, __version__, regions)
 
 
-def _get(path: str, handler, op_id: str, summary: str, tag: str, answer: Answer, *errors: int,
+def _get(path: str, handler: Handler, op_id: str, summary: str, tag: str, answer: Answer, *errors: int,
          params: tuple[Param, ...] = ()) -> Operation:
     return Operation("GET", path, handler, op_id, summary, tag, (answer,), errors, params=params)
 
