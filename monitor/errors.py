@@ -27,6 +27,17 @@ def parse_instant(text: object, what: str) -> int:
     return to_ms(moment)
 
 
+def automatic_incident(incident_id: str, what: str) -> tuple[str, str, int]:
+    """An automatic incident's id (REGION/COMPONENT/START, as `incident list` shows it) split into its
+    region, component and start; an InputError naming ``what`` when it is not one."""
+    region, _, rest = incident_id.partition("/")
+    component, _, start = rest.partition("/")
+    if not region or not component or not start:
+        raise InputError(f"{what} {incident_id!r} is not an incident id: an automatic incident's id is "
+                         "REGION/COMPONENT/START (`incident list` shows them)")
+    return region, component, parse_instant(start, f"{what}'s start")
+
+
 FLAGS = ("--start", "--end", "--long")  # what span's messages call its inputs on the command line
 FIELDS = ("start", "end", "long: true")  # and in a body or a records file
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import yaml
 
-from .errors import FIELDS, InputError, parse_instant, span
+from .errors import FIELDS, InputError, automatic_incident, parse_instant, span
 from .sla.calendar import iso
 from .sla.exclusions import THIRD_PARTY_PREFIX
 from .sla.model import COUNTED, HAND_CAUSES, SEVERITIES
@@ -159,12 +159,10 @@ def _region(item: Mapping[str, Any], where: str, rules: Rules) -> str | None:
 
 def _override(item: Mapping[str, Any], where: str, rules: Rules) -> dict:
     incident = str(item.get("incident") or "")
-    region, _, rest = incident.partition("/")
-    component, _, start = rest.partition("/")
-    if region not in rules.regions or not component or not start:
-        raise InputError(f"{where}: incident {incident!r}: an automatic incident's id, REGION/COMPONENT/START "
-                         "(`incident list` shows them)")
-    parse_instant(start, f"{where}: incident's start")
+    region, _, start_ms = automatic_incident(incident, f"{where}: incident")
+    if region not in rules.regions:
+        raise InputError(f"{where}: incident {incident!r}: region {region!r} is not in the config "
+                         f"({', '.join(rules.regions)})")
     resolved = item.get("resolved")
     severity = item.get("severity")
     if resolved is None and severity is None:
@@ -172,8 +170,8 @@ def _override(item: Mapping[str, Any], where: str, rules: Rules) -> dict:
     if severity is not None and severity not in SEVERITIES:
         raise InputError(f"{where}: severity {severity!r}: one of {', '.join(SEVERITIES)}")
     resolved_ms = None if resolved is None else parse_instant(resolved, f"{where}: resolved")
-    if resolved_ms is not None and resolved_ms <= parse_instant(start, "start"):
-        raise InputError(f"{where}: resolved {resolved} is not after the incident opened ({start})")
+    if resolved_ms is not None and resolved_ms <= start_ms:
+        raise InputError(f"{where}: resolved {resolved} is not after the incident opened ({iso(start_ms)})")
     return {"incident_id": incident, "resolved_ms": resolved_ms, "severity": severity}
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from ..accounting import month_report
 from ..config import Config
-from ..errors import InputError, parse_instant, span
+from ..errors import InputError, automatic_incident, parse_instant, span
 from ..hooks.events import UPDATE_STATUSES
 from ..maintenance_ics import CalendarEvent, Horizon, ImportPlan
 from ..records_file import cause_problem
@@ -291,19 +291,12 @@ def _existing_incident(ctx: Context, incident_id: str) -> Incident | None:
     its month; InputError when there is none. Hand incidents (numbers) are checked by the store."""
     if is_hand_id(incident_id):
         return None
-    region, _, rest = incident_id.partition("/")
-    _, _, start_text = rest.partition("/")
-    hint = "list them with `sla-monitor incident list --month YYYY-MM`"
-    try:
-        start = parse_instant(start_text, "incident id")
-    except InputError:
-        raise InputError(f"{incident_id!r} is not an incident id (REGION/COMPONENT/START or a number; {hint})") from None
+    region, _, start = automatic_incident(incident_id, "incident")
     ctx.check_region(region)
     month = month_of(start, ZoneInfo(ctx.fleet.timezone))
-    result = report_for(ctx, f"{month[0]:04d}-{month[1]:02d}", region)
-    found = next((a.incident for r in result.regions for a in r.incidents if a.incident.id == incident_id), None)
+    found = report_for(ctx, f"{month[0]:04d}-{month[1]:02d}", region).incident(incident_id)
     if found is None:
-        raise InputError(f"no incident {incident_id!r} ({hint})")
+        raise InputError(f"no incident {incident_id!r} (list them with `sla-monitor incident list --month YYYY-MM`)")
     return found
 
 

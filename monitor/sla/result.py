@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
 from .downtime import Piece  # a stretch of a period between exclusions: counted or not (§6.3)
 from .exclusions import THIRD_PARTY_PREFIX
 from .incidents import Assessment
-from .model import MaintenanceWindow
+from .model import Incident, MaintenanceWindow
 
 if TYPE_CHECKING:  # vendor.py compares results: it imports this module
     from .vendor import VendorComparison
@@ -281,6 +281,10 @@ class MonthResult(NamedTuple):
     def region(self, name: str) -> RegionResult | None:
         """The section of region ``name``, if the result has one."""
         return next((r for r in self.regions if r.region == name), None)
+
+    def incident(self, incident_id: str) -> Incident | None:
+        """The incident ``incident_id`` of any region, if the month has it."""
+        return next((a.incident for r in self.regions for a in r.incidents if a.incident.id == incident_id), None)
 
     def evidence_of(self, e: ExclusionSlice) -> Evidence | None:
         """The evidence looked up for an automatic third-party slice (None: none found, or not looked up)."""

@@ -17,7 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from ..accounting import range_months
 from ..clock import Clock
 from ..config import Config
-from ..errors import InputError, parse_instant
+from ..errors import InputError, automatic_incident
 from ..live.figures import LiveFigures
 from ..live.maintenance import MaintenanceService
 from ..live.records import RecordService
@@ -315,14 +315,12 @@ async def _incident_opened(deps: WebDeps, incident_id: str) -> int | None:
     """When the incident ``incident_id`` opened (None: there is none); a hand one is checked by the store."""
     if is_hand_id(incident_id):
         return 0  # the store knows it: it refuses a number it does not hold, or a resolution before the opening
-    region, _, rest = incident_id.partition("/")
-    start = parse_instant(rest.partition("/")[2], "the incident id's start")
+    region, _, start = automatic_incident(incident_id, "incident")
     if region not in {r.name for r in deps.cfg.regions}:
         return None
     year, month = month_of(start, ZoneInfo(deps.cfg.timezone))
-    report = await deps.reports.month(f"{year:04d}-{month:02d}")
-    return next((a.incident.opened_ms for r in report.regions for a in r.incidents if a.incident.id == incident_id),
-                None)
+    found = (await deps.reports.month(f"{year:04d}-{month:02d}")).incident(incident_id)
+    return None if found is None else found.opened_ms
 
 
 async def exclusion_delete(request: web.Request) -> web.Response:
