@@ -288,3 +288,17 @@ def test_store_from_before_tickets_still_verifies(run_cli):
         assert "ticket" in [r[1] for r in conn.execute("PRAGMA table_info(incidents)")]
     verified = run_cli("evidence", "verify")
     assert verified.code == 0, verified.out + verified.err
+
+
+def test_a_dry_run_creates_no_store(run_cli, tmp_path):
+    """A dry run where there is no store yet plans against an empty one and leaves no file behind
+    (`records apply --dry-run` too)."""
+    dry = _import(run_cli, "zendesk", None, "--dry-run")
+    assert dry.code == 0 and "4 new, 0 changed, 0 as recorded (dry run: nothing stored" in dry.out, dry.err
+    records = tmp_path / "records.yaml"
+    records.write_text("exclusions:\n  - {key: fw, region: eu-west, start: 2026-11-03T10:00:00Z, "
+                       "end: 2026-11-03T11:00:00Z, cause: customer_network, note: our firewall}\n")
+    planned = run_cli("records", "apply", str(records), "--dry-run")
+    assert planned.code == 0 and "1 to add" in planned.out, planned.err
+    assert not run_cli.db.exists()
+    assert _import(run_cli, "zendesk").code == 0 and run_cli.db.exists()  # the real run creates it

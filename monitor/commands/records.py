@@ -341,7 +341,7 @@ def incident_import(ctx: Context, args: argparse.Namespace) -> int:
     tickets = read_tickets(read_input(args.file), args.file, fmt, Regions(environments, args.region), args.timezone,
                            ctx.now_ms)
     lines = [f"{t.fields.ticket} (line {t.line}): {t.note}" for t in tickets if t.note]
-    with opened(ctx.db_path) as store, store.transaction():  # every ticket, or none
+    with opened(ctx.db_path, dry_run=args.dry_run) as store, store.transaction():  # every ticket, or none
         plan = plan_tickets(tickets, store.ticket_rows())
         for t in plan.add:
             new_id = 0 if args.dry_run else store.add_incident(

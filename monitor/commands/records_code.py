@@ -41,7 +41,7 @@ def _stored(store: Storage, source: str) -> Mapping[str, Mapping[str, dict]]:
 
 def records_apply(ctx: Context, args: argparse.Namespace) -> int:
     source, entries = read_file(args.file, Rules.of(ctx.cfg))
-    with opened(ctx.db_path) as store, store.transaction():  # every step, or none
+    with opened(ctx.db_path, dry_run=args.dry_run) as store, store.transaction():  # every step, or none
         steps, unchanged = plan(entries, _stored(store, source))
         _refuse_others(store, steps, source)
         lines = [step_text(step, kind) for kind in KINDS for step in steps if _kind(step) == kind]

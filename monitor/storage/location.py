@@ -137,8 +137,14 @@ def copy_between(source: str, target: str) -> dict[str, int]:
 
 
 @contextlib.contextmanager
-def opened(location: str | Path, create: bool = True) -> Iterator[Storage]:
-    """Open the store at ``location`` (a path or a URL) for the length of a block."""
+def opened(location: str | Path, create: bool = True, dry_run: bool = False) -> Iterator[Storage]:
+    """Open the store at ``location`` (a path or a URL) for the length of a block. A ``dry_run`` of a
+    command that writes creates no store: where none exists yet, it plans against an empty one in memory."""
+    if dry_run and new_file(str(location)):
+        from .memory import MemoryStore
+
+        yield MemoryStore()
+        return
     store = open_store(str(location), create=create)
     try:
         yield store
