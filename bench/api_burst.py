@@ -35,7 +35,7 @@ def config_text(fleet: Fleet, db: str, probes: int) -> str:
     return f"""
 service: api burst bench
 storage: {{path: {db}}}
-web: {{listen: "127.0.0.1:0"}}
+web: {{listen: "127.0.0.1:0", rate_limit: null}}  # the burst measures flushes, not the limit
 daemon: {{flush_interval: 1s, refresh_interval: 15s}}
 regions:
   - name: r
