@@ -45,6 +45,11 @@ class _OpenAnswer(BaseModel):
 # ---- request bodies -------------------------------------------------------------------------------------
 
 class MaintenanceIn(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "region": "eu-west", "start": "2030-01-05T01:00:00Z", "end": "2030-01-05T02:00:00Z", "kind": "scheduled",
+        "announced_at": "2029-12-01T09:00:00Z", "reason": "database upgrade", "by": "Jane"
+    }]})
+
     region: StrictStr | None = Field(None, description="The region it is for; or `all: true`.")
     all: StrictBool = Field(False, description="Every region (instead of `region`).")
     start: StrictStr = _instant("When it starts (an instant with its offset).")
@@ -57,6 +62,11 @@ class MaintenanceIn(Body):
 
 
 class ExclusionIn(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "region": "eu-west", "start": "2026-11-05T01:00:00Z", "end": "2026-11-05T02:00:00Z",
+        "cause": "customer_network", "note": "our firewall change", "by": "Jane"
+    }]})
+
     region: StrictStr | None = Field(None, description="The region it is for; or `all: true`.")
     all: StrictBool = Field(False, description="Every region (instead of `region`).")
     start: StrictStr = _instant("When it starts.")
@@ -69,6 +79,10 @@ class ExclusionIn(Body):
 
 
 class IncidentIn(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "region": "eu-west", "severity": "P2", "opened": "2026-11-05T10:00:00Z", "title": "calls drop", "by": "Jane"
+    }]})
+
     region: StrictStr
     component: StrictStr | None = None
     severity: Literal["P1", "P2", "P3", "P4"]
@@ -79,12 +93,20 @@ class IncidentIn(Body):
 
 
 class IncidentChange(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "resolved": "2026-11-05T13:00:00Z", "severity": "P1", "by": "Jane"
+    }]})
+
     resolved: StrictStr | None = _instant("When it was resolved.", optional=True)
     severity: Literal["P1", "P2", "P3", "P4"] | None = None
     by: StrictStr | None = Field(None, description=BY)
 
 
 class UpdateIn(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "region": "eu-west", "status": "identified", "message": "A faulty media relay; failing over."
+    }]})
+
     region: StrictStr
     status: StrictStr = Field(description="investigating, identified, monitoring or resolved.")
     message: StrictStr
@@ -99,6 +121,12 @@ class VendorIncidentIn(Body):
 
 
 class VendorReportIn(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "month": "2026-10", "region": "eu-west", "availability": "99.95", "stated_downtime_minutes": 21.5,
+        "incidents": [{"start": "2026-10-07T10:00:00Z", "end": "2026-10-07T10:21:30Z", "title": "media"}],
+        "note": "their monthly PDF"
+    }]})
+
     month: StrictStr = Field(description="YYYY-MM, a month that has begun.", examples=["2026-10"])
     region: StrictStr
     availability: StrictStr | float = Field(description="Their availability in percent, as they wrote it.")
