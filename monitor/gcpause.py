@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import gc
 from typing import Callable, Iterator
 
@@ -24,8 +23,10 @@ def gc_paused() -> Iterator[None]:
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
+    # The process's own symbols (dlopen(NULL)) include the C library's. Not ctypes.util.find_library:
+    # it runs `ldconfig -p` in a child process, a stray child of the daemon at every start.
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
         return None
 

@@ -9,6 +9,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -443,3 +444,17 @@ async def test_a_condition_ended_across_a_restart_is_announced_once(fleet, tmp_p
         await condition.cleanup()
     (opened,), (ended,) = sent(condition.opens), sent(condition.ends)
     assert opened["dedup_key"] == ended["dedup_key"]
+
+
+def test_loading_the_daemon_starts_no_child_process():
+    """Importing the daemon's modules (and the probe process's) runs no program: once the C library's
+    malloc_trim was looked up with ctypes.util.find_library, which runs `ldconfig -p` as a child, and
+    the kill test above, which kills every child of the daemon it sees, now and then killed it too."""
+    spy = ("import subprocess; started = []; real = subprocess.Popen.__init__\n"
+           "def record(self, args, *rest, **kw):\n    started.append(args); return real(self, args, *rest, **kw)\n"
+           "subprocess.Popen.__init__ = record\n"
+           "import monitor.app, monitor.live.probe_process, monitor.gcpause\n"
+           "monitor.gcpause.return_free_memory()\nprint(started)")
+    out = subprocess.run([sys.executable, "-c", spy], capture_output=True, text=True, timeout=60,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", (out.stdout, out.stderr[-2000:])
