@@ -1,5 +1,5 @@
 """The API described once: each operation (method, path, handler, scope, body and answers) is a row of
-one table (``app.OPERATIONS``) that both registers the route and writes the OpenAPI 3.1 document served
+one table (``routes.OPERATIONS``) that both registers the route and writes the OpenAPI 3.1 document served
 at /api/v1/openapi.json (and rendered into docs/api.md). Every JSON answer is checked against the model
 its row names before it leaves (``checked_answers``), so the document and the API cannot drift apart."""
 from __future__ import annotations
