@@ -168,9 +168,12 @@ async def test_an_automatic_incident_is_corrected_and_its_override_listed(fleet,
         status, _, changed = await _call(daemon, "PATCH", f"/api/v1/incidents/{incident['id']}", OPS,
                                          {"severity": "P3", "by": "Jane"})
         assert (status, changed["severity"]) == (200, "P3"), changed
+        encoded = incident["id"].replace("/", "%2F")  # the document's form for a client that encodes
+        status, _, changed = await _call(daemon, "PATCH", f"/api/v1/incidents/{encoded}", OPS, {"severity": "P2"})
+        assert status == 200 and (changed["id"], changed["severity"]) == (incident["id"], "P2"), (status, changed)
         overrides = (await _call(daemon, "GET", "/api/v1/overrides", None))[2]
         assert [(o["incident_id"], o["severity"], o["updated_by"]) for o in overrides] == \
-            [(incident["id"], "P3", "Jane (api:ops from 127.0.0.1)")]
+            [(incident["id"], "P2", "api:ops from 127.0.0.1")]
 
 
 async def test_requests_without_credentials_are_rate_limited(fleet, tmp_path):

@@ -52,6 +52,9 @@ async def test_schemathesis_finds_nothing_wrong_with_the_live_api(fleet, tmp_pat
             "--phases", "examples,coverage,fuzzing,stateful", "--generation-database", "none",
             "--request-timeout", "30", "--workers", "1", "--no-color", "--report", "ndjson",
             "--report-dir", str(tmp_path / "report"), "--wait-for-schema", "10",
+            # Hypothesis' complaint that it threw away too many of its own drafts (once in CI, for PATCH
+            # /incidents/{id}: ids it learnt from the API hold slashes) is about the generator, not the API.
+            "--suppress-health-check", "filter_too_much",
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, cwd=tmp_path)
         output = (await asyncio.wait_for(run.communicate(), 600))[0].decode()
     assert run.returncode == 0, output[-6000:]

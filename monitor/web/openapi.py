@@ -39,10 +39,11 @@ ERRORS = {
 
 @dataclass(frozen=True)
 class Param:
-    """A query or header parameter."""
+    """A query, header or path parameter (a path's own parameters are documented from its pattern unless
+    the operation names one itself: to show its form, say)."""
 
     name: str
-    where: str  # query, header
+    where: str  # query, header, path
     description: str
     schema: dict = field(default_factory=lambda: {"type": "string"})
     required: bool = False
@@ -159,7 +160,8 @@ def _operation(op: Operation) -> dict:
     if op.scope:
         out["description"] = f"Needs a bearer token with the scope `{op.scope}` (or `admin`)."
         out["security"] = [{"bearer": []}]
-    params = _path_params(op.path) + [_param(p) for p in op.params]
+    named = {p.name for p in op.params}
+    params = [p for p in _path_params(op.path) if p["name"] not in named] + [_param(p) for p in op.params]
     if op.idempotent_post:
         params.append(_param(IDEMPOTENCY))
     if params:

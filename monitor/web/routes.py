@@ -21,6 +21,10 @@ MONTH = Param("month", "query", "YYYY-MM (default: this month).",
 RANGE = (Param("from", "query", "The first month of a range overview, YYYY-MM (with `to`: one row per month "
                                 "and region)."),
          Param("to", "query", "The last month of the range, YYYY-MM."))
+INCIDENT_ID = Param("id", "path", "A hand incident's number, or an automatic one's REGION/COMPONENT/START "
+                    "(its slashes as they are or as %2F).",
+                    {"type": "string", "minLength": 1, "examples": ["12", "eu-west/api/2026-11-05T10:00:00Z"]},
+                    required=True)
 REGION = Param("region", "query", "One region's only (a configured region's name).")
 BY_ID = {"id": "$response.body#/id"}
 
@@ -100,7 +104,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("PATCH", "/api/v1/incidents/{id:.+}", h.incident_patch, "changeIncident", "Resolve or re-classify "
               "an incident (a hand one by number, an automatic one by REGION/COMPONENT/START)", "records",
               (_json("What it is now.", m.IncidentChanged),), (400, 404, 503), scope="write:records",
-              body=m.IncidentChange),
+              body=m.IncidentChange, params=(INCIDENT_ID,)),
     _get("/api/v1/overrides", h.overrides_get, "listOverrides", "The corrections of automatic incidents",
          "records", _json("The overrides, by incident.", m.Override, many=True), 503),
     Operation("POST", "/api/v1/updates", h.update_post, "createUpdate", "Post an incident update on an outage",
