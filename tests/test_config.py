@@ -1,9 +1,12 @@
 """Config: the example files validate; each bad-config fixture fails with its exact message."""
 from __future__ import annotations
 
+import pickle
+import sys
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from monitor.config import ConfigError, load_config, parse_config, to_fleet
 from conftest import FIXTURES
@@ -93,6 +96,24 @@ def test_a_fleet_of_20000_probes_is_not_taken_for_an_alias_bomb():
     assert sum(1 for _ in cfg.all_probes()) == 20_000
     with pytest.raises(ConfigError, match="expands to more than 200,000 values through aliases"):
         load_config(str(FIXTURES / "bad_config" / "alias_bomb.yaml"))
+
+
+def test_probe_models_are_small_and_stay_so_through_a_pickle():
+    """Both processes keep every probe's model (bench/RESULTS.md): its fields share their kind's key
+    table, equal values are one object, and the probe process's pickled copy is as small and equal."""
+    cfg = parse_config("service: s\ntimezone: UTC\nregions:\n  - name: r\n    components:\n      - name: c\n"
+                       "        probes:\n" + "".join(f"          - {{id: p{k}, kind: http, url: 'http://127.0.0.1/{k}', "
+                                                     "interval: 45s}\n" for k in range(3)))
+    first, second, _ = (p for p, _, _ in cfg.all_probes())
+    assert sys.getsizeof(vars(first)) < sys.getsizeof(dict(vars(first))) * 0.5
+    assert first.interval is second.interval and first.headers is second.headers
+    assert first.__pydantic_fields_set__ is second.__pydantic_fields_set__
+    with pytest.raises(ValidationError, match="frozen"):
+        first.timeout = 1
+    copy = pickle.loads(pickle.dumps(cfg))
+    again = next(p for p, _, _ in copy.all_probes())
+    assert copy == cfg and again.model_dump() == first.model_dump() == dict(vars(first))
+    assert sys.getsizeof(vars(again)) == sys.getsizeof(vars(first)) and again.interval is first.interval
 
 
 def test_commands_that_send_nothing_need_no_destination_secret(tmp_path, spec_config, capsys):

@@ -17,7 +17,7 @@ import ipaddress
 import os
 import ssl
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 
 LOCAL = "local"  # a failure that never left this host (``probes.faults``)
 RESOLVER = "resolver"  # the monitor's resolver did not answer
-_FIELDS_SETS: dict[frozenset[str], set[str]] = {}  # ProbeSettings._share_fields_set
+_FIELDS_SETS: dict[frozenset[str], set[str]] = {}  # _compact: one fields-set per set of names
+_KEY_TABLES: dict[type, dict[str, object]] = {}  # a kind's field dict, shared keys (see _compact)
+_NUMBERS: dict[int, int] = {}  # one object per value of an int field (intervals, timeouts)
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,45 @@ def os_reason(error: OSError) -> str:
     return os.strerror(error.errno) if error.errno else str(error)
 
 
+def _key_table(kind: type[BaseModel]) -> dict[str, object]:
+    """An empty field dict for ``kind`` whose copies share one key table: the attributes of an instance of
+    a class of its own, set in the fields' order, which CPython keeps as a split dict."""
+    if kind not in _KEY_TABLES:
+        holder = type(f"{kind.__name__}Fields", (), {})()
+        for name in kind.model_fields:
+            setattr(holder, name, None)
+        _KEY_TABLES[kind] = vars(holder)
+    return _KEY_TABLES[kind]
+
+
+_EMPTY: dict[str, str] = {}
+
+
+def _shared(value: object) -> object:
+    """One object for equal small immutable values; an empty dict is the one empty dict (models are
+    frozen, and the checks only read them)."""
+    if type(value) is int:
+        return _NUMBERS.setdefault(value, value)
+    if type(value) is dict and not value:
+        return _EMPTY
+    return value
+
+
+def _compact(probe: BaseModel) -> None:
+    """Make a probe's model small. A fleet has thousands of probes and each process keeps their models
+    (bench/RESULTS.md: 650 bytes less a probe, 13 MB a process at 20,000 probes). The model is frozen,
+    so what is equal can be one object:
+    - its fields in a dict that shares its key table with every probe of its kind (CPython's split dict:
+      a copy of one shares the keys), 300 bytes instead of 830;
+    - pydantic's fields-set (which fields the config wrote), one for all probes that wrote the same;
+    - equal ints (an interval, a timeout) one object, and an empty mapping (no headers) one object."""
+    compact = _key_table(type(probe)).copy()
+    compact.update((name, _shared(value)) for name, value in probe.__dict__.items())
+    object.__setattr__(probe, "__dict__", compact)
+    fields_set = probe.__pydantic_fields_set__
+    object.__setattr__(probe, "__pydantic_fields_set__", _FIELDS_SETS.setdefault(frozenset(fields_set), fields_set))
+
+
 class ProbeSettings(BaseModel):
     # Attribute docstrings are the fields' descriptions: docs/config.md is generated from them.
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
@@ -100,13 +141,14 @@ class ProbeSettings(BaseModel):
     """How long a sample's state holds without a newer one; default policy.stale_after_factor × interval."""
 
     @model_validator(mode="after")
-    def _share_fields_set(self) -> ProbeSettings:
-        # Which fields the config wrote is pydantic's bookkeeping: a set of ~700 bytes a probe, the same
-        # for most probes of a fleet. The model is frozen, so probes that wrote the same fields share one
-        # (15 MB a process at 20,000 probes; bench/RESULTS.md).
-        shared = _FIELDS_SETS.setdefault(frozenset(self.__pydantic_fields_set__), self.__pydantic_fields_set__)
-        object.__setattr__(self, "__pydantic_fields_set__", shared)
+    def _compacted(self) -> ProbeSettings:
+        _compact(self)
         return self
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # The probe process gets its config pickled: its models are made as small as the daemon's.
+        super().__setstate__(state)
+        _compact(self)
 
     async def check(self, ctx: Resources) -> Outcome:
         """One attempt against the target (see the module's docstring)."""
