@@ -16,9 +16,9 @@ from .hooks import events
 from .reports import Terms
 from .reports.claim import claimed_regions
 from .reports.document import percent_text
-from .reports.serialize import minutes
 from .schedules import Occurrence
 from .sla.calendar import claim_deadline
+from .sla.model import minutes
 from .sla.result import MonthResult
 from .storage.interface import Storage
 from .storage.sqlstore import SqlStore

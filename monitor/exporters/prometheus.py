@@ -22,9 +22,8 @@ from .. import __version__
 from ..clock import Clock
 from ..live.figures import LiveFigures
 from ..live.state import DOWN, UNKNOWN, LiveState
-from ..reports.serialize import minutes
 from ..samples import Sample
-from ..sla.model import REASONS
+from ..sla.model import REASONS, minutes
 from ..sla.result import RegionResult
 
 WINDOWS = ("month_to_date", "previous_month")
@@ -62,55 +61,56 @@ def header(name: str, doc: str, kind: str = "gauge") -> list[str]:
     return [f"# HELP {name} {doc}", f"# TYPE {name} {kind}"]
 
 
-# A probe's lines: success, and duration, HTTP status and certificate expiry where the sample has them.
-Lines = tuple[str, "str | None", "str | None", "str | None"]
+# A probe's values, each with its line's end: success, and duration, HTTP status and certificate expiry where
+# the sample has them. Only the values are kept, not whole lines: a line repeats the probe's label set, and
+# 20,000 probes' lines were 10 MB (bench/RESULTS.md); a scrape joins name, labels and value as it goes.
+Values = tuple[str, "str | None", "str | None", "str | None"]
+SUCCEEDED, FAILED = " 1.0\n", " 0.0\n"
+_STATUS_VALUES: dict[int, str] = {}  # one " 200.0\n" for every probe answered 200
 
 
 class ProbeExposition:
     """The probe families in the text exposition format, from the live state's last samples. Each
-    probe's lines are made once per sample (a scrape of 20,000 probes reuses all but the few new ones)."""
+    probe's values are made once per sample (a scrape of 20,000 probes reuses all but the few new ones)."""
 
     def __init__(self, live: LiveState, vantage: str):
         self.live = live
         self.labels = {p.id: label_set(PROBE_LABELS, (p.id, p.region or "", p.owner, vantage))
                        for p in live.probes.values()}
-        # probe → (the sample its lines were made from, its lines: success, duration, status, expiry)
-        self._lines: dict[str, tuple[Sample, Lines]] = {}
+        # probe → (the sample its values were made from, its values: success, duration, status, expiry)
+        self._values: dict[str, tuple[Sample, Values]] = {}
 
-    def _of(self, probe: str, last: Sample) -> Lines:
-        labels = self.labels[probe]
-        lines = (f"probe_success{labels} {1.0 if last.ok else 0.0}",
-                 None if last.latency_ms is None else f"probe_duration_seconds{labels} {last.latency_ms / 1000!r}",
-                 None if last.status_code is None else f"probe_http_status_code{labels} {float(last.status_code)!r}",
-                 None if last.cert_expiry_ms is None
-                 else f"probe_ssl_earliest_cert_expiry{labels} {last.cert_expiry_ms / 1000!r}")
-        self._lines[probe] = (last, lines)
-        return lines
+    def _of(self, probe: str, last: Sample) -> Values:
+        status = last.status_code
+        if status is not None and status not in _STATUS_VALUES:
+            _STATUS_VALUES[status] = f" {float(status)!r}\n"
+        values = (SUCCEEDED if last.ok else FAILED,
+                  None if last.latency_ms is None else f" {last.latency_ms / 1000!r}\n",
+                  None if status is None else _STATUS_VALUES[status],
+                  None if last.cert_expiry_ms is None else f" {last.cert_expiry_ms / 1000!r}\n")
+        self._values[probe] = (last, values)
+        return values
 
     def text(self, now_ms: int) -> str:
-        success: list[str] = []
-        duration: list[str] = []
-        status: list[str] = []
-        expiry: list[str] = []
-        cached = self._lines
+        families: list[list[str]] = [["\n".join(header(name, doc)) + "\n"] for name, doc in PROBE_FAMILIES]
+        success, duration, status, expiry = families
+        cached = self._values
         for p in self.live.probes.values():
             last = p.last
             if last is None or last.ok is None or now_ms >= last.ts_ms + p.stale_ms:
                 continue
             made = cached.get(p.id)
-            ok_line, duration_line, status_line, expiry_line = (
+            ok_value, duration_value, status_value, expiry_value = (
                 made[1] if made is not None and made[0] is last else self._of(p.id, last))
-            success.append(ok_line)  # the hot loop of a scrape: no inner loop, no zip
-            if duration_line is not None:
-                duration.append(duration_line)
-            if status_line is not None:
-                status.append(status_line)
-            if expiry_line is not None:
-                expiry.append(expiry_line)
-        out: list[str] = []
-        for (name, doc), found in zip(PROBE_FAMILIES, (success, duration, status, expiry), strict=True):
-            out += [*header(name, doc), *found]
-        return "\n".join(out) + "\n"
+            labels = self.labels[p.id]
+            success += ("probe_success", labels, ok_value)  # the hot loop of a scrape: no inner loop, no zip
+            if duration_value is not None:
+                duration += ("probe_duration_seconds", labels, duration_value)
+            if status_value is not None:
+                status += ("probe_http_status_code", labels, status_value)
+            if expiry_value is not None:
+                expiry += ("probe_ssl_earliest_cert_expiry", labels, expiry_value)
+        return "".join("".join(family) for family in families)
 
 
 class GaugeText:

@@ -7,7 +7,7 @@ import dataclasses
 from typing import Mapping
 
 from ..event import Event
-from ..reports.serialize import minutes
+from ..sla.model import minutes
 from ..sla.result import MonthResult, RegionResult
 
 # The runbook entry (monitor/web/templates/runbooks.html) for each event type that has one.

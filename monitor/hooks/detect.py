@@ -8,10 +8,9 @@ from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from ..event import Event
-from ..reports.serialize import minutes
 from ..sla.exclusions import assess_maintenance
 from ..sla.incidents import UPDATE_INTERVAL_MS
-from ..sla.model import MINUTE_MS, MaintenanceWindow, Policy
+from ..sla.model import MINUTE_MS, MaintenanceWindow, Policy, minutes
 from ..sla.result import MonthResult, PeriodResult
 from . import events
 

@@ -10,7 +10,7 @@ from ..gcpause import gc_paused
 from ..sla.calendar import iso
 from ..sla.exclusions import assess_maintenance
 from ..sla.incidents import RESPONSE_TARGET_MS, UPDATE_INTERVAL_MS, Assessment, Communication
-from ..sla.model import MINUTE_MS, MaintenanceWindow, Policy, VendorPost
+from ..sla.model import MINUTE_MS, MaintenanceWindow, Policy, VendorPost, minutes
 from ..sla.result import (
     ComponentResult,
     CreditResult,
@@ -27,11 +27,6 @@ from ..sla.vendor import VendorComparison
 from ..sla.vendor_status import StatusConfrontation
 
 Json = dict[str, Any]
-
-
-def minutes(ms: int | Fraction) -> float:
-    """Milliseconds as float minutes (int / int true division is correctly rounded, like the Fraction)."""
-    return ms / MINUTE_MS if isinstance(ms, int) else float(ms / MINUTE_MS)
 
 
 def report_json(result: MonthResult, all_components: bool = False) -> Json:

@@ -39,6 +39,12 @@ MINUTE_MS = 60_000
 HOUR_MS = 3_600_000
 
 
+def minutes(ms: int | Fraction) -> float:
+    """Milliseconds as float minutes, for showing (int / int true division is correctly rounded, like the
+    Fraction's)."""
+    return ms / MINUTE_MS if isinstance(ms, int) else float(ms / MINUTE_MS)
+
+
 @dataclass(frozen=True)
 class AvailabilityTier:
     """Credit earned when availability is strictly below ``below_percent``."""

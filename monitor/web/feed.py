@@ -17,9 +17,8 @@ from ..config.models import PolicyConfig
 from ..event import Event
 from ..live.figures import LiveFigures
 from ..reports.document import REASON_WORDS, LocalTimes
-from ..reports.serialize import minutes
 from ..sla.calendar import iso, parse_iso_ms
-from ..sla.model import MaintenanceWindow
+from ..sla.model import MaintenanceWindow, minutes
 from ..sla.result import ExclusionSlice
 from ..updates import Outage
 from ..updates import outages as merged_outages
