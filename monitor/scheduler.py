@@ -54,13 +54,17 @@ class ProbeScheduler:
 
     def start(self) -> None:
         firsts = spread_offsets(self.probes, self.ctx.clock.now_ms())
+        # One trigger per interval, each job's first run its own: an interval trigger counts each run from
+        # the previous one, so probes of one interval can share it (a trigger a probe was 190 bytes, 4 MB
+        # at 20,000 probes).
+        triggers: dict[int, IntervalTrigger] = {}
         for probe in self.probes:
             first = firsts[probe.id]
+            trigger = triggers.setdefault(probe.interval, IntervalTrigger(seconds=probe.interval / 1000))
             self.scheduler.add_job(
-                self._run, IntervalTrigger(seconds=probe.interval / 1000,
-                                           start_date=dt.datetime.fromtimestamp(first / 1000, dt.timezone.utc)),
-                args=[probe, first], id=probe.id, max_instances=1, coalesce=True,
-                misfire_grace_time=max(1, probe.interval // 2000), replace_existing=True)
+                self._run, trigger, args=[probe, first], id=probe.id, max_instances=1, coalesce=True,
+                misfire_grace_time=max(1, probe.interval // 2000), replace_existing=True,
+                next_run_time=dt.datetime.fromtimestamp(first / 1000, dt.timezone.utc))
         self.scheduler.start()
 
     @property
