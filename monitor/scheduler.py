@@ -1,4 +1,4 @@
-"""APScheduler wiring: one interval job per probe, start offsets spread across each interval.
+"""APScheduler wiring: one interval job per probe (one trigger per interval), first runs spread across each interval.
 
 ``max_instances=1`` (a probe never overlaps itself), ``coalesce`` (missed runs collapse into one),
 ``misfire_grace_time`` of half an interval (a run later than that is skipped, not bunched up).
