@@ -29,7 +29,7 @@ from ..reports.serialize import incident_rows, outage_rows, range_rows, report_j
 from ..sla.calendar import MonthError, iso, month_of
 from ..sla.result import MonthResult
 from ..storage import StoreError, StoreUnavailable
-from ..storage.errors import AlreadyDone, NotFound
+from ..storage.errors import LARGEST_INTEGER, AlreadyDone, NotFound
 from ..storage.records import is_hand_id
 from ..values import api_author
 from ..vendor_reports import report_row
@@ -184,13 +184,10 @@ async def maintenance_get(request: web.Request) -> web.Response:
     return json_response(await request.app[DEPS].maintenance.windows())
 
 
-MAX_ID = 2**63 - 1  # the stores' integer keys (SQLite's INTEGER, PostgreSQL's BIGINT)
-
-
 def _record_id(request: web.Request, what: str) -> int:
     """The path's record number; one past the stores' integers is no record (404), not a store error."""
     record_id = int(request.match_info["id"])
-    if record_id > MAX_ID:
+    if record_id > LARGEST_INTEGER:
         raise web.HTTPNotFound(text=problem_body(404, f"no {what} with id {record_id}").decode(),
                                content_type=PROBLEM_TYPE)
     return record_id

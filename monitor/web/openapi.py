@@ -15,6 +15,7 @@ from aiohttp.typedefs import Handler
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.json_schema import models_json_schema
 
+from ..storage.errors import LARGEST_INTEGER
 from .models import Problem
 from .private import OPEN
 from .problems import PROBLEM_TYPE, problem
@@ -102,7 +103,7 @@ def openapi_path(path: str) -> str:
 def _path_params(path: str) -> list[dict]:
     params = []
     for name, pattern in re.findall(r"\{(\w+)(?::([^}]*))?\}", path):
-        schema = ({"type": "integer", "minimum": 0, "maximum": 2**63 - 1} if pattern == r"\d+"
+        schema = ({"type": "integer", "minimum": 0, "maximum": LARGEST_INTEGER} if pattern == r"\d+"
                   else {"type": "string", "minLength": 1})
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
     return params
