@@ -328,3 +328,24 @@ async def test_hooks_test_and_list_through_the_cli(tmp_path, run_cli, capsys, se
     assert listed.code == 0
     assert [(r["type"], r["destination"], r["status"]) for r in json.loads(listed.out)] == \
         [("outage.opened", "ops", "pending")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([None, True, False, "unknown"]), st.integers(0, 400_000),
+                          st.integers(0, 4)), min_size=1, max_size=12),
+       st.integers(0, 600_000), st.booleans())
+def test_a_regions_state_for_metrics_is_the_one_computed_component_by_component(probes, now, second_critical):
+    """``region_now`` (each scrape, every region) flattens the components: it must agree with
+    ``compute_region`` whatever the probes' samples, failures, staleness and components' criticality."""
+    lines = ["service: s", "timezone: UTC", "storage: {path: unused.db}", "regions:", "  - name: r", "    components:"]
+    for c in range(3):
+        lines += [f"      - name: c{c}", f"        critical: {str(c != 1 or second_critical).lower()}", "        probes:"]
+        lines += [f"          - {{id: p{c}-{k}, kind: tcp, host: 127.0.0.1, port: 1}}" for k in range(4)]
+    cfg = parse_config("\n".join(lines) + "\npolicy: {confirm_failures: 2}\n")
+    ids = [p.id for p, _, _ in cfg.all_probes()]
+    state = LiveState(cfg, {p: 180_000 for p in ids})
+    for probe, (ok, ts, failures) in zip(ids, probes):
+        last = None if ok is None else Sample(probe, "local", ts, None if ok == "unknown" else ok, 1.0)
+        state.adopt({probe: (last, failures if ok is False else 0, ts if ok is False else None)}, None)
+    region = cfg.regions[0]
+    assert state.region_now(region, now) == state.compute_region(region, now)

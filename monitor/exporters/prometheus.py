@@ -212,7 +212,7 @@ class SlaCollector(Collector):
         up = _gauge("sla_region_up", "1 if the region is up now, 0 if down (after confirm_failures)", ["region"])
         maintenance = _gauge("sla_maintenance_active", "1 while a maintenance window covers the region", ["region"])
         for region in self.live.cfg.regions:
-            state = self.live.compute_region(region, now)
+            state = self.live.region_now(region, now)
             if state != UNKNOWN:
                 up.add_metric([region.name], 0 if state == DOWN else 1)
             maintenance.add_metric([region.name], 1 if self.figures.active_maintenance(region.name, now) else 0)
