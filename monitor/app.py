@@ -140,6 +140,7 @@ class Daemon:
     def on_report(self, report: ProbeReport) -> None:
         """What the probe side committed: the live state it left, the drift histogram, the deliverer's wake."""
         self.live.adopt(report.live.progress, report.live.conditions)
+        self.probe_exposition.update({probe: progress.last for probe, progress in report.live.progress.items()})
         for drift in report.drift_s:
             self.drift.observe(drift)
         self.probe_status = report.status
@@ -158,6 +159,7 @@ class Daemon:
         history, since = await self.db.call(Storage.live_history, self.cfg.vantage, self.cfg.policy.confirm_failures)
         # Until the probe side's first report: the state the store gives (its transitions are the probe side's to announce).
         self.live.restore(history, self.cfg.vantage, since, certificates_warned(await self.db.call(Storage.open_conditions)))
+        self.probe_exposition.update(self.live.last_samples())
         self.live.resume(self.clock.now_ms())
         await self.figures.refresh()
         self.month = month_context(self.figures.current)

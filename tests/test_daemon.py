@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -11,9 +13,13 @@ from monitor.clock import TickingClock
 from monitor.accounting import month_report
 from monitor.reports.serialize import report_json
 from monitor.app import Daemon
-from monitor.config import to_fleet
+from monitor.config import parse_config, to_fleet
+from monitor.exporters.prometheus import ProbeExposition
+from monitor.live.state import LiveState
+from monitor.samples import Sample
 from monitor.sla.calendar import month_of
 from monitor.storage import Store
+from conftest import FIXTURES
 from daemon_helpers import MID_NOVEMBER_MS, config_for, metric, running_daemon, until
 from zoneinfo import ZoneInfo
 
@@ -314,3 +320,50 @@ async def test_the_availability_api_gives_a_range_overview(running):
         assert r.status == 400 and "is before --from" in (await r.json())["error"]
     async with daemon.http.get(f"/api/v1/availability?from={first_text}") as r:
         assert r.status == 400
+
+
+_SPEC_CONFIG = parse_config((FIXTURES / "spec.yaml").read_text())
+_SAMPLE_EVENTS = st.lists(st.tuples(
+    st.integers(0, 5),  # which probe
+    st.integers(0, 900_000),  # the sample's time
+    st.sampled_from([True, False, None]),  # ok, None: unknown
+    st.one_of(st.none(), st.floats(0, 10_000, allow_nan=False)),  # latency ms
+    st.sampled_from([None, 200, 503]),  # HTTP status
+    st.one_of(st.none(), st.integers(0, 2_000_000_000_000)),  # certificate expiry
+    st.integers(0, 120_000),  # how far the clock moves before the next scrape
+), max_size=40)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_SAMPLE_EVENTS)
+def test_probe_families_are_exactly_the_fresh_samples_as_the_clock_moves(events):
+    """The probe families are kept up to date as samples arrive and expire by deadline, not rebuilt at
+    each scrape: whatever the order of samples (late ones too) and scrapes, prometheus_client's own parser
+    reads exactly each probe's last sample while it is fresh (known and younger than stale_after)."""
+    cfg = _SPEC_CONFIG
+    probes = [p for p, _, _ in cfg.all_probes()]
+    stale = {p.id: 60_000 + 30_000 * i for i, p in enumerate(probes)}
+    live = LiveState(cfg, stale)
+    exposition = ProbeExposition(live, "here")
+    now = 0
+    for which, ts, ok, latency, status, expiry, step in events:
+        probe = probes[which % len(probes)].id
+        sample = Sample(probe, "here", ts, ok, latency, None, status, expiry)
+        live.adopt({probe: (sample, 0, None)}, None)
+        exposition.update({probe: sample})
+        now += step
+        families = {f.name: f for f in text_string_to_metric_families(exposition.text(now))}
+        expected: dict[tuple[str, str], float] = {}
+        for p in live.probes.values():
+            last = p.last
+            if last is None or last.ok is None or now >= last.ts_ms + p.stale_ms:
+                continue
+            expected[("probe_success", p.id)] = 1.0 if last.ok else 0.0
+            for name, value in (("probe_duration_seconds", None if last.latency_ms is None else last.latency_ms / 1000),
+                                ("probe_http_status_code", last.status_code),
+                                ("probe_ssl_earliest_cert_expiry",
+                                 None if last.cert_expiry_ms is None else last.cert_expiry_ms / 1000)):
+                if value is not None:
+                    expected[(name, p.id)] = float(value)
+        found = {(f.name, s.labels["probe"]): s.value for f in families.values() for s in f.samples}
+        assert found == expected

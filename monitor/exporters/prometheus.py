@@ -11,9 +11,10 @@ registry; the tests parse the whole output with prometheus_client's own parser.
 """
 from __future__ import annotations
 
+import heapq
 import platform
 from fractions import Fraction
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -63,54 +64,89 @@ def header(name: str, doc: str, kind: str = "gauge") -> list[str]:
 
 # A probe's values, each with its line's end: success, and duration, HTTP status and certificate expiry where
 # the sample has them. Only the values are kept, not whole lines: a line repeats the probe's label set, and
-# 20,000 probes' lines were 10 MB (bench/RESULTS.md); a scrape joins name, labels and value as it goes.
+# 20,000 probes' lines were 10 MB (bench/RESULTS.md); a scrape joins name, labels and value.
 Values = tuple[str, "str | None", "str | None", "str | None"]
 SUCCEEDED, FAILED = " 1.0\n", " 0.0\n"
 _STATUS_VALUES: dict[int, str] = {}  # one " 200.0\n" for every probe answered 200
+_INDEX_BITS = 32  # an expiry heap entry is a deadline and a probe's index in one int: deadline << 32 | index
+
+
+def probe_values(last: Sample) -> Values:
+    """A sample's values in the probe families, each with its line's end."""
+    status = last.status_code
+    if status is not None and status not in _STATUS_VALUES:
+        _STATUS_VALUES[status] = f" {float(status)!r}\n"
+    return (SUCCEEDED if last.ok else FAILED,
+            None if last.latency_ms is None else f" {last.latency_ms / 1000!r}\n",
+            None if status is None else _STATUS_VALUES[status],
+            None if last.cert_expiry_ms is None else f" {last.cert_expiry_ms / 1000!r}\n")
 
 
 class ProbeExposition:
-    """The probe families in the text exposition format, from the live state's last samples. Each
-    probe's values are made once per sample (a scrape of 20,000 probes reuses all but the few new ones)."""
+    """The probe families in the text exposition format, kept up to date as samples arrive.
+
+    Each probe has fixed places in one list per family (name, label set and value, in the config's
+    order), filled when its sample arrives (``update``) and emptied when the sample goes stale, so a
+    scrape is a join per family. A scrape that visited every probe's state and sample was most of its
+    time at 20,000 probes: those objects lie scattered over the heap (bench/RESULTS.md). When samples go
+    stale is kept in a heap of deadlines, one entry a probe, re-filed when it is reached early; the
+    clock only moves forward."""
 
     def __init__(self, live: LiveState, vantage: str):
-        self.live = live
-        self.labels = {p.id: label_set(PROBE_LABELS, (p.id, p.region or "", p.owner, vantage))
-                       for p in live.probes.values()}
-        # probe → (the sample its values were made from, its values: success, duration, status, expiry)
-        self._values: dict[str, tuple[Sample, Values]] = {}
+        probes = list(live.probes.values())
+        self.index = {p.id: i for i, p in enumerate(probes)}
+        self.stale_ms = [p.stale_ms for p in probes]
+        self.labels = [label_set(PROBE_LABELS, (p.id, p.region or "", p.owner, vantage)) for p in probes]
+        self.headers = ["\n".join(header(name, doc)) + "\n" for name, doc in PROBE_FAMILIES]
+        self.names = [name for name, _ in PROBE_FAMILIES]
+        self.parts: list[list[str]] = [[""] * (3 * len(probes)) for _ in PROBE_FAMILIES]
+        self.deadline: list[int | None] = [None] * len(probes)  # when a shown probe's sample goes stale
+        # The deadline of each probe's entry in the heap (None: none). An entry found there with another
+        # deadline was superseded (a sample older than the last one came after it) and is dropped.
+        self.filed: list[int | None] = [None] * len(probes)
+        self.expiry: list[int] = []
+        self.update(live.last_samples())
 
-    def _of(self, probe: str, last: Sample) -> Values:
-        status = last.status_code
-        if status is not None and status not in _STATUS_VALUES:
-            _STATUS_VALUES[status] = f" {float(status)!r}\n"
-        values = (SUCCEEDED if last.ok else FAILED,
-                  None if last.latency_ms is None else f" {last.latency_ms / 1000!r}\n",
-                  None if status is None else _STATUS_VALUES[status],
-                  None if last.cert_expiry_ms is None else f" {last.cert_expiry_ms / 1000!r}\n")
-        self._values[probe] = (last, values)
-        return values
+    def update(self, samples: Mapping[str, Sample | None]) -> None:
+        """Probes' new last samples: shown until they go stale; an unknown sample is not shown."""
+        for probe, last in samples.items():
+            i = self.index.get(probe)
+            if i is None:
+                continue
+            if last is None or last.ok is None:
+                self._hide(i)
+                continue
+            deadline = self.deadline[i] = last.ts_ms + self.stale_ms[i]
+            filed = self.filed[i]
+            if filed is None or deadline < filed:
+                heapq.heappush(self.expiry, deadline << _INDEX_BITS | i)
+                self.filed[i] = deadline
+            at, labels = 3 * i, self.labels[i]
+            for name, parts, value in zip(self.names, self.parts, probe_values(last), strict=True):
+                parts[at:at + 3] = (name, labels, value) if value is not None else ("", "", "")
+
+    def _hide(self, i: int) -> None:
+        self.deadline[i] = None
+        at = 3 * i
+        for parts in self.parts:
+            parts[at:at + 3] = ("", "", "")
 
     def text(self, now_ms: int) -> str:
-        families: list[list[str]] = [["\n".join(header(name, doc)) + "\n"] for name, doc in PROBE_FAMILIES]
-        success, duration, status, expiry = families
-        cached = self._values
-        for p in self.live.probes.values():
-            last = p.last
-            if last is None or last.ok is None or now_ms >= last.ts_ms + p.stale_ms:
+        """The four families as they stand at ``now_ms``."""
+        expiry, mask = self.expiry, (1 << _INDEX_BITS) - 1
+        while expiry and expiry[0] >> _INDEX_BITS <= now_ms:
+            entry = heapq.heappop(expiry)
+            i = entry & mask
+            if self.filed[i] != entry >> _INDEX_BITS:
                 continue
-            made = cached.get(p.id)
-            ok_value, duration_value, status_value, expiry_value = (
-                made[1] if made is not None and made[0] is last else self._of(p.id, last))
-            labels = self.labels[p.id]
-            success += ("probe_success", labels, ok_value)  # the hot loop of a scrape: no inner loop, no zip
-            if duration_value is not None:
-                duration += ("probe_duration_seconds", labels, duration_value)
-            if status_value is not None:
-                status += ("probe_http_status_code", labels, status_value)
-            if expiry_value is not None:
-                expiry += ("probe_ssl_earliest_cert_expiry", labels, expiry_value)
-        return "".join("".join(family) for family in families)
+            deadline = self.filed[i] = self.deadline[i]
+            if deadline is not None and deadline > now_ms:  # a newer sample moved it on
+                heapq.heappush(expiry, deadline << _INDEX_BITS | i)
+            else:
+                self.filed[i] = None
+                if deadline is not None:
+                    self._hide(i)
+        return "".join(head + "".join(parts) for head, parts in zip(self.headers, self.parts, strict=True))
 
 
 class GaugeText:

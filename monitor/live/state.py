@@ -306,7 +306,7 @@ class LiveState:
     def region_now(self, region_cfg: RegionConfig, now_ms: int) -> State:
         """What ``compute_region`` finds, without recording the components' states: ``combine`` of the
         critical components' ``combine``s is ``combine`` of all their probes. /metrics asks it of every
-        region on every scrape, and this is three times as fast."""
+        region on every scrape, and this takes 40 % of the time (1.7 against 4.4 ms for 400 regions)."""
         confirm = self.confirm
         return combine(p.state(now_ms, confirm) for p in self.critical[region_cfg.name])
 
@@ -325,6 +325,10 @@ class LiveState:
         """The states and open conditions now (copies: the state goes on changing)."""
         return Conditions(dict(self.region_state), dict(self.outage_start), dict(self.third_state),
                           dict(self.third_down_since), dict(self.cert_warned))
+
+    def last_samples(self) -> dict[str, Sample | None]:
+        """Every probe's last sample (None before its first)."""
+        return {probe: state.last for probe, state in self.probes.items()}
 
     def take_progress(self) -> dict[str, Progress]:
         """The progress of the probes that changed since the last call."""
