@@ -25,7 +25,7 @@ from .commands.common import DEFAULT_CONFIG, Context, emit_rows
 from .commands.parsing import command, group, rows_format, valid_listen
 from .commands.reporting import claim_for, range_for, report_for, write_output
 from .commands.style import paint
-from .config import ConfigError, load_config, to_fleet
+from .config import ConfigError, load_config
 from .config.fleet import stale_ms_by_probe
 from .errors import InputError, PrometheusError, parse_instant
 from .importer import import_samples
@@ -151,7 +151,7 @@ def _context(args: argparse.Namespace) -> Context:
     sends = args.command == "run" or (args.command == "hooks" and args.action == "test")
     cfg = load_config(config_path, sends=sends)
     now = parse_instant(args.now, "--now") if args.now else SYSTEM.now_ms()
-    return Context(cfg=cfg, fleet=to_fleet(cfg), db_path=args.db or cfg.storage.location, now_ms=now,
+    return Context(cfg=cfg, db_path=args.db or cfg.storage.location, now_ms=now,
                    by=args.by or os.environ.get("USER") or getpass.getuser(), clock=SYSTEM)
 
 
