@@ -18,6 +18,15 @@ def is_postgres(location: str) -> bool:
     return "://" in location and location.partition("://")[0] in POSTGRES_SCHEMES
 
 
+_INTS: dict[int, int] = {}  # shared_int's objects
+
+
+def shared_int(value: int) -> int:
+    """One object for equal ints: 20,000 probes' intervals, timeouts and staleness limits share a handful
+    (an int above 256 is an object of its own each time it is made: 32 bytes)."""
+    return _INTS.setdefault(value, value)
+
+
 _DURATION = re.compile(r"(\d+)\s*(ms|s|m|h|d)")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 MAX_DURATION_MS = 365 * 86_400_000  # longer is a typo, and would overflow the store's arithmetic

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..clock import Clock
-from ..values import DurationMs, Name
+from ..values import DurationMs, Name, shared_int
 
 if TYPE_CHECKING:
     import aiohttp
@@ -31,7 +31,6 @@ LOCAL = "local"  # a failure that never left this host (``probes.faults``)
 RESOLVER = "resolver"  # the monitor's resolver did not answer
 _FIELDS_SETS: dict[frozenset[str], set[str]] = {}  # _compact: one fields-set per set of names
 _KEY_TABLES: dict[type, dict[str, object]] = {}  # a kind's field dict, shared keys (see _compact)
-_NUMBERS: dict[int, int] = {}  # one object per value of an int field (intervals, timeouts)
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,7 @@ def _shared(value: object) -> object:
     """One object for equal small immutable values; an empty dict is the one empty dict (models are
     frozen, and the checks only read them)."""
     if type(value) is int:
-        return _NUMBERS.setdefault(value, value)
+        return shared_int(value)
     if type(value) is dict and not value:
         return _EMPTY
     return value

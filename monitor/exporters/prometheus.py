@@ -126,6 +126,8 @@ class ProbeExposition:
                 parts[at:at + 3] = (name, labels, value) if value is not None else ("", "", "")
 
     def _hide(self, i: int) -> None:
+        if self.deadline[i] is None:  # not shown: its places are empty already
+            return
         self.deadline[i] = None
         at = 3 * i
         for parts in self.parts:
@@ -139,13 +141,13 @@ class ProbeExposition:
             i = entry & mask
             if self.filed[i] != entry >> _INDEX_BITS:
                 continue
-            deadline = self.filed[i] = self.deadline[i]
+            deadline = self.deadline[i]
             if deadline is not None and deadline > now_ms:  # a newer sample moved it on
                 heapq.heappush(expiry, deadline << _INDEX_BITS | i)
+                self.filed[i] = deadline
             else:
                 self.filed[i] = None
-                if deadline is not None:
-                    self._hide(i)
+                self._hide(i)
         return "".join(head + "".join(parts) for head, parts in zip(self.headers, self.parts, strict=True))
 
 
